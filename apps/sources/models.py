@@ -1,0 +1,71 @@
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from apps.core.ids import new_id
+
+
+class EventSource(models.Model):
+    """Where traffic comes from. `config` keys (Tracardi's names):
+
+    - static_profile_id (bool): trust an unknown `profile.id` and create the profile with it.
+    - generate_profile (bool): /collect creates a profile when no session names one.
+    - replace_profile_id (str): a dot path into the /collect body whose value is the profile id.
+    """
+
+    class Bridge(models.TextChoices):
+        REST = "rest", "REST API (/track)"
+        WEBHOOK = "webhook", "Webhook (/collect)"
+        REDIRECT = "redirect", "Redirect link (/redirect)"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    bridge = models.CharField(max_length=16, choices=Bridge.choices, default=Bridge.REST)
+    enabled = models.BooleanField(default=True)
+    transitional = models.BooleanField(
+        default=False,
+        help_text="Ephemeral: events are processed by workflows but nothing is stored.",
+    )
+    channel = models.CharField(max_length=100, blank=True)
+    tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.bridge})"
+
+    @property
+    def static_profile_ids(self) -> bool:
+        return bool(self.config.get("static_profile_id"))
+
+
+class RedirectLink(models.Model):
+    """A tracked link: /redirect/{id} stores an event, then answers 307 to `url`.
+
+    `props` is an object template over payload.params (query), payload.body and session.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    url = models.URLField(max_length=2000)
+    event_type = models.CharField(max_length=100, default="redirect")
+    source = models.ForeignKey(
+        EventSource,
+        on_delete=models.PROTECT,
+        related_name="redirect_links",
+        limit_choices_to={"bridge": EventSource.Bridge.REDIRECT},
+    )
+    props = models.JSONField(default=dict, blank=True)
+    tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
