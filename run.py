@@ -23,7 +23,7 @@ STAMP = VENV / ".requirements.sha256"
 
 
 def ensure_virtualenv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older python3)
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not VENV_PYTHON.exists():
         print(f"Creating the virtualenv in {VENV} ...", flush=True)

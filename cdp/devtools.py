@@ -53,8 +53,7 @@ def start() -> int:
     )
     manager.add_process(
         "beat",
-        f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO "
-        f"--pidfile {VAR_DIR / 'celerybeat.pid'}",
+        f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO --pidfile {VAR_DIR / 'celerybeat.pid'}",
         env=env,
     )
     print(f"\nCDP is starting on http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)\n")

@@ -60,9 +60,7 @@ def _start_postgres(database_name: str) -> str:
             "SELECT 1 FROM pg_database WHERE datname = %s", [database_name]
         ).fetchone()
         if not exists:
-            connection.execute(
-                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name))
-            )
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
     return server.get_uri(database_name)
 
 

@@ -128,6 +128,8 @@ SPECTACULAR_SETTINGS = {"TITLE": "CDP API", "VERSION": "1.0.0"}
 # Tracking
 CDP_TRACK_MAX_BODY_BYTES = env_int("CDP_TRACK_MAX_BODY_BYTES", 1024 * 1024)
 CDP_SOURCE_CACHE_SECONDS = env_int("CDP_SOURCE_CACHE_SECONDS", 5)
+# A session idle for longer than this starts a new visit when it comes back.
+CDP_VISIT_TIMEOUT_MINUTES = env_int("CDP_VISIT_TIMEOUT_MINUTES", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
 
 # Celery: Redis broker. Delivery and run state live in PostgreSQL, so a lost message is

@@ -1,0 +1,116 @@
+"""Turning /collect webhooks and /redirect clicks into TrackRequests (DESIGN §4.3, §4.4)."""
+
+from apps.core.exceptions import PayloadInvalid
+from apps.notation import NotationError, render_template, resolve
+from apps.profiles.models import Session
+from apps.sources.models import EventSource, RedirectLink
+from apps.tracking.payload import IncomingEvent, TrackRequest, normalise_event_type
+
+
+def collect_request_build(
+    *, source: EventSource, event_type: str, session_id: str | None, data: object
+) -> TrackRequest:
+    if not isinstance(data, dict):
+        raise PayloadInvalid.schema(
+            [{"loc": ["body"], "msg": "The body must be a JSON object.", "type": "type_error.dict"}]
+        )
+    normalised_type = normalise_event_type(event_type)
+    if not normalised_type:
+        raise PayloadInvalid.schema(
+            [
+                {
+                    "loc": ["path", "event_type"],
+                    "msg": "The event type is empty.",
+                    "type": "value_error",
+                }
+            ]
+        )
+    profile_id = None
+    replace_path = source.config.get("replace_profile_id")
+    if replace_path:
+        profile_id = _profile_id_from_body(replace_path, data)
+    session_id = (session_id or "").strip() or None
+    profile_less = (
+        session_id is None and not profile_id and not source.config.get("generate_profile")
+    )
+    return TrackRequest(
+        source_id=source.pk,
+        events=[_event(normalised_type, data)],
+        session_id=session_id,
+        profile_id=profile_id,
+        profile_less=profile_less,
+        trust_profile_id=bool(profile_id),
+    )
+
+
+def redirect_request_build(
+    *, link: RedirectLink, session_id: str | None, params: dict
+) -> TrackRequest:
+    session_id = (session_id or "").strip() or None
+    session = Session.objects.filter(pk=session_id).first() if session_id else None
+    scope = {
+        "payload": {"params": params, "body": {}},
+        "session": _session_as_dict(session) if session else {},
+    }
+    try:
+        properties = render_template(link.props, scope, default=None) if link.props else {}
+    except NotationError as error:
+        raise PayloadInvalid(
+            f"Redirect link {link.pk} has props that cannot render: {error}"
+        ) from None
+    if not isinstance(properties, dict):
+        properties = {"value": properties}
+    properties = {**properties, "link": {"id": link.pk, "url": link.url}}
+    return TrackRequest(
+        source_id=link.source_id,
+        events=[_event(normalise_event_type(link.event_type), properties)],
+        session_id=session_id,
+        profile_less=session_id is None,
+    )
+
+
+def _profile_id_from_body(path: str, data: dict) -> str:
+    reference = path if "@" in path else f"payload@{path}"
+    try:
+        value = resolve(reference, {"payload": data})
+    except NotationError:
+        value = None
+    if value in (None, "") or isinstance(value, dict | list):
+        raise PayloadInvalid.schema(
+            [
+                {
+                    "loc": ["body", *path.split("@")[-1].split(".")],
+                    "msg": f"This source takes the profile id from {path!r}; "
+                    "the body has no usable value there.",
+                    "type": "value_error.missing",
+                }
+            ]
+        )
+    return str(value)[:64]
+
+
+def _event(event_type: str, properties: dict) -> IncomingEvent:
+    return IncomingEvent(
+        type=event_type,
+        id=None,
+        time=None,
+        properties=properties,
+        options={},
+        context={},
+        traits={},
+        tags=[],
+    )
+
+
+def _session_as_dict(session: Session) -> dict:
+    return {
+        "id": session.pk,
+        "profile": {"id": session.profile_id},
+        "metadata": session.metadata,
+        "device": session.device,
+        "os": session.os,
+        "app": session.app,
+        "utm": session.utm,
+        "context": session.context,
+        "properties": session.properties,
+    }

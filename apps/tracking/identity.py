@@ -1,0 +1,218 @@
+"""Profile and session resolution for one tracking request (DESIGN §4.2).
+
+- The session wins: a stored session with a profile decides the profile.
+- Otherwise the client's profile id is looked up by `id` or in any profile's `ids` (merged ids).
+- An unknown profile id is never trusted (a fresh id is used) unless the source allows static
+  profile ids, or the request comes from a body path the source names (/collect).
+- A new session, or one idle for longer than the visit timeout, starts a visit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from apps.core.ids import new_id
+from apps.profiles.models import Profile, Session, empty_profile_data
+from apps.sources.models import EventSource
+from apps.tracking.enrichment import ClientAgent, utm_from_context
+from apps.tracking.payload import TrackRequest
+
+
+@dataclass(slots=True)
+class Identity:
+    profile_id: str | None
+    session_id: str | None
+    profile_stored: bool
+    session_stored: bool
+    profile_created: bool = False
+    session_created: bool = False
+    visit_started: bool = False
+
+
+def profile_find(*, profile_id: str) -> Profile | None:
+    """A profile by its id or by an id merged into it (one indexed query)."""
+    return (
+        Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+        .order_by("-updated")
+        .first()
+    )
+
+
+def identity_resolve(
+    *, track: TrackRequest, source: EventSource, agent: ClientAgent, now: datetime
+) -> Identity:
+    """Find or create the profile and session of a request. Runs inside the ingest transaction."""
+    if track.profile_less:
+        return Identity(None, None, profile_stored=False, session_stored=False)
+
+    session = None
+    if track.session_id:
+        session = Session.objects.filter(pk=track.session_id).first()
+
+    profile = None
+    if session is not None and session.profile_id:
+        profile = Profile(pk=session.profile_id)  # the session wins; loaded only if written
+        profile_is_new = False
+    else:
+        profile, profile_is_new = _profile_for_request(track=track, source=source, now=now)
+
+    save_profile = track.save_profile and not source.transitional
+    save_session = track.save_session and not source.transitional
+    identity = Identity(
+        profile_id=profile.pk,
+        session_id=track.session_id or new_id(),
+        profile_stored=save_profile,
+        session_stored=save_session,
+        profile_created=profile_is_new,
+    )
+
+    if session is None:
+        identity.session_created = True
+        identity.visit_started = True
+        if save_session:
+            session = _session_build(identity, track, agent, now, profile_stored=save_profile)
+            winner = _session_insert(session)
+            if winner is not session:
+                # A concurrent first request stored this session first: its profile wins.
+                identity.session_created = identity.visit_started = False
+                identity.profile_created = False
+                identity.profile_id = winner.profile_id or identity.profile_id
+                profile_is_new = winner.profile_id is None and profile_is_new
+                session = winner
+    else:
+        timeout = timedelta(minutes=settings.CDP_VISIT_TIMEOUT_MINUTES)
+        identity.visit_started = session.updated < now - timeout
+        if save_session:
+            attach = identity.profile_id if save_profile and profile_is_new else None
+            _session_touch(session, track, now, attach_profile_id=attach)
+
+    if save_profile:
+        if profile_is_new and identity.profile_created:
+            _profile_insert(profile, now=now)
+        elif identity.visit_started:
+            _profile_visit(profile_id=identity.profile_id, now=now)
+    return identity
+
+
+def _profile_for_request(
+    *, track: TrackRequest, source: EventSource, now: datetime
+) -> tuple[Profile, bool]:
+    if track.profile_id:
+        found = profile_find(profile_id=track.profile_id)
+        if found is not None:
+            return found, False
+        if source.static_profile_ids or track.trust_profile_id:
+            return _profile_new(track.profile_id, now), True
+    return _profile_new(new_id(), now), True
+
+
+def _profile_new(profile_id: str, now: datetime) -> Profile:
+    iso = now.isoformat()
+    return Profile(
+        id=profile_id,
+        created=now,
+        updated=now,
+        visit_count=0,
+        metadata={
+            "time": {
+                "insert": iso,
+                "create": iso,
+                "update": iso,
+                "visit": {"last": None, "current": None, "count": 0, "tz": None},
+            },
+            "fields": {},
+        },
+        data=empty_profile_data(),
+    )
+
+
+def _profile_insert(profile: Profile, *, now: datetime) -> None:
+    _visit_rotate(profile, now)
+    try:
+        with transaction.atomic():
+            profile.save(force_insert=True)
+    except IntegrityError:
+        # A static profile id created by a concurrent request: count this visit on it.
+        _profile_visit(profile_id=profile.pk, now=now)
+
+
+def _profile_visit(*, profile_id: str, now: datetime) -> None:
+    profile = Profile.objects.select_for_update().filter(pk=profile_id).first()
+    if profile is None:
+        return
+    _visit_rotate(profile, now)
+    profile.updated = now
+    profile.save(update_fields=["metadata", "visit_count", "updated"])
+
+
+def _visit_rotate(profile: Profile, now: datetime) -> None:
+    time_block = profile.metadata.setdefault("time", {})
+    visit = time_block.setdefault("visit", {"last": None, "current": None, "count": 0})
+    visit["last"] = visit.get("current")
+    visit["current"] = now.isoformat()
+    visit["count"] = int(visit.get("count") or 0) + 1
+    time_block["update"] = now.isoformat()
+    profile.visit_count = visit["count"]
+
+
+def _session_build(
+    identity: Identity, track: TrackRequest, agent: ClientAgent, now: datetime, *, profile_stored
+) -> Session:
+    context = track.context
+    return Session(
+        id=identity.session_id,
+        profile_id=identity.profile_id if profile_stored else None,
+        created=now,
+        updated=now,
+        is_bot=agent.is_bot,
+        metadata={
+            "time": {"insert": now.isoformat(), "timestamp": now.timestamp()},
+            "status": "started",
+            "channel": context.get("channel") or "",
+        },
+        device={**agent.device, **_as_dict(context.get("device"))},
+        os=agent.os,
+        app={**agent.app, "language": _browser_language(context)},
+        utm=utm_from_context(context),
+        context=context,
+        properties=track.properties,
+    )
+
+
+def _session_insert(session: Session) -> Session:
+    try:
+        with transaction.atomic():
+            session.save(force_insert=True)
+        return session
+    except IntegrityError:
+        return Session.objects.get(pk=session.pk)
+
+
+def _session_touch(
+    session: Session, track: TrackRequest, now: datetime, *, attach_profile_id: str | None
+) -> None:
+    changes: dict = {"updated": now}
+    if track.context:
+        changes["context"] = {**session.context, **track.context}
+        utm = utm_from_context(track.context)
+        if utm:
+            changes["utm"] = {**session.utm, **utm}
+    if track.properties:
+        changes["properties"] = {**session.properties, **track.properties}
+    if attach_profile_id and session.profile_id is None:
+        changes["profile_id"] = attach_profile_id
+    Session.objects.filter(pk=session.pk).update(**changes)
+
+
+def _as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _browser_language(context: dict) -> str | None:
+    # Tracardi's tracker sends context.browser.local.browser.language; others send it flat.
+    browser = _as_dict(context.get("browser"))
+    local_browser = _as_dict(_as_dict(browser.get("local")).get("browser"))
+    return local_browser.get("language") or browser.get("language")

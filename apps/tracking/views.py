@@ -1,0 +1,125 @@
+"""Tracardi-compatible tracking endpoints: /track, /collect, /redirect (DESIGN §4).
+
+Each view: read the body within the size limit, parse, authenticate the source for this
+endpoint's bridge, call the pipeline, answer. Errors are {"detail": ...} (apps.core.exceptions).
+"""
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseRedirect
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from apps.core.exceptions import AccessDenied, NotFound, PayloadTooLarge
+from apps.sources.models import EventSource, RedirectLink
+from apps.sources.selectors import event_source_get_cached
+from apps.tracking.collect import collect_request_build, redirect_request_build
+from apps.tracking.payload import parse_json_body, tracker_payload_parse
+from apps.tracking.pipeline import ClientInfo, track_ingest
+
+# Request headers never copied onto stored events.
+PRIVATE_HEADERS = {"authorization", "cookie"}
+SESSION_COOKIE = "tracardi-session-id"
+
+
+class TrackingView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    # The body is read raw: JSON with no Content-Type must be accepted (Tracardi's Python client).
+    parser_classes: list = []
+
+    def read_body(self, request) -> bytes:
+        limit = settings.CDP_TRACK_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.")
+        try:
+            body = request._request.body
+        except RequestDataTooBig:
+            raise PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.") from None
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.")
+        return body
+
+
+def json_response(answer: dict | None) -> HttpResponse:
+    # An empty events list answers 200 with the body `null`, as Tracardi does.
+    return HttpResponse(orjson.dumps(answer), content_type="application/json")
+
+
+def source_authenticate(*, source_id: str, bridge: str) -> EventSource:
+    source = event_source_get_cached(source_id=source_id)
+    if source is None:
+        raise AccessDenied("Access denied. Invalid source.")
+    if not source.enabled:
+        raise AccessDenied(f"Access denied. Event source {source_id} is disabled.")
+    if source.bridge != bridge:
+        raise AccessDenied(
+            f"Access denied. Event source {source_id} is a {source.bridge} source; "
+            f"this endpoint needs a {bridge} source."
+        )
+    return source
+
+
+def client_info(request) -> ClientInfo:
+    meta = request.META
+    headers = {
+        name.lower(): value
+        for name, value in request.headers.items()
+        if name.lower() not in PRIVATE_HEADERS
+    }
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    ip = forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR")
+    return ClientInfo(ip=ip, user_agent=meta.get("HTTP_USER_AGENT", ""), headers=headers)
+
+
+class TrackView(TrackingView):
+    def post(self, request):
+        body = self.read_body(request)
+        profile_less = request.query_params.get("profile_less", "").lower() == "true"
+        track = tracker_payload_parse(parse_json_body(body), profile_less=profile_less)
+        source = source_authenticate(source_id=track.source_id, bridge=EventSource.Bridge.REST)
+        answer = track_ingest(track=track, source=source, client=client_info(request))
+        return json_response(answer)
+
+
+class CollectView(TrackingView):
+    def get(self, request, event_type: str, source_id: str, session_id: str | None = None):
+        return self._collect(request, event_type, source_id, session_id, dict(request.GET.items()))
+
+    def post(self, request, event_type: str, source_id: str, session_id: str | None = None):
+        body = self.read_body(request)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            data = dict(request._request.POST.items())
+        else:
+            data = parse_json_body(body) if body.strip() else {}
+        return self._collect(request, event_type, source_id, session_id, data)
+
+    def _collect(self, request, event_type, source_id, session_id, data):
+        source = source_authenticate(source_id=source_id.strip(), bridge=EventSource.Bridge.WEBHOOK)
+        track = collect_request_build(
+            source=source, event_type=event_type, session_id=session_id, data=data
+        )
+        return json_response(track_ingest(track=track, source=source, client=client_info(request)))
+
+
+class RedirectView(TrackingView):
+    def get(self, request, link_id: str, session_id: str | None = None):
+        link = RedirectLink.objects.filter(pk=link_id).select_related("source").first()
+        if link is None:
+            raise NotFound(f"No redirect link with id {link_id}.")
+        source = source_authenticate(source_id=link.source_id, bridge=EventSource.Bridge.REDIRECT)
+        track = redirect_request_build(
+            link=link,
+            session_id=session_id or request.COOKIES.get(SESSION_COOKIE),
+            params=dict(request.GET.items()),
+        )
+        track_ingest(track=track, source=source, client=client_info(request))
+        response = HttpResponseRedirect(link.url)
+        response.status_code = 307
+        return response
