@@ -172,7 +172,7 @@ def make_reference(source: str, *keys: str | int) -> str:
 
 
 def lookup(data: Mapping[str, Any] | None, reference: Reference) -> Any:
-    """The value at `reference`, or MISSING. A None source counts as absent."""
+    """The value at `reference`, or MISSING. A path into a None source is missing."""
     return reference.getter(data if data is not None else {})
 
 
@@ -185,8 +185,7 @@ def make_getter(source: str, keys: tuple[PathKey, ...]) -> Callable[[Mapping[str
     if not keys:
 
         def get_whole(data: Mapping[str, Any]) -> Any:
-            node = data.get(source)
-            return MISSING if node is None else node
+            return data.get(source, MISSING)
 
         return get_whole
 
