@@ -1,0 +1,129 @@
+"""Workflows, the rules that route events to them, and the record of every run.
+
+JSON shapes:
+
+- Workflow.graph: {"nodes": [Node], "edges": [Edge]} in the shape Tracardi exports (DESIGN §8):
+  Node = {"id", "type", "position": {"x", "y"}, "data": {"start": bool, "debug": bool,
+  "spec": {"className", "module", "inputs": [port], "outputs": [port], "init": {config}},
+  "metadata": {"name", "desc"}}};
+  Edge = {"id", "source": node id, "sourceHandle": output port, "target": node id,
+  "targetHandle": input port}.
+- WorkflowRun.log: [NodeLog] in execution order, NodeLog = {"node": id, "name", "action",
+  "in_port", "port": output port or null, "duration_ms", "error": str or null, "messages": [...],
+  "input"/"output": only for nodes with `data.debug` on (and always in test runs)}.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from apps.core.ids import new_id
+
+
+def empty_graph() -> dict:
+    return {"nodes": [], "edges": []}
+
+
+class Workflow(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    graph = models.JSONField(default=empty_graph)
+    # Bumped by every save through workflow_save; workers recompile a cached graph on change.
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rule(models.Model):
+    """Routes events of one type (from one source, or from any source) to a workflow."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    event_type = models.CharField(
+        max_length=100,
+        help_text="Stored form: lower case, spaces as '-' (e.g. page-view).",
+    )
+    source = models.ForeignKey(
+        "sources.EventSource",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="workflow_rules",
+        help_text="Empty: events of this type from any source.",
+    )
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="rules")
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["event_type"], name="rule_event_type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowRun(models.Model):
+    class Status(models.TextChoices):
+        OK = "ok", "Completed"
+        ERROR = "error"
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    workflow_version = models.PositiveIntegerField()
+    # The stored event; null for events that were never stored (ephemeral sources) or purged.
+    event = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workflow_runs",
+    )
+    # The event id as text, also for unsaved events: the idempotency key of a run.
+    event_ref = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=100)
+    profile = models.ForeignKey(
+        "profiles.Profile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workflow_runs",
+    )
+    rule_ids = models.JSONField(default=list, blank=True)
+    replay = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    error = models.TextField(blank=True)
+    error_node = models.CharField(max_length=64, blank=True)
+    started = models.DateTimeField()
+    duration_ms = models.FloatField()
+    log = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            # A redelivered message must not run a workflow twice for one event; replays may.
+            models.UniqueConstraint(
+                fields=["workflow", "event_ref"],
+                condition=Q(replay=False),
+                name="workflowrun_once_per_event",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workflow", "-started"], name="workflowrun_workflow_started"),
+            models.Index(fields=["profile", "-started"], name="workflowrun_profile_started"),
+            models.Index(fields=["-started"], name="workflowrun_started"),
+            models.Index(fields=["event_ref"], name="workflowrun_event_ref"),
+            models.Index(
+                fields=["-started"], name="workflowrun_errors", condition=Q(status="error")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} on {self.event_ref}"

@@ -1,0 +1,205 @@
+"""A real Celery worker for tests about background work.
+
+The worker is `celery -A cdp worker --pool prefork` in a subprocess (its own process group),
+connected to the test database (`settings.DATABASES['default']['NAME']` inside tests) and to
+the same Redis as the test process, so tasks enqueued by the test run there for real. Tests that
+use it need `@pytest.mark.django_db(transaction=True)` (data must be committed to be seen) and
+should be marked `@pytest.mark.worker`.
+
+Use in a test module:
+
+    from tests.support.celery_worker import celery_worker, celery_worker_factory  # noqa: F401
+
+- `celery_worker`: one worker shared by the whole test session (started on first use).
+- `celery_worker_factory`: `start(**kwargs)` starts a private worker that the test may kill
+  (`worker.kill()` sends SIGKILL to the whole process group, like a machine dying); every worker
+  it started is stopped when the test ends.
+- `wait_for(predicate, timeout=...)`: poll until the predicate is true (or fail with a message).
+
+The worker sees rule, workflow and source changes at once (`CDP_*_CACHE_SECONDS=0`), because
+tests change them between tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_SECONDS = 30.0
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database the tests use (the test database inside a test run)."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or ""
+    if host.startswith("/"):  # a unix socket directory (the embedded PostgreSQL)
+        return f"postgres://{credentials}@/{db['NAME']}?host={quote(host, safe='')}"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+
+
+def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "DJANGO_SETTINGS_MODULE": "cdp.settings",
+            "CDP_WORKFLOW_CACHE_SECONDS": "0",
+            "CDP_SOURCE_CACHE_SECONDS": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    return env
+
+
+class CeleryWorker:
+    def __init__(self, process: subprocess.Popen, hostname: str, log_path: Path) -> None:
+        self.process = process
+        self.hostname = hostname
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        from cdp.celery import app
+
+        replies = app.control.ping(destination=[self.hostname], timeout=timeout)
+        return any(self.hostname in reply for reply in replies)
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                raise RuntimeError(f"Celery worker exited at start-up:\n{self.log()[-4000:]}")
+            if self.ping(timeout=0.5):
+                return
+        self.stop()
+        raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once (no graceful shutdown)."""
+        if self.is_running():
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        _reap_group(self.process.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Warm shutdown (SIGTERM: finish running tasks), then SIGKILL if it takes too long."""
+        if self.is_running():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        _reap_group(self.process.pid)
+
+
+def _reap_group(pgid: int) -> None:
+    """Pool processes orphaned by a killed parent belong to the same group; end them too."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def start_celery_worker(
+    *, concurrency: int = 2, extra_env: dict[str, str] | None = None, loglevel: str = "INFO"
+) -> CeleryWorker:
+    hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
+        prefix="celery-worker-", suffix=".log", delete=False
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "cdp",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        hostname,
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=worker_environment(extra_env),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log_file.close()
+    worker = CeleryWorker(process, hostname, Path(log_file.name))
+    worker.wait_ready()
+    return worker
+
+
+def purge_broker_queue() -> None:
+    """Drop messages left in the test Redis by an earlier run (e.g. a killed worker's)."""
+    from cdp.celery import app
+
+    app.control.purge()
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {message or predicate}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[CeleryWorker]:
+    purge_broker_queue()
+    worker = start_celery_worker()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup) -> Iterator[Callable[..., CeleryWorker]]:
+    started: list[CeleryWorker] = []
+
+    def start(**kwargs) -> CeleryWorker:
+        worker = start_celery_worker(**kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

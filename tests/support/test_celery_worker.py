@@ -1,0 +1,19 @@
+import pytest
+from django.conf import settings
+
+from tests.support.celery_worker import celery_worker_factory, test_database_url  # noqa: F401
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_starts_answers_pings_and_dies_on_kill(celery_worker_factory):  # noqa: F811
+    worker = celery_worker_factory()
+
+    assert worker.ping() is True
+    assert settings.DATABASES["default"]["NAME"].startswith("test_")
+    assert test_database_url().endswith("/" + settings.DATABASES["default"]["NAME"])
+
+    worker.kill()
+
+    assert worker.is_running() is False
+    assert worker.ping(timeout=0.3) is False
