@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.core.ids import new_id
 from apps.events.models import Event
+from apps.events.validation import event_validation_error
 from apps.sources.models import EventSource
 from apps.tracking.enrichment import client_agent
 from apps.tracking.identity import Identity, identity_resolve
@@ -88,7 +89,13 @@ def _event_rows(
     rows = []
     for event in events:
         created = event.time or now
-        routed = routing.event_is_routed(source_id=source.pk, event_type=event.type)
+        invalid = event_validation_error(event_type=event.type, properties=event.properties)
+        if invalid:
+            status = Event.Status.INVALID
+        elif routing.event_is_routed(source_id=source.pk, event_type=event.type):
+            status = Event.Status.COLLECTED
+        else:
+            status = Event.Status.PROCESSED
         rows.append(
             Event(
                 id=event.id or new_id(),
@@ -98,7 +105,8 @@ def _event_rows(
                 session_id=session_id,
                 time=created,
                 inserted=now,
-                status=Event.Status.COLLECTED if routed else Event.Status.PROCESSED,
+                status=status,
+                status_message=invalid or "",
                 is_bot=is_bot,
                 properties=event.properties,
                 context=event.context,
