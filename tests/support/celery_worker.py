@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 30.0
 
 
-def test_database_url() -> str:
+def worker_database_url() -> str:
     """DATABASE_URL of the database the tests use (the test database inside a test run)."""
     db = settings.DATABASES["default"]
     credentials = quote(db.get("USER") or "", safe="")
@@ -58,7 +58,7 @@ def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str
     env = dict(os.environ)
     env.update(
         {
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": worker_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "DJANGO_SETTINGS_MODULE": "cdp.settings",

@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from tests.support.celery_worker import celery_worker_factory, test_database_url  # noqa: F401
+from tests.support.celery_worker import celery_worker_factory, worker_database_url  # noqa: F401
 
 
 @pytest.mark.worker
@@ -11,7 +11,7 @@ def test_worker_starts_answers_pings_and_dies_on_kill(celery_worker_factory):  #
 
     assert worker.ping() is True
     assert settings.DATABASES["default"]["NAME"].startswith("test_")
-    assert test_database_url().endswith("/" + settings.DATABASES["default"]["NAME"])
+    assert worker_database_url().endswith("/" + settings.DATABASES["default"]["NAME"])
 
     worker.kill()
 
