@@ -1,0 +1,73 @@
+/*
+ * CDP tracker loader: the part of the snippet that is pasted into a page.
+ *
+ * It defines window.tracker.track at once, so calls made before the tracker script has
+ * loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
+ * when the document is ready. The tracker script takes over the queue when it runs.
+ *
+ * The page's `const options = {tracker: {...}}` may come before or after this code in the same
+ * <script>: it is read only once the document is ready, never while the snippet runs.
+ */
+(function (win, doc) {
+    "use strict";
+    var stub = win.tracker || {};
+    if (stub.loaded || stub.q) {
+        return;  // the snippet is on the page twice: the first copy does the work
+    }
+    var queue = [];
+    stub.q = queue;
+    stub.track = function () {
+        queue.push(["track"].concat(Array.prototype.slice.call(arguments)));
+        return stub;
+    };
+    win.tracker = stub;
+
+    function readOptions() {
+        try {
+            /* global options */
+            if (typeof options !== "undefined") {
+                return options;
+            }
+        } catch (notYetDefined) {
+            // `options` is declared later in the same script: it is read again when ready.
+        }
+        return win.tracardiOptions;
+    }
+
+    function scriptUrl(base) {
+        // A base URL (Tracardi's `url.script: 'http://host/tracker'`) gets the file name
+        // appended; anything else is taken as the full address of the script.
+        if (/^(https?:)?\/\//.test(base) && !/\.js(\?.*)?$/.test(base)) {
+            return base.replace(/\/+$/, "") + "/index.min.js";
+        }
+        return base;
+    }
+
+    function load() {
+        var config = readOptions();
+        var base = config && config.tracker && config.tracker.url && config.tracker.url.script;
+        if (!base) {
+            console.error(
+                "[Tracker] options.tracker.url.script is not set: it is the address of the " +
+                "tracker script, e.g. 'https://cdp.example.com/tracker'. Nothing is tracked."
+            );
+            return;
+        }
+        var script = doc.createElement("script");
+        script.async = true;
+        script.src = scriptUrl(base);
+        script.onerror = function () {
+            console.error(
+                "[Tracker] Could not load the tracker script from " + script.src +
+                ". Check options.tracker.url.script in the snippet and that the CDP is reachable."
+            );
+        };
+        (doc.head || doc.documentElement).appendChild(script);
+    }
+
+    if (doc.readyState === "loading") {
+        doc.addEventListener("DOMContentLoaded", load);
+    } else {
+        setTimeout(load, 0);
+    }
+})(window, document);

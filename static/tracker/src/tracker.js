@@ -1,0 +1,879 @@
+/*
+ * CDP browser tracker (served as /tracker/index.js and, minified, /tracker/index.min.js).
+ *
+ * Speaks the Tracardi tracker protocol: POST <options.tracker.url.api>/track with a
+ * TrackerPayload. Configured by the page's `options` object (see the snippet in the admin):
+ *
+ *   tracker.url.api            where /track lives
+ *   tracker.source.id          the event source (bridge REST API)
+ *   tracker.auto.events        [[type, properties, options?], ...] sent with the page's events
+ *   tracker.auto.triggers      [{tag, trigger: onVisible|onTextSelect|onMouseOver|onClick,
+ *                                data: {event, properties}}] bound to [data-tracardi-tag=<tag>]
+ *   tracker.context            {browser, page, screen, utm, performance}: what context is sent
+ *   tracker.settings           {respectDoNotTrack, retry: {attempts, delay}}
+ *
+ * window.tracker.track(type, properties, {fire, asBeacon, context, tags}) queues an event; the
+ * page's events go out as one request once the page has loaded, later ones in small batches.
+ * `fire: true` sends at once, `asBeacon: true` sends at once with navigator.sendBeacon (it
+ * survives leaving the page), and whatever is unsent when the page is hidden goes by beacon.
+ *
+ * Every request and answer is also announced as a DOM event on window: `tracker:request`
+ * (detail: {payload, beacon}) and `tracker:response` (detail: {status, body, payload}).
+ */
+(function (win, doc, nav) {
+    "use strict";
+
+    var PROFILE_KEY = "tracardi-profile-id";
+    var SESSION_COOKIE = "tracardi-session-id";
+    var SESSION_SECONDS = 30 * 60;
+    var BATCH_DELAY_MS = 50;           // later events of one moment share a request
+    var MAX_RETRY_BATCHES = 10;        // bounded: a dead server must not eat the page's memory
+    var MAX_QUEUED_EVENTS = 200;
+    var TAG_ATTRIBUTE = "data-tracardi-tag";
+    var TRIGGERS = ["onVisible", "onTextSelect", "onMouseOver", "onClick"];
+    var UTM_KEYS = ["source", "medium", "campaign", "term", "content"];
+
+    if (win.tracker && win.tracker.loaded) {
+        return;  // loaded twice: keep the running instance
+    }
+
+    var loaderStub = win.tracker || {};
+    var earlyCalls = Array.isArray(loaderStub.q) ? loaderStub.q : [];
+    var config = readOptions();
+    var tracker = (config && config.tracker) || {};
+    var settings = tracker.settings || {};
+    var retrySettings = settings.retry || {};
+    var maxAttempts = positive(retrySettings.attempts, 5);
+    var retryDelayMs = positive(retrySettings.delay, 1000);
+    var contextScope = assign(
+        {browser: true, page: true, screen: true, utm: true, performance: false},
+        tracker.context || {}
+    );
+
+    var pageQueue = [];                // events waiting for the next batch
+    var retryQueue = [];               // batches waiting for another attempt
+    var pageLoaded = false;
+    var batchTimer = null;
+    var disabledReason = null;
+    var sourceErrorShown = false;
+
+    // ---- configuration ---------------------------------------------------------------
+
+    function readOptions() {
+        try {
+            /* global options */
+            if (typeof options !== "undefined") {
+                return options;
+            }
+        } catch (notDefined) {
+            // no global `options`: fall through
+        }
+        return win.tracardiOptions;
+    }
+
+    function positive(value, fallback) {
+        return typeof value === "number" && value > 0 ? value : fallback;
+    }
+
+    function assign(target, source) {
+        for (var key in source) {
+            if (Object.prototype.hasOwnProperty.call(source, key)) {
+                target[key] = source[key];
+            }
+        }
+        return target;
+    }
+
+    function apiUrl() {
+        var base = (tracker.url && tracker.url.api) || "";
+        return base.replace(/\/+$/, "") + "/track";
+    }
+
+    function sourceId() {
+        return tracker.source && tracker.source.id ? String(tracker.source.id).trim() : "";
+    }
+
+    function doNotTrack() {
+        var flag = nav.doNotTrack || win.doNotTrack || nav.msDoNotTrack;
+        return settings.respectDoNotTrack === true && (flag === "1" || flag === "yes");
+    }
+
+    // ---- identity: profile in localStorage, session in a cookie -------------------------
+
+    function uuid() {
+        if (win.crypto && typeof win.crypto.randomUUID === "function") {
+            return win.crypto.randomUUID();
+        }
+        var bytes = new Uint8Array(16);
+        win.crypto.getRandomValues(bytes);
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        var hex = [];
+        for (var i = 0; i < 16; i++) {
+            hex.push((bytes[i] + 0x100).toString(16).slice(1));
+        }
+        hex = hex.join("");
+        return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" +
+            hex.slice(16, 20) + "-" + hex.slice(20);
+    }
+
+    function storageGet(key) {
+        try {
+            return win.localStorage.getItem(key);
+        } catch (blocked) {
+            return null;
+        }
+    }
+
+    function storageSet(key, value) {
+        try {
+            win.localStorage.setItem(key, value);
+        } catch (blocked) {
+            // storage disabled: the profile id lives as long as the page
+        }
+    }
+
+    function readCookie(name) {
+        var parts = doc.cookie ? doc.cookie.split(";") : [];
+        for (var i = 0; i < parts.length; i++) {
+            var pair = parts[i].replace(/^\s+/, "");
+            if (pair.indexOf(name + "=") === 0) {
+                return decodeURIComponent(pair.slice(name.length + 1));
+            }
+        }
+        return null;
+    }
+
+    var profileId = storageGet(PROFILE_KEY);
+    var sessionId = readCookie(SESSION_COOKIE);
+
+    function keepSession(id) {
+        // Written on every send: the session ends after 30 minutes without activity.
+        sessionId = id;
+        var secure = win.location.protocol === "https:" ? "; Secure" : "";
+        doc.cookie = SESSION_COOKIE + "=" + encodeURIComponent(id) + "; max-age=" +
+            SESSION_SECONDS + "; path=/; SameSite=Lax" + secure;
+    }
+
+    function currentSession() {
+        // The cookie may have expired while the page stayed open.
+        var stored = readCookie(SESSION_COOKIE);
+        keepSession(stored || uuid());
+        return sessionId;
+    }
+
+    function keepProfile(id) {
+        if (id && id !== profileId) {
+            profileId = id;
+            storageSet(PROFILE_KEY, id);
+        }
+    }
+
+    // ---- context ---------------------------------------------------------------------
+
+    function queryParams(search) {
+        var params = {};
+        (search || "").replace(/^\?/, "").split("&").forEach(function (part) {
+            if (!part) {
+                return;
+            }
+            var index = part.indexOf("=");
+            var key = index < 0 ? part : part.slice(0, index);
+            var value = index < 0 ? "" : part.slice(index + 1);
+            try {
+                params[decodeURIComponent(key.replace(/\+/g, " "))] =
+                    decodeURIComponent(value.replace(/\+/g, " "));
+            } catch (malformed) {
+                params[key] = value;
+            }
+        });
+        return params;
+    }
+
+    function utmFromUrl() {
+        var params = queryParams(win.location.search);
+        var utm = {};
+        var found = false;
+        UTM_KEYS.forEach(function (key) {
+            if (params["utm_" + key]) {
+                utm[key] = params["utm_" + key];
+                found = true;
+            }
+        });
+        return found ? utm : null;
+    }
+
+    function refererContext() {
+        if (!doc.referrer) {
+            return {host: null, query: null};
+        }
+        try {
+            var referer = new URL(doc.referrer);
+            return {host: referer.host, query: referer.search ? referer.search.slice(1) : null};
+        } catch (badUrl) {
+            return {host: null, query: null};
+        }
+    }
+
+    function sessionContext() {
+        var context = {};
+        var timeZone = null;
+        try {
+            timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        } catch (noIntl) {
+            timeZone = null;
+        }
+        context.time = {local: new Date().toLocaleString(), tz: timeZone};
+        if (contextScope.browser) {
+            context.browser = {
+                local: {
+                    browser: {
+                        name: nav.appName,
+                        engine: nav.product,
+                        appVersion: nav.appVersion,
+                        userAgent: nav.userAgent,
+                        language: nav.language,
+                        onLine: nav.onLine,
+                        javaEnabled: false,
+                        cookieEnabled: nav.cookieEnabled
+                    },
+                    device: {platform: nav.platform}
+                }
+            };
+        }
+        if (contextScope.screen && win.screen) {
+            context.screen = {
+                local: {
+                    width: win.screen.width,
+                    height: win.screen.height,
+                    innerWidth: win.innerWidth,
+                    innerHeight: win.innerHeight,
+                    availWidth: win.screen.availWidth,
+                    availHeight: win.screen.availHeight,
+                    colorDepth: win.screen.colorDepth,
+                    pixelDepth: win.screen.pixelDepth
+                }
+            };
+        }
+        var utm = contextScope.utm ? utmFromUrl() : null;
+        if (utm) {
+            context.utm = utm;
+        }
+        return context;
+    }
+
+    function eventContext(extra) {
+        var context = {};
+        if (contextScope.page) {
+            context.page = {
+                url: win.location.href,
+                path: win.location.pathname,
+                hash: win.location.hash,
+                title: doc.title,
+                referer: refererContext(),
+                history: {length: win.history.length}
+            };
+        }
+        if (contextScope.performance && win.performance && win.performance.getEntriesByType) {
+            var navigation = win.performance.getEntriesByType("navigation")[0];
+            if (navigation && navigation.toJSON) {
+                context.performance = navigation.toJSON();
+            }
+        }
+        if (extra && typeof extra === "object") {
+            assign(context, extra);
+        }
+        return context;
+    }
+
+    // ---- events and payloads -----------------------------------------------------------
+
+    function buildEvent(type, properties, eventOptions) {
+        eventOptions = eventOptions || {};
+        var sentOptions = {};
+        for (var key in eventOptions) {
+            if (Object.prototype.hasOwnProperty.call(eventOptions, key) &&
+                ["fire", "asBeacon", "context", "tags"].indexOf(key) < 0) {
+                sentOptions[key] = eventOptions[key];
+            }
+        }
+        var event = {
+            // Generated once: a retry sends the same id and the server stores the event once.
+            id: uuid(),
+            type: String(type),
+            properties: properties && typeof properties === "object" ? properties : {},
+            options: sentOptions,
+            context: eventContext(eventOptions.context),
+            time: {create: new Date().toISOString()}
+        };
+        if (Array.isArray(eventOptions.tags)) {
+            event.tags = eventOptions.tags.map(String);
+        }
+        return event;
+    }
+
+    function buildPayload(events) {
+        var payload = {
+            source: {id: sourceId()},
+            session: {id: currentSession()},
+            context: sessionContext(),
+            properties: {},
+            events: events,
+            options: {}
+        };
+        if (profileId) {
+            payload.profile = {id: profileId};
+        }
+        return payload;
+    }
+
+    // ---- sending -----------------------------------------------------------------------
+
+    function announce(name, detail) {
+        try {
+            win.dispatchEvent(new CustomEvent(name, {detail: detail}));
+        } catch (oldBrowser) {
+            // no CustomEvent: nobody can listen anyway
+        }
+    }
+
+    function newBatch(events) {
+        var batch = {events: events, payload: null, attempt: 0, waiters: [], timer: null};
+        batch.done = new Promise(function (resolve) {
+            batch.waiters.push(resolve);
+        });
+        return batch;
+    }
+
+    function settle(batch, data) {
+        batch.waiters.splice(0, batch.waiters.length).forEach(function (resolve) {
+            resolve(data);
+        });
+    }
+
+    function sendBeacon(events) {
+        var payload = buildPayload(events);
+        announce("tracker:request", {payload: payload, beacon: true});
+        // text/plain keeps the beacon a "simple" cross-origin request (no preflight);
+        // /track reads the body as JSON whatever its content type.
+        var blob = new Blob([JSON.stringify(payload)], {type: "text/plain;charset=UTF-8"});
+        if (nav.sendBeacon && nav.sendBeacon(apiUrl(), blob)) {
+            return Promise.resolve(null);
+        }
+        var batch = newBatch(events);
+        batch.payload = payload;
+        post(batch, true);
+        return batch.done;
+    }
+
+    // Until the server has named this visitor's profile, requests go one at a time: two
+    // first requests in parallel would each be a "first visit".
+    var identityPending = null;
+
+    function sendBatch(events) {
+        if (!events.length || disabledReason) {
+            return Promise.resolve(null);
+        }
+        var batch = newBatch(events);
+
+        function start() {
+            if (disabledReason) {
+                settle(batch, null);
+                return;
+            }
+            // Built once: every retry resends the same payload with the same event ids.
+            batch.payload = buildPayload(events);
+            announce("tracker:request", {payload: batch.payload, beacon: false});
+            post(batch, false);
+        }
+
+        if (identityPending) {
+            identityPending.then(start);
+        } else {
+            start();
+            if (!profileId) {
+                identityPending = batch.done.then(function () {
+                    identityPending = null;
+                });
+            }
+        }
+        return batch.done;
+    }
+
+    function post(batch, keepalive) {
+        var body = JSON.stringify(batch.payload);
+        batch.attempt += 1;
+        fetch(apiUrl(), {
+            method: "POST",
+            headers: {"Content-Type": "application/json", "x-timestamp": String(Date.now() / 1000)},
+            body: body,
+            credentials: "omit",
+            keepalive: Boolean(keepalive) && body.length < 60000
+        }).then(function (response) {
+            return response.text().then(function (text) {
+                var data = null;
+                try {
+                    data = text ? JSON.parse(text) : null;
+                } catch (notJson) {
+                    data = text;
+                }
+                handleAnswer(batch, response.status, data);
+            });
+        }).catch(function (networkError) {
+            retryLater(batch, "network error: " + networkError.message);
+        });
+    }
+
+    function handleAnswer(batch, status, data) {
+        announce("tracker:response", {status: status, body: data, payload: batch.payload});
+        if (status === 200) {
+            if (data && data.profile && data.profile.id) {
+                keepProfile(data.profile.id);
+            }
+            if (data && data.session && data.session.id && data.session.id !== sessionId) {
+                keepSession(data.session.id);
+            }
+            if (data && Array.isArray(data.ux)) {
+                renderUx(data.ux);
+            }
+            settle(batch, data);
+        } else if (status === 401 || status === 403) {
+            reportSourceRejected(data);
+            settle(batch, null);
+        } else if (status === 408 || status === 429 || status >= 500) {
+            retryLater(batch, "HTTP " + status);
+        } else {
+            console.error(
+                "[Tracker] /track refused the events (HTTP " + status + "): " +
+                detailText(data) + ". They are not sent again."
+            );
+            settle(batch, null);
+        }
+    }
+
+    function detailText(data) {
+        if (data && data.detail !== undefined) {
+            return typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
+        }
+        return typeof data === "string" ? data.slice(0, 300) : JSON.stringify(data);
+    }
+
+    function reportSourceRejected(data) {
+        // Every later request would be refused too: stop sending and say what to check.
+        disabledReason = "source rejected";
+        retryQueue.splice(0, retryQueue.length).forEach(function (batch) {
+            clearTimeout(batch.timer);
+            settle(batch, null);
+        });
+        if (sourceErrorShown) {
+            return;
+        }
+        sourceErrorShown = true;
+        console.error(
+            "[Tracker] The CDP at " + apiUrl() + " refused event source \"" + sourceId() +
+            "\" (" + detailText(data) + "). Check options.tracker.source.id in the snippet: " +
+            "it must be the id of an enabled event source with bridge \"REST API (/track)\" in " +
+            "the CDP admin. Nothing is tracked on this page."
+        );
+    }
+
+    function retryLater(batch, reason) {
+        if (disabledReason) {
+            settle(batch, null);
+            return;
+        }
+        if (batch.attempt >= maxAttempts) {
+            console.error(
+                "[Tracker] Giving up on " + batch.events.length + " event(s) after " +
+                batch.attempt + " attempts (" + reason + ")."
+            );
+            settle(batch, null);
+            return;
+        }
+        retryQueue.push(batch);
+        while (retryQueue.length > MAX_RETRY_BATCHES) {
+            var dropped = retryQueue.shift();
+            clearTimeout(dropped.timer);
+            console.warn("[Tracker] Retry queue full: dropped " + dropped.events.length +
+                " event(s).");
+            settle(dropped, null);
+        }
+        // Exponential backoff with jitter: 1 s, 2 s, 4 s, ... (settings.retry.delay scales it).
+        var delay = retryDelayMs * Math.pow(2, batch.attempt - 1) * (0.75 + Math.random() * 0.5);
+        console.warn("[Tracker] /track failed (" + reason + "); retrying in " +
+            Math.round(delay) + " ms.");
+        batch.timer = setTimeout(function () {
+            batch.timer = null;
+            var index = retryQueue.indexOf(batch);
+            if (index >= 0) {  // else already sent by beacon or dropped
+                retryQueue.splice(index, 1);
+                post(batch, false);
+            }
+        }, delay);
+    }
+
+    function flush() {
+        if (batchTimer) {
+            clearTimeout(batchTimer);
+            batchTimer = null;
+        }
+        var waiting = pageQueue.splice(0, pageQueue.length);
+        var result = sendBatch(waiting.map(function (item) {
+            return item.event;
+        }));
+        waiting.forEach(function (item) {
+            result.then(item.resolve);
+        });
+        return result;
+    }
+
+    function scheduleFlush() {
+        if (pageLoaded && !batchTimer) {
+            batchTimer = setTimeout(flush, BATCH_DELAY_MS);
+        }
+    }
+
+    function flushByBeacon() {
+        // The page is going away: timers will not run, so everything unsent leaves now.
+        if (disabledReason) {
+            return;
+        }
+        if (batchTimer) {
+            clearTimeout(batchTimer);
+            batchTimer = null;
+        }
+        var events = pageQueue.splice(0, pageQueue.length).map(function (item) {
+            item.resolve(null);
+            return item.event;
+        });
+        retryQueue.splice(0, retryQueue.length).forEach(function (batch) {
+            clearTimeout(batch.timer);
+            settle(batch, null);
+            events = events.concat(batch.events);
+        });
+        if (events.length) {
+            sendBeacon(events);
+        }
+    }
+
+    function track(type, properties, eventOptions) {
+        if (disabledReason) {
+            return Promise.resolve(null);
+        }
+        if (typeof type !== "string" || !type.trim()) {
+            console.error("[Tracker] tracker.track needs an event type (a non-empty string).");
+            return Promise.resolve(null);
+        }
+        eventOptions = eventOptions || {};
+        var event = buildEvent(type, properties, eventOptions);
+        if (eventOptions.asBeacon === true) {
+            return sendBeacon([event]);
+        }
+        if (eventOptions.fire === true) {
+            return sendBatch([event]);
+        }
+        if (pageQueue.length >= MAX_QUEUED_EVENTS) {
+            console.warn("[Tracker] Too many unsent events: " + type + " was dropped.");
+            return Promise.resolve(null);
+        }
+        return new Promise(function (resolve) {
+            pageQueue.push({event: event, resolve: resolve});
+            scheduleFlush();
+        });
+    }
+
+    // ---- ux: elements the server asks to add to the page -------------------------------
+
+    function renderUx(items) {
+        items.forEach(function (item) {
+            if (!item || typeof item.tag !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]*$/.test(item.tag)) {
+                console.warn("[Tracker] Skipped a ux item without a valid tag:", item);
+                return;
+            }
+            var element = doc.createElement(item.tag);
+            var props = item.props || {};
+            for (var name in props) {
+                if (Object.prototype.hasOwnProperty.call(props, name)) {
+                    element.setAttribute(name, props[name]);
+                }
+            }
+            if (item.content !== undefined && item.content !== null) {
+                element.textContent = String(item.content);
+            }
+            (doc.body || doc.documentElement).appendChild(element);
+        });
+    }
+
+    // ---- auto triggers bound through data-tracardi-tag ----------------------------------
+
+    var triggersByTag = {};
+
+    function bindTriggers(triggers) {
+        if (!Array.isArray(triggers)) {
+            return;
+        }
+        triggers.forEach(function (trigger) {
+            if (!trigger || !trigger.tag || TRIGGERS.indexOf(trigger.trigger) < 0) {
+                console.warn("[Tracker] Skipped an auto trigger; it needs a tag and one of " +
+                    TRIGGERS.join(", ") + ":", trigger);
+                return;
+            }
+            if (!trigger.data || !trigger.data.event) {
+                console.warn("[Tracker] Skipped an auto trigger without data.event:", trigger);
+                return;
+            }
+            var tag = String(trigger.tag);
+            (triggersByTag[tag] = triggersByTag[tag] || []).push(trigger);
+        });
+        if (!Object.keys(triggersByTag).length) {
+            return;
+        }
+        doc.addEventListener("click", onClick, true);
+        doc.addEventListener("mouseover", onMouseOver, true);
+        doc.addEventListener("mouseup", onSelectionEnd, true);
+        doc.addEventListener("keyup", onSelectionEnd, true);
+        doc.addEventListener("touchend", onSelectionEnd, true);
+        watchVisibility();
+    }
+
+    function taggedAncestor(node) {
+        while (node && node !== doc) {
+            if (node.nodeType === 1 && node.hasAttribute(TAG_ATTRIBUTE)) {
+                return node;
+            }
+            node = node.parentNode;
+        }
+        return null;
+    }
+
+    function triggersFor(element, kind) {
+        var all = triggersByTag[element.getAttribute(TAG_ATTRIBUTE)] || [];
+        return all.filter(function (trigger) {
+            return trigger.trigger === kind;
+        });
+    }
+
+    function elementProperties(element) {
+        var properties = {tag: element.getAttribute(TAG_ATTRIBUTE)};
+        var label = element.getAttribute("alt") || element.getAttribute("title") ||
+            element.getAttribute("aria-label");
+        if (label) {
+            properties.label = label;
+        }
+        if (element.id) {
+            properties.elementId = element.id;
+        }
+        var url = element.getAttribute("src") || element.getAttribute("href");
+        if (url) {
+            properties.url = url;
+        }
+        return properties;
+    }
+
+    function fireTrigger(element, trigger, extra) {
+        var properties = assign(elementProperties(element), trigger.data.properties || {});
+        assign(properties, extra || {});
+        // A click on a link may leave the page before a normal request finishes.
+        var leaving = trigger.trigger === "onClick" && element.closest && element.closest("a[href]");
+        var eventOptions = leaving ? {asBeacon: true} : {fire: true};
+        if (trigger.data.context) {
+            eventOptions.context = trigger.data.context;
+        }
+        return track(trigger.data.event, properties, eventOptions);
+    }
+
+    function onClick(domEvent) {
+        var element = taggedAncestor(domEvent.target);
+        if (element) {
+            triggersFor(element, "onClick").forEach(function (trigger) {
+                fireTrigger(element, trigger);
+            });
+        }
+    }
+
+    var hovered = typeof WeakSet === "function" ? new WeakSet() : null;
+
+    function onMouseOver(domEvent) {
+        var element = taggedAncestor(domEvent.target);
+        if (!element || (domEvent.relatedTarget && element.contains(domEvent.relatedTarget))) {
+            return;  // moving inside the element is not a new hover
+        }
+        var triggers = triggersFor(element, "onMouseOver");
+        if (!triggers.length || (hovered && hovered.has(element))) {
+            return;  // one hover event per element and page view
+        }
+        if (hovered) {
+            hovered.add(element);
+        }
+        triggers.forEach(function (trigger) {
+            fireTrigger(element, trigger);
+        });
+    }
+
+    var lastSelection = {element: null, text: ""};
+
+    function onSelectionEnd() {
+        var selection = win.getSelection ? win.getSelection() : null;
+        var text = selection ? selection.toString().trim() : "";
+        if (!text || !selection.rangeCount) {
+            return;
+        }
+        var element = taggedAncestor(selection.getRangeAt(0).commonAncestorContainer);
+        if (!element) {
+            return;
+        }
+        var triggers = triggersFor(element, "onTextSelect");
+        if (!triggers.length ||
+            (lastSelection.element === element && lastSelection.text === text)) {
+            return;
+        }
+        lastSelection = {element: element, text: text};
+        triggers.forEach(function (trigger) {
+            fireTrigger(element, trigger, {text: text.slice(0, 1000)});
+        });
+    }
+
+    function watchVisibility() {
+        var tags = Object.keys(triggersByTag).filter(function (tag) {
+            return triggersByTag[tag].some(function (trigger) {
+                return trigger.trigger === "onVisible";
+            });
+        });
+        if (!tags.length || typeof IntersectionObserver !== "function") {
+            return;
+        }
+        var observer = new IntersectionObserver(function (entries) {
+            entries.forEach(function (entry) {
+                // Visible: half of the element is on screen, or it fills half the viewport.
+                var viewport = entry.rootBounds;
+                var shown = entry.intersectionRect;
+                var fillsHalf = viewport && shown.width * shown.height >=
+                    0.5 * viewport.width * viewport.height;
+                if (entry.isIntersecting && (entry.intersectionRatio >= 0.5 || fillsHalf)) {
+                    observer.unobserve(entry.target);  // one event per element and page view
+                    triggersFor(entry.target, "onVisible").forEach(function (trigger) {
+                        fireTrigger(entry.target, trigger);
+                    });
+                }
+            });
+        }, {threshold: [0, 0.25, 0.5, 0.75, 1]});
+        var seen = typeof WeakSet === "function" ? new WeakSet() : null;
+
+        function observeAll(root) {
+            tags.forEach(function (tag) {
+                var selector = "[" + TAG_ATTRIBUTE + "=\"" + tag.replace(/["\\]/g, "\\$&") + "\"]";
+                var found = root.querySelectorAll ? root.querySelectorAll(selector) : [];
+                var candidates = Array.prototype.slice.call(found);
+                if (root.matches && root.matches(selector)) {
+                    candidates.push(root);
+                }
+                candidates.forEach(function (element) {
+                    if (!seen || !seen.has(element)) {
+                        if (seen) {
+                            seen.add(element);
+                        }
+                        observer.observe(element);
+                    }
+                });
+            });
+        }
+
+        observeAll(doc);
+        if (typeof MutationObserver === "function") {
+            // Elements added later (lazy content, single-page apps) are watched too.
+            new MutationObserver(function (mutations) {
+                mutations.forEach(function (mutation) {
+                    Array.prototype.forEach.call(mutation.addedNodes, function (node) {
+                        if (node.nodeType === 1) {
+                            observeAll(node);
+                        }
+                    });
+                });
+            }).observe(doc.documentElement, {childList: true, subtree: true});
+        }
+    }
+
+    // ---- start ---------------------------------------------------------------------------
+
+    function whenLoaded(callback) {
+        if (doc.readyState === "complete") {
+            setTimeout(callback, 0);
+        } else {
+            win.addEventListener("load", function () {
+                setTimeout(callback, 0);
+            });
+        }
+    }
+
+    var api = {
+        loaded: true,
+        track: track,
+        flush: flush,
+        getProfileId: function () {
+            return profileId;
+        },
+        getSessionId: function () {
+            return sessionId;
+        },
+        // Tracardi's own loader checks this before handing its queued calls over.
+        getState: function () {
+            var initialized = !disabledReason;
+            return {
+                plugins: {
+                    tracardi: {initialized: initialized},
+                    "tracardi-plugin": {initialized: initialized}
+                }
+            };
+        }
+    };
+
+    function start() {
+        if (!config || !config.tracker) {
+            disabledReason = "no options";
+            console.error("[Tracker] No `options` with a `tracker` section on this page. " +
+                "Paste the snippet from the event source page of the CDP admin.");
+            return;
+        }
+        if (!sourceId() || !(tracker.url && tracker.url.api)) {
+            disabledReason = "incomplete options";
+            console.error("[Tracker] options.tracker.source.id and options.tracker.url.api " +
+                "are both needed. Nothing is tracked.");
+            return;
+        }
+        if (doNotTrack()) {
+            disabledReason = "do not track";
+            console.info("[Tracker] The browser asks not to be tracked and " +
+                "settings.respectDoNotTrack is on: nothing is sent.");
+            return;
+        }
+        var autoEvents = (tracker.auto && tracker.auto.events) || [];
+        autoEvents.forEach(function (entry) {
+            if (Array.isArray(entry)) {
+                track(entry[0], entry[1], entry[2]);
+            } else if (entry && entry.type) {
+                track(entry.type, entry.properties, entry.options);
+            }
+        });
+        earlyCalls.splice(0, earlyCalls.length).forEach(function (call) {
+            if (call[0] === "track") {
+                track.apply(null, call.slice(1));
+            }
+        });
+        bindTriggers(tracker.auto && tracker.auto.triggers);
+        win.addEventListener("pagehide", flushByBeacon);
+        doc.addEventListener("visibilitychange", function () {
+            if (doc.visibilityState === "hidden") {
+                flushByBeacon();
+            }
+        });
+        whenLoaded(function () {
+            pageLoaded = true;
+            flush();
+        });
+    }
+
+    win.tracker = api;
+    win.tracardi = win.tracardi || {};
+    win.tracardi.default = api;
+    start();
+})(window, document, navigator);
