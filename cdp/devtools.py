@@ -3,10 +3,12 @@
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
 then web (gunicorn), Celery worker and Celery beat in the foreground under one process
 manager: Ctrl-C stops all three.
-test: embedded services if needed, then pytest with any extra arguments.
+test: embedded services if needed, Debian's chromium for the browser tests (installed with
+apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 from cdp.embedded import VAR_DIR, ensure_local_secret_key, ensure_services
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser tests (tests/tracker) drive this browser; nothing downloads one.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _prepare_environment(*, debug: bool) -> None:
@@ -32,6 +36,7 @@ def start() -> int:
     port = os.environ.get("PORT", "8000")
     os.environ.setdefault("CDP_PUBLIC_URL", f"http://127.0.0.1:{port}")
     _manage("migrate", "--noinput")
+    _manage("build_tracker")
     _manage("collectstatic", "--noinput", "--verbosity", "0")
     _manage("ensure_admin")
     _manage("ensure_demo_source")
@@ -61,9 +66,37 @@ def start() -> int:
     return manager.returncode or 0
 
 
+def _ensure_chromium() -> None:
+    """The browser tests are never skipped, so the browser they drive must be installed."""
+    if CHROMIUM.exists():
+        return
+    apt_get = shutil.which("apt-get")
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if apt_get and is_root:
+        print(
+            f"{CHROMIUM} is missing: installing Debian's chromium for the browser tests "
+            "(apt-get install -y chromium) ...",
+            flush=True,
+        )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = [apt_get, "install", "-y", "chromium"]
+        if subprocess.call(install, env=env) != 0:
+            # Stale package lists are the usual cause: refresh them once and try again.
+            subprocess.call([apt_get, "update"], env=env)
+            subprocess.call(install, env=env)
+    if not CHROMIUM.exists():
+        sys.exit(
+            f"The browser tests need Chromium at {CHROMIUM}. Install Debian's package as root "
+            "(`apt-get install chromium`, or `sudo apt-get install chromium`) and run the tests "
+            "again."
+        )
+
+
 def test(pytest_args: list[str]) -> int:
     _prepare_environment(debug=False)
+    _ensure_chromium()
     ensure_services()
+    _manage("build_tracker")
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
 
 

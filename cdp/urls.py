@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.tracking import tracker
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.tracking.urls")),
+    # The browser tracker: script files, a staff test page per source, a development demo.
+    path("tracker/demo/", tracker.tracker_demo_view, name="tracker-demo"),
+    path("tracker/test/<str:source_id>/", tracker.tracker_test_page_view, name="tracker-test"),
+    path("tracker/<str:name>", tracker.tracker_script_view, name="tracker-script"),
 ]
