@@ -135,15 +135,28 @@ _BRACKET: Final = re.compile(
     r"""\[\s*(?:"(?P<double>(?:[^"\\]|\\.)*)"|'(?P<single>(?:[^'\\]|\\.)*)'|(?P<index>\d+))\s*\]""",
     re.ASCII | re.DOTALL,
 )
-_ESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
-_ESCAPED_CHARACTERS: Final = {"n": "\n", "t": "\t", "r": "\r"}
+_ESCAPE: Final = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_ESCAPED_CHARACTERS: Final = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
 def unescape(text: str) -> str:
-    """Undo backslash escapes: `\\n`, `\\t`, `\\r`; any other escaped character is itself."""
+    """Undo backslash escapes as JSON writes them (`\\n`, `\\"`, `\\u00e9`, ...); any other
+    escaped character stands for itself (`\\'` is a quote, `\\.` a dot)."""
     if "\\" not in text:
         return text
-    return _ESCAPE.sub(lambda match: _ESCAPED_CHARACTERS.get(match[1], match[1]), text)
+    unescaped = _ESCAPE.sub(_unescape_one, text)
+    if _SURROGATE.search(unescaped):
+        # "\\ud83d\\ude00" is one emoji written as a UTF-16 pair; join such pairs.
+        unescaped = unescaped.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return unescaped
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    escaped = match[1]
+    if len(escaped) == 5:
+        return chr(int(escaped[1:], 16))
+    return _ESCAPED_CHARACTERS.get(escaped, escaped)
 
 
 _PLAIN_KEY: Final = re.compile(r"[\w$\-]+")
