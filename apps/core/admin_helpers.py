@@ -1,0 +1,113 @@
+"""Pieces shared by the apps' ModelAdmins: readable JSON, links between objects, filters for
+large tables."""
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.core.paginator import LargeTablePaginator
+
+
+def pretty_json(value: Any) -> str:
+    """A JSON value as an indented, escaped <pre> block for a readonly admin field."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return format_html('<pre class="cdp-json">{}</pre>', text)
+
+
+def json_display(field_name: str, description: str | None = None):
+    """A readonly-field method showing a model's JSON field indented: `traits_json =
+    json_display("traits")` in a ModelAdmin, then "traits_json" in readonly_fields."""
+
+    @admin.display(description=description or field_name)
+    def display(model_admin, obj) -> str:
+        return pretty_json(getattr(obj, field_name))
+
+    return display
+
+
+class PrettyJSONFormField(forms.JSONField):
+    """An editable JSON field shown indented, so nested config is readable before editing."""
+
+    widget = forms.Textarea(attrs={"rows": 12, "cols": 80, "class": "vLargeTextField cdp-json"})
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+PRETTY_JSON_OVERRIDES = {models.JSONField: {"form_class": PrettyJSONFormField}}
+
+
+def change_link(obj: models.Model | None, label: str | None = None) -> str:
+    if obj is None:
+        return "-"
+    return object_link(type(obj), obj.pk, label or str(obj))
+
+
+def object_link(model: type[models.Model], pk: Any, label: str | None = None) -> str:
+    """A link to an object's admin page from its pk alone, so list pages need no join."""
+    if pk is None:
+        return "-"
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, label or pk)
+
+
+def changelist_url(model: type[models.Model], **params: Any) -> str:
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def changelist_link(model: type[models.Model], label: str, **params: Any) -> str:
+    return format_html('<a href="{}">{}</a>', changelist_url(model, **params), label)
+
+
+def related_id_filter(field_name: str, title: str) -> type[admin.SimpleListFilter]:
+    """A filter on one related object's id (`?<field_name>=<id>`), set by links from other
+    admin pages. It lists no choices (the related table is too large to list) and shows the
+    id it filters on, so the page says what it is narrowed to."""
+
+    class RelatedIdFilter(admin.SimpleListFilter):
+        parameter_name = field_name
+
+        def lookups(self, request, model_admin):
+            value = self.value()
+            return [(value, value)] if value else []
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if not value:
+                return queryset
+            return queryset.filter(**{f"{field_name}_id": value})
+
+    RelatedIdFilter.title = title
+    RelatedIdFilter.__name__ = f"{field_name.title()}IdFilter"
+    return RelatedIdFilter
+
+
+class LargeTableAdminMixin:
+    """For tables that grow without bound: no COUNT(*) over the table on the list page."""
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+
+
+class ReadOnlyAdminMixin:
+    """Rows written by the tracking pipeline: viewable in the admin, never edited there."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

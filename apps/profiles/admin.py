@@ -1,0 +1,190 @@
+from django.contrib import admin
+from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lower
+from django.utils.html import format_html
+
+from apps.core.admin_helpers import (
+    LargeTableAdminMixin,
+    ReadOnlyAdminMixin,
+    changelist_link,
+    json_display,
+    object_link,
+    related_id_filter,
+)
+from apps.core.admin_selectors import (
+    profile_related_counts,
+    segments_of_recent_profiles,
+    session_event_count,
+)
+from apps.events.models import Event
+from apps.profiles.models import Profile, Session
+
+JSON_FIELDS_OF_PROFILE = ("metadata", "stats", "traits", "interests", "consents", "aux", "data")
+JSON_FIELDS_OF_SESSION = ("device", "os", "app", "utm", "context", "properties", "metadata")
+
+
+class SegmentFilter(admin.SimpleListFilter):
+    title = "segment"
+    parameter_name = "segment"
+
+    def lookups(self, request, model_admin):
+        segments = segments_of_recent_profiles()
+        selected = self.value()
+        if selected and selected not in segments:
+            segments = sorted([*segments, selected])
+        return [(segment, segment) for segment in segments]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(segments__contains=[self.value()])
+        return queryset
+
+
+@admin.register(Profile)
+class ProfileAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
+    list_filter = ("active", SegmentFilter)
+    # The search is custom (get_search_results): exact ids and e-mails only, through indexes.
+    search_fields = ("id",)
+    search_help_text = "An exact profile id (its own or one merged into it) or an e-mail address."
+    ordering = ("-updated",)
+    sortable_by = ("updated",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "email",
+                    "merged_ids",
+                    "primary_id",
+                    "active",
+                    "segment_list",
+                    "visit_count",
+                    "created",
+                    "updated",
+                    "related",
+                )
+            },
+        ),
+        ("Data", {"fields": tuple(f"{name}_json" for name in JSON_FIELDS_OF_PROFILE)}),
+    )
+    readonly_fields = (
+        "email",
+        "merged_ids",
+        "segment_list",
+        "related",
+        *(f"{name}_json" for name in JSON_FIELDS_OF_PROFILE),
+    )
+
+    metadata_json = json_display("metadata")
+    stats_json = json_display("stats")
+    traits_json = json_display("traits")
+    interests_json = json_display("interests")
+    consents_json = json_display("consents")
+    aux_json = json_display("aux")
+    data_json = json_display("data")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Each branch is served by an index: the pk, the GIN index on ids, lower(email main).
+        matches = queryset.alias(email_main_lower=Lower(KT("data__contact__email__main"))).filter(
+            Q(pk=term) | Q(ids__contains=[term]) | Q(email_main_lower=term.lower())
+        )
+        return matches, False
+
+    @admin.display(description="e-mail")
+    def email(self, profile: Profile) -> str:
+        return profile.email or "-"
+
+    @admin.display(description="segments")
+    def segment_list(self, profile: Profile) -> str:
+        return ", ".join(profile.segments) or "-"
+
+    @admin.display(description="merged ids")
+    def merged_ids(self, profile: Profile) -> str:
+        return ", ".join(profile.ids) or "-"
+
+    @admin.display(description="Sessions and events")
+    def related(self, profile: Profile) -> str:
+        counts = profile_related_counts(profile_id=profile.pk)
+        return format_html(
+            "{} &middot; {}",
+            changelist_link(Session, f"{counts['sessions'].label} session(s)", profile=profile.pk),
+            changelist_link(Event, f"{counts['events'].label} event(s)", profile=profile.pk),
+        )
+
+
+def _device_summary(session: Session) -> str:
+    browser = " ".join(
+        str(part) for part in (session.app.get("name"), session.app.get("version")) if part
+    )
+    system = " ".join(
+        str(part) for part in (session.os.get("name"), session.os.get("version")) if part
+    )
+    parts = [part for part in (browser, system, session.device.get("type")) if part]
+    return " · ".join(parts) or "-"
+
+
+@admin.register(Session)
+class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "profile_link", "created", "updated", "is_bot", "device_summary")
+    list_filter = ("is_bot", "status", related_id_filter("profile", "profile"))
+    search_fields = ("id",)
+    search_help_text = "An exact session id or profile id."
+    ordering = ("-updated",)
+    sortable_by = ()
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "profile_link",
+                    "status",
+                    "is_bot",
+                    "device_summary",
+                    "created",
+                    "updated",
+                    "events",
+                )
+            },
+        ),
+        ("Data", {"fields": tuple(f"{name}_json" for name in JSON_FIELDS_OF_SESSION)}),
+    )
+    readonly_fields = (
+        "profile_link",
+        "device_summary",
+        "events",
+        *(f"{name}_json" for name in JSON_FIELDS_OF_SESSION),
+    )
+
+    device_json = json_display("device")
+    os_json = json_display("os")
+    app_json = json_display("app")
+    utm_json = json_display("utm")
+    context_json = json_display("context")
+    properties_json = json_display("properties")
+    metadata_json = json_display("metadata")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(pk=term) | Q(profile_id=term)), False
+
+    @admin.display(description="profile")
+    def profile_link(self, session: Session) -> str:
+        return object_link(Profile, session.profile_id)
+
+    @admin.display(description="browser · system · device")
+    def device_summary(self, session: Session) -> str:
+        return _device_summary(session)
+
+    @admin.display(description="Events")
+    def events(self, session: Session) -> str:
+        count = session_event_count(session_id=session.pk)
+        return changelist_link(Event, f"{count.label} event(s)", session=session.pk)
