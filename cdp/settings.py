@@ -146,6 +146,28 @@ CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
+# Destinations (apps.destinations, DESIGN §9): postponed, debounced syncs. Times in ms where
+# tests need them below a second.
+CDP_DESTINATION_CACHE_SECONDS = env_int("CDP_DESTINATION_CACHE_SECONDS", 5)
+CDP_DELIVERY_DISPATCH_INTERVAL_MS = env_int("CDP_DELIVERY_DISPATCH_INTERVAL_MS", 2000)
+# A claimed delivery whose worker is gone is resent after this; longer than any send can last.
+CDP_DELIVERY_LEASE_SECONDS = env_int("CDP_DELIVERY_LEASE_SECONDS", 120)
+CDP_DELIVERY_MAX_ATTEMPTS = env_int("CDP_DELIVERY_MAX_ATTEMPTS", 6)
+CDP_DELIVERY_RETRY_BASE_MS = env_int("CDP_DELIVERY_RETRY_BASE_MS", 10_000)
+CDP_DELIVERY_RETRY_MAX_MS = env_int("CDP_DELIVERY_RETRY_MAX_MS", 3_600_000)
+CDP_DELIVERY_MAX_RECOVERIES = env_int("CDP_DELIVERY_MAX_RECOVERIES", 3)
+# Worker processes one destination may hold at once (a hanging one blocks no more than this).
+CDP_DELIVERY_DESTINATION_CONCURRENCY = env_int("CDP_DELIVERY_DESTINATION_CONCURRENCY", 1)
+CDP_DELIVERY_RUN_MAX = env_int("CDP_DELIVERY_RUN_MAX", 200)
+CDP_DELIVERY_RUN_SECONDS = env_int("CDP_DELIVERY_RUN_SECONDS", 20)
+# Every few seconds: recover stale claims and start send runs for destinations with due
+# deliveries. Expires after one interval: a late tick is replaced by the next one.
+CELERY_BEAT_SCHEDULE["destinations-dispatch"] = {
+    "task": "destinations.deliveries_dispatch",
+    "schedule": CDP_DELIVERY_DISPATCH_INTERVAL_MS / 1000,
+    "options": {"expires": CDP_DELIVERY_DISPATCH_INTERVAL_MS / 1000},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,6 +8,9 @@ hook in here.
 
 from collections.abc import Sequence
 
+from apps.destinations.services import profile_deliveries_schedule
+
 
 def profile_changed(*, profile_id: str, changed_fields: Sequence[str]) -> None:
-    return None
+    # Destinations: upsert the one pending, debounced sync per enabled profile destination.
+    profile_deliveries_schedule(profile_id=profile_id, changed_fields=changed_fields)

@@ -1,0 +1,241 @@
+"""Destinations (DESIGN §9): where profile and event data is sent, and the record of each send.
+
+A profile change upserts one pending Delivery per (destination, profile); the dispatcher claims
+due rows, renders the destination's mapping, sends through the resource's sender and records a
+DeliveryAttempt per network call. JSON shapes:
+
+- Resource.credentials: per resource type, see `apps.destinations.senders.*.CREDENTIALS_SCHEMA`
+  (webhook: {"headers": {...}, "basic_auth": {"username", "password"}}; rabbitmq: {"url"};
+  smtp: {"host", "port", "username", "password", "security"}). Never shown in clear.
+- Destination.mapping: an object template (apps.notation.render_template) over
+  {"profile": ...} or {"event": ..., "profile": ...}; empty means that whole document.
+- Destination.settings: per resource type, see `SETTINGS_SCHEMA` of each sender.
+- Delivery.payload: the rendered mapping of the last attempt.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from apps.core.ids import new_id
+
+
+class Resource(models.Model):
+    class Type(models.TextChoices):
+        WEBHOOK = "webhook", "HTTP webhook"
+        RABBITMQ = "rabbitmq", "RabbitMQ"
+        SMTP = "smtp", "E-mail (SMTP)"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    credentials = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type})"
+
+    def __repr__(self) -> str:
+        # Never let the credentials reach a log line through a repr.
+        return f"<Resource {self.pk} {self.type}>"
+
+    def clean(self) -> None:
+        from apps.destinations.validation import credentials_errors
+
+        errors = credentials_errors(resource_type=self.type, credentials=self.credentials)
+        if errors:
+            raise ValidationError({"credentials": errors})
+
+
+class Destination(models.Model):
+    class Kind(models.TextChoices):
+        PROFILE = "profile", "Profile (debounced sync on profile change)"
+        EVENT = "event", "Event (one delivery per matching event)"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="destinations")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PROFILE)
+    condition = models.TextField(
+        blank=True,
+        help_text="Logic notation, e.g. profile@data.contact.email.main EXISTS. "
+        "Empty: always send.",
+    )
+    mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Object template, e.g. {"email": "profile@data.contact.email.main", '
+        '"plan?": "profile@traits.plan"}. Missing values are sent as null; a key ending in ? is '
+        "left out instead. Empty: the whole profile (and event) document.",
+    )
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sender settings; the shape depends on the resource type.",
+    )
+    delay_seconds = models.PositiveIntegerField(
+        default=20,
+        help_text="Profile: quiet period after the last change before syncing. "
+        "Event: how long to postpone each delivery (0: at once).",
+    )
+    max_delay_seconds = models.PositiveIntegerField(
+        default=60,
+        help_text="Profile: sync no later than this after the first pending change, even if "
+        "changes keep coming.",
+    )
+    enabled = models.BooleanField(default=True)
+    event_type = models.CharField(
+        max_length=100, blank=True, help_text="Event destinations: the event type (empty: any)."
+    )
+    source = models.ForeignKey(
+        "sources.EventSource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Event destinations: only events from this source (empty: any source).",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_delay_seconds__gte=models.F("delay_seconds")),
+                name="destination_max_delay_not_below_delay",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from apps.destinations.validation import destination_errors
+
+        errors = destination_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped", "Skipped (condition false or superseded)"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    profile = models.ForeignKey(
+        "profiles.Profile", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        "events.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    is_test = models.BooleanField(default=False, help_text="A 'send test' from the admin.")
+    due_at = models.DateTimeField()
+    first_change_at = models.DateTimeField()
+    # first_change_at + the destination's max delay: the debounce never pushes due_at past it.
+    latest_due_at = models.DateTimeField()
+    changed_fields = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # `attempts` when the current retry round began (an admin retry starts a new round, while the
+    # attempt numbers, part of the idempotency key, keep growing).
+    round_start_attempts = models.PositiveIntegerField(default=0)
+    # The attempt whose network call had begun when its worker was lost: the next send reuses
+    # its number, hence its idempotency key, so a receiver can drop the duplicate.
+    in_flight_attempt = models.PositiveIntegerField(null=True, blank=True)
+    recoveries = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # The debounce invariant: at most one pending profile sync per (destination, profile).
+            # profile_deliveries_schedule upserts against exactly this index.
+            models.UniqueConstraint(
+                fields=["destination", "profile"],
+                condition=models.Q(status="pending", event__isnull=True),
+                name="delivery_one_pending_per_profile",
+            ),
+            models.UniqueConstraint(
+                fields=["destination", "event"],
+                condition=models.Q(event__isnull=False),
+                name="delivery_one_per_event",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's scan: due pending rows per destination.
+            models.Index(
+                fields=["destination", "due_at"],
+                name="delivery_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="delivery_sending_claimed",
+                condition=models.Q(status="sending"),
+            ),
+            models.Index(fields=["destination", "status", "finished_at"], name="delivery_health"),
+            models.Index(fields=["profile", "-created"], name="delivery_profile_created"),
+            models.Index(fields=["-created"], name="delivery_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destination_id} → {self.profile_id or self.event_id} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.pk}-{self.in_flight_attempt or self.attempts}"
+
+
+class DeliveryAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        SENT = "sent"
+        RETRY = "retry", "Failed, will retry"
+        FAILED = "failed"
+        LOST = "lost", "Worker lost during the send (outcome unknown)"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_log")
+    # Denormalised so the destination's "last error" is one index scan.
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField(help_text="Attempt number; part of the idempotency key.")
+    is_test = models.BooleanField(default=False)
+    started = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.IN_FLIGHT)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started", "id"]
+        indexes = [
+            models.Index(fields=["delivery", "started"], name="attempt_delivery_started"),
+            models.Index(
+                fields=["destination", "-started"],
+                name="attempt_destination_error",
+                condition=~models.Q(error=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}: {self.outcome}"

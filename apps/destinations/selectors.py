@@ -1,0 +1,195 @@
+"""Reads for destinations: the per-process cache of enabled destinations, the documents that
+mappings render over, and the health figures shown in the admin."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+
+from apps.destinations.models import Delivery, DeliveryAttempt, Destination
+from apps.events.models import Event
+from apps.profiles.models import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRef:
+    id: str
+    kind: str
+    event_type: str
+    source_id: str | None
+
+
+# Per-process cache of the enabled destinations by kind. profile_changed and every /track
+# request ask it, and with no destination of a kind they must cost no query. Entries live
+# CDP_DESTINATION_CACHE_SECONDS, so a destination added in the admin starts within seconds.
+_enabled_cache: dict[str, tuple[float, tuple[DestinationRef, ...]]] = {}
+
+
+def enabled_destinations_cached(*, kind: str) -> tuple[DestinationRef, ...]:
+    now = time.monotonic()
+    cached = _enabled_cache.get(kind)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    refs = tuple(
+        DestinationRef(id=row[0], kind=kind, event_type=row[1], source_id=row[2])
+        for row in Destination.objects.filter(enabled=True, kind=kind).values_list(
+            "id", "event_type", "source_id"
+        )
+    )
+    _enabled_cache[kind] = (now + settings.CDP_DESTINATION_CACHE_SECONDS, refs)
+    return refs
+
+
+def destination_cache_clear() -> None:
+    _enabled_cache.clear()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def profile_document(profile: Profile) -> dict[str, Any]:
+    """The profile in Tracardi's shape, as plain JSON values (what mappings and conditions see)."""
+    metadata = dict(profile.metadata or {})
+    metadata["time"] = {
+        **metadata.get("time", {}),
+        "create": _iso(profile.created),
+        "update": _iso(profile.updated),
+    }
+    return {
+        "id": profile.id,
+        "primary_id": profile.primary_id,
+        "ids": list(profile.ids),
+        "active": profile.active,
+        "segments": list(profile.segments),
+        "metadata": metadata,
+        "stats": profile.stats,
+        "traits": profile.traits,
+        "interests": profile.interests,
+        "consents": profile.consents,
+        "aux": profile.aux,
+        "data": profile.data,
+    }
+
+
+def event_document(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "time": _iso(event.time),
+        "status": event.status,
+        "source": {"id": event.source_id},
+        "profile": {"id": event.profile_id} if event.profile_id else None,
+        "session": {"id": event.session_id} if event.session_id else None,
+        "metadata": event.metadata,
+        "properties": event.properties,
+        "context": event.context,
+        "traits": event.traits,
+        "request": event.request,
+        "tags": event.tags,
+    }
+
+
+def delivery_documents(delivery: Delivery) -> dict[str, Any] | None:
+    """The notation data for a delivery: {"profile": ...} or {"event": ..., "profile": ...};
+    None when what it was about is gone."""
+    if delivery.event_id:
+        event = Event.objects.filter(pk=delivery.event_id).first()
+        if event is None:
+            return None
+        profile = Profile.objects.filter(pk=event.profile_id).first() if event.profile_id else None
+        return {
+            "event": event_document(event),
+            "profile": profile_document(profile) if profile else {},
+        }
+    profile = Profile.objects.filter(pk=delivery.profile_id).first()
+    return {"profile": profile_document(profile)} if profile else None
+
+
+def destinations_with_due_deliveries(*, now: datetime) -> list[str]:
+    """Enabled destinations that have pending deliveries due (one index probe each)."""
+    due = Delivery.objects.filter(
+        destination=OuterRef("pk"), status=Delivery.Status.PENDING, due_at__lte=now
+    )
+    return list(
+        Destination.objects.filter(enabled=True).filter(Exists(due)).values_list("id", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationHealth:
+    sent: int
+    failed: int
+    pending: int
+    last_error: str
+    last_error_at: datetime | None
+
+
+HEALTH_WINDOW = timedelta(hours=24)
+
+
+def destination_health(
+    *, destination_ids: list[str], now: datetime
+) -> dict[str, DestinationHealth]:
+    """Sent and failed in the last 24 hours, pending now, and the last error, per destination.
+
+    Counts come from the (destination, status, finished_at) and the pending partial index, so the
+    cost follows the last day's volume, not the size of the deliveries table.
+    """
+    since = now - HEALTH_WINDOW
+    counts: dict[tuple[str, str], int] = {}
+    finished = (
+        Delivery.objects.filter(
+            destination_id__in=destination_ids,
+            status__in=[Delivery.Status.SENT, Delivery.Status.FAILED],
+            finished_at__gte=since,
+            is_test=False,
+        )
+        .values_list("destination_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    pending = (
+        Delivery.objects.filter(
+            destination_id__in=destination_ids,
+            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING],
+        )
+        .values_list("destination_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for destination_id, status, n in finished:
+        counts[(destination_id, status)] = n
+    for destination_id, n in pending:
+        counts[(destination_id, "pending")] = n
+    latest_error = DeliveryAttempt.objects.filter(
+        ~Q(error=""), destination=OuterRef("pk")
+    ).order_by("-started")
+    last_errors = {
+        row[0]: (row[1] or "", row[2])
+        for row in Destination.objects.filter(id__in=destination_ids)
+        .annotate(
+            last_error=Subquery(latest_error.values("error")[:1]),
+            last_error_at=Subquery(latest_error.values("started")[:1]),
+        )
+        .values_list("id", "last_error", "last_error_at")
+    }
+    return {
+        destination_id: DestinationHealth(
+            sent=counts.get((destination_id, "sent"), 0),
+            failed=counts.get((destination_id, "failed"), 0),
+            pending=counts.get((destination_id, "pending"), 0),
+            last_error=last_errors.get(destination_id, ("", None))[0],
+            last_error_at=last_errors.get(destination_id, ("", None))[1],
+        )
+        for destination_id in destination_ids
+    }
+
+
+def deliveries_for_admin() -> QuerySet[Delivery]:
+    return Delivery.objects.select_related("destination", "destination__resource")

@@ -1,0 +1,145 @@
+"""HTTP webhook: `{"data": <mapped>, "changes": [...]}` as JSON, or as query parameters for GET."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import requests
+
+from apps.destinations.senders.base import SendResult, excerpt
+
+MAX_TIMEOUT_SECONDS = 30
+DEFAULT_TIMEOUT_SECONDS = 10
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+
+_session: tuple[int, requests.Session] | None = None
+
+
+def _http() -> requests.Session:
+    """One keep-alive session per process (a Celery prefork child must not share its parent's
+    sockets, hence the pid check)."""
+    global _session
+    if _session is None or _session[0] != os.getpid():
+        _session = (os.getpid(), requests.Session())
+    return _session[1]
+
+
+def flatten_query(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """{"data": {"a": {"b": 1}, "tags": ["x", "y"]}} -> [("data.a.b", "1"), ("data.tags", "x"),
+    ("data.tags", "y")]: nested keys joined with dots, list items as repeated keys."""
+    if isinstance(value, Mapping):
+        pairs: list[tuple[str, str]] = []
+        for key, item in value.items():
+            pairs.extend(flatten_query(item, f"{prefix}.{key}" if prefix else str(key)))
+        return pairs
+    if isinstance(value, list | tuple):
+        return [pair for item in value for pair in flatten_query(item, prefix)]
+    if value is None:
+        return [(prefix, "")]
+    if isinstance(value, bool):
+        return [(prefix, "true" if value else "false")]
+    return [(prefix, str(value))]
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not header:
+        return None
+    header = header.strip()
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class WebhookSender:
+    settings_schema: ClassVar[dict] = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "pattern": "^https?://[^\\s]+$"},
+            "method": {"enum": ["POST", "PUT", "PATCH", "GET"]},
+            "headers": _STRING_MAP,
+            "timeout": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_TIMEOUT_SECONDS,
+            },
+        },
+        "additionalProperties": False,
+    }
+    credentials_schema: ClassVar[dict] = {
+        "type": "object",
+        "properties": {
+            "headers": _STRING_MAP,
+            "basic_auth": {
+                "type": "object",
+                "required": ["username", "password"],
+                "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    }
+
+    def send(
+        self,
+        *,
+        payload: Any,
+        changes: Sequence[str],
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        context: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> SendResult:
+        method = settings.get("method", "POST")
+        body = {"data": payload, "changes": list(changes)}
+        headers = {
+            **settings.get("headers", {}),
+            **credentials.get("headers", {}),
+            "Idempotency-Key": idempotency_key,
+        }
+        basic = credentials.get("basic_auth")
+        request: dict[str, Any] = {
+            "headers": headers,
+            "timeout": settings.get("timeout", DEFAULT_TIMEOUT_SECONDS),
+            "auth": (basic["username"], basic["password"]) if basic else None,
+            # A redirect would turn a POST into a GET somewhere else; report it instead.
+            "allow_redirects": False,
+        }
+        if method == "GET":
+            request["params"] = flatten_query(body)
+        else:
+            request["json"] = body
+        try:
+            response = _http().request(method, settings["url"], **request)
+        except requests.Timeout:
+            return SendResult(ok=False, error="Timed out waiting for the webhook", retryable=True)
+        except requests.RequestException as error:
+            return SendResult(ok=False, error=f"Network error: {error}", retryable=True)
+        code = response.status_code
+        text = excerpt(response.text)
+        if 200 <= code < 300:
+            return SendResult(ok=True, status_code=code, response_excerpt=text)
+        retryable = code == 429 or code >= 500
+        return SendResult(
+            ok=False,
+            status_code=code,
+            response_excerpt=text,
+            error=f"HTTP {code} {response.reason or ''}".strip(),
+            retryable=retryable,
+            retry_after=retry_after_seconds(response.headers.get("Retry-After"))
+            if retryable
+            else None,
+        )

@@ -1,0 +1,71 @@
+"""Creating and changing resources and destinations (validated as in the admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.destinations.models import Destination, Resource
+from apps.destinations.selectors import destination_cache_clear
+
+
+def resource_create(
+    *, name: str, type: str, credentials: dict | None = None, description: str = ""
+) -> Resource:
+    resource = Resource(
+        name=name, type=type, credentials=credentials or {}, description=description
+    )
+    resource.full_clean()
+    resource.save(force_insert=True)
+    return resource
+
+
+def resource_credentials_replace(*, resource: Resource, credentials: dict) -> Resource:
+    resource.credentials = credentials
+    resource.full_clean()
+    resource.save(update_fields=["credentials", "updated"])
+    return resource
+
+
+def destination_create(
+    *,
+    name: str,
+    resource: Resource,
+    kind: str = Destination.Kind.PROFILE,
+    condition: str = "",
+    mapping: Any = None,
+    settings: dict | None = None,
+    delay_seconds: int = 20,
+    max_delay_seconds: int = 60,
+    enabled: bool = True,
+    event_type: str = "",
+    source_id: str | None = None,
+    description: str = "",
+) -> Destination:
+    destination = Destination(
+        name=name,
+        resource=resource,
+        kind=kind,
+        condition=condition,
+        mapping=mapping if mapping is not None else {},
+        settings=settings or {},
+        delay_seconds=delay_seconds,
+        max_delay_seconds=max_delay_seconds,
+        enabled=enabled,
+        event_type=event_type,
+        source_id=source_id,
+        description=description,
+    )
+    destination.full_clean()
+    destination.save(force_insert=True)
+    # This process sees the new destination at once; others within CDP_DESTINATION_CACHE_SECONDS.
+    destination_cache_clear()
+    return destination
+
+
+def destination_update(*, destination: Destination, **fields: Any) -> Destination:
+    for name, value in fields.items():
+        setattr(destination, name, value)
+    destination.full_clean()
+    destination.save()
+    destination_cache_clear()
+    return destination

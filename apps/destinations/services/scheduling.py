@@ -1,0 +1,133 @@
+"""Scheduling deliveries: the debounced profile sync and the per-event delivery (DESIGN §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.destinations.models import Destination
+from apps.destinations.selectors import enabled_destinations_cached
+
+MAX_FIELD_LENGTH = 300
+
+# One statement per profile change, whatever the number of destinations. A profile change either
+# creates the single pending row of (destination, profile) or, when one is waiting, pushes its
+# due_at to `now + delay` but never past `latest_due_at` (first change + max delay) and adds the
+# changed fields. A row waiting on a retry backoff (attempts > 0) is never brought forward.
+# The conflict target is the partial unique index `delivery_one_pending_per_profile`, so there is
+# no check-then-act: concurrent changes of one profile serialise on that index entry.
+_PROFILE_UPSERT = """
+INSERT INTO destinations_delivery AS d (
+    id, destination_id, profile_id, event_id, status, is_test, due_at, first_change_at,
+    latest_due_at, changed_fields, attempts, round_start_attempts, in_flight_attempt, recoveries,
+    claimed_at, claim_token, payload, last_error, finished_at, created, updated
+)
+SELECT gen_random_uuid()::text, dest.id, p.id, NULL, 'pending', false,
+       %(now)s + make_interval(secs => dest.delay_seconds), %(now)s,
+       %(now)s + make_interval(secs => dest.max_delay_seconds), %(fields)s::varchar(300)[],
+       0, 0, NULL, 0, NULL, '', NULL, '', NULL, %(now)s, %(now)s
+FROM destinations_destination dest
+JOIN profiles_profile p ON p.id = %(profile_id)s
+WHERE dest.enabled AND dest.kind = 'profile'
+ON CONFLICT (destination_id, profile_id) WHERE status = 'pending' AND event_id IS NULL
+DO UPDATE SET
+    due_at = CASE
+        WHEN d.attempts > 0 THEN GREATEST(d.due_at, LEAST(EXCLUDED.due_at, d.latest_due_at))
+        ELSE LEAST(EXCLUDED.due_at, d.latest_due_at)
+    END,
+    changed_fields = ARRAY(
+        SELECT f FROM unnest(d.changed_fields || EXCLUDED.changed_fields)
+            WITH ORDINALITY AS t(f, n)
+        GROUP BY f ORDER BY min(n)
+    ),
+    updated = EXCLUDED.updated
+"""
+
+# Event deliveries are not debounced: one row per (destination, event), due after the
+# destination's delay. ON CONFLICT makes a repeated hand-off (client retry) harmless.
+_EVENT_INSERT = """
+INSERT INTO destinations_delivery (
+    id, destination_id, profile_id, event_id, status, is_test, due_at, first_change_at,
+    latest_due_at, changed_fields, attempts, round_start_attempts, in_flight_attempt, recoveries,
+    claimed_at, claim_token, payload, last_error, finished_at, created, updated
+)
+SELECT gen_random_uuid()::text, dest.id, e.profile_id, e.id, 'pending', false,
+       %(now)s + make_interval(secs => dest.delay_seconds), %(now)s,
+       %(now)s + make_interval(secs => dest.delay_seconds), '{}'::varchar(300)[],
+       0, 0, NULL, 0, NULL, '', NULL, '', NULL, %(now)s, %(now)s
+FROM destinations_destination dest
+JOIN events_event e
+  ON e.id = ANY(%(event_ids)s)
+ AND (dest.event_type = '' OR dest.event_type = e.type)
+ AND (dest.source_id IS NULL OR dest.source_id = e.source_id)
+WHERE dest.id = ANY(%(destination_ids)s) AND dest.enabled AND dest.kind = 'event'
+ON CONFLICT (destination_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+"""
+
+
+def profile_deliveries_schedule(
+    *, profile_id: str, changed_fields: Sequence[str], now: datetime | None = None
+) -> int:
+    """Schedule (or push back) the sync of one changed profile to every enabled profile
+    destination. Returns the number of rows inserted or updated. Costs no query when there is
+    no enabled profile destination (per-process cache)."""
+    if not enabled_destinations_cached(kind=Destination.Kind.PROFILE):
+        return 0
+    fields = list(dict.fromkeys(field[:MAX_FIELD_LENGTH] for field in changed_fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PROFILE_UPSERT,
+            {"now": now or timezone.now(), "profile_id": profile_id, "fields": fields},
+        )
+        return cursor.rowcount
+
+
+def event_deliveries_schedule(
+    *,
+    event_ids: list[str],
+    source_id: str,
+    event_types: Collection[str],
+    now: datetime | None = None,
+) -> int:
+    """One delivery per stored event that an enabled event destination matches (type and
+    source). Called by the ingestion pipeline after its transaction commits. Cheap when nothing
+    matches: the decision is made on the per-process cache, without a query."""
+    if not event_ids:
+        return 0
+    matching = [
+        ref.id
+        for ref in enabled_destinations_cached(kind=Destination.Kind.EVENT)
+        if (ref.source_id is None or ref.source_id == source_id)
+        and (not ref.event_type or ref.event_type in event_types)
+    ]
+    if not matching:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EVENT_INSERT,
+            {
+                "now": now or timezone.now(),
+                "event_ids": list(event_ids),
+                "destination_ids": matching,
+            },
+        )
+        return cursor.rowcount
+
+
+def event_deliveries_schedule_on_commit(*, events: Sequence, source_id: str) -> None:
+    """The ingestion pipeline's hand-off: `events` are the Event rows it just wrote in the open
+    transaction; the deliveries are scheduled once that transaction commits."""
+    if not enabled_destinations_cached(kind=Destination.Kind.EVENT):
+        return
+    from django.db import transaction
+
+    event_ids = [event.pk for event in events]
+    event_types = {event.type for event in events}
+    transaction.on_commit(
+        lambda: event_deliveries_schedule(
+            event_ids=event_ids, source_id=source_id, event_types=event_types
+        )
+    )

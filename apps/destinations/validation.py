@@ -1,0 +1,97 @@
+"""Validation of destinations and resources, with messages a person can act on.
+
+Called from the models' clean() (so the admin shows each message next to its field) and by the
+services before they write.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+
+from apps import notation
+from apps.destinations.senders import SENDERS
+
+if TYPE_CHECKING:
+    from apps.destinations.models import Destination
+
+
+def schema_errors(schema: dict, value: Any, *, what: str) -> list[str]:
+    messages = []
+    validator = Draft202012Validator(schema)
+    for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(part) for part in error.absolute_path)
+        # The validator's message quotes the offending value; for credentials that could be a
+        # secret, so name the field and the rule instead.
+        if what == "credentials":
+            messages.append(f"{what}.{where or '(top level)'}: {_rule(error)}")
+        else:
+            messages.append(f"{what}.{where or '(top level)'}: {error.message}")
+    return messages
+
+
+def _rule(error: Any) -> str:
+    if error.validator == "required":
+        return error.message
+    if error.validator == "additionalProperties":
+        return "unknown key (" + error.message.split("(")[-1]
+    return f"must satisfy {error.validator} {error.validator_value!r}"
+
+
+def credentials_errors(*, resource_type: str, credentials: Any) -> list[str]:
+    sender = SENDERS.get(resource_type)
+    if sender is None:
+        return [f"Unknown resource type {resource_type!r}; use one of {sorted(SENDERS)}."]
+    return schema_errors(sender.credentials_schema, credentials, what="credentials")
+
+
+def mapping_errors(mapping: Any) -> list[str]:
+    """Every string leaf that names a source (`profile@...`) must be a well-formed reference."""
+    errors: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str):
+            try:
+                notation.parse_reference(value.strip("`"))
+            except notation.NotationError as error:
+                errors.append(str(error))
+
+    walk(mapping)
+    return errors
+
+
+def destination_errors(destination: Destination) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if destination.condition.strip():
+        try:
+            notation.validate(destination.condition)
+        except notation.ConditionSyntaxError as error:
+            errors["condition"] = [str(error)]
+    if problems := mapping_errors(destination.mapping):
+        errors["mapping"] = problems
+    if destination.resource_id:
+        sender = SENDERS.get(destination.resource.type)
+        if sender is not None:
+            problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
+            if problems:
+                errors["settings"] = problems
+    if destination.max_delay_seconds < destination.delay_seconds:
+        errors["max_delay_seconds"] = [
+            f"The max delay ({destination.max_delay_seconds} s) must not be shorter than the "
+            f"delay ({destination.delay_seconds} s)."
+        ]
+    if destination.kind == destination.Kind.PROFILE and (
+        destination.event_type or destination.source_id
+    ):
+        errors["event_type"] = [
+            "Event type and source filter apply to event destinations only; clear them or "
+            "change the kind to event."
+        ]
+    return errors
