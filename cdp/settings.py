@@ -146,10 +146,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# Destinations (apps.destinations, DESIGN §9): postponed, debounced syncs. Times in ms where
-# tests need them below a second.
+# Destinations (apps.destinations, DESIGN §9): postponed, debounced syncs. Retry times in ms
+# (tests use a few ms).
 CDP_DESTINATION_CACHE_SECONDS = env_int("CDP_DESTINATION_CACHE_SECONDS", 5)
-CDP_DELIVERY_DISPATCH_INTERVAL_MS = env_int("CDP_DELIVERY_DISPATCH_INTERVAL_MS", 2000)
+# Whole seconds: django-celery-beat stores intervals as integers.
+CDP_DELIVERY_DISPATCH_SECONDS = env_int("CDP_DELIVERY_DISPATCH_SECONDS", 2)
 # A claimed delivery whose worker is gone is resent after this; longer than any send can last.
 CDP_DELIVERY_LEASE_SECONDS = env_int("CDP_DELIVERY_LEASE_SECONDS", 120)
 CDP_DELIVERY_MAX_ATTEMPTS = env_int("CDP_DELIVERY_MAX_ATTEMPTS", 6)
@@ -164,8 +165,8 @@ CDP_DELIVERY_RUN_SECONDS = env_int("CDP_DELIVERY_RUN_SECONDS", 20)
 # deliveries. Expires after one interval: a late tick is replaced by the next one.
 CELERY_BEAT_SCHEDULE["destinations-dispatch"] = {
     "task": "destinations.deliveries_dispatch",
-    "schedule": CDP_DELIVERY_DISPATCH_INTERVAL_MS / 1000,
-    "options": {"expires": CDP_DELIVERY_DISPATCH_INTERVAL_MS / 1000},
+    "schedule": float(CDP_DELIVERY_DISPATCH_SECONDS),
+    "options": {"expires": float(CDP_DELIVERY_DISPATCH_SECONDS)},
 }
 
 LOGGING = {
