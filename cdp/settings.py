@@ -169,6 +169,23 @@ CELERY_BEAT_SCHEDULE["destinations-dispatch"] = {
     "options": {"expires": float(CDP_DELIVERY_DISPATCH_SECONDS)},
 }
 
+# Workflows (apps.workflows, DESIGN §6, §8). Rules and compiled workflows are cached per
+# process for CDP_WORKFLOW_CACHE_SECONDS; events still `collected` this long after they were
+# stored are handed to a worker again (their message was lost).
+CDP_WORKFLOW_CACHE_SECONDS = env_int("CDP_WORKFLOW_CACHE_SECONDS", 5)
+CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = env_int("CDP_WORKFLOW_REQUEUE_AFTER_SECONDS", 60)
+# Events of one profile processed in one transaction; more are left to a follow-up task.
+CDP_WORKFLOW_BATCH_SIZE = env_int("CDP_WORKFLOW_BATCH_SIZE", 200)
+# How long a task waits for another task holding the same profile before it retries later.
+CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS = env_int("CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS", 30)
+# Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
+# Expires before the next tick, so a backlog of sweeps never piles up.
+CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {
+    "task": "workflows.requeue_collected_events",
+    "schedule": 30.0,
+    "options": {"expires": 25.0},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
