@@ -186,6 +186,20 @@ CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {
     "options": {"expires": 25.0},
 }
 
+# Event types and profiles (apps.events, apps.profiles). Event type schemas and mappings,
+# identification points and live segments are cached per process for this long.
+CDP_EVENT_TYPE_CACHE_SECONDS = env_int("CDP_EVENT_TYPE_CACHE_SECONDS", 5)
+# Scheduled segments: profiles evaluated per task (each batch re-enqueues the next).
+CDP_SEGMENT_BATCH_SIZE = env_int("CDP_SEGMENT_BATCH_SIZE", 500)
+CDP_SEGMENT_SCHEDULE_SECONDS = env_int("CDP_SEGMENT_SCHEDULE_SECONDS", 900)
+# Every 15 minutes: start a sweep over all profiles for each enabled scheduled segment. Expires
+# before the next tick, so sweeps never pile up behind a busy worker.
+CELERY_BEAT_SCHEDULE["profiles-segments-scheduled"] = {
+    "task": "profiles.segments_refresh_scheduled",
+    "schedule": float(CDP_SEGMENT_SCHEDULE_SECONDS),
+    "options": {"expires": float(CDP_SEGMENT_SCHEDULE_SECONDS) * 0.9},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
