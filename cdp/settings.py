@@ -134,7 +134,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
 
 # Celery: Redis broker. Delivery and run state live in PostgreSQL, so a lost message is
 # recovered by the beat sweeps rather than by the broker.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# kombu spells a Redis unix socket (the embedded Redis) redis+socket://.
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL",
+    REDIS_URL.replace("unix://", "redis+socket://", 1)
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL,
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
