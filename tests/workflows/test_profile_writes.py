@@ -1,0 +1,109 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from apps.profiles.models import Profile
+from apps.profiles.writes import profile_changed_paths, profile_save_changes, profile_snapshot
+from tests.workflows.factories import ProfileFactory
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_changed_paths_are_leaves_and_removed_keys():
+    before = {"traits": {"plan": "free", "old": 1, "nested": {"a": 1}}, "segments": ["a"]}
+    after = {"traits": {"plan": "pro", "nested": {"a": 1, "b": {"c": 2}}}, "segments": ["a", "b"]}
+
+    assert sorted(profile_changed_paths(before, after)) == [
+        ("segments",),
+        ("traits", "nested", "b", "c"),
+        ("traits", "old"),
+        ("traits", "plan"),
+    ]
+
+
+def test_type_change_of_equal_value_counts_as_a_change():
+    assert profile_changed_paths({"traits": {"n": 1}}, {"traits": {"n": True}}) == [("traits", "n")]
+
+
+@pytest.mark.django_db
+def test_nothing_changed_writes_nothing(django_assert_num_queries):
+    profile = ProfileFactory(traits={"plan": "free"})
+    before = profile_snapshot(profile)
+
+    with django_assert_num_queries(0):
+        assert profile_save_changes(profile_id=profile.id, before=before, after=before) == []
+
+
+@pytest.mark.django_db
+def test_changes_apply_onto_the_current_row_with_field_times(django_capture_on_commit_callbacks):
+    profile = ProfileFactory(traits={"plan": "free", "temp": "x"}, stats={"visits": 1})
+    before = profile_snapshot(profile)
+    after = profile_snapshot(profile)
+    after["traits"]["plan"] = "pro"
+    del after["traits"]["temp"]
+    after["segments"] = ["buyers"]
+    # Meanwhile another writer (the tracking pipeline) changes a field the workflow did not.
+    Profile.objects.filter(pk=profile.pk).update(stats={"visits": 2})
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        changed = profile_save_changes(profile_id=profile.id, before=before, after=after, now=NOW)
+
+    assert sorted(changed) == ["segments", "traits.plan", "traits.temp"]
+    profile.refresh_from_db()
+    assert profile.traits == {"plan": "pro"}
+    assert profile.segments == ["buyers"]
+    assert profile.stats == {"visits": 2}
+    assert profile.metadata["fields"] == {
+        "segments": NOW.isoformat(),
+        "traits.plan": NOW.isoformat(),
+        "traits.temp": NOW.isoformat(),
+    }
+    assert profile.metadata["time"]["update"] == NOW.isoformat()
+    assert profile.updated == NOW
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_profile_changed_runs_on_commit_with_the_paths(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    calls = []
+    monkeypatch.setattr(
+        "apps.profiles.writes.profile_changed",
+        lambda *, profile_id, changed_fields: calls.append((profile_id, list(changed_fields))),
+    )
+    profile = ProfileFactory()
+    before = profile_snapshot(profile)
+    after = profile_snapshot(profile)
+    after["interests"]["sport"] = 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        profile_save_changes(profile_id=profile.id, before=before, after=after, now=NOW)
+        assert calls == []
+
+    assert calls == [(profile.id, ["interests.sport"])]
+
+
+@pytest.mark.django_db
+def test_typed_columns_are_coerced_and_datetimes_stored_as_text():
+    profile = ProfileFactory()
+    before = profile_snapshot(profile)
+    after = profile_snapshot(profile)
+    after["segments"] = "single"
+    after["traits"]["seen"] = NOW
+
+    profile_save_changes(profile_id=profile.id, before=before, after=after, now=NOW)
+
+    profile.refresh_from_db()
+    assert profile.segments == ["single"]
+    assert profile.traits == {"seen": NOW.isoformat()}
+
+
+@pytest.mark.django_db
+def test_a_deleted_profile_is_skipped():
+    profile = ProfileFactory()
+    before = profile_snapshot(profile)
+    after = {**before, "traits": {"x": 1}}
+    Profile.objects.filter(pk=profile.pk).delete()
+
+    assert profile_save_changes(profile_id=profile.id, before=before, after=after) == []
