@@ -57,7 +57,13 @@ def object_link(model: type[models.Model], pk: Any, label: str | None = None) ->
         return "-"
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
-    return format_html('<a href="{}">{}</a>', url, label or pk)
+    return format_html('<a href="{}" title="{}">{}</a>', url, pk, label or short_id(pk))
+
+
+def short_id(value: Any, length: int = 13) -> str:
+    """A long id cut for list columns (the full id is in the link's title)."""
+    text = str(value)
+    return text if len(text) <= length else f"{text[: length - 1]}…"
 
 
 def changelist_url(model: type[models.Model], **params: Any) -> str:
@@ -94,10 +100,12 @@ def related_id_filter(field_name: str, title: str) -> type[admin.SimpleListFilte
 
 
 class LargeTableAdminMixin:
-    """For tables that grow without bound: no COUNT(*) over the table on the list page."""
+    """For tables that grow without bound: no COUNT(*) over the table on the list page, and no
+    per-choice counts in the filters (facets count every choice over the table)."""
 
     paginator = LargeTablePaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
 
 class ReadOnlyAdminMixin:

@@ -39,13 +39,15 @@ def segments_of_recent_profiles(*, limit: int = RECENT_PROFILES_FOR_SEGMENTS) ->
     return sorted({segment for segments in rows for segment in segments})
 
 
-def profile_related_counts(*, profile_id: str, cap: int = RELATED_COUNT_CAP) -> dict[str, Count]:
+def profile_related_counts(*, profile_id: str, cap: int | None = None) -> dict[str, Count]:
     """Sessions and events of one profile, counted up to `cap` through the profile indexes."""
+    cap = cap or RELATED_COUNT_CAP
     return {
         "sessions": bounded_count(Session.objects.filter(profile_id=profile_id), cap=cap),
         "events": bounded_count(Event.objects.filter(profile_id=profile_id), cap=cap),
     }
 
 
-def session_event_count(*, session_id: str, cap: int = RELATED_COUNT_CAP) -> Count:
+def session_event_count(*, session_id: str, cap: int | None = None) -> Count:
+    cap = cap or RELATED_COUNT_CAP
     return bounded_count(Event.objects.filter(session_id=session_id), cap=cap)

@@ -27,7 +27,9 @@ class Bar:
     title: str
 
 
-def _chart(summary: TrafficSummary) -> tuple[list[tuple[str, str]], list[Bar], list[dict]]:
+def _chart(
+    summary: TrafficSummary,
+) -> tuple[list[tuple[str, str]], list[Bar], list[dict], int]:
     named = summary.types[:CHART_TYPES]
     series = [*named, "other"] if len(summary.types) > CHART_TYPES else named
     legend = list(zip(series, PALETTE, strict=False))
@@ -48,7 +50,7 @@ def _chart(summary: TrafficSummary) -> tuple[list[tuple[str, str]], list[Bar], l
                 y -= height
                 label = f"{hour.start:%H}:00 {name}: {values[name]}"
                 bars.append(Bar(index * (BAR_WIDTH + BAR_GAP), y, height, colour, label))
-    return legend, bars, rows
+    return legend, bars, rows, peak
 
 
 @register.inclusion_tag("admin/cdp_dashboard.html", takes_context=True)
@@ -64,7 +66,7 @@ def traffic_dashboard(context) -> dict:
         except OperationalError:
             return {"shown": True, "unavailable": True}
         cache.set(CACHE_KEY, summary, CACHE_SECONDS)
-    legend, bars, rows = _chart(summary)
+    legend, bars, rows, peak = _chart(summary)
     return {
         "shown": True,
         "summary": summary,
@@ -74,5 +76,8 @@ def traffic_dashboard(context) -> dict:
         "chart_width": len(summary.hours) * (BAR_WIDTH + BAR_GAP),
         "chart_height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,
+        "peak": peak,
+        "first_hour": summary.hours[0].start,
+        "last_hour": summary.hours[-1].start,
         "can_view_profiles": user.has_perm("profiles.view_profile"),
     }
