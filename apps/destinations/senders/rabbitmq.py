@@ -62,7 +62,7 @@ class RabbitMQSender:
         )
         try:
             with connection:
-                connection.ensure_connection(max_retries=1, timeout=timeout)
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
                 channel = connection.channel()
                 exchange = Exchange(
                     exchange_name,
@@ -72,7 +72,7 @@ class RabbitMQSender:
                 )
                 if settings.get("declare_exchange") and exchange_name:
                     exchange.declare()
-                Producer(channel, exchange=exchange).publish(
+                Producer(channel, exchange=exchange, auto_declare=False).publish(
                     body,
                     routing_key=routing_key,
                     content_type="application/json",

@@ -52,7 +52,7 @@ Outcome = DeliveryAttempt.Outcome
 
 # How long the "a run is queued" marker of a destination lives: if the message is lost
 # (broker restart), beat enqueues a new run after this.
-QUEUED_MARKER_SECONDS = 30
+QUEUED_MARKER_SECONDS = 10
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -1,0 +1,42 @@
+import pytest
+
+from apps.destinations.selectors import destination_cache_clear
+from tests.destinations.servers import RecordingSmtpHandler, ScriptedHTTPServer, start_smtp_server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_destination_cache():
+    destination_cache_clear()
+    yield
+    destination_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _small_retry_delays(settings):
+    # Backoff in milliseconds so retry scripts run in a blink; the lease stays the default.
+    settings.CDP_DELIVERY_RETRY_BASE_MS = 20
+    settings.CDP_DELIVERY_RETRY_MAX_MS = 200
+    settings.CDP_DELIVERY_MAX_ATTEMPTS = 4
+
+
+@pytest.fixture
+def http_server():
+    """`http_server([500, 500, 200])` starts a scripted server; stopped after the test."""
+    servers: list[ScriptedHTTPServer] = []
+
+    def start(script=None) -> ScriptedHTTPServer:
+        server = ScriptedHTTPServer(script).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingSmtpHandler()
+    controller = start_smtp_server(handler)
+    yield controller, handler
+    controller.stop()
