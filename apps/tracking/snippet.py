@@ -83,7 +83,13 @@ def _script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def tracker_options(*, source_id: str, public_url: str, auto: dict | None = None) -> dict:
+def tracker_options(
+    *,
+    source_id: str,
+    public_url: str,
+    auto: dict | None = None,
+    tracker_settings: dict | None = None,
+) -> dict:
     base = public_url.rstrip("/")
     tracker: dict = {
         "url": {"script": f"{base}/tracker", "api": base},
@@ -91,11 +97,17 @@ def tracker_options(*, source_id: str, public_url: str, auto: dict | None = None
     }
     if auto:
         tracker["auto"] = auto
+    if tracker_settings:
+        tracker["settings"] = tracker_settings
     return {"tracker": tracker}
 
 
 def tracker_snippet_render(
-    *, source_id: str, public_url: str | None = None, auto: dict | None = None
+    *,
+    source_id: str,
+    public_url: str | None = None,
+    auto: dict | None = None,
+    tracker_settings: dict | None = None,
 ) -> str:
     """The <script> to paste into a page's <head>: the options, then the minified loader.
 
@@ -103,7 +115,10 @@ def tracker_snippet_render(
     source: {id}}}`), so pages written for Tracardi only change the URLs and the source id.
     """
     options = tracker_options(
-        source_id=source_id, public_url=public_url or settings.CDP_PUBLIC_URL, auto=auto
+        source_id=source_id,
+        public_url=public_url or settings.CDP_PUBLIC_URL,
+        auto=auto,
+        tracker_settings=tracker_settings,
     )
     loader = tracker_file_read("loader.min.js").strip()
     options_text = _script_json(options).replace("\n", "\n    ")

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
 from apps.sources.models import EventSource
@@ -87,3 +89,28 @@ def _demo_auto() -> dict:
             },
         ],
     }
+
+
+def tracker_snippet_admin_html(source: EventSource) -> str:
+    """The snippet of a REST source, ready to paste, and a link to try it (admin field)."""
+    if source.pk is None or source._state.adding:
+        return "Shown once the source is saved."
+    if source.bridge != EventSource.Bridge.REST:
+        return "The JavaScript snippet is for event sources with bridge REST API (/track)."
+    snippet = tracker_snippet_render(source_id=source.id, public_url=settings.CDP_PUBLIC_URL)
+    warning = (
+        format_html("<p><strong>{}</strong></p>", "This source is disabled: /track refuses it.")
+        if not source.enabled
+        else ""
+    )
+    return format_html(
+        "{}<p>Paste into the &lt;head&gt; of every page, then send events from a later script, "
+        'e.g. <code>window.tracker.track("page-view", {{}})</code>.</p>'
+        '<textarea readonly rows="16" cols="100" class="vLargeTextField" '
+        'id="tracker-snippet" onclick="this.select()">{}</textarea>'
+        '<p><a href="{}" target="_blank" rel="noopener">Open a test page</a> that loads this '
+        "snippet (it stores real events from your browser).</p>",
+        warning,
+        snippet,
+        reverse("tracker-test", args=[source.id]),
+    )
