@@ -431,7 +431,7 @@ def deliveries_recover_stale(*, now: datetime | None = None, limit: int = 200) -
                 _delivery_requeue(
                     delivery=delivery,
                     from_status=Status.SENDING,
-                    due_at=now,
+                    due_at=delivery.due_at,  # overdue: it keeps its place in the queue
                     now=now,
                     reason=f"The worker was lost while sending attempt "
                     f"{delivery.in_flight_attempt}; resending it with the same idempotency key.",

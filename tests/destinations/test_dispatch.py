@@ -1,0 +1,393 @@
+"""Claim, condition, mapping, send, record, retry and recovery, run in the test process against
+a real local HTTP server (the Celery worker versions are in test_worker.py)."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apps.destinations.models import Delivery, DeliveryAttempt
+from apps.destinations.selectors import profile_document
+from apps.destinations.services import (
+    deliveries_dispatch,
+    deliveries_recover_stale,
+    deliveries_retry,
+    delivery_claim_next,
+    destination_deliveries_send,
+    event_deliveries_schedule,
+    profile_deliveries_schedule,
+    retry_delay_seconds,
+)
+from cdp.celery import app
+from tests.destinations.factories import (
+    DestinationFactory,
+    EventFactory,
+    ProfileFactory,
+    ResourceFactory,
+)
+from tests.destinations.servers import Reply
+
+
+def schedule_now(profile, changed_fields=("traits.plan",)):
+    profile_deliveries_schedule(
+        profile_id=profile.pk,
+        changed_fields=list(changed_fields),
+        now=timezone.now() - timedelta(seconds=1),
+    )
+
+
+def dispatch_until_settled(destination, timeout=5.0):
+    """Run the destination's send loop until no delivery is pending or sending."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        destination_deliveries_send(destination_id=destination.pk)
+        if not Delivery.objects.filter(
+            destination=destination, status__in=["pending", "sending"]
+        ).exists():
+            return
+        time.sleep(0.01)
+    raise AssertionError("deliveries did not settle")
+
+
+def attempts_of(delivery):
+    return list(
+        DeliveryAttempt.objects.filter(delivery=delivery)
+        .order_by("started", "id")
+        .values_list("number", "outcome", "status_code")
+    )
+
+
+@pytest.mark.django_db
+def test_condition_false_skips_without_sending(http_server):
+    server = http_server([200])
+    destination = DestinationFactory(url=server.url, condition='profile@traits.plan == "pro"')
+    profile = ProfileFactory(traits={"plan": "free"})
+    schedule_now(profile)
+
+    dispatch_until_settled(destination)
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "skipped"
+    assert delivery.last_error == 'Condition is false: profile@traits.plan == "pro"'
+    assert delivery.attempts == 0
+    assert delivery.finished_at is not None
+    assert attempts_of(delivery) == []
+    assert server.requests == []
+
+
+@pytest.mark.django_db
+def test_condition_true_sends_and_the_mapping_output_is_exact(http_server):
+    server = http_server([Reply(200, body="thanks")])
+    destination = DestinationFactory(
+        url=server.url,
+        condition='profile@traits.plan == "pro" AND profile@data.contact.email.main EXISTS',
+        mapping={
+            "email": "profile@data.contact.email.main",
+            "name": "profile@data.pii.firstname",
+            "visits": "profile@stats.visits",
+            "company": "profile@data.job.company",
+            "segment?": "profile@traits.segment",
+            "tags": ["profile@traits.plan", "crm"],
+            "source": "cdp",
+        },
+    )
+    profile = ProfileFactory(traits={"plan": "pro"}, stats={"visits": 7})
+    schedule_now(profile, ["traits.plan", "stats.visits"])
+
+    dispatch_until_settled(destination)
+
+    expected = {
+        "email": "ada@example.com",
+        "name": "Ada",
+        "visits": 7,
+        "company": None,
+        "tags": ["pro", "crm"],
+        "source": "cdp",
+    }
+    [request] = server.requests
+    assert request.json() == {"data": expected, "changes": ["traits.plan", "stats.visits"]}
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.payload) == ("sent", 1, expected)
+    assert request.headers["idempotency-key"] == f"{delivery.pk}-1"
+    [attempt] = DeliveryAttempt.objects.filter(delivery=delivery)
+    assert (attempt.number, attempt.outcome, attempt.status_code) == (1, "sent", 200)
+    assert attempt.response_excerpt == "thanks"
+    assert attempt.duration_ms is not None
+
+
+@pytest.mark.django_db
+def test_empty_mapping_sends_the_whole_profile_document(http_server):
+    server = http_server([200])
+    destination = DestinationFactory(url=server.url, mapping={})
+    profile = ProfileFactory()
+    schedule_now(profile)
+
+    dispatch_until_settled(destination)
+
+    assert server.requests[0].json()["data"] == {"profile": profile_document(profile)}
+
+
+@pytest.mark.django_db
+def test_event_destination_renders_event_and_profile(http_server):
+    server = http_server([200])
+    destination = DestinationFactory(
+        url=server.url,
+        kind="event",
+        event_type="purchase",
+        mapping={
+            "type": "event@type",
+            "total": "event@properties.total",
+            "email": "profile@data.contact.email.main",
+        },
+    )
+    event = EventFactory(type="purchase")
+    event_deliveries_schedule(
+        event_ids=[event.pk],
+        source_id=event.source_id,
+        event_types={"purchase"},
+        now=timezone.now() - timedelta(seconds=1),
+    )
+
+    dispatch_until_settled(destination)
+
+    assert server.requests[0].json() == {
+        "data": {"type": "purchase", "total": 42.5, "email": "ada@example.com"},
+        "changes": [],
+    }
+    assert Delivery.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_500_500_200_is_sent_on_the_third_attempt(http_server):
+    server = http_server([500, 500, 200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 3, "")
+    assert attempts_of(delivery) == [(1, "retry", 500), (2, "retry", 500), (3, "sent", 200)]
+    keys = [request.headers["idempotency-key"] for request in server.requests]
+    assert keys == [f"{delivery.pk}-1", f"{delivery.pk}-2", f"{delivery.pk}-3"]
+
+
+@pytest.mark.django_db
+def test_400_fails_at_once(http_server):
+    server = http_server([400, 200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error == "HTTP 400 Bad Request"
+    assert attempts_of(delivery) == [(1, "failed", 400)]
+    assert len(server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_429_is_retried_after_the_remotes_retry_after(http_server, settings):
+    settings.CDP_DELIVERY_RETRY_MAX_MS = 10_000
+    server = http_server([Reply(429, headers={"Retry-After": "1"}), 200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+
+    destination_deliveries_send(destination_id=destination.pk)
+    delivery = Delivery.objects.get()
+    first = DeliveryAttempt.objects.get(delivery=delivery)
+    assert delivery.status == "pending"
+    assert delivery.last_error == "HTTP 429 Too Many Requests; attempt 1 failed, retrying."
+    wait = (delivery.due_at - first.started).total_seconds()
+    assert 1.0 <= wait < 1.5
+
+    dispatch_until_settled(destination)
+
+    assert server.requests[1].received_at - server.requests[0].received_at >= 1.0
+    assert attempts_of(delivery) == [(1, "retry", 429), (2, "sent", 200)]
+
+
+@pytest.mark.django_db
+def test_retryable_failures_give_up_after_max_attempts_and_an_admin_retry_sends(http_server):
+    server = http_server([503, 503, 503, 503, 200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 4)
+    assert delivery.last_error == "HTTP 503 Service Unavailable (gave up after 4 attempts)"
+
+    summary = deliveries_retry(delivery_ids=[delivery.pk])
+    assert (summary.requeued, summary.merged, summary.not_failed) == (1, 0, 0)
+    dispatch_until_settled(destination)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.round_start_attempts) == ("sent", 5, 4)
+    assert server.requests[-1].headers["idempotency-key"] == f"{delivery.pk}-5"
+    assert len(server.requests) == 5
+
+
+def test_backoff_is_exponential_with_jitter_and_capped(settings):
+    settings.CDP_DELIVERY_RETRY_BASE_MS = 1000
+    settings.CDP_DELIVERY_RETRY_MAX_MS = 5000
+
+    for _ in range(50):
+        assert 0.5 <= retry_delay_seconds(attempt_in_round=1, retry_after=None) <= 1.0
+        assert 2.0 <= retry_delay_seconds(attempt_in_round=3, retry_after=None) <= 4.0
+        assert 2.5 <= retry_delay_seconds(attempt_in_round=10, retry_after=None) <= 5.0
+    assert len({retry_delay_seconds(attempt_in_round=2, retry_after=None) for _ in range(20)}) > 1
+    assert retry_delay_seconds(attempt_in_round=1, retry_after=3) == 3
+    assert retry_delay_seconds(attempt_in_round=1, retry_after=3600) == 5
+
+
+@pytest.mark.django_db
+def test_a_failed_retry_folds_into_a_newer_pending_sync(http_server):
+    server = http_server([500, 200])
+    destination = DestinationFactory(url=server.url, delay_seconds=0)
+    profile = ProfileFactory()
+    schedule_now(profile, ["traits.a"])
+    found, claimed = delivery_claim_next(destination_id=destination.pk)
+    # While the first sync is on the wire, the profile changes again.
+    profile_deliveries_schedule(profile_id=profile.pk, changed_fields=["traits.b"])
+
+    from apps.destinations.services import claimed_delivery_send
+
+    claimed_delivery_send(claimed)  # answered 500: retryable
+
+    first = Delivery.objects.get(pk=claimed.delivery.pk)
+    newer = Delivery.objects.get(status="pending")
+    assert first.status == "skipped"
+    assert first.last_error.endswith(
+        f"Superseded by the newer pending delivery {newer.pk}, which sends the current profile."
+    )
+    assert newer.changed_fields == ["traits.a", "traits.b"]
+    dispatch_until_settled(destination)
+    assert server.requests[-1].json()["changes"] == ["traits.a", "traits.b"]
+    assert Delivery.objects.get(pk=newer.pk).status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_lost_send_is_resent_with_the_same_idempotency_key(http_server, settings):
+    server = http_server([200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+    # The worker claims and commits the attempt, then dies before recording anything.
+    found, claimed = delivery_claim_next(destination_id=destination.pk)
+    delivery = claimed.delivery
+
+    assert deliveries_recover_stale() == 0  # the lease has not expired
+    later = timezone.now() + timedelta(seconds=settings.CDP_DELIVERY_LEASE_SECONDS + 1)
+    assert deliveries_recover_stale(now=later) == 1
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.in_flight_attempt, delivery.recoveries) == ("pending", 1, 1)
+    dispatch_until_settled(destination)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.in_flight_attempt) == ("sent", 1, None)
+    assert attempts_of(delivery) == [(1, "lost", None), (1, "sent", 200)]
+    assert [r.headers["idempotency-key"] for r in server.requests] == [f"{delivery.pk}-1"]
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_keeps_losing_its_worker_fails(settings):
+    settings.CDP_DELIVERY_MAX_RECOVERIES = 1
+    destination = DestinationFactory()
+    schedule_now(ProfileFactory())
+    later = timezone.now() + timedelta(seconds=settings.CDP_DELIVERY_LEASE_SECONDS + 1)
+
+    delivery_claim_next(destination_id=destination.pk)
+    deliveries_recover_stale(now=later)
+    delivery_claim_next(destination_id=destination.pk, now=later)
+    deliveries_recover_stale(now=later + timedelta(seconds=settings.CDP_DELIVERY_LEASE_SECONDS + 1))
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.last_error == (
+        "The worker was lost during 2 sends of this delivery; not trying again automatically."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_runs_never_send_a_delivery_twice(http_server, settings):
+    settings.CDP_DELIVERY_DESTINATION_CONCURRENCY = 3
+    server = http_server([Reply(200, delay=0.05)])
+    destination = DestinationFactory(url=server.url)
+    for _ in range(6):
+        schedule_now(ProfileFactory())
+
+    def run():
+        try:
+            destination_deliveries_send(destination_id=destination.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    keys = [request.headers["idempotency-key"] for request in server.requests]
+    assert len(keys) == 6
+    assert len(set(keys)) == 6
+    assert Delivery.objects.filter(status="sent").count() == 6
+
+
+@pytest.mark.django_db
+def test_a_run_without_a_free_slot_sends_nothing(http_server):
+    server = http_server([200])
+    destination = DestinationFactory(url=server.url)
+    schedule_now(ProfileFactory())
+    from django.core.cache import cache
+
+    held = cache.lock(f"destinations:sending:{destination.pk}:0", timeout=5, blocking=False)
+    assert held.acquire(blocking=False)
+    try:
+        run = destination_deliveries_send(destination_id=destination.pk)
+    finally:
+        held.release()
+
+    assert (run.processed, run.had_slot) == (0, False)
+    assert server.requests == []
+
+
+@pytest.mark.django_db
+def test_dispatch_starts_runs_for_destinations_with_due_deliveries(http_server, monkeypatch):
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    server = http_server([200])
+    due = DestinationFactory(url=server.url)
+    not_yet = DestinationFactory(url=server.url, delay_seconds=600, max_delay_seconds=600)
+    disabled = DestinationFactory(url=server.url)
+    profile = ProfileFactory()
+    schedule_now(profile)
+    profile_deliveries_schedule(profile_id=profile.pk, changed_fields=[])
+    disabled.enabled = False
+    disabled.save()
+
+    started = deliveries_dispatch()
+
+    assert started == [due.pk]
+    assert Delivery.objects.get(destination=due).status == "sent"
+    assert Delivery.objects.get(destination=not_yet).status == "pending"
+    assert Delivery.objects.get(destination=disabled).status == "pending"  # paused
+    assert len(server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_secrets_are_redacted_from_recorded_errors(http_server):
+    server = http_server([Reply(401, body="invalid key s3cret-key-123")])
+    resource = ResourceFactory(credentials={"headers": {"X-Api-Key": "s3cret-key-123"}})
+    destination = DestinationFactory(url=server.url, resource=resource)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.response_excerpt == "invalid key •••"
+    assert server.requests[0].headers["x-api-key"] == "s3cret-key-123"
