@@ -14,6 +14,6 @@ def _fresh_dashboard():
 
 @pytest.fixture
 def staff_client(client, db):
-    user = get_user_model().objects.create_superuser(username="marketer", password="pw")
+    user = get_user_model().objects.create_superuser(username="marketer")
     client.force_login(user)
     return client

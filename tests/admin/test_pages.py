@@ -75,7 +75,7 @@ def test_staff_user_sees_the_page(staff_client, sample, page):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_non_staff_user_is_sent_to_the_login(client, sample, page):
-    user = get_user_model().objects.create_user(username="visitor", password="pw")
+    user = get_user_model().objects.create_user(username="visitor")
     client.force_login(user)
     url = _page_urls(sample)[page]
 

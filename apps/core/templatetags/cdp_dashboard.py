@@ -10,7 +10,7 @@ from apps.core.dashboard import TrafficSummary, statement_timeout, traffic_summa
 
 register = template.Library()
 
-CACHE_KEY = "admin-dashboard:traffic-summary"
+CACHE_KEY = "admin-dashboard:traffic-summary:v1"  # bump when TrafficSummary changes shape
 CACHE_SECONDS = 30
 QUERY_TIMEOUT_MS = 3_000
 CHART_TYPES = 5  # the most frequent types get their own colour; the rest are "other"

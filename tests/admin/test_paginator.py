@@ -1,0 +1,57 @@
+import pytest
+from django.db import connection
+
+from apps.core.paginator import Count, LargeTablePaginator, bounded_count, table_row_estimate
+from apps.events.models import Event
+from tests.admin.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def five_events():
+    return [EventFactory(type="a" if n < 2 else "b") for n in range(5)]
+
+
+def _analyze():
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE events_event")
+
+
+def test_exact_up_to_the_cap(five_events):
+    assert bounded_count(Event.objects.all(), cap=5) == Count(5, "exact")
+    assert bounded_count(Event.objects.filter(type="a"), cap=2) == Count(2, "exact")
+
+
+def test_filtered_past_the_cap_is_a_lower_bound(five_events):
+    count = bounded_count(Event.objects.filter(type="b"), cap=2)
+
+    assert count == Count(3, "more")
+    assert count.label == "more than 2"
+
+
+def test_unfiltered_past_the_cap_uses_the_table_estimate(five_events):
+    _analyze()
+
+    count = bounded_count(Event.objects.all(), cap=2)
+
+    assert count == Count(5, "estimate")
+    assert count.label == "about 5"
+    assert table_row_estimate(Event) == 5
+
+
+def test_paginator_pages_only_up_to_the_cap(five_events, monkeypatch):
+    _analyze()
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 2)
+    paginator = LargeTablePaginator(Event.objects.order_by("pk"), per_page=1)
+
+    assert paginator.count == 5
+    assert paginator.count_kind == "estimate"
+    assert paginator.num_pages == 2
+    assert len(paginator.page(2).object_list) == 1
+
+
+def test_paginator_exact_count(five_events):
+    paginator = LargeTablePaginator(Event.objects.order_by("pk"), per_page=2)
+
+    assert (paginator.count, paginator.count_kind, paginator.num_pages) == (5, "exact", 3)
