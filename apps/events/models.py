@@ -7,6 +7,8 @@
 - tags: {"values": [...], "count": n}
 """
 
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
@@ -63,3 +65,111 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+def normalise_event_type(raw: str) -> str:
+    """The stored form of an event type: lower case, runs of whitespace as one '-'."""
+    return "-".join(raw.strip().lower().split())
+
+
+class EventType(models.Model):
+    """What the platform knows about one event type: its description, the journey state it
+    marks, an optional JSON schema for its properties (events that break it are quarantined)
+    and how its events fill the profile (EventTypeMapping rows)."""
+
+    class JourneyState(models.TextChoices):
+        # Tracardi's customer journey states.
+        AWARENESS = "awareness"
+        CONSIDERATION = "consideration"
+        PURCHASE = "purchase"
+        RETENTION = "retention"
+        LOYALTY = "loyalty"
+        ADVOCACY = "advocacy"
+
+    type = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="Stored form: lower case, spaces as '-' (e.g. page-view).",
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    journey_state = models.CharField(
+        max_length=16, choices=JourneyState.choices, blank=True, default=""
+    )
+    tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    json_schema = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="JSON Schema (draft 2020-12) for the event's properties. Empty: no "
+        'validation. Example: {"type": "object", "required": ["email"], "properties": '
+        '{"email": {"type": "string"}}}',
+    )
+    predefined = models.BooleanField(
+        default=False, help_text="Installed with the platform (Tracardi's predefined types)."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["type"]
+
+    def __str__(self) -> str:
+        return self.type
+
+    def clean(self) -> None:
+        from apps.events.validation import event_type_errors
+
+        errors = event_type_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventTypeMapping(models.Model):
+    """One rule copying a value from an event of this type into the profile.
+
+    `profile_path` is a dot path into the profile (`data.contact.email.main`); a part in
+    double braces is read from the event (`interests.{{event@properties.interest}}`).
+    `event_path` is a dot path into the event (`properties.email`), or a full reference to
+    another source (`session@context.browser.name`).
+    """
+
+    class Operation(models.TextChoices):
+        SET = "set", "Set (overwrite)"
+        SET_IF_EMPTY = "set_if_empty", "Set if the profile has no value yet"
+        APPEND = "append", "Append to a list (unique values)"
+        ADD = "add", "Add the event's number"
+        SUBTRACT = "subtract", "Subtract the event's number"
+        INCREMENT = "increment", "Increment by a constant (the amount)"
+
+    event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="mappings")
+    profile_path = models.CharField(
+        max_length=300, help_text="Where in the profile, e.g. data.contact.email.main"
+    )
+    event_path = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where in the event, e.g. properties.email (empty for 'increment').",
+    )
+    operation = models.CharField(max_length=16, choices=Operation.choices, default=Operation.SET)
+    amount = models.FloatField(default=1, help_text="For 'increment': the constant to add.")
+    condition = models.TextField(
+        blank=True,
+        help_text="Logic notation; the rule applies only when it holds, e.g. "
+        "event@properties.email EXISTS. Empty: always.",
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Rules apply in this order.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["event_type", "position", "id"]
+        indexes = [models.Index(fields=["event_type", "position"], name="eventtypemapping_order")]
+
+    def __str__(self) -> str:
+        return f"profile@{self.profile_path} <- {self.event_path or self.amount} ({self.operation})"
+
+    def clean(self) -> None:
+        from apps.events.validation import mapping_errors
+
+        errors = mapping_errors(self)
+        if errors:
+            raise ValidationError(errors)

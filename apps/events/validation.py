@@ -1,11 +1,106 @@
-"""Event validation against the JSON schema of its event type (quarantine, issue 5).
+"""Event validation against the JSON schema of its event type (quarantine), and the checks an
+event type and its mapping rules pass before they are saved.
 
 The ingestion pipeline calls `event_validation_error` for each event while it builds rows: an
 event that fails is stored with status `invalid` and the returned message, and runs no workflow.
-It must be cheap: no query per event (compiled validators cached per process).
+It is cheap: the compiled validators come from a per-process snapshot of the event types
+(apps.events.selectors.event_type_registry), so there is no query per event.
 """
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+from apps import notation
+from apps.events.mapping import (
+    EventPathError,
+    ProfilePathError,
+    event_reference_parse,
+    profile_path_check,
+)
+from apps.events.models import EventType, EventTypeMapping, normalise_event_type
+from apps.events.selectors import event_type_registry
+
+# A message names the first few problems; the whole list is rarely useful and can be huge.
+MAX_REPORTED_ERRORS = 3
 
 
 def event_validation_error(*, event_type: str, properties: dict) -> str | None:
     """The validation message for an event that breaks its type's schema, else None."""
+    registry = event_type_registry()
+    validator = registry.validators.get(event_type)
+    if validator is None:
+        return registry.broken.get(event_type)
+    return properties_error(validator, properties)
+
+
+def properties_error(validator, properties) -> str | None:
+    errors = list(validator.iter_errors(properties))
+    if not errors:
+        return None
+    # best_match first: the error most likely to be the cause (the deepest, most relevant one).
+    first = best_match(errors)
+    others = [error for error in errors if error is not first][: MAX_REPORTED_ERRORS - 1]
+    described = "; ".join(_describe(error) for error in [first, *others])
+    extra = len(errors) - 1 - len(others)
+    suffix = f" (and {extra} more)" if extra > 0 else ""
+    return f"Properties do not match the schema of the event type: {described}{suffix}"
+
+
+def _describe(error) -> str:
+    where = "properties" + "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+    )
+    return f"{where}: {error.message}"
+
+
+def event_type_errors(event_type: EventType) -> dict[str, list[str]]:
+    """Field errors of an event type as the admin shows them (empty when valid)."""
+    errors: dict[str, list[str]] = {}
+    normalised = normalise_event_type(event_type.type or "")
+    if not normalised:
+        errors["type"] = ["Enter the event type, e.g. page-view."]
+    elif normalised != event_type.type:
+        errors["type"] = [
+            f"Event types are stored lower case with '-' for spaces: write {normalised!r}."
+        ]
+    if event_type.json_schema is not None:
+        message = json_schema_error(event_type.json_schema)
+        if message:
+            errors["json_schema"] = [message]
+    return errors
+
+
+def json_schema_error(schema) -> str | None:
+    if not isinstance(schema, dict | bool):
+        return 'A JSON schema is an object (or true/false), e.g. {"type": "object"}.'
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+        return f"Not a valid JSON Schema (draft 2020-12) at {where}: {error.message}"
     return None
+
+
+def mapping_errors(rule: EventTypeMapping) -> dict[str, list[str]]:
+    """Field errors of one mapping rule (empty when valid)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        profile_path_check(rule.profile_path or "")
+    except ProfilePathError as error:
+        errors["profile_path"] = [str(error)]
+    if rule.operation == EventTypeMapping.Operation.INCREMENT:
+        if rule.event_path:
+            errors["event_path"] = ["'Increment' adds the amount; leave the event path empty."]
+    elif not rule.event_path:
+        errors["event_path"] = ["Enter where the value comes from, e.g. properties.email."]
+    else:
+        try:
+            event_reference_parse(rule.event_path)
+        except EventPathError as error:
+            errors["event_path"] = [str(error)]
+    if rule.condition.strip():
+        try:
+            notation.validate(rule.condition)
+        except notation.NotationError as error:
+            errors["condition"] = [str(error)]
+    return errors

@@ -12,5 +12,11 @@ from apps.destinations.services import profile_deliveries_schedule
 
 
 def profile_changed(*, profile_id: str, changed_fields: Sequence[str]) -> None:
+    # Live segments: re-evaluated on every change but one of the segments alone (what
+    # segmentation itself reports, so it ends there). Imported here: segments imports the
+    # profile services, which import this module.
+    from apps.profiles.segments import segments_refresh_live
+
+    segments_refresh_live(profile_id=profile_id, changed_fields=changed_fields)
     # Destinations: upsert the one pending, debounced sync per enabled profile destination.
     profile_deliveries_schedule(profile_id=profile_id, changed_fields=changed_fields)

@@ -13,6 +13,7 @@ JSON shapes (see docs/profile.md for the full picture):
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
@@ -95,3 +96,149 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class MergeRecord(models.Model):
+    """One merge of profiles, with what is needed to undo it exactly.
+
+    JSON shapes:
+    - survivor_before: the survivor's row before the merge, as `profile_snapshot` writes it
+      (every column; datetimes as ISO text).
+    - merged_profiles: [snapshot, ...] of the profiles merged into the survivor (now deleted).
+    - repointed: {"events" | "sessions" | "workflow_runs" | "deliveries":
+      {"<merged profile id>": ["<row id>", ...]}}: the rows moved to the survivor.
+    """
+
+    class Status(models.TextChoices):
+        MERGED = "merged"
+        UNDONE = "undone"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    survivor_id = models.CharField(max_length=64)
+    merged_ids = ArrayField(models.CharField(max_length=64))
+    reason = models.TextField(blank=True)
+    actor = models.CharField(max_length=200)
+    created = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.MERGED)
+    survivor_before = models.JSONField()
+    merged_profiles = models.JSONField()
+    repointed = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["survivor_id", "-created"], name="mergerecord_survivor"),
+            GinIndex(fields=["merged_ids"], name="mergerecord_merged_ids_gin"),
+            models.Index(fields=["-created"], name="mergerecord_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.merged_ids)} into {self.survivor_id}"
+
+
+class ErasureRecord(models.Model):
+    """That a person was forgotten: their profile ids (so that they never resolve again), when,
+    by whom and how many rows went. No personal data."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    profile_ids = ArrayField(models.CharField(max_length=64))
+    actor = models.CharField(max_length=200)
+    erased_at = models.DateTimeField()
+    # {"profiles": n, "sessions": n, "events": n, "workflow_runs": n, "deliveries": n,
+    #  "merge_records": n}
+    deleted = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [GinIndex(fields=["profile_ids"], name="erasurerecord_profile_ids_gin")]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.profile_ids[0] if self.profile_ids else '?'}"
+
+
+class Segment(models.Model):
+    """A named condition over profiles. A profile in the segment carries the segment's slug in
+    `Profile.segments`. Live segments are re-evaluated on every profile change; scheduled ones
+    by a periodic sweep over all profiles."""
+
+    class Kind(models.TextChoices):
+        LIVE = "live", "Live (on every profile change)"
+        SCHEDULED = "scheduled", "Scheduled (periodic sweep over all profiles)"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.CharField(
+        max_length=200,
+        unique=True,
+        editable=False,
+        help_text="What profiles carry in `segments`: the name, lower case, spaces as '-'.",
+    )
+    description = models.TextField(blank=True)
+    condition = models.TextField(
+        help_text="Logic notation over the profile, e.g. profile@stats.visits > 3 AND "
+        "profile@data.contact.email.main EXISTS"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LIVE)
+    enabled = models.BooleanField(default=True)
+    last_evaluated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled segments: when the last sweep finished."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from apps.profiles.segments import segment_errors
+
+        errors = segment_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class IdentificationPoint(models.Model):
+    """When an event of this type (from this source, or any) carries these identifiers, the
+    event's profile is merged into the profile that already holds them.
+
+    fields: [{"profile": "data.contact.email.main", "event": "properties.email"}, ...]; all
+    pairs must match (an AND), and an event missing any of them identifies nobody.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.ForeignKey(
+        "sources.EventSource",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="identification_points",
+        help_text="Empty: events of this type from any source.",
+    )
+    event_type = models.CharField(max_length=100, help_text="e.g. identification, sign-in")
+    fields = models.JSONField(
+        default=list,
+        help_text='Pairs of profile field and event property, e.g. [{"profile": '
+        '"data.contact.email.main", "event": "properties.email"}]',
+    )
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["event_type"], name="identpoint_event_type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from apps.profiles.identification import identification_point_errors
+
+        errors = identification_point_errors(self)
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,472 @@
+"""Merging profiles that belong to one person, and undoing a merge.
+
+Semantics (Tracardi's, DESIGN §4.2):
+- The survivor is the profile of the *first* id given and keeps its id; callers put first the
+  profile that should survive (identification: the profile that already held the identifier;
+  `profiles_merge_by`: the current profile; the admin action: the most recently updated one).
+- `ids` becomes the union of every id involved, so a client holding an old id still finds the
+  survivor (profile lookups match `ids`).
+- traits, data, aux, stats and interests are deep-merged, each merged profile applied onto the
+  survivor in the order given: objects merge key by key, numbers add, lists append the values
+  they lack, anything else (strings, booleans) is overridden by the merged profile's value
+  unless that is null. Segments are unioned, consents updated key by key, visit counts summed.
+- The merged profiles' events, sessions, workflow runs and delivery history are re-pointed to
+  the survivor with one UPDATE per table, and the merged rows are deleted.
+
+Concurrency: all involved rows are locked with SELECT ... FOR UPDATE in id order, and the ids
+are resolved again after locking (a merge that committed meanwhile may have moved them into
+another profile), so two merges of the same people end in one survivor.
+
+Beyond Tracardi: every merge writes a MergeRecord with snapshots of all profiles before it and
+the ids of every row it re-pointed; `merge_undo` restores them exactly.
+"""
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.apps import apps as django_apps
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.notation import MISSING, parse_reference
+from apps.notation.dot import lookup
+from apps.profiles.changes import profile_changed
+from apps.profiles.models import MergeRecord, Profile
+from apps.profiles.services import DOCUMENT_FIELDS, profile_document
+
+# Deep-merged: numbers add, lists union, strings override.
+_DEEP_MERGED = ("traits", "data", "aux", "stats", "interests")
+# Profile fields an identifier may live in (what `merge_by` and identification points match).
+IDENTIFIER_ROOTS = ("data", "traits", "aux")
+# Tables whose rows follow a profile through a merge: (app label, model, profile column).
+_FOLLOWERS = (
+    ("events", "Event"),
+    ("profiles", "Session"),
+    ("workflows", "WorkflowRun"),
+    ("destinations", "Delivery"),
+)
+_LOCK_ATTEMPTS = 5
+
+
+class MergeError(Exception):
+    """A merge or an undo that cannot be done; the message says why and what to do."""
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+def profiles_merge(*, profile_ids: Sequence[str], reason: str, actor: str) -> Profile:
+    """Merge the profiles of `profile_ids` into the profile of the first id (see module doc).
+
+    Ids may be profile ids or ids merged earlier; unknown ids are ignored. Returns the survivor
+    (unchanged, and no MergeRecord written, when the ids name fewer than two profiles)."""
+    requested = list(dict.fromkeys(pid for pid in profile_ids if pid))
+    if not requested:
+        raise MergeError("Give at least one profile id to merge.")
+    with transaction.atomic():
+        by_id = _lock_resolved(requested)
+        if requested[0] not in by_id:
+            raise MergeError(f"No profile has the id {requested[0]!r} (nor merged it earlier).")
+        survivor = by_id[requested[0]]
+        others: list[Profile] = []
+        for pid in requested[1:]:
+            profile = by_id.get(pid)
+            if profile is not None and profile.pk != survivor.pk and profile not in others:
+                others.append(profile)
+        if others:
+            _merge(survivor, others, reason=reason, actor=actor)
+    return survivor
+
+
+def profiles_merge_by(*, profile_id: str, merge_by: Sequence[str]) -> Profile | None:
+    """The `merge profiles` workflow action: merge into the profile of `profile_id` every other
+    profile with the same values at the `merge_by` profile fields (e.g. data.contact.email.main).
+
+    Returns the survivor, or None when the profile lacks a value or nobody else shares them."""
+    paths = [path.removeprefix("profile@") for path in merge_by if path.strip()]
+    if not paths:
+        raise MergeError(
+            "Name at least one profile field to merge by, e.g. data.contact.email.main"
+        )
+    with transaction.atomic():
+        profile = profile_find_any(profile_id=profile_id)
+        if profile is None:
+            return None
+        values = identifier_values(profile_document(profile), paths)
+        if values is None:
+            return None
+        identifier_lock(paths, values)
+        holders = list(
+            identifier_holders(paths, values)
+            .exclude(pk=profile.pk)
+            .order_by("created", "pk")
+            .values_list("pk", flat=True)
+        )
+        if not holders:
+            return None
+        return profiles_merge(
+            profile_ids=[profile.pk, *holders],
+            reason=f"Same {', '.join(paths)}",
+            actor="workflow: merge profiles",
+        )
+
+
+def profile_find_any(*, profile_id: str, lock: bool = False) -> Profile | None:
+    """A profile by its id or by an id merged into it."""
+    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+    if lock:
+        profiles = profiles.select_for_update()
+    return profiles.order_by("-updated").first()
+
+
+def _lock_resolved(ids: list[str]) -> dict[str, Profile]:
+    """Lock the profiles that hold `ids` (as their id or a merged id), in id order, and map each
+    requested id to its locked profile. Resolves again after locking until nothing moved."""
+    locked: dict[str, Profile] = {}
+    for _ in range(_LOCK_ATTEMPTS):
+        holders = set(
+            Profile.objects.filter(Q(pk__in=ids) | Q(ids__overlap=ids)).values_list("pk", flat=True)
+        )
+        missing = sorted(holders - locked.keys())
+        if not missing:
+            return _map_ids(ids, locked.values())
+        # Waits for a concurrent merge of these rows to commit; the rows come back as it left
+        # them (a row it deleted does not come back), and a row locked here cannot change.
+        # The next round resolves the ids again and locks whatever now holds them.
+        for profile in Profile.objects.select_for_update().filter(pk__in=missing).order_by("pk"):
+            locked[profile.pk] = profile
+    raise MergeError("The profiles kept changing while locking them; try again.")
+
+
+def _map_ids(ids: list[str], profiles: Iterable[Profile]) -> dict[str, Profile]:
+    profiles = list(profiles)
+    by_id: dict[str, Profile] = {}
+    for profile in profiles:
+        if profile.pk in ids:
+            by_id[profile.pk] = profile
+    for profile in profiles:
+        for merged_id in profile.ids:
+            if merged_id in ids:
+                by_id.setdefault(merged_id, profile)
+    return by_id
+
+
+def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str) -> MergeRecord:
+    now = timezone.now()
+    survivor_before = profile_snapshot(survivor)
+    merged_snapshots = [profile_snapshot(profile) for profile in others]
+    merged_ids = [profile.pk for profile in others]
+
+    document = profile_document(survivor)
+    for profile in others:
+        _merge_documents(document, profile_document(profile))
+    all_ids = [*survivor.ids]
+    for profile in others:
+        all_ids.extend([profile.pk, *profile.ids])
+    document["ids"] = [pid for pid in dict.fromkeys(all_ids) if pid != survivor.pk]
+    document["metadata"].setdefault("time", {})["update"] = now.isoformat()
+
+    repointed = _repoint(merged_ids, survivor.pk)
+    Profile.objects.filter(pk__in=merged_ids).delete()
+
+    changed = [name for name in DOCUMENT_FIELDS if document[name] != getattr(survivor, name)]
+    for name in DOCUMENT_FIELDS:
+        setattr(survivor, name, document[name])
+    survivor.visit_count = sum(profile.visit_count for profile in [survivor, *others])
+    survivor.created = min(profile.created for profile in [survivor, *others])
+    survivor.updated = now
+    survivor.save()
+    record = MergeRecord.objects.create(
+        survivor_id=survivor.pk,
+        merged_ids=merged_ids,
+        reason=reason,
+        actor=actor,
+        created=now,
+        survivor_before=survivor_before,
+        merged_profiles=merged_snapshots,
+        repointed=repointed,
+    )
+    survivor_id = survivor.pk
+    transaction.on_commit(lambda: profile_changed(profile_id=survivor_id, changed_fields=changed))
+    return record
+
+
+def _merge_documents(target: dict, source: dict) -> None:
+    for name in _DEEP_MERGED:
+        target[name] = _deep_merge(target.get(name) or {}, source.get(name) or {})
+    target["segments"] = list(dict.fromkeys([*target["segments"], *source["segments"]]))
+    target["consents"] = {**(target.get("consents") or {}), **(source.get("consents") or {})}
+    target["active"] = bool(target.get("active") or source.get("active"))
+    target["primary_id"] = target.get("primary_id") or source.get("primary_id")
+    target["metadata"] = _merge_metadata(target.get("metadata") or {}, source.get("metadata") or {})
+
+
+def _deep_merge(target, source):
+    if source is None:
+        return target
+    if isinstance(target, dict) and isinstance(source, dict):
+        merged = dict(target)
+        for key, value in source.items():
+            merged[key] = _deep_merge(target[key], value) if key in target else copy.deepcopy(value)
+        return merged
+    if _is_number(target) and _is_number(source):
+        return target + source
+    if isinstance(target, list) and isinstance(source, list):
+        merged_list = list(target)
+        for item in source:
+            if item not in merged_list:
+                merged_list.append(copy.deepcopy(item))
+        return merged_list
+    return copy.deepcopy(source)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _merge_metadata(target: dict, source: dict) -> dict:
+    merged = copy.deepcopy(target)
+    time_target = merged.setdefault("time", {})
+    time_source = source.get("time") or {}
+    for key in ("insert", "create"):
+        time_target[key] = _earliest(time_target.get(key), time_source.get(key))
+    visit_target = time_target.get("visit") or {}
+    visit_source = time_source.get("visit") or {}
+    if visit_target or visit_source:
+        times = sorted(
+            t
+            for t in (
+                visit_target.get("last"),
+                visit_target.get("current"),
+                visit_source.get("last"),
+                visit_source.get("current"),
+            )
+            if t
+        )
+        time_target["visit"] = {
+            **visit_source,
+            **visit_target,
+            "count": int(visit_target.get("count") or 0) + int(visit_source.get("count") or 0),
+            "current": times[-1] if times else None,
+            "last": times[-2] if len(times) > 1 else None,
+        }
+    fields = merged.setdefault("fields", {})
+    for path, stamp in (source.get("fields") or {}).items():
+        fields[path] = max(fields.get(path) or "", stamp or "") or stamp
+    for key, value in source.items():
+        if key not in ("time", "fields") and key not in merged:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _earliest(first: str | None, second: str | None) -> str | None:
+    parsed = [(parse_datetime(text), text) for text in (first, second) if text]
+    parsed = [(moment, text) for moment, text in parsed if moment is not None]
+    return min(parsed)[1] if parsed else first or second
+
+
+def _follower_models() -> list[type[models.Model]]:
+    found = []
+    for app_label, model_name in _FOLLOWERS:
+        try:
+            found.append(django_apps.get_model(app_label, model_name))
+        except LookupError:
+            continue
+    return found
+
+
+def _follower_key(model: type[models.Model]) -> str:
+    return {
+        "Event": "events",
+        "Session": "sessions",
+        "WorkflowRun": "workflow_runs",
+        "Delivery": "deliveries",
+    }[model.__name__]
+
+
+def _repoint(from_ids: list[str], to_id: str) -> dict[str, dict[str, list[str]]]:
+    """Move every row of the follower tables from the merged profiles to the survivor; return
+    {table key: {old profile id: [row ids]}} for the merge record."""
+    repointed: dict[str, dict[str, list[str]]] = {}
+    for model in _follower_models():
+        if model.__name__ == "Delivery":
+            # A pending profile sync of a merged profile is superseded by the survivor's (the
+            # merge itself schedules one); the other deliveries are history and follow.
+            model.objects.filter(
+                profile_id__in=from_ids, status="pending", event__isnull=True
+            ).delete()
+        moved = _repoint_table(model, from_ids, to_id)
+        repointed[_follower_key(model)] = moved
+    return repointed
+
+
+def _repoint_table(
+    model: type[models.Model], from_ids: list[str], to_id: str
+) -> dict[str, list[str]]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field("profile").column)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    # One statement that moves the rows and reports which profile each came from. Names are
+    # this code's constants (quoted); values are parameters.
+    sql = (
+        f"WITH moved AS (SELECT {pk} AS row_id, {column} AS old_profile FROM {table} "
+        f"WHERE {column} = ANY(%s) FOR UPDATE) "
+        f"UPDATE {table} SET {column} = %s FROM moved WHERE {table}.{pk} = moved.row_id "
+        f"RETURNING moved.row_id, moved.old_profile"
+    )
+    moved: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(from_ids), to_id])
+        for row_id, old_profile in cursor.fetchall():
+            moved.setdefault(old_profile, []).append(str(row_id))
+    for ids in moved.values():
+        ids.sort()
+    return moved
+
+
+# --- identifiers (shared with identification points) --------------------------------------
+
+
+def identifier_values(document: dict, paths: Sequence[str]) -> list | None:
+    """The profile's values at `paths`, or None if any is missing or empty."""
+    values = []
+    for path in paths:
+        reference = parse_reference("profile@" + path)
+        value = lookup({"profile": document}, reference) if reference else MISSING
+        if not is_identifier(value):
+            return None
+        values.append(value)
+    return values
+
+
+def is_identifier(value) -> bool:
+    if value is MISSING or value is None or isinstance(value, dict | list | bool):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def _is_email_path(path: str) -> bool:
+    return path == "data.contact.email.main"
+
+
+def identifier_holders(paths: Sequence[str], values: Sequence) -> models.QuerySet:
+    """Profiles whose fields at `paths` equal `values` (e-mail: case-insensitive, through the
+    expression index on lower(data.contact.email.main))."""
+    profiles = Profile.objects.all()
+    for index, (path, value) in enumerate(zip(paths, values, strict=True)):
+        lookup_path = "__".join(path.split("."))
+        alias = f"identifier_{index}"
+        if _is_email_path(path):
+            profiles = profiles.alias(**{alias: Lower(KT(lookup_path))}).filter(
+                **{alias: str(value).lower()}
+            )
+        else:
+            profiles = profiles.alias(**{alias: KT(lookup_path)}).filter(**{alias: str(value)})
+    return profiles
+
+
+def identifier_lock(paths: Sequence[str], values: Sequence) -> None:
+    """Serialise, until the transaction ends, everyone identifying by these values: two
+    sessions of one person identifying at once must end in one profile, not two."""
+    normalised = [
+        str(value).lower() if _is_email_path(path) else str(value)
+        for path, value in zip(paths, values, strict=True)
+    ]
+    key = json.dumps([list(paths), normalised], ensure_ascii=False)
+    lock_id = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+# --- snapshots and undo -------------------------------------------------------------------
+
+
+def profile_snapshot(profile: Profile) -> dict:
+    """Every column of the profile as JSON (datetimes as ISO text): restorable exactly."""
+    snapshot = {}
+    for field in Profile._meta.concrete_fields:
+        value = getattr(profile, field.attname)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        snapshot[field.attname] = copy.deepcopy(value)
+    return snapshot
+
+
+def profile_from_snapshot(snapshot: dict) -> Profile:
+    values = {}
+    for field in Profile._meta.concrete_fields:
+        value = snapshot.get(field.attname)
+        if isinstance(field, models.DateTimeField) and isinstance(value, str):
+            value = parse_datetime(value)
+        values[field.attname] = copy.deepcopy(value)
+    return Profile(**values)
+
+
+def merge_undo(*, merge_id: str, actor: str) -> MergeRecord:
+    """Undo a merge: the survivor and the merged profiles return to their rows before it, and
+    the events, sessions, runs and deliveries it moved go back to their profiles. Changes the
+    survivor received after the merge are lost; rows it gained since stay with it."""
+    with transaction.atomic():
+        record = MergeRecord.objects.select_for_update().filter(pk=merge_id).first()
+        if record is None:
+            raise MergeError(f"No merge record {merge_id!r}.")
+        if record.status == MergeRecord.Status.UNDONE:
+            raise MergeError(
+                f"This merge was already undone on {record.undone_at:%Y-%m-%d %H:%M} "
+                f"by {record.undone_by}."
+            )
+        later = (
+            MergeRecord.objects.filter(status=MergeRecord.Status.MERGED, created__gt=record.created)
+            .filter(
+                Q(survivor_id=record.survivor_id) | Q(merged_ids__contains=[record.survivor_id])
+            )
+            .order_by("-created")
+            .first()
+        )
+        if later is not None:
+            raise MergeError(
+                f"Profile {record.survivor_id} took part in a later merge ({later.pk} on "
+                f"{later.created:%Y-%m-%d %H:%M}); undo that one first."
+            )
+        survivor = Profile.objects.select_for_update().filter(pk=record.survivor_id).first()
+        if survivor is None:
+            raise MergeError(
+                f"The surviving profile {record.survivor_id} no longer exists (it was erased); "
+                "the merge cannot be undone."
+            )
+        taken = list(Profile.objects.filter(pk__in=record.merged_ids).values_list("pk", flat=True))
+        if taken:
+            raise MergeError(
+                f"Profile id(s) {', '.join(taken)} exist again; the merge cannot be undone."
+            )
+
+        profile_from_snapshot(record.survivor_before).save(force_update=True)
+        Profile.objects.bulk_create(
+            [profile_from_snapshot(snapshot) for snapshot in record.merged_profiles]
+        )
+        for model in _follower_models():
+            for old_profile, row_ids in record.repointed.get(_follower_key(model), {}).items():
+                model.objects.filter(pk__in=row_ids, profile_id=record.survivor_id).update(
+                    profile_id=old_profile
+                )
+        record.status = MergeRecord.Status.UNDONE
+        record.undone_at = timezone.now()
+        record.undone_by = actor
+        record.save(update_fields=["status", "undone_at", "undone_by"])
+        restored = [record.survivor_id, *record.merged_ids]
+        transaction.on_commit(lambda: _restored_changed(restored))
+    return record
+
+
+def _restored_changed(profile_ids: list[str]) -> None:
+    for profile_id in profile_ids:
+        profile_changed(profile_id=profile_id, changed_fields=list(DOCUMENT_FIELDS))
