@@ -1,0 +1,94 @@
+"""The registry of workflow actions, one module per family.
+
+A node names its action by `data.spec.module` and `data.spec.className` (Tracardi's shape).
+Workflows exported from Tracardi resolve too where a Tracardi module path is listed in an
+action's `tracardi_modules`, or where the class name is ours and unambiguous.
+"""
+
+from __future__ import annotations
+
+from apps.workflows.actions import (
+    agent,
+    calculator,
+    consents,
+    counters,
+    data,
+    dates,
+    events,
+    flow,
+    http,
+    ids,
+    interests,
+    lists,
+    privacy,
+    segments,
+    text,
+)
+from apps.workflows.actions.base import Action
+
+ACTIONS: tuple[type[Action], ...] = (
+    flow.StartAction,
+    flow.EndAction,
+    flow.IfAction,
+    flow.ConditionSetAction,
+    flow.LogMessageAction,
+    flow.ThrowErrorAction,
+    data.CopyDataAction,
+    data.DeleteDataAction,
+    data.AppendRemoveAction,
+    data.SetDataAction,
+    data.StringTemplateAction,
+    segments.AddSegmentAction,
+    segments.RemoveSegmentAction,
+    interests.IncreaseInterestAction,
+    interests.DecreaseInterestAction,
+    interests.ResetInterestAction,
+    counters.IncrementCounterAction,
+    counters.DecrementCounterAction,
+    consents.AddConsentAction,
+    consents.HasConsentAction,
+    events.InjectEventAction,
+    http.RemoteCallAction,
+    text.ParseUrlAction,
+    text.SplitStringAction,
+    text.RegexMatchAction,
+    text.RegexReplaceAction,
+    privacy.HashDataAction,
+    privacy.MaskDataAction,
+    agent.DetectClientAgentAction,
+    ids.GenerateUuidAction,
+    calculator.CalculatorAction,
+    lists.SortListAction,
+    lists.ReduceListAction,
+    dates.DayNightAction,
+    dates.WeekdayAction,
+    dates.TimeDifferenceAction,
+)
+
+_BY_ID = {action.id: action for action in ACTIONS}
+_BY_PATH: dict[tuple[str, str], type[Action]] = {}
+for _action in ACTIONS:
+    _BY_PATH[(_action.module_path(), _action.__name__)] = _action
+    for _module in getattr(_action, "tracardi_modules", ()):
+        _BY_PATH[(_module, _action.__name__)] = _action
+_BY_CLASS_NAME = {action.__name__: action for action in ACTIONS}
+assert len(_BY_ID) == len(ACTIONS), "two actions share an id"
+assert len(_BY_CLASS_NAME) == len(ACTIONS), "two actions share a class name"
+
+
+def action_class_for(spec: dict) -> type[Action] | None:
+    module, class_name = spec.get("module"), spec.get("className")
+    if not isinstance(class_name, str):
+        return None
+    return _BY_PATH.get((module, class_name)) or _BY_CLASS_NAME.get(class_name)
+
+
+def action_by_id(action_id: str) -> type[Action]:
+    return _BY_ID[action_id]
+
+
+def actions_by_group() -> dict[str, list[type[Action]]]:
+    groups: dict[str, list[type[Action]]] = {}
+    for action in ACTIONS:
+        groups.setdefault(action.group, []).append(action)
+    return groups

@@ -1,0 +1,82 @@
+"""Client agent: device, OS and browser from a User-Agent text (user-agents library)."""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+import user_agents
+
+from apps.workflows.actions.base import (
+    TARGET_PROPERTY,
+    Action,
+    ActionError,
+    Result,
+    optional_target,
+    readable_reference,
+)
+
+
+@lru_cache(maxsize=2048)
+def describe_user_agent(text: str) -> dict:
+    agent = user_agents.parse(text)
+    if agent.is_bot:
+        kind = "bot"
+    elif agent.is_tablet:
+        kind = "tablet"
+    elif agent.is_mobile:
+        kind = "mobile"
+    elif agent.is_pc:
+        kind = "pc"
+    else:
+        kind = "other"
+    return {
+        "string": text,
+        "bot": agent.is_bot,
+        "device": {
+            "type": kind,
+            "family": agent.device.family,
+            "brand": agent.device.brand,
+            "model": agent.device.model,
+            "touch": agent.is_touch_capable,
+        },
+        "os": {"name": agent.os.family, "version": agent.os.version_string},
+        "client": {
+            "type": "browser",
+            "name": agent.browser.family,
+            "version": agent.browser.version_string,
+        },
+    }
+
+
+class DetectClientAgentAction(Action):
+    id = "detect_client_agent"
+    name = "Detect client agent"
+    group = "Devices"
+    description = "Reads device type, OS and browser from a User-Agent text."
+    docs = (
+        "`agent`: a dot path to the User-Agent text (default "
+        "`event@request.headers.user-agent`, the header the tracker's request carried). "
+        'Output: `{"string", "bot", "device": {"type": mobile|tablet|pc|bot|other, "family", '
+        '"brand", "model", "touch"}, "os": {"name", "version"}, "client": {"type", "name", '
+        '"version"}}`.'
+    )
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "agent": {"type": "string", "default": "event@request.headers.user-agent"},
+            "target": TARGET_PROPERTY,
+        },
+    }
+
+    def setup(self) -> None:
+        readable_reference(self.config["agent"], field="agent")
+        optional_target(self.config)
+
+    def run(self, payload: Any, flow) -> Result:
+        text = flow.read(self.config["agent"], payload)
+        if not isinstance(text, str) or not text:
+            raise ActionError(f"agent: {self.config['agent']} is not a User-Agent text")
+        # A copy: the cached answer must not change when a later node edits the payload.
+        return self.deliver(copy.deepcopy(describe_user_agent(text[:2000])), payload, flow)

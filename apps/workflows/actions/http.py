@@ -1,0 +1,106 @@
+"""Remote HTTP call (requests, always with a timeout)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from apps import notation
+from apps.workflows.actions.base import Action, ConfigError, Result
+
+MAX_TIMEOUT_SECONDS = 60
+# Bodies longer than this are cut in the payload (a workflow is no place for downloads).
+MAX_CONTENT_CHARS = 100_000
+
+_session: requests.Session | None = None
+
+
+def _http() -> requests.Session:
+    """One session per process, for keep-alive to the same hosts (created after fork)."""
+    global _session
+    if _session is None:
+        _session = requests.Session()
+    return _session
+
+
+class RemoteCallAction(Action):
+    id = "remote_call"
+    name = "Remote HTTP call"
+    group = "Connectors"
+    description = "Calls a URL and puts the response on the payload."
+    docs = (
+        "`method` (GET, POST, PUT, PATCH, DELETE), `url` (a string template, e.g. "
+        "`https://api.example.com/users/{{profile@id}}`), `headers` (an object; values may be "
+        "string templates), `body` (an object template sent as JSON; ignored for GET) and "
+        "`timeout` in seconds (required, at most 60).\n\n"
+        "A 2xx/3xx answer goes to the `response` port, anything else (4xx, 5xx, timeout, "
+        'connection refused) to `error`, both with `{"status": <code or null>, "content": '
+        '<JSON or text>, "headers": {...}, "error": <message or null>}`.'
+    )
+    outputs = ("response", "error")
+    config_schema = {
+        "type": "object",
+        "required": ["url", "timeout"],
+        "properties": {
+            "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"], "default": "POST"},
+            "url": {"type": "string", "minLength": 1},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "default": {},
+            },
+            "body": {"type": ["object", "array", "null"], "default": None},
+            "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_SECONDS},
+        },
+    }
+
+    def setup(self) -> None:
+        url = self.config["url"]
+        if "{{" not in url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"url: {url!r} is not an http(s) URL")
+
+    def run(self, payload: Any, flow) -> Result:
+        data = flow.data(payload)
+        url = notation.render_string(self.config["url"], data, default="")
+        headers = {
+            name: notation.render_string(value, data, default="")
+            for name, value in self.config["headers"].items()
+        }
+        method = self.config["method"]
+        body = None
+        if method != "GET" and self.config["body"] is not None:
+            body = notation.render_template(self.config["body"], data)
+            if "content-type" not in {name.lower() for name in headers}:
+                headers["Content-Type"] = "application/json"
+        try:
+            response = _http().request(
+                method,
+                url,
+                headers=headers,
+                data=None if body is None else json.dumps(body, default=str),
+                timeout=self.config["timeout"],
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return Result("error", _answer(None, None, {}, f"{type(exc).__name__}: {exc}"))
+        answer = _answer(response.status_code, _content(response), dict(response.headers), None)
+        return Result("response" if response.status_code < 400 else "error", answer)
+
+
+def _content(response: requests.Response) -> Any:
+    text = response.text[:MAX_CONTENT_CHARS]
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            return response.json()
+        except ValueError:
+            return text
+    return text
+
+
+def _answer(status: int | None, content: Any, headers: dict, error: str | None) -> dict:
+    return {"status": status, "content": content, "headers": headers, "error": error}

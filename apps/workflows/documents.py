@@ -1,0 +1,104 @@
+"""Events and sessions as the plain dicts (Tracardi's shape) that workflow nodes read.
+
+The event document shares its JSON objects with the Event instance, so what a node writes to
+`event@properties...` is what gets saved with the event's status. Session documents are
+copies: session@ is read-only in workflows.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from apps.core.ids import new_id
+from apps.events.models import Event
+from apps.profiles.models import Session
+
+# Fields of an unsaved event's dict (the tracking pipeline sends Event's field names).
+UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", "traits")
+
+
+def event_document(event: Event) -> dict:
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    event.metadata = metadata
+    times = metadata.setdefault("time", {})
+    if isinstance(times, dict):
+        times.setdefault("insert", event.inserted.isoformat() if event.inserted else None)
+        times.setdefault("create", event.time.isoformat() if event.time else None)
+    return {
+        "id": event.pk,
+        "type": event.type,
+        "time": event.time.isoformat() if event.time else None,
+        "source": {"id": event.source_id},
+        "profile": {"id": event.profile_id} if event.profile_id else None,
+        "session": {"id": event.session_id} if event.session_id else None,
+        "metadata": metadata,
+        "properties": event.properties,
+        "traits": event.traits,
+        "context": event.context,
+        "request": event.request,
+        "tags": event.tags,
+    }
+
+
+def session_document(session: Session) -> dict:
+    return copy.deepcopy(
+        {
+            "id": session.pk,
+            "profile": {"id": session.profile_id} if session.profile_id else None,
+            "metadata": session.metadata,
+            "device": session.device,
+            "os": session.os,
+            "app": session.app,
+            "utm": session.utm,
+            "context": session.context,
+            "properties": session.properties,
+        }
+    )
+
+
+class EventDataError(ValueError):
+    """An event dict (unsaved event, test-run sample) that cannot be read as an event."""
+
+
+def event_from_dict(raw: dict, *, now: datetime) -> Event:
+    """An unsaved Event built from a dict with Event's field names (the pipeline's unsaved
+    events) or Tracardi's nested ids (`source: {id}`, `profile: {id}`, `session: {id}`)."""
+    if not isinstance(raw, dict):
+        raise EventDataError("an event must be a JSON object")
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise EventDataError('"type" is required: a non-empty text')
+    when = raw.get("time")
+    moment = parse_datetime(when) if isinstance(when, str) else None
+    if when is not None and moment is None:
+        raise EventDataError(f'"time" must be an ISO date/time, got {when!r}')
+    event = Event(
+        id=str(raw.get("id") or new_id()),
+        type="-".join(event_type.strip().lower().split()),
+        source_id=_nested_id(raw, "source"),
+        profile_id=_nested_id(raw, "profile"),
+        session_id=_nested_id(raw, "session"),
+        time=moment or now,
+        inserted=now,
+        status=Event.Status.COLLECTED,
+    )
+    for field in UNSAVED_EVENT_FIELDS:
+        value = raw.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise EventDataError(f'"{field}" must be a JSON object')
+        setattr(event, field, copy.deepcopy(value) if value is not None else {})
+    return event
+
+
+def _nested_id(raw: dict, name: str) -> str | None:
+    value = raw.get(f"{name}_id", raw.get(name))
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | int):
+        raise EventDataError(f'"{name}" must be an id or {{"id": ...}}')
+    return str(value)

@@ -1,0 +1,1 @@
+"""Writes of the workflows app: workflow saves, event processing, test runs, replays."""

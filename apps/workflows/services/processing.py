@@ -1,0 +1,340 @@
+"""Processing routed events: the worker side of the hand-off (DESIGN §6).
+
+The database is the source of truth: a routed event stays `collected` until the transaction
+that runs its workflows commits, with its WorkflowRun rows, its new status and the profile
+changes. So a message delivered twice, or redelivered after a worker died mid-run, finds
+nothing left to do (or redoes the rolled-back work once).
+
+Events of one profile are processed in order (event time, then insert time) and never
+concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
+of its transaction, then processes all collected events of that profile, in one batch. The
+lock does not block the tracking pipeline (which locks the profile row only briefly); the
+profile changes are written at the end with `profile_save_changes`, which re-reads the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.events.models import Event
+from apps.profiles.models import Profile, Session
+from apps.profiles.writes import profile_save_changes, profile_snapshot
+from apps.workflows.documents import (
+    EventDataError,
+    event_document,
+    event_from_dict,
+    session_document,
+)
+from apps.workflows.engine import Flow, RunOutcome, workflow_execute
+from apps.workflows.graph import GraphInvalid
+from apps.workflows.models import WorkflowRun
+from apps.workflows.selectors import RoutingTable, routing_table, workflow_compiled
+from apps.workflows.services.effects import StoredEffects
+
+logger = logging.getLogger(__name__)
+
+# First key of pg_advisory_xact_lock(int, int): keeps these locks apart from other users'.
+PROFILE_LOCK_NAMESPACE = 0x0CD9
+# Event columns a run may change (nodes can write event@...), saved with the status.
+EVENT_UPDATE_FIELDS = [
+    "status",
+    "status_message",
+    "metadata",
+    "properties",
+    "traits",
+    "context",
+    "tags",
+]
+REQUEUE_SWEEP_LIMIT = 5000
+PROFILELESS_CHUNK = 100
+
+
+def _advisory_lock(key_text: str) -> None:
+    """Wait (at most the lock timeout) for the transaction-scoped lock named by `key_text`."""
+    digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROFILE_LOCK_NAMESPACE, key])
+
+
+def profile_lock(profile_id: str) -> None:
+    _advisory_lock(f"profile:{profile_id}")
+
+
+@dataclass
+class BatchResult:
+    runs: list[WorkflowRun] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
+    injected_event_ids: list[str] = field(default_factory=list)
+
+
+def profile_events_process(*, profile_id: str, batch_size: int | None = None) -> bool:
+    """Run the workflows of every collected event of a profile, in order. Returns True when
+    more events are left than one batch holds (the caller enqueues a follow-up)."""
+    batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
+    with transaction.atomic():
+        profile_lock(profile_id)
+        events = list(
+            Event.objects.select_for_update()
+            .filter(profile_id=profile_id, status=Event.Status.COLLECTED)
+            .order_by("time", "inserted", "id")[: batch_size + 1]
+        )
+        if events:
+            events_run(events[:batch_size], profile_id=profile_id, stored=True)
+    return len(events) > batch_size
+
+
+def profileless_events_process(*, event_ids: Sequence[str]) -> list[str]:
+    """Run the workflows of stored events without a profile. Events that do have a profile
+    are left to their profile's task; their profile ids are returned for enqueueing."""
+    with transaction.atomic():
+        # A duplicate message running at the same time skips the rows this one holds.
+        events = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
+            .order_by("time", "inserted", "id")
+        )
+        profileless = [event for event in events if event.profile_id is None]
+        if profileless:
+            events_run(profileless, profile_id=None, stored=True)
+    return sorted({event.profile_id for event in events if event.profile_id is not None})
+
+
+def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) -> int:
+    """Run the workflows of events that were not stored, from the message's copies. A run
+    already recorded for (workflow, event id) is not repeated. Returns the events run."""
+    now = timezone.now()
+    parsed: list[Event] = []
+    for raw in events:
+        try:
+            event = event_from_dict(raw, now=now)
+        except EventDataError as exc:
+            logger.warning(
+                "Unsaved event skipped: %s (%r)",
+                exc,
+                raw.get("id") if isinstance(raw, dict) else raw,
+            )
+            continue
+        event.profile_id = profile_id
+        parsed.append(event)
+    if not parsed:
+        return 0
+    parsed.sort(key=lambda event: (event.time, event.id))
+    with transaction.atomic():
+        if profile_id:
+            profile_lock(profile_id)
+        else:
+            for event_id in sorted({event.id for event in parsed}):
+                _advisory_lock(f"event:{event_id}")
+        done = set(
+            WorkflowRun.objects.filter(
+                event_ref__in=[event.id for event in parsed], replay=False
+            ).values_list("workflow_id", "event_ref")
+        )
+        events_run(parsed, profile_id=profile_id, stored=False, skip=done)
+    return len(parsed)
+
+
+def events_replay(*, event_ids: Iterable[str]) -> int:
+    """Run stored events through the workflows their rules route them to now; the runs are
+    recorded with replay=True and may repeat earlier ones. The events keep their status.
+    Events still waiting (`collected`) are skipped: they are about to run anyway."""
+    ids = list(event_ids)
+    by_profile: dict[str | None, list[str]] = {}
+    for event_id, profile_id in (
+        Event.objects.filter(pk__in=ids)
+        .exclude(status=Event.Status.COLLECTED)
+        .values_list("id", "profile_id")
+    ):
+        by_profile.setdefault(profile_id, []).append(event_id)
+    replayed = 0
+    for profile_id, group in by_profile.items():
+        with transaction.atomic():
+            if profile_id:
+                profile_lock(profile_id)
+            events = list(Event.objects.filter(pk__in=group).order_by("time", "inserted", "id"))
+            events_run(events, profile_id=profile_id, stored=True, replay=True)
+            replayed += len(events)
+    return replayed
+
+
+def collected_events_requeue(*, older_than_seconds: int | None = None) -> int:
+    """Hand events that are still `collected` after the threshold to workers again: their
+    message was lost (broker restart, worker killed). Bounded per sweep; the next sweep
+    takes the rest. A message that was only slow gets a duplicate, which finds no work."""
+    from apps.workflows.tasks import process_events, process_profile_events
+
+    threshold = older_than_seconds
+    if threshold is None:
+        threshold = settings.CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=threshold)
+    rows = list(
+        Event.objects.filter(status=Event.Status.COLLECTED, inserted__lt=cutoff)
+        .order_by("inserted")
+        .values_list("id", "profile_id")[:REQUEUE_SWEEP_LIMIT]
+    )
+    profile_ids = list(dict.fromkeys(profile_id for _, profile_id in rows if profile_id))
+    profileless = [event_id for event_id, profile_id in rows if not profile_id]
+    for profile_id in profile_ids:
+        process_profile_events.delay(profile_id)
+    for start in range(0, len(profileless), PROFILELESS_CHUNK):
+        process_events.delay(profileless[start : start + PROFILELESS_CHUNK])
+    if rows:
+        logger.info(
+            "Re-enqueued %d collected events (%d profiles, %d profile-less)",
+            len(rows),
+            len(profile_ids),
+            len(profileless),
+        )
+    return len(rows)
+
+
+def events_run(
+    events: list[Event],
+    *,
+    profile_id: str | None,
+    stored: bool,
+    replay: bool = False,
+    skip: set[tuple[str, str]] | frozenset = frozenset(),
+) -> BatchResult:
+    """Run the routed workflows of `events` (one profile, in order) and write the outcome:
+    WorkflowRun rows, event statuses (stored, non-replay events), the profile changes.
+    Call inside a transaction holding the profile's lock."""
+    now = timezone.now()
+    table = routing_table()
+    profile_row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
+    before = profile_snapshot(profile_row) if profile_row is not None else None
+    profile = orjson.loads(orjson.dumps(before)) if before is not None else None
+    sessions = _sessions(event.session_id for event in events)
+    effects = StoredEffects(now=now, profile_stored=profile_row is not None)
+    result = BatchResult(events=events)
+    for event in events:
+        runs = _event_run(
+            event,
+            table=table,
+            profile=profile,
+            profile_stored=profile_row is not None,
+            session=sessions.get(event.session_id) if event.session_id else None,
+            effects=effects,
+            now=now,
+            stored=stored,
+            replay=replay,
+            skip=skip,
+        )
+        result.runs.extend(runs)
+        if stored and not replay:
+            _event_mark(event, runs, now)
+    if result.runs:
+        WorkflowRun.objects.bulk_create(result.runs)
+    if stored and not replay:
+        Event.objects.bulk_update(events, EVENT_UPDATE_FIELDS)
+    if profile is not None:
+        result.changed_fields = profile_save_changes(
+            profile_id=profile_id, before=before, after=profile, now=now
+        )
+    result.injected_event_ids = effects.injected_event_ids
+    return result
+
+
+def _sessions(session_ids: Iterable[str | None]) -> dict[str, dict]:
+    wanted = {session_id for session_id in session_ids if session_id}
+    if not wanted:
+        return {}
+    return {
+        session.pk: session_document(session) for session in Session.objects.filter(pk__in=wanted)
+    }
+
+
+def _event_run(
+    event: Event,
+    *,
+    table: RoutingTable,
+    profile: dict | None,
+    profile_stored: bool,
+    session: dict | None,
+    effects: StoredEffects,
+    now: datetime,
+    stored: bool,
+    replay: bool,
+    skip: set[tuple[str, str]] | frozenset,
+) -> list[WorkflowRun]:
+    document = event_document(event)
+    workflows: dict[str, tuple[int, list[str]]] = {}
+    for rule in table.rules_for(event.source_id, event.type):
+        version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
+        rule_ids.append(rule.id)
+    runs = []
+    for workflow_id, (version, rule_ids) in workflows.items():
+        if (workflow_id, event.pk) in skip:
+            continue
+        compiled = workflow_compiled(workflow_id=workflow_id, version=version)
+        started = timezone.now()
+        if isinstance(compiled, GraphInvalid):
+            outcome = RunOutcome(
+                status=WorkflowRun.Status.ERROR,
+                log=[],
+                duration_ms=0.0,
+                error=f"The workflow cannot run: {compiled or 'it was deleted'}",
+            )
+        else:
+            flow = Flow(
+                event=document,
+                profile=profile,
+                session=session,
+                workflow={"id": compiled.id, "name": compiled.name, "version": compiled.version},
+                now=now,
+                effects=effects,
+            )
+            outcome = workflow_execute(compiled, flow)
+        runs.append(
+            WorkflowRun(
+                workflow_id=workflow_id,
+                workflow_version=version,
+                event_id=event.pk if stored else None,
+                event_ref=event.pk,
+                event_type=event.type,
+                profile_id=profile["id"] if profile is not None and profile_stored else None,
+                rule_ids=rule_ids,
+                replay=replay,
+                status=outcome.status,
+                error=outcome.error,
+                error_node=outcome.error_node,
+                started=started,
+                duration_ms=outcome.duration_ms,
+                log=outcome.log,
+            )
+        )
+    return runs
+
+
+def _event_mark(event: Event, runs: list[WorkflowRun], now: datetime) -> None:
+    failed = [run for run in runs if run.status == WorkflowRun.Status.ERROR]
+    event.status = Event.Status.ERROR if failed else Event.Status.PROCESSED
+    event.status_message = failed[0].error[:2000] if failed else ""
+    metadata = event.metadata
+    metadata["processed_by"] = {
+        "rules": [rule_id for run in runs for rule_id in run.rule_ids],
+        "workflows": [run.workflow_id for run in runs],
+    }
+    times = metadata.setdefault("time", {})
+    if isinstance(times, dict):
+        times["process_time"] = round(sum(run.duration_ms for run in runs) / 1000, 6)
+    # Nodes may have put non-JSON values (datetimes) into the event; store them as text.
+    for name in ("metadata", "properties", "traits", "context", "tags"):
+        setattr(event, name, _jsonable(getattr(event, name)))
+
+
+def _jsonable(value: object) -> object:
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
