@@ -76,6 +76,13 @@ class TestCreateEventSource:
         assert str(error.value) == "Unknown bridge 'kafka'; choose one of rest, webhook, redirect."
         assert not EventSource.objects.exists()
 
+    def test_blank_name_is_refused(self):
+        with pytest.raises(CommandError) as error:
+            run("create_event_source", " ")
+
+        assert str(error.value) == "name: This field cannot be blank."
+        assert not EventSource.objects.exists()
+
     def test_too_long_id_is_refused(self):
         with pytest.raises(CommandError) as error:
             run("create_event_source", "Web", "--id", "x" * 65)

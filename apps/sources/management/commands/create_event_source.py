@@ -40,7 +40,7 @@ class Command(BaseCommand):
             )
         try:
             source = event_source_create(
-                name=name,
+                name=name.strip(),
                 bridge=bridge,
                 source_id=source_id,
                 static_profile_ids=options["static_profile_ids"],

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             )
         try:
             link = redirect_link_create(
-                name=name,
+                name=name.strip(),
                 url=url,
                 source=source,
                 event_type=event_type,
