@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.profiles.changes import profile_changed
-from apps.profiles.models import Profile
+from apps.profiles.models import Profile, empty_profile_data
 
 # Profile columns a writer may change, by their name in the profile dict (Tracardi's shape).
 WRITABLE_FIELDS = (
@@ -62,6 +62,24 @@ def profile_snapshot(profile: Profile) -> dict:
             "data": profile.data or {},
         }
     )
+
+
+def empty_profile_document(profile_id: str) -> dict:
+    """A profile that is not stored, in the same shape (e.g. for an unsaved profile)."""
+    return {
+        "id": profile_id,
+        "primary_id": None,
+        "ids": [],
+        "active": True,
+        "segments": [],
+        "metadata": {},
+        "stats": {},
+        "traits": {},
+        "interests": {},
+        "consents": {},
+        "aux": {},
+        "data": empty_profile_data(),
+    }
 
 
 def profile_changed_paths(before: dict, after: dict) -> list[Path]:

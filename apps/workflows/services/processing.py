@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
-from apps.profiles.writes import profile_save_changes, profile_snapshot
+from apps.profiles.writes import empty_profile_document, profile_save_changes, profile_snapshot
 from apps.workflows.documents import (
     EventDataError,
     event_document,
@@ -64,8 +64,12 @@ def _advisory_lock(key_text: str) -> None:
     key = int.from_bytes(digest, "big", signed=True)
     timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROFILE_LOCK_NAMESPACE, key])
+        # One round trip; the subquery in FROM runs first, so the timeout covers the wait.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s) "
+            "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
+            [PROFILE_LOCK_NAMESPACE, key, timeout],
+        )
 
 
 def profile_lock(profile_id: str) -> None:
@@ -216,12 +220,19 @@ def events_run(
     table = routing_table()
     profile_row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
     before = profile_snapshot(profile_row) if profile_row is not None else None
-    profile = orjson.loads(orjson.dumps(before)) if before is not None else None
+    if before is not None:
+        profile = orjson.loads(orjson.dumps(before))
+    elif profile_id:
+        # The profile was not stored (ephemeral source, saveProfile=false): nodes work on an
+        # empty profile with its id, and what they change is not saved.
+        profile = empty_profile_document(profile_id)
+    else:
+        profile = None
     sessions = _sessions(event.session_id for event in events)
     effects = StoredEffects(now=now, profile_stored=profile_row is not None)
     result = BatchResult(events=events)
     for event in events:
-        runs = _event_run(
+        runs, document = _event_run(
             event,
             table=table,
             profile=profile,
@@ -235,12 +246,12 @@ def events_run(
         )
         result.runs.extend(runs)
         if stored and not replay:
-            _event_mark(event, runs, now)
+            _event_mark(event, document, runs)
     if result.runs:
         WorkflowRun.objects.bulk_create(result.runs)
     if stored and not replay:
         Event.objects.bulk_update(events, EVENT_UPDATE_FIELDS)
-    if profile is not None:
+    if before is not None:
         result.changed_fields = profile_save_changes(
             profile_id=profile_id, before=before, after=profile, now=now
         )
@@ -269,7 +280,7 @@ def _event_run(
     stored: bool,
     replay: bool,
     skip: set[tuple[str, str]] | frozenset,
-) -> list[WorkflowRun]:
+) -> tuple[list[WorkflowRun], dict]:
     document = event_document(event)
     workflows: dict[str, tuple[int, list[str]]] = {}
     for rule in table.rules_for(event.source_id, event.type):
@@ -316,10 +327,14 @@ def _event_run(
                 log=outcome.log,
             )
         )
-    return runs
+    return runs, document
 
 
-def _event_mark(event: Event, runs: list[WorkflowRun], now: datetime) -> None:
+def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:
+    """Status, processed_by and what the nodes changed in the event (its JSON fields)."""
+    for name in ("metadata", "properties", "traits", "context", "tags"):
+        if isinstance(document.get(name), dict):
+            setattr(event, name, document[name])
     failed = [run for run in runs if run.status == WorkflowRun.Status.ERROR]
     event.status = Event.Status.ERROR if failed else Event.Status.PROCESSED
     event.status_message = failed[0].error[:2000] if failed else ""

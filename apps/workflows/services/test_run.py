@@ -14,8 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.events.models import Event
-from apps.profiles.models import Profile, Session, empty_profile_data
-from apps.profiles.writes import dot_path, profile_changed_paths, profile_snapshot
+from apps.profiles.models import Profile, Session
+from apps.profiles.writes import (
+    dot_path,
+    empty_profile_document,
+    profile_changed_paths,
+    profile_snapshot,
+)
 from apps.workflows.documents import (
     EventDataError,
     event_document,
@@ -44,23 +49,6 @@ class TestRunResult:
     changed_fields: list[str]
     injected: list[dict]
     profile_note: str
-
-
-def _empty_profile() -> dict:
-    return {
-        "id": TEST_PROFILE_ID,
-        "primary_id": None,
-        "ids": [],
-        "active": True,
-        "segments": [],
-        "metadata": {},
-        "stats": {},
-        "traits": {},
-        "interests": {},
-        "consents": {},
-        "aux": {},
-        "data": empty_profile_data(),
-    }
 
 
 def workflow_test_run(
@@ -128,7 +116,8 @@ def _event(*, event_id: str | None, sample: object, now) -> Event:
 def _profile(event: Event, *, from_sample: bool) -> tuple[dict | None, str]:
     if event.profile_id is None:
         if from_sample:
-            return _empty_profile(), "A new, empty profile (the sample names none)."
+            note = "A new, empty profile (the sample names none)."
+            return empty_profile_document(TEST_PROFILE_ID), note
         return None, "The event has no profile."
     row = Profile.objects.filter(pk=event.profile_id).first()
     if row is None:
