@@ -673,9 +673,10 @@
     function fireTrigger(element, trigger, extra) {
         var properties = assign(elementProperties(element), trigger.data.properties || {});
         assign(properties, extra || {});
-        // A click on a link may leave the page before a normal request finishes.
+        // A click on a link may leave the page before a normal request finishes; before the
+        // page has loaded, trigger events join the page's first request.
         var leaving = trigger.trigger === "onClick" && element.closest && element.closest("a[href]");
-        var eventOptions = leaving ? {asBeacon: true} : {fire: true};
+        var eventOptions = leaving ? {asBeacon: true} : (pageLoaded ? {fire: true} : {});
         if (trigger.data.context) {
             eventOptions.context = trigger.data.context;
         }
