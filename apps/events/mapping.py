@@ -28,7 +28,6 @@ from itertools import groupby
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from apps import notation
 from apps.events.models import Event, EventTypeMapping
@@ -277,9 +276,10 @@ def _number(value: Any, *, what: str) -> int | float:
 
 def event_mappings_process(*, event_ids: Iterable[str]) -> None:
     """Apply the mappings of stored events to their profiles: per profile, in event time order,
-    one locked read and one save (which calls profile_changed on commit)."""
+    one read under a row lock and one save (which calls profile_changed on commit)."""
     from apps.profiles.models import Profile, Session
-    from apps.profiles.services import profile_document, profile_document_save, session_document
+    from apps.profiles.services import profile_document, session_document
+    from apps.profiles.writes import profile_save_changes
 
     events = list(
         Event.objects.filter(pk__in=list(event_ids), profile__isnull=False)
@@ -299,16 +299,12 @@ def event_mappings_process(*, event_ids: Iterable[str]) -> None:
                 session.pk: session_document(session)
                 for session in Session.objects.filter(pk__in=session_ids)
             }
-            document = profile_document(profile)
-            changed: list[str] = []
+            before = profile_document(profile)
+            after = copy.deepcopy(before)
             for event in profile_events:
-                for path in mapping_apply(
-                    profile=document,
+                mapping_apply(
+                    profile=after,
                     event=event_document(event),
                     session=sessions.get(event.session_id),
-                ):
-                    if path not in changed:
-                        changed.append(path)
-            profile_document_save(
-                profile=profile, document=document, changed_paths=changed, now=timezone.now()
-            )
+                )
+            profile_save_changes(profile_id=profile_id, before=before, after=after)

@@ -8,7 +8,7 @@ It is cheap: the compiled validators come from a per-process snapshot of the eve
 """
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError, relevance
 
 from apps import notation
 from apps.events.mapping import (
@@ -34,14 +34,14 @@ def event_validation_error(*, event_type: str, properties: dict) -> str | None:
 
 
 def properties_error(validator, properties) -> str | None:
-    errors = list(validator.iter_errors(properties))
+    # Most relevant first (what best_match would pick), the first few of them shown.
+    errors = sorted(validator.iter_errors(properties), key=relevance, reverse=True)
     if not errors:
         return None
-    # best_match first: the error most likely to be the cause (the deepest, most relevant one).
-    first = best_match(errors)
-    others = [error for error in errors if error is not first][: MAX_REPORTED_ERRORS - 1]
-    described = "; ".join(_describe(error) for error in [first, *others])
-    extra = len(errors) - 1 - len(others)
+    # In the order of the properties, so that the message reads like the event.
+    shown = sorted(errors[:MAX_REPORTED_ERRORS], key=lambda error: [*map(str, error.path)])
+    described = "; ".join(_describe(error) for error in shown)
+    extra = len(errors) - len(shown)
     suffix = f" (and {extra} more)" if extra > 0 else ""
     return f"Properties do not match the schema of the event type: {described}{suffix}"
 

@@ -16,6 +16,7 @@ in the event:
   that the next identification by the same values finds it.
 """
 
+import copy
 import logging
 import threading
 import time
@@ -44,7 +45,8 @@ from apps.profiles.merging import (
     profiles_merge,
 )
 from apps.profiles.models import IdentificationPoint
-from apps.profiles.services import profile_document, profile_document_save
+from apps.profiles.services import profile_document
+from apps.profiles.writes import profile_save_changes
 
 logger = logging.getLogger(__name__)
 
@@ -207,11 +209,11 @@ def _identify(point: _Point, values: list, profile_id: str) -> str:
 
 def _claim(profile, paths: tuple[str, ...], values: list) -> None:
     """Write the identifier values on the profile (where they differ), so that it holds them."""
-    document = profile_document(profile)
-    if identifier_values(document, paths) == values:
+    before = profile_document(profile)
+    if identifier_values(before, paths) == values:
         return
-    changed = []
-    data = {"profile": document}
+    after = copy.deepcopy(before)
+    data = {"profile": after}
     for path, value in zip(paths, values, strict=True):
         reference = parse_reference("profile@" + path)
         if lookup(data, reference) == value:
@@ -219,9 +221,7 @@ def _claim(profile, paths: tuple[str, ...], values: list) -> None:
         try:
             assign(reference.text, value, data)
         except NotationError as error:
-            # The profile keeps something else there (a text where an object is expected):
-            # leave it; the identification still holds through the merge path next time.
+            # The profile keeps something else on the way (a text where an object belongs):
+            # it is left as it is, and a later identification by these values merges instead.
             logger.warning("Identifier %s not written on profile %s: %s", path, profile.pk, error)
-            continue
-        changed.append(path)
-    profile_document_save(profile=profile, document=document, changed_paths=changed)
+    profile_save_changes(profile_id=profile.pk, before=before, after=after)

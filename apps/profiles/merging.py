@@ -160,8 +160,8 @@ def _map_ids(ids: list[str], profiles: Iterable[Profile]) -> dict[str, Profile]:
 
 def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str) -> MergeRecord:
     now = timezone.now()
-    survivor_before = profile_snapshot(survivor)
-    merged_snapshots = [profile_snapshot(profile) for profile in others]
+    survivor_before = profile_row_snapshot(survivor)
+    merged_snapshots = [profile_row_snapshot(profile) for profile in others]
     merged_ids = [profile.pk for profile in others]
 
     document = profile_document(survivor)
@@ -390,7 +390,7 @@ def identifier_lock(paths: Sequence[str], values: Sequence) -> None:
 # --- snapshots and undo -------------------------------------------------------------------
 
 
-def profile_snapshot(profile: Profile) -> dict:
+def profile_row_snapshot(profile: Profile) -> dict:
     """Every column of the profile as JSON (datetimes as ISO text): restorable exactly."""
     snapshot = {}
     for field in Profile._meta.concrete_fields:
@@ -401,7 +401,7 @@ def profile_snapshot(profile: Profile) -> dict:
     return snapshot
 
 
-def profile_from_snapshot(snapshot: dict) -> Profile:
+def profile_from_row_snapshot(snapshot: dict) -> Profile:
     values = {}
     for field in Profile._meta.concrete_fields:
         value = snapshot.get(field.attname)
@@ -449,9 +449,9 @@ def merge_undo(*, merge_id: str, actor: str) -> MergeRecord:
                 f"Profile id(s) {', '.join(taken)} exist again; the merge cannot be undone."
             )
 
-        profile_from_snapshot(record.survivor_before).save(force_update=True)
+        profile_from_row_snapshot(record.survivor_before).save(force_update=True)
         Profile.objects.bulk_create(
-            [profile_from_snapshot(snapshot) for snapshot in record.merged_profiles]
+            [profile_from_row_snapshot(snapshot) for snapshot in record.merged_profiles]
         )
         for model in _follower_models():
             for old_profile, row_ids in record.repointed.get(_follower_key(model), {}).items():

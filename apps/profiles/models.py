@@ -102,8 +102,8 @@ class MergeRecord(models.Model):
     """One merge of profiles, with what is needed to undo it exactly.
 
     JSON shapes:
-    - survivor_before: the survivor's row before the merge, as `profile_snapshot` writes it
-      (every column; datetimes as ISO text).
+    - survivor_before: the survivor's row before the merge (every column, datetimes as ISO
+      text), as `merging.profile_row_snapshot` writes it.
     - merged_profiles: [snapshot, ...] of the profiles merged into the survivor (now deleted).
     - repointed: {"events" | "sessions" | "workflow_runs" | "deliveries":
       {"<merged profile id>": ["<row id>", ...]}}: the rows moved to the survivor.
