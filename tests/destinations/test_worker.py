@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_redis import get_redis_connection
 
 from apps.destinations.models import Delivery, DeliveryAttempt
@@ -163,10 +164,12 @@ def test_a_worker_killed_mid_send_is_recovered_with_the_same_idempotency_key(
     assert (delivery.status, delivery.in_flight_attempt) == ("sending", 1)
     assert list(DeliveryAttempt.objects.values_list("outcome", flat=True)) == ["in_flight"]
 
-    celery_worker_factory(extra_env=WORKER_ENV)
     assert deliveries_dispatch() == []  # within the lease nothing is touched
-    time.sleep(LEASE_SECONDS + 0.2)
-    deliveries_dispatch()  # the beat job: recovers the claim and starts a run
+
+    celery_worker_factory(extra_env=WORKER_ENV)
+    lease_left = (delivery.claimed_at - timezone.now()).total_seconds() + LEASE_SECONDS
+    time.sleep(max(0.0, lease_left) + 0.2)
+    assert deliveries_dispatch() == [destination.pk]  # the beat job: recovers, starts a run
     wait_for(lambda: Delivery.objects.filter(status="sent").exists(), timeout=10, message="resend")
 
     delivery.refresh_from_db()
