@@ -15,6 +15,8 @@ Use in a test module:
   (`worker.kill()` sends SIGKILL to the whole process group, like a machine dying); every worker
   it started is stopped when the test ends.
 - `wait_for(predicate, timeout=...)`: poll until the predicate is true (or fail with a message).
+- `worker.wait_idle()`: until the worker holds no task and the queue is empty, e.g. to check
+  that a duplicate message did nothing once it was handled.
 
 The worker sees rule, workflow and source changes at once (`CDP_*_CACHE_SECONDS=0`), because
 tests change them between tasks.
@@ -103,6 +105,20 @@ class CeleryWorker:
         self.stop()
         raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
 
+    def wait_idle(self, timeout: float = 20.0) -> None:
+        """Until the worker runs and holds no task and the queue is empty (duplicates done)."""
+        from cdp.celery import app
+
+        deadline = time.monotonic() + timeout
+        inspector = app.control.inspect(destination=[self.hostname], timeout=0.5)
+        while time.monotonic() < deadline:
+            active = (inspector.active() or {}).get(self.hostname)
+            reserved = (inspector.reserved() or {}).get(self.hostname)
+            if active == [] and reserved == [] and _queue_length() == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"Celery worker still busy after {timeout}s")
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes at once (no graceful shutdown)."""
         if self.is_running():
@@ -129,8 +145,15 @@ def _reap_group(pgid: int) -> None:
 
 
 def start_celery_worker(
-    *, concurrency: int = 2, extra_env: dict[str, str] | None = None, loglevel: str = "INFO"
+    *,
+    concurrency: int = 2,
+    extra_env: dict[str, str] | None = None,
+    loglevel: str = "INFO",
+    queues: tuple[str, ...] = (),
 ) -> CeleryWorker:
+    """Start a worker and wait until it answers pings. `queues` replaces the default queue
+    (`celery`) with the named ones: a test that needs its task to reach this very worker
+    (another one, e.g. the session's, may be consuming the default queue) publishes there."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
         prefix="celery-worker-", suffix=".log", delete=False
@@ -153,6 +176,8 @@ def start_celery_worker(
         "--without-gossip",
         "--without-mingle",
     ]
+    if queues:
+        command += ["--queues", ",".join(queues)]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -165,6 +190,13 @@ def start_celery_worker(
     worker = CeleryWorker(process, hostname, Path(log_file.name))
     worker.wait_ready()
     return worker
+
+
+def _queue_length(queue: str = "celery") -> int:
+    from cdp.celery import app
+
+    with app.connection_for_write() as connection:
+        return connection.default_channel.client.llen(queue)
 
 
 def purge_broker_queue() -> None:

@@ -34,16 +34,17 @@ def graph(nodes: list[dict], edges: list[dict]) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
-def linear_graph(*steps: tuple[str, dict]) -> dict:
-    """start -> step1 -> step2 ... along payload ports."""
+def linear_graph(*steps: tuple) -> dict:
+    """start -> n1 -> n2 ...; each step is (action id, config) joined on its payload port, or
+    (action id, config, output port) to join the next node to another port."""
     nodes = [node("start", "start")]
     edges = []
-    previous = "start"
-    for index, (action_id, config) in enumerate(steps, start=1):
+    previous, previous_port = "start", "payload"
+    for index, (action_id, config, *port) in enumerate(steps, start=1):
         node_id = f"n{index}"
         nodes.append(node(node_id, action_id, **config))
-        edges.append(edge(previous, node_id))
-        previous = node_id
+        edges.append(edge(previous, node_id, previous_port))
+        previous, previous_port = node_id, (port[0] if port else "payload")
     return graph(nodes, edges)
 
 
