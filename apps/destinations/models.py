@@ -119,6 +119,8 @@ class Destination(models.Model):
     def clean(self) -> None:
         from apps.destinations.validation import destination_errors
 
+        # Stored event types are lower-case with spaces as dashes (DESIGN §4.1).
+        self.event_type = self.event_type.strip().lower().replace(" ", "-")
         errors = destination_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.events.models import Event
@@ -121,74 +122,41 @@ def destinations_with_due_deliveries(*, now: datetime) -> list[str]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DestinationHealth:
-    sent: int
-    failed: int
-    pending: int
-    last_error: str
-    last_error_at: datetime | None
-
-
 HEALTH_WINDOW = timedelta(hours=24)
 
 
-def destination_health(
-    *, destination_ids: list[str], now: datetime
-) -> dict[str, DestinationHealth]:
-    """Sent and failed in the last 24 hours, pending now, and the last error, per destination.
+def _delivery_count(**filters: Any) -> Coalesce:
+    counted = (
+        Delivery.objects.filter(destination=OuterRef("pk"), is_test=False, **filters)
+        .order_by()
+        .values("destination")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
-    Counts come from the (destination, status, finished_at) and the pending partial index, so the
-    cost follows the last day's volume, not the size of the deliveries table.
+
+def destinations_with_health(
+    queryset: QuerySet[Destination], *, now: datetime
+) -> QuerySet[Destination]:
+    """Annotate each destination with its health line: sent and failed in the last 24 hours,
+    pending (or sending) now, and the last error of an attempt.
+
+    Each figure is an index range scan per destination (the (destination, status, finished_at)
+    index, the pending partial index, the attempts' error partial index), so the cost follows
+    the last day's volume, not the size of the deliveries table.
     """
     since = now - HEALTH_WINDOW
-    counts: dict[tuple[str, str], int] = {}
-    finished = (
-        Delivery.objects.filter(
-            destination_id__in=destination_ids,
-            status__in=[Delivery.Status.SENT, Delivery.Status.FAILED],
-            finished_at__gte=since,
-            is_test=False,
-        )
-        .values_list("destination_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    pending = (
-        Delivery.objects.filter(
-            destination_id__in=destination_ids,
-            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING],
-        )
-        .values_list("destination_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for destination_id, status, n in finished:
-        counts[(destination_id, status)] = n
-    for destination_id, n in pending:
-        counts[(destination_id, "pending")] = n
     latest_error = DeliveryAttempt.objects.filter(
-        ~Q(error=""), destination=OuterRef("pk")
+        ~Q(error=""), destination=OuterRef("pk"), is_test=False
     ).order_by("-started")
-    last_errors = {
-        row[0]: (row[1] or "", row[2])
-        for row in Destination.objects.filter(id__in=destination_ids)
-        .annotate(
-            last_error=Subquery(latest_error.values("error")[:1]),
-            last_error_at=Subquery(latest_error.values("started")[:1]),
-        )
-        .values_list("id", "last_error", "last_error_at")
-    }
-    return {
-        destination_id: DestinationHealth(
-            sent=counts.get((destination_id, "sent"), 0),
-            failed=counts.get((destination_id, "failed"), 0),
-            pending=counts.get((destination_id, "pending"), 0),
-            last_error=last_errors.get(destination_id, ("", None))[0],
-            last_error_at=last_errors.get(destination_id, ("", None))[1],
-        )
-        for destination_id in destination_ids
-    }
+    return queryset.annotate(
+        sent_24h=_delivery_count(status=Delivery.Status.SENT, finished_at__gte=since),
+        failed_24h=_delivery_count(status=Delivery.Status.FAILED, finished_at__gte=since),
+        pending_now=_delivery_count(status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]),
+        last_error=Subquery(latest_error.values("error")[:1]),
+        last_error_at=Subquery(latest_error.values("started")[:1]),
+    )
 
 
 def deliveries_for_admin() -> QuerySet[Delivery]:
