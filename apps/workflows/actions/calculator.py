@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
+from lark.exceptions import VisitError
 
 from apps import notation
 from apps.workflows.actions.base import (
@@ -229,7 +230,10 @@ class CalculatorAction(Action):
         evaluator = _Evaluator(data, names)
         result: int | float = 0
         for target, is_reference, expression in self.statements:
-            result = evaluator.transform(expression)
+            try:
+                result = evaluator.transform(expression)
+            except VisitError as exc:  # lark wraps what the evaluator raised
+                raise exc.orig_exc from None
             if isinstance(result, float) and not math.isfinite(result):
                 raise ActionError(f"{target} would be {result}")
             if is_reference:
