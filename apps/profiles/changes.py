@@ -8,8 +8,6 @@ hook in here.
 
 from collections.abc import Sequence
 
-from apps.destinations.services import profile_deliveries_schedule
-
 
 def profile_changed(*, profile_id: str, changed_fields: Sequence[str]) -> None:
     # Live segments: re-evaluated on every change but one of the segments alone (what
@@ -19,4 +17,7 @@ def profile_changed(*, profile_id: str, changed_fields: Sequence[str]) -> None:
 
     segments_refresh_live(profile_id=profile_id, changed_fields=changed_fields)
     # Destinations: upsert the one pending, debounced sync per enabled profile destination.
+    # Imported here for the same reason (destinations render the profile services' documents).
+    from apps.destinations.services import profile_deliveries_schedule
+
     profile_deliveries_schedule(profile_id=profile_id, changed_fields=changed_fields)
