@@ -1,5 +1,6 @@
 """Reads for destinations: the per-process cache of enabled destinations, the documents that
-mappings render over, and the health figures shown in the admin."""
+mappings render over (the profile and event documents shared with workflows and segments), and
+the health figures shown in the admin."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from django.db.models.functions import Coalesce
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.events.models import Event
+from apps.events.selectors import event_document
 from apps.profiles.models import Profile
+from apps.profiles.services import profile_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,52 +51,6 @@ def enabled_destinations_cached(*, kind: str) -> tuple[DestinationRef, ...]:
 
 def destination_cache_clear() -> None:
     _enabled_cache.clear()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def profile_document(profile: Profile) -> dict[str, Any]:
-    """The profile in Tracardi's shape, as plain JSON values (what mappings and conditions see)."""
-    metadata = dict(profile.metadata or {})
-    metadata["time"] = {
-        **metadata.get("time", {}),
-        "create": _iso(profile.created),
-        "update": _iso(profile.updated),
-    }
-    return {
-        "id": profile.id,
-        "primary_id": profile.primary_id,
-        "ids": list(profile.ids),
-        "active": profile.active,
-        "segments": list(profile.segments),
-        "metadata": metadata,
-        "stats": profile.stats,
-        "traits": profile.traits,
-        "interests": profile.interests,
-        "consents": profile.consents,
-        "aux": profile.aux,
-        "data": profile.data,
-    }
-
-
-def event_document(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "time": _iso(event.time),
-        "status": event.status,
-        "source": {"id": event.source_id},
-        "profile": {"id": event.profile_id} if event.profile_id else None,
-        "session": {"id": event.session_id} if event.session_id else None,
-        "metadata": event.metadata,
-        "properties": event.properties,
-        "context": event.context,
-        "traits": event.traits,
-        "request": event.request,
-        "tags": event.tags,
-    }
 
 
 def delivery_documents(delivery: Delivery) -> dict[str, Any] | None:

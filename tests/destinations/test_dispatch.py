@@ -10,7 +10,6 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt
-from apps.destinations.selectors import profile_document
 from apps.destinations.services import (
     deliveries_dispatch,
     deliveries_recover_stale,
@@ -21,6 +20,7 @@ from apps.destinations.services import (
     profile_deliveries_schedule,
     retry_delay_seconds,
 )
+from apps.profiles.services import profile_document
 from cdp.celery import app
 from tests.destinations.factories import (
     DestinationFactory,

@@ -189,14 +189,14 @@ def test_profile_changed_hook_schedules_the_sync():
 
 
 @pytest.mark.django_db
-def test_profile_changed_costs_no_query_without_profile_destinations(django_assert_num_queries):
+def test_scheduling_costs_no_query_without_profile_destinations(django_assert_num_queries):
     profile = ProfileFactory()
     with django_assert_num_queries(1):  # fills the per-process cache
-        profile_changed(profile_id=profile.pk, changed_fields=["traits.plan"])
+        profile_deliveries_schedule(profile_id=profile.pk, changed_fields=["traits.plan"])
 
     with django_assert_num_queries(0):
         for _ in range(5):
-            profile_changed(profile_id=profile.pk, changed_fields=["traits.plan"])
+            profile_deliveries_schedule(profile_id=profile.pk, changed_fields=["traits.plan"])
 
 
 @pytest.mark.django_db
