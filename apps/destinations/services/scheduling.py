@@ -47,7 +47,8 @@ DO UPDATE SET
 """
 
 # Event deliveries are not debounced: one row per (destination, event), due after the
-# destination's delay. ON CONFLICT makes a repeated hand-off (client retry) harmless.
+# destination's delay. Quarantined (invalid) events are not sent. ON CONFLICT makes a repeated
+# hand-off (client retry) harmless.
 _EVENT_INSERT = """
 INSERT INTO destinations_delivery (
     id, destination_id, profile_id, event_id, status, is_test, due_at, first_change_at,
@@ -61,6 +62,7 @@ SELECT gen_random_uuid()::text, dest.id, e.profile_id, e.id, 'pending', false,
 FROM destinations_destination dest
 JOIN events_event e
   ON e.id = ANY(%(event_ids)s)
+ AND e.status <> 'invalid'
  AND (dest.event_type = '' OR dest.event_type = e.type)
  AND (dest.source_id IS NULL OR dest.source_id = e.source_id)
 WHERE dest.id = ANY(%(destination_ids)s) AND dest.enabled AND dest.kind = 'event'
