@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.ids import new_id
+from apps.destinations.services import event_deliveries_schedule_on_commit
 from apps.events.models import Event
 from apps.events.validation import event_validation_error
 from apps.sources.models import EventSource
@@ -46,6 +47,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
         rows = _event_rows(track, source, client, identity, is_bot=agent.is_bot, now=now)
         if store_events:
             Event.objects.bulk_create(rows, ignore_conflicts=True)
+            event_deliveries_schedule_on_commit(events=rows, source_id=source.pk)
         _hand_off_on_commit(rows, stored=store_events, profile_id=identity.profile_id)
     return {
         "task": new_id(),
