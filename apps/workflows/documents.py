@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from apps.core.ids import new_id
-from apps.events.models import Event
+from apps.events.models import Event, normalise_event_type
 from apps.profiles.models import Session
 
 # Fields of an unsaved event's dict (the tracking pipeline sends Event's field names).
@@ -77,7 +77,7 @@ def event_from_dict(raw: dict, *, now: datetime) -> Event:
         raise EventDataError(f'"time" must be an ISO date/time, got {when!r}')
     event = Event(
         id=str(raw.get("id") or new_id()),
-        type="-".join(event_type.strip().lower().split()),
+        type=normalise_event_type(event_type),
         source_id=_nested_id(raw, "source"),
         profile_id=_nested_id(raw, "profile"),
         session_id=_nested_id(raw, "session"),

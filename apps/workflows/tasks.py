@@ -10,11 +10,11 @@ from django.db import InterfaceError, OperationalError
 
 from apps.workflows.services.processing import (
     collected_events_requeue,
-    events_replay,
     profile_events_process,
     profileless_events_process,
     unsaved_events_process,
 )
+from apps.workflows.services.replay import events_replay
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),

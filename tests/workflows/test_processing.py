@@ -9,11 +9,11 @@ from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.processing import (
-    events_replay,
     profile_events_process,
     profileless_events_process,
     unsaved_events_process,
 )
+from apps.workflows.services.replay import events_replay
 from tests.sources.factories import EventSourceFactory
 from tests.workflows.factories import (
     EventFactory,

@@ -8,7 +8,7 @@ import orjson
 from django.db import transaction
 
 from apps.core.ids import new_id
-from apps.events.models import Event
+from apps.events.models import Event, normalise_event_type
 from apps.sources.selectors import event_source_get_cached
 from apps.workflows.actions.base import ActionError
 from apps.workflows.documents import event_document
@@ -28,7 +28,7 @@ def _injection(flow, event_type: str, source_id: str | None) -> tuple[str, str, 
     source_id = source_id or (flow.event.get("source") or {}).get("id")
     if not source_id or event_source_get_cached(source_id=source_id) is None:
         raise ActionError(f"cannot inject an event: there is no event source {source_id!r}")
-    return "-".join(event_type.lower().split()), source_id, depth
+    return normalise_event_type(event_type), source_id, depth
 
 
 def _event(flow, event_type: str, properties: dict, source_id: str, depth: int, now) -> Event:

@@ -151,29 +151,6 @@ def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) ->
     return len(parsed)
 
 
-def events_replay(*, event_ids: Iterable[str]) -> int:
-    """Run stored events through the workflows their rules route them to now; the runs are
-    recorded with replay=True and may repeat earlier ones. The events keep their status.
-    Events still waiting (`collected`) are skipped: they are about to run anyway."""
-    ids = list(event_ids)
-    by_profile: dict[str | None, list[str]] = {}
-    for event_id, profile_id in (
-        Event.objects.filter(pk__in=ids)
-        .exclude(status=Event.Status.COLLECTED)
-        .values_list("id", "profile_id")
-    ):
-        by_profile.setdefault(profile_id, []).append(event_id)
-    replayed = 0
-    for profile_id, group in by_profile.items():
-        with transaction.atomic():
-            if profile_id:
-                profile_lock(profile_id)
-            events = list(Event.objects.filter(pk__in=group).order_by("time", "inserted", "id"))
-            events_run(events, profile_id=profile_id, stored=True, replay=True)
-            replayed += len(events)
-    return replayed
-
-
 def collected_events_requeue(*, older_than_seconds: int | None = None) -> int:
     """Hand events that are still `collected` after the threshold to workers again: their
     message was lost (broker restart, worker killed). Bounded per sweep; the next sweep

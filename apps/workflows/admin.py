@@ -1,0 +1,304 @@
+"""Admin for workflows, rules and runs: the graph as JSON with per-node validation, a picture
+of the graph, the action catalogue, test runs, and run history per workflow and per profile
+(`/admin/workflows/workflowrun/?profile=<id>`)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+
+from apps.core.admin_helpers import (
+    LargeTableAdminMixin,
+    ReadOnlyAdminMixin,
+    changelist_link,
+    json_display,
+    object_link,
+    pretty_json,
+    related_id_filter,
+)
+from apps.events.models import Event
+from apps.profiles.models import Profile
+from apps.profiles.writes import dot_path, profile_changed_paths
+from apps.workflows.actions import actions_by_group
+from apps.workflows.docs import docs_html
+from apps.workflows.forms import RuleForm, TestRunForm, WorkflowForm
+from apps.workflows.graph import GraphInvalid
+from apps.workflows.models import Rule, Workflow, WorkflowRun
+from apps.workflows.services.test_run import TestRunError, workflow_test_run
+from apps.workflows.services.workflows import workflow_save
+from apps.workflows.svg import graph_svg
+
+
+class RuleInline(admin.TabularInline):
+    model = Rule
+    form = RuleForm
+    fields = ("name", "event_type", "source", "enabled")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    form = WorkflowForm
+    list_display = ("name", "enabled", "version", "node_count", "rule_count", "runs", "updated")
+    list_filter = ("enabled",)
+    search_fields = ("name", "description")
+    readonly_fields = ("version", "picture", "runs", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "enabled", "version", "runs")}),
+        ("Graph", {"fields": ("picture", "graph")}),
+        ("Times", {"fields": ("created", "updated"), "classes": ("collapse",)}),
+    )
+    inlines = (RuleInline,)
+    change_form_template = "admin/workflows/workflow/change_form.html"
+    change_list_template = "admin/workflows/workflow/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rule_total=Count("rules"))
+
+    def save_model(self, request, obj, form, change):
+        workflow_save(workflow=obj)
+
+    @admin.display(description="nodes")
+    def node_count(self, workflow: Workflow) -> int:
+        return len((workflow.graph or {}).get("nodes") or [])
+
+    @admin.display(description="rules", ordering="rule_total")
+    def rule_count(self, workflow: Workflow) -> int:
+        return getattr(workflow, "rule_total", 0)
+
+    @admin.display(description="runs")
+    def runs(self, workflow: Workflow) -> str:
+        if workflow.pk is None:
+            return "-"
+        return changelist_link(WorkflowRun, "run history", workflow__id__exact=workflow.pk)
+
+    @admin.display(description="picture")
+    def picture(self, workflow: Workflow) -> str:
+        return graph_svg(workflow.graph)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("actions/", view(self.catalogue_view), name="workflows_workflow_actions"),
+            path(
+                "<path:object_id>/test-run/",
+                view(self.test_run_view),
+                name="workflows_workflow_test_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def catalogue_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        groups = [
+            (
+                group,
+                [
+                    {
+                        "action": action,
+                        "docs": docs_html(action.docs),
+                        "schema": pretty_json(action.config_schema),
+                        "snippet": json.dumps(
+                            {"data": {"spec": action.spec(), "metadata": {"name": action.name}}},
+                            indent=2,
+                        ),
+                    }
+                    for action in actions
+                ],
+            )
+            for group, actions in actions_by_group().items()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Workflow actions",
+            "groups": groups,
+        }
+        return TemplateResponse(request, "admin/workflows/workflow/actions.html", context)
+
+    def test_run_view(self, request, object_id):
+        workflow = get_object_or_404(Workflow, pk=object_id)
+        if not self.has_view_permission(request, workflow):
+            raise PermissionDenied
+        result, problems = None, []
+        form = TestRunForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = workflow_test_run(
+                    workflow=workflow,
+                    event_id=form.cleaned_data["event_id"].strip() or None,
+                    sample=form.cleaned_data.get("sample_event"),
+                    profile_less=form.cleaned_data["profile_less"],
+                )
+            except GraphInvalid as exc:
+                problems = [str(problem) for problem in exc.problems]
+            except TestRunError as exc:
+                form.add_error(None, str(exc))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": workflow,
+            "title": f"Test run: {workflow.name}",
+            "form": form,
+            "result": result,
+            "problems": problems,
+            "picture": graph_svg(
+                workflow.graph, highlight=result.outcome.error_node if result else None
+            ),
+            "log": _log_rows(result.outcome.log) if result else [],
+            "changes": _profile_changes(result) if result else [],
+            "injected": [pretty_json(event) for event in result.injected] if result else [],
+        }
+        return TemplateResponse(request, "admin/workflows/workflow/test_run.html", context)
+
+
+def _log_rows(log: list[dict]) -> list[dict]:
+    return [
+        {
+            **entry,
+            "input_json": pretty_json(entry["input"]) if "input" in entry else "",
+            "output_json": pretty_json(entry["output"]) if "output" in entry else "",
+        }
+        for entry in log
+    ]
+
+
+def _profile_changes(result) -> list[tuple[str, str, str]]:
+    before, after = result.profile_before or {}, result.profile_after or {}
+    return [
+        (dot_path(keys), _at(before, keys), _at(after, keys))
+        for keys in profile_changed_paths(before, after)
+    ]
+
+
+def _at(document: dict, keys: tuple[str, ...]) -> str:
+    node = document
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return "(none)"
+        node = node[key]
+    return json.dumps(node, ensure_ascii=False, default=str)
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    form = RuleForm
+    list_display = ("name", "event_type", "source_name", "workflow_link", "enabled", "updated")
+    list_filter = ("enabled", "workflow", "source")
+    search_fields = ("name", "event_type")
+    list_select_related = ("source", "workflow")
+    ordering = ("name",)
+
+    @admin.display(description="source", ordering="source__name")
+    def source_name(self, rule: Rule) -> str:
+        return rule.source.name if rule.source_id else "any source"
+
+    @admin.display(description="workflow", ordering="workflow__name")
+    def workflow_link(self, rule: Rule) -> str:
+        return object_link(Workflow, rule.workflow_id, rule.workflow.name)
+
+
+@admin.register(WorkflowRun)
+class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "started",
+        "workflow_link",
+        "event_link",
+        "event_type",
+        "profile_link",
+        "status",
+        "duration_ms",
+        "replay",
+    )
+    list_filter = (
+        "status",
+        "workflow",
+        "replay",
+        related_id_filter("profile", "profile"),
+        related_id_filter("event", "event"),
+    )
+    list_select_related = ("workflow",)
+    ordering = ("-started",)
+    sortable_by = ("started",)
+    search_fields = ("event_ref",)
+    search_help_text = "An exact event id or profile id."
+    fields = (
+        "workflow_link",
+        "workflow_version",
+        "status",
+        "error",
+        "event_link",
+        "event_type",
+        "profile_link",
+        "rules",
+        "replay",
+        "started",
+        "duration_ms",
+        "node_log",
+        "log_json",
+    )
+    readonly_fields = fields
+    log_json = json_display("log", "log (JSON)")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(event_ref=term) | Q(profile_id=term)), False
+
+    @admin.display(description="workflow")
+    def workflow_link(self, run: WorkflowRun) -> str:
+        return object_link(Workflow, run.workflow_id, run.workflow.name)
+
+    @admin.display(description="event")
+    def event_link(self, run: WorkflowRun) -> str:
+        if run.event_id:
+            return object_link(Event, run.event_id)
+        return format_html("{} <small>(not stored)</small>", run.event_ref)
+
+    @admin.display(description="profile")
+    def profile_link(self, run: WorkflowRun) -> str:
+        return object_link(Profile, run.profile_id)
+
+    @admin.display(description="rules")
+    def rules(self, run: WorkflowRun) -> str:
+        return format_html_join(
+            ", ", "{}", ((object_link(Rule, rule_id),) for rule_id in run.rule_ids)
+        )
+
+    @admin.display(description="nodes")
+    def node_log(self, run: WorkflowRun) -> str:
+        if not run.log:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{} &rarr; {}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    entry.get("name") or entry.get("node"),
+                    entry.get("node"),
+                    entry.get("action"),
+                    entry.get("in_port") or "start",
+                    entry.get("port") or "(ended)",
+                    f"{entry.get('duration_ms', 0):.2f} ms",
+                    entry.get("error")
+                    or "; ".join(m["message"] for m in entry.get("messages", [])),
+                )
+                for entry in run.log
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>node</th><th>action</th><th>ports</th><th>duration</th>"
+            "<th>error / messages</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
