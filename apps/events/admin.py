@@ -12,6 +12,7 @@ from apps.core.admin_helpers import (
 from apps.core.admin_selectors import event_types_in_use
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
+from apps.workflows.admin_actions import replay_events_through_workflows
 
 
 class EventTypeFilter(admin.SimpleListFilter):
@@ -29,6 +30,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Event)
 class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    actions = (replay_events_through_workflows,)
     list_display = (
         "time",
         "inserted",
