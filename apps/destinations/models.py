@@ -97,7 +97,8 @@ class Destination(models.Model):
         "sources.EventSource",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # Not SET_NULL: a destination limited to one source must not widen to every source.
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="Event destinations: only events from this source (empty: any source).",
     )

@@ -1,15 +1,19 @@
 """Claim, condition, mapping, send, record, retry and recovery, run in the test process against
 a real local HTTP server (the Celery worker versions are in test_worker.py)."""
 
+import json
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection, Exchange, Queue
 
 from apps.destinations.models import Delivery, DeliveryAttempt
+from apps.destinations.senders import SENDERS
 from apps.destinations.services import (
     deliveries_dispatch,
     deliveries_recover_stale,
@@ -29,6 +33,7 @@ from tests.destinations.factories import (
     ResourceFactory,
 )
 from tests.destinations.servers import Reply
+from tests.destinations.test_senders import AMQP_URL
 
 
 def schedule_now(profile, changed_fields=("traits.plan",)):
@@ -391,3 +396,92 @@ def test_secrets_are_redacted_from_recorded_errors(http_server):
     attempt = DeliveryAttempt.objects.get()
     assert attempt.response_excerpt == "invalid key •••"
     assert server.requests[0].headers["x-api-key"] == "s3cret-key-123"
+
+
+class ExplodingSender:
+    settings_schema: dict = {}
+    credentials_schema: dict = {}
+
+    def send(self, **kwargs):
+        raise RuntimeError(f"bug while using {kwargs['credentials']['headers']['X-Key']}")
+
+
+@pytest.mark.django_db
+def test_a_sender_bug_fails_the_delivery_and_logs_no_secret(monkeypatch, caplog):
+    monkeypatch.setitem(SENDERS, "webhook", ExplodingSender())
+    resource = ResourceFactory(credentials={"headers": {"X-Key": "top-secret-123"}})
+    destination = DestinationFactory(resource=resource)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.last_error == "Sender error: RuntimeError: bug while using •••"
+    assert "RuntimeError" in caplog.text
+    assert "top-secret-123" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_profile_sync_by_e_mail(smtp_server):
+    controller, handler = smtp_server
+    resource = ResourceFactory(
+        type="smtp", credentials={"host": "127.0.0.1", "port": controller.port}
+    )
+    destination = DestinationFactory(
+        resource=resource,
+        mapping={"plan": "profile@traits.plan"},
+        settings={
+            "from": "cdp@example.com",
+            "to": "{{profile@data.contact.email.main}}",
+            "subject": "Plan changed",
+            "body": "Hi {{profile@data.pii.firstname}}, your plan is {{payload@plan}}.",
+        },
+    )
+    schedule_now(ProfileFactory(traits={"plan": "pro"}))
+
+    dispatch_until_settled(destination)
+
+    [envelope] = handler.messages
+    assert envelope.rcpt_tos == ["ada@example.com"]
+    assert b"Hi Ada, your plan is pro." in envelope.content
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.payload) == ("sent", {"plan": "pro"})
+    assert f"Message-ID: <{delivery.pk}-1@example.com>".encode() in envelope.content
+
+
+@pytest.mark.django_db
+def test_event_delivery_to_rabbitmq():
+    queue_name = f"cdp-test-{uuid.uuid4().hex[:10]}"
+    with Connection(AMQP_URL) as amqp:
+        queue = Queue(queue_name, exchange=Exchange(""), routing_key=queue_name)
+        queue(amqp.channel()).declare()
+        try:
+            resource = ResourceFactory(type="rabbitmq", credentials={"url": AMQP_URL})
+            destination = DestinationFactory(
+                resource=resource,
+                kind="event",
+                event_type="purchase",
+                mapping={"event": "event@id", "total": "event@properties.total"},
+                settings={"routing_key": queue_name},
+            )
+            event = EventFactory(type="purchase")
+            event_deliveries_schedule(
+                event_ids=[event.pk],
+                source_id=event.source_id,
+                event_types={"purchase"},
+                now=timezone.now() - timedelta(seconds=1),
+            )
+
+            dispatch_until_settled(destination)
+
+            message = amqp.SimpleQueue(queue_name, no_ack=True).get(timeout=5)
+            assert json.loads(message.body) == {
+                "data": {"event": event.pk, "total": 42.5},
+                "changes": [],
+            }
+            delivery = Delivery.objects.get()
+            assert delivery.status == "sent"
+            assert message.properties["message_id"] == f"{delivery.pk}-1"
+        finally:
+            queue(amqp.channel()).delete()

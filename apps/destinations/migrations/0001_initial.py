@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Event destinations: only events from this source (empty: any source).",
                         null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to="sources.eventsource",
                     ),

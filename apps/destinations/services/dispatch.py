@@ -28,6 +28,7 @@ import contextlib
 import logging
 import random
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -308,9 +309,15 @@ def claimed_delivery_send(claimed: ClaimedDelivery) -> SendResult:
         result = SendResult(ok=False, error="The send exceeded the task time limit", retryable=True)
     except Exception as error:
         # A sender bug must still settle the delivery (recorded, not retried) rather than leave
-        # it `sending`; the traceback goes to the log without the exception text, which could
-        # quote a secret.
-        log.exception("Sender %s raised %s", claimed.resource.type, type(error).__name__)
+        # it `sending`. The log gets the frames but not the exception's text, which could quote
+        # a secret; the recorded error is redacted below.
+        log.error(
+            "Sender %s raised %s in delivery %s:\n%s",
+            claimed.resource.type,
+            type(error).__name__,
+            claimed.delivery.pk,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
         result = SendResult(ok=False, error=f"Sender error: {type(error).__name__}: {error}")
     duration_ms = round((time.monotonic() - started) * 1000)
     credentials = claimed.resource.credentials

@@ -1,0 +1,101 @@
+"""Validation of resources and destinations through the services (the admin shows the same
+messages on its fields)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+
+from apps.destinations.models import Destination
+from apps.destinations.services import (
+    destination_create,
+    destination_update,
+    resource_create,
+    resource_credentials_replace,
+)
+from tests.destinations.factories import DestinationFactory, ResourceFactory
+from tests.sources.factories import EventSourceFactory
+
+SECRET = "pa55-w0rd-xyz"
+
+
+@pytest.mark.django_db
+def test_resource_credentials_follow_the_type_schema_and_errors_never_quote_values():
+    with pytest.raises(ValidationError) as refused:
+        resource_create(
+            name="Mail", type="smtp", credentials={"host": "mx", "port": SECRET, "user": SECRET}
+        )
+
+    messages = refused.value.message_dict["credentials"]
+    assert messages == [
+        "credentials.(top level): unknown key ('user' was unexpected)",
+        "credentials.port: must satisfy type 'integer'",
+    ]
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_resource_credentials_replace_validates_too():
+    resource = resource_create(
+        name="Broker", type="rabbitmq", credentials={"url": "amqp://guest:guest@127.0.0.1//"}
+    )
+
+    with pytest.raises(ValidationError):
+        resource_credentials_replace(resource=resource, credentials={"url": "http://nope"})
+    resource_credentials_replace(resource=resource, credentials={"url": "amqp://a:b@h//"})
+
+    resource.refresh_from_db()
+    assert resource.credentials == {"url": "amqp://a:b@h//"}
+
+
+@pytest.mark.django_db
+def test_destination_errors_name_the_field_and_the_fix():
+    resource = ResourceFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        destination_create(
+            name="CRM",
+            resource=resource,
+            condition="profile@traits.plan ==",
+            mapping={"email": "profile@data..email"},
+            settings={"method": "POST"},
+            event_type="purchase",
+        )
+
+    errors = refused.value.message_dict
+    assert set(errors) == {"condition", "mapping", "settings", "event_type"}
+    assert errors["settings"] == ["settings.(top level): 'url' is a required property"]
+    assert errors["event_type"] == [
+        "Event type and source filter apply to event destinations only; clear them or change "
+        "the kind to event."
+    ]
+    assert "profile@data..email" in errors["mapping"][0]
+    assert Destination.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_destination_create_and_update_normalise_and_validate():
+    resource = ResourceFactory()
+    destination = destination_create(
+        name="Purchases",
+        resource=resource,
+        kind="event",
+        event_type=" Order Completed ",
+        settings={"url": "https://crm.example.com/hook", "method": "PUT", "timeout": 2.5},
+        delay_seconds=0,
+    )
+    assert destination.event_type == "order-completed"
+
+    with pytest.raises(ValidationError) as refused:
+        destination_update(destination=destination, delay_seconds=120, max_delay_seconds=60)
+    assert refused.value.message_dict["max_delay_seconds"] == [
+        "The max delay (60 s) must not be shorter than the delay (120 s)."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_source_used_by_a_destination_cannot_be_deleted():
+    source = EventSourceFactory()
+    DestinationFactory(kind="event", source=source)
+
+    with pytest.raises(ProtectedError):
+        source.delete()
