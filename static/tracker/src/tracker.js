@@ -18,7 +18,8 @@
  * survives leaving the page), and whatever is unsent when the page is hidden goes by beacon.
  *
  * Every request and answer is also announced as a DOM event on window: `tracker:request`
- * (detail: {payload, beacon}) and `tracker:response` (detail: {status, body, payload}).
+ * (detail: {payload, beacon}) and `tracker:response` (detail: {status, body, payload}; status 0
+ * when the request failed on the network).
  */
 (function (win, doc, nav) {
     "use strict";
@@ -420,6 +421,9 @@
                 handleAnswer(batch, response.status, data);
             });
         }).catch(function (networkError) {
+            announce("tracker:response", {
+                status: 0, body: {detail: networkError.message}, payload: batch.payload
+            });
             retryLater(batch, "network error: " + networkError.message);
         });
     }
