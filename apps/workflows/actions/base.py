@@ -48,6 +48,8 @@ class Action:
     inputs: ClassVar[tuple[str, ...]] = ("payload",)
     outputs: ClassVar[tuple[str, ...]] = ("payload",)
     config_schema: ClassVar[dict] = {"type": "object", "properties": {}}
+    # Templates show action classes (the catalogue); they must not try to instantiate them.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __init__(self, config: dict | None = None) -> None:
         self.config = self.with_defaults(config or {})

@@ -1,0 +1,279 @@
+"""Admin pages of workflows, rules and runs."""
+
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from apps.events.models import Event
+from apps.profiles.models import Profile
+from apps.workflows.actions import ACTIONS
+from apps.workflows.models import Rule, Workflow, WorkflowRun
+from apps.workflows.services.processing import profile_events_process
+from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
+from tests.workflows.graphs import edge, graph, linear_graph, node
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(get_user_model().objects.create_superuser(username="marketer"))
+    return client
+
+
+def plan_graph(condition='event@properties.plan == "pro"'):
+    return graph(
+        [
+            node("start", "start"),
+            node("pro", "if", name="Is pro?", condition=condition),
+            node(
+                "copy",
+                "copy_data",
+                name="Keep plan",
+                traits={"set": {"profile@traits.plan": "event@properties.plan"}},
+            ),
+        ],
+        [edge("start", "pro"), edge("pro", "copy", "true")],
+    )
+
+
+def form_data(workflow_graph, **extra):
+    return {
+        "name": "Plans",
+        "description": "",
+        "enabled": "on",
+        "graph": json.dumps(workflow_graph),
+        "rules-TOTAL_FORMS": "0",
+        "rules-INITIAL_FORMS": "0",
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+
+
+def test_adding_a_workflow_with_a_bad_node_shows_the_node_in_the_error(staff_client):
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_add"), form_data(plan_graph(condition="event@x =="))
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["graph"]
+    assert errors == [
+        "Node 'Is pro?' (id pro): If: condition: Unexpected end of the condition at column 11; "
+        "expected a value (number, string, field reference, function call)"
+    ]
+    assert "Node &#x27;Is pro?&#x27; (id pro)" in response.content.decode()
+    assert not Workflow.objects.exists()
+
+
+def test_saving_a_workflow_bumps_its_version_and_keeps_rules_inline(staff_client):
+    workflow = WorkflowFactory(graph=plan_graph(), version=3)
+    source_rule = {
+        "rules-TOTAL_FORMS": "1",
+        "rules-0-name": "Purchases",
+        "rules-0-event_type": "Purchase Made",
+        "rules-0-enabled": "on",
+    }
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_change", args=[workflow.pk]),
+        form_data(plan_graph(), **source_rule),
+    )
+
+    assert response.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.version == 4
+    assert list(Rule.objects.values_list("name", "event_type", "source_id", "workflow_id")) == [
+        ("Purchases", "purchase-made", None, workflow.pk)
+    ]
+
+
+def test_change_page_draws_the_graph_and_links_test_run_and_runs(staff_client):
+    workflow = WorkflowFactory(name="Plans", graph=plan_graph())
+
+    response = staff_client.get(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    svg = re.search(
+        r'<svg xmlns="http://www.w3.org/2000/svg" class="cdp-workflow-graph".*?</svg>', html, re.S
+    )[0]
+    assert svg.count('class="node"') == 3
+    assert svg.count("marker-end=") == 2  # one arrow per edge
+    assert "Is pro?" in svg and "Keep plan" in svg
+    assert reverse("admin:workflows_workflow_test_run", args=[workflow.pk]) in html
+    assert f"?workflow__id__exact={workflow.pk}" in html
+
+
+def test_the_picture_escapes_node_names(staff_client):
+    hostile = plan_graph()
+    hostile["nodes"][1]["data"]["metadata"]["name"] = "<script>alert(1)</script>"
+    workflow = WorkflowFactory(graph=hostile)
+
+    html = staff_client.get(
+        reverse("admin:workflows_workflow_change", args=[workflow.pk])
+    ).content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_action_catalogue_lists_every_action_with_docs_ports_and_schema(staff_client):
+    response = staff_client.get(reverse("admin:workflows_workflow_actions"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for action in ACTIONS:
+        assert f'id="action-{action.id}"' in html
+        assert action.name in html
+    assert "Output ports: <code>true</code>, <code>false</code>" in html
+    assert "&quot;exclusiveMinimum&quot;: 0" in html  # the remote call's timeout schema
+
+
+def test_test_run_on_a_sample_event_shows_every_node_and_saves_nothing(staff_client):
+    workflow = WorkflowFactory(graph=plan_graph())
+    sample = {"type": "purchase", "properties": {"plan": "pro"}}
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
+        {"event_id": "", "sample": json.dumps(sample)},
+    )
+
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.outcome.status == "ok"
+    assert [(e["node"], e["port"]) for e in result.outcome.log] == [
+        ("start", "payload"),
+        ("pro", "true"),
+        ("copy", "payload"),
+    ]
+    assert result.outcome.log[1]["input"]["properties"] == {"plan": "pro"}
+    assert result.changed_fields == ["traits.plan"]
+    html = response.content.decode()
+    assert "<code>traits.plan</code>" in html
+    assert html.count("<tr") >= 4
+    assert not WorkflowRun.objects.exists()
+    assert not Event.objects.exists()
+    assert not Profile.objects.exists()
+
+
+def test_test_run_on_a_stored_event_uses_its_profile_and_changes_nothing(staff_client):
+    profile = ProfileFactory(traits={"plan": "free"})
+    event = EventFactory(profile=profile, type="purchase", properties={"plan": "pro"})
+    workflow = WorkflowFactory(graph=plan_graph())
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
+        {"event_id": event.pk, "sample": ""},
+    )
+
+    result = response.context["result"]
+    assert result.profile_before["traits"] == {"plan": "free"}
+    assert result.profile_after["traits"] == {"plan": "pro"}
+    assert response.context["changes"] == [("traits.plan", '"free"', '"pro"')]
+    profile.refresh_from_db()
+    assert profile.traits == {"plan": "free"}
+    event.refresh_from_db()
+    assert event.status == Event.Status.COLLECTED
+
+
+def test_test_run_shows_the_failing_node(staff_client):
+    workflow = WorkflowFactory(
+        graph=linear_graph(("throw_error", {"message": "nope", "name": "Stop here"}))
+    )
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
+        {"sample": '{"type": "x"}'},
+    )
+
+    html = response.content.decode()
+    assert "Node &#x27;Stop here&#x27; (n1): nope" in html
+    assert 'stroke="#ba2121" stroke-width="3"' in html  # the failing node is outlined
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"event_id": "missing"}, "There is no stored event with id &#x27;missing&#x27;."),
+        ({"sample": "{not json"}, "This is not valid JSON"),
+        ({"sample": '{"properties": {}}'}, "&quot;type&quot; is required"),
+        ({"sample": ""}, "Give a stored event id or write a sample event."),
+    ],
+)
+def test_test_run_input_errors_are_explained(staff_client, data, message):
+    workflow = WorkflowFactory(graph=plan_graph())
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]), data
+    )
+
+    assert response.status_code == 200
+    assert response.context["result"] is None
+    assert message in response.content.decode()
+
+
+def test_rule_admin_lists_source_or_any(staff_client):
+    RuleFactory(name="Any purchase", event_type="purchase")
+
+    response = staff_client.get(reverse("admin:workflows_rule_changelist"))
+
+    assert response.status_code == 200
+    assert "any source" in response.content.decode()
+
+
+def test_runs_changelist_filters_by_profile_without_a_full_count(
+    staff_client, django_assert_max_num_queries
+):
+    RuleFactory(workflow=WorkflowFactory(graph=plan_graph()), event_type="purchase")
+    events = [EventFactory(type="purchase", properties={"plan": "pro"}) for _ in range(3)]
+    for event in events:
+        profile_events_process(profile_id=event.profile_id)
+    url = reverse("admin:workflows_workflowrun_changelist")
+
+    response = staff_client.get(url, {"profile": events[0].profile_id})
+
+    assert [run.event_ref for run in response.context["cl"].result_list] == [events[0].pk]
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(url)
+    assert len(response.context["cl"].result_list) == 3
+    assert response.context["cl"].show_full_result_count is False
+
+
+def test_run_detail_shows_the_node_log(staff_client):
+    RuleFactory(
+        workflow=WorkflowFactory(
+            graph=linear_graph(("log_message", {"message": "hello {{event@id}}"}))
+        )
+    )
+    event = EventFactory()
+    profile_events_process(profile_id=event.profile_id)
+    run = WorkflowRun.objects.get()
+
+    html = staff_client.get(
+        reverse("admin:workflows_workflowrun_change", args=[run.pk])
+    ).content.decode()
+
+    assert f"hello {event.pk}" in html
+    assert "payload &rarr; payload" in html
+
+
+def test_replay_action_queues_the_selected_events(staff_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "apps.workflows.admin_actions.events_replay_enqueue",
+        lambda *, event_ids: queued.append(list(event_ids)) or len(event_ids),
+    )
+    events = [EventFactory(status="processed") for _ in range(2)]
+
+    response = staff_client.post(
+        reverse("admin:events_event_changelist"),
+        {"action": "replay_events_through_workflows", "_selected_action": [e.pk for e in events]},
+        follow=True,
+    )
+
+    assert sorted(queued[0]) == sorted(e.pk for e in events)
+    assert "2 event(s) queued for replay" in response.content.decode()
