@@ -1,0 +1,522 @@
+"""The /track benchmark (DESIGN §11): stored events/s and latency, CDP against a raw floor.
+
+    .venv/bin/python bench/track.py                 # the default run, about 2.5 minutes
+    .venv/bin/python bench/track.py --sweep sync:2,sync:3,gthread:2x4   # compare server setups
+
+With DATABASE_URL / REDIS_URL set it uses those servers (a database named --database on the
+same PostgreSQL server is dropped and recreated); with them unset it starts the embedded ones
+like manage.py does. Then, for the CDP (gunicorn cdp.wsgi) and for the raw floor (gunicorn
+bench.raw_floor: a bare WSGI app doing one JSON parse and one multi-row insert per request),
+served by the same gunicorn configuration, it drives POST /track with 1 and with 10 events per
+request at a fixed concurrency, after a warm-up, and prints per case:
+
+- stored events/s: rows the run stored (counted in the database afterwards) divided by the span
+  of their insert times, all rows and client events only (the CDP also stores its system
+  events profile-created / session-opened / visit-started for new visitors);
+- latency p50 / p99 as the load generator saw it; errors and non-200 answers;
+- the ratio CDP / floor on client events/s.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from bench import loadgen  # noqa: E402
+
+# Chosen from the sweep in bench/README.md: on 2 cores, 3 sync workers beat gthread.
+DEFAULT_SERVER = "sync:3"
+CDP_TABLE = "events_event"
+FLOOR_TABLE = "bench_raw_event"
+TARGETS = {
+    "cdp": ("cdp.wsgi:application", CDP_TABLE),
+    "floor": ("bench.raw_floor:application", FLOOR_TABLE),
+}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    worker_class: str
+    workers: int
+    threads: int
+
+    @classmethod
+    def parse(cls, text: str) -> "ServerConfig":
+        """`sync:3` (3 sync workers) or `gthread:2x4` (2 workers of 4 threads)."""
+        worker_class, _, size = text.partition(":")
+        if worker_class not in ("sync", "gthread") or not size:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected sync:N or gthread:NxT")
+        workers, _, threads = size.partition("x")
+        return cls(worker_class, int(workers), int(threads or 1))
+
+    def __str__(self) -> str:
+        if self.worker_class == "sync":
+            return f"sync:{self.workers}"
+        return f"gthread:{self.workers}x{self.threads}"
+
+    def gunicorn_args(self) -> list[str]:
+        args = [f"--worker-class={self.worker_class}", f"--workers={self.workers}"]
+        if self.worker_class == "gthread":
+            args.append(f"--threads={self.threads}")
+        return args
+
+
+@dataclass
+class CaseResult:
+    target: str
+    events_per_request: int
+    requests: int
+    errors: int
+    non_200: int
+    stored: int
+    client_stored: int
+    span_s: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def stored_per_s(self) -> float:
+        return self.stored / self.span_s if self.span_s else 0.0
+
+    @property
+    def client_per_s(self) -> float:
+        return self.client_stored / self.span_s if self.span_s else 0.0
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.span_s if self.span_s else 0.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--duration", type=float, default=15, help="Seconds measured per case and server."
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="The duration is split into this many turns."
+    )
+    parser.add_argument("--warmup", type=float, default=3, help="Seconds of warm-up per case.")
+    parser.add_argument("--concurrency", type=int, default=32, help="Concurrent connections.")
+    parser.add_argument("--cases", default="1,10", help="Events per request, comma-separated.")
+    parser.add_argument(
+        "--server",
+        type=ServerConfig.parse,
+        default=ServerConfig.parse(DEFAULT_SERVER),
+        help=f"Gunicorn setup: sync:N or gthread:NxT (default {DEFAULT_SERVER}).",
+    )
+    parser.add_argument(
+        "--sweep",
+        help="Comma-separated gunicorn setups to run one after the other (overrides --server).",
+    )
+    parser.add_argument("--targets", default="cdp,floor", help="cdp, floor or both.")
+    parser.add_argument(
+        "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if found."
+    )
+    parser.add_argument("--sessions", type=int, default=2000, help="Returning visitors' pool.")
+    parser.add_argument(
+        "--new-ratio", type=float, default=0.1, help="Share of requests from new visitors."
+    )
+    parser.add_argument("--database", default="cdp_bench", help="Dropped and recreated.")
+    parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+    return parser.parse_args()
+
+
+# ---- database ---------------------------------------------------------------------------
+
+
+def database_url(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def database_recreate(*, server_url: str, name: str) -> None:
+    with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as connection:
+        identifier = sql.Identifier(name)
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+
+
+def manage(env: dict, *args: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{completed.stderr}")
+    return completed.stdout
+
+
+def floor_table_create(url: str) -> None:
+    # Same columns, defaults and indexes as the CDP's event table; no foreign keys.
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING INDEXES)").format(
+                sql.Identifier(FLOOR_TABLE), sql.Identifier(CDP_TABLE)
+            )
+        )
+
+
+def stored_since(url: str, table: str, since: datetime) -> tuple[int, int, float]:
+    """(rows, client rows, seconds between the first and the last insert time) since `since`."""
+    query = sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE NOT type = ANY(%s)), "
+        "EXTRACT(EPOCH FROM max(inserted) - min(inserted)) FROM {} WHERE inserted >= %s"
+    ).format(sql.Identifier(table))
+    with psycopg.connect(url) as connection:
+        rows, client_rows, span = connection.execute(
+            query, [list(loadgen.SYSTEM_EVENT_TYPES), since]
+        ).fetchone()
+    return rows, client_rows, float(span or 0)
+
+
+# ---- server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class GunicornServer:
+    def __init__(self, *, app: str, config: ServerConfig, env: dict, log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            f"--bind=127.0.0.1:{self.port}",
+            *config.gunicorn_args(),
+            "--backlog=2048",
+            "--keep-alive=5",
+            "--log-level=warning",
+        ]
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def smoke_request(port: int, source_id: str) -> None:
+    """One real request before the load: a setup mistake fails here with the server's answer."""
+    _, template = loadgen.payload_templates(source_id=source_id, events_per_request=1)[0]
+    body = (
+        template.replace("__SESSION__", "bench-smoke")
+        .replace("__PROFILE__", "null")
+        .replace("__TIME__", "2026-01-01T00:00:00.000Z")
+        .replace("__EID__", secrets.token_hex(16))
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", "/track", body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = response.read()
+    connection.close()
+    if response.status != 200 or not json.loads(answer).get("profile"):
+        raise SystemExit(f"smoke request answered {response.status}: {answer[:500]!r}")
+
+
+# ---- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A running server under test and its returning visitors' id prefix."""
+
+    name: str
+    server: GunicornServer
+    prefix: str
+
+
+def run_load(
+    args, *, port: int, templates, prefix: str, duration: float, workdir: Path, seed=False
+) -> dict:
+    profiles_path = workdir / f"{prefix}-profiles.tsv"
+    use_wrk = not seed and (
+        args.loadgen == "wrk" or (args.loadgen == "auto" and loadgen.wrk_available())
+    )
+    if use_wrk:
+        return loadgen.run_wrk(
+            url=f"http://127.0.0.1:{port}",
+            templates=templates,
+            prefix=prefix,
+            concurrency=args.concurrency,
+            duration=duration,
+            pool_size=args.sessions,
+            new_ratio=args.new_ratio,
+            threads=2,
+            profiles_path=profiles_path,
+            workdir=workdir,
+        )
+    config = {
+        "host": "127.0.0.1",
+        "port": port,
+        "templates": templates,
+        "prefix": prefix,
+        "concurrency": args.concurrency,
+        "duration": duration,
+        "pool_size": args.sessions,
+        "new_ratio": args.new_ratio,
+        "profiles_path": str(profiles_path),
+        "seed": seed,
+    }
+    return loadgen.run_python(config=config, workdir=workdir)
+
+
+def measure_round(args, *, target: Target, url: str, templates, duration: float, workdir: Path):
+    """One measured stretch of load: the generator's figures and what the database stored."""
+    since = datetime.now(UTC)
+    load = run_load(
+        args,
+        port=target.server.port,
+        templates=templates,
+        prefix=target.prefix,
+        duration=duration,
+        workdir=workdir,
+    )
+    time.sleep(1)  # let the requests still in flight when the generator stopped commit
+    stored, client_stored, span = stored_since(url, TARGETS[target.name][1], since)
+    return load, stored, client_stored, span
+
+
+def combine_rounds(target: str, events: int, rounds: list) -> CaseResult:
+    requests = sum(load["requests"] for load, *_ in rounds) or 1
+
+    def weighted(key: str) -> float:
+        # wrk reports percentiles per run only: weight each round's by its requests.
+        return sum(load[key] * load["requests"] for load, *_ in rounds) / requests
+
+    return CaseResult(
+        target=target,
+        events_per_request=events,
+        requests=sum(load["requests"] for load, *_ in rounds),
+        errors=sum(load["errors"] for load, *_ in rounds),
+        non_200=sum(load["non_200"] for load, *_ in rounds),
+        stored=sum(stored for _, stored, _, _ in rounds),
+        client_stored=sum(client for _, _, client, _ in rounds),
+        span_s=sum(span for *_, span in rounds),
+        p50_ms=weighted("p50_ms"),
+        p99_ms=weighted("p99_ms"),
+    )
+
+
+def run_config(
+    args, *, config: ServerConfig, env: dict, url: str, source_id: str, workdir: Path
+) -> list[CaseResult]:
+    """Start every target under one gunicorn setup, then measure the cases round by round.
+
+    The targets take turns (CDP, floor, CDP, floor, ...) in short rounds, so that a change in
+    what else the machine is doing weighs on both alike.
+    """
+    targets: list[Target] = []
+    try:
+        for name in args.targets.split(","):
+            server = GunicornServer(
+                app=TARGETS[name][0], config=config, env=env, log_path=workdir / f"{name}.log"
+            )
+            prefix = f"{name}-{str(config).replace(':', '-')}-{os.getpid()}"
+            targets.append(Target(name=name, server=server, prefix=prefix))
+        seed_templates = loadgen.payload_templates(source_id=source_id, events_per_request=1)
+        for target in targets:
+            target.server.wait_ready()
+            smoke_request(target.server.port, source_id)
+            # The seeding pass visits each pooled session once, so that the measured runs
+            # see returning visitors (and their known profile ids), plus new_ratio new ones.
+            run_load(
+                args,
+                port=target.server.port,
+                templates=seed_templates,
+                prefix=target.prefix,
+                duration=0,
+                workdir=workdir,
+                seed=True,
+            )
+        results = []
+        for events in [int(text) for text in args.cases.split(",")]:
+            templates = loadgen.payload_templates(source_id=source_id, events_per_request=events)
+            for target in targets:
+                if args.warmup > 0:
+                    run_load(
+                        args,
+                        port=target.server.port,
+                        templates=templates,
+                        prefix=target.prefix,
+                        duration=args.warmup,
+                        workdir=workdir,
+                    )
+            rounds: dict[str, list] = {target.name: [] for target in targets}
+            for _ in range(args.rounds):
+                for target in targets:
+                    rounds[target.name].append(
+                        measure_round(
+                            args,
+                            target=target,
+                            url=url,
+                            templates=templates,
+                            duration=args.duration / args.rounds,
+                            workdir=workdir,
+                        )
+                    )
+            for target in targets:
+                result = combine_rounds(target.name, events, rounds[target.name])
+                print_result(result)
+                results.append(result)
+        return results
+    finally:
+        for target in targets:
+            target.server.stop()
+
+
+# ---- output -----------------------------------------------------------------------------
+
+HEADER = (
+    f"{'case':<14} {'server':<6} {'req/s':>8} {'stored ev/s':>12} {'client ev/s':>12} "
+    f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+)
+
+
+def print_result(result: CaseResult) -> None:
+    case = f"{result.events_per_request} ev/request"
+    errors = result.errors + result.non_200
+    print(
+        f"{case:<14} {result.target:<6} {result.requests_per_s:>8.0f} "
+        f"{result.stored_per_s:>12.0f} {result.client_per_s:>12.0f} "
+        f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {errors:>7}",
+        flush=True,
+    )
+
+
+def print_ratios(results: list[CaseResult]) -> list[dict]:
+    ratios = []
+    by_key = {(result.target, result.events_per_request): result for result in results}
+    for (target, events), cdp in sorted(by_key.items()):
+        floor = by_key.get(("floor", events))
+        if target != "cdp" or floor is None or not floor.client_per_s:
+            continue
+        ratio = cdp.client_per_s / floor.client_per_s
+        ratios.append({"events_per_request": events, "cdp_over_floor": ratio})
+        print(
+            f"ratio CDP/floor, {events} ev/request (client events/s): {ratio:.2f} "
+            f"({cdp.client_per_s:.0f} / {floor.client_per_s:.0f})"
+        )
+    return ratios
+
+
+def load_average() -> str:
+    # Other work on the machine shows in the figures: printed so a reader can tell.
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+# ---- main -------------------------------------------------------------------------------
+
+
+def prepare(args) -> tuple[dict, str, str]:
+    """Fresh benchmark database, migrated, with a REST source: (server env, db url, source id)."""
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        from cdp.embedded import ensure_services
+
+        ensure_services()
+    url = database_url(os.environ["DATABASE_URL"], args.database)
+    database_recreate(server_url=os.environ["DATABASE_URL"], name=args.database)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cdp.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "DATABASE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    print(f"Preparing database {args.database} (migrate) ...", flush=True)
+    manage(env, "migrate", "--noinput")
+    source_id = manage(env, "create_event_source", "Bench", "--bridge", "rest").strip()
+    floor_table_create(url)
+    return env, url, source_id
+
+
+def main() -> None:
+    args = parse_args()
+    configs = (
+        [ServerConfig.parse(text) for text in args.sweep.split(",")]
+        if args.sweep
+        else [args.server]
+    )
+    env, url, source_id = prepare(args)
+    generator = "wrk" if args.loadgen != "python" and loadgen.wrk_available() else "python"
+    report = []
+    with tempfile.TemporaryDirectory(prefix="bench-track-") as tmp:
+        workdir = Path(tmp)
+        for config in configs:
+            print(
+                f"\ngunicorn {config}, {args.concurrency} connections, load: {generator}, "
+                f"{args.warmup:g} s warm-up + {args.duration:g} s per case and server "
+                f"in {args.rounds} rounds, {args.sessions} returning sessions, "
+                f"{args.new_ratio:.0%} new visitors; load average before: {load_average()}"
+            )
+            print(HEADER)
+            results = run_config(
+                args, config=config, env=env, url=url, source_id=source_id, workdir=workdir
+            )
+            ratios = print_ratios(results)
+            print(f"load average after: {load_average()}")
+            report.append(
+                {
+                    "server": str(config),
+                    "loadgen": generator,
+                    "results": [
+                        {
+                            **vars(result),
+                            "stored_per_s": result.stored_per_s,
+                            "client_per_s": result.client_per_s,
+                        }
+                        for result in results
+                    ],
+                    "ratios": ratios,
+                }
+            )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
