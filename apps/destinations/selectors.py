@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
-from apps.events.models import Event
 from apps.events.selectors import event_document
-from apps.profiles.models import Profile
 from apps.profiles.services import profile_document
 
 
@@ -55,17 +54,18 @@ def destination_cache_clear() -> None:
 
 def delivery_documents(delivery: Delivery) -> dict[str, Any] | None:
     """The notation data for a delivery: {"profile": ...} or {"event": ..., "profile": ...};
-    None when what it was about is gone."""
+    None when what it was about is gone. The dispatcher loads the delivery with its profile and
+    event (select_related), so this costs no query there."""
+    try:
+        profile = delivery.profile if delivery.profile_id else None
+        event = delivery.event if delivery.event_id else None
+    except ObjectDoesNotExist:
+        return None
     if delivery.event_id:
-        event = Event.objects.filter(pk=delivery.event_id).first()
-        if event is None:
-            return None
-        profile = Profile.objects.filter(pk=event.profile_id).first() if event.profile_id else None
         return {
             "event": event_document(event),
             "profile": profile_document(profile) if profile else {},
         }
-    profile = Profile.objects.filter(pk=delivery.profile_id).first()
     return {"profile": profile_document(profile)} if profile else None
 
 

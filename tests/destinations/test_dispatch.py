@@ -33,7 +33,7 @@ from tests.destinations.factories import (
     ResourceFactory,
 )
 from tests.destinations.servers import Reply
-from tests.destinations.test_senders import AMQP_URL
+from tests.destinations.test_senders import AMQP_URL, read_one
 
 
 def schedule_now(profile, changed_fields=("traits.plan",)):
@@ -475,7 +475,7 @@ def test_event_delivery_to_rabbitmq():
 
             dispatch_until_settled(destination)
 
-            message = amqp.SimpleQueue(queue_name, no_ack=True).get(timeout=5)
+            message = read_one(amqp, queue_name)
             assert json.loads(message.body) == {
                 "data": {"event": event.pk, "total": 42.5},
                 "changes": [],

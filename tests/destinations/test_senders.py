@@ -3,6 +3,7 @@
 import base64
 import email
 import json
+import time
 import uuid
 from email import policy
 
@@ -156,12 +157,16 @@ def amqp_queue():
         queue(connection.channel()).delete()
 
 
-def read_one(connection, queue_name):
-    simple = connection.SimpleQueue(queue_name, no_ack=True)
-    try:
-        return simple.get(timeout=5)
-    finally:
-        simple.close()
+def read_one(connection, queue_name, timeout=5.0):
+    """Poll the queue with basic.get (no consumer) until one message is there."""
+    queue = Queue(queue_name, exchange=Exchange(""), routing_key=queue_name)(connection.channel())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = queue.get(no_ack=True)
+        if message is not None:
+            return message
+        time.sleep(0.02)
+    raise AssertionError(f"no message in {queue_name} after {timeout}s")
 
 
 def test_rabbitmq_publishes_a_persistent_json_message(amqp_queue):

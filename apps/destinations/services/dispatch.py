@@ -219,7 +219,7 @@ def delivery_claim_next(
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("destination__resource")
+            .select_related("destination__resource", "profile", "event")
             .filter(destination_id=destination_id, status=Status.PENDING, due_at__lte=now)
             .order_by("due_at")
             .first()
