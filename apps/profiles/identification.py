@@ -186,7 +186,8 @@ def _identify(point: _Point, values: list, profile_id: str) -> str:
     paths = point.profile_paths
     with transaction.atomic():
         identifier_lock(paths, values)
-        current = profile_find_any(profile_id=profile_id, lock=True)
+        # Not locked here: the merge locks all the rows involved at once, in id order.
+        current = profile_find_any(profile_id=profile_id)
         if current is None:
             return profile_id
         holders = list(

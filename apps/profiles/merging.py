@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.apps import apps as django_apps
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
@@ -53,6 +53,7 @@ _FOLLOWERS = (
     ("destinations", "Delivery"),
 )
 _LOCK_ATTEMPTS = 5
+DEADLOCK_DETECTED = "40P01"
 
 
 class MergeError(Exception):
@@ -70,18 +71,38 @@ def profiles_merge(*, profile_ids: Sequence[str], reason: str, actor: str) -> Pr
     requested = list(dict.fromkeys(pid for pid in profile_ids if pid))
     if not requested:
         raise MergeError("Give at least one profile id to merge.")
-    with transaction.atomic():
-        by_id = _lock_resolved(requested)
-        if requested[0] not in by_id:
-            raise MergeError(f"No profile has the id {requested[0]!r} (nor merged it earlier).")
-        survivor = by_id[requested[0]]
-        others: list[Profile] = []
-        for pid in requested[1:]:
-            profile = by_id.get(pid)
-            if profile is not None and profile.pk != survivor.pk and profile not in others:
-                others.append(profile)
-        if others:
-            _merge(survivor, others, reason=reason, actor=actor)
+    for _ in range(_LOCK_ATTEMPTS):
+        try:
+            # A savepoint per attempt: giving up an attempt releases the row locks it took.
+            with transaction.atomic():
+                return _merge_locked(requested, reason=reason, actor=actor)
+        except _Moved:
+            continue
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            # Chosen as the victim of a deadlock with a writer outside this module (or a
+            # caller's earlier lock): the attempt was rolled back, try again.
+            continue
+    raise MergeError("The profiles kept changing while merging them; try again.")
+
+
+class _Moved(Exception):
+    """The ids moved to other profiles between resolving and locking them."""
+
+
+def _merge_locked(requested: list[str], *, reason: str, actor: str) -> Profile:
+    by_id = _lock_resolved(requested)
+    if requested[0] not in by_id:
+        raise MergeError(f"No profile has the id {requested[0]!r} (nor merged it earlier).")
+    survivor = by_id[requested[0]]
+    others: list[Profile] = []
+    for pid in requested[1:]:
+        profile = by_id.get(pid)
+        if profile is not None and profile.pk != survivor.pk and profile not in others:
+            others.append(profile)
+    if others:
+        _merge(survivor, others, reason=reason, actor=actor)
     return survivor
 
 
@@ -127,22 +148,24 @@ def profile_find_any(*, profile_id: str, lock: bool = False) -> Profile | None:
 
 
 def _lock_resolved(ids: list[str]) -> dict[str, Profile]:
-    """Lock the profiles that hold `ids` (as their id or a merged id), in id order, and map each
-    requested id to its locked profile. Resolves again after locking until nothing moved."""
-    locked: dict[str, Profile] = {}
-    for _ in range(_LOCK_ATTEMPTS):
-        holders = set(
-            Profile.objects.filter(Q(pk__in=ids) | Q(ids__overlap=ids)).values_list("pk", flat=True)
-        )
-        missing = sorted(holders - locked.keys())
-        if not missing:
-            return _map_ids(ids, locked.values())
-        # Waits for a concurrent merge of these rows to commit; the rows come back as it left
-        # them (a row it deleted does not come back), and a row locked here cannot change.
-        # The next round resolves the ids again and locks whatever now holds them.
-        for profile in Profile.objects.select_for_update().filter(pk__in=missing).order_by("pk"):
-            locked[profile.pk] = profile
-    raise MergeError("The profiles kept changing while locking them; try again.")
+    """Lock the profiles that hold `ids` (as their id or a merged id) in id order, and map each
+    requested id to its locked profile.
+
+    A merge that committed while this one waited for a lock may have moved ids into a profile
+    not locked here: then the ids are resolved and locked again from scratch (`_Moved` rolls
+    back the attempt), never by locking one more row out of order, which could deadlock."""
+    holders = _holders_of(ids)
+    locked = list(Profile.objects.select_for_update().filter(pk__in=sorted(holders)).order_by("pk"))
+    # Locked rows are as the last committed merge left them; rows it deleted are not returned.
+    if not _holders_of(ids) <= {profile.pk for profile in locked}:
+        raise _Moved
+    return _map_ids(ids, locked)
+
+
+def _holders_of(ids: list[str]) -> set[str]:
+    return set(
+        Profile.objects.filter(Q(pk__in=ids) | Q(ids__overlap=ids)).values_list("pk", flat=True)
+    )
 
 
 def _map_ids(ids: list[str], profiles: Iterable[Profile]) -> dict[str, Profile]:
