@@ -41,7 +41,8 @@ def segment_slug(name: str) -> str:
 def segment_errors(segment: Segment) -> dict[str, list[str]]:
     """Field errors of a segment as the admin shows them; fills in the slug from the name."""
     errors: dict[str, list[str]] = {}
-    segment.slug = segment_slug(segment.name or "")
+    segment.name = (segment.name or "").strip()
+    segment.slug = segment_slug(segment.name)
     if not segment.slug:
         errors["name"] = ["Enter a name."]
     elif Segment.objects.filter(slug=segment.slug).exclude(pk=segment.pk).exists():
@@ -62,7 +63,8 @@ def segment_errors(segment: Segment) -> dict[str, list[str]]:
 def segment_save(*, segment: Segment) -> Segment:
     """Validate and save a segment (new or changed); live segments apply from the next change
     of each profile, scheduled ones from the next sweep."""
-    segment.full_clean()
+    # The slug is checked by segment_errors, with a message that names the clash.
+    segment.full_clean(exclude=["slug"])
     segment.save()
     live_segments_cache_clear()
     return segment
