@@ -47,9 +47,17 @@ class Resource(models.Model):
     def clean(self) -> None:
         from apps.destinations.validation import credentials_errors
 
-        errors = credentials_errors(resource_type=self.type, credentials=self.credentials)
+        errors: dict[str, list[str]] = {}
+        if problems := credentials_errors(resource_type=self.type, credentials=self.credentials):
+            errors["credentials"] = problems
+        if self.pk and self.destinations.exclude(resource__type=self.type).exists():
+            # Its destinations' settings are written for the current type's sender.
+            errors["type"] = [
+                "Destinations use this resource with settings for its current type; give them "
+                "another resource first, or create a new resource of this type."
+            ]
         if errors:
-            raise ValidationError({"credentials": errors})
+            raise ValidationError(errors)
 
 
 class Destination(models.Model):

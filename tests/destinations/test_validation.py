@@ -99,3 +99,19 @@ def test_a_source_used_by_a_destination_cannot_be_deleted():
 
     with pytest.raises(ProtectedError):
         source.delete()
+
+
+@pytest.mark.django_db
+def test_the_type_of_a_resource_in_use_cannot_change():
+    resource = ResourceFactory(type="webhook")
+    DestinationFactory(resource=resource)
+    resource.type = "smtp"
+    resource.credentials = {"host": "127.0.0.1"}
+
+    with pytest.raises(ValidationError) as refused:
+        resource.full_clean()
+
+    assert refused.value.message_dict["type"] == [
+        "Destinations use this resource with settings for its current type; give them another "
+        "resource first, or create a new resource of this type."
+    ]
