@@ -127,6 +127,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--targets", default="cdp,floor", help="cdp, floor or both.")
     parser.add_argument(
+        "--cdp-app",
+        default=TARGETS["cdp"][0],
+        help="The CDP's WSGI app for gunicorn, to measure a variant (module:attribute).",
+    )
+    parser.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if found."
     )
     parser.add_argument("--sessions", type=int, default=2000, help="Returning visitors' pool.")
@@ -351,8 +356,9 @@ def run_config(
     targets: list[Target] = []
     try:
         for name in args.targets.split(","):
+            app = args.cdp_app if name == "cdp" else TARGETS[name][0]
             server = GunicornServer(
-                app=TARGETS[name][0], config=config, env=env, log_path=workdir / f"{name}.log"
+                app=app, config=config, env=env, log_path=workdir / f"{name}.log"
             )
             prefix = f"{name}-{str(config).replace(':', '-')}-{os.getpid()}"
             targets.append(Target(name=name, server=server, prefix=prefix))
