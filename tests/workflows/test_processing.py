@@ -140,9 +140,10 @@ def test_a_batch_costs_a_fixed_number_of_queries(django_assert_num_queries):
     for index in range(20):
         EventFactory(profile=profile, session=session, time=T0 + timedelta(seconds=index))
 
-    # BEGIN, lock, events, routing table, workflow, profile, sessions, runs insert, events
-    # update, (savepoint) profile lock + update (release), COMMIT
-    with django_assert_num_queries(14):
+    # BEGIN, lock, events with their profile and sessions, routing table and workflow (both
+    # cached after the first batch), runs insert, events update, (savepoint) profile lock +
+    # update (release), COMMIT
+    with django_assert_num_queries(12):
         profile_events_process(profile_id=profile.id)
 
     assert WorkflowRun.objects.count() == 20

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,22 +38,13 @@ from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
 from apps.workflows.selectors import RoutingTable, routing_table, workflow_compiled
+from apps.workflows.services.bulk import events_outcome_write, workflow_runs_insert
 from apps.workflows.services.effects import StoredEffects
 
 logger = logging.getLogger(__name__)
 
 # First key of pg_advisory_xact_lock(int, int): keeps these locks apart from other users'.
 PROFILE_LOCK_NAMESPACE = 0x0CD9
-# Event columns a run may change (nodes can write event@...), saved with the status.
-EVENT_UPDATE_FIELDS = [
-    "status",
-    "status_message",
-    "metadata",
-    "properties",
-    "traits",
-    "context",
-    "tags",
-]
 REQUEUE_SWEEP_LIMIT = 5000
 PROFILELESS_CHUNK = 100
 
@@ -90,8 +81,11 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
     batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
     with transaction.atomic():
         profile_lock(profile_id)
+        # Profile and sessions come in the same query (not locked: the profile row is
+        # locked only for the final write, so the tracking pipeline is not held up).
         events = list(
-            Event.objects.select_for_update()
+            Event.objects.select_for_update(of=("self",))
+            .select_related("profile", "session")
             .filter(profile_id=profile_id, status=Event.Status.COLLECTED)
             .order_by("time", "inserted", "id")[: batch_size + 1]
         )
@@ -195,7 +189,7 @@ def events_run(
     Call inside a transaction holding the profile's lock."""
     now = timezone.now()
     table = routing_table()
-    profile_row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
+    profile_row = _profile_row(events, profile_id)
     before = profile_snapshot(profile_row) if profile_row is not None else None
     if before is not None:
         profile = orjson.loads(orjson.dumps(before))
@@ -205,7 +199,7 @@ def events_run(
         profile = empty_profile_document(profile_id)
     else:
         profile = None
-    sessions = _sessions(event.session_id for event in events)
+    sessions = _sessions(events)
     effects = StoredEffects(now=now, profile_stored=profile_row is not None)
     result = BatchResult(events=events)
     for event in events:
@@ -224,10 +218,9 @@ def events_run(
         result.runs.extend(runs)
         if stored and not replay:
             _event_mark(event, document, runs)
-    if result.runs:
-        WorkflowRun.objects.bulk_create(result.runs)
+    workflow_runs_insert(result.runs)
     if stored and not replay:
-        Event.objects.bulk_update(events, EVENT_UPDATE_FIELDS)
+        events_outcome_write(events)
     if before is not None:
         result.changed_fields = profile_save_changes(
             profile_id=profile_id, before=before, after=profile, now=now
@@ -236,12 +229,26 @@ def events_run(
     return result
 
 
-def _sessions(session_ids: Iterable[str | None]) -> dict[str, dict]:
-    wanted = {session_id for session_id in session_ids if session_id}
-    if not wanted:
-        return {}
+def _profile_row(events: list[Event], profile_id: str | None) -> Profile | None:
+    if not profile_id:
+        return None
+    if events and "profile" in events[0]._state.fields_cache:  # loaded with the events
+        return events[0].profile
+    return Profile.objects.filter(pk=profile_id).first()
+
+
+def _sessions(events: list[Event]) -> dict[str, dict]:
+    """Session documents by id, from sessions loaded with the events or in one query."""
+    loaded = {
+        event.session_id: event.session
+        for event in events
+        if event.session_id and "session" in event._state.fields_cache
+    }
+    wanted = {event.session_id for event in events if event.session_id} - loaded.keys()
+    if wanted:
+        loaded.update((session.pk, session) for session in Session.objects.filter(pk__in=wanted))
     return {
-        session.pk: session_document(session) for session in Session.objects.filter(pk__in=wanted)
+        session_id: session_document(session) for session_id, session in loaded.items() if session
     }
 
 
@@ -323,10 +330,3 @@ def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:
     times = metadata.setdefault("time", {})
     if isinstance(times, dict):
         times["process_time"] = round(sum(run.duration_ms for run in runs) / 1000, 6)
-    # Nodes may have put non-JSON values (datetimes) into the event; store them as text.
-    for name in ("metadata", "properties", "traits", "context", "tags"):
-        setattr(event, name, _jsonable(getattr(event, name)))
-
-
-def _jsonable(value: object) -> object:
-    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
