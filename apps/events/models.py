@@ -173,3 +173,12 @@ class EventTypeMapping(models.Model):
         errors = mapping_errors(self)
         if errors:
             raise ValidationError(errors)
+
+
+class QuarantinedEvent(Event):
+    """Events stored `invalid` (their properties broke their type's schema), listed on their
+    own in the admin with the action that checks them again."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "quarantined event"

@@ -1,0 +1,228 @@
+"""The profile page as "the person at a glance", and the profile actions that change who is who:
+merge, undo a merge, forget, export. A mixin for apps.profiles.admin.ProfileAdmin.
+
+- The change page adds identity, segments, traits, interests, consents and visits on top, and
+  below: the latest sessions, a timeline of events (newest first, TIMELINE_PAGE_SIZE per page
+  through `?timeline=<page>`), the workflow runs link and the merge history with undo buttons.
+- `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
+"""
+
+from django.apps import apps as django_apps
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from apps.core.admin_helpers import changelist_url
+from apps.events.models import Event
+from apps.profiles.erasure import ProfileNotFound, profile_forget
+from apps.profiles.merging import MergeError, merge_undo, profiles_merge
+from apps.profiles.models import MergeRecord, Profile, Session
+from apps.profiles.services import profile_document
+
+TIMELINE_PAGE_SIZE = 50
+LATEST_SESSIONS = 20
+MERGE_HISTORY = 50
+MERGE_MAX = 50
+FORGET_MAX = 100
+
+
+@admin.action(description="Merge the selected profiles (the most recently updated survives)")
+def merge_profiles(modeladmin, request, queryset):
+    if not request.user.has_perm("profiles.change_profile"):
+        modeladmin.message_user(
+            request, "Merging profiles needs the permission to change profiles.", messages.ERROR
+        )
+        return None
+    ids = list(queryset.order_by("-updated").values_list("pk", flat=True)[: MERGE_MAX + 1])
+    if not 2 <= len(ids) <= MERGE_MAX:
+        modeladmin.message_user(
+            request, f"Select between 2 and {MERGE_MAX} profiles to merge.", messages.ERROR
+        )
+        return None
+    try:
+        survivor = profiles_merge(
+            profile_ids=ids, reason="Merged in the admin", actor=request.user.get_username()
+        )
+    except MergeError as error:
+        modeladmin.message_user(request, str(error), messages.ERROR)
+        return None
+    modeladmin.message_user(
+        request,
+        f"{len(ids) - 1} profile(s) merged into {survivor.pk}; the merge can be undone from "
+        "its page.",
+        messages.SUCCESS,
+    )
+    return HttpResponseRedirect(reverse("admin:profiles_profile_change", args=[survivor.pk]))
+
+
+@admin.action(description="Forget (erase) the selected profiles…")
+def forget_profiles(modeladmin, request, queryset):
+    if not request.user.has_perm("profiles.delete_profile"):
+        modeladmin.message_user(
+            request, "Erasing profiles needs the permission to delete profiles.", messages.ERROR
+        )
+        return None
+    profiles = list(queryset.order_by("pk")[: FORGET_MAX + 1])
+    if len(profiles) > FORGET_MAX:
+        modeladmin.message_user(
+            request, f"Select at most {FORGET_MAX} profiles to erase at once.", messages.ERROR
+        )
+        return None
+    if request.POST.get("confirm") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Forget these people?",
+            "opts": modeladmin.opts,
+            "profiles": profiles,
+            "action": "forget_profiles",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/profiles/profile/forget_confirmation.html", context)
+    erased = 0
+    for profile in profiles:
+        try:
+            profile_forget(profile_id=profile.pk, actor=request.user.get_username())
+        except ProfileNotFound:
+            continue  # erased meanwhile (e.g. merged into another selected profile)
+        erased += 1
+    modeladmin.message_user(
+        request,
+        f"{erased} profile(s) erased with their sessions, events, runs and deliveries; an "
+        "erasure record keeps their ids so that they are never used again.",
+        messages.SUCCESS,
+    )
+    return None
+
+
+class ProfilePersonAdminMixin:
+    change_form_template = "admin/profiles/profile/change_form.html"
+    actions = (merge_profiles, forget_profiles)
+
+    def get_urls(self):
+        opts = self.opts
+        name = f"{opts.app_label}_{opts.model_name}"
+        # Before the default urls: their "<path:object_id>/" would take these paths.
+        return [
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{name}_export",
+            ),
+            path(
+                "<path:object_id>/merges/<str:merge_id>/undo/",
+                self.admin_site.admin_view(require_POST(self.undo_merge_view)),
+                name=f"{name}_undo_merge",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, object_id):
+        profile = self.get_object(request, unquote(object_id))
+        if profile is None:
+            raise Http404(f"No profile with id {object_id!r}.")
+        if not self.has_view_permission(request, profile):
+            raise PermissionDenied
+        response = JsonResponse(profile_document(profile), json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = f'inline; filename="profile-{profile.pk}.json"'
+        return response
+
+    def undo_merge_view(self, request, object_id, merge_id):
+        if not request.user.has_perm("profiles.change_profile"):
+            raise PermissionDenied
+        record = get_object_or_404(MergeRecord, pk=merge_id)
+        try:
+            merge_undo(merge_id=record.pk, actor=request.user.get_username())
+        except MergeError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Merge undone: {', '.join(record.merged_ids)} separated from "
+                f"{record.survivor_id} again, with their events and sessions.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(
+            reverse("admin:profiles_profile_change", args=[unquote(object_id)])
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        profile = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if profile is not None:
+            extra.update(_person_context(request, profile))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+def _person_context(request, profile: Profile) -> dict:
+    page = _page_number(request.GET.get("timeline"))
+    offset = (page - 1) * TIMELINE_PAGE_SIZE
+    # One row more than shown tells whether an older page exists, without a COUNT.
+    events = list(
+        Event.objects.filter(profile_id=profile.pk)
+        .order_by("-time", "-id")
+        .only("id", "type", "time", "status", "session_id", "source_id", "properties")[
+            offset : offset + TIMELINE_PAGE_SIZE + 1
+        ]
+    )
+    sessions = list(
+        Session.objects.filter(profile_id=profile.pk).order_by("-updated")[:LATEST_SESSIONS]
+    )
+    merges = list(
+        MergeRecord.objects.filter(
+            Q(survivor_id=profile.pk) | Q(merged_ids__overlap=[profile.pk, *profile.ids])
+        )
+        .order_by("-created")
+        .defer("survivor_before", "merged_profiles", "repointed")[:MERGE_HISTORY]
+    )
+    data = profile.data or {}
+    pii = data.get("pii") or {}
+    visit = ((profile.metadata or {}).get("time") or {}).get("visit") or {}
+    return {
+        "person": {
+            "name": " ".join(str(pii[key]) for key in ("firstname", "lastname") if pii.get(key)),
+            "email": profile.email,
+            "phone": ((data.get("contact") or {}).get("phone") or {}).get("main"),
+            "ids": profile.ids,
+            "segments": profile.segments,
+            "traits": sorted((profile.traits or {}).items()),
+            "interests": sorted(
+                (profile.interests or {}).items(), key=lambda item: _number(item[1]), reverse=True
+            ),
+            "consents": sorted((profile.consents or {}).items()),
+            "visit": visit,
+        },
+        "timeline_events": events[:TIMELINE_PAGE_SIZE],
+        "timeline_page": page,
+        "timeline_newer": page - 1 if page > 1 else None,
+        "timeline_older": page + 1 if len(events) > TIMELINE_PAGE_SIZE else None,
+        "latest_sessions": sessions,
+        "merges": merges,
+        "runs_url": _runs_url(profile.pk),
+        "export_url": reverse("admin:profiles_profile_export", args=[profile.pk]),
+    }
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def _runs_url(profile_id: str) -> str | None:
+    """The workflow runs list narrowed to this profile, when the workflows app is installed."""
+    try:
+        run_model = django_apps.get_model("workflows", "WorkflowRun")
+    except LookupError:
+        return None
+    return changelist_url(run_model, profile=profile_id)
