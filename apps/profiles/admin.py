@@ -18,6 +18,8 @@ from apps.core.admin_selectors import (
     session_event_count,
 )
 from apps.events.models import Event
+from apps.profiles import admin_segments  # noqa: F401  (registers segments, merges, ...)
+from apps.profiles.admin_person import ProfilePersonAdminMixin
 from apps.profiles.models import Profile, Session
 
 JSON_FIELDS_OF_PROFILE = ("metadata", "stats", "traits", "interests", "consents", "aux", "data")
@@ -42,7 +44,9 @@ class SegmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Profile)
-class ProfileAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProfileAdmin(
+    ProfilePersonAdminMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
     list_filter = ("active", SegmentFilter)
     # The search is custom (get_search_results): exact ids and e-mails only, through indexes.
