@@ -15,17 +15,32 @@ def profile(**fields):
     return {"id": "p1", "traits": {}, "stats": {}, "segments": [], "interests": {}, **fields}
 
 
-def test_add_segment_once_and_from_a_template():
+def test_add_segment_once_by_slug_and_from_a_template():
     _, flow = run_action(
         "add_segment",
-        {"segment": "{{event@properties.category}}-buyers"},
-        event={"id": "e", "properties": {"category": "shoes"}},
+        {"segment": "{{event@properties.category}} Buyers"},
+        event={"id": "e", "properties": {"category": "Shoes"}},
         profile=profile(segments=["shoes-buyers", "vip"]),
     )
     assert flow.profile["segments"] == ["shoes-buyers", "vip"]
 
-    _, flow = run_action("add_segment", {"segment": "new"}, profile=profile(segments=["vip"]))
-    assert flow.profile["segments"] == ["vip", "new"]
+    _, flow = run_action(
+        "add_segment", {"segment": "High value"}, profile=profile(segments=["vip"])
+    )
+    assert flow.profile["segments"] == ["vip", "high-value"]
+
+
+@pytest.mark.parametrize(("visits", "port", "segments"), [(5, "true", ["loyal"]), (1, "false", [])])
+def test_add_segment_if(visits, port, segments):
+    results, flow = run_action(
+        "add_segment_if",
+        {"segment": "Loyal", "condition": "profile@stats.visits > 3"},
+        payload={},
+        profile=profile(stats={"visits": visits}),
+    )
+
+    assert results == [(port, {})]
+    assert flow.profile["segments"] == segments
 
 
 def test_remove_segment():

@@ -40,6 +40,7 @@ ACTIONS: tuple[type[Action], ...] = (
     data.StringTemplateAction,
     segments.AddSegmentAction,
     segments.RemoveSegmentAction,
+    segments.AddSegmentIfAction,
     interests.IncreaseInterestAction,
     interests.DecreaseInterestAction,
     interests.ResetInterestAction,

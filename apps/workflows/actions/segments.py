@@ -1,11 +1,21 @@
-"""Segments: add the profile to a segment, or take it out."""
+"""Segments: add the profile to a segment (always, or if a condition holds), or take it out.
+
+Profiles carry segment *slugs* (the name in lower case, spaces as '-'), like Segment rows and
+the admin's member lists (apps.profiles.segments)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apps import notation
-from apps.workflows.actions.base import Action, ActionError, ConfigError, Result
+from apps.profiles.segments import segment_add_if, segment_slug
+from apps.workflows.actions.base import (
+    Action,
+    ActionError,
+    ConfigError,
+    Result,
+    compiled_condition,
+)
 
 _SCHEMA = {
     "type": "object",
@@ -24,7 +34,7 @@ class _SegmentAction(Action):
 
     def segment_name(self, payload: Any, flow) -> str:
         name = notation.render_string(self.config["segment"], flow.data(payload), default="")
-        name = name.strip()
+        name = segment_slug(name)
         if not name:
             raise ActionError(f"segment name {self.config['segment']!r} rendered empty")
         return name
@@ -36,8 +46,10 @@ class AddSegmentAction(_SegmentAction):
     description = "Adds the profile to a segment."
     docs = (
         "`segment`: the segment name; it may be a string template "
-        "(`{{event@properties.category}}-buyers`). The profile's `segments` list gets the name "
-        "once. Live segmentation may later recompute segments defined by conditions."
+        "(`{{event@properties.category}}-buyers`). The profile's `segments` list gets its slug "
+        "(lower case, spaces as `-`: `High value` is `high-value`) once. Segments defined in "
+        "the admin with a condition are kept up to date by segmentation; others stay until a "
+        "workflow removes them."
     )
 
     def run(self, payload: Any, flow) -> Result:
@@ -53,7 +65,10 @@ class RemoveSegmentAction(_SegmentAction):
     id = "remove_segment"
     name = "Remove segment"
     description = "Takes the profile out of a segment."
-    docs = "`segment`: the segment name (a string template). Nothing happens if it is not there."
+    docs = (
+        "`segment`: the segment name (a string template; its slug is removed). Nothing "
+        "happens if the profile is not in it."
+    )
 
     def run(self, payload: Any, flow) -> Result:
         profile = flow.require_profile("Remove segment")
@@ -62,3 +77,37 @@ class RemoveSegmentAction(_SegmentAction):
         if name in segments:
             profile["segments"] = [segment for segment in segments if segment != name]
         return Result("payload", payload)
+
+
+class AddSegmentIfAction(_SegmentAction):
+    id = "add_segment_if"
+    name = "Add segment if"
+    description = "Adds the profile to a segment when a condition holds."
+    docs = (
+        "`segment`: the segment name; `condition`: logic notation over the profile, event, "
+        "session or payload, e.g. `profile@stats.visits > 3`. When it holds the profile gets "
+        "the segment's slug and the payload goes to `true`; otherwise to `false`."
+    )
+    outputs = ("true", "false")
+    config_schema = {
+        "type": "object",
+        "required": ["segment", "condition"],
+        "properties": {
+            "segment": {"type": "string", "minLength": 1},
+            "condition": {"type": "string", "minLength": 1},
+        },
+    }
+
+    def setup(self) -> None:
+        super().setup()
+        compiled_condition(self.config["condition"], field="condition")
+
+    def run(self, payload: Any, flow) -> Result:
+        profile = flow.require_profile(self.name)
+        added = segment_add_if(
+            profile=profile,
+            segment=self.segment_name(payload, flow),
+            condition=self.config["condition"],
+            data=flow.data(payload),
+        )
+        return Result("true" if added else "false", payload)
