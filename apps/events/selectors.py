@@ -7,6 +7,7 @@ queries and kept CDP_EVENT_TYPE_CACHE_SECONDS, so an admin change takes effect w
 everywhere and at once in the process that made it (`event_type_cache_clear`).
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,9 +19,12 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
 from apps.events.models import Event, EventType, EventTypeMapping
+from apps.notation import NotationError
 
 if TYPE_CHECKING:
     from apps.events.mapping import MappingRule
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +85,14 @@ def _registry_load() -> EventTypeRegistry:
         .order_by("event_type__type", "position", "id")
     )
     for row in rows:
-        rules.setdefault(row.event_type.type, []).append(mapping_rule_compile(row))
+        try:
+            rule = mapping_rule_compile(row)
+        except (NotationError, ValueError) as error:
+            # Saved rules are checked; one broken by hand in the database is skipped (and
+            # logged) rather than failing the ingestion of every event.
+            logger.warning("Mapping rule %s of %s skipped: %s", row.pk, row.event_type.type, error)
+            continue
+        rules.setdefault(row.event_type.type, []).append(rule)
     return EventTypeRegistry(
         validators=validators,
         mappings={event_type: tuple(items) for event_type, items in rules.items()},

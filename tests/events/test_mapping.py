@@ -296,3 +296,24 @@ def test_mappings_process_applies_stored_events_in_time_order_and_skips_quaranti
     profile.refresh_from_db()
     assert profile.traits == {"color": "blue"}
     assert list(profile.metadata["fields"]) == ["traits.color"]
+
+
+@pytest.mark.django_db
+def test_a_rule_broken_in_the_database_is_skipped_not_fatal():
+    kind = rules(
+        "seen",
+        {"profile_path": "traits.a", "event_path": "properties.a"},
+        {"profile_path": "traits.b", "event_path": "properties.b"},
+    )
+    EventTypeMapping.objects.filter(event_type=kind, profile_path="traits.a").update(
+        condition="event@properties.a >"
+    )
+    event_type_cache_clear()
+    profile = new_profile()
+
+    changed = mapping_apply(
+        profile=profile, event={"type": "seen", "properties": {"a": 1, "b": 2}}, session=None
+    )
+
+    assert changed == ["traits.b"]
+    assert profile["traits"] == {"b": 2}
