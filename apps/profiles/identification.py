@@ -164,6 +164,12 @@ def identification_cache_clear() -> None:
 # --- applying -----------------------------------------------------------------------------
 
 
+def event_type_identifies(event_type: str) -> bool:
+    """Whether some enabled identification point listens to this event type (cached, cheap):
+    such events need processing even when no workflow rule routes them."""
+    return event_type in _points_by_type()
+
+
 def identification_apply(*, event: dict, profile_id: str) -> str:
     """The id of the profile this event's person has: `profile_id`, or the profile it was
     merged into because the event carries an identifier another profile already holds."""

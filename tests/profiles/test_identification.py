@@ -5,7 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from apps.events.models import Event
-from apps.profiles.identification import identification_apply, identification_point_save
+from apps.profiles.identification import (
+    event_type_identifies,
+    identification_apply,
+    identification_point_save,
+)
 from apps.profiles.models import IdentificationPoint, MergeRecord, Profile, Session
 from tests.profiles.factories import (
     EventFactory,
@@ -33,6 +37,20 @@ def test_without_points_nothing_is_queried(django_assert_num_queries):
         assert identification_apply(event=identification("a@x.io"), profile_id=profile.pk) == (
             profile.pk
         )
+
+
+@pytest.mark.django_db
+def test_event_types_with_points_are_known_without_a_query(django_assert_num_queries):
+    IdentificationPointFactory(event_type="sign-in")
+    IdentificationPointFactory(event_type="sign-up", enabled=False)
+    event_type_identifies("sign-in")  # loads the cache
+
+    with django_assert_num_queries(0):
+        assert [event_type_identifies(name) for name in ("sign-in", "sign-up", "page-view")] == [
+            True,
+            False,
+            False,
+        ]
 
 
 @pytest.mark.django_db
