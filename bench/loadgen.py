@@ -6,7 +6,8 @@ in which `__SESSION__`, `__PROFILE__`, `__TIME__` and each `__EID__` are filled 
 - a returning visitor (most requests) reuses a session id from a fixed pool and sends the
   profile id the server answered for it before (null until it has one), as the tracker does;
 - a new visitor (`new_ratio` of the requests) sends a fresh session id and no profile id;
-- every event gets a fresh UUID4 as its client event id.
+- every event gets a client event id never sent before (UUID4 in Python; in wrk, UUID-shaped
+  from a per-run token, the thread and a counter, so that no two runs can repeat one).
 
 Both run at a fixed concurrency (keep-alive connections, reconnecting when the server closes
 one) for a fixed duration and report requests, errors and latency percentiles as a dict.
@@ -18,6 +19,7 @@ import asyncio
 import json
 import random
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -158,16 +160,20 @@ function setup(thread)
   thread:set("tid", thread_count)
 end
 
-local function uuid4()
-  return string.format("%%04x%%04x-%%04x-4%%03x-%%04x-%%04x%%04x%%04x",
-    math.random(0, 65535), math.random(0, 65535), math.random(0, 65535),
-    math.random(0, 4095), math.random(32768, 49151), math.random(0, 65535),
-    math.random(0, 65535), math.random(0, 65535))
+counter = 0
+
+-- Unique by construction, shaped like a UUID4: this wrk run's token, the thread, a counter.
+-- (Seeding math.random from the clock gave two runs the same stream now and then.)
+local function unique_id()
+  counter = counter + 1
+  return string.format("%%s-%%04x-4%%03x-%%04x-%%012x", token, tid,
+    math.random(0, 4095), math.random(32768, 49151), counter)
 end
 
 function init(args)
   local prefix = args[1]
-  math.randomseed(tid * 104729 + os.time() + math.floor(os.clock() * 1000000))
+  token = args[3]
+  math.randomseed(tonumber(token, 16) + tid)
   for i = 1, pool_size do
     local sid = string.format("%%s-%%d", prefix, i)
     pool[i] = sid
@@ -188,7 +194,7 @@ function request()
   local t = templates[math.random(#templates)]
   local sid, prof
   if math.random() < new_ratio then
-    sid = uuid4()
+    sid = unique_id()
     prof = "null"
   else
     sid = pool[math.random(pool_size)]
@@ -197,7 +203,7 @@ function request()
   end
   local now = os.date("!%%Y-%%m-%%dT%%H:%%M:%%S.000Z")
   local body = t[2]:gsub("__SESSION__", sid):gsub("__PROFILE__", prof):gsub("__TIME__", now)
-  body = body:gsub("__EID__", uuid4)
+  body = body:gsub("__EID__", unique_id)
   return wrk.format("POST", path,
     {["Content-Type"] = "application/json", ["User-Agent"] = t[1]}, body)
 end
@@ -270,6 +276,7 @@ def run_wrk(
         "--",
         prefix,
         str(profiles_path),
+        secrets.token_hex(4),
     ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     match = re.search(r"^WRK_RESULT (\{.*\})$", completed.stdout, re.MULTILINE)
