@@ -195,6 +195,27 @@ def test_test_run_shows_the_failing_node(staff_client):
     assert 'stroke="#ba2121" stroke-width="3"' in html  # the failing node is outlined
 
 
+def test_test_run_reports_injected_events_without_storing_them(staff_client):
+    source = EventFactory().source
+    workflow = WorkflowFactory(
+        graph=linear_graph(("inject_event", {"type": "Follow up", "source_id": source.pk}))
+    )
+
+    response = staff_client.post(
+        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
+        {"sample": '{"type": "signup", "properties": {"a": 1}}'},
+    )
+
+    [injected] = response.context["result"].injected
+    assert (injected["type"], injected["source"], injected["profile"]) == (
+        "follow-up",
+        {"id": source.pk},
+        {"id": "@test-profile"},
+    )
+    assert "Events that would be injected" in response.content.decode()
+    assert Event.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

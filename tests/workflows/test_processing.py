@@ -377,3 +377,48 @@ def test_injected_event_chains_stop_at_the_depth_limit():
     assert run.status == "error"
     assert "chain of injected events (at most 5)" in run.error
     assert Event.objects.count() == 1
+
+
+def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkeypatch):
+    from apps.workflows.services import processing
+
+    sent = []
+    monkeypatch.setattr(
+        "apps.workflows.tasks.process_profile_events.delay", lambda pid: sent.append(("p", pid))
+    )
+    monkeypatch.setattr(
+        "apps.workflows.tasks.process_events.delay", lambda ids: sent.append(("e", sorted(ids)))
+    )
+    monkeypatch.setattr(processing, "PROFILELESS_CHUNK", 2)
+    old = timezone.now() - timedelta(minutes=5)
+    profile = ProfileFactory()
+    EventFactory(profile=profile, session=None, inserted=old)
+    EventFactory(profile=profile, session=None, inserted=old)
+    loose = [
+        EventFactory(profile=None, session=None, inserted=old + timedelta(seconds=n))
+        for n in range(3)
+    ]
+    EventFactory(inserted=timezone.now())  # recent: its message may still be on its way
+    EventFactory(profile=profile, session=None, inserted=old, status=Event.Status.PROCESSED)
+
+    assert processing.collected_events_requeue(older_than_seconds=60) == 5
+
+    assert sent == [
+        ("p", profile.id),
+        ("e", [loose[0].id, loose[1].id]),
+        ("e", [loose[2].id]),
+    ]
+
+
+def test_replay_enqueue_sends_chunks_after_commit(monkeypatch, django_capture_on_commit_callbacks):
+    from apps.workflows.services import replay
+
+    sent = []
+    monkeypatch.setattr("apps.workflows.tasks.replay_events.delay", lambda ids: sent.append(ids))
+    monkeypatch.setattr(replay, "REPLAY_CHUNK", 2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replay.events_replay_enqueue(event_ids=["a", "b", "c"]) == 3
+        assert sent == []
+
+    assert sent == [["a", "b"], ["c"]]

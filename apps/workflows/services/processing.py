@@ -232,7 +232,7 @@ def events_run(
 def _profile_row(events: list[Event], profile_id: str | None) -> Profile | None:
     if not profile_id:
         return None
-    if events and "profile" in events[0]._state.fields_cache:  # loaded with the events
+    if events and Event.profile.is_cached(events[0]):  # loaded with the events
         return events[0].profile
     return Profile.objects.filter(pk=profile_id).first()
 
@@ -242,7 +242,7 @@ def _sessions(events: list[Event]) -> dict[str, dict]:
     loaded = {
         event.session_id: event.session
         for event in events
-        if event.session_id and "session" in event._state.fields_cache
+        if event.session_id and Event.session.is_cached(event)
     }
     wanted = {event.session_id for event in events if event.session_id} - loaded.keys()
     if wanted:
