@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from apps.core.ids import new_id
+from apps.profiles.erasure import profile_id_is_forgotten
 from apps.profiles.models import Profile, Session, empty_profile_data
 from apps.sources.models import EventSource
 from apps.tracking.enrichment import ClientAgent, utm_from_context
@@ -104,7 +105,9 @@ def _profile_for_request(
         found = profile_find(profile_id=track.profile_id)
         if found is not None:
             return found, False
-        if source.static_profile_ids or track.trust_profile_id:
+        trusted = source.static_profile_ids or track.trust_profile_id
+        # An erased person's ids never resolve again, not even as a static id.
+        if trusted and not profile_id_is_forgotten(track.profile_id):
             return _profile_new(track.profile_id, now), True
     return _profile_new(new_id(), now), True
 

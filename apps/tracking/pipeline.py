@@ -10,13 +10,15 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.ids import new_id
 from apps.destinations.services import event_deliveries_schedule_on_commit
+from apps.events.mapping import event_type_has_mapping
 from apps.events.models import Event
 from apps.events.validation import event_validation_error
+from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
 from apps.tracking.enrichment import client_agent
 from apps.tracking.identity import Identity, identity_resolve
@@ -42,13 +44,22 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     now = timezone.now()
     agent = client_agent(client.user_agent)
     store_events = track.save_events and not source.transitional
-    with transaction.atomic():
-        identity = identity_resolve(track=track, source=source, agent=agent, now=now)
-        rows = _event_rows(track, source, client, identity, is_bot=agent.is_bot, now=now)
-        if store_events:
-            Event.objects.bulk_create(rows, ignore_conflicts=True)
-            event_deliveries_schedule_on_commit(events=rows, source_id=source.pk)
-        _hand_off_on_commit(rows, stored=store_events, profile_id=identity.profile_id)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                identity = identity_resolve(track=track, source=source, agent=agent, now=now)
+                rows = _event_rows(track, source, client, identity, is_bot=agent.is_bot, now=now)
+                if store_events:
+                    Event.objects.bulk_create(rows, ignore_conflicts=True)
+                    event_deliveries_schedule_on_commit(events=rows, source_id=source.pk)
+                _hand_off_on_commit(rows, stored=store_events, profile_id=identity.profile_id)
+            break
+        except IntegrityError:
+            # A merge committed between our profile lookup and our commit and deleted the
+            # profile we resolved (foreign keys are checked at commit). Resolving again finds
+            # the survivor through its `ids`.
+            if attempt == 2:
+                raise
     return {
         "task": new_id(),
         "ux": [],
@@ -94,7 +105,7 @@ def _event_rows(
         invalid = event_validation_error(event_type=event.type, properties=event.properties)
         if invalid:
             status = Event.Status.INVALID
-        elif routing.event_is_routed(source_id=source.pk, event_type=event.type):
+        elif _needs_processing(source_id=source.pk, event_type=event.type):
             status = Event.Status.COLLECTED
         else:
             status = Event.Status.PROCESSED
@@ -122,6 +133,16 @@ def _event_rows(
             )
         )
     return rows
+
+
+def _needs_processing(*, source_id: str, event_type: str) -> bool:
+    """Whether a worker must see the event: a rule routes it to a workflow, its type maps
+    properties onto the profile, or an identification point listens to it (all cached)."""
+    return (
+        routing.event_is_routed(source_id=source_id, event_type=event_type)
+        or event_type_has_mapping(event_type)
+        or event_type_identifies(event_type)
+    )
 
 
 def _system_event(event_type: str, properties: dict) -> IncomingEvent:

@@ -282,3 +282,27 @@ def test_cors_allows_any_origin_and_x_timestamp(api, rest_source):
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "x-timestamp" in response["Access-Control-Allow-Headers"]
+
+
+def test_a_forgotten_profile_id_never_resolves_again(api, db):
+    from apps.profiles.erasure import profile_forget
+
+    event_source_create(name="Static", source_id="static-src", static_profile_ids=True)
+    api.track(payload("static-src", session="s-20", profile="crm-7", events=[{"type": "a"}]))
+    profile_forget(profile_id="crm-7", actor="test")
+
+    body = api.track(
+        payload("static-src", session="s-21", profile="crm-7", events=[{"type": "a"}])
+    ).json()
+
+    assert body["profile"]["id"] != "crm-7"
+    assert not Profile.objects.filter(pk="crm-7").exists()
+    assert Profile.objects.filter(pk=body["profile"]["id"]).exists()
+
+
+def test_events_with_a_profile_mapping_wait_for_a_worker(api, rest_source):
+    # `identification` is a predefined type that maps properties onto the profile.
+    api.track(payload(session="s-22", events=[{"type": "identification"}, {"type": "no-mapping"}]))
+
+    assert Event.objects.get(type="identification").status == "collected"
+    assert Event.objects.get(type="no-mapping").status == "processed"
