@@ -405,7 +405,7 @@ def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkey
 
     assert sent == [
         ("p", profile.id),
-        ("e", [loose[0].id, loose[1].id]),
+        ("e", sorted([loose[0].id, loose[1].id])),
         ("e", [loose[2].id]),
     ]
 
