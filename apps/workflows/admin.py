@@ -253,7 +253,10 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(event_ref=term) | Q(profile_id=term)), False
+        # Each branch has its index: stored events by event_id, unsaved ones (never
+        # replayed) by the unique (event_ref, workflow) index, profiles by (profile, started).
+        matches = Q(event_id=term) | Q(event_ref=term, replay=False) | Q(profile_id=term)
+        return queryset.filter(matches), False
 
     @admin.display(description="workflow")
     def workflow_link(self, run: WorkflowRun) -> str:

@@ -77,7 +77,12 @@ class WorkflowRun(models.Model):
         OK = "ok", "Completed"
         ERROR = "error"
 
-    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    # Runs are written at the rate of events: every index costs. The foreign keys get no
+    # index of their own (Django's would add a second, LIKE-pattern one on text keys); the
+    # composite indexes in Meta lead with them instead.
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     workflow_version = models.PositiveIntegerField()
     # The stored event; null for events that were never stored (ephemeral sources) or purged.
     event = models.ForeignKey(
@@ -86,6 +91,7 @@ class WorkflowRun(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="workflow_runs",
+        db_index=False,
     )
     # The event id as text, also for unsaved events: the idempotency key of a run.
     event_ref = models.CharField(max_length=64)
@@ -96,6 +102,7 @@ class WorkflowRun(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="workflow_runs",
+        db_index=False,
     )
     rule_ids = models.JSONField(default=list, blank=True)
     replay = models.BooleanField(default=False)
@@ -109,8 +116,9 @@ class WorkflowRun(models.Model):
     class Meta:
         constraints = [
             # A redelivered message must not run a workflow twice for one event; replays may.
+            # (event_ref first: it also serves the lookup of an unsaved event's runs.)
             models.UniqueConstraint(
-                fields=["workflow", "event_ref"],
+                fields=["event_ref", "workflow"],
                 condition=Q(replay=False),
                 name="workflowrun_once_per_event",
             )
@@ -119,7 +127,7 @@ class WorkflowRun(models.Model):
             models.Index(fields=["workflow", "-started"], name="workflowrun_workflow_started"),
             models.Index(fields=["profile", "-started"], name="workflowrun_profile_started"),
             models.Index(fields=["-started"], name="workflowrun_started"),
-            models.Index(fields=["event_ref"], name="workflowrun_event_ref"),
+            models.Index(fields=["event"], name="workflowrun_event"),
             models.Index(
                 fields=["-started"], name="workflowrun_errors", condition=Q(status="error")
             ),
