@@ -140,10 +140,10 @@ def test_a_batch_costs_a_fixed_number_of_queries(django_assert_num_queries):
     for index in range(20):
         EventFactory(profile=profile, session=session, time=T0 + timedelta(seconds=index))
 
-    # BEGIN, lock, events with their profile and sessions, routing table and workflow (both
-    # cached after the first batch), runs insert, events update, (savepoint) profile lock +
-    # update (release), COMMIT
-    with django_assert_num_queries(12):
+    # BEGIN, lock, events, routing table and workflow (both cached after the first batch),
+    # profile, sessions, runs insert, events update, (savepoint) profile lock + update
+    # (release), COMMIT
+    with django_assert_num_queries(14):
         profile_events_process(profile_id=profile.id)
 
     assert WorkflowRun.objects.count() == 20
