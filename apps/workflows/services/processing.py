@@ -97,17 +97,20 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
 def profileless_events_process(*, event_ids: Sequence[str]) -> list[str]:
     """Run the workflows of stored events without a profile. Events that do have a profile
     are left to their profile's task; their profile ids are returned for enqueueing."""
+    waiting = Event.objects.filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
+    profile_ids = sorted(
+        set(waiting.filter(profile__isnull=False).values_list("profile_id", flat=True))
+    )
     with transaction.atomic():
         # A duplicate message running at the same time skips the rows this one holds.
         events = list(
-            Event.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
+            waiting.filter(profile__isnull=True)
+            .select_for_update(skip_locked=True)
             .order_by("time", "inserted", "id")
         )
-        profileless = [event for event in events if event.profile_id is None]
-        if profileless:
-            events_run(profileless, profile_id=None, stored=True)
-    return sorted({event.profile_id for event in events if event.profile_id is not None})
+        if events:
+            events_run(events, profile_id=None, stored=True)
+    return profile_ids
 
 
 def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) -> int:
