@@ -4,7 +4,7 @@ from apps.core.exceptions import PayloadInvalid
 from apps.notation import NotationError, render_template, resolve
 from apps.profiles.models import Session
 from apps.sources.models import EventSource, RedirectLink
-from apps.tracking.payload import IncomingEvent, TrackRequest, normalise_event_type
+from apps.tracking.payload import TrackRequest, normalise_event_type, server_event
 
 
 def collect_request_build(
@@ -35,7 +35,7 @@ def collect_request_build(
     )
     return TrackRequest(
         source_id=source.pk,
-        events=[_event(normalised_type, data)],
+        events=[server_event(normalised_type, data)],
         session_id=session_id,
         profile_id=profile_id,
         profile_less=profile_less,
@@ -63,7 +63,7 @@ def redirect_request_build(
     properties = {**properties, "link": {"id": link.pk, "url": link.url}}
     return TrackRequest(
         source_id=link.source_id,
-        events=[_event(normalise_event_type(link.event_type), properties)],
+        events=[server_event(normalise_event_type(link.event_type), properties)],
         session_id=session_id,
         profile_less=session_id is None,
     )
@@ -87,19 +87,6 @@ def _profile_id_from_body(path: str, data: dict) -> str:
             ]
         )
     return str(value)[:64]
-
-
-def _event(event_type: str, properties: dict) -> IncomingEvent:
-    return IncomingEvent(
-        type=event_type,
-        id=None,
-        time=None,
-        properties=properties,
-        options={},
-        context={},
-        traits={},
-        tags=[],
-    )
 
 
 def _session_as_dict(session: Session) -> dict:

@@ -83,6 +83,20 @@ class IncomingEvent:
     tags: list[str]
 
 
+def server_event(event_type: str, properties: dict) -> IncomingEvent:
+    """An event the server makes itself (system events, webhooks, redirects)."""
+    return IncomingEvent(
+        type=event_type,
+        id=None,
+        time=None,
+        properties=properties,
+        options={},
+        context={},
+        traits={},
+        tags=[],
+    )
+
+
 @dataclass(slots=True)
 class TrackRequest:
     """A normalised tracking request; /track, /collect and /redirect all produce one."""

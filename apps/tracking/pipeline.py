@@ -22,7 +22,7 @@ from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
 from apps.tracking.enrichment import client_agent
 from apps.tracking.identity import Identity, identity_resolve
-from apps.tracking.payload import IncomingEvent, TrackRequest
+from apps.tracking.payload import TrackRequest, server_event
 from apps.workflows import routing
 
 SYSTEM_PROFILE_CREATED = "profile-created"
@@ -94,11 +94,11 @@ def _event_rows(
     events = list(track.events)
     client_types = [event.type for event in track.events]
     if identity.profile_created:
-        events.append(_system_event(SYSTEM_PROFILE_CREATED, {}))
+        events.append(server_event(SYSTEM_PROFILE_CREATED, {}))
     if identity.session_created:
-        events.append(_system_event(SYSTEM_SESSION_OPENED, {}))
+        events.append(server_event(SYSTEM_SESSION_OPENED, {}))
     if identity.visit_started:
-        events.append(_system_event(SYSTEM_VISIT_STARTED, {"trigger-event-types": client_types}))
+        events.append(server_event(SYSTEM_VISIT_STARTED, {"trigger-event-types": client_types}))
     rows = []
     for event in events:
         created = event.time or now
@@ -142,19 +142,6 @@ def _needs_processing(*, source_id: str, event_type: str) -> bool:
         routing.event_is_routed(source_id=source_id, event_type=event_type)
         or event_type_has_mapping(event_type)
         or event_type_identifies(event_type)
-    )
-
-
-def _system_event(event_type: str, properties: dict) -> IncomingEvent:
-    return IncomingEvent(
-        type=event_type,
-        id=None,
-        time=None,
-        properties=properties,
-        options={},
-        context={},
-        traits={},
-        tags=[],
     )
 
 
