@@ -80,10 +80,6 @@ def _routing_table_load() -> RoutingTable:
     return _table
 
 
-def rules_for_event(*, source_id: str, event_type: str) -> list[RoutedRule]:
-    return routing_table().rules_for(source_id, event_type)
-
-
 def workflow_compiled(*, workflow_id: str, version: int) -> CompiledWorkflow | GraphInvalid:
     """The compiled graph of a workflow at `version` (from the routing table), or the problems
     that keep a graph saved past validation (e.g. by a data import) from running."""

@@ -422,3 +422,102 @@ def test_replay_enqueue_sends_chunks_after_commit(monkeypatch, django_capture_on
         assert sent == []
 
     assert sent == [["a", "b"], ["c"]]
+
+
+@pytest.fixture
+def fresh_profile_caches():
+    from apps.events.selectors import event_type_cache_clear
+    from apps.profiles.identification import identification_cache_clear
+
+    event_type_cache_clear()
+    identification_cache_clear()
+    yield
+    event_type_cache_clear()
+    identification_cache_clear()
+
+
+def test_the_event_type_mapping_is_applied_before_the_workflows(fresh_profile_caches):
+    from apps.events.models import EventType, EventTypeMapping
+
+    kind = EventType.objects.create(type="newsletter-signup", name="Newsletter signup")
+    EventTypeMapping.objects.create(
+        event_type=kind, profile_path="data.contact.email.main", event_path="properties.email"
+    )
+    RuleFactory(
+        event_type="newsletter-signup",
+        workflow=WorkflowFactory(
+            graph=linear_graph(
+                ("copy_data", {"traits": {"set": {"profile@traits.seen": "profile@data.contact"}}})
+            )
+        ),
+    )
+    mapped_only = EventFactory(type="newsletter-signup", properties={"email": "a@b.c"})
+    profile = mapped_only.profile
+
+    profile_events_process(profile_id=profile.id)
+
+    profile.refresh_from_db()
+    assert profile.data["contact"]["email"] == {"main": "a@b.c"}
+    assert profile.traits["seen"]["email"] == {"main": "a@b.c"}
+    assert set(profile.metadata["fields"]) == {
+        "data.contact.email.main",
+        "traits.seen.email.main",
+        "traits.seen.phone",
+        "traits.seen.address",
+    }
+
+
+def test_an_event_with_only_a_mapping_is_mapped_and_marked_processed(fresh_profile_caches):
+    from apps.events.models import EventType, EventTypeMapping
+
+    kind = EventType.objects.create(type="plan-chosen", name="Plan chosen")
+    EventTypeMapping.objects.create(
+        event_type=kind, profile_path="traits.plan", event_path="properties.plan"
+    )
+    event = EventFactory(type="plan-chosen", properties={"plan": "pro"})
+
+    profile_events_process(profile_id=event.profile_id)
+
+    event.refresh_from_db()
+    assert event.status == Event.Status.PROCESSED
+    assert Profile.objects.get(pk=event.profile_id).traits == {"plan": "pro"}
+    assert not WorkflowRun.objects.exists()
+
+
+def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor(
+    fresh_profile_caches,
+):
+    from apps.profiles.models import IdentificationPoint
+
+    IdentificationPoint.objects.create(
+        name="E-mail",
+        event_type="login-done",
+        fields=[{"profile": "data.contact.email.main", "event": "properties.email"}],
+    )
+    RuleFactory(workflow=seen_workflow(), event_type="page-view")
+    holder = ProfileFactory(data={"contact": {"email": {"main": "jo@example.com"}}})
+    visitor = ProfileFactory()
+    before = EventFactory(id="e1", profile=visitor, session=None, time=T0)
+    EventFactory(
+        id="e2",
+        type="login-done",
+        profile=visitor,
+        session=None,
+        time=T0 + timedelta(seconds=1),
+        properties={"email": "jo@example.com"},
+    )
+    EventFactory(id="e3", profile=visitor, session=None, time=T0 + timedelta(seconds=2))
+
+    profile_events_process(profile_id=visitor.id)
+
+    assert not Profile.objects.filter(pk=visitor.id).exists()
+    holder.refresh_from_db()
+    assert visitor.id in holder.ids
+    assert holder.traits == {"seen": ["e1", "e3"]}
+    assert set(WorkflowRun.objects.values_list("event_ref", "profile_id")) == {
+        ("e1", holder.id),
+        ("e3", holder.id),
+    }
+    assert set(Event.objects.values_list("profile_id", "status")) == {(holder.id, "processed")}
+    before.refresh_from_db()
+    assert before.metadata["processed_by"]["workflows"] != []

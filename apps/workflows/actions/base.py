@@ -10,7 +10,6 @@ run and records the message on the node.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -172,8 +171,3 @@ def lookup(reference: Any, data: dict) -> Any:
         return notation.resolve(reference, data)
     except notation.MissingReferenceError:
         return notation.MISSING
-
-
-def references_in(values: Iterable[Any], *, field: str) -> None:
-    for value in values:
-        readable_reference(value, field=field)

@@ -5,6 +5,11 @@ that runs its workflows commits, with its WorkflowRun rows, its new status and t
 changes. So a message delivered twice, or redelivered after a worker died mid-run, finds
 nothing left to do (or redoes the rolled-back work once).
 
+Before its workflows, each event goes through the profile steps that the tracking pipeline
+also routes here: identification points (which may merge the profile into the one that already
+holds an identifier: the batch then goes on with that survivor) and the event type's mapping
+into the profile. Workflows see the mapped profile; all of it is saved once at the end.
+
 Events of one profile are processed in order (event time, then insert time) and never
 concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
 of its transaction, then processes all collected events of that profile, in one batch. The
@@ -25,7 +30,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.events.mapping import event_type_has_mapping, mapping_apply
 from apps.events.models import Event
+from apps.profiles.identification import event_type_identifies, identification_apply
 from apps.profiles.models import Profile, Session
 from apps.profiles.writes import empty_profile_document, profile_save_changes, profile_snapshot
 from apps.workflows.documents import (
@@ -179,6 +186,46 @@ def collected_events_requeue(*, older_than_seconds: int | None = None) -> int:
     return len(rows)
 
 
+@dataclass
+class _ProfileState:
+    """The profile a batch works on: its id, whether it is stored, the snapshot taken after
+    the lock and the document the nodes change."""
+
+    id: str | None
+    stored: bool
+    before: dict | None
+    document: dict | None
+
+
+def _profile_state(profile_id: str | None) -> _ProfileState:
+    row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
+    if row is not None:
+        before = profile_snapshot(row)
+        return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
+    if profile_id:
+        # Not stored (ephemeral source, saveProfile=false): nodes work on an empty profile
+        # with its id, and what they change is not saved.
+        return _ProfileState(profile_id, False, None, empty_profile_document(profile_id))
+    return _ProfileState(None, False, None, None)
+
+
+def _profile_switch(
+    state: _ProfileState, survivor_id: str, runs: list[WorkflowRun], now: datetime
+) -> _ProfileState:
+    """The batch's profile was merged into `survivor_id` (its row is gone; its events,
+    sessions and runs point there now). What the batch changed so far is written onto the
+    survivor, under the survivor's lock, and the batch goes on with the survivor."""
+    profile_lock(survivor_id)
+    if state.before is not None:
+        profile_save_changes(
+            profile_id=survivor_id, before=state.before, after=state.document, now=now
+        )
+    for run in runs:
+        if run.profile_id == state.id:
+            run.profile_id = survivor_id
+    return _profile_state(survivor_id)
+
+
 def events_run(
     events: list[Event],
     *,
@@ -187,31 +234,33 @@ def events_run(
     replay: bool = False,
     skip: set[tuple[str, str]] | frozenset = frozenset(),
 ) -> BatchResult:
-    """Run the routed workflows of `events` (one profile, in order) and write the outcome:
-    WorkflowRun rows, event statuses (stored, non-replay events), the profile changes.
-    Call inside a transaction holding the profile's lock."""
+    """Run `events` (one profile, in order) through identification, mapping and their routed
+    workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
+    events), the profile changes. Call inside a transaction holding the profile's lock."""
     now = timezone.now()
     table = routing_table()
-    profile_row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
-    before = profile_snapshot(profile_row) if profile_row is not None else None
-    if before is not None:
-        profile = orjson.loads(orjson.dumps(before))
-    elif profile_id:
-        # The profile was not stored (ephemeral source, saveProfile=false): nodes work on an
-        # empty profile with its id, and what they change is not saved.
-        profile = empty_profile_document(profile_id)
-    else:
-        profile = None
+    state = _profile_state(profile_id)
     sessions = _sessions(events)
-    effects = StoredEffects(now=now, profile_stored=profile_row is not None)
+    effects = StoredEffects(now=now, profile_stored=state.stored)
     result = BatchResult(events=events)
     for event in events:
-        runs, document = _event_run(
+        document = event_document(event)
+        session = sessions.get(event.session_id) if event.session_id else None
+        if state.stored and not replay and event_type_identifies(event.type):
+            survivor_id = identification_apply(event=document, profile_id=state.id)
+            if survivor_id != state.id:
+                state = _profile_switch(state, survivor_id, result.runs, now)
+                effects.profile_stored = state.stored
+                document["profile"] = {"id": survivor_id}
+        if state.document is not None and not replay and event_type_has_mapping(event.type):
+            mapping_apply(profile=state.document, event=document, session=session)
+        runs = _event_run(
             event,
+            document,
             table=table,
-            profile=profile,
-            profile_stored=profile_row is not None,
-            session=sessions.get(event.session_id) if event.session_id else None,
+            profile=state.document,
+            profile_stored=state.stored,
+            session=session,
             effects=effects,
             now=now,
             stored=stored,
@@ -224,9 +273,9 @@ def events_run(
     workflow_runs_insert(result.runs)
     if stored and not replay:
         events_outcome_write(events)
-    if before is not None:
+    if state.before is not None:
         result.changed_fields = profile_save_changes(
-            profile_id=profile_id, before=before, after=profile, now=now
+            profile_id=state.id, before=state.before, after=state.document, now=now
         )
     result.injected_event_ids = effects.injected_event_ids
     return result
@@ -242,6 +291,7 @@ def _sessions(events: list[Event]) -> dict[str, dict]:
 
 def _event_run(
     event: Event,
+    document: dict,
     *,
     table: RoutingTable,
     profile: dict | None,
@@ -252,8 +302,7 @@ def _event_run(
     stored: bool,
     replay: bool,
     skip: set[tuple[str, str]] | frozenset,
-) -> tuple[list[WorkflowRun], dict]:
-    document = event_document(event)
+) -> list[WorkflowRun]:
     workflows: dict[str, tuple[int, list[str]]] = {}
     for rule in table.rules_for(event.source_id, event.type):
         version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
@@ -299,7 +348,7 @@ def _event_run(
                 log=outcome.log,
             )
         )
-    return runs, document
+    return runs
 
 
 def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:

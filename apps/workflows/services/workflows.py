@@ -40,10 +40,3 @@ def workflow_save(*, workflow: Workflow) -> Workflow:
             workflow.save()
             workflow.refresh_from_db(fields=["version"])
     return workflow
-
-
-def workflow_update(*, workflow: Workflow, **changes: object) -> Workflow:
-    for name, value in changes.items():
-        setattr(workflow, name, value)
-    workflow.full_clean()
-    return workflow_save(workflow=workflow)
