@@ -42,6 +42,8 @@ class FlowEffects(Protocol):
         self, *, flow: Flow, event_type: str, properties: dict, source_id: str | None
     ) -> dict: ...
 
+    def profile_merge_request(self, *, flow: Flow, merge_by: list[str]) -> None: ...
+
 
 @dataclass
 class Flow:

@@ -146,3 +146,33 @@ def test_has_consent(consents, port):
     )
 
     assert results == [(port, {})]
+
+
+class RecordingEffects:
+    def __init__(self):
+        self.merge_by = []
+
+    def profile_merge_request(self, *, flow, merge_by):
+        self.merge_by.extend(merge_by)
+
+
+def test_merge_profiles_asks_the_processor_to_merge():
+    effects = RecordingEffects()
+
+    results, flow = run_action(
+        "merge_profiles",
+        {"merge_by": ["profile@data.contact.email.main", "traits.customer_no"]},
+        payload={},
+        profile=profile(),
+        effects=effects,
+    )
+
+    assert results == [("payload", {})]
+    assert effects.merge_by == ["data.contact.email.main", "traits.customer_no"]
+
+
+def test_merge_profiles_config():
+    assert action_by_id("merge_profiles").config_errors({"merge_by": ["session@x"]}) == [
+        "merge_by: 'session@x' is not a profile field under data, traits or aux "
+        "(e.g. profile@data.contact.email.main)"
+    ]

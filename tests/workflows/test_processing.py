@@ -521,3 +521,40 @@ def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor
     assert set(Event.objects.values_list("profile_id", "status")) == {(holder.id, "processed")}
     before.refresh_from_db()
     assert before.metadata["processed_by"]["workflows"] != []
+
+
+def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile(
+    fresh_profile_caches, monkeypatch, django_capture_on_commit_callbacks
+):
+    followed_up = []
+    monkeypatch.setattr(
+        "apps.workflows.tasks.process_profile_events.delay", lambda pid: followed_up.append(pid)
+    )
+    RuleFactory(
+        workflow=WorkflowFactory(
+            graph=linear_graph(
+                (
+                    "copy_data",
+                    {"traits": {"set": {"profile@traits.plan": "event@properties.plan"}}},
+                ),
+                ("merge_profiles", {"merge_by": ["profile@data.contact.email.main"]}),
+            )
+        ),
+        event_type="signed-up",
+    )
+    email = {"contact": {"email": {"main": "jo@example.com"}}}
+    current = ProfileFactory(data=email)
+    other = ProfileFactory(data=email, traits={"vip": True})
+    waiting_of_other = EventFactory(profile=other, session=None, type="page-view")
+    EventFactory(profile=current, session=None, type="signed-up", properties={"plan": "pro"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        profile_events_process(profile_id=current.id)
+
+    assert not Profile.objects.filter(pk=other.id).exists()
+    current.refresh_from_db()
+    assert other.id in current.ids
+    assert current.traits == {"plan": "pro", "vip": True}
+    waiting_of_other.refresh_from_db()
+    assert (waiting_of_other.profile_id, waiting_of_other.status) == (current.id, "collected")
+    assert followed_up == [current.id]

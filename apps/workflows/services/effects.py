@@ -55,12 +55,22 @@ def _event(flow, event_type: str, properties: dict, source_id: str, depth: int, 
 
 
 class StoredEffects:
-    """Injected events are stored in the run's transaction and enqueued after it commits."""
+    """Injected events are stored in the run's transaction and enqueued after it commits;
+    merge requests wait for the processor, which merges after the event's workflows."""
 
     def __init__(self, *, now: datetime, profile_stored: bool) -> None:
         self.now = now
         self.profile_stored = profile_stored
         self.injected_event_ids: list[str] = []
+        self.merge_by: list[str] = []
+
+    def profile_merge_request(self, *, flow, merge_by: list[str]) -> None:
+        self.merge_by.extend(path for path in merge_by if path not in self.merge_by)
+
+    def merge_requested(self) -> list[str]:
+        """The fields asked for since the last call (and forget them)."""
+        requested, self.merge_by = self.merge_by, []
+        return requested
 
     def inject_event(
         self, *, flow, event_type: str, properties: dict, source_id: str | None
@@ -84,11 +94,15 @@ class StoredEffects:
 
 
 class DryRunEffects:
-    """Test runs: report what would be injected, store nothing."""
+    """Test runs: report what would be injected or merged, store nothing."""
 
     def __init__(self, *, now: datetime) -> None:
         self.now = now
         self.injected: list[dict] = []
+        self.merge_by: list[str] = []
+
+    def profile_merge_request(self, *, flow, merge_by: list[str]) -> None:
+        self.merge_by.extend(path for path in merge_by if path not in self.merge_by)
 
     def inject_event(
         self, *, flow, event_type: str, properties: dict, source_id: str | None

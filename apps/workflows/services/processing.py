@@ -33,6 +33,7 @@ from django.utils import timezone
 from apps.events.mapping import event_type_has_mapping, mapping_apply
 from apps.events.models import Event
 from apps.profiles.identification import event_type_identifies, identification_apply
+from apps.profiles.merging import MergeError, profiles_merge_by
 from apps.profiles.models import Profile, Session
 from apps.profiles.writes import empty_profile_document, profile_save_changes, profile_snapshot
 from apps.workflows.documents import (
@@ -226,6 +227,25 @@ def _profile_switch(
     return _profile_state(survivor_id)
 
 
+def _profile_merge(state: _ProfileState, merge_by: list[str], now: datetime) -> _ProfileState:
+    """A node asked to merge profiles by `merge_by`. As in Tracardi this happens after the
+    event's workflows: the batch's changes are saved first (the merge reads the rows), then
+    others with the same values are merged into this profile, and the batch goes on with it.
+    Their events now belong to this profile: a follow-up task runs those still waiting."""
+    from apps.workflows.tasks import process_profile_events
+
+    profile_save_changes(profile_id=state.id, before=state.before, after=state.document, now=now)
+    try:
+        survivor = profiles_merge_by(profile_id=state.id, merge_by=merge_by)
+    except MergeError as exc:
+        logger.warning("Merge of profile %s by %s skipped: %s", state.id, merge_by, exc)
+        survivor = None
+    if survivor is not None:
+        survivor_id = survivor.pk
+        transaction.on_commit(lambda: process_profile_events.delay(survivor_id))
+    return _profile_state(state.id)
+
+
 def events_run(
     events: list[Event],
     *,
@@ -270,6 +290,9 @@ def events_run(
         result.runs.extend(runs)
         if stored and not replay:
             _event_mark(event, document, runs)
+        merge_by = effects.merge_requested()
+        if merge_by and state.stored:
+            state = _profile_merge(state, merge_by, now)
     workflow_runs_insert(result.runs)
     if stored and not replay:
         events_outcome_write(events)

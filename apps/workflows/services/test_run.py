@@ -48,6 +48,7 @@ class TestRunResult:
     profile_after: dict | None
     changed_fields: list[str]
     injected: list[dict]
+    merge_by: list[str]
     profile_note: str
 
 
@@ -93,6 +94,7 @@ def workflow_test_run(
         profile_after=profile,
         changed_fields=changed,
         injected=effects.injected,
+        merge_by=effects.merge_by,
         profile_note=note,
     )
 
