@@ -141,10 +141,10 @@ def profile_save_changes(
         metadata.setdefault("time", {})["update"] = stamp
         current["metadata"] = metadata
         columns = {path[0] for path in paths} | {"metadata"}
-        for column in columns:
-            setattr(profile, column, current[column])
-        profile.updated = now
-        profile.save(update_fields=[*sorted(columns), "updated"])
+        # One UPDATE of the changed columns (no model save machinery: this runs per batch).
+        Profile.objects.filter(pk=profile_id).update(
+            **{column: current[column] for column in sorted(columns)}, updated=now
+        )
         transaction.on_commit(
             lambda: profile_changed(profile_id=profile_id, changed_fields=changed)
         )
