@@ -74,10 +74,17 @@ def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str
 
 
 class CeleryWorker:
-    def __init__(self, process: subprocess.Popen, hostname: str, log_path: Path) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        hostname: str,
+        log_path: Path,
+        queues: tuple[str, ...] = ("celery",),
+    ) -> None:
         self.process = process
         self.hostname = hostname
         self.log_path = log_path
+        self.queues = queues
 
     @property
     def pid(self) -> int:
@@ -106,7 +113,7 @@ class CeleryWorker:
         raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def wait_idle(self, timeout: float = 20.0) -> None:
-        """Until the worker runs and holds no task and the queue is empty (duplicates done)."""
+        """Until the worker holds no task and its queues are empty (duplicates done)."""
         from cdp.celery import app
 
         deadline = time.monotonic() + timeout
@@ -114,10 +121,23 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             active = (inspector.active() or {}).get(self.hostname)
             reserved = (inspector.reserved() or {}).get(self.hostname)
-            if active == [] and reserved == [] and _queue_length() == 0:
+            queued = sum(_queue_length(queue) for queue in self.queues)
+            if active == [] and reserved == [] and queued == 0:
                 return
             time.sleep(0.05)
         raise AssertionError(f"Celery worker still busy after {timeout}s")
+
+    def pool_pids(self) -> list[int]:
+        """The prefork pool processes (children of the main worker process)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def kill_pool_processes(self) -> None:
+        """SIGKILL the pool processes only: the main process notices the lost tasks (and,
+        with task_reject_on_worker_lost, puts their messages back) and starts new ones."""
+        for pid in self.pool_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes at once (no graceful shutdown)."""
@@ -187,7 +207,7 @@ def start_celery_worker(
         start_new_session=True,
     )
     log_file.close()
-    worker = CeleryWorker(process, hostname, Path(log_file.name))
+    worker = CeleryWorker(process, hostname, Path(log_file.name), queues or ("celery",))
     worker.wait_ready()
     return worker
 

@@ -150,6 +150,33 @@ def test_a_worker_killed_mid_run_leaves_the_event_to_a_new_worker_exactly_once(
     assert [request["json"] for request in slow.requests] == [{"event": event.id}] * 2
 
 
+def test_a_killed_pool_process_gives_its_message_back_and_it_runs_once(
+    celery_worker_factory,  # noqa: F811
+    server,
+):
+    slow = server(hold_first=True)
+    RuleFactory(workflow=call_and_count_workflow(slow.url))
+    event = EventFactory()
+    worker = celery_worker_factory(queues=("pool-kill-test",))
+    pool_before = set(worker.pool_pids())
+
+    process_profile_events.apply_async(args=[event.profile_id], queue="pool-kill-test")
+    assert slow.first_arrived.wait(20), "the remote call node never started"
+    worker.kill_pool_processes()
+
+    # acks_late + task_reject_on_worker_lost: the same worker gets the message back.
+    wait_for(
+        lambda: Event.objects.get(pk=event.pk).status == Event.Status.PROCESSED,
+        message="the redelivered message to be processed",
+    )
+    worker.wait_idle()
+    assert worker.is_running()
+    assert not pool_before & set(worker.pool_pids())
+    assert WorkflowRun.objects.count() == 1
+    assert Profile.objects.get(pk=event.profile_id).stats == {"counters": {"calls": 1}}
+    assert len(slow.requests) == 2
+
+
 def test_a_duplicated_message_processes_the_event_once(celery_worker, server):  # noqa: F811
     slow = server(delay=0.3)
     RuleFactory(workflow=call_and_count_workflow(slow.url))
