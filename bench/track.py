@@ -1,6 +1,6 @@
 """The /track benchmark (DESIGN §11): stored events/s and latency, CDP against a raw floor.
 
-    .venv/bin/python bench/track.py                 # the default run, about 2.5 minutes
+    .venv/bin/python bench/track.py                 # the default run, about 3.5 minutes
     .venv/bin/python bench/track.py --sweep sync:2,sync:3,gthread:2x4   # compare server setups
 
 With DATABASE_URL / REDIS_URL set it uses those servers (a database named --database on the
@@ -41,7 +41,7 @@ from psycopg import sql  # noqa: E402
 
 from bench import loadgen  # noqa: E402
 
-# Chosen from the sweep in bench/README.md: on 2 cores, 3 sync workers beat gthread.
+# Chosen from the sweeps in bench/README.md: the best mean and the lowest p99 on 2 cores.
 DEFAULT_SERVER = "sync:3"
 CDP_TABLE = "events_event"
 FLOOR_TABLE = "bench_raw_event"
