@@ -45,6 +45,7 @@ from apps.workflows.documents import (
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
+from apps.workflows.rows import rows_fetch
 from apps.workflows.selectors import RoutingTable, routing_table, workflow_compiled
 from apps.workflows.services.bulk import events_outcome_write, workflow_runs_insert
 from apps.workflows.services.effects import StoredEffects
@@ -92,10 +93,10 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
         # Profile and sessions are read next, in their own queries: joined here they would
         # be decoded once per event (measured slower). The profile row is not locked until
         # the final write, so the tracking pipeline is not held up meanwhile.
-        events = list(
-            Event.objects.select_for_update()
-            .filter(profile_id=profile_id, status=Event.Status.COLLECTED)
-            .order_by("time", "inserted", "id")[: batch_size + 1]
+        events = rows_fetch(
+            Event,
+            "profile_id = %s AND status = %s ORDER BY time, inserted, id LIMIT %s FOR UPDATE",
+            [profile_id, Event.Status.COLLECTED, batch_size + 1],
         )
         if events:
             events_run(events[:batch_size], profile_id=profile_id, stored=True)
@@ -199,7 +200,7 @@ class _ProfileState:
 
 
 def _profile_state(profile_id: str | None) -> _ProfileState:
-    row = Profile.objects.filter(pk=profile_id).first() if profile_id else None
+    row = next(iter(rows_fetch(Profile, "id = %s", [profile_id])), None) if profile_id else None
     if row is not None:
         before = profile_snapshot(row)
         return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
@@ -308,7 +309,7 @@ def _sessions(events: list[Event]) -> dict[str, dict]:
     wanted = {event.session_id for event in events if event.session_id}
     if not wanted:
         return {}
-    sessions = Session.objects.filter(pk__in=wanted)
+    sessions = rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
     return {session.pk: session_document(session) for session in sessions}
 
 

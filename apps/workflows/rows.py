@@ -1,0 +1,50 @@
+"""Model rows read without the ORM's per-query work, for the worker's hot path.
+
+A batch reads a profile's events, its profile and sessions on every task; building those
+queries through the ORM and decoding JSON with the standard library cost about as much CPU as
+running the workflows (≈1 ms of 4 per 10-event batch, measured). Here the SQL is fixed per
+model (table and column names come from the model's meta, never from input), JSON columns
+are decoded with orjson, and instances are made with `Model.from_db`, as the ORM does.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TypeVar
+
+import orjson
+from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+@cache
+def _layout(model: type[models.Model]) -> tuple[str, tuple[str, ...], frozenset[int]]:
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    json_positions = frozenset(
+        index for index, field in enumerate(fields) if isinstance(field, models.JSONField)
+    )
+    return (
+        f"SELECT {columns} FROM {quote(model._meta.db_table)}",
+        tuple(field.attname for field in fields),
+        json_positions,
+    )
+
+
+def rows_fetch(model: type[M], condition: str, params: list) -> list[M]:
+    """Instances of `model` matching `condition` (SQL after WHERE, written in this app, with
+    %s placeholders for `params`; it may end with ORDER BY / LIMIT / FOR UPDATE)."""
+    select, names, json_positions = _layout(model)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {condition}", params)
+        rows = cursor.fetchall()
+    instances = []
+    for row in rows:
+        values = [
+            orjson.loads(value) if index in json_positions and isinstance(value, str) else value
+            for index, value in enumerate(row)
+        ]
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances

@@ -1,0 +1,31 @@
+import pytest
+
+from apps.events.models import Event
+from apps.profiles.models import Profile
+from apps.workflows.rows import rows_fetch
+from tests.workflows.factories import EventFactory, ProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_read_like_the_orm(django_assert_num_queries):
+    profile = ProfileFactory(
+        ids=["old-1"], segments=["vip"], traits={"nested": {"a": [1, 2]}}, primary_id=None
+    )
+    event = EventFactory(profile=profile, properties={"n": 1.5, "s": "é"}, tags={"values": []})
+
+    with django_assert_num_queries(1):
+        [fetched] = rows_fetch(Event, "profile_id = %s ORDER BY time", [profile.pk])
+    [fetched_profile] = rows_fetch(Profile, "id = %s", [profile.pk])
+
+    expected = Event.objects.get(pk=event.pk)
+    for field in Event._meta.concrete_fields:
+        assert getattr(fetched, field.attname) == getattr(expected, field.attname), field.name
+    assert fetched._state.adding is False
+    stored_profile = Profile.objects.get(pk=profile.pk)
+    for field in Profile._meta.concrete_fields:
+        assert getattr(fetched_profile, field.attname) == getattr(stored_profile, field.attname)
+
+
+def test_no_rows():
+    assert rows_fetch(Profile, "id = %s", ["nobody"]) == []
