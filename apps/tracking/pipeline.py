@@ -20,6 +20,7 @@ from apps.events.models import Event
 from apps.events.validation import event_validation_error
 from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
+from apps.tracking import storage
 from apps.tracking.enrichment import client_agent
 from apps.tracking.identity import Identity, identity_resolve
 from apps.tracking.payload import TrackRequest, server_event
@@ -44,15 +45,34 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     now = timezone.now()
     agent = client_agent(client.user_agent)
     store_events = track.save_events and not source.transitional
+    request_block = {**track.request, "headers": client.headers, "ip": client.ip}
     for attempt in (1, 2):
         try:
             with transaction.atomic():
                 identity = identity_resolve(track=track, source=source, agent=agent, now=now)
-                rows = _event_rows(track, source, client, identity, is_bot=agent.is_bot, now=now)
+                events = _event_documents(track, source, client, identity, now=now)
                 if store_events:
-                    Event.objects.bulk_create(rows, ignore_conflicts=True)
-                    event_deliveries_schedule_on_commit(events=rows, source_id=source.pk)
-                _hand_off_on_commit(rows, stored=store_events, profile_id=identity.profile_id)
+                    storage.events_insert(
+                        events=events,
+                        source_id=source.pk,
+                        profile_id=identity.profile_id if identity.profile_stored else None,
+                        session_id=identity.session_id if identity.session_stored else None,
+                        inserted=now,
+                        is_bot=agent.is_bot,
+                        request=request_block,
+                    )
+                    event_deliveries_schedule_on_commit(
+                        event_ids=[event["id"] for event in events],
+                        event_types={event["type"] for event in events},
+                        source_id=source.pk,
+                    )
+                _hand_off_on_commit(
+                    events,
+                    stored=store_events,
+                    identity=identity,
+                    source_id=source.pk,
+                    request=request_block,
+                )
             break
         except IntegrityError:
             # A merge committed between our profile lookup and our commit and deleted the
@@ -72,18 +92,15 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     }
 
 
-def _event_rows(
+def _event_documents(
     track: TrackRequest,
     source: EventSource,
     client: ClientInfo,
     identity: Identity,
     *,
-    is_bot: bool,
     now: datetime,
-) -> list[Event]:
-    request_block = {**track.request, "headers": client.headers, "ip": client.ip}
-    profile_id = identity.profile_id if identity.profile_stored else None
-    session_id = identity.session_id if identity.session_stored else None
+) -> list[dict]:
+    """The request's events, then its system events, as the per-event columns of a row."""
     base_metadata = {
         "ip": client.ip,
         "channel": source.channel,
@@ -99,9 +116,10 @@ def _event_rows(
         events.append(server_event(SYSTEM_SESSION_OPENED, {}))
     if identity.visit_started:
         events.append(server_event(SYSTEM_VISIT_STARTED, {"trigger-event-types": client_types}))
-    rows = []
+    inserted = now.isoformat()
+    documents = []
     for event in events:
-        created = event.time or now
+        created = (event.time or now).isoformat()
         invalid = event_validation_error(event_type=event.type, properties=event.properties)
         if invalid:
             status = Event.Status.INVALID
@@ -109,30 +127,21 @@ def _event_rows(
             status = Event.Status.COLLECTED
         else:
             status = Event.Status.PROCESSED
-        rows.append(
-            Event(
-                id=event.id or new_id(),
-                type=event.type,
-                source_id=source.pk,
-                profile_id=profile_id,
-                session_id=session_id,
-                time=created,
-                inserted=now,
-                status=status,
-                status_message=invalid or "",
-                is_bot=is_bot,
-                properties=event.properties,
-                context=event.context,
-                traits=event.traits,
-                metadata={
-                    **base_metadata,
-                    "time": {"insert": now.isoformat(), "create": created.isoformat()},
-                },
-                request=request_block,
-                tags={"values": event.tags, "count": len(event.tags)},
-            )
+        documents.append(
+            {
+                "id": event.id or new_id(),
+                "type": event.type,
+                "time": created,
+                "status": status.value,
+                "status_message": invalid or "",
+                "properties": event.properties,
+                "context": event.context,
+                "traits": event.traits,
+                "metadata": {**base_metadata, "time": {"insert": inserted, "create": created}},
+                "tags": {"values": event.tags, "count": len(event.tags)},
+            }
         )
-    return rows
+    return documents
 
 
 def _needs_processing(*, source_id: str, event_type: str) -> bool:
@@ -145,35 +154,30 @@ def _needs_processing(*, source_id: str, event_type: str) -> bool:
     )
 
 
-def _hand_off_on_commit(rows: list[Event], *, stored: bool, profile_id: str | None) -> None:
-    routed = [row for row in rows if row.status == Event.Status.COLLECTED]
+def _hand_off_on_commit(
+    events: list[dict], *, stored: bool, identity: Identity, source_id: str, request: dict
+) -> None:
+    routed = [event for event in events if event["status"] == Event.Status.COLLECTED]
     if not routed:
         return
+    profile_id = identity.profile_id
     if stored:
-        event_ids = [row.pk for row in routed]
+        event_ids = [event["id"] for event in routed]
         transaction.on_commit(
             lambda: routing.events_enqueue(event_ids=event_ids, profile_id=profile_id)
         )
-    else:
-        copies = [event_as_message(row) for row in routed]
-        transaction.on_commit(
-            lambda: routing.unsaved_events_enqueue(events=copies, profile_id=profile_id)
-        )
-
-
-def event_as_message(row: Event) -> dict:
-    """An event as plain JSON for a task message (used when the event is not stored)."""
-    return {
-        "id": row.pk,
-        "type": row.type,
-        "source_id": row.source_id,
-        "profile_id": row.metadata.get("profile_id"),
-        "session_id": row.session_id,
-        "time": row.time.isoformat(),
-        "properties": row.properties,
-        "context": row.context,
-        "traits": row.traits,
-        "metadata": row.metadata,
-        "request": row.request,
-        "tags": row.tags,
-    }
+        return
+    # Not stored (ephemeral source, saveEvents=false): the message carries the whole event.
+    copies = [
+        {
+            **event,
+            "source_id": source_id,
+            "profile_id": profile_id,
+            "session_id": identity.session_id if identity.session_stored else None,
+            "request": request,
+        }
+        for event in routed
+    ]
+    transaction.on_commit(
+        lambda: routing.unsaved_events_enqueue(events=copies, profile_id=profile_id)
+    )

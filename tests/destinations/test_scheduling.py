@@ -265,7 +265,9 @@ def test_event_hand_off_schedules_only_after_commit():
 
     with transaction.atomic():
         event = EventFactory(type="purchase", source=source)
-        event_deliveries_schedule_on_commit(events=[event], source_id=source.pk)
+        event_deliveries_schedule_on_commit(
+            event_ids=[event.pk], event_types={event.type}, source_id=source.pk
+        )
         assert Delivery.objects.count() == 0
 
     assert list(Delivery.objects.values_list("event_id", flat=True)) == [event.pk]

@@ -119,15 +119,16 @@ def event_deliveries_schedule(
         return cursor.rowcount
 
 
-def event_deliveries_schedule_on_commit(*, events: Sequence, source_id: str) -> None:
-    """The ingestion pipeline's hand-off: `events` are the Event rows it just wrote in the open
-    transaction; the deliveries are scheduled once that transaction commits."""
+def event_deliveries_schedule_on_commit(
+    *, event_ids: Sequence[str], event_types: set[str], source_id: str
+) -> None:
+    """The ingestion pipeline's hand-off: the events it just wrote in the open transaction;
+    the deliveries are scheduled once that transaction commits."""
     if not enabled_destinations_cached(kind=Destination.Kind.EVENT):
         return
     from django.db import transaction
 
-    event_ids = [event.pk for event in events]
-    event_types = {event.type for event in events}
+    event_ids = list(event_ids)
     transaction.on_commit(
         lambda: event_deliveries_schedule(
             event_ids=event_ids, source_id=source_id, event_types=event_types
