@@ -406,6 +406,8 @@ def latency(args, *, env: dict, source_id: str, rate: float, workdir: Path) -> d
         warm.interval = 10 / max(rate, 200)
         warm.seconds = args.sessions * warm.interval
         warm.run()
+        if not warm.accepted:
+            raise SystemExit(f"/track accepted no request; see {workdir / 'gunicorn.log'}")
         wait_until(lambda: collected_count() == 0, timeout=120, poll=0.05)
         load = TrackLoad(
             port=server.port,
