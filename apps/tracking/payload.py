@@ -7,6 +7,7 @@ shape Tracardi (FastAPI) answers: {"detail": [{"loc": ["body", ...], "msg": ...,
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import fastjsonschema
 import orjson
 from django.utils import timezone
 from jsonschema import Draft202012Validator
@@ -69,6 +70,11 @@ TRACKER_PAYLOAD_SCHEMA = {
 }
 
 _validator = Draft202012Validator(TRACKER_PAYLOAD_SCHEMA)
+# Generated Python code: about 4x cheaper than jsonschema on valid bodies (bench/track_profile.py).
+# The schema uses only keywords that mean the same in draft-07.
+_fast_check = fastjsonschema.compile(
+    {"$schema": "http://json-schema.org/draft-07/schema#", **TRACKER_PAYLOAD_SCHEMA}
+)
 
 
 @dataclass(slots=True)
@@ -129,8 +135,10 @@ def normalise_event_type(raw: str) -> str:
 
 def tracker_payload_parse(data: object, *, profile_less: bool = False) -> TrackRequest:
     """Validate a decoded /track body and turn it into a TrackRequest (raises SchemaViolation)."""
-    errors = sorted(_validator.iter_errors(data), key=lambda error: list(error.absolute_path))
-    if errors:
+    try:
+        _fast_check(data)
+    except fastjsonschema.JsonSchemaException:
+        errors = sorted(_validator.iter_errors(data), key=lambda error: list(error.absolute_path))
         raise_schema_violation(errors)
     assert isinstance(data, dict)
     options = data.get("options") or {}
