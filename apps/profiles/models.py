@@ -92,7 +92,11 @@ class Session(models.Model):
     properties = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["profile", "-updated"], name="session_profile_updated")]
+        indexes = [
+            models.Index(fields=["profile", "-updated"], name="session_profile_updated"),
+            # The admin's session list, newest activity first.
+            models.Index(fields=["-updated"], name="session_updated"),
+        ]
 
     def __str__(self) -> str:
         return self.id
