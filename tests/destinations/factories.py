@@ -1,19 +1,13 @@
 import factory
-from django.utils import timezone
 
 from apps.destinations.models import Destination, Resource
 from apps.destinations.selectors import destination_cache_clear
 from apps.events.models import Event
-from apps.profiles.models import Profile
-from tests.sources.factories import EventSourceFactory
+from tests.events import factories as events
+from tests.profiles import factories as profiles
 
 
-class ProfileFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Profile
-
-    created = factory.LazyFunction(timezone.now)
-    updated = factory.LazyFunction(timezone.now)
+class ProfileFactory(profiles.ProfileFactory):
     traits = factory.LazyFunction(lambda: {"plan": "free"})
     data = factory.LazyFunction(
         lambda: {"pii": {"firstname": "Ada"}, "contact": {"email": {"main": "ada@example.com"}}}
@@ -54,14 +48,11 @@ class DestinationFactory(factory.django.DjangoModelFactory):
         return destination
 
 
-class EventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Event
-
+class EventFactory(events.EventFactory):
     id = factory.Sequence(lambda n: f"event-{n}")
     type = "purchase"
-    source = factory.SubFactory(EventSourceFactory)
     profile = factory.SubFactory(ProfileFactory)
-    time = factory.LazyFunction(timezone.now)
+    session = None
     inserted = factory.SelfAttribute("time")
+    status = Event.Status.COLLECTED
     properties = factory.LazyFunction(lambda: {"total": 42.5, "currency": "EUR"})

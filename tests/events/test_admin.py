@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from apps.events.models import Event, EventType
-from tests.profiles.factories import EventFactory
+from tests.events.factories import EventFactory
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.selectors import event_type_cache_clear
 from apps.profiles.models import Profile, empty_profile_data
 from apps.sources.services import event_source_create
-from tests.profiles.factories import EventFactory, ProfileFactory
+from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory
 
 Op = EventTypeMapping.Operation
 

@@ -12,7 +12,7 @@ from apps.events.services import event_type_save, events_revalidate
 from apps.sources.services import event_source_create
 from apps.workflows.models import WorkflowRun
 from apps.workflows.selectors import workflow_caches_clear
-from tests.profiles.factories import EventFactory
+from tests.events.factories import EventFactory
 from tests.support.celery_worker import celery_worker, wait_for  # noqa: F401
 from tests.workflows.factories import RuleFactory
 

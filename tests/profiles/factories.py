@@ -1,11 +1,10 @@
-"""Profiles, sessions and events for the profile tests (each test package keeps its own)."""
+"""Profiles and sessions (the canonical factories; other test packages reuse them), segments
+and identification points."""
 
 import factory
 from django.utils import timezone
 
-from apps.events.models import Event
 from apps.profiles.models import IdentificationPoint, Profile, Segment, Session, empty_profile_data
-from tests.sources.factories import EventSourceFactory
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):
@@ -25,19 +24,6 @@ class SessionFactory(factory.django.DjangoModelFactory):
     profile = factory.SubFactory(ProfileFactory)
     created = factory.LazyFunction(timezone.now)
     updated = factory.LazyFunction(timezone.now)
-
-
-class EventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Event
-
-    type = "page-view"
-    source = factory.SubFactory(EventSourceFactory)
-    profile = factory.SubFactory(ProfileFactory)
-    session = factory.SubFactory(SessionFactory, profile=factory.SelfAttribute("..profile"))
-    time = factory.LazyFunction(timezone.now)
-    inserted = factory.LazyFunction(timezone.now)
-    status = Event.Status.PROCESSED
 
 
 class SegmentFactory(factory.django.DjangoModelFactory):

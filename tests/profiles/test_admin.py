@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Segment
-from tests.profiles.factories import EventFactory, ProfileFactory, SegmentFactory, SessionFactory
+from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory, SegmentFactory, SessionFactory
 
 
 @pytest.fixture

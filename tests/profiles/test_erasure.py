@@ -12,7 +12,8 @@ from apps.profiles.erasure import ProfileNotFound, profile_forget, profile_id_is
 from apps.profiles.merging import merge_undo, profiles_merge
 from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Session
 from apps.workflows.models import WorkflowRun
-from tests.profiles.factories import EventFactory, ProfileFactory, SessionFactory
+from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory, SessionFactory
 from tests.sources.factories import EventSourceFactory
 from tests.workflows.factories import WorkflowFactory
 

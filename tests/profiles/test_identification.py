@@ -11,8 +11,8 @@ from apps.profiles.identification import (
     identification_point_save,
 )
 from apps.profiles.models import IdentificationPoint, MergeRecord, Profile, Session
+from tests.events.factories import EventFactory
 from tests.profiles.factories import (
-    EventFactory,
     IdentificationPointFactory,
     ProfileFactory,
     SessionFactory,

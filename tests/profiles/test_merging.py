@@ -16,7 +16,8 @@ from apps.profiles.merging import (
 from apps.profiles.models import MergeRecord, Profile, Session
 from apps.tracking.identity import profile_find
 from apps.workflows.models import WorkflowRun
-from tests.profiles.factories import EventFactory, ProfileFactory, SessionFactory
+from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory, SessionFactory
 from tests.workflows.factories import WorkflowFactory
 
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=10)

@@ -16,7 +16,8 @@ from apps.profiles.segments import (
     segments_refresh_live,
 )
 from apps.profiles.tasks import SWEEP_KEY, segments_refresh_scheduled
-from tests.profiles.factories import EventFactory, ProfileFactory, SegmentFactory
+from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory, SegmentFactory
 from tests.support.celery_worker import celery_worker_factory, wait_for  # noqa: F401
 
 FREQUENT = "profile@stats.visits > 3"

@@ -235,7 +235,9 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, message:
     raise AssertionError(f"Timed out after {timeout}s waiting for {message or predicate}")
 
 
-@pytest.fixture(scope="session")
+# Module scope: a worker never outlives the module that asked for it, so a later module's
+# private workers (celery_worker_factory) are alone on the queue whatever the test order.
+@pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker) -> Iterator[CeleryWorker]:
     purge_broker_queue()
     worker = start_celery_worker()

@@ -1,44 +1,25 @@
-"""Factories for workflow tests. Profiles, sessions and events are local (each test package
-keeps its own, see tests/admin/factories.py)."""
+"""Factories for workflow tests; profiles, sessions and events come from the shared ones."""
 
 import factory
-from django.utils import timezone
 
 from apps.events.models import Event
-from apps.profiles.models import Profile, Session, empty_profile_data
 from apps.workflows.models import Rule, Workflow
-from tests.sources.factories import EventSourceFactory
+from tests.events import factories as events
+from tests.profiles.factories import ProfileFactory, SessionFactory
 from tests.workflows.graphs import linear_graph
 
-
-class ProfileFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Profile
-
-    created = factory.LazyFunction(timezone.now)
-    updated = factory.LazyFunction(timezone.now)
-    data = factory.LazyFunction(empty_profile_data)
-
-
-class SessionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Session
-
-    profile = factory.SubFactory(ProfileFactory)
-    created = factory.LazyFunction(timezone.now)
-    updated = factory.LazyFunction(timezone.now)
+__all__ = [
+    "EventFactory",
+    "ProfileFactory",
+    "RuleFactory",
+    "SessionFactory",
+    "WorkflowFactory",
+]
 
 
-class EventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Event
+class EventFactory(events.EventFactory):
+    """An event waiting for its workflows."""
 
-    type = "page-view"
-    source = factory.SubFactory(EventSourceFactory)
-    profile = factory.SubFactory(ProfileFactory)
-    session = factory.SubFactory(SessionFactory, profile=factory.SelfAttribute("..profile"))
-    time = factory.LazyFunction(timezone.now)
-    inserted = factory.LazyFunction(timezone.now)
     status = Event.Status.COLLECTED
 
 
