@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
 from typing import Any
 
-import user_agents
-
+from apps.tracking.enrichment import client_agent
 from apps.workflows.actions.base import (
     TARGET_PROPERTY,
     Action,
@@ -18,35 +16,21 @@ from apps.workflows.actions.base import (
 )
 
 
-@lru_cache(maxsize=2048)
 def describe_user_agent(text: str) -> dict:
-    agent = user_agents.parse(text)
-    if agent.is_bot:
-        kind = "bot"
-    elif agent.is_tablet:
-        kind = "tablet"
-    elif agent.is_mobile:
-        kind = "mobile"
-    elif agent.is_pc:
-        kind = "pc"
-    else:
-        kind = "other"
+    # The same cached parse the ingestion pipeline uses for sessions, in this action's shape.
+    agent = client_agent(text)
     return {
         "string": text,
         "bot": agent.is_bot,
         "device": {
-            "type": kind,
-            "family": agent.device.family,
-            "brand": agent.device.brand,
-            "model": agent.device.model,
-            "touch": agent.is_touch_capable,
+            "type": agent.device["type"],
+            "family": agent.device["name"],
+            "brand": agent.device["brand"],
+            "model": agent.device["model"],
+            "touch": agent.device["touch"],
         },
-        "os": {"name": agent.os.family, "version": agent.os.version_string},
-        "client": {
-            "type": "browser",
-            "name": agent.browser.family,
-            "version": agent.browser.version_string,
-        },
+        "os": dict(agent.os),
+        "client": {"type": "browser", "name": agent.app["name"], "version": agent.app["version"]},
     }
 
 
