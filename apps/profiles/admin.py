@@ -19,6 +19,7 @@ from apps.core.admin_selectors import (
 )
 from apps.events.models import Event
 from apps.profiles import admin_segments  # noqa: F401  (registers segments, merges, ...)
+from apps.profiles.admin_edit import ProfileEditAdminMixin
 from apps.profiles.admin_person import ProfilePersonAdminMixin
 from apps.profiles.models import Profile, Session
 
@@ -45,7 +46,11 @@ class SegmentFilter(admin.SimpleListFilter):
 
 @admin.register(Profile)
 class ProfileAdmin(
-    ProfilePersonAdminMixin, LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    ProfileEditAdminMixin,
+    ProfilePersonAdminMixin,
+    LargeTableAdminMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
     list_filter = ("active", SegmentFilter)

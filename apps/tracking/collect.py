@@ -1,10 +1,12 @@
 """Turning /collect webhooks and /redirect clicks into TrackRequests (DESIGN §4.3, §4.4)."""
 
 from apps.core.exceptions import PayloadInvalid
+from apps.events.models import normalise_event_type
 from apps.notation import NotationError, render_template, resolve
 from apps.profiles.models import Session
+from apps.profiles.services import session_document
 from apps.sources.models import EventSource, RedirectLink
-from apps.tracking.payload import TrackRequest, normalise_event_type, server_event
+from apps.tracking.payload import TrackRequest, server_event
 
 
 def collect_request_build(
@@ -50,7 +52,7 @@ def redirect_request_build(
     session = Session.objects.filter(pk=session_id).first() if session_id else None
     scope = {
         "payload": {"params": params, "body": {}},
-        "session": _session_as_dict(session) if session else {},
+        "session": session_document(session) if session else {},
     }
     try:
         properties = render_template(link.props, scope, default=None) if link.props else {}
@@ -87,17 +89,3 @@ def _profile_id_from_body(path: str, data: dict) -> str:
             ]
         )
     return str(value)[:64]
-
-
-def _session_as_dict(session: Session) -> dict:
-    return {
-        "id": session.pk,
-        "profile": {"id": session.profile_id},
-        "metadata": session.metadata,
-        "device": session.device,
-        "os": session.os,
-        "app": session.app,
-        "utm": session.utm,
-        "context": session.context,
-        "properties": session.properties,
-    }

@@ -13,6 +13,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from apps.core.exceptions import PayloadInvalid
+from apps.events.models import normalise_event_type
 
 MAX_EVENTS_PER_REQUEST = 1000
 ID_SCHEMA = {"type": ["string", "null"], "maxLength": 64}
@@ -127,10 +128,6 @@ def parse_json_body(body: bytes) -> object:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise PayloadInvalid(f"The body is not valid JSON: {error}.") from None
-
-
-def normalise_event_type(raw: str) -> str:
-    return "-".join(raw.strip().lower().split())
 
 
 def tracker_payload_parse(data: object, *, profile_less: bool = False) -> TrackRequest:

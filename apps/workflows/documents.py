@@ -14,7 +14,6 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.ids import new_id
 from apps.events.models import Event, normalise_event_type
-from apps.profiles.models import Session
 
 # Fields of an unsaved event's dict (the tracking pipeline sends Event's field names).
 UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", "traits")
@@ -41,22 +40,6 @@ def event_document(event: Event) -> dict:
         "request": event.request,
         "tags": event.tags,
     }
-
-
-def session_document(session: Session) -> dict:
-    return copy.deepcopy(
-        {
-            "id": session.pk,
-            "profile": {"id": session.profile_id} if session.profile_id else None,
-            "metadata": session.metadata,
-            "device": session.device,
-            "os": session.os,
-            "app": session.app,
-            "utm": session.utm,
-            "context": session.context,
-            "properties": session.properties,
-        }
-    )
 
 
 class EventDataError(ValueError):

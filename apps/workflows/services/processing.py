@@ -35,12 +35,12 @@ from apps.events.models import Event
 from apps.profiles.identification import event_type_identifies, identification_apply
 from apps.profiles.merging import MergeError, profiles_merge_by
 from apps.profiles.models import Profile, Session
+from apps.profiles.services import session_document
 from apps.profiles.writes import empty_profile_document, profile_save_changes, profile_snapshot
 from apps.workflows.documents import (
     EventDataError,
     event_document,
     event_from_dict,
-    session_document,
 )
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
+from apps.profiles.services import session_document
 from apps.profiles.writes import (
     dot_path,
     empty_profile_document,
@@ -25,7 +26,6 @@ from apps.workflows.documents import (
     EventDataError,
     event_document,
     event_from_dict,
-    session_document,
 )
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import graph_compile
