@@ -120,7 +120,7 @@ class ProfileEditAdminMixin:
 
     def _edited(self, request, profile: Profile, changed: list[str]) -> HttpResponseRedirect:
         if changed:
-            summary = f"Changed {', '.join(changed)}."
+            summary = f"Changed {', '.join(sorted(changed))}."
             self.log_change(request, profile, summary)
             self.message_user(request, summary, messages.SUCCESS)
         else:
