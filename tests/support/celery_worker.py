@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -44,16 +44,10 @@ READY_TIMEOUT_SECONDS = 30.0
 
 
 def worker_database_url() -> str:
-    """DATABASE_URL of the database the tests use (the test database inside a test run)."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or ""
-    if host.startswith("/"):  # a unix socket directory (the embedded PostgreSQL)
-        return f"postgres://{credentials}@/{db['NAME']}?host={quote(host, safe='')}"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+    """DATABASE_URL of the database the tests use (the test database inside a test run): the
+    configured URL with the database name swapped, so sockets and options carry over."""
+    configured = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(configured._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
 def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:

@@ -1,3 +1,6 @@
+import os
+from urllib.parse import urlsplit
+
 import pytest
 from django.conf import settings
 
@@ -11,7 +14,11 @@ def test_worker_starts_answers_pings_and_dies_on_kill(celery_worker_factory):  #
 
     assert worker.ping() is True
     assert settings.DATABASES["default"]["NAME"].startswith("test_")
-    assert worker_database_url().endswith("/" + settings.DATABASES["default"]["NAME"])
+    worker_url = urlsplit(worker_database_url())
+    configured = urlsplit(os.environ["DATABASE_URL"])
+    # Same server (host, or socket directory in the query), the test database.
+    assert (worker_url.netloc, worker_url.query) == (configured.netloc, configured.query)
+    assert worker_url.path == "/" + settings.DATABASES["default"]["NAME"]
 
     worker.kill()
 
