@@ -33,11 +33,13 @@ class Identity:
     visit_started: bool = False
 
 
-def profile_find(*, profile_id: str) -> Profile | None:
-    """A profile by its id or by an id merged into it (one indexed query)."""
+def profile_id_resolve(*, profile_id: str) -> str | None:
+    """The id of the profile that has this id as its own or merged into it (one indexed query,
+    the id only: a returning visitor's profile row is read only if a visit must be counted)."""
     return (
         Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
         .order_by("-updated")
+        .values_list("pk", flat=True)
         .first()
     )
 
@@ -67,12 +69,12 @@ def identity_resolve(
             else storage.session_state(session_id=track.session_id)
         )
 
-    profile = None
+    profile = None  # an unsaved Profile when this request creates one
     if existing is not None and existing.profile_id:
-        profile_id, profile_is_new = existing.profile_id, False  # the session wins
+        profile_id = existing.profile_id  # the session wins
     else:
-        profile, profile_is_new = _profile_for_request(track=track, source=source, now=now)
-        profile_id = profile.pk
+        profile_id, profile = _profile_for_request(track=track, source=source, now=now)
+    profile_is_new = profile is not None
     identity = Identity(
         profile_id=profile_id,
         session_id=track.session_id or new_id(),
@@ -112,16 +114,19 @@ def identity_resolve(
 
 def _profile_for_request(
     *, track: TrackRequest, source: EventSource, now: datetime
-) -> tuple[Profile, bool]:
+) -> tuple[str, Profile | None]:
+    """The request's profile id, and the unsaved profile when the request creates one."""
     if track.profile_id:
-        found = profile_find(profile_id=track.profile_id)
+        found = profile_id_resolve(profile_id=track.profile_id)
         if found is not None:
-            return found, False
+            return found, None
         trusted = source.static_profile_ids or track.trust_profile_id
         # An erased person's ids never resolve again, not even as a static id.
         if trusted and not profile_id_is_forgotten(track.profile_id):
-            return _profile_new(track.profile_id, now), True
-    return _profile_new(new_id(), now), True
+            profile = _profile_new(track.profile_id, now)
+            return profile.pk, profile
+    profile = _profile_new(new_id(), now)
+    return profile.pk, profile
 
 
 def _profile_new(profile_id: str, now: datetime) -> Profile:
@@ -152,7 +157,12 @@ def _profile_insert(profile: Profile, *, now: datetime) -> None:
 
 
 def _profile_visit(*, profile_id: str, now: datetime) -> None:
-    profile = Profile.objects.select_for_update().filter(pk=profile_id).first()
+    profile = (
+        Profile.objects.select_for_update()
+        .only("id", "metadata", "visit_count", "updated")
+        .filter(pk=profile_id)
+        .first()
+    )
     if profile is None:
         return
     _visit_rotate(profile, now)

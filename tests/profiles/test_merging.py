@@ -14,7 +14,7 @@ from apps.profiles.merging import (
     profiles_merge_by,
 )
 from apps.profiles.models import MergeRecord, Profile, Session
-from apps.tracking.identity import profile_find
+from apps.tracking.identity import profile_id_resolve
 from apps.workflows.models import WorkflowRun
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory, SessionFactory
@@ -116,8 +116,8 @@ def test_merge_follows_tracardi_semantics():
     assert own_event.pk
 
     # A client that still holds the merged id finds the survivor.
-    assert profile_find(profile_id="phone").pk == "alice"
-    assert profile_find(profile_id="alice-old").pk == "alice"
+    assert profile_id_resolve(profile_id="phone") == "alice"
+    assert profile_id_resolve(profile_id="alice-old") == "alice"
 
 
 @pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     assert dict(Session.objects.values_list("pk", "profile_id")) == sessions_before
     assert list(WorkflowRun.objects.values_list("pk", "profile_id")) == runs_before
     assert (record.status, record.undone_by) == ("undone", "support")
-    assert profile_find(profile_id="phone").pk == "phone"
+    assert profile_id_resolve(profile_id="phone") == "phone"
 
 
 @pytest.mark.django_db
