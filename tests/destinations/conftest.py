@@ -1,15 +1,7 @@
 import pytest
 
-from apps.destinations.selectors import destination_cache_clear
 from tests.destinations.servers import RecordingSmtpHandler, ScriptedHTTPServer, start_smtp_server
 from tests.support.celery_worker import celery_worker_factory  # noqa: F401  (a fixture)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_destination_cache():
-    destination_cache_clear()
-    yield
-    destination_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,6 @@ from apps.events.predefined import predefined_event_types_install
 from apps.events.selectors import event_type_cache_clear
 
 
-@pytest.fixture(autouse=True)
-def _fresh_event_type_cache():
-    event_type_cache_clear()
-    yield
-    event_type_cache_clear()
-
-
 @pytest.fixture
 def predefined_types(db):
     """The predefined types (installed by a migration, but a transactional test elsewhere may

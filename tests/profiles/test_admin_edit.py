@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from apps.destinations.models import Delivery
-from apps.destinations.selectors import destination_cache_clear
 from apps.profiles.models import Profile, Segment
 from apps.profiles.segments import segment_save
 from apps.profiles.services import profile_edit
@@ -19,14 +18,6 @@ from tests.destinations.factories import DestinationFactory
 from tests.profiles.factories import ProfileFactory
 
 JSON_FIELDS = ("traits", "interests", "consents", "aux", "data")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_destination_cache():
-    # A destination created here must not stay cached for the tests that run after.
-    destination_cache_clear()
-    yield
-    destination_cache_clear()
 
 
 @pytest.fixture
