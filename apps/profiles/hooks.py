@@ -1,0 +1,77 @@
+"""The two hooks profiles publishes to the apps above it (DESIGN §3).
+
+Profiles sits below events, workflows and destinations, so it never imports them; they fill
+these registries in their `AppConfig.ready()` instead (explicit calls, not Django signals):
+
+- "a profile changed": every writer of a profile calls `profile_changed` (services.changes)
+  inside its own transaction, and each subscriber runs there, so what it writes (live segments,
+  the pending destination sync) commits with the change or not at all.
+- "rows that follow a profile": tables whose rows belong to a profile and go with it through a
+  merge (re-pointed to the survivor), an undo (pointed back) and an erasure (deleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import models
+
+
+class ProfileChangeSubscriber(Protocol):
+    def __call__(self, *, profile_id: str, changed_fields: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFollower:
+    """A table whose rows follow a profile.
+
+    - `key` names the rows in merge records (`repointed`) and erasure records (`deleted`).
+    - `model` has a `profile` foreign key (nullable or not) that merges re-point.
+    - `erasure_rows(profile_id, ids)` gives the rows an erasure deletes: the profile's own, and
+      any that hang on them (a run of one of the profile's events); `ids` are every id the
+      profile ever had.
+    - `erase_rank`: erasure deletes followers by rank, lowest first, so rows that point at
+      other followers' rows (runs, deliveries -> events) go before them.
+    - `session_field`: the field naming the session, when the rows also belong to a session
+      (the admin counts them per session).
+    - `before_merge(merged_ids, survivor_id)`: runs before the merged profiles' rows are
+      re-pointed (e.g. pending syncs of the merged profiles are dropped: the survivor's own
+      sync, scheduled by the merge, supersedes them).
+    """
+
+    key: str
+    model: type[models.Model]
+    erasure_rows: Callable[[str, list[str]], models.QuerySet]
+    erase_rank: int = 0
+    session_field: str | None = None
+    before_merge: Callable[[list[str], str], None] | None = None
+
+
+_change_subscribers: list[ProfileChangeSubscriber] = []
+_followers: dict[str, ProfileFollower] = {}
+
+
+def profile_change_subscribe(subscriber: ProfileChangeSubscriber) -> None:
+    """Run `subscriber(profile_id=..., changed_fields=[...])` after every profile change, inside
+    the writer's transaction, in the order of subscription. Call from AppConfig.ready()."""
+    if subscriber not in _change_subscribers:
+        _change_subscribers.append(subscriber)
+
+
+def profile_change_subscribers() -> tuple[ProfileChangeSubscriber, ...]:
+    return tuple(_change_subscribers)
+
+
+def profile_follower_register(follower: ProfileFollower) -> None:
+    """Make `follower`'s rows follow their profile. Call from AppConfig.ready()."""
+    _followers[follower.key] = follower
+
+
+def profile_followers() -> tuple[ProfileFollower, ...]:
+    return tuple(_followers.values())
+
+
+def profile_follower(key: str) -> ProfileFollower | None:
+    return _followers.get(key)
