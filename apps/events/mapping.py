@@ -34,14 +34,13 @@ from apps.events.models import Event, EventTypeMapping
 from apps.events.selectors import event_document, event_type_registry
 from apps.notation import MISSING, Reference, parse_reference
 from apps.notation.dot import lookup
+from apps.notation.paths import EventPathError, event_reference_parse
 
 logger = logging.getLogger(__name__)
 
 # Profile fields a mapping may write; the rest (id, ids, metadata, segments) belong to the
 # platform.
 MAPPABLE_PROFILE_ROOTS = ("data", "traits", "interests", "consents", "stats", "aux")
-# Sources an event path may name explicitly (`session@context.browser`); default `event@`.
-READABLE_SOURCES = ("event", "session", "profile")
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 _PLAIN_KEY = re.compile(r"[\w$\-]+")
@@ -50,10 +49,6 @@ Operation = EventTypeMapping.Operation
 
 
 class ProfilePathError(ValueError):
-    pass
-
-
-class EventPathError(ValueError):
     pass
 
 
@@ -91,26 +86,6 @@ def profile_path_check(path: str) -> None:
             f"A mapping may write only under {', '.join(MAPPABLE_PROFILE_ROOTS)}; "
             f"{root or path!r} is kept by the platform."
         )
-
-
-def event_reference_parse(path: str) -> Reference:
-    """`properties.email` -> event@properties.email; `session@...` and `profile@...` as given."""
-    text = path.strip()
-    if not text:
-        raise EventPathError("Enter a path into the event, e.g. properties.email.")
-    source, separator, _ = text.partition("@")
-    if separator and source not in READABLE_SOURCES:
-        raise EventPathError(
-            f"Unknown source {source!r}: read from event@, session@ or profile@ "
-            "(a path without a source reads the event)."
-        )
-    try:
-        reference = parse_reference(text if separator else "event@" + text)
-    except notation.NotationError as error:
-        raise EventPathError(str(error)) from None
-    if reference is None or not reference.keys:
-        raise EventPathError(f"{text!r} is not a path, e.g. properties.email.")
-    return reference
 
 
 def mapping_rule_compile(row: EventTypeMapping) -> MappingRule:

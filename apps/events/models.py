@@ -67,11 +67,6 @@ class Event(models.Model):
         return f"{self.type} {self.id}"
 
 
-def normalise_event_type(raw: str) -> str:
-    """The stored form of an event type: lower case, runs of whitespace as one '-'."""
-    return "-".join(raw.strip().lower().split())
-
-
 class EventType(models.Model):
     """What the platform knows about one event type: its description, the journey state it
     marks, an optional JSON schema for its properties (events that break it are quarantined)

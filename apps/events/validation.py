@@ -11,14 +11,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, relevance
 
 from apps import notation
-from apps.events.mapping import (
-    EventPathError,
-    ProfilePathError,
-    event_reference_parse,
-    profile_path_check,
-)
-from apps.events.models import EventType, EventTypeMapping, normalise_event_type
+from apps.core.text import normalise_event_type
+from apps.events.mapping import ProfilePathError, profile_path_check
+from apps.events.models import EventType, EventTypeMapping
 from apps.events.selectors import event_type_registry
+from apps.notation.paths import EventPathError, event_reference_parse
 
 # A message names the first few problems; the whole list is rarely useful and can be huge.
 MAX_REPORTED_ERRORS = 3

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from apps.events.mapping import EventPathError, event_reference_parse
-from apps.events.models import normalise_event_type
+from apps.core.text import normalise_event_type
 from apps.notation import (
     InvalidReferenceError,
     NotationError,
@@ -35,6 +34,7 @@ from apps.notation import (
     parse_reference,
 )
 from apps.notation.dot import lookup
+from apps.notation.paths import EventPathError, event_reference_parse
 from apps.profiles.merging import (
     IDENTIFIER_ROOTS,
     identifier_holders,

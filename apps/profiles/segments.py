@@ -26,16 +26,13 @@ from django.utils import timezone
 
 from apps import notation
 from apps.core.paginator import Count, bounded_count
+from apps.core.text import segment_slug
 from apps.profiles.models import Profile, Segment
 from apps.profiles.services import profile_document
 
 logger = logging.getLogger(__name__)
 
 MEMBER_COUNT_CAP = 100_000
-
-
-def segment_slug(name: str) -> str:
-    return "-".join(name.strip().lower().split())
 
 
 def segment_errors(segment: Segment) -> dict[str, list[str]]:

@@ -1,7 +1,7 @@
 """Turning /collect webhooks and /redirect clicks into TrackRequests (DESIGN §4.3, §4.4)."""
 
 from apps.core.exceptions import PayloadInvalid
-from apps.events.models import normalise_event_type
+from apps.core.text import normalise_event_type
 from apps.notation import NotationError, render_template, resolve
 from apps.profiles.models import Session
 from apps.profiles.services import session_document

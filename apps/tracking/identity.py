@@ -14,11 +14,13 @@ from django.conf import settings
 from django.db.models import Q
 
 from apps.core.ids import new_id
+from apps.core.rows import insert_unless_exists
+from apps.core.useragents import ClientAgent
 from apps.profiles.erasure import profile_id_is_forgotten
 from apps.profiles.models import Profile, Session, empty_profile_data
 from apps.sources.models import EventSource
 from apps.tracking import storage
-from apps.tracking.enrichment import ClientAgent, utm_from_context
+from apps.tracking.enrichment import utm_from_context
 from apps.tracking.payload import TrackRequest
 
 
@@ -87,7 +89,7 @@ def identity_resolve(
         identity.session_created = identity.visit_started = True
         if save_session:
             session = _session_build(identity, track, agent, now, profile_stored=save_profile)
-            if not storage.insert_unless_exists(session):
+            if not insert_unless_exists(session):
                 # A concurrent first request stored this session first: its profile wins.
                 winner = storage.session_touch(
                     session_id=session.pk, now=now, context={}, utm={}, properties={}
@@ -151,7 +153,7 @@ def _profile_new(profile_id: str, now: datetime) -> Profile:
 
 def _profile_insert(profile: Profile, *, now: datetime) -> None:
     _visit_rotate(profile, now)
-    if not storage.insert_unless_exists(profile):
+    if not insert_unless_exists(profile):
         # A static profile id created by a concurrent request: count this visit on it.
         _profile_visit(profile_id=profile.pk, now=now)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from apps.core.exceptions import PayloadInvalid
-from apps.events.models import normalise_event_type
+from apps.core.text import normalise_event_type
 
 MAX_EVENTS_PER_REQUEST = 1000
 ID_SCHEMA = {"type": ["string", "null"], "maxLength": 64}

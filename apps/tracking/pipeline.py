@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.ids import new_id
+from apps.core.useragents import client_agent
 from apps.destinations.services import event_deliveries_schedule_on_commit
 from apps.events.mapping import event_type_has_mapping
 from apps.events.models import Event
@@ -21,7 +22,6 @@ from apps.events.validation import event_validation_error
 from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
 from apps.tracking import storage
-from apps.tracking.enrichment import client_agent
 from apps.tracking.identity import Identity, identity_resolve
 from apps.tracking.payload import TrackRequest, server_event
 from apps.workflows import routing

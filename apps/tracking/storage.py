@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from django.db import connection, models
+from django.db import connection
 
 from apps.events.models import Event
 from apps.profiles.models import Session
@@ -83,25 +83,6 @@ def session_state(*, session_id: str) -> SessionState | None:
 def session_attach_profile(*, session_id: str, profile_id: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_SESSION_ATTACH, [profile_id, session_id])
-
-
-def insert_unless_exists(instance: models.Model) -> bool:
-    """INSERT ... ON CONFLICT (pk) DO NOTHING; True when this call stored the row."""
-    meta = instance._meta
-    fields = meta.concrete_fields
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
-    ]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({quote(meta.pk.column)}) DO NOTHING RETURNING 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone() is not None
 
 
 def events_insert(

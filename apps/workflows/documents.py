@@ -13,7 +13,8 @@ from datetime import datetime
 from django.utils.dateparse import parse_datetime
 
 from apps.core.ids import new_id
-from apps.events.models import Event, normalise_event_type
+from apps.core.text import normalise_event_type
+from apps.events.models import Event
 
 # Fields of an unsaved event's dict (the tracking pipeline sends Event's field names).
 UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", "traits")

@@ -7,7 +7,7 @@ import json
 from django import forms
 
 from apps.core.admin_helpers import PrettyJSONFormField
-from apps.events.models import normalise_event_type
+from apps.core.text import normalise_event_type
 from apps.workflows.graph import graph_problems
 from apps.workflows.models import Rule, Workflow
 

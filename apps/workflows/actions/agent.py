@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from apps.tracking.enrichment import client_agent
+from apps.core.useragents import client_agent
 from apps.workflows.actions.base import (
     TARGET_PROPERTY,
     Action,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps import notation
-from apps.profiles.segments import segment_add_if, segment_slug
+from apps.core.text import segment_slug
+from apps.profiles.segments import segment_add_if
 from apps.workflows.actions.base import (
     Action,
     ActionError,

@@ -8,7 +8,8 @@ import orjson
 from django.db import transaction
 
 from apps.core.ids import new_id
-from apps.events.models import Event, normalise_event_type
+from apps.core.text import normalise_event_type
+from apps.events.models import Event
 from apps.sources.selectors import event_source_get_cached
 from apps.workflows.actions.base import ActionError
 from apps.workflows.documents import event_document

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.rows import rows_fetch
 from apps.events.mapping import event_type_has_mapping, mapping_apply
 from apps.events.models import Event
 from apps.profiles.identification import event_type_identifies, identification_apply
@@ -45,7 +46,6 @@ from apps.workflows.documents import (
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
-from apps.workflows.rows import rows_fetch
 from apps.workflows.selectors import RoutingTable, routing_table, workflow_compiled
 from apps.workflows.services.bulk import events_outcome_write, workflow_runs_insert
 from apps.workflows.services.effects import StoredEffects

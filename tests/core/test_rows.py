@@ -1,8 +1,8 @@
 import pytest
 
+from apps.core.rows import rows_fetch
 from apps.events.models import Event
 from apps.profiles.models import Profile
-from apps.workflows.rows import rows_fetch
 from tests.workflows.factories import EventFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Model rows read without the ORM's per-query work, for the worker's hot path.
+"""Model rows read and written without the ORM's per-query work, for the hot paths.
 
 A batch reads a profile's events, its profile and sessions on every task; building those
 queries through the ORM and decoding JSON with the standard library cost about as much CPU as
@@ -48,3 +48,22 @@ def rows_fetch(model: type[M], condition: str, params: list) -> list[M]:
         ]
         instances.append(model.from_db(connection.alias, names, values))
     return instances
+
+
+def insert_unless_exists(instance: models.Model) -> bool:
+    """INSERT ... ON CONFLICT (pk) DO NOTHING; True when this call stored the row."""
+    meta = instance._meta
+    fields = meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
+    ]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({quote(meta.pk.column)}) DO NOTHING RETURNING 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone() is not None
