@@ -15,6 +15,11 @@ request at a fixed concurrency, after a warm-up, and prints per case:
   events profile-created / session-opened / visit-started for new visitors);
 - latency p50 / p99 as the load generator saw it; errors and non-200 answers;
 - the ratio CDP / floor on client events/s.
+
+With `--before DIR` it also measures the CDP of checkout DIR (e.g. a git worktree of the base
+commit; its servers run from DIR, on a database of their own) as target `before`, in the same
+rounds (before, CDP, floor, before, ...), and prints before and after side by side with the
+ratio after / before.
 """
 
 import argparse
@@ -46,6 +51,7 @@ DEFAULT_SERVER = "sync:3"
 CDP_TABLE = "events_event"
 FLOOR_TABLE = "bench_raw_event"
 TARGETS = {
+    "before": ("cdp.wsgi:application", CDP_TABLE),  # the CDP of the --before checkout
     "cdp": ("cdp.wsgi:application", CDP_TABLE),
     "floor": ("bench.raw_floor:application", FLOOR_TABLE),
 }
@@ -132,6 +138,13 @@ def parse_args() -> argparse.Namespace:
         help="The CDP's WSGI app for gunicorn, to measure a variant (module:attribute).",
     )
     parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="Also measure the CDP of checkout DIR (e.g. a git worktree of the base commit) as "
+        "target 'before', in the same rounds, on its own database (--database + '_before').",
+    )
+    parser.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if found."
     )
     parser.add_argument("--sessions", type=int, default=2000, help="Returning visitors' pool.")
@@ -140,7 +153,35 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--database", default="cdp_bench", help="Dropped and recreated.")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.before:
+        args.before = args.before.resolve()
+        if not (args.before / "manage.py").exists():
+            parser.error(f"--before {args.before}: not a checkout of the CDP (no manage.py)")
+        args.targets = f"before,{args.targets}"
+    elif "before" in args.targets.split(","):
+        parser.error("the target 'before' needs --before DIR")
+    return args
+
+
+# ---- checkouts --------------------------------------------------------------------------
+
+
+def python_for(repo: Path) -> str:
+    """The interpreter for a checkout's processes: its own .venv if it has one (its requirements
+    may differ), else ours."""
+    own = repo / ".venv" / "bin" / "python"
+    return str(own) if repo != REPO and own.exists() else sys.executable
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The CDP code its servers run (cwd, so they import its `apps` and `cdp`) and their env."""
+
+    repo: Path
+    env: dict
+    url: str
+    source_id: str
 
 
 # ---- database ---------------------------------------------------------------------------
@@ -158,9 +199,9 @@ def database_recreate(*, server_url: str, name: str) -> None:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
 
 
-def manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str, repo: Path = REPO) -> str:
     completed = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+        [python_for(repo), "manage.py", *args], cwd=repo, env=env, capture_output=True, text=True
     )
     if completed.returncode != 0:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{completed.stderr}")
@@ -200,11 +241,13 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    def __init__(self, *, app: str, config: ServerConfig, env: dict, log_path: Path) -> None:
+    def __init__(
+        self, *, app: str, config: ServerConfig, env: dict, log_path: Path, repo: Path = REPO
+    ) -> None:
         self.port = free_port()
         self.log_path = log_path
         command = [
-            sys.executable,
+            python_for(repo),
             "-m",
             "gunicorn",
             app,
@@ -216,7 +259,7 @@ class GunicornServer:
         ]
         self.log = log_path.open("w")
         self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            command, cwd=repo, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -266,11 +309,13 @@ def smoke_request(port: int, source_id: str) -> None:
 
 @dataclass
 class Target:
-    """A running server under test and its returning visitors' id prefix."""
+    """A running server under test, its returning visitors' id prefix and the checkout whose
+    database and source it uses (the floor: the CDP's, with a table of its own)."""
 
     name: str
     server: GunicornServer
     prefix: str
+    checkout: Checkout
 
 
 def run_load(
@@ -308,7 +353,7 @@ def run_load(
     return loadgen.run_python(config=config, workdir=workdir)
 
 
-def measure_round(args, *, target: Target, url: str, templates, duration: float, workdir: Path):
+def measure_round(args, *, target: Target, templates, duration: float, workdir: Path):
     """One measured stretch of load: the generator's figures and what the database stored."""
     since = datetime.now(UTC)
     load = run_load(
@@ -320,7 +365,7 @@ def measure_round(args, *, target: Target, url: str, templates, duration: float,
         workdir=workdir,
     )
     time.sleep(1)  # let the requests still in flight when the generator stopped commit
-    stored, client_stored, span = stored_since(url, TARGETS[target.name][1], since)
+    stored, client_stored, span = stored_since(target.checkout.url, TARGETS[target.name][1], since)
     return load, stored, client_stored, span
 
 
@@ -346,24 +391,29 @@ def combine_rounds(target: str, events: int, rounds: list) -> CaseResult:
 
 
 def run_config(
-    args, *, config: ServerConfig, env: dict, url: str, source_id: str, workdir: Path
+    args, *, config: ServerConfig, checkouts: dict[str, Checkout], workdir: Path
 ) -> list[CaseResult]:
     """Start every target under one gunicorn setup, then measure the cases round by round.
 
-    The targets take turns (CDP, floor, CDP, floor, ...) in short rounds, so that a change in
-    what else the machine is doing weighs on both alike.
+    The targets take turns (CDP, floor, CDP, floor, ...; with --before: before, CDP, floor,
+    ...) in short rounds, so that a change in what else the machine is doing weighs on all alike.
     """
     targets: list[Target] = []
     try:
         for name in args.targets.split(","):
-            app = args.cdp_app if name == "cdp" else TARGETS[name][0]
+            checkout = checkouts["before" if name == "before" else "cdp"]
             server = GunicornServer(
-                app=app, config=config, env=env, log_path=workdir / f"{name}.log"
+                app=TARGETS[name][0] if name == "floor" else args.cdp_app,
+                config=config,
+                env=checkout.env,
+                log_path=workdir / f"{name}.log",
+                repo=checkout.repo,
             )
             prefix = f"{name}-{str(config).replace(':', '-')}-{os.getpid()}"
-            targets.append(Target(name=name, server=server, prefix=prefix))
-        seed_templates = loadgen.payload_templates(source_id=source_id, events_per_request=1)
+            targets.append(Target(name=name, server=server, prefix=prefix, checkout=checkout))
         for target in targets:
+            source_id = target.checkout.source_id
+            seed_templates = loadgen.payload_templates(source_id=source_id, events_per_request=1)
             target.server.wait_ready()
             smoke_request(target.server.port, source_id)
             # The seeding pass visits each pooled session once, so that the measured runs
@@ -379,13 +429,18 @@ def run_config(
             )
         results = []
         for events in [int(text) for text in args.cases.split(",")]:
-            templates = loadgen.payload_templates(source_id=source_id, events_per_request=events)
+            templates = {
+                target.name: loadgen.payload_templates(
+                    source_id=target.checkout.source_id, events_per_request=events
+                )
+                for target in targets
+            }
             for target in targets:
                 if args.warmup > 0:
                     run_load(
                         args,
                         port=target.server.port,
-                        templates=templates,
+                        templates=templates[target.name],
                         prefix=target.prefix,
                         duration=args.warmup,
                         workdir=workdir,
@@ -397,8 +452,7 @@ def run_config(
                         measure_round(
                             args,
                             target=target,
-                            url=url,
-                            templates=templates,
+                            templates=templates[target.name],
                             duration=args.duration / args.rounds,
                             workdir=workdir,
                         )
@@ -435,16 +489,29 @@ def print_result(result: CaseResult) -> None:
 def print_ratios(results: list[CaseResult]) -> list[dict]:
     ratios = []
     by_key = {(result.target, result.events_per_request): result for result in results}
-    for (target, events), cdp in sorted(by_key.items()):
-        floor = by_key.get(("floor", events))
-        if target != "cdp" or floor is None or not floor.client_per_s:
-            continue
-        ratio = cdp.client_per_s / floor.client_per_s
-        ratios.append({"events_per_request": events, "cdp_over_floor": ratio})
-        print(
-            f"ratio CDP/floor, {events} ev/request (client events/s): {ratio:.2f} "
-            f"({cdp.client_per_s:.0f} / {floor.client_per_s:.0f})"
-        )
+    for events in sorted({result.events_per_request for result in results}):
+        floor, before, after = (by_key.get((name, events)) for name in ("floor", "before", "cdp"))
+        ratio: dict = {"events_per_request": events}
+        for name, label, cdp in (("before", "before", before), ("cdp", "CDP", after)):
+            if cdp is None or floor is None or not floor.client_per_s:
+                continue
+            ratio[f"{name}_over_floor"] = cdp.client_per_s / floor.client_per_s
+            print(
+                f"ratio {label}/floor, {events} ev/request (client events/s): "
+                f"{ratio[f'{name}_over_floor']:.2f} "
+                f"({cdp.client_per_s:.0f} / {floor.client_per_s:.0f})"
+            )
+        if before is not None and after is not None and before.client_per_s:
+            ratio["after_over_before"] = after.client_per_s / before.client_per_s
+            print(
+                f"after/before, {events} ev/request: client events/s {before.client_per_s:.0f} "
+                f"-> {after.client_per_s:.0f} = {ratio['after_over_before']:.2f}; "
+                f"p50 {before.p50_ms:.1f} -> {after.p50_ms:.1f} ms; "
+                f"p99 {before.p99_ms:.1f} -> {after.p99_ms:.1f} ms; "
+                f"errors {before.errors + before.non_200} -> {after.errors + after.non_200}"
+            )
+        if len(ratio) > 1:
+            ratios.append(ratio)
     return ratios
 
 
@@ -456,28 +523,42 @@ def load_average() -> str:
 # ---- main -------------------------------------------------------------------------------
 
 
-def prepare(args) -> tuple[dict, str, str]:
-    """Fresh benchmark database, migrated, with a REST source: (server env, db url, source id)."""
+def prepare_checkout(repo: Path, database: str, **env_extra: str) -> Checkout:
+    """A fresh database for a checkout's CDP, migrated by that checkout, with a REST source."""
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         from cdp.embedded import ensure_services
 
         ensure_services()
-    url = database_url(os.environ["DATABASE_URL"], args.database)
-    database_recreate(server_url=os.environ["DATABASE_URL"], name=args.database)
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    url = database_url(os.environ["DATABASE_URL"], database)
+    database_recreate(server_url=os.environ["DATABASE_URL"], name=database)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cdp.settings",
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "DATABASE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        **env_extra,
     }
-    print(f"Preparing database {args.database} (migrate) ...", flush=True)
-    manage(env, "migrate", "--noinput")
-    source_id = manage(env, "create_event_source", "Bench", "--bridge", "rest").strip()
-    floor_table_create(url)
-    return env, url, source_id
+    print(f"Preparing database {database} (migrate, code of {repo}) ...", flush=True)
+    manage(env, "migrate", "--noinput", repo=repo)
+    source_id = manage(env, "create_event_source", "Bench", "--bridge", "rest", repo=repo).strip()
+    return Checkout(repo=repo, env=env, url=url, source_id=source_id)
+
+
+def prepare(args) -> tuple[dict, str, str]:
+    """Fresh benchmark database, migrated, with a REST source: (server env, db url, source id)."""
+    checkout = prepare_checkout(REPO, args.database)
+    floor_table_create(checkout.url)
+    return checkout.env, checkout.url, checkout.source_id
+
+
+def prepare_before(args) -> Checkout:
+    """The --before checkout's own database, and its own cache keys (both share REDIS_URL)."""
+    prefix = f"{os.environ.get('CACHE_KEY_PREFIX', 'cdp')}-before"
+    return prepare_checkout(args.before, f"{args.database}_before", CACHE_KEY_PREFIX=prefix)
 
 
 def main() -> None:
@@ -487,7 +568,9 @@ def main() -> None:
         if args.sweep
         else [args.server]
     )
-    env, url, source_id = prepare(args)
+    checkouts = {"cdp": Checkout(REPO, *prepare(args))}
+    if args.before:
+        checkouts["before"] = prepare_before(args)
     generator = "wrk" if args.loadgen != "python" and loadgen.wrk_available() else "python"
     report = []
     with tempfile.TemporaryDirectory(prefix="bench-track-") as tmp:
@@ -500,9 +583,7 @@ def main() -> None:
                 f"{args.new_ratio:.0%} new visitors; load average before: {load_average()}"
             )
             print(HEADER)
-            results = run_config(
-                args, config=config, env=env, url=url, source_id=source_id, workdir=workdir
-            )
+            results = run_config(args, config=config, checkouts=checkouts, workdir=workdir)
             ratios = print_ratios(results)
             print(f"load average after: {load_average()}")
             report.append(

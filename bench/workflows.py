@@ -21,6 +21,16 @@ on the true port, routed by a rule on `purchase` events. It prints:
    transaction as its `processed` status: p50 / p95 / p99 / max.
 
 Bar (DESIGN §11): at least 1,000 events/s, p95 under 2 s.
+
+With `--before DIR` it also measures the CDP of checkout DIR (e.g. a git worktree of the base
+commit; its worker and server run from DIR, on a database of their own) in the same run: the
+rounds of 1 and 2 take turns (before, after, before, ...), each checkout's worker running only
+in its own turns (the two share the Celery queue in REDIS_URL); 3 drives both at half the lower
+of their two medians. It prints before and after side by side with the ratio after / before.
+
+Django is set up for one checkout per process, so each checkout is driven by an agent process
+(this script with --agent DIR) that prepares its database, owns its worker and answers one
+command per turn; the coordinating process only alternates the turns and prints.
 """
 
 import argparse
@@ -46,6 +56,7 @@ from bench.track import (  # noqa: E402
     database_recreate,
     database_url,
     manage,
+    python_for,
 )
 
 EVENT_TYPE = "purchase"
@@ -69,7 +80,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=300, help="Returning visitors.")
     parser.add_argument("--database", default="cdp_bench_workflows", help="Dropped, recreated.")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
-    return parser.parse_args()
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="Also measure the CDP of checkout DIR (e.g. a git worktree of the base commit), "
+        "in the same rounds, on its own database (--database + '_before').",
+    )
+    # An agent's own options (see Side): the checkout it runs, and whether its worker may run
+    # only during its turns.
+    parser.add_argument("--agent", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-per-turn", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.before:
+        args.before = args.before.resolve()
+        if not (args.before / "manage.py").exists():
+            parser.error(f"--before {args.before}: not a checkout of the CDP (no manage.py)")
+    return args
 
 
 def bench_graph() -> dict:
@@ -128,10 +155,7 @@ def bench_graph() -> dict:
 
 
 def prepare(args) -> dict:
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from cdp.embedded import ensure_services
-
-        ensure_services()
+    """The agent's database, migrated by its checkout; then Django, set up on that code."""
     database_recreate(server_url=os.environ["DATABASE_URL"], name=args.database)
     env = {
         **os.environ,
@@ -142,8 +166,8 @@ def prepare(args) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }
-    print(f"Preparing database {args.database} (migrate) ...", flush=True)
-    manage(env, "migrate", "--noinput")
+    print(f"Preparing database {args.database} (migrate, code of {args.agent}) ...", flush=True)
+    manage(env, "migrate", "--noinput", repo=args.agent)
     os.environ.update(env)
     import django
 
@@ -163,16 +187,16 @@ def workflow_setup() -> str:
 
 
 class Worker:
-    def __init__(self, env: dict, log_path: Path) -> None:
+    def __init__(self, env: dict, log_path: Path, repo: Path) -> None:
         self.hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
-        self.log = log_path.open("w")
+        self.log = log_path.open("a")  # one worker per turn with --before: keep every turn's
         command = [
-            sys.executable, "-m", "celery", "-A", "cdp", "worker", "--pool", "prefork",
+            python_for(repo), "-m", "celery", "-A", "cdp", "worker", "--pool", "prefork",
             "--concurrency", "2", "--hostname", self.hostname, "--loglevel", "WARNING",
             "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            command, cwd=repo, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self) -> None:
@@ -396,6 +420,7 @@ def latency(args, *, env: dict, source_id: str, rate: float, workdir: Path) -> d
         config=ServerConfig.parse("sync:3"),
         env=env,
         log_path=workdir / "gunicorn.log",
+        repo=args.agent,
     )
     try:
         server.wait_ready()
@@ -445,11 +470,73 @@ def latency(args, *, env: dict, source_id: str, rate: float, workdir: Path) -> d
     }
 
 
-# ---- main ----------------------------------------------------------------------------------
+# ---- agents: one process per checkout ---------------------------------------------------
 
 
-def main() -> None:
-    args = parse_args()
+class Side:
+    """A checkout under test, measured by its agent process (this script with --agent DIR, which
+    answers each command, a JSON line on its stdin, with one JSON line on its stdout), and the
+    figures it gave."""
+
+    def __init__(self, label: str, repo: Path, database: str, *, both: bool) -> None:
+        self.label = label
+        self.tag = f", {label}" if both else ""  # names the side in printed lines
+        self.rounds: list[dict] = []
+        self.latency: dict = {}
+        command = [python_for(repo), str(Path(__file__).resolve()), *sys.argv[1:]]
+        command += ["--agent", str(repo), "--database", database]  # the last --database counts
+        if both:
+            command.append("--worker-per-turn")
+        env = dict(os.environ)
+        if label == "before":
+            # Its own cache keys too: both checkouts use REDIS_URL.
+            env["CACHE_KEY_PREFIX"] = f"{os.environ.get('CACHE_KEY_PREFIX', 'cdp')}-before"
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"The {self.label} agent stopped; its output is above")
+        return json.loads(line)
+
+    def call(self, command: str, *params) -> dict:
+        self.process.stdin.write(json.dumps([command, *params]) + "\n")
+        self.process.stdin.flush()
+        return self.answer()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()  # the agent stops its worker and exits
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    @property
+    def baseline(self) -> float:
+        return statistics.median(turn["baseline"] for turn in self.rounds)
+
+    @property
+    def result(self) -> dict:
+        results = sorted((turn["throughput"] for turn in self.rounds), key=events_per_s)
+        return results[len(results) // 2]
+
+    @property
+    def over_baseline(self) -> float:
+        return self.result["tasks_per_s"] / self.baseline
+
+
+def events_per_s(result: dict) -> float:
+    return result["events_per_s"]
+
+
+def agent(args) -> None:
+    """Prepare the checkout args.agent, then run the coordinator's commands: `round` (the no-op
+    baseline, then the workflow throughput) and `latency RATE`."""
+    replies, sys.stdout = sys.stdout, sys.stderr  # prints to the terminal, replies to stdout
+    sys.path.insert(0, str(args.agent))  # its `apps` and `cdp`, before their first import
     env = prepare(args)
     source_id = workflow_setup()
     from cdp.celery import app
@@ -457,51 +544,135 @@ def main() -> None:
     app.control.purge()
     workdir = Path(f"/tmp/bench-workflows-{os.getpid()}")
     workdir.mkdir(exist_ok=True)
-    worker = Worker(env, workdir / "worker.log")
-    try:
+
+    def worker_started() -> Worker:
+        worker = Worker(env, workdir / "worker.log", args.agent)
         worker.wait_ready()
-        print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
-        baselines, results = [], []
-        for round_number in range(1, args.rounds + 1):
-            baselines.append(noop_rate(args.noop_tasks))
-            results.append(throughput(args, source_id))
-            result = results[-1]
-            print(
-                f"round {round_number}: no-op {baselines[-1]:,.0f} tasks/s | workflow "
-                f"{result['events']:,} events in {result['messages']:,} messages "
-                f"({args.events_per_profile} per profile) in {result['seconds']:.2f} s -> "
-                f"{result['events_per_s']:,.0f} events/s, {result['tasks_per_s']:,.0f} tasks/s"
-            )
-        baseline = statistics.median(baselines)
-        result = sorted(results, key=lambda item: item["events_per_s"])[len(results) // 2]
-        print(
-            f"baseline (median): no-op Celery tasks/s, one worker prefork x2: {baseline:,.0f}\n"
-            f"throughput (median): {result['events_per_s']:,.0f} events/s, "
-            f"{result['tasks_per_s']:,.0f} tasks/s = "
-            f"{result['tasks_per_s'] / baseline:.2f} x the no-op task rate"
-        )
-        rate = result["events_per_s"] / 2
-        timing = latency(args, env=env, source_id=source_id, rate=rate, workdir=workdir)
-        print(
-            f"latency at {timing['target_events_per_s']:,.0f} events/s target "
-            f"({timing['sent_events_per_s']:,.0f} sent, {timing['events']:,} events, "
-            f"{timing['errors']} errors), /track accepted -> processed: "
-            f"p50 {timing['p50_ms']:.0f} ms, p95 {timing['p95_ms']:.0f} ms, "
-            f"p99 {timing['p99_ms']:.0f} ms, max {timing['max_ms']:.0f} ms"
-        )
-        verdict = result["events_per_s"] >= 1000 and timing["p95_ms"] < 2000
-        print(f"bar (>= 1,000 events/s, p95 < 2 s): {'met' if verdict else 'NOT met'}")
-        print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
-        if args.json:
-            report = {
-                "when": datetime.now(UTC).isoformat(),
-                "baseline_noop_tasks_per_s": baselines,
-                "throughput": results,
-                "latency": timing,
-            }
-            args.json.write_text(json.dumps(report, indent=2))
+        return worker
+
+    def reply(value: dict) -> None:
+        replies.write(json.dumps(value) + "\n")
+        replies.flush()
+
+    worker = None if args.worker_per_turn else worker_started()
+    try:
+        reply({"workdir": str(workdir)})
+        for line in sys.stdin:
+            command, *params = json.loads(line)
+            turn_worker = worker or worker_started()
+            try:
+                if command == "round":
+                    result = {
+                        "baseline": noop_rate(args.noop_tasks),
+                        "throughput": throughput(args, source_id),
+                    }
+                else:
+                    (rate,) = params
+                    result = latency(args, env=env, source_id=source_id, rate=rate, workdir=workdir)
+            finally:
+                if turn_worker is not worker:
+                    turn_worker.stop()
+            reply(result)
     finally:
-        worker.stop()
+        if worker is not None:
+            worker.stop()
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    args = parse_args()
+    if args.agent:
+        agent(args)
+        return
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        from cdp.embedded import ensure_services
+
+        ensure_services()
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    both = args.before is not None
+    sides = [Side("after", REPO, args.database, both=both)]
+    if both:
+        sides.insert(0, Side("before", args.before, f"{args.database}_before", both=True))
+    try:
+        for side in sides:
+            print(f"logs{side.tag}: {side.answer()['workdir']}")
+        print(f"load average before: {load_average()}")
+        for round_number in range(1, args.rounds + 1):
+            for side in sides:
+                side.rounds.append(side.call("round"))
+                baseline, result = side.rounds[-1]["baseline"], side.rounds[-1]["throughput"]
+                print(
+                    f"round {round_number}{side.tag}: no-op {baseline:,.0f} tasks/s | workflow "
+                    f"{result['events']:,} events in {result['messages']:,} messages "
+                    f"({args.events_per_profile} per profile) in {result['seconds']:.2f} s -> "
+                    f"{result['events_per_s']:,.0f} events/s, {result['tasks_per_s']:,.0f} tasks/s"
+                )
+        # At half the measured rate; with --before both meet the same load (the lower half).
+        rate = min(events_per_s(side.result) for side in sides) / 2
+        for side in sides:
+            side.latency = side.call("latency", rate)
+        for side in sides:
+            print_side(side)
+        if both:
+            print_before_after(*sides)
+        print(f"load average after: {load_average()}")
+    finally:
+        for side in sides:
+            side.close()
+    if args.json:
+        report = {"when": datetime.now(UTC).isoformat(), **side_report(sides[-1])}
+        if both:
+            report["before"] = side_report(sides[0])
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+def print_side(side: Side) -> None:
+    result, timing = side.result, side.latency
+    print(
+        f"baseline (median){side.tag}: no-op Celery tasks/s, one worker prefork x2: "
+        f"{side.baseline:,.0f}\n"
+        f"throughput (median){side.tag}: {result['events_per_s']:,.0f} events/s, "
+        f"{result['tasks_per_s']:,.0f} tasks/s = {side.over_baseline:.2f} x the no-op task rate"
+    )
+    print(
+        f"latency{side.tag} at {timing['target_events_per_s']:,.0f} events/s target "
+        f"({timing['sent_events_per_s']:,.0f} sent, {timing['events']:,} events, "
+        f"{timing['errors']} errors), /track accepted -> processed: "
+        f"p50 {timing['p50_ms']:.0f} ms, p95 {timing['p95_ms']:.0f} ms, "
+        f"p99 {timing['p99_ms']:.0f} ms, max {timing['max_ms']:.0f} ms"
+    )
+    verdict = result["events_per_s"] >= 1000 and timing["p95_ms"] < 2000
+    print(f"bar{side.tag} (>= 1,000 events/s, p95 < 2 s): {'met' if verdict else 'NOT met'}")
+
+
+def print_before_after(before: Side, after: Side) -> None:
+    rows = [
+        ("throughput, events/s", events_per_s(before.result), events_per_s(after.result), 0),
+        ("throughput / no-op rate", before.over_baseline, after.over_baseline, 2),
+        *(
+            (f"latency {q}, ms", before.latency[f"{q}_ms"], after.latency[f"{q}_ms"], 0)
+            for q in ("p50", "p95", "p99")
+        ),
+    ]
+    print(f"{'medians':<24} {'before':>9} {'after':>9} {'after/before':>13}")
+    for name, old, new, digits in rows:
+        ratio = f"{new / old:.2f}" if old else "-"
+        print(f"{name:<24} {old:>9,.{digits}f} {new:>9,.{digits}f} {ratio:>13}")
+
+
+def side_report(side: Side) -> dict:
+    return {
+        "baseline_noop_tasks_per_s": [turn["baseline"] for turn in side.rounds],
+        "throughput": [turn["throughput"] for turn in side.rounds],
+        "latency": side.latency,
+    }
 
 
 if __name__ == "__main__":
