@@ -33,7 +33,7 @@ from apps.core.admin_helpers import (
     short_id,
 )
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
-from apps.destinations.selectors import destination_cache_clear, destinations_with_health
+from apps.destinations.selectors import destinations_with_health, enabled_destinations_cached
 from apps.destinations.senders import SENDERS
 from apps.destinations.services import TestSendError, deliveries_retry, destination_test_send
 from apps.events.models import Event
@@ -200,7 +200,7 @@ class DestinationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        destination_cache_clear()
+        enabled_destinations_cached.cache_clear()
 
     @admin.display(description="health")
     def health(self, destination: Destination) -> str:

@@ -16,9 +16,8 @@ from django.utils import timezone
 from apps.core.ids import new_id
 from apps.core.useragents import client_agent
 from apps.destinations.services import event_deliveries_schedule_on_commit
-from apps.events.mapping import event_type_has_mapping
 from apps.events.models import Event
-from apps.events.validation import event_validation_error
+from apps.events.registry import event_type_has_mapping, event_validation_error
 from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
 from apps.tracking import storage
