@@ -39,7 +39,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from apps.destinations.models import Delivery, Destination, Resource  # noqa: E402
-from apps.destinations.selectors import destination_cache_clear  # noqa: E402
+from apps.destinations.selectors import enabled_destinations_cached  # noqa: E402
 from apps.destinations.services import (  # noqa: E402
     destination_deliveries_send,
     event_deliveries_schedule,
@@ -115,7 +115,7 @@ def bench_sending(url: str, resource: Resource, profiles: list[str]) -> None:
         delay_seconds=0,
         max_delay_seconds=0,
     )
-    destination_cache_clear()
+    enabled_destinations_cached.cache_clear()
     past = timezone.now() - timedelta(seconds=1)
     for profile_id in profiles:
         profile_deliveries_schedule(profile_id=profile_id, changed_fields=["x"], now=past)
@@ -140,7 +140,7 @@ def bench_sending(url: str, resource: Resource, profiles: list[str]) -> None:
 
 
 def bench_no_match(calls: int) -> None:
-    destination_cache_clear()
+    enabled_destinations_cached.cache_clear()
     event_deliveries_schedule(event_ids=["e"], source_id="s", event_types={"page-view"})
     started = time.perf_counter()
     for _ in range(calls):
@@ -183,7 +183,7 @@ def main() -> None:
                 delay_seconds=20,
                 max_delay_seconds=60,
             )
-        destination_cache_clear()
+        enabled_destinations_cached.cache_clear()
         bench_scheduling(profiles[: args.profiles], args.rounds)
         Destination.objects.filter(name__startswith=BENCH_TAG).update(enabled=False)
         bench_sending(url, resource, profiles[: args.deliveries])

@@ -40,11 +40,11 @@ django.setup()
 
 from jsonschema import Draft202012Validator  # noqa: E402
 
-from apps.events import selectors  # noqa: E402
-from apps.events.mapping import mapping_apply, mapping_rule_compile  # noqa: E402
+from apps.events import registry as events_registry  # noqa: E402
+from apps.events.mapping import mapping_rule_compile  # noqa: E402
 from apps.events.models import EventType, EventTypeMapping  # noqa: E402
 from apps.events.predefined import PREDEFINED_EVENT_TYPES  # noqa: E402
-from apps.events.validation import event_validation_error  # noqa: E402
+from apps.events.registry import event_validation_error, mapping_apply  # noqa: E402
 from apps.profiles.models import empty_profile_data  # noqa: E402
 
 BAR_NO_SCHEMA_MICROSECONDS = 2.0
@@ -89,10 +89,11 @@ def install_registry() -> Draft202012Validator:
     validator = Draft202012Validator(
         ORDER_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
     )
-    registry = selectors.EventTypeRegistry(
+    registry = events_registry.EventTypeRegistry(
         validators={"order": validator}, mappings={"identification": rules}
     )
-    selectors._cached = (math.inf, registry)
+    # The per-process cache's entry for its one key (no arguments), never expiring.
+    events_registry.event_type_registry._entries[()] = (math.inf, registry)
     return validator
 
 

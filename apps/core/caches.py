@@ -54,16 +54,21 @@ class ProcessCache(Generic[P, R]):
             return entry[1]
         with self._lock:
             now = time.monotonic()
-            entry = self._entries.get(key)
+            entries = self._entries
+            entry = entries.get(key)
             if entry is not None and entry[0] > now:
                 return entry[1]
             value = self._load(*args, **kwargs)
-            if len(self._entries) >= self._max_entries:
-                self._entries.clear()
-            self._entries[key] = (now + getattr(settings, self._ttl_setting), value)
+            # Kept in the dict the load started with: when cache_clear replaced it meanwhile,
+            # the value (read before the change) is returned to this caller only.
+            if len(entries) >= self._max_entries:
+                entries.clear()
+            entries[key] = (now + getattr(settings, self._ttl_setting), value)
             return value
 
     def cache_clear(self) -> None:
+        # Replaces the dict rather than emptying it, without the lock: a clear never waits
+        # for a slow load, and a load in progress cannot put a stale value back.
         self._entries = {}
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
+from apps.destinations.validation import credentials_errors, destination_errors
 
 
 class Resource(models.Model):
@@ -45,8 +46,6 @@ class Resource(models.Model):
         return f"<Resource {self.pk} {self.type}>"
 
     def clean(self) -> None:
-        from apps.destinations.validation import credentials_errors
-
         errors: dict[str, list[str]] = {}
         if problems := credentials_errors(resource_type=self.type, credentials=self.credentials):
             errors["credentials"] = problems
@@ -126,8 +125,6 @@ class Destination(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from apps.destinations.validation import destination_errors
-
         # Stored event types are lower-case with spaces as dashes (DESIGN §4.1).
         self.event_type = self.event_type.strip().lower().replace(" ", "-")
         errors = destination_errors(self)

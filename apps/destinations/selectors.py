@@ -4,16 +4,15 @@ the health figures shown in the admin."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.events.selectors import event_document
 from apps.profiles.services import profile_document
@@ -27,29 +26,17 @@ class DestinationRef:
     source_id: str | None
 
 
-# Per-process cache of the enabled destinations by kind. profile_changed and every /track
-# request ask it, and with no destination of a kind they must cost no query. Entries live
-# CDP_DESTINATION_CACHE_SECONDS, so a destination added in the admin starts within seconds.
-_enabled_cache: dict[str, tuple[float, tuple[DestinationRef, ...]]] = {}
-
-
+# profile_changed and every /track request ask which destinations are enabled, and with no
+# destination of a kind they must cost no query. A destination added in the admin starts within
+# CDP_DESTINATION_CACHE_SECONDS.
+@process_cached(ttl_setting="CDP_DESTINATION_CACHE_SECONDS")
 def enabled_destinations_cached(*, kind: str) -> tuple[DestinationRef, ...]:
-    now = time.monotonic()
-    cached = _enabled_cache.get(kind)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    refs = tuple(
+    return tuple(
         DestinationRef(id=row[0], kind=kind, event_type=row[1], source_id=row[2])
         for row in Destination.objects.filter(enabled=True, kind=kind).values_list(
             "id", "event_type", "source_id"
         )
     )
-    _enabled_cache[kind] = (now + settings.CDP_DESTINATION_CACHE_SECONDS, refs)
-    return refs
-
-
-def destination_cache_clear() -> None:
-    _enabled_cache.clear()
 
 
 def delivery_documents(delivery: Delivery) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """Thin Celery tasks: ids in, a service call. Both are safe to run twice: the database claims
-(SKIP LOCKED, claim tokens) decide what is sent, the messages only trigger the work."""
+(SKIP LOCKED, claim tokens) decide what is sent, the messages only trigger the work. The only
+module of the app that enqueues."""
 
 from celery import shared_task
 
@@ -17,8 +18,12 @@ RUN_TIME_LIMIT = 90
 @shared_task(
     name="destinations.deliveries_dispatch", ignore_result=True, soft_time_limit=30, time_limit=40
 )
-def deliveries_dispatch() -> None:
-    services.deliveries_dispatch()
+def deliveries_dispatch() -> list[str]:
+    """Returns the destinations it started a run for."""
+    started = services.deliveries_dispatch()
+    for destination_id in started:
+        destination_deliveries_send.delay(destination_id)
+    return started
 
 
 @shared_task(
@@ -29,5 +34,5 @@ def deliveries_dispatch() -> None:
 )
 def destination_deliveries_send(destination_id: str) -> None:
     run = services.destination_deliveries_send(destination_id=destination_id)
-    if run.more_due:
-        services.destination_run_enqueue(destination_id=destination_id)
+    if run.more_due and services.destination_run_mark_queued(destination_id=destination_id):
+        destination_deliveries_send.delay(destination_id)

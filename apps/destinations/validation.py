@@ -1,7 +1,7 @@
 """Validation of destinations and resources, with messages a person can act on.
 
 Called from the models' clean() (so the admin shows each message next to its field) and by the
-services before they write.
+services before they write. It reads no rows and imports no model: clean() passes the instance.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from apps.core.admin_helpers import (
     object_link,
     related_id_filter,
 )
-from apps.core.admin_selectors import event_types_in_use
 from apps.events import admin_types  # noqa: F401  (registers event types, quarantine)
 from apps.events.models import Event
+from apps.events.selectors import event_types_in_use
 from apps.profiles.models import Profile, Session
 from apps.workflows.admin_actions import replay_events_through_workflows
 

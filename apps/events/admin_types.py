@@ -12,7 +12,7 @@ from apps.core.admin_helpers import (
     object_link,
 )
 from apps.events.models import Event, EventType, EventTypeMapping, QuarantinedEvent
-from apps.events.selectors import event_type_cache_clear
+from apps.events.registry import event_type_registry
 from apps.events.services import event_type_save, events_revalidate
 from apps.profiles.models import Profile
 
@@ -76,11 +76,11 @@ class EventTypeAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        event_type_cache_clear()
+        event_type_registry.cache_clear()
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        event_type_cache_clear()
+        event_type_registry.cache_clear()
 
     @admin.display(description="schema", boolean=True)
     def validated(self, event_type: EventType) -> bool:

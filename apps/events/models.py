@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
+from apps.events.validation import event_type_errors, mapping_errors
 
 
 class Event(models.Model):
@@ -112,8 +113,6 @@ class EventType(models.Model):
         return self.type
 
     def clean(self) -> None:
-        from apps.events.validation import event_type_errors
-
         errors = event_type_errors(self)
         if errors:
             raise ValidationError(errors)
@@ -163,8 +162,6 @@ class EventTypeMapping(models.Model):
         return f"profile@{self.profile_path} <- {self.event_path or self.amount} ({self.operation})"
 
     def clean(self) -> None:
-        from apps.events.validation import mapping_errors
-
         errors = mapping_errors(self)
         if errors:
             raise ValidationError(errors)

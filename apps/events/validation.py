@@ -1,33 +1,38 @@
-"""Event validation against the JSON schema of its event type (quarantine), and the checks an
-event type and its mapping rules pass before they are saved.
+"""The checks of the events app, over values: an event's properties against its type's JSON
+schema (the message that quarantines it), and the fields of an event type and of a mapping rule
+before they are saved (called by the models' clean(), which pass themselves in).
 
-The ingestion pipeline calls `event_validation_error` for each event while it builds rows: an
-event that fails is stored with status `invalid` and the returned message, and runs no workflow.
-It is cheap: the compiled validators come from a per-process snapshot of the event types
-(apps.events.selectors.event_type_registry), so there is no query per event.
+This module reads no rows: the ingestion pipeline gets its compiled validators from the
+per-process registry (apps.events.registry.event_validation_error).
 """
+
+import re
+from typing import TYPE_CHECKING
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, relevance
 
 from apps import notation
 from apps.core.text import normalise_event_type
-from apps.events.mapping import ProfilePathError, profile_path_check
-from apps.events.models import EventType, EventTypeMapping
-from apps.events.selectors import event_type_registry
+from apps.notation import parse_reference
 from apps.notation.paths import EventPathError, event_reference_parse
+
+if TYPE_CHECKING:
+    from apps.events.models import EventType, EventTypeMapping
 
 # A message names the first few problems; the whole list is rarely useful and can be huge.
 MAX_REPORTED_ERRORS = 3
 
+# Profile fields a mapping may write; the rest (id, ids, metadata, segments) belong to the
+# platform.
+MAPPABLE_PROFILE_ROOTS = ("data", "traits", "interests", "consents", "stats", "aux")
 
-def event_validation_error(*, event_type: str, properties: dict) -> str | None:
-    """The validation message for an event that breaks its type's schema, else None."""
-    registry = event_type_registry()
-    validator = registry.validators.get(event_type)
-    if validator is None:
-        return registry.broken.get(event_type)
-    return properties_error(validator, properties)
+# A part of a mapping's profile path read from the event: interests.{{event@properties.topic}}.
+PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+
+
+class ProfilePathError(ValueError):
+    pass
 
 
 def properties_error(validator, properties) -> str | None:
@@ -50,7 +55,7 @@ def _describe(error) -> str:
     return f"{where}: {error.message}"
 
 
-def event_type_errors(event_type: EventType) -> dict[str, list[str]]:
+def event_type_errors(event_type: "EventType") -> dict[str, list[str]]:
     """Field errors of an event type as the admin shows them (empty when valid)."""
     errors: dict[str, list[str]] = {}
     normalised = normalise_event_type(event_type.type or "")
@@ -78,14 +83,39 @@ def json_schema_error(schema) -> str | None:
     return None
 
 
-def mapping_errors(rule: EventTypeMapping) -> dict[str, list[str]]:
+def profile_path_check(path: str) -> None:
+    """Raise ProfilePathError unless `path` is a writable profile path (placeholders allowed)."""
+    if not path.strip():
+        raise ProfilePathError("Enter a profile path, e.g. data.contact.email.main.")
+    if "@" in PLACEHOLDER.sub("", path):
+        raise ProfilePathError(
+            "Write the profile path without 'profile@', e.g. data.contact.email.main."
+        )
+    for placeholder in PLACEHOLDER.findall(path):
+        try:
+            event_reference_parse(placeholder)
+        except EventPathError as error:
+            raise ProfilePathError(f"In {{{{{placeholder}}}}}: {error}") from None
+    try:
+        reference = parse_reference("profile@" + PLACEHOLDER.sub('["x"]', path))
+    except notation.NotationError as error:
+        raise ProfilePathError(str(error)) from None
+    root = reference.keys[0][0] if reference and reference.keys else ""
+    if root not in MAPPABLE_PROFILE_ROOTS:
+        raise ProfilePathError(
+            f"A mapping may write only under {', '.join(MAPPABLE_PROFILE_ROOTS)}; "
+            f"{root or path!r} is kept by the platform."
+        )
+
+
+def mapping_errors(rule: "EventTypeMapping") -> dict[str, list[str]]:
     """Field errors of one mapping rule (empty when valid)."""
     errors: dict[str, list[str]] = {}
     try:
         profile_path_check(rule.profile_path or "")
     except ProfilePathError as error:
         errors["profile_path"] = [str(error)]
-    if rule.operation == EventTypeMapping.Operation.INCREMENT:
+    if rule.operation == rule.Operation.INCREMENT:
         if rule.event_path:
             errors["event_path"] = ["'Increment' adds the amount; leave the event path empty."]
     elif not rule.event_path:

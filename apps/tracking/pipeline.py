@@ -15,10 +15,9 @@ from django.utils import timezone
 
 from apps.core.ids import new_id
 from apps.core.useragents import client_agent
-from apps.destinations.services import event_deliveries_schedule_on_commit
-from apps.events.mapping import event_type_has_mapping
+from apps.destinations.services import event_deliveries_schedule
 from apps.events.models import Event
-from apps.events.validation import event_validation_error
+from apps.events.registry import event_type_has_mapping, event_validation_error
 from apps.profiles.identification import event_type_identifies
 from apps.sources.models import EventSource
 from apps.tracking import storage
@@ -61,7 +60,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                         is_bot=agent.is_bot,
                         request=request_block,
                     )
-                    event_deliveries_schedule_on_commit(
+                    event_deliveries_schedule(
                         event_ids=[event["id"] for event in events],
                         event_types={event["type"] for event in events},
                         source_id=source.pk,

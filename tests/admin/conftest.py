@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from apps.core.templatetags.cdp_dashboard import CACHE_KEY
+from apps.events.templatetags.cdp_dashboard import CACHE_KEY
 
 
 @pytest.fixture(autouse=True)

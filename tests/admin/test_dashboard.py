@@ -6,8 +6,9 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.dashboard import statement_timeout, traffic_summary
+from apps.core.db import statement_timeout
 from apps.core.paginator import Count
+from apps.events.dashboard import traffic_summary
 from tests.admin.factories import EventFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import factory
 
 from apps.destinations.models import Destination, Resource
-from apps.destinations.selectors import destination_cache_clear
+from apps.destinations.selectors import enabled_destinations_cached
 from apps.events.models import Event
 from tests.events import factories as events
 from tests.profiles import factories as profiles
@@ -44,7 +44,8 @@ class DestinationFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         destination = super()._create(model_class, *args, **kwargs)
-        destination_cache_clear()  # as the services do: this process sees it at once
+        # As the services do: this process sees it at once.
+        enabled_destinations_cached.cache_clear()
         return destination
 
 

@@ -15,7 +15,7 @@ from kombu import Connection, Exchange, Queue
 from apps.destinations.models import Delivery, DeliveryAttempt
 from apps.destinations.senders import SENDERS
 from apps.destinations.services import (
-    deliveries_dispatch,
+    claimed_delivery_send,
     deliveries_recover_stale,
     deliveries_retry,
     delivery_claim_next,
@@ -24,6 +24,7 @@ from apps.destinations.services import (
     profile_deliveries_schedule,
     retry_delay_seconds,
 )
+from apps.destinations.tasks import deliveries_dispatch
 from apps.profiles.services import profile_document
 from cdp.celery import app
 from tests.destinations.factories import (
@@ -259,8 +260,6 @@ def test_a_failed_retry_folds_into_a_newer_pending_sync(http_server):
     found, claimed = delivery_claim_next(destination_id=destination.pk)
     # While the first sync is on the wire, the profile changes again.
     profile_deliveries_schedule(profile_id=profile.pk, changed_fields=["traits.b"])
-
-    from apps.destinations.services import claimed_delivery_send
 
     claimed_delivery_send(claimed)  # answered 500: retryable
 

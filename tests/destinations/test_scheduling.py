@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import transaction
 
 from apps.destinations.models import Delivery, Destination
 from apps.destinations.senders import SendResult
@@ -10,7 +11,6 @@ from apps.destinations.services import (
     attempt_result_record,
     delivery_claim_next,
     event_deliveries_schedule,
-    event_deliveries_schedule_on_commit,
     profile_deliveries_schedule,
 )
 from apps.profiles.changes import profile_changed
@@ -257,17 +257,22 @@ def test_event_scheduling_costs_no_query_when_nothing_matches(django_assert_num_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_event_hand_off_schedules_only_after_commit():
-    from django.db import transaction
-
+def test_event_deliveries_commit_and_roll_back_with_the_writers_transaction():
     source = EventSourceFactory()
     DestinationFactory(kind="event", event_type="purchase")
 
     with transaction.atomic():
-        event = EventFactory(type="purchase", source=source)
-        event_deliveries_schedule_on_commit(
-            event_ids=[event.pk], event_types={event.type}, source_id=source.pk
+        kept = EventFactory(type="purchase", source=source)
+        event_deliveries_schedule(
+            event_ids=[kept.pk], event_types={"purchase"}, source_id=source.pk
         )
-        assert Delivery.objects.count() == 0
+        assert list(Delivery.objects.values_list("event_id", flat=True)) == [kept.pk]
 
-    assert list(Delivery.objects.values_list("event_id", flat=True)) == [event.pk]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lost = EventFactory(type="purchase", source=source)
+        event_deliveries_schedule(
+            event_ids=[lost.pk], event_types={"purchase"}, source_id=source.pk
+        )
+        raise RuntimeError("the writer fails after scheduling")
+
+    assert list(Delivery.objects.values_list("event_id", flat=True)) == [kept.pk]

@@ -1,5 +1,5 @@
-"""The ingestion pipeline's hand-off: /track schedules event deliveries after commit, and costs
-no destinations query when no event destination exists."""
+"""The ingestion pipeline's hand-off: /track schedules event deliveries in its transaction, and
+costs no destinations query when no event destination exists."""
 
 import json
 
@@ -40,6 +40,22 @@ def test_track_schedules_one_delivery_per_matching_stored_event(
     purchase = Event.objects.get(type="purchase")
     assert list(Delivery.objects.values_list("destination_id", "event_id", "profile_id")) == [
         (purchases.pk, purchase.pk, response.json()["profile"]["id"])
+    ]
+
+
+def test_track_deliveries_do_not_wait_for_on_commit_callbacks(django_capture_on_commit_callbacks):
+    """A process that dies right after the commit (its on_commit callbacks never run) still
+    leaves the deliveries of the events it stored."""
+    source = event_source_create(name="Web", source_id="web")
+    purchases = DestinationFactory(kind="event", event_type="purchase")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = track(Client(), source, {"type": "purchase", "properties": {"total": 10}})
+
+    assert response.status_code == 200
+    purchase = Event.objects.get(type="purchase")
+    assert list(Delivery.objects.values_list("destination_id", "event_id")) == [
+        (purchases.pk, purchase.pk)
     ]
 
 

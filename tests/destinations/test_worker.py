@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from apps.destinations.models import Delivery, DeliveryAttempt
-from apps.destinations.services import deliveries_dispatch, profile_deliveries_schedule
-from apps.destinations.tasks import destination_deliveries_send
+from apps.destinations.services import profile_deliveries_schedule
+from apps.destinations.tasks import deliveries_dispatch, destination_deliveries_send
 from apps.profiles.changes import profile_changed
 from apps.profiles.models import Profile
 from tests.destinations.factories import DestinationFactory, ProfileFactory

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from apps.events.mapping import event_mappings_process, event_type_has_mapping, mapping_apply
 from apps.events.models import Event, EventType, EventTypeMapping
-from apps.events.selectors import event_type_cache_clear
+from apps.events.registry import event_type_has_mapping, event_type_registry, mapping_apply
+from apps.events.services import event_mappings_process
 from apps.profiles.models import Profile, empty_profile_data
 from apps.sources.services import event_source_create
 from tests.events.factories import EventFactory
@@ -33,7 +33,7 @@ def rules(event_type: str, *items: dict) -> EventType:
     kind = EventType.objects.create(type=event_type, name=event_type)
     for position, item in enumerate(items, start=1):
         EventTypeMapping.objects.create(event_type=kind, position=position, **item)
-    event_type_cache_clear()
+    event_type_registry.cache_clear()
     return kind
 
 
@@ -309,7 +309,7 @@ def test_a_rule_broken_in_the_database_is_skipped_not_fatal():
     EventTypeMapping.objects.filter(event_type=kind, profile_path="traits.a").update(
         condition="event@properties.a >"
     )
-    event_type_cache_clear()
+    event_type_registry.cache_clear()
     profile = new_profile()
 
     changed = mapping_apply(

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from apps.events.models import Event, EventType, EventTypeMapping
-from apps.events.selectors import event_type_cache_clear
+from apps.events.registry import event_type_registry
 from apps.events.services import event_type_save, events_revalidate
 from apps.sources.services import event_source_create
 from apps.workflows.models import WorkflowRun
@@ -85,7 +85,7 @@ def test_a_quarantined_event_runs_its_workflow_once_released(celery_worker):  # 
     order_type(STRICT)
     RuleFactory(event_type="order")
     workflow_caches_clear()
-    event_type_cache_clear()
+    event_type_registry.cache_clear()
 
     answer = track([{"type": "order", "id": "o-1", "properties": {"total": "12"}}])
     quarantined = Event.objects.get(pk="o-1")

@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from apps.events.models import Event, EventType
-from apps.events.selectors import event_type_cache_clear
+from apps.events.registry import event_type_registry, event_validation_error
 from apps.events.services import event_type_save
-from apps.events.validation import event_validation_error
 from apps.sources.services import event_source_create
 
 ORDER_SCHEMA = {
@@ -104,7 +103,7 @@ def test_a_schema_change_is_seen_by_the_process_that_made_it_at_once():
 def test_a_schema_broken_in_the_database_quarantines_rather_than_passes():
     order_type()
     EventType.objects.filter(type="order").update(json_schema={"type": 12})
-    event_type_cache_clear()
+    event_type_registry.cache_clear()
 
     assert event_validation_error(event_type="order", properties={"order_id": "x"}) == (
         "The JSON schema of event type 'order' is invalid: 12 is not valid under any of the "

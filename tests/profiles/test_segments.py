@@ -3,8 +3,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from apps import notation
-from apps.events.mapping import event_mappings_process
 from apps.events.models import EventType, EventTypeMapping
+from apps.events.services import event_mappings_process
 from apps.profiles.changes import profile_changed
 from apps.profiles.merging import profiles_merge
 from apps.profiles.models import Profile, Segment

@@ -12,7 +12,7 @@ tests, and `profile_events_process` takes the profile's `collected` events as a 
 import pytest
 
 from apps.events.models import Event, EventType, EventTypeMapping
-from apps.events.selectors import event_type_cache_clear
+from apps.events.registry import event_type_registry
 from apps.profiles.models import MergeRecord, Profile
 from apps.workflows.models import Rule
 
@@ -142,7 +142,7 @@ def test_an_injected_event_whose_type_maps_into_the_profile_is_processed_and_map
         event_path="properties.total",
         operation=EventTypeMapping.Operation.ADD,
     )
-    event_type_cache_clear()
+    event_type_registry.cache_clear()
     injector("Order Paid", {"order": "event@properties.order", "total": "event@properties.total"})
     assert not Rule.objects.filter(event_type=ORDER_PAID).exists()
     checkout = EventFactory(type="checkout", properties={"order": "A-7", "total": 12.5})

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.events.models import Event
-from apps.events.selectors import event_type_registry
+from apps.events.registry import event_type_registry
 from apps.profiles.identification import event_type_identifies
 from apps.profiles.models import Profile
 from apps.profiles.segments import live_segments

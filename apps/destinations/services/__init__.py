@@ -1,6 +1,7 @@
-"""Writes of the destinations app. Scheduling (profile and event deliveries), dispatching
-(claim, send, record, recover) and the admin's manual operations."""
+"""Writes of the destinations app: configuration, scheduling (profile and event deliveries),
+dispatching (claim, send and record, recover, the runs) and the admin's manual operations."""
 
+from apps.destinations.services.claim import delivery_claim_next
 from apps.destinations.services.config import (
     destination_create,
     destination_update,
@@ -8,15 +9,10 @@ from apps.destinations.services.config import (
     resource_credentials_replace,
 )
 from apps.destinations.services.dispatch import (
-    attempt_result_record,
-    claimed_delivery_send,
     deliveries_dispatch,
-    deliveries_recover_stale,
-    delivery_claim_next,
     delivery_process_next,
     destination_deliveries_send,
-    destination_run_enqueue,
-    retry_delay_seconds,
+    destination_run_mark_queued,
 )
 from apps.destinations.services.manual import (
     TestSendError,
@@ -24,10 +20,15 @@ from apps.destinations.services.manual import (
     deliveries_retry,
     destination_test_send,
 )
+from apps.destinations.services.recovery import deliveries_recover_stale
 from apps.destinations.services.scheduling import (
     event_deliveries_schedule,
-    event_deliveries_schedule_on_commit,
     profile_deliveries_schedule,
+)
+from apps.destinations.services.send import (
+    attempt_result_record,
+    claimed_delivery_send,
+    retry_delay_seconds,
 )
 
 __all__ = [
@@ -42,11 +43,10 @@ __all__ = [
     "delivery_process_next",
     "destination_create",
     "destination_deliveries_send",
-    "destination_run_enqueue",
+    "destination_run_mark_queued",
     "destination_test_send",
     "destination_update",
     "event_deliveries_schedule",
-    "event_deliveries_schedule_on_commit",
     "profile_deliveries_schedule",
     "resource_create",
     "resource_credentials_replace",

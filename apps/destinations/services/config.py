@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.destinations.models import Destination, Resource
-from apps.destinations.selectors import destination_cache_clear
+from apps.destinations.selectors import enabled_destinations_cached
 
 
 def resource_create(
@@ -58,7 +58,7 @@ def destination_create(
     destination.full_clean()
     destination.save(force_insert=True)
     # This process sees the new destination at once; others within CDP_DESTINATION_CACHE_SECONDS.
-    destination_cache_clear()
+    enabled_destinations_cached.cache_clear()
     return destination
 
 
@@ -67,5 +67,5 @@ def destination_update(*, destination: Destination, **fields: Any) -> Destinatio
         setattr(destination, name, value)
     destination.full_clean()
     destination.save()
-    destination_cache_clear()
+    enabled_destinations_cached.cache_clear()
     return destination

@@ -13,12 +13,9 @@ from apps.core.ids import new_id
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.destinations.selectors import delivery_documents
 from apps.destinations.senders import SendResult
-from apps.destinations.services.dispatch import (
-    ClaimedDelivery,
-    _delivery_requeue,
-    claimed_delivery_send,
-    render_payload,
-)
+from apps.destinations.services.claim import ClaimedDelivery, render_payload
+from apps.destinations.services.send import claimed_delivery_send
+from apps.destinations.services.transitions import delivery_requeue
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +38,7 @@ def deliveries_retry(*, delivery_ids: list[str]) -> RetrySummary:
             .order_by("created")
         )
         for delivery in failed:
-            outcome = _delivery_requeue(
+            outcome = delivery_requeue(
                 delivery=delivery,
                 from_status=Delivery.Status.FAILED,
                 due_at=now,

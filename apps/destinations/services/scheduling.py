@@ -89,23 +89,22 @@ def profile_deliveries_schedule(
 
 def event_deliveries_schedule(
     *,
-    event_ids: list[str],
+    event_ids: Sequence[str],
     source_id: str,
     event_types: Collection[str],
     now: datetime | None = None,
 ) -> int:
     """One delivery per stored event that an enabled event destination matches (type and
-    source). Called by the ingestion pipeline after its transaction commits. Cheap when nothing
-    matches: the decision is made on the per-process cache, without a query."""
-    if not event_ids:
-        return 0
+    source). Called by the ingestion pipeline in its transaction, right after it writes the
+    events, so the deliveries commit (or roll back) with them. Costs no query when no enabled
+    event destination matches: the decision is made on the per-process cache first."""
     matching = [
         ref.id
         for ref in enabled_destinations_cached(kind=Destination.Kind.EVENT)
         if (ref.source_id is None or ref.source_id == source_id)
         and (not ref.event_type or ref.event_type in event_types)
     ]
-    if not matching:
+    if not matching or not event_ids:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
@@ -117,20 +116,3 @@ def event_deliveries_schedule(
             },
         )
         return cursor.rowcount
-
-
-def event_deliveries_schedule_on_commit(
-    *, event_ids: Sequence[str], event_types: set[str], source_id: str
-) -> None:
-    """The ingestion pipeline's hand-off: the events it just wrote in the open transaction;
-    the deliveries are scheduled once that transaction commits."""
-    if not enabled_destinations_cached(kind=Destination.Kind.EVENT):
-        return
-    from django.db import transaction
-
-    event_ids = list(event_ids)
-    transaction.on_commit(
-        lambda: event_deliveries_schedule(
-            event_ids=event_ids, source_id=source_id, event_types=event_types
-        )
-    )

@@ -31,8 +31,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.rows import rows_fetch
-from apps.events.mapping import event_type_has_mapping, mapping_apply
 from apps.events.models import Event
+from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.identification import event_type_identifies, identification_apply
 from apps.profiles.merging import MergeError, profiles_merge_by
 from apps.profiles.models import Profile, Session

@@ -6,7 +6,8 @@ from django import template
 from django.core.cache import cache
 from django.db import OperationalError
 
-from apps.core.dashboard import TrafficSummary, statement_timeout, traffic_summary
+from apps.core.db import statement_timeout
+from apps.events.dashboard import TrafficSummary, traffic_summary
 
 register = template.Library()
 

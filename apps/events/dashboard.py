@@ -4,26 +4,23 @@ Each query is served by an index, so the page stays cheap however large the tabl
 - events of the last 24 h by hour, type and status: a range over the index on -inserted;
 - the collected backlog and the quarantined (invalid) events: their partial indexes, counted up
   to a cap;
-- profiles: counted up to a cap, then PostgreSQL's row estimate;
+- profiles: counted up to a cap, then PostgreSQL's row estimate (apps.profiles.selectors);
 - sessions opened today: the pipeline stores one `session-opened` event per new session, found
   through the (type, time) index. (Session has no index on `created`; counting its rows would
   read the whole sessions table.)
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
 from django.db.models import Count as CountRows
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from apps.core.paginator import Count, bounded_count
 from apps.events.models import Event
-from apps.profiles.models import Profile
+from apps.profiles.selectors import profiles_count
 
 WINDOW_HOURS = 24
 SESSION_OPENED = "session-opened"
@@ -81,17 +78,8 @@ def traffic_summary(*, now: datetime | None = None) -> TrafficSummary:
         by_status=by_status,
         collected_backlog=bounded_count(Event.objects.filter(status=Event.Status.COLLECTED)),
         invalid_total=bounded_count(Event.objects.filter(status=Event.Status.INVALID)),
-        profiles=bounded_count(Profile.objects.all()),
+        profiles=profiles_count(),
         sessions_opened_today=Event.objects.filter(
             type=SESSION_OPENED, time__gte=start_of_day
         ).count(),
     )
-
-
-@contextmanager
-def statement_timeout(milliseconds: int) -> Iterator[None]:
-    """Cancel any query of the block that runs longer (django.db.OperationalError), so a slow
-    summary cannot hold the admin index page."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds}ms"])
-        yield

@@ -1,0 +1,96 @@
+"""The event types as the hot path reads them: for every event, the ingestion pipeline asks
+whether its properties break the type's schema, and the pipeline and the workers ask whether
+its type maps data into the profile, and apply that mapping.
+
+The answers come from one per-process snapshot of all event types that have a schema or a
+mapping (a handful of rows), loaded in two queries and kept CDP_EVENT_TYPE_CACHE_SECONDS, so an
+admin change takes effect within seconds everywhere and at once in the process that made it
+(`event_type_registry.cache_clear()`).
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+
+from apps.core.caches import process_cached
+from apps.events.mapping import MappingRule, mapping_rule_compile, mapping_rules_apply
+from apps.events.models import EventType, EventTypeMapping
+from apps.events.validation import properties_error
+from apps.notation import NotationError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeRegistry:
+    validators: dict[str, Validator] = field(default_factory=dict)
+    mappings: dict[str, tuple[MappingRule, ...]] = field(default_factory=dict)
+    # Types whose schema could not be compiled (saved before check_schema, or edited in the
+    # database by hand): their events are quarantined with this message rather than let through.
+    broken: dict[str, str] = field(default_factory=dict)
+
+
+@process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
+def event_type_registry() -> EventTypeRegistry:
+    validators: dict[str, Validator] = {}
+    broken: dict[str, str] = {}
+    schemas = EventType.objects.filter(json_schema__isnull=False).values_list("type", "json_schema")
+    for event_type, schema in schemas:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as error:
+            broken[event_type] = (
+                f"The JSON schema of event type {event_type!r} is invalid: {error.message}"
+            )
+            continue
+        validators[event_type] = Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+
+    rules: dict[str, list[MappingRule]] = {}
+    rows = (
+        EventTypeMapping.objects.filter(enabled=True)
+        .select_related("event_type")
+        .order_by("event_type__type", "position", "id")
+    )
+    for row in rows:
+        try:
+            rule = mapping_rule_compile(row)
+        except (NotationError, ValueError) as error:
+            # Saved rules are checked; one broken by hand in the database is skipped (and
+            # logged) rather than failing the ingestion of every event.
+            logger.warning("Mapping rule %s of %s skipped: %s", row.pk, row.event_type.type, error)
+            continue
+        rules.setdefault(row.event_type.type, []).append(rule)
+    return EventTypeRegistry(
+        validators=validators,
+        mappings={event_type: tuple(items) for event_type, items in rules.items()},
+        broken=broken,
+    )
+
+
+def event_validation_error(*, event_type: str, properties: dict) -> str | None:
+    """The validation message for an event that breaks its type's schema, else None. An event
+    that fails is stored with status `invalid` and this message, and runs no workflow."""
+    registry = event_type_registry()
+    validator = registry.validators.get(event_type)
+    if validator is None:
+        return registry.broken.get(event_type)
+    return properties_error(validator, properties)
+
+
+def event_type_has_mapping(event_type: str) -> bool:
+    return event_type in event_type_registry().mappings
+
+
+def mapping_apply(*, profile: dict, event: dict, session: dict | None) -> list[str]:
+    """Apply the mapping rules of the event's type to the profile document (in place).
+
+    Returns the dot paths whose value changed, in rule order, without repeats."""
+    rules = event_type_registry().mappings.get(event.get("type", ""))
+    if not rules:
+        return []
+    return mapping_rules_apply(rules, profile=profile, event=event, session=session)
