@@ -1,9 +1,8 @@
 import pytest
 
+from apps.core.caches import process_caches_clear
 from apps.destinations.selectors import destination_cache_clear
 from apps.events.selectors import event_type_cache_clear
-from apps.profiles.identification import identification_cache_clear
-from apps.profiles.segments import live_segments_cache_clear
 from apps.sources.selectors import event_source_cache_clear
 from apps.workflows.selectors import workflow_caches_clear
 
@@ -13,8 +12,7 @@ from apps.workflows.selectors import workflow_caches_clear
 PROCESS_CACHE_CLEARS = (
     event_source_cache_clear,
     event_type_cache_clear,
-    identification_cache_clear,
-    live_segments_cache_clear,
+    process_caches_clear,  # those made with apps.core.caches.process_cached
     workflow_caches_clear,
     destination_cache_clear,
 )

@@ -252,9 +252,9 @@ def _number(value: Any, *, what: str) -> int | float:
 def event_mappings_process(*, event_ids: Iterable[str]) -> None:
     """Apply the mappings of stored events to their profiles: per profile, in event time order,
     one read under a row lock and one save (which calls profile_changed on commit)."""
+    from apps.profiles.documents import profile_document, session_document
     from apps.profiles.models import Profile, Session
-    from apps.profiles.services import profile_document, session_document
-    from apps.profiles.writes import profile_save_changes
+    from apps.profiles.services.writes import profile_save_changes
 
     events = list(
         Event.objects.filter(pk__in=list(event_ids), profile__isnull=False)

@@ -24,7 +24,7 @@ from apps.destinations.services import (
     profile_deliveries_schedule,
     retry_delay_seconds,
 )
-from apps.profiles.services import profile_document
+from apps.profiles.documents import profile_document
 from cdp.celery import app
 from tests.destinations.factories import (
     DestinationFactory,

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from apps.events.models import Event
 from apps.events.selectors import event_type_registry
-from apps.profiles.identification import event_type_identifies
 from apps.profiles.models import Profile
-from apps.profiles.segments import live_segments
+from apps.profiles.services.identification import event_type_identifies
+from apps.profiles.services.segments import live_segments
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.processing import (
     profile_events_process,
