@@ -53,9 +53,6 @@ class MergeError(Exception):
     """A merge or an undo that cannot be done; the message says why and what to do."""
 
 
-# --- merging ------------------------------------------------------------------------------
-
-
 def profiles_merge(*, profile_ids: Sequence[str], reason: str, actor: str) -> Profile:
     """Merge the profiles of `profile_ids` into the profile of the first id (see module doc).
 
