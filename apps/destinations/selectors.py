@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.events.selectors import event_document
-from apps.profiles.services import profile_document
+from apps.profiles.documents import profile_document
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from apps.events.registry import (
     mapping_apply,
 )
 from apps.events.selectors import event_document
+from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import Profile, Session
-from apps.profiles.services import profile_document, session_document
-from apps.profiles.writes import profile_save_changes
+from apps.profiles.services.writes import profile_save_changes
 from apps.workflows import routing
 
 

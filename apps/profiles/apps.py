@@ -4,3 +4,24 @@ from django.apps import AppConfig
 class ProfilesConfig(AppConfig):
     name = "apps.profiles"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.profiles.hooks import (
+            ProfileFollower,
+            profile_change_subscribe,
+            profile_follower_register,
+        )
+        from apps.profiles.models import Session
+        from apps.profiles.services.segments import segments_refresh_live
+
+        # First subscriber: what live segments change is itself a change the next ones see.
+        profile_change_subscribe(segments_refresh_live)
+        profile_follower_register(
+            ProfileFollower(
+                key="sessions",
+                model=Session,
+                erasure_rows=lambda profile_id, ids: Session.objects.filter(profile_id=profile_id),
+                # After the events, which name their session.
+                erase_rank=2,
+            )
+        )

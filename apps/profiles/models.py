@@ -19,6 +19,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 
 from apps.core.ids import new_id
+from apps.profiles.validation import identification_point_errors, segment_errors
 
 
 def empty_profile_data() -> dict:
@@ -107,7 +108,7 @@ class MergeRecord(models.Model):
 
     JSON shapes:
     - survivor_before: the survivor's row before the merge (every column, datetimes as ISO
-      text), as `merging.profile_row_snapshot` writes it.
+      text), as `services.merge.profile_row_snapshot` writes it.
     - merged_profiles: [snapshot, ...] of the profiles merged into the survivor (now deleted).
     - repointed: {"events" | "sessions" | "workflow_runs" | "deliveries":
       {"<merged profile id>": ["<row id>", ...]}}: the rows moved to the survivor.
@@ -197,8 +198,6 @@ class Segment(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from apps.profiles.segments import segment_errors
-
         errors = segment_errors(self)
         if errors:
             raise ValidationError(errors)
@@ -241,8 +240,6 @@ class IdentificationPoint(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from apps.profiles.identification import identification_point_errors
-
         errors = identification_point_errors(self)
         if errors:
             raise ValidationError(errors)

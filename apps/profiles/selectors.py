@@ -1,9 +1,86 @@
-"""Reads of profiles for the other apps."""
+"""Reads of profiles and sessions: the one profile resolver, and the bounded counts and lists
+behind the admin's pages. Rows of other apps (events, runs) are read through the followers
+they registered (apps.profiles.hooks), never by importing those apps."""
+
+from django.db.models import Q, QuerySet
 
 from apps.core.paginator import Count, bounded_count
-from apps.profiles.models import Profile
+from apps.profiles.hooks import ProfileFollower, profile_follower
+from apps.profiles.models import ErasureRecord, Profile, Session
+
+RELATED_COUNT_CAP = 1_000
+RECENT_PROFILES_FOR_SEGMENTS = 500
+
+
+def profile_find(*, profile_id: str, lock: bool = False) -> Profile | None:
+    """A profile by its id or by an id merged into it (locked FOR UPDATE with `lock`)."""
+    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+    if lock:
+        profiles = profiles.select_for_update()
+    return profiles.order_by("-updated").first()
+
+
+def profile_id_resolve(*, profile_id: str) -> str | None:
+    """The id of the profile that has this id as its own or merged into it (one indexed query,
+    the id only: a returning visitor's profile row is read only if a visit must be counted)."""
+    return (
+        Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+        .order_by("-updated")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def profile_id_is_forgotten(profile_id: str) -> bool:
+    """Whether an erased profile had this id (its own or a merged one); one indexed query."""
+    return ErasureRecord.objects.filter(profile_ids__contains=[profile_id]).exists()
 
 
 def profiles_count() -> Count:
-    """All profiles, counted up to a cap, then PostgreSQL's row estimate."""
+    """All profiles, counted up to a cap (then PostgreSQL's estimate)."""
     return bounded_count(Profile.objects.all())
+
+
+def segments_of_recent_profiles(*, limit: int = RECENT_PROFILES_FOR_SEGMENTS) -> list[str]:
+    """Segment names found on the most recently updated profiles (via the -updated index):
+    the choices of the admin's segment filter, without reading every profile."""
+    rows = Profile.objects.order_by("-updated").values_list("segments", flat=True)[:limit]
+    return sorted({segment for segments in rows for segment in segments})
+
+
+def follower(key: str) -> ProfileFollower:
+    """The registered follower `key` ("events", "workflow_runs", ...)."""
+    found = profile_follower(key)
+    if found is None:
+        raise LookupError(f"No rows follow profiles as {key!r}: its app registers none.")
+    return found
+
+
+def profile_related_counts(*, profile_id: str, cap: int | None = None) -> dict[str, Count]:
+    """Sessions and events of one profile, counted up to `cap` through the profile indexes."""
+    cap = cap or RELATED_COUNT_CAP
+    return {
+        "sessions": bounded_count(Session.objects.filter(profile_id=profile_id), cap=cap),
+        "events": bounded_count(_rows_of_profile("events", profile_id), cap=cap),
+    }
+
+
+def session_event_count(*, session_id: str, cap: int | None = None) -> Count:
+    events = follower("events")
+    rows = events.model.objects.filter(**{events.session_field: session_id})
+    return bounded_count(rows, cap=cap or RELATED_COUNT_CAP)
+
+
+def profile_timeline(*, profile_id: str, offset: int, limit: int) -> list:
+    """The profile's events, newest first (through the (profile, time) index)."""
+    return list(
+        _rows_of_profile("events", profile_id)
+        .order_by("-time", "-id")
+        .only("id", "type", "time", "status", "session_id", "source_id", "properties")[
+            offset : offset + limit
+        ]
+    )
+
+
+def _rows_of_profile(key: str, profile_id: str) -> QuerySet:
+    return follower(key).model.objects.filter(profile_id=profile_id)

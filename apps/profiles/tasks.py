@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from apps.profiles.models import Segment
-from apps.profiles.segments import segment_sweep_batch
+from apps.profiles.services.segments import segment_sweep_batch
 
 SWEEP_KEY = "profiles:segment-sweep:{}"
 

@@ -3,8 +3,8 @@
 from apps.core.exceptions import PayloadInvalid
 from apps.core.text import normalise_event_type
 from apps.notation import NotationError, render_template, resolve
+from apps.profiles.documents import session_document
 from apps.profiles.models import Session
-from apps.profiles.services import session_document
 from apps.sources.models import EventSource, RedirectLink
 from apps.tracking.payload import TrackRequest, server_event
 

@@ -18,10 +18,11 @@ from apps.core.useragents import client_agent
 from apps.destinations.services import event_deliveries_schedule
 from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, event_validation_error
-from apps.profiles.identification import event_type_identifies
+from apps.profiles.services.identification import event_type_identifies
+from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
 from apps.tracking import storage
-from apps.tracking.identity import Identity, identity_resolve
+from apps.tracking.enrichment import utm_from_context
 from apps.tracking.payload import TrackRequest, server_event
 from apps.workflows import routing
 
@@ -48,7 +49,22 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                identity = identity_resolve(track=track, source=source, agent=agent, now=now)
+                identity = identity_resolve(
+                    session_id=track.session_id,
+                    profile_id=track.profile_id,
+                    profile_less=track.profile_less,
+                    save_profile=track.save_profile and not source.transitional,
+                    save_session=track.save_session and not source.transitional,
+                    trust_profile_id=source.static_profile_ids or track.trust_profile_id,
+                    now=now,
+                    context=track.context,
+                    utm=utm_from_context(track.context),
+                    properties=track.properties,
+                    device=agent.device,
+                    os=agent.os,
+                    app=agent.app,
+                    is_bot=agent.is_bot,
+                )
                 events = _event_documents(track, source, client, identity, now=now)
                 if store_events:
                     storage.events_insert(

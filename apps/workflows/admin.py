@@ -25,7 +25,7 @@ from apps.core.admin_helpers import (
 )
 from apps.events.models import Event
 from apps.profiles.models import Profile
-from apps.profiles.writes import dot_path, profile_changed_paths
+from apps.profiles.services.writes import dot_path, profile_changed_paths
 from apps.workflows.actions import actions_by_group
 from apps.workflows.docs import docs_html
 from apps.workflows.forms import RuleForm, TestRunForm, WorkflowForm

@@ -106,7 +106,7 @@ def test_change_page_links_to_sessions_and_events_with_counts(staff_client, prof
 
 
 def test_related_counts_stop_at_the_cap(staff_client, profiles, monkeypatch):
-    monkeypatch.setattr("apps.core.admin_selectors.RELATED_COUNT_CAP", 2)
+    monkeypatch.setattr("apps.profiles.selectors.RELATED_COUNT_CAP", 2)
     EventFactory.create_batch(3, profile=profiles["ann"], session=None)
 
     response = staff_client.get(reverse("admin:profiles_profile_change", args=["ann"]))

@@ -25,7 +25,7 @@ from apps.destinations.services import (
     retry_delay_seconds,
 )
 from apps.destinations.tasks import deliveries_dispatch
-from apps.profiles.services import profile_document
+from apps.profiles.documents import profile_document
 from cdp.celery import app
 from tests.destinations.factories import (
     DestinationFactory,

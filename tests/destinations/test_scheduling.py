@@ -13,7 +13,7 @@ from apps.destinations.services import (
     event_deliveries_schedule,
     profile_deliveries_schedule,
 )
-from apps.profiles.changes import profile_changed
+from apps.profiles.services.changes import profile_changed
 from tests.destinations.factories import DestinationFactory, EventFactory, ProfileFactory
 from tests.sources.factories import EventSourceFactory
 

@@ -17,8 +17,8 @@ from django_redis import get_redis_connection
 from apps.destinations.models import Delivery, DeliveryAttempt
 from apps.destinations.services import profile_deliveries_schedule
 from apps.destinations.tasks import deliveries_dispatch, destination_deliveries_send
-from apps.profiles.changes import profile_changed
 from apps.profiles.models import Profile
+from apps.profiles.services.changes import profile_changed
 from tests.destinations.factories import DestinationFactory, ProfileFactory
 from tests.destinations.servers import Reply
 from tests.support.celery_worker import ROOT, purge_broker_queue, wait_for, worker_environment

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from apps.destinations.models import Delivery
 from apps.profiles.models import Profile, Segment
-from apps.profiles.segments import segment_save
-from apps.profiles.services import profile_edit
+from apps.profiles.services.segments import segment_save
+from apps.profiles.services.writes import profile_edit
 from tests.destinations.factories import DestinationFactory
 from tests.profiles.factories import ProfileFactory
 

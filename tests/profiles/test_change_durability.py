@@ -22,8 +22,8 @@ from tests.support.celery_worker import ROOT, worker_environment
 
 # The public write services the subprocess calls (the refactor may move them): edit in one
 # place.
-PROFILE_EDIT = "from apps.profiles.services import profile_edit"
-PROFILES_MERGE = "from apps.profiles.merging import profiles_merge"
+PROFILE_EDIT = "from apps.profiles.services.writes import profile_edit"
+PROFILES_MERGE = "from apps.profiles.services.merge import profiles_merge"
 
 DIED_AFTER_COMMIT = 9
 SUBPROCESS_TIMEOUT_SECONDS = 120

@@ -8,7 +8,7 @@ from django.test import Client
 
 from apps.events.models import Event
 from apps.profiles.models import IdentificationPoint, Profile, Segment
-from apps.profiles.segments import segment_save
+from apps.profiles.services.segments import segment_save
 from apps.sources.services import event_source_create
 from tests.support.celery_worker import celery_worker, wait_for  # noqa: F401  (fixture)
 

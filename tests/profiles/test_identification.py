@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from apps.events.models import Event
-from apps.profiles.identification import (
+from apps.profiles.models import IdentificationPoint, MergeRecord, Profile, Session
+from apps.profiles.services.identification import (
     event_type_identifies,
     identification_apply,
     identification_point_save,
 )
-from apps.profiles.models import IdentificationPoint, MergeRecord, Profile, Session
 from tests.events.factories import EventFactory
 from tests.profiles.factories import (
     IdentificationPointFactory,

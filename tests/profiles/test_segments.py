@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from apps import notation
 from apps.events.models import EventType, EventTypeMapping
 from apps.events.services import event_mappings_process
-from apps.profiles.changes import profile_changed
-from apps.profiles.merging import profiles_merge
 from apps.profiles.models import Profile, Segment
-from apps.profiles.segments import (
+from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.merge import profiles_merge
+from apps.profiles.services.segments import (
     segment_add_if,
     segment_member_count,
     segment_save,
@@ -73,15 +73,23 @@ def test_a_change_of_the_segments_alone_is_not_segmented_again(django_assert_num
 
 
 @pytest.mark.django_db
-def test_segmentation_reports_its_own_change_once(django_capture_on_commit_callbacks):
+def test_segmentation_reports_its_own_change_once(monkeypatch, django_capture_on_commit_callbacks):
     segment_save(segment=Segment(name="Frequent visitor", condition=FREQUENT))
     profile = ProfileFactory(stats={"visits": 5})
+    reported = []
+
+    def spy(*, profile_id, changed_fields):
+        reported.append((profile_id, list(changed_fields)))
+        profile_changed(profile_id=profile_id, changed_fields=changed_fields)
+
+    monkeypatch.setattr("apps.profiles.services.segments.profile_changed", spy)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         segments_refresh_live(profile_id=profile.pk, changed_fields=["stats.visits"])
 
-    # The one callback reports ["segments"]; it ran, and found nothing more to do.
-    assert len(callbacks) == 1
+    # Reported once, in the transaction: the subscribers it ran found nothing more to do.
+    assert reported == [(profile.pk, ["segments"])]
+    assert callbacks == []
     profile.refresh_from_db()
     assert profile.segments == ["frequent-visitor"]
 

@@ -285,7 +285,7 @@ def test_cors_allows_any_origin_and_x_timestamp(api, rest_source):
 
 
 def test_a_forgotten_profile_id_never_resolves_again(api, db):
-    from apps.profiles.erasure import profile_forget
+    from apps.profiles.services.erasure import profile_forget
 
     event_source_create(name="Static", source_id="static-src", static_profile_ids=True)
     api.track(payload("static-src", session="s-20", profile="crm-7", events=[{"type": "a"}]))

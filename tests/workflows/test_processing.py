@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.destinations.models import Destination
+from apps.destinations.selectors import enabled_destinations_cached
 from apps.events.models import Event
 from apps.events.registry import event_type_registry
-from apps.profiles.identification import event_type_identifies
 from apps.profiles.models import Profile
-from apps.profiles.segments import live_segments
+from apps.profiles.services.identification import event_type_identifies
+from apps.profiles.services.segments import live_segments
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.processing import (
     profile_events_process,
@@ -146,10 +148,12 @@ def test_a_batch_costs_a_fixed_number_of_queries(django_assert_num_queries):
     event_type_registry()
     event_type_identifies("page-view")
     live_segments()
+    enabled_destinations_cached(kind=Destination.Kind.PROFILE)
 
     # BEGIN, lock, events, routing table and workflow (both cached after the first batch),
     # profile, sessions, runs insert, events update, (savepoint) profile lock + update
-    # (release), COMMIT
+    # (release), COMMIT; the profile change's subscribers (live segments, destination syncs)
+    # cost nothing here: no live segment and no profile destination
     with django_assert_num_queries(14):
         profile_events_process(profile_id=profile.id)
 

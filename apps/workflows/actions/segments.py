@@ -1,7 +1,7 @@
 """Segments: add the profile to a segment (always, or if a condition holds), or take it out.
 
 Profiles carry segment *slugs* (the name in lower case, spaces as '-'), like Segment rows and
-the admin's member lists (apps.profiles.segments)."""
+the admin's member lists (apps.profiles.services.segments)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from apps import notation
 from apps.core.text import segment_slug
-from apps.profiles.segments import segment_add_if
+from apps.profiles.services.segments import segment_add_if
 from apps.workflows.actions.base import (
     Action,
     ActionError,

@@ -33,11 +33,11 @@ from django.utils import timezone
 from apps.core.rows import rows_fetch
 from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
-from apps.profiles.identification import event_type_identifies, identification_apply
-from apps.profiles.merging import MergeError, profiles_merge_by
+from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
-from apps.profiles.services import session_document
-from apps.profiles.writes import empty_profile_document, profile_save_changes, profile_snapshot
+from apps.profiles.services.identification import event_type_identifies, identification_apply
+from apps.profiles.services.merge import MergeError, profiles_merge_by
+from apps.profiles.services.writes import profile_save_changes
 from apps.workflows.documents import (
     EventDataError,
     event_document,
@@ -202,7 +202,7 @@ class _ProfileState:
 def _profile_state(profile_id: str | None) -> _ProfileState:
     row = next(iter(rows_fetch(Profile, "id = %s", [profile_id])), None) if profile_id else None
     if row is not None:
-        before = profile_snapshot(row)
+        before = profile_document(row)
         return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
     if profile_id:
         # Not stored (ephemeral source, saveProfile=false): nodes work on an empty profile

@@ -14,14 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.events.models import Event
+from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
-from apps.profiles.services import session_document
-from apps.profiles.writes import (
-    dot_path,
-    empty_profile_document,
-    profile_changed_paths,
-    profile_snapshot,
-)
+from apps.profiles.services.writes import dot_path, profile_changed_paths
 from apps.workflows.documents import (
     EventDataError,
     event_document,
@@ -124,4 +119,4 @@ def _profile(event: Event, *, from_sample: bool) -> tuple[dict | None, str]:
     row = Profile.objects.filter(pk=event.profile_id).first()
     if row is None:
         raise TestRunError(f"The event names profile {event.profile_id!r}, which does not exist.")
-    return profile_snapshot(row), f"Stored profile {row.pk}."
+    return profile_document(row), f"Stored profile {row.pk}."

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.admin_selectors import profile_related_counts
-from apps.profiles.erasure import ProfileNotFound, profile_forget
-from apps.profiles.merging import profile_find_any
+from apps.profiles.selectors import profile_find, profile_related_counts
+from apps.profiles.services.erasure import ProfileNotFound, profile_forget
 
 
 class Command(BaseCommand):
@@ -26,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, profile_id, yes, actor, **options):
         profile_id = profile_id.strip()
         if not yes:
-            profile = profile_find_any(profile_id=profile_id)
+            profile = profile_find(profile_id=profile_id)
             if profile is not None:
                 counts = profile_related_counts(profile_id=profile.pk)
                 self.stdout.write(

@@ -6,15 +6,15 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.events.models import Event
-from apps.profiles.merging import (
+from apps.profiles.models import MergeRecord, Profile, Session
+from apps.profiles.selectors import profile_id_resolve
+from apps.profiles.services.merge import (
     MergeError,
-    merge_undo,
     profile_row_snapshot,
     profiles_merge,
     profiles_merge_by,
 )
-from apps.profiles.models import MergeRecord, Profile, Session
-from apps.tracking.identity import profile_id_resolve
+from apps.profiles.services.merge_undo import merge_undo
 from apps.workflows.models import WorkflowRun
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory, SessionFactory

@@ -2,26 +2,28 @@
 
 - The session wins: a stored session with a profile decides the profile.
 - Otherwise the client's profile id is looked up by `id` or in any profile's `ids` (merged ids).
-- An unknown profile id is never trusted (a fresh id is used) unless the source allows static
-  profile ids, or the request comes from a body path the source names (/collect).
+- An unknown profile id is never trusted (a fresh id is used) unless the caller trusts it (the
+  source allows static profile ids, or /collect took it from a body path the source names).
 - A new session, or one idle for longer than the visit timeout, starts a visit.
+
+The caller (apps.tracking) passes what it parsed from the request as plain values.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 
 from apps.core.ids import new_id
 from apps.core.rows import insert_unless_exists
-from apps.core.useragents import ClientAgent
-from apps.profiles.erasure import profile_id_is_forgotten
-from apps.profiles.models import Profile, Session, empty_profile_data
-from apps.sources.models import EventSource
-from apps.tracking import storage
-from apps.tracking.enrichment import utm_from_context
-from apps.tracking.payload import TrackRequest
+from apps.profiles.documents import profile_new
+from apps.profiles.models import Profile, Session
+from apps.profiles.selectors import profile_id_is_forgotten, profile_id_resolve
+from apps.profiles.services.sessions import (
+    session_attach_profile,
+    session_state,
+    session_touch,
+)
 
 
 @dataclass(slots=True)
@@ -35,63 +37,79 @@ class Identity:
     visit_started: bool = False
 
 
-def profile_id_resolve(*, profile_id: str) -> str | None:
-    """The id of the profile that has this id as its own or merged into it (one indexed query,
-    the id only: a returning visitor's profile row is read only if a visit must be counted)."""
-    return (
-        Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
-        .order_by("-updated")
-        .values_list("pk", flat=True)
-        .first()
-    )
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    """What a request says about its session: merged into a stored one, or the new one."""
+
+    context: dict
+    utm: dict
+    properties: dict
+    device: dict
+    os: dict
+    app: dict
+    is_bot: bool
 
 
 def identity_resolve(
-    *, track: TrackRequest, source: EventSource, agent: ClientAgent, now: datetime
+    *,
+    session_id: str | None,
+    profile_id: str | None,
+    profile_less: bool,
+    save_profile: bool,
+    save_session: bool,
+    trust_profile_id: bool,
+    now: datetime,
+    context: dict,
+    utm: dict,
+    properties: dict,
+    device: dict,
+    os: dict,
+    app: dict,
+    is_bot: bool,
 ) -> Identity:
     """Find or create the profile and session of a request. Runs inside the ingest transaction.
 
+    `save_profile` / `save_session`: whether they are stored at all; `trust_profile_id`: an
+    unknown `profile_id` becomes the new profile's id (else a fresh id is used); `device`, `os`,
+    `app`, `is_bot`: the parsed user agent, for a new session.
+
     A returning visitor costs one statement (the session touch); a new one a few inserts."""
-    if track.profile_less:
+    if profile_less:
         return Identity(None, None, profile_stored=False, session_stored=False)
-    save_profile = track.save_profile and not source.transitional
-    save_session = track.save_session and not source.transitional
+    visit = _Visit(context, utm, properties, device, os, app, is_bot)
 
     existing = None
-    if track.session_id:
+    if session_id:
         existing = (
-            storage.session_touch(
-                session_id=track.session_id,
-                now=now,
-                context=track.context,
-                utm=utm_from_context(track.context),
-                properties=track.properties,
+            session_touch(
+                session_id=session_id, now=now, context=context, utm=utm, properties=properties
             )
             if save_session
-            else storage.session_state(session_id=track.session_id)
+            else session_state(session_id=session_id)
         )
 
     profile = None  # an unsaved Profile when this request creates one
     if existing is not None and existing.profile_id:
-        profile_id = existing.profile_id  # the session wins
+        resolved_id = existing.profile_id  # the session wins
     else:
-        profile_id, profile = _profile_for_request(track=track, source=source, now=now)
-    profile_is_new = profile is not None
+        resolved_id, profile = _profile_for_request(
+            profile_id=profile_id, trusted=trust_profile_id, now=now
+        )
     identity = Identity(
-        profile_id=profile_id,
-        session_id=track.session_id or new_id(),
+        profile_id=resolved_id,
+        session_id=session_id or new_id(),
         profile_stored=save_profile,
         session_stored=save_session,
-        profile_created=profile_is_new,
+        profile_created=profile is not None,
     )
 
     if existing is None:
         identity.session_created = identity.visit_started = True
         if save_session:
-            session = _session_build(identity, track, agent, now, profile_stored=save_profile)
+            session = _session_build(identity, visit, now, profile_stored=save_profile)
             if not insert_unless_exists(session):
                 # A concurrent first request stored this session first: its profile wins.
-                winner = storage.session_touch(
+                winner = session_touch(
                     session_id=session.pk, now=now, context={}, utm={}, properties={}
                 )
                 identity.session_created = identity.visit_started = False
@@ -99,12 +117,12 @@ def identity_resolve(
                     identity.profile_id = winner.profile_id
                     identity.profile_created = False
                 elif save_profile:
-                    storage.session_attach_profile(session_id=session.pk, profile_id=profile_id)
+                    session_attach_profile(session_id=session.pk, profile_id=resolved_id)
     else:
         timeout = timedelta(minutes=settings.CDP_VISIT_TIMEOUT_MINUTES)
         identity.visit_started = existing.updated < now - timeout
         if save_session and save_profile and existing.profile_id is None:
-            storage.session_attach_profile(session_id=track.session_id, profile_id=profile_id)
+            session_attach_profile(session_id=session_id, profile_id=resolved_id)
 
     if save_profile:
         if identity.profile_created:
@@ -115,40 +133,19 @@ def identity_resolve(
 
 
 def _profile_for_request(
-    *, track: TrackRequest, source: EventSource, now: datetime
+    *, profile_id: str | None, trusted: bool, now: datetime
 ) -> tuple[str, Profile | None]:
     """The request's profile id, and the unsaved profile when the request creates one."""
-    if track.profile_id:
-        found = profile_id_resolve(profile_id=track.profile_id)
+    if profile_id:
+        found = profile_id_resolve(profile_id=profile_id)
         if found is not None:
             return found, None
-        trusted = source.static_profile_ids or track.trust_profile_id
         # An erased person's ids never resolve again, not even as a static id.
-        if trusted and not profile_id_is_forgotten(track.profile_id):
-            profile = _profile_new(track.profile_id, now)
+        if trusted and not profile_id_is_forgotten(profile_id):
+            profile = profile_new(profile_id=profile_id, now=now)
             return profile.pk, profile
-    profile = _profile_new(new_id(), now)
+    profile = profile_new(profile_id=new_id(), now=now)
     return profile.pk, profile
-
-
-def _profile_new(profile_id: str, now: datetime) -> Profile:
-    iso = now.isoformat()
-    return Profile(
-        id=profile_id,
-        created=now,
-        updated=now,
-        visit_count=0,
-        metadata={
-            "time": {
-                "insert": iso,
-                "create": iso,
-                "update": iso,
-                "visit": {"last": None, "current": None, "count": 0, "tz": None},
-            },
-            "fields": {},
-        },
-        data=empty_profile_data(),
-    )
 
 
 def _profile_insert(profile: Profile, *, now: datetime) -> None:
@@ -182,27 +179,25 @@ def _visit_rotate(profile: Profile, now: datetime) -> None:
     profile.visit_count = visit["count"]
 
 
-def _session_build(
-    identity: Identity, track: TrackRequest, agent: ClientAgent, now: datetime, *, profile_stored
-) -> Session:
-    context = track.context
+def _session_build(identity: Identity, visit: _Visit, now: datetime, *, profile_stored) -> Session:
+    context = visit.context
     return Session(
         id=identity.session_id,
         profile_id=identity.profile_id if profile_stored else None,
         created=now,
         updated=now,
-        is_bot=agent.is_bot,
+        is_bot=visit.is_bot,
         metadata={
             "time": {"insert": now.isoformat(), "timestamp": now.timestamp()},
             "status": "started",
             "channel": context.get("channel") or "",
         },
-        device={**agent.device, **_as_dict(context.get("device"))},
-        os=agent.os,
-        app={**agent.app, "language": _browser_language(context)},
-        utm=utm_from_context(context),
+        device={**visit.device, **_as_dict(context.get("device"))},
+        os=visit.os,
+        app={**visit.app, "language": _browser_language(context)},
+        utm=visit.utm,
         context=context,
-        properties=track.properties,
+        properties=visit.properties,
     )
 
 

@@ -1,4 +1,4 @@
-"""Merging profiles that belong to one person, and undoing a merge.
+"""Merging profiles that belong to one person (undone by apps.profiles.services.merge_undo).
 
 Semantics (Tracardi's, DESIGN §4.2):
 - The survivor is the profile of the *first* id given and keeps its id; callers put first the
@@ -10,57 +10,47 @@ Semantics (Tracardi's, DESIGN §4.2):
   survivor in the order given: objects merge key by key, numbers add, lists append the values
   they lack, anything else (strings, booleans) is overridden by the merged profile's value
   unless that is null. Segments are unioned, consents updated key by key, visit counts summed.
-- The merged profiles' events, sessions, workflow runs and delivery history are re-pointed to
-  the survivor with one UPDATE per table, and the merged rows are deleted.
+- The rows that follow a profile (apps.profiles.hooks: sessions, events, workflow runs,
+  deliveries) are re-pointed to the survivor with one UPDATE per table, after each follower's
+  `before_merge`, and the merged rows are deleted. `profile_changed` runs in the merge's
+  transaction.
 
 Concurrency: all involved rows are locked with SELECT ... FOR UPDATE in id order, and the ids
 are resolved again after locking (a merge that committed meanwhile may have moved them into
 another profile), so two merges of the same people end in one survivor.
 
 Beyond Tracardi: every merge writes a MergeRecord with snapshots of all profiles before it and
-the ids of every row it re-pointed; `merge_undo` restores them exactly.
+the ids of every row it re-pointed (by follower key); `merge_undo` restores them exactly.
 """
 
 import copy
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.apps import apps as django_apps
 from django.db import OperationalError, connection, models, transaction
 from django.db.models import Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.notation import MISSING, parse_reference
-from apps.notation.dot import lookup
-from apps.profiles.changes import profile_changed
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
+from apps.profiles.hooks import profile_followers
 from apps.profiles.models import MergeRecord, Profile
-from apps.profiles.services import DOCUMENT_FIELDS, profile_document
+from apps.profiles.selectors import profile_find
+from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.identifiers import (
+    identifier_holders,
+    identifier_lock,
+    identifier_values,
+)
 
 # Deep-merged: numbers add, lists union, strings override.
 _DEEP_MERGED = ("traits", "data", "aux", "stats", "interests")
-# Profile fields an identifier may live in (what `merge_by` and identification points match).
-IDENTIFIER_ROOTS = ("data", "traits", "aux")
-# Tables whose rows follow a profile through a merge: (app label, model, profile column).
-_FOLLOWERS = (
-    ("events", "Event"),
-    ("profiles", "Session"),
-    ("workflows", "WorkflowRun"),
-    ("destinations", "Delivery"),
-)
 _LOCK_ATTEMPTS = 5
 DEADLOCK_DETECTED = "40P01"
 
 
 class MergeError(Exception):
     """A merge or an undo that cannot be done; the message says why and what to do."""
-
-
-# --- merging ------------------------------------------------------------------------------
 
 
 def profiles_merge(*, profile_ids: Sequence[str], reason: str, actor: str) -> Profile:
@@ -117,7 +107,7 @@ def profiles_merge_by(*, profile_id: str, merge_by: Sequence[str]) -> Profile | 
             "Name at least one profile field to merge by, e.g. data.contact.email.main"
         )
     with transaction.atomic():
-        profile = profile_find_any(profile_id=profile_id)
+        profile = profile_find(profile_id=profile_id)
         if profile is None:
             return None
         values = identifier_values(profile_document(profile), paths)
@@ -137,14 +127,6 @@ def profiles_merge_by(*, profile_id: str, merge_by: Sequence[str]) -> Profile | 
             reason=f"Same {', '.join(paths)}",
             actor="workflow: merge profiles",
         )
-
-
-def profile_find_any(*, profile_id: str, lock: bool = False) -> Profile | None:
-    """A profile by its id or by an id merged into it."""
-    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
-    if lock:
-        profiles = profiles.select_for_update()
-    return profiles.order_by("-updated").first()
 
 
 def _lock_resolved(ids: list[str]) -> dict[str, Profile]:
@@ -216,8 +198,7 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
         merged_profiles=merged_snapshots,
         repointed=repointed,
     )
-    survivor_id = survivor.pk
-    transaction.on_commit(lambda: profile_changed(profile_id=survivor_id, changed_fields=changed))
+    profile_changed(profile_id=survivor.pk, changed_fields=changed)
     return record
 
 
@@ -295,38 +276,14 @@ def _earliest(first: str | None, second: str | None) -> str | None:
     return min(parsed)[1] if parsed else first or second
 
 
-def _follower_models() -> list[type[models.Model]]:
-    found = []
-    for app_label, model_name in _FOLLOWERS:
-        try:
-            found.append(django_apps.get_model(app_label, model_name))
-        except LookupError:
-            continue
-    return found
-
-
-def _follower_key(model: type[models.Model]) -> str:
-    return {
-        "Event": "events",
-        "Session": "sessions",
-        "WorkflowRun": "workflow_runs",
-        "Delivery": "deliveries",
-    }[model.__name__]
-
-
 def _repoint(from_ids: list[str], to_id: str) -> dict[str, dict[str, list[str]]]:
-    """Move every row of the follower tables from the merged profiles to the survivor; return
-    {table key: {old profile id: [row ids]}} for the merge record."""
+    """Move the rows of every follower from the merged profiles to the survivor; return
+    {follower key: {old profile id: [row ids]}} for the merge record."""
     repointed: dict[str, dict[str, list[str]]] = {}
-    for model in _follower_models():
-        if model.__name__ == "Delivery":
-            # A pending profile sync of a merged profile is superseded by the survivor's (the
-            # merge itself schedules one); the other deliveries are history and follow.
-            model.objects.filter(
-                profile_id__in=from_ids, status="pending", event__isnull=True
-            ).delete()
-        moved = _repoint_table(model, from_ids, to_id)
-        repointed[_follower_key(model)] = moved
+    for follower in profile_followers():
+        if follower.before_merge is not None:
+            follower.before_merge(from_ids, to_id)
+        repointed[follower.key] = _repoint_table(follower.model, from_ids, to_id)
     return repointed
 
 
@@ -354,65 +311,6 @@ def _repoint_table(
     return moved
 
 
-# --- identifiers (shared with identification points) --------------------------------------
-
-
-def identifier_values(document: dict, paths: Sequence[str]) -> list | None:
-    """The profile's values at `paths`, or None if any is missing or empty."""
-    values = []
-    for path in paths:
-        reference = parse_reference("profile@" + path)
-        value = lookup({"profile": document}, reference) if reference else MISSING
-        if not is_identifier(value):
-            return None
-        values.append(value)
-    return values
-
-
-def is_identifier(value) -> bool:
-    if value is MISSING or value is None or isinstance(value, dict | list | bool):
-        return False
-    return not (isinstance(value, str) and not value.strip())
-
-
-def _is_email_path(path: str) -> bool:
-    return path == "data.contact.email.main"
-
-
-def identifier_holders(paths: Sequence[str], values: Sequence) -> models.QuerySet:
-    """Profiles whose fields at `paths` equal `values` (e-mail: case-insensitive, through the
-    expression index on lower(data.contact.email.main))."""
-    profiles = Profile.objects.all()
-    for index, (path, value) in enumerate(zip(paths, values, strict=True)):
-        lookup_path = "__".join(path.split("."))
-        alias = f"identifier_{index}"
-        if _is_email_path(path):
-            profiles = profiles.alias(**{alias: Lower(KT(lookup_path))}).filter(
-                **{alias: str(value).lower()}
-            )
-        else:
-            profiles = profiles.alias(**{alias: KT(lookup_path)}).filter(**{alias: str(value)})
-    return profiles
-
-
-def identifier_lock(paths: Sequence[str], values: Sequence) -> None:
-    """Serialise, until the transaction ends, everyone identifying by these values: two
-    sessions of one person identifying at once must end in one profile, not two."""
-    normalised = [
-        str(value).lower() if _is_email_path(path) else str(value)
-        for path, value in zip(paths, values, strict=True)
-    ]
-    key = json.dumps([list(paths), normalised], ensure_ascii=False)
-    lock_id = int.from_bytes(
-        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
-
-
-# --- snapshots and undo -------------------------------------------------------------------
-
-
 def profile_row_snapshot(profile: Profile) -> dict:
     """Every column of the profile as JSON (datetimes as ISO text): restorable exactly."""
     snapshot = {}
@@ -422,74 +320,3 @@ def profile_row_snapshot(profile: Profile) -> dict:
             value = value.isoformat()
         snapshot[field.attname] = copy.deepcopy(value)
     return snapshot
-
-
-def profile_from_row_snapshot(snapshot: dict) -> Profile:
-    values = {}
-    for field in Profile._meta.concrete_fields:
-        value = snapshot.get(field.attname)
-        if isinstance(field, models.DateTimeField) and isinstance(value, str):
-            value = parse_datetime(value)
-        values[field.attname] = copy.deepcopy(value)
-    return Profile(**values)
-
-
-def merge_undo(*, merge_id: str, actor: str) -> MergeRecord:
-    """Undo a merge: the survivor and the merged profiles return to their rows before it, and
-    the events, sessions, runs and deliveries it moved go back to their profiles. Changes the
-    survivor received after the merge are lost; rows it gained since stay with it."""
-    with transaction.atomic():
-        record = MergeRecord.objects.select_for_update().filter(pk=merge_id).first()
-        if record is None:
-            raise MergeError(f"No merge record {merge_id!r}.")
-        if record.status == MergeRecord.Status.UNDONE:
-            raise MergeError(
-                f"This merge was already undone on {record.undone_at:%Y-%m-%d %H:%M} "
-                f"by {record.undone_by}."
-            )
-        later = (
-            MergeRecord.objects.filter(status=MergeRecord.Status.MERGED, created__gt=record.created)
-            .filter(
-                Q(survivor_id=record.survivor_id) | Q(merged_ids__contains=[record.survivor_id])
-            )
-            .order_by("-created")
-            .first()
-        )
-        if later is not None:
-            raise MergeError(
-                f"Profile {record.survivor_id} took part in a later merge ({later.pk} on "
-                f"{later.created:%Y-%m-%d %H:%M}); undo that one first."
-            )
-        survivor = Profile.objects.select_for_update().filter(pk=record.survivor_id).first()
-        if survivor is None:
-            raise MergeError(
-                f"The surviving profile {record.survivor_id} no longer exists (it was erased); "
-                "the merge cannot be undone."
-            )
-        taken = list(Profile.objects.filter(pk__in=record.merged_ids).values_list("pk", flat=True))
-        if taken:
-            raise MergeError(
-                f"Profile id(s) {', '.join(taken)} exist again; the merge cannot be undone."
-            )
-
-        profile_from_row_snapshot(record.survivor_before).save(force_update=True)
-        Profile.objects.bulk_create(
-            [profile_from_row_snapshot(snapshot) for snapshot in record.merged_profiles]
-        )
-        for model in _follower_models():
-            for old_profile, row_ids in record.repointed.get(_follower_key(model), {}).items():
-                model.objects.filter(pk__in=row_ids, profile_id=record.survivor_id).update(
-                    profile_id=old_profile
-                )
-        record.status = MergeRecord.Status.UNDONE
-        record.undone_at = timezone.now()
-        record.undone_by = actor
-        record.save(update_fields=["status", "undone_at", "undone_by"])
-        restored = [record.survivor_id, *record.merged_ids]
-        transaction.on_commit(lambda: _restored_changed(restored))
-    return record
-
-
-def _restored_changed(profile_ids: list[str]) -> None:
-    for profile_id in profile_ids:
-        profile_changed(profile_id=profile_id, changed_fields=list(DOCUMENT_FIELDS))

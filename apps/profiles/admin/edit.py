@@ -19,7 +19,7 @@ from django.urls import path, reverse
 
 from apps.core.admin_helpers import PrettyJSONFormField
 from apps.profiles.models import Profile
-from apps.profiles.services import profile_edit
+from apps.profiles.services.writes import profile_edit
 
 EDITABLE_JSON_FIELDS = ("traits", "interests", "consents", "aux", "data")
 CHANGE_PERMISSION = "profiles.change_profile"

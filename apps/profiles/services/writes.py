@@ -1,42 +1,33 @@
 """Saving changes made to a profile held in memory (workflow runs, event mapping, merges,
-imports).
+imports, the admin's edit page).
 
-A writer takes `profile_snapshot(profile)`, changes a deep copy of it as a plain dict, and
+A writer takes `profile_document(profile)`, changes a deep copy of it as a plain dict, and
 calls `profile_save_changes(profile_id=..., before=snapshot, after=changed)`. Only the leaf
 paths that differ are written, onto the row as it is now (read under a row lock), so a
 concurrent writer of other fields (e.g. the tracking pipeline counting a visit) loses
 nothing. Each changed path gets an update time in `metadata.fields`, `metadata.time.update`
-is set, and `profile_changed` runs after the transaction commits.
+is set, and `profile_changed` runs in the same transaction.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import orjson
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.profiles.changes import profile_changed
-from apps.profiles.models import Profile, empty_profile_data
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
+from apps.profiles.models import Profile
+from apps.profiles.services.changes import profile_changed
 
-# Profile columns a writer may change, by their name in the profile dict (Tracardi's shape).
-WRITABLE_FIELDS = (
-    "primary_id",
-    "ids",
-    "active",
-    "segments",
-    "metadata",
-    "stats",
-    "traits",
-    "interests",
-    "consents",
-    "aux",
-    "data",
-)
+logger = logging.getLogger(__name__)
+
 # Kept by this module, not diffed: the bookkeeping of the change itself.
 _BOOKKEEPING = {("metadata", "fields"), ("metadata", "time", "update")}
 _ABSENT = object()
@@ -44,48 +35,10 @@ _ABSENT = object()
 Path = tuple[str, ...]
 
 
-def profile_snapshot(profile: Profile) -> dict:
-    """The profile as a plain dict in Tracardi's shape; a deep copy, safe to change."""
-    return copy.deepcopy(
-        {
-            "id": profile.id,
-            "primary_id": profile.primary_id,
-            "ids": list(profile.ids or []),
-            "active": profile.active,
-            "segments": list(profile.segments or []),
-            "metadata": profile.metadata or {},
-            "stats": profile.stats or {},
-            "traits": profile.traits or {},
-            "interests": profile.interests or {},
-            "consents": profile.consents or {},
-            "aux": profile.aux or {},
-            "data": profile.data or {},
-        }
-    )
-
-
-def empty_profile_document(profile_id: str) -> dict:
-    """A profile that is not stored, in the same shape (e.g. for an unsaved profile)."""
-    return {
-        "id": profile_id,
-        "primary_id": None,
-        "ids": [],
-        "active": True,
-        "segments": [],
-        "metadata": {},
-        "stats": {},
-        "traits": {},
-        "interests": {},
-        "consents": {},
-        "aux": {},
-        "data": empty_profile_data(),
-    }
-
-
 def profile_changed_paths(before: dict, after: dict) -> list[Path]:
     """Leaf paths whose values differ (a removed key is one path; lists compare whole)."""
     paths: list[Path] = []
-    for field in WRITABLE_FIELDS:
+    for field in DOCUMENT_FIELDS:
         paths.extend(_diff((field,), before.get(field, _ABSENT), after.get(field, _ABSENT)))
     return [path for path in paths if not _is_bookkeeping(path)]
 
@@ -115,7 +68,8 @@ def profile_save_changes(
     """Write what differs between `before` and `after` to the profile; return the changed dot
     paths (empty when nothing changed, and then nothing is written).
 
-    Joins the caller's transaction if there is one. A profile deleted meanwhile is skipped.
+    Joins the caller's transaction if there is one, and so do the subscribers of the change.
+    A profile deleted meanwhile is skipped.
     """
     paths = profile_changed_paths(before, after)
     if not paths:
@@ -127,7 +81,7 @@ def profile_save_changes(
         profile = Profile.objects.select_for_update().filter(pk=profile_id).first()
         if profile is None:
             return []
-        current = {field: getattr(profile, field) for field in WRITABLE_FIELDS}
+        current = {field: getattr(profile, field) for field in DOCUMENT_FIELDS}
         for path in paths:
             value = _get(after, path)
             if value is _ABSENT:
@@ -145,9 +99,7 @@ def profile_save_changes(
         Profile.objects.filter(pk=profile_id).update(
             **{column: current[column] for column in sorted(columns)}, updated=now
         )
-        transaction.on_commit(
-            lambda: profile_changed(profile_id=profile_id, changed_fields=changed)
-        )
+        profile_changed(profile_id=profile_id, changed_fields=changed)
     return changed
 
 
@@ -203,3 +155,49 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
+# Top-level profile objects a person may replace by hand (the admin's edit page), and their
+# expected types. The rest (ids, segments, metadata, stats) is kept by the CDP itself.
+EDITABLE_FIELDS: dict[str, type] = {
+    "active": bool,
+    "traits": dict,
+    "interests": dict,
+    "consents": dict,
+    "aux": dict,
+    "data": dict,
+}
+
+
+def profile_edit(*, profile_id: str, changes: dict, actor: str) -> list[str]:
+    """Replace some of a profile's top-level objects (see EDITABLE_FIELDS) by hand; return the
+    changed dot paths (empty when nothing changed).
+
+    Saved through profile_save_changes, like every other writer, so the changed paths are
+    stamped in metadata.fields and `profile_changed` (live segments, destination syncs) runs
+    in the same transaction. Raises ValidationError naming the field for a value of the wrong
+    type, and Profile.DoesNotExist for an unknown id; nothing is written then.
+    """
+    errors = {}
+    for field, value in changes.items():
+        expected = EDITABLE_FIELDS.get(field)
+        if expected is None:
+            errors[field] = [
+                f"'{field}' cannot be edited; editable fields: {', '.join(EDITABLE_FIELDS)}."
+            ]
+        elif not isinstance(value, expected):
+            kind = "true or false" if expected is bool else "a JSON object ({...})"
+            errors[field] = [f"'{field}' must be {kind}, not {type(value).__name__}."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        try:
+            profile = Profile.objects.select_for_update().get(pk=profile_id)
+        except Profile.DoesNotExist:
+            raise Profile.DoesNotExist(f"No profile with id {profile_id!r}.") from None
+        before = profile_document(profile)
+        after = {**profile_document(profile), **copy.deepcopy(changes)}
+        changed = profile_save_changes(profile_id=profile_id, before=before, after=after)
+    if changed:
+        logger.info("Profile %s edited by %s: %s", profile_id, actor, ", ".join(changed))
+    return changed

@@ -12,10 +12,14 @@ from apps.core.admin_helpers import (
     json_display,
     object_link,
 )
-from apps.profiles.identification import identification_cache_clear, identification_point_save
-from apps.profiles.merging import MergeError, merge_undo
 from apps.profiles.models import ErasureRecord, IdentificationPoint, MergeRecord, Profile, Segment
-from apps.profiles.segments import live_segments_cache_clear, segment_member_count, segment_save
+from apps.profiles.services.identification import (
+    identification_point_save,
+    identification_points_by_type,
+)
+from apps.profiles.services.merge import MergeError
+from apps.profiles.services.merge_undo import merge_undo
+from apps.profiles.services.segments import live_segments, segment_member_count, segment_save
 
 
 @admin.register(Segment)
@@ -42,7 +46,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        live_segments_cache_clear()
+        live_segments.cache_clear()
 
     @admin.display(description="members")
     def members(self, segment: Segment) -> str:
@@ -67,7 +71,7 @@ class IdentificationPointAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        identification_cache_clear()
+        identification_points_by_type.cache_clear()
 
     @admin.display(description="source")
     def source_name(self, point: IdentificationPoint) -> str:

@@ -4,57 +4,36 @@
 whitespace ("High value" -> "high-value"), the same normalisation as event types. Segment rows,
 the `add segment` workflow action and the admin's member links all use the slug.
 
-- Live segments are re-evaluated whenever a profile changes (`segments_refresh_live`, called
-  by `profile_changed`). A change of the segments alone does not trigger it again, so the
-  `profile_changed(["segments"])` it sends itself ends there.
+- Live segments are re-evaluated whenever a profile changes (`segments_refresh_live`, the
+  first subscriber of `profile_changed`, in the writer's transaction). A change of the segments
+  alone does not trigger it again, so the `profile_changed(["segments"])` it sends itself ends
+  there (the other subscribers, destination syncs, see it).
 - Scheduled segments are re-evaluated over all profiles by a periodic sweep in bounded batches
-  (`segment_sweep_batch`, driven by the tasks in apps.profiles.tasks).
+  (`segment_sweep_batch`, driven by the tasks in apps.profiles.tasks); each member change is
+  reported through `profile_changed` in the batch's transaction.
 - Segment slugs that no Segment row defines (added by a workflow action) are left alone by both.
 """
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 
 from apps import notation
+from apps.core.caches import process_cached
 from apps.core.paginator import Count, bounded_count
 from apps.core.text import segment_slug
+from apps.profiles.documents import profile_document
 from apps.profiles.models import Profile, Segment
-from apps.profiles.services import profile_document
+from apps.profiles.services.changes import profile_changed
 
 logger = logging.getLogger(__name__)
 
 MEMBER_COUNT_CAP = 100_000
-
-
-def segment_errors(segment: Segment) -> dict[str, list[str]]:
-    """Field errors of a segment as the admin shows them; fills in the slug from the name."""
-    errors: dict[str, list[str]] = {}
-    segment.name = (segment.name or "").strip()
-    segment.slug = segment_slug(segment.name)
-    if not segment.slug:
-        errors["name"] = ["Enter a name."]
-    elif Segment.objects.filter(slug=segment.slug).exclude(pk=segment.pk).exists():
-        errors["name"] = [
-            f"Another segment is already stored as {segment.slug!r} (names differing only in "
-            "case or spaces are the same segment)."
-        ]
-    if not (segment.condition or "").strip():
-        errors["condition"] = ["Enter a condition, e.g. profile@stats.visits > 3"]
-    else:
-        try:
-            notation.validate(segment.condition)
-        except notation.NotationError as error:
-            errors["condition"] = [str(error)]
-    return errors
 
 
 def segment_save(*, segment: Segment) -> Segment:
@@ -63,7 +42,7 @@ def segment_save(*, segment: Segment) -> Segment:
     # The slug is checked by segment_errors, with a message that names the clash.
     segment.full_clean(exclude=["slug"])
     segment.save()
-    live_segments_cache_clear()
+    live_segments.cache_clear()
     return segment
 
 
@@ -81,33 +60,17 @@ class _LiveSegment:
     condition: notation.Condition
 
 
-_live_lock = threading.Lock()
-_live_cached: tuple[float, tuple[_LiveSegment, ...]] | None = None
-
-
+@process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
 def live_segments() -> tuple[_LiveSegment, ...]:
-    """Enabled live segments, parsed; cached per process for CDP_EVENT_TYPE_CACHE_SECONDS."""
-    global _live_cached
-    now = time.monotonic()
-    cached = _live_cached
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    with _live_lock:
-        loaded = []
-        rows = Segment.objects.filter(enabled=True, kind=Segment.Kind.LIVE).order_by("slug")
-        for slug, condition in rows.values_list("slug", "condition"):
-            try:
-                loaded.append(_LiveSegment(slug, notation.compile_condition(condition)))
-            except notation.NotationError as error:
-                logger.warning("Live segment %s skipped: its condition is invalid: %s", slug, error)
-        segments = tuple(loaded)
-        _live_cached = (now + settings.CDP_EVENT_TYPE_CACHE_SECONDS, segments)
-        return segments
-
-
-def live_segments_cache_clear() -> None:
-    global _live_cached
-    _live_cached = None
+    """Enabled live segments, parsed; cached per process (core.caches)."""
+    loaded = []
+    rows = Segment.objects.filter(enabled=True, kind=Segment.Kind.LIVE).order_by("slug")
+    for slug, condition in rows.values_list("slug", "condition"):
+        try:
+            loaded.append(_LiveSegment(slug, notation.compile_condition(condition)))
+        except notation.NotationError as error:
+            logger.warning("Live segment %s skipped: its condition is invalid: %s", slug, error)
+    return tuple(loaded)
 
 
 def _holds(condition: notation.Condition, data: dict, slug: str) -> bool:
@@ -155,14 +118,8 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
         profile.metadata.setdefault("time", {})["segmentation"] = now.isoformat()
         profile.updated = now
         profile.save(update_fields=["segments", "metadata", "updated"])
-        transaction.on_commit(lambda: _segments_changed(profile_id))
+        profile_changed(profile_id=profile_id, changed_fields=["segments"])
     return new_segments
-
-
-def _segments_changed(profile_id: str) -> None:
-    from apps.profiles.changes import profile_changed
-
-    profile_changed(profile_id=profile_id, changed_fields=["segments"])
 
 
 def segment_add_if(*, profile: dict, segment: str, condition: str, data: dict) -> bool:
@@ -252,4 +209,4 @@ def _segment_members_update(*, slug: str, joining: list[str], leaving: list[str]
             updated=now,
         )
         for profile_id in [*joined, *left]:
-            transaction.on_commit(lambda profile_id=profile_id: _segments_changed(profile_id))
+            profile_changed(profile_id=profile_id, changed_fields=["segments"])

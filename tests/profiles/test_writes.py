@@ -1,10 +1,12 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
+from apps.profiles.documents import profile_document
 from apps.profiles.models import Profile
-from apps.profiles.writes import profile_changed_paths, profile_save_changes, profile_snapshot
-from tests.workflows.factories import ProfileFactory
+from apps.profiles.services.writes import profile_changed_paths, profile_save_changes
+from tests.profiles.factories import ProfileFactory
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -28,7 +30,7 @@ def test_type_change_of_equal_value_counts_as_a_change():
 @pytest.mark.django_db
 def test_nothing_changed_writes_nothing(django_assert_num_queries):
     profile = ProfileFactory(traits={"plan": "free"})
-    before = profile_snapshot(profile)
+    before = profile_document(profile)
 
     with django_assert_num_queries(0):
         assert profile_save_changes(profile_id=profile.id, before=before, after=before) == []
@@ -37,8 +39,8 @@ def test_nothing_changed_writes_nothing(django_assert_num_queries):
 @pytest.mark.django_db
 def test_changes_apply_onto_the_current_row_with_field_times(django_capture_on_commit_callbacks):
     profile = ProfileFactory(traits={"plan": "free", "temp": "x"}, stats={"visits": 1})
-    before = profile_snapshot(profile)
-    after = profile_snapshot(profile)
+    before = profile_document(profile)
+    after = profile_document(profile)
     after["traits"]["plan"] = "pro"
     del after["traits"]["temp"]
     after["segments"] = ["buyers"]
@@ -60,35 +62,40 @@ def test_changes_apply_onto_the_current_row_with_field_times(django_capture_on_c
     }
     assert profile.metadata["time"]["update"] == NOW.isoformat()
     assert profile.updated == NOW
-    assert len(callbacks) == 1
+    assert callbacks == []  # what follows the change is written in its transaction
 
 
 @pytest.mark.django_db
-def test_profile_changed_runs_on_commit_with_the_paths(
+def test_profile_changed_runs_in_the_writers_transaction_with_the_paths(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
     monkeypatch.setattr(
-        "apps.profiles.writes.profile_changed",
-        lambda *, profile_id, changed_fields: calls.append((profile_id, list(changed_fields))),
+        "apps.profiles.services.writes.profile_changed",
+        lambda *, profile_id, changed_fields: calls.append(
+            (profile_id, list(changed_fields), len(connection.savepoint_ids))
+        ),
     )
     profile = ProfileFactory()
-    before = profile_snapshot(profile)
-    after = profile_snapshot(profile)
+    before = profile_document(profile)
+    after = profile_document(profile)
     after["interests"]["sport"] = 2
 
-    with django_capture_on_commit_callbacks(execute=True):
-        profile_save_changes(profile_id=profile.id, before=before, after=after, now=NOW)
-        assert calls == []
+    outer_savepoints = len(connection.savepoint_ids)
 
-    assert calls == [(profile.id, ["interests.sport"])]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        profile_save_changes(profile_id=profile.id, before=before, after=after, now=NOW)
+        # Called inside the writer's atomic block (one savepoint deeper), not on commit.
+        assert calls == [(profile.id, ["interests.sport"], outer_savepoints + 1)]
+
+    assert callbacks == []
 
 
 @pytest.mark.django_db
 def test_typed_columns_are_coerced_and_datetimes_stored_as_text():
     profile = ProfileFactory()
-    before = profile_snapshot(profile)
-    after = profile_snapshot(profile)
+    before = profile_document(profile)
+    after = profile_document(profile)
     after["segments"] = "single"
     after["traits"]["seen"] = NOW
 
@@ -102,7 +109,7 @@ def test_typed_columns_are_coerced_and_datetimes_stored_as_text():
 @pytest.mark.django_db
 def test_a_deleted_profile_is_skipped():
     profile = ProfileFactory()
-    before = profile_snapshot(profile)
+    before = profile_document(profile)
     after = {**before, "traits": {"x": 1}}
     Profile.objects.filter(pk=profile.pk).delete()
 

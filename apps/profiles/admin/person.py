@@ -1,13 +1,16 @@
 """The profile page as "the person at a glance", and the profile actions that change who is who:
-merge, undo a merge, forget, export. A mixin for apps.profiles.admin.ProfileAdmin.
+merge, undo a merge, forget, export. A mixin for apps.profiles.admin.profiles.ProfileAdmin.
 
 - The change page adds identity, segments, traits, interests, consents and visits on top, and
   below: the latest sessions, a timeline of events (newest first, TIMELINE_PAGE_SIZE per page
   through `?timeline=<page>`), the workflow runs link and the merge history with undo buttons.
+  Events and runs are read through their followers (apps.profiles.hooks) and linked by admin
+  URL names: profiles imports neither app.
 - `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
 """
 
-from django.apps import apps as django_apps
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -18,12 +21,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from apps.core.admin_helpers import changelist_url
-from apps.events.models import Event
-from apps.profiles.erasure import ProfileNotFound, profile_forget
-from apps.profiles.merging import MergeError, merge_undo, profiles_merge
+from apps.profiles.documents import profile_document
 from apps.profiles.models import MergeRecord, Profile, Session
-from apps.profiles.services import profile_document
+from apps.profiles.selectors import profile_timeline
+from apps.profiles.services.erasure import ProfileNotFound, profile_forget
+from apps.profiles.services.merge import MergeError, profiles_merge
+from apps.profiles.services.merge_undo import merge_undo
 
 TIMELINE_PAGE_SIZE = 50
 LATEST_SESSIONS = 20
@@ -163,13 +166,7 @@ def _person_context(request, profile: Profile) -> dict:
     page = _page_number(request.GET.get("timeline"))
     offset = (page - 1) * TIMELINE_PAGE_SIZE
     # One row more than shown tells whether an older page exists, without a COUNT.
-    events = list(
-        Event.objects.filter(profile_id=profile.pk)
-        .order_by("-time", "-id")
-        .only("id", "type", "time", "status", "session_id", "source_id", "properties")[
-            offset : offset + TIMELINE_PAGE_SIZE + 1
-        ]
-    )
+    events = profile_timeline(profile_id=profile.pk, offset=offset, limit=TIMELINE_PAGE_SIZE + 1)
     sessions = list(
         Session.objects.filter(profile_id=profile.pk).order_by("-updated")[:LATEST_SESSIONS]
     )
@@ -219,10 +216,7 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-def _runs_url(profile_id: str) -> str | None:
-    """The workflow runs list narrowed to this profile, when the workflows app is installed."""
-    try:
-        run_model = django_apps.get_model("workflows", "WorkflowRun")
-    except LookupError:
-        return None
-    return changelist_url(run_model, profile=profile_id)
+def _runs_url(profile_id: str) -> str:
+    """The workflow runs list narrowed to this profile."""
+    url = reverse("admin:workflows_workflowrun_changelist")
+    return f"{url}?{urlencode({'profile': profile_id})}"

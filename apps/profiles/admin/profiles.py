@@ -1,7 +1,13 @@
+"""Profiles and sessions, read-only; the profile's person page and edit page are mixins
+(person.py, edit.py). Events are linked by their admin URL names, never imported."""
+
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.admin_helpers import (
@@ -12,16 +18,14 @@ from apps.core.admin_helpers import (
     object_link,
     related_id_filter,
 )
-from apps.core.admin_selectors import (
+from apps.profiles.admin.edit import ProfileEditAdminMixin
+from apps.profiles.admin.person import ProfilePersonAdminMixin
+from apps.profiles.models import Profile, Session
+from apps.profiles.selectors import (
     profile_related_counts,
     segments_of_recent_profiles,
     session_event_count,
 )
-from apps.events.models import Event
-from apps.profiles import admin_segments  # noqa: F401  (registers segments, merges, ...)
-from apps.profiles.admin_edit import ProfileEditAdminMixin
-from apps.profiles.admin_person import ProfilePersonAdminMixin
-from apps.profiles.models import Profile, Session
 
 JSON_FIELDS_OF_PROFILE = ("metadata", "stats", "traits", "interests", "consents", "aux", "data")
 JSON_FIELDS_OF_SESSION = ("device", "os", "app", "utm", "context", "properties", "metadata")
@@ -123,7 +127,7 @@ class ProfileAdmin(
         return format_html(
             "{} &middot; {}",
             changelist_link(Session, f"{counts['sessions'].label} session(s)", profile=profile.pk),
-            changelist_link(Event, f"{counts['events'].label} event(s)", profile=profile.pk),
+            _events_link(f"{counts['events'].label} event(s)", profile=profile.pk),
         )
 
 
@@ -196,4 +200,9 @@ class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Events")
     def events(self, session: Session) -> str:
         count = session_event_count(session_id=session.pk)
-        return changelist_link(Event, f"{count.label} event(s)", session=session.pk)
+        return _events_link(f"{count.label} event(s)", session=session.pk)
+
+
+def _events_link(label: str, **params: str) -> str:
+    url = reverse("admin:events_event_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(params), label)

@@ -1,0 +1,94 @@
+"""Profiles and sessions as Tracardi-shaped documents, and the one builder of a new profile.
+
+A *profile document* is the plain-JSON form of a Profile in the shape of Tracardi's Profile
+object, what conditions, mappings and workflow actions read and write, and what the admin
+exports: {"id", "primary_id", "ids", "active", "segments", "metadata", "stats", "traits",
+"interests", "consents", "aux", "data"}. Writers change a copy and save it back with
+`apps.profiles.services.writes.profile_save_changes`.
+
+A leaf module: it imports only this app's models, so every app may render these shapes.
+"""
+
+import copy
+from datetime import datetime
+
+from django.utils import timezone
+
+from apps.profiles.models import Profile, Session, empty_profile_data
+
+# The top-level keys of a profile document, each stored in the column of the same name.
+DOCUMENT_FIELDS = (
+    "primary_id",
+    "ids",
+    "active",
+    "segments",
+    "metadata",
+    "stats",
+    "traits",
+    "interests",
+    "consents",
+    "aux",
+    "data",
+)
+
+
+def profile_document(profile: Profile) -> dict:
+    """The profile as a plain dict in Tracardi's shape; a deep copy, safe to change."""
+    return copy.deepcopy(
+        {
+            "id": profile.id,
+            "primary_id": profile.primary_id,
+            "ids": list(profile.ids or []),
+            "active": profile.active,
+            "segments": list(profile.segments or []),
+            "metadata": profile.metadata or {},
+            "stats": profile.stats or {},
+            "traits": profile.traits or {},
+            "interests": profile.interests or {},
+            "consents": profile.consents or {},
+            "aux": profile.aux or {},
+            "data": profile.data or {},
+        }
+    )
+
+
+def profile_new(*, profile_id: str, now: datetime) -> Profile:
+    """A new, empty profile (not saved): created now, no visit counted yet."""
+    iso = now.isoformat()
+    return Profile(
+        id=profile_id,
+        created=now,
+        updated=now,
+        visit_count=0,
+        metadata={
+            "time": {
+                "insert": iso,
+                "create": iso,
+                "update": iso,
+                "visit": {"last": None, "current": None, "count": 0, "tz": None},
+            },
+            "fields": {},
+        },
+        data=empty_profile_data(),
+    )
+
+
+def empty_profile_document(profile_id: str, *, now: datetime | None = None) -> dict:
+    """A profile that is not stored (saveProfile=false, a test run), in the same shape."""
+    return profile_document(profile_new(profile_id=profile_id, now=now or timezone.now()))
+
+
+def session_document(session: Session) -> dict:
+    return copy.deepcopy(
+        {
+            "id": session.pk,
+            "profile": {"id": session.profile_id} if session.profile_id else None,
+            "metadata": session.metadata,
+            "device": session.device,
+            "os": session.os,
+            "app": session.app,
+            "utm": session.utm,
+            "context": session.context,
+            "properties": session.properties,
+        }
+    )
