@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
-from apps.events.selectors import event_document
+from apps.events.selectors import event_document, profile_events_to_erase
 from apps.profiles.documents import profile_document
 
 
@@ -105,3 +105,10 @@ def destinations_with_health(
 
 def deliveries_for_admin() -> QuerySet[Delivery]:
     return Delivery.objects.select_related("destination", "destination__resource")
+
+
+def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> QuerySet[Delivery]:
+    """What an erasure of the profile deletes of the deliveries: its syncs and the sends of the
+    events it erases."""
+    events = profile_events_to_erase(profile_id, ids).values("pk")
+    return Delivery.objects.filter(Q(profile_id=profile_id) | Q(event_id__in=events))

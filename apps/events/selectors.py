@@ -1,8 +1,10 @@
 """Reads of events for the admin and the workers."""
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 
 from apps.events.models import Event
+from apps.profiles.models import Session
 
 MAX_EVENT_TYPES = 200
 
@@ -52,3 +54,16 @@ def event_document(event: Event) -> dict:
         "request": event.request,
         "tags": event.tags,
     }
+
+
+def profile_events_to_erase(profile_id: str, ids: list[str]) -> QuerySet[Event]:
+    """What an erasure of the profile deletes of the events: the profile's, its sessions', and
+    those stored without a profile row (saveProfile=false) that name one of its `ids` in
+    metadata. The last is a scan of the profile-less events, acceptable for a rare operator
+    action that must leave nothing behind."""
+    sessions = Session.objects.filter(profile_id=profile_id).values("pk")
+    return Event.objects.filter(
+        Q(profile_id=profile_id)
+        | Q(session_id__in=sessions)
+        | Q(profile__isnull=True, metadata__profile_id__in=ids)
+    )

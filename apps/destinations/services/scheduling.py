@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from apps.destinations.models import Destination
+from apps.destinations.models import Delivery, Destination
 from apps.destinations.selectors import enabled_destinations_cached
 
 MAX_FIELD_LENGTH = 300
@@ -116,3 +116,12 @@ def event_deliveries_schedule(
             },
         )
         return cursor.rowcount
+
+
+def merged_profile_syncs_drop(merged_ids: list[str], survivor_id: str) -> None:
+    """Before a merge re-points the merged profiles' deliveries: their pending syncs go, as the
+    survivor's own sync (the merge is a change of it) supersedes them; the other deliveries are
+    history and follow the survivor."""
+    Delivery.objects.filter(
+        profile_id__in=merged_ids, status=Delivery.Status.PENDING, event__isnull=True
+    ).delete()
