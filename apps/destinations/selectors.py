@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
-from apps.events.selectors import event_document
+from apps.events.documents import event_document
 from apps.profiles.services import profile_document
 
 

@@ -30,8 +30,9 @@ from typing import Any
 from django.db import transaction
 
 from apps import notation
+from apps.events.documents import event_document
 from apps.events.models import Event, EventTypeMapping
-from apps.events.selectors import event_document, event_type_registry
+from apps.events.selectors import event_type_registry
 from apps.notation import MISSING, Reference, parse_reference
 from apps.notation.dot import lookup
 from apps.notation.paths import EventPathError, event_reference_parse

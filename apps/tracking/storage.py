@@ -1,6 +1,6 @@
 """The SQL of the /track hot path, where the ORM's per-field work was most of the request's CPU
-(bench/track_profile.py): one statement to touch a session, one to insert all events, and
-inserts that report a conflict instead of raising it (no savepoints).
+(bench/track_profile.py): one statement to touch a session (the events' insert is
+apps.events.bulk.events_insert).
 
 Only fixed statements and identifiers from model metadata; values are always parameters.
 """
@@ -11,7 +11,6 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
-from apps.events.models import Event
 from apps.profiles.models import Session
 
 
@@ -38,19 +37,6 @@ _SESSION_STATE = f"SELECT profile_id, updated FROM {Session._meta.db_table} WHER
 _SESSION_ATTACH = (
     f"UPDATE {Session._meta.db_table} SET profile_id = %s WHERE id = %s AND profile_id IS NULL"
 )
-
-# Per-request values are parameters once; per-event values travel as one JSON array.
-_EVENTS_INSERT = f"""
-INSERT INTO {Event._meta.db_table}
-    (id, type, source_id, profile_id, session_id, time, inserted, status, status_message,
-     is_bot, properties, context, traits, metadata, request, tags)
-SELECT e->>'id', e->>'type', %(source_id)s, %(profile_id)s, %(session_id)s,
-       (e->>'time')::timestamptz, %(inserted)s, e->>'status', e->>'status_message',
-       %(is_bot)s, e->'properties', e->'context', e->'traits', e->'metadata',
-       %(request)s::jsonb, e->'tags'
-FROM jsonb_array_elements(%(events)s::jsonb) AS e
-ON CONFLICT (id) DO NOTHING
-"""
 
 
 def session_touch(
@@ -83,29 +69,3 @@ def session_state(*, session_id: str) -> SessionState | None:
 def session_attach_profile(*, session_id: str, profile_id: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_SESSION_ATTACH, [profile_id, session_id])
-
-
-def events_insert(
-    *,
-    events: list[dict],
-    source_id: str,
-    profile_id: str | None,
-    session_id: str | None,
-    inserted: datetime,
-    is_bot: bool,
-    request: dict,
-) -> None:
-    """One multi-row insert; an event id that is already stored (a client retry) is skipped."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _EVENTS_INSERT,
-            {
-                "events": orjson.dumps(events).decode(),
-                "source_id": source_id,
-                "profile_id": profile_id,
-                "session_id": session_id,
-                "inserted": inserted,
-                "is_bot": is_bot,
-                "request": orjson.dumps(request).decode(),
-            },
-        )

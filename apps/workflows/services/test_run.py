@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from apps.events.documents import EventDataError, event_document, event_from_dict
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
 from apps.profiles.services import session_document
@@ -21,11 +22,6 @@ from apps.profiles.writes import (
     empty_profile_document,
     profile_changed_paths,
     profile_snapshot,
-)
-from apps.workflows.documents import (
-    EventDataError,
-    event_document,
-    event_from_dict,
 )
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import graph_compile

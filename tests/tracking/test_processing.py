@@ -10,13 +10,17 @@ from apps.events.selectors import event_type_registry
 from apps.profiles.identification import event_type_identifies
 from apps.profiles.models import Profile
 from apps.profiles.segments import live_segments
-from apps.workflows.models import WorkflowRun
-from apps.workflows.services.processing import (
+from apps.tracking import tasks
+from apps.tracking.processing import (
+    Processed,
+    collected_events_requeue,
     profile_events_process,
     profileless_events_process,
     unsaved_events_process,
 )
-from apps.workflows.services.replay import events_replay
+from apps.tracking.replay import events_replay
+from apps.tracking.tasks import requeue_collected_events
+from apps.workflows.models import WorkflowRun
 from tests.sources.factories import EventSourceFactory
 from tests.workflows.factories import (
     EventFactory,
@@ -74,9 +78,9 @@ def test_a_routed_event_runs_its_workflow_and_is_marked_processed():
     rule = RuleFactory(workflow=workflow, event_type="purchase")
     event = EventFactory(type="purchase", properties={"plan": "pro"})
 
-    more = profile_events_process(profile_id=event.profile_id)
+    processed = profile_events_process(profile_id=event.profile_id)
 
-    assert more is False
+    assert processed == Processed(events=1)
     event.refresh_from_db()
     assert event.status == Event.Status.PROCESSED
     assert event.metadata["processed_by"] == {"rules": [rule.id], "workflows": [workflow.id]}
@@ -130,7 +134,7 @@ def test_a_second_delivery_finds_nothing_to_do(django_assert_num_queries):
 
     # the advisory lock + the collected-events query (the savepoints are BEGIN/COMMIT)
     with django_assert_num_queries(4):
-        assert profile_events_process(profile_id=event.profile_id) is False
+        assert profile_events_process(profile_id=event.profile_id) == Processed()
 
     assert WorkflowRun.objects.count() == 1
     assert Profile.objects.get(pk=event.profile_id).traits == {"seen": [event.id]}
@@ -162,9 +166,11 @@ def test_batches_are_bounded_and_report_what_is_left():
     for index in range(5):
         EventFactory(profile=profile, session=None, time=T0 + timedelta(seconds=index))
 
-    assert profile_events_process(profile_id=profile.id, batch_size=3) is True
+    assert profile_events_process(profile_id=profile.id, batch_size=3) == Processed(
+        events=3, profile_ids=[profile.id]
+    )
     assert Event.objects.filter(status=Event.Status.COLLECTED).count() == 2
-    assert profile_events_process(profile_id=profile.id, batch_size=3) is False
+    assert profile_events_process(profile_id=profile.id, batch_size=3) == Processed(events=2)
     assert Event.objects.filter(status=Event.Status.COLLECTED).count() == 0
 
 
@@ -254,7 +260,7 @@ def test_profileless_events_run_and_events_with_a_profile_are_handed_back():
 
     handed_back = profileless_events_process(event_ids=[loose.id, owned.id])
 
-    assert handed_back == [owned.profile_id]
+    assert handed_back == Processed(events=1, profile_ids=[owned.profile_id])
     loose.refresh_from_db()
     owned.refresh_from_db()
     assert (loose.status, owned.status) == ("processed", "collected")
@@ -285,7 +291,9 @@ def test_unsaved_events_run_once_per_event_id():
     RuleFactory(workflow=workflow)
     profile = ProfileFactory()
 
-    assert unsaved_events_process(events=[unsaved("u1", profile.id)], profile_id=profile.id) == 1
+    assert unsaved_events_process(
+        events=[unsaved("u1", profile.id)], profile_id=profile.id
+    ) == Processed(events=1)
     unsaved_events_process(events=[unsaved("u1", profile.id)], profile_id=profile.id)
 
     run = WorkflowRun.objects.get()
@@ -307,11 +315,11 @@ def test_unsaved_events_of_an_unsaved_profile_work_on_a_throwaway_profile():
 def test_unusable_unsaved_events_are_skipped():
     RuleFactory(workflow=seen_workflow())
 
-    count = unsaved_events_process(
+    processed = unsaved_events_process(
         events=[{"id": "x"}, "junk", unsaved("ok", None)], profile_id=None
     )
 
-    assert count == 1
+    assert processed == Processed(events=1)
     assert list(WorkflowRun.objects.values_list("event_ref", flat=True)) == ["ok"]
 
 
@@ -322,8 +330,8 @@ def test_replay_records_runs_again_and_leaves_the_event_alone():
     profile_events_process(profile_id=event.profile_id)
     EventFactory(profile=event.profile, session=event.session, id="still-collected")
 
-    assert events_replay(event_ids=[event.id, "still-collected"]) == 1
-    assert events_replay(event_ids=[event.id]) == 1
+    assert events_replay(event_ids=[event.id, "still-collected"]) == Processed(events=1)
+    assert events_replay(event_ids=[event.id]) == Processed(events=1)
 
     runs = WorkflowRun.objects.filter(event_ref=event.id).order_by("id")
     assert [run.replay for run in runs] == [False, True, True]
@@ -334,14 +342,7 @@ def test_replay_records_runs_again_and_leaves_the_event_alone():
     }
 
 
-def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
-    django_capture_on_commit_callbacks, monkeypatch
-):
-    enqueued = []
-    monkeypatch.setattr(
-        "apps.workflows.routing.events_enqueue",
-        lambda *, event_ids, profile_id: enqueued.append((list(event_ids), profile_id)),
-    )
+def test_inject_event_stores_a_routed_event_for_the_profile_and_hands_it_on():
     injector = WorkflowFactory(
         graph=linear_graph(
             (
@@ -354,8 +355,7 @@ def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
     RuleFactory(workflow=seen_workflow(), event_type="order-paid")
     event = EventFactory(type="checkout", properties={"order": 7})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        profile_events_process(profile_id=event.profile_id)
+    processed = profile_events_process(profile_id=event.profile_id)
 
     injected = Event.objects.get(type="order-paid")
     assert (injected.profile_id, injected.session_id, injected.source_id) == (
@@ -366,7 +366,7 @@ def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
     assert injected.status == Event.Status.COLLECTED
     assert injected.properties == {"order": 7}
     assert injected.metadata["injected"] == {"workflow": injector.id, "event": event.id, "depth": 1}
-    assert enqueued == [([injected.id], event.profile_id)]
+    assert processed == Processed(events=1, profile_ids=[event.profile_id])
     run = WorkflowRun.objects.get(event_ref=event.id)
     assert run.log[-1]["port"] == "payload"
 
@@ -386,17 +386,9 @@ def test_injected_event_chains_stop_at_the_depth_limit():
     assert Event.objects.count() == 1
 
 
-def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkeypatch):
-    from apps.workflows.services import processing
-
-    sent = []
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_profile_events.delay", lambda pid: sent.append(("p", pid))
-    )
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_events.delay", lambda ids: sent.append(("e", sorted(ids)))
-    )
-    monkeypatch.setattr(processing, "PROFILELESS_CHUNK", 2)
+def old_collected_events() -> tuple[Profile, list[Event]]:
+    """Two old collected events of a profile, three without a profile, and two that the
+    sweep leaves: a recent one and a processed one."""
     old = timezone.now() - timedelta(minutes=5)
     profile = ProfileFactory()
     EventFactory(profile=profile, session=None, inserted=old)
@@ -407,28 +399,36 @@ def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkey
     ]
     EventFactory(inserted=timezone.now())  # recent: its message may still be on its way
     EventFactory(profile=profile, session=None, inserted=old, status=Event.Status.PROCESSED)
+    return profile, loose
 
-    assert processing.collected_events_requeue(older_than_seconds=60) == 5
+
+def test_the_sweep_finds_old_collected_events_by_profile():
+    profile, loose = old_collected_events()
+
+    assert collected_events_requeue(older_than_seconds=60) == Processed(
+        events=5, profile_ids=[profile.id], event_ids=[event.id for event in loose]
+    )
+
+
+def test_the_sweep_task_hands_them_on_by_profile_and_in_chunks(monkeypatch, settings):
+    settings.CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = 60
+    sent = []
+    monkeypatch.setattr(
+        "apps.tracking.tasks.process_profile_events.delay", lambda pid: sent.append(("p", pid))
+    )
+    monkeypatch.setattr(
+        "apps.tracking.tasks.process_events.delay", lambda ids: sent.append(("e", sorted(ids)))
+    )
+    monkeypatch.setattr(tasks, "PROFILELESS_CHUNK", 2)
+    profile, loose = old_collected_events()
+
+    requeue_collected_events()
 
     assert sent == [
         ("p", profile.id),
         ("e", sorted([loose[0].id, loose[1].id])),
         ("e", [loose[2].id]),
     ]
-
-
-def test_replay_enqueue_sends_chunks_after_commit(monkeypatch, django_capture_on_commit_callbacks):
-    from apps.workflows.services import replay
-
-    sent = []
-    monkeypatch.setattr("apps.workflows.tasks.replay_events.delay", lambda ids: sent.append(ids))
-    monkeypatch.setattr(replay, "REPLAY_CHUNK", 2)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        assert replay.events_replay_enqueue(event_ids=["a", "b", "c"]) == 3
-        assert sent == []
-
-    assert sent == [["a", "b"], ["c"]]
 
 
 def test_the_event_type_mapping_is_applied_before_the_workflows():
@@ -516,13 +516,7 @@ def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor
     assert before.metadata["processed_by"]["workflows"] != []
 
 
-def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile(
-    monkeypatch, django_capture_on_commit_callbacks
-):
-    followed_up = []
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_profile_events.delay", lambda pid: followed_up.append(pid)
-    )
+def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile():
     RuleFactory(
         workflow=WorkflowFactory(
             graph=linear_graph(
@@ -541,8 +535,7 @@ def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile
     waiting_of_other = EventFactory(profile=other, session=None, type="page-view")
     EventFactory(profile=current, session=None, type="signed-up", properties={"plan": "pro"})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        profile_events_process(profile_id=current.id)
+    processed = profile_events_process(profile_id=current.id)
 
     assert not Profile.objects.filter(pk=other.id).exists()
     current.refresh_from_db()
@@ -550,4 +543,4 @@ def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile
     assert current.traits == {"plan": "pro", "vip": True}
     waiting_of_other.refresh_from_db()
     assert (waiting_of_other.profile_id, waiting_of_other.status) == (current.id, "collected")
-    assert followed_up == [current.id]
+    assert processed == Processed(events=1, profile_ids=[current.id])
