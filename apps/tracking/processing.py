@@ -87,16 +87,11 @@ class Processed:
         if profile_id not in self.profile_ids:
             self.profile_ids.append(profile_id)
 
-    def events_add(self, events: Sequence[Event]) -> None:
-        for event in events:
-            if event.profile_id:
-                self.profile_add(event.profile_id)
-            else:
-                self.event_ids.append(event.pk)
-
 
 @dataclass
 class BatchResult:
+    # The profile the batch ended with: an identification may have merged its profile away.
+    profile_id: str | None
     runs: list[WorkflowRun] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     changed_fields: list[str] = field(default_factory=list)
@@ -124,7 +119,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
             processed = batch.follow_up
             processed.events = len(batch.events)
         if len(events) > batch_size:
-            processed.profile_add(profile_id)
+            processed.profile_add(batch.profile_id)
     return processed
 
 
@@ -286,7 +281,7 @@ def events_run(
     state = _profile_state(profile_id)
     sessions = _sessions(events)
     effects = StoredEffects(now=now, profile_stored=state.stored)
-    result = BatchResult(events=events)
+    result = BatchResult(profile_id=profile_id, events=events)
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
@@ -323,7 +318,13 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
-    result.follow_up.events_add(effects.collected)
+    for injected in effects.collected:
+        # Injected for the batch's profile, or for one merged into it since: its events now.
+        if injected.profile_id:
+            result.follow_up.profile_add(state.id)
+        else:
+            result.follow_up.event_ids.append(injected.pk)
+    result.profile_id = state.id
     return result
 
 

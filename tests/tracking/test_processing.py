@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.events.models import Event
+from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.selectors import event_type_registry
 from apps.profiles.identification import event_type_identifies
-from apps.profiles.models import Profile
+from apps.profiles.models import IdentificationPoint, Profile
 from apps.profiles.segments import live_segments
 from apps.tracking import tasks
 from apps.tracking.processing import (
@@ -432,8 +432,6 @@ def test_the_sweep_task_hands_them_on_by_profile_and_in_chunks(monkeypatch, sett
 
 
 def test_the_event_type_mapping_is_applied_before_the_workflows():
-    from apps.events.models import EventType, EventTypeMapping
-
     kind = EventType.objects.create(type="newsletter-signup", name="Newsletter signup")
     EventTypeMapping.objects.create(
         event_type=kind, profile_path="data.contact.email.main", event_path="properties.email"
@@ -463,8 +461,6 @@ def test_the_event_type_mapping_is_applied_before_the_workflows():
 
 
 def test_an_event_with_only_a_mapping_is_mapped_and_marked_processed():
-    from apps.events.models import EventType, EventTypeMapping
-
     kind = EventType.objects.create(type="plan-chosen", name="Plan chosen")
     EventTypeMapping.objects.create(
         event_type=kind, profile_path="traits.plan", event_path="properties.plan"
@@ -480,8 +476,6 @@ def test_an_event_with_only_a_mapping_is_mapped_and_marked_processed():
 
 
 def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor():
-    from apps.profiles.models import IdentificationPoint
-
     IdentificationPoint.objects.create(
         name="E-mail",
         event_type="login-done",
