@@ -510,6 +510,33 @@ def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor
     assert before.metadata["processed_by"]["workflows"] != []
 
 
+def test_events_left_after_a_batch_whose_profile_was_merged_away_follow_up_on_the_survivor():
+    IdentificationPoint.objects.create(
+        name="E-mail",
+        event_type="login-done",
+        fields=[{"profile": "data.contact.email.main", "event": "properties.email"}],
+    )
+    RuleFactory(workflow=seen_workflow(), event_type="page-view")
+    holder = ProfileFactory(data={"contact": {"email": {"main": "jo@example.com"}}})
+    visitor = ProfileFactory()
+    EventFactory(id="e1", profile=visitor, session=None, time=T0)
+    EventFactory(
+        id="e2",
+        type="login-done",
+        profile=visitor,
+        session=None,
+        time=T0 + timedelta(seconds=1),
+        properties={"email": "jo@example.com"},
+    )
+    EventFactory(id="e3", profile=visitor, session=None, time=T0 + timedelta(seconds=2))
+
+    processed = profile_events_process(profile_id=visitor.id, batch_size=2)
+
+    assert processed == Processed(events=2, profile_ids=[holder.id])
+    assert Event.objects.get(pk="e3").profile_id == holder.id
+    assert profile_events_process(profile_id=holder.id) == Processed(events=1)
+
+
 def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile():
     RuleFactory(
         workflow=WorkflowFactory(
