@@ -292,7 +292,7 @@ def collected_count() -> int:
 
 
 def throughput(args, source_id: str) -> dict:
-    from apps.workflows.tasks import process_profile_events
+    from apps.tracking.tasks import process_profile_events
     from cdp.celery import app
 
     profile_ids = events_store(

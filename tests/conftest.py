@@ -1,12 +1,6 @@
 import pytest
 
 from apps.core.caches import process_caches_clear
-from apps.workflows.selectors import workflow_caches_clear
-
-
-def _clear() -> None:
-    process_caches_clear()
-    workflow_caches_clear()  # not on apps.core.caches until the workflows move lands
 
 
 # The per-process caches the /track hot path and the workers read (each lives a few seconds in
@@ -14,6 +8,6 @@ def _clear() -> None:
 # once and never leak into the next test.
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    _clear()
+    process_caches_clear()
     yield
-    _clear()
+    process_caches_clear()

@@ -14,7 +14,8 @@ from django.db.models.functions import Coalesce
 
 from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
-from apps.events.selectors import event_document, profile_events_to_erase
+from apps.events.documents import event_document
+from apps.events.selectors import profile_events_to_erase
 from apps.profiles.documents import profile_document
 
 

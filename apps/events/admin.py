@@ -13,7 +13,6 @@ from apps.events import admin_types  # noqa: F401  (registers event types, quara
 from apps.events.models import Event
 from apps.events.selectors import event_types_in_use
 from apps.profiles.models import Profile, Session
-from apps.workflows.admin_actions import replay_events_through_workflows
 
 
 class EventTypeFilter(admin.SimpleListFilter):
@@ -31,7 +30,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Event)
 class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    actions = (replay_events_through_workflows,)
+    # apps.tracking.admin adds the replay action.
     list_display = (
         "time",
         "inserted",

@@ -1,7 +1,7 @@
 """Admin for event types (schema, journey state, mapping rows) and the quarantine of events
 that broke their type's schema. Imported by apps.events.admin."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, Q
 
 from apps.core.admin_helpers import (
@@ -13,10 +13,8 @@ from apps.core.admin_helpers import (
 )
 from apps.events.models import Event, EventType, EventTypeMapping, QuarantinedEvent
 from apps.events.registry import event_type_registry
-from apps.events.services import event_type_save, events_revalidate
+from apps.events.services import event_type_save
 from apps.profiles.models import Profile
-
-REVALIDATE_MAX = 5000
 
 
 class EventTypeMappingInline(admin.TabularInline):
@@ -91,28 +89,9 @@ class EventTypeAdmin(admin.ModelAdmin):
         return event_type.rule_count
 
 
-@admin.action(description="Re-validate and process (after fixing the schema)")
-def revalidate_events(modeladmin, request, queryset) -> None:
-    ids = list(queryset.values_list("pk", flat=True)[: REVALIDATE_MAX + 1])
-    valid, still_invalid = events_revalidate(event_ids=ids[:REVALIDATE_MAX])
-    modeladmin.message_user(
-        request,
-        f"{valid} event(s) now valid and released to processing; {still_invalid} still break "
-        "their type's schema (see their message).",
-        messages.SUCCESS if not still_invalid else messages.WARNING,
-    )
-    if len(ids) > REVALIDATE_MAX:
-        modeladmin.message_user(
-            request,
-            f"Only the first {REVALIDATE_MAX} selected events were checked; run it again for "
-            "the rest.",
-            messages.WARNING,
-        )
-
-
 @admin.register(QuarantinedEvent)
 class QuarantinedEventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    actions = (revalidate_events,)
+    # apps.tracking.admin adds the re-validate action.
     list_display = ("inserted", "type", "status_message", "profile_link", "event_link")
     # Newest first through the partial index on invalid events.
     ordering = ("-inserted",)

@@ -62,6 +62,13 @@ class Event(models.Model):
                 name="event_invalid_inserted",
                 condition=models.Q(status="invalid"),
             ),
+            # A worker's one hot query: a profile's collected events in order. Created by
+            # workflows migration 0002 (as SQL, before this declaration existed).
+            models.Index(
+                fields=["profile", "time", "inserted"],
+                name="event_profile_collected",
+                condition=models.Q(status="collected"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,24 +38,6 @@ def invalid_events(*, event_ids: list[str] | None = None):
     return events.order_by("-inserted")
 
 
-def event_document(event: Event) -> dict:
-    """An event in Tracardi's shape, as mappings, conditions and workflow actions read it."""
-    return {
-        "id": event.pk,
-        "type": event.type,
-        "time": event.time.isoformat() if event.time else None,
-        "source": {"id": event.source_id},
-        "profile": {"id": event.profile_id} if event.profile_id else None,
-        "session": {"id": event.session_id} if event.session_id else None,
-        "metadata": event.metadata,
-        "properties": event.properties,
-        "traits": event.traits,
-        "context": event.context,
-        "request": event.request,
-        "tags": event.tags,
-    }
-
-
 def profile_events_to_erase(profile_id: str, ids: list[str]) -> QuerySet[Event]:
     """What an erasure of the profile deletes of the events: the profile's, its sessions', and
     those stored without a profile row (saveProfile=false) that name one of its `ids` in

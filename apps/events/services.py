@@ -1,5 +1,5 @@
 """Writes of the events app: event types and their mappings, the mappings applied to stored
-events, and the quarantine of events that broke their type's schema."""
+events (re-validating quarantined events is apps.tracking.revalidate)."""
 
 import copy
 from collections.abc import Iterable
@@ -7,18 +7,16 @@ from itertools import groupby
 
 from django.db import transaction
 
+from apps.events.documents import event_document
 from apps.events.models import Event, EventType
 from apps.events.registry import (
     event_type_has_mapping,
     event_type_registry,
-    event_validation_error,
     mapping_apply,
 )
-from apps.events.selectors import event_document
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.writes import profile_save_changes
-from apps.workflows import routing
 
 
 def event_type_save(*, event_type: EventType) -> EventType:
@@ -60,45 +58,3 @@ def event_mappings_process(*, event_ids: Iterable[str]) -> None:
                     session=sessions.get(event.session_id),
                 )
             profile_save_changes(profile_id=profile_id, before=before, after=after)
-
-
-def events_revalidate(*, event_ids: Iterable[str]) -> tuple[int, int]:
-    """Check quarantined events again (after their type's schema was fixed).
-
-    Valid ones become `collected` when a rule routes them or their type maps data into the
-    profile (and are handed to the workflows on commit, grouped per profile), else `processed`.
-    The others stay `invalid` with the current message. Returns (valid, still invalid)."""
-    # The schema may have been fixed a moment ago in another process: read it fresh.
-    event_type_registry.cache_clear()
-    valid: list[Event] = []
-    still_invalid: list[Event] = []
-    with transaction.atomic():
-        events = list(
-            Event.objects.select_for_update()
-            .filter(pk__in=list(event_ids), status=Event.Status.INVALID)
-            .order_by("time", "inserted", "id")
-        )
-        for event in events:
-            message = event_validation_error(event_type=event.type, properties=event.properties)
-            if message:
-                event.status_message = message
-                still_invalid.append(event)
-                continue
-            routed = routing.event_is_routed(
-                source_id=event.source_id, event_type=event.type
-            ) or event_type_has_mapping(event.type)
-            event.status = Event.Status.COLLECTED if routed else Event.Status.PROCESSED
-            event.status_message = ""
-            valid.append(event)
-        Event.objects.bulk_update([*valid, *still_invalid], ["status", "status_message"])
-        by_profile: dict[str | None, list[str]] = {}
-        for event in valid:
-            if event.status == Event.Status.COLLECTED:
-                by_profile.setdefault(event.profile_id, []).append(event.pk)
-        for profile_id, ids in by_profile.items():
-            transaction.on_commit(
-                lambda ids=ids, profile_id=profile_id: routing.events_enqueue(
-                    event_ids=ids, profile_id=profile_id
-                )
-            )
-    return len(valid), len(still_invalid)

@@ -6,7 +6,6 @@ from django.utils.html import format_html, format_html_join
 from apps.core.admin_helpers import PRETTY_JSON_OVERRIDES, change_link, changelist_link
 from apps.sources.models import EventSource, RedirectLink
 from apps.sources.services import event_sources_set_enabled
-from apps.tracking.tracker import tracker_snippet_admin_html
 
 
 @admin.register(EventSource)
@@ -19,13 +18,13 @@ class EventSourceAdmin(admin.ModelAdmin):
     formfield_overrides = PRETTY_JSON_OVERRIDES
     fieldsets = (
         (None, {"fields": ("id", "name", "description", "bridge", "enabled", "transitional")}),
-        ("Where to send events", {"fields": ("endpoints", "tracker_snippet")}),
+        ("Where to send events", {"fields": ("endpoints",)}),
         ("Details", {"fields": ("channel", "tags", "config", "created", "updated")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         # The id is chosen once, at creation: clients and links carry it.
-        readonly = ("endpoints", "tracker_snippet", "created", "updated")
+        readonly = ("endpoints", "created", "updated")
         return ("id", *readonly) if obj is not None else readonly
 
     @admin.display(description="Endpoints")
@@ -58,10 +57,6 @@ class EventSourceAdmin(admin.ModelAdmin):
             "<table>{}</table>",
             format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>", lines),
         )
-
-    @admin.display(description="JavaScript snippet")
-    def tracker_snippet(self, source: EventSource) -> str:
-        return tracker_snippet_admin_html(source)
 
     @admin.action(description="Enable the selected event sources")
     def enable_sources(self, request, queryset):

@@ -1,10 +1,10 @@
 """The ingestion pipeline (DESIGN §6): one short transaction per request, workflows after commit.
 
 1. the request is already parsed and validated (payload.py) and its source authenticated;
-2. resolve profile and session (identity.py);
+2. resolve profile and session (apps.profiles.services.identity);
 3. write the events with one multi-row INSERT ... ON CONFLICT (id) DO NOTHING, so a client
    retry that repeats an event id stores it once;
-4. commit, then hand the routed events to the workflows (apps.workflows.routing).
+4. commit, then hand the events that need a worker to the workers (handoff.py).
 """
 
 from dataclasses import dataclass
@@ -15,16 +15,18 @@ from django.utils import timezone
 
 from apps.core.ids import new_id
 from apps.core.useragents import client_agent
-from apps.destinations.services import event_deliveries_schedule
+from apps.destinations.services import (
+    event_deliveries_schedule,
+)
+from apps.events.bulk import events_insert
 from apps.events.models import Event
-from apps.events.registry import event_type_has_mapping, event_validation_error
-from apps.profiles.services.identification import event_type_identifies
+from apps.events.registry import event_validation_error
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
-from apps.tracking import storage
 from apps.tracking.enrichment import utm_from_context
+from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import TrackRequest, server_event
-from apps.workflows import routing
+from apps.tracking.routing import event_needs_processing
 
 SYSTEM_PROFILE_CREATED = "profile-created"
 SYSTEM_SESSION_OPENED = "session-opened"
@@ -67,7 +69,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                 )
                 events = _event_documents(track, source, client, identity, now=now)
                 if store_events:
-                    storage.events_insert(
+                    events_insert(
                         events=events,
                         source_id=source.pk,
                         profile_id=identity.profile_id if identity.profile_stored else None,
@@ -81,7 +83,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                         event_types={event["type"] for event in events},
                         source_id=source.pk,
                     )
-                _hand_off_on_commit(
+                _hand_off(
                     events,
                     stored=store_events,
                     identity=identity,
@@ -138,7 +140,7 @@ def _event_documents(
         invalid = event_validation_error(event_type=event.type, properties=event.properties)
         if invalid:
             status = Event.Status.INVALID
-        elif _needs_processing(source_id=source.pk, event_type=event.type):
+        elif event_needs_processing(source_id=source.pk, event_type=event.type):
             status = Event.Status.COLLECTED
         else:
             status = Event.Status.PROCESSED
@@ -159,17 +161,7 @@ def _event_documents(
     return documents
 
 
-def _needs_processing(*, source_id: str, event_type: str) -> bool:
-    """Whether a worker must see the event: a rule routes it to a workflow, its type maps
-    properties onto the profile, or an identification point listens to it (all cached)."""
-    return (
-        routing.event_is_routed(source_id=source_id, event_type=event_type)
-        or event_type_has_mapping(event_type)
-        or event_type_identifies(event_type)
-    )
-
-
-def _hand_off_on_commit(
+def _hand_off(
     events: list[dict], *, stored: bool, identity: Identity, source_id: str, request: dict
 ) -> None:
     routed = [event for event in events if event["status"] == Event.Status.COLLECTED]
@@ -177,10 +169,7 @@ def _hand_off_on_commit(
         return
     profile_id = identity.profile_id
     if stored:
-        event_ids = [event["id"] for event in routed]
-        transaction.on_commit(
-            lambda: routing.events_enqueue(event_ids=event_ids, profile_id=profile_id)
-        )
+        events_enqueue(event_ids=[event["id"] for event in routed], profile_id=profile_id)
         return
     # Not stored (ephemeral source, saveEvents=false): the message carries the whole event.
     copies = [
@@ -193,6 +182,4 @@ def _hand_off_on_commit(
         }
         for event in routed
     ]
-    transaction.on_commit(
-        lambda: routing.unsaved_events_enqueue(events=copies, profile_id=profile_id)
-    )
+    unsaved_events_enqueue(events=copies, profile_id=profile_id)

@@ -1,23 +1,23 @@
 """Reads for routing and running: enabled rules and compiled workflows, cached per process.
 
 The ingestion pipeline asks `event_is_routed` for every event (thousands per second), and a
-worker needs the rules and graphs for every event it processes, so both read an in-process
-table that is reloaded at most every CDP_WORKFLOW_CACHE_SECONDS (one query), and a workflow
-graph is compiled once per version. Rule and workflow saves clear the table of the process
-that saved them (signals.py); other processes see the change within the cache time.
+worker needs the rules and graphs for every event it processes, so both read per-process
+caches (apps.core.caches) that live CDP_WORKFLOW_CACHE_SECONDS: the routing table (one query)
+and each workflow compiled at the version the table names. Rule and workflow saves clear both
+in the process that saved them (signals.py); other processes see the change within that time.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
+from django.db.models import Q, QuerySet
 
+from apps.core.caches import process_cached
+from apps.events.selectors import profile_events_to_erase
 from apps.workflows.engine import CompiledWorkflow
 from apps.workflows.graph import GraphInvalid, graph_compile
-from apps.workflows.models import Rule, Workflow
+from apps.workflows.models import Rule, Workflow, WorkflowRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,6 @@ class RoutedRule:
 
 @dataclass(frozen=True, slots=True)
 class RoutingTable:
-    expires: float
     # (source id or None for any source, event type) -> rules, by rule name
     rules: dict[tuple[str | None, str], tuple[RoutedRule, ...]]
 
@@ -47,22 +46,8 @@ class RoutingTable:
         return (source_id, event_type) in self.rules or (None, event_type) in self.rules
 
 
-_lock = threading.Lock()
-_table: RoutingTable | None = None
-# workflow id -> (version, compiled workflow or the problems that stop it from compiling)
-_compiled: dict[str, tuple[int, CompiledWorkflow | GraphInvalid]] = {}
-
-
+@process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
 def routing_table() -> RoutingTable:
-    table = _table
-    if table is not None and table.expires > time.monotonic():
-        return table
-    with _lock:
-        return _routing_table_load()
-
-
-def _routing_table_load() -> RoutingTable:
-    global _table
     rows = (
         Rule.objects.filter(enabled=True, workflow__enabled=True)
         .order_by("name", "id")
@@ -73,39 +58,36 @@ def _routing_table_load() -> RoutingTable:
         rules.setdefault((source_id, event_type), []).append(
             RoutedRule(rule_id, name, workflow_id, version)
         )
-    _table = RoutingTable(
-        expires=time.monotonic() + settings.CDP_WORKFLOW_CACHE_SECONDS,
-        rules={key: tuple(value) for key, value in rules.items()},
-    )
-    return _table
+    return RoutingTable(rules={key: tuple(value) for key, value in rules.items()})
 
 
+@process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
 def workflow_compiled(*, workflow_id: str, version: int) -> CompiledWorkflow | GraphInvalid:
     """The compiled graph of a workflow at `version` (from the routing table), or the problems
     that keep a graph saved past validation (e.g. by a data import) from running."""
-    cached = _compiled.get(workflow_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
     workflow = (
         Workflow.objects.filter(pk=workflow_id).only("id", "name", "version", "graph").first()
     )
     if workflow is None:
         return GraphInvalid([])
     try:
-        compiled: CompiledWorkflow | GraphInvalid = graph_compile(
+        return graph_compile(
             workflow_id=workflow.id,
             name=workflow.name,
             version=workflow.version,
             graph=workflow.graph,
         )
     except GraphInvalid as exc:
-        compiled = exc
-    _compiled[workflow_id] = (workflow.version, compiled)
-    return compiled
+        return exc
 
 
 def workflow_caches_clear() -> None:
-    global _table
-    with _lock:
-        _table = None
-        _compiled.clear()
+    routing_table.cache_clear()
+    workflow_compiled.cache_clear()
+
+
+def profile_runs_to_erase(profile_id: str, ids: list[str]) -> QuerySet[WorkflowRun]:
+    """What an erasure of the profile deletes of the runs: its own and the runs of the events it
+    erases (an event's run may name another profile, e.g. one it was merged into later)."""
+    events = profile_events_to_erase(profile_id, ids).values("pk")
+    return WorkflowRun.objects.filter(Q(profile_id=profile_id) | Q(event_id__in=events))

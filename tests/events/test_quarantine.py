@@ -8,8 +8,9 @@ from django.test import Client
 
 from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.registry import event_type_registry
-from apps.events.services import event_type_save, events_revalidate
+from apps.events.services import event_type_save
 from apps.sources.services import event_source_create
+from apps.tracking.revalidate import events_revalidate
 from apps.workflows.models import WorkflowRun
 from apps.workflows.selectors import workflow_caches_clear
 from tests.events.factories import EventFactory

@@ -18,8 +18,9 @@ from apps.workflows.models import Rule
 
 # isort: split
 # The services under test (the refactor may move them): imported here only.
-from apps.events.services import event_type_save, events_revalidate
-from apps.workflows.services.processing import profile_events_process
+from apps.events.services import event_type_save
+from apps.tracking.processing import profile_events_process
+from apps.tracking.revalidate import events_revalidate
 
 # isort: split
 from tests.events.factories import EventFactory as StoredEventFactory

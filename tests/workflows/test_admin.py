@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from apps.events.models import Event
 from apps.profiles.models import Profile
+from apps.tracking.processing import profile_events_process
 from apps.workflows.actions import ACTIONS
 from apps.workflows.models import Rule, Workflow, WorkflowRun
-from apps.workflows.services.processing import profile_events_process
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import edge, graph, linear_graph, node
 
@@ -280,21 +280,3 @@ def test_run_detail_shows_the_node_log(staff_client):
 
     assert f"hello {event.pk}" in html
     assert "payload &rarr; payload" in html
-
-
-def test_replay_action_queues_the_selected_events(staff_client, monkeypatch):
-    queued = []
-    monkeypatch.setattr(
-        "apps.workflows.admin_actions.events_replay_enqueue",
-        lambda *, event_ids: queued.append(list(event_ids)) or len(event_ids),
-    )
-    events = [EventFactory(status="processed") for _ in range(2)]
-
-    response = staff_client.post(
-        reverse("admin:events_event_changelist"),
-        {"action": "replay_events_through_workflows", "_selected_action": [e.pk for e in events]},
-        follow=True,
-    )
-
-    assert sorted(queued[0]) == sorted(e.pk for e in events)
-    assert "2 event(s) queued for replay" in response.content.decode()

@@ -1,4 +1,4 @@
-"""The hand-off functions the ingestion pipeline calls."""
+"""Whether a rule routes an event: a cached table, cleared by rule and workflow saves."""
 
 import pytest
 
@@ -61,29 +61,3 @@ def test_the_cache_expires(settings):
     Rule.objects.filter(pk=rule.pk).update(enabled=False)
 
     assert routing.event_is_routed(source_id=source.id, event_type="purchase") is False
-
-
-def test_enqueue_waits_for_the_commit_and_sends_one_message(
-    monkeypatch, django_capture_on_commit_callbacks
-):
-    sent = []
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_profile_events.delay", lambda *a: sent.append(("p", a))
-    )
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_events.delay", lambda *a: sent.append(("e", a))
-    )
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_unsaved_events.delay", lambda *a: sent.append(("u", a))
-    )
-
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        routing.events_enqueue(event_ids=["a", "b"], profile_id="p1")
-        routing.events_enqueue(event_ids=["c"], profile_id=None)
-        routing.events_enqueue(event_ids=[], profile_id="p1")
-        routing.unsaved_events_enqueue(events=[{"id": "u"}], profile_id="p2")
-        routing.unsaved_events_enqueue(events=[], profile_id="p2")
-        assert sent == []
-
-    assert len(callbacks) == 3
-    assert sent == [("p", ("p1",)), ("e", (["c"],)), ("u", ([{"id": "u"}], "p2"))]

@@ -1,14 +1,14 @@
 """An index on events for the workflow worker's one hot query.
 
 A task processing a profile asks for that profile's `collected` events in order
-(apps.workflows.services.processing.profile_events_process). With only the events app's
+(apps.tracking.processing.profile_events_process). With only the events app's
 indexes, PostgreSQL combines the partial index of all collected events with the profile index
 and reads every collected (and every not-yet-vacuumed processed) entry on each task: 1.5 ms
 at 45,000 entries, growing with traffic. This partial index holds the collected events by
 profile and time, so the query reads only that profile's few entries (0.1 ms).
 
-It lives here, as SQL, because it serves workflows alone; the events app's model state does
-not know it (so `makemigrations events` never proposes to drop it).
+It was created here, as SQL, when it served workflows alone. Event.Meta declares it now and
+events migration 0005 records it in the events app's state without running DDL again.
 """
 
 from django.db import migrations

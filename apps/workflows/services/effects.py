@@ -1,24 +1,38 @@
-"""Side effects of workflow nodes that touch the database (the engine's FlowEffects)."""
+"""Side effects of workflow nodes that need the database (the engine's FlowEffects protocol):
+the pieces every implementation shares, and the dry run of test runs.
+
+The effects that store (injected events, merges) are implemented by the event processing
+that calls the workflows (apps.tracking.effects): it decides what an injected event needs.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import orjson
-from django.db import transaction
 
 from apps.core.ids import new_id
 from apps.core.text import normalise_event_type
+from apps.events.documents import event_document
 from apps.events.models import Event
 from apps.sources.selectors import event_source_get_cached
 from apps.workflows.actions.base import ActionError
-from apps.workflows.documents import event_document
+
+if TYPE_CHECKING:
+    from apps.workflows.engine import Flow
 
 # An injected event may be routed to a workflow that injects again; stop runaway chains.
 MAX_INJECT_DEPTH = 5
 
 
-def _injection(flow, event_type: str, source_id: str | None) -> tuple[str, str, int]:
+def injected_event_build(
+    *, flow: Flow, event_type: str, properties: dict, source_id: str | None, now: datetime
+) -> Event:
+    """The unsaved event a node injects: of the flow's source unless another is named, one
+    level deeper in its chain of injected events, with the flow's session. Its status and
+    profile are the caller's to set. Raises ActionError past MAX_INJECT_DEPTH or for a
+    source that does not exist."""
     metadata = flow.event.get("metadata") or {}
     depth = int((metadata.get("injected") or {}).get("depth", 0)) + 1
     if depth > MAX_INJECT_DEPTH:
@@ -29,20 +43,13 @@ def _injection(flow, event_type: str, source_id: str | None) -> tuple[str, str, 
     source_id = source_id or (flow.event.get("source") or {}).get("id")
     if not source_id or event_source_get_cached(source_id=source_id) is None:
         raise ActionError(f"cannot inject an event: there is no event source {source_id!r}")
-    return normalise_event_type(event_type), source_id, depth
-
-
-def _event(flow, event_type: str, properties: dict, source_id: str, depth: int, now) -> Event:
-    from apps.workflows.routing import event_is_routed
-
-    routed = event_is_routed(source_id=source_id, event_type=event_type)
     return Event(
         id=new_id(),
-        type=event_type,
+        type=normalise_event_type(event_type),
         source_id=source_id,
+        session_id=flow.session.get("id") if flow.session is not None else None,
         time=now,
         inserted=now,
-        status=Event.Status.COLLECTED if routed else Event.Status.PROCESSED,
         properties=orjson.loads(orjson.dumps(properties, default=str)),
         metadata={
             "time": {"insert": now.isoformat(), "create": now.isoformat()},
@@ -55,45 +62,6 @@ def _event(flow, event_type: str, properties: dict, source_id: str, depth: int, 
     )
 
 
-class StoredEffects:
-    """Injected events are stored in the run's transaction and enqueued after it commits;
-    merge requests wait for the processor, which merges after the event's workflows."""
-
-    def __init__(self, *, now: datetime, profile_stored: bool) -> None:
-        self.now = now
-        self.profile_stored = profile_stored
-        self.injected_event_ids: list[str] = []
-        self.merge_by: list[str] = []
-
-    def profile_merge_request(self, *, flow, merge_by: list[str]) -> None:
-        self.merge_by.extend(path for path in merge_by if path not in self.merge_by)
-
-    def merge_requested(self) -> list[str]:
-        """The fields asked for since the last call (and forget them)."""
-        requested, self.merge_by = self.merge_by, []
-        return requested
-
-    def inject_event(
-        self, *, flow, event_type: str, properties: dict, source_id: str | None
-    ) -> dict:
-        event_type, source_id, depth = _injection(flow, event_type, source_id)
-        event = _event(flow, event_type, properties, source_id, depth, self.now)
-        if self.profile_stored and flow.profile is not None:
-            event.profile_id = flow.profile["id"]
-        if flow.session is not None:
-            event.session_id = flow.session["id"]  # loaded from the database: it exists
-        event.save(force_insert=True)
-        self.injected_event_ids.append(event.pk)
-        if event.status == Event.Status.COLLECTED:
-            from apps.workflows.routing import events_enqueue
-
-            event_id, profile_id = event.pk, event.profile_id
-            transaction.on_commit(
-                lambda: events_enqueue(event_ids=[event_id], profile_id=profile_id)
-            )
-        return event_document(event)
-
-
 class DryRunEffects:
     """Test runs: report what would be injected or merged, store nothing."""
 
@@ -102,18 +70,21 @@ class DryRunEffects:
         self.injected: list[dict] = []
         self.merge_by: list[str] = []
 
-    def profile_merge_request(self, *, flow, merge_by: list[str]) -> None:
+    def profile_merge_request(self, *, flow: Flow, merge_by: list[str]) -> None:
         self.merge_by.extend(path for path in merge_by if path not in self.merge_by)
 
     def inject_event(
-        self, *, flow, event_type: str, properties: dict, source_id: str | None
+        self, *, flow: Flow, event_type: str, properties: dict, source_id: str | None
     ) -> dict:
-        event_type, source_id, depth = _injection(flow, event_type, source_id)
-        event = _event(flow, event_type, properties, source_id, depth, self.now)
+        event = injected_event_build(
+            flow=flow,
+            event_type=event_type,
+            properties=properties,
+            source_id=source_id,
+            now=self.now,
+        )
         if flow.profile is not None:
             event.profile_id = flow.profile.get("id")
-        if flow.session is not None:
-            event.session_id = flow.session.get("id")
         document = event_document(event)
         self.injected.append(document)
         return document

@@ -13,15 +13,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from apps.events.documents import EventDataError, event_document, event_from_dict
 from apps.events.models import Event
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.writes import dot_path, profile_changed_paths
-from apps.workflows.documents import (
-    EventDataError,
-    event_document,
-    event_from_dict,
-)
 from apps.workflows.engine import Flow, RunOutcome, workflow_execute
 from apps.workflows.graph import graph_compile
 from apps.workflows.models import Workflow

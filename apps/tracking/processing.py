@@ -15,6 +15,10 @@ concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for t
 of its transaction, then processes all collected events of that profile, in one batch. The
 lock does not block the tracking pipeline (which locks the profile row only briefly); the
 profile changes are written at the end with `profile_save_changes`, which re-reads the row.
+
+The services here send nothing: each returns a `Processed` naming the collected events it
+leaves for the workers (more of the profile's events than one batch, a merge survivor's,
+injected ones, those a sweep finds), and the task that called it enqueues them (tasks.py).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.rows import rows_fetch
+from apps.events.bulk import events_outcome_write
+from apps.events.documents import EventDataError, event_document, event_from_dict
 from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
@@ -38,24 +44,15 @@ from apps.profiles.models import Profile, Session
 from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.merge import MergeError, profiles_merge_by
 from apps.profiles.services.writes import profile_save_changes
-from apps.workflows.documents import (
-    EventDataError,
-    event_document,
-    event_from_dict,
-)
-from apps.workflows.engine import Flow, RunOutcome, workflow_execute
-from apps.workflows.graph import GraphInvalid
+from apps.tracking.effects import StoredEffects
 from apps.workflows.models import WorkflowRun
-from apps.workflows.selectors import RoutingTable, routing_table, workflow_compiled
-from apps.workflows.services.bulk import events_outcome_write, workflow_runs_insert
-from apps.workflows.services.effects import StoredEffects
+from apps.workflows.services.runs import event_workflows_run, workflow_runs_insert
 
 logger = logging.getLogger(__name__)
 
 # First key of pg_advisory_xact_lock(int, int): keeps these locks apart from other users'.
 PROFILE_LOCK_NAMESPACE = 0x0CD9
 REQUEUE_SWEEP_LIMIT = 5000
-PROFILELESS_CHUNK = 100
 
 
 def _advisory_lock(key_text: str) -> None:
@@ -77,17 +74,36 @@ def profile_lock(profile_id: str) -> None:
 
 
 @dataclass
+class Processed:
+    """How many events a call ran (or a sweep found), and the collected events it leaves for
+    the workers, to enqueue once its transaction has committed: the profiles whose events
+    wait (each task takes all of a profile's) and the waiting events without a profile."""
+
+    events: int = 0
+    profile_ids: list[str] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+    def profile_add(self, profile_id: str) -> None:
+        if profile_id not in self.profile_ids:
+            self.profile_ids.append(profile_id)
+
+
+@dataclass
 class BatchResult:
+    # The profile the batch ended with: an identification may have merged its profile away.
+    profile_id: str | None
     runs: list[WorkflowRun] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     changed_fields: list[str] = field(default_factory=list)
-    injected_event_ids: list[str] = field(default_factory=list)
+    # What the batch leaves for the workers: injected events, a merge survivor's events.
+    follow_up: Processed = field(default_factory=Processed)
 
 
-def profile_events_process(*, profile_id: str, batch_size: int | None = None) -> bool:
-    """Run the workflows of every collected event of a profile, in order. Returns True when
-    more events are left than one batch holds (the caller enqueues a follow-up)."""
+def profile_events_process(*, profile_id: str, batch_size: int | None = None) -> Processed:
+    """Run the workflows of every collected event of a profile, in order, at most one batch;
+    when more are left, the profile is in the follow-up."""
     batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
+    processed = Processed()
     with transaction.atomic():
         profile_lock(profile_id)
         # Profile and sessions are read next, in their own queries: joined here they would
@@ -99,17 +115,20 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
             [profile_id, Event.Status.COLLECTED, batch_size + 1],
         )
         if events:
-            events_run(events[:batch_size], profile_id=profile_id, stored=True)
-    return len(events) > batch_size
+            batch = events_run(events[:batch_size], profile_id=profile_id, stored=True)
+            processed = batch.follow_up
+            processed.events = len(batch.events)
+        if len(events) > batch_size:
+            processed.profile_add(batch.profile_id)
+    return processed
 
 
-def profileless_events_process(*, event_ids: Sequence[str]) -> list[str]:
+def profileless_events_process(*, event_ids: Sequence[str]) -> Processed:
     """Run the workflows of stored events without a profile. Events that do have a profile
-    are left to their profile's task; their profile ids are returned for enqueueing."""
+    are left to their profile's task: their profiles are in the follow-up."""
     waiting = Event.objects.filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
-    profile_ids = sorted(
-        set(waiting.filter(profile__isnull=False).values_list("profile_id", flat=True))
-    )
+    owners = sorted(set(waiting.filter(profile__isnull=False).values_list("profile_id", flat=True)))
+    processed = Processed()
     with transaction.atomic():
         # A duplicate message running at the same time skips the rows this one holds.
         events = list(
@@ -118,13 +137,16 @@ def profileless_events_process(*, event_ids: Sequence[str]) -> list[str]:
             .order_by("time", "inserted", "id")
         )
         if events:
-            events_run(events, profile_id=None, stored=True)
-    return profile_ids
+            processed = events_run(events, profile_id=None, stored=True).follow_up
+            processed.events = len(events)
+    for owner in owners:
+        processed.profile_add(owner)
+    return processed
 
 
-def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) -> int:
+def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) -> Processed:
     """Run the workflows of events that were not stored, from the message's copies. A run
-    already recorded for (workflow, event id) is not repeated. Returns the events run."""
+    already recorded for (workflow, event id) is not repeated."""
     now = timezone.now()
     parsed: list[Event] = []
     for raw in events:
@@ -140,7 +162,7 @@ def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) ->
         event.profile_id = profile_id
         parsed.append(event)
     if not parsed:
-        return 0
+        return Processed()
     parsed.sort(key=lambda event: (event.time, event.id))
     with transaction.atomic():
         if profile_id:
@@ -153,16 +175,15 @@ def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) ->
                 event_ref__in=[event.id for event in parsed], replay=False
             ).values_list("workflow_id", "event_ref")
         )
-        events_run(parsed, profile_id=profile_id, stored=False, skip=done)
-    return len(parsed)
+        processed = events_run(parsed, profile_id=profile_id, stored=False, skip=done).follow_up
+    processed.events = len(parsed)
+    return processed
 
 
-def collected_events_requeue(*, older_than_seconds: int | None = None) -> int:
-    """Hand events that are still `collected` after the threshold to workers again: their
+def collected_events_requeue(*, older_than_seconds: int | None = None) -> Processed:
+    """The events still `collected` after the threshold, for the workers again: their
     message was lost (broker restart, worker killed). Bounded per sweep; the next sweep
     takes the rest. A message that was only slow gets a duplicate, which finds no work."""
-    from apps.workflows.tasks import process_events, process_profile_events
-
     threshold = older_than_seconds
     if threshold is None:
         threshold = settings.CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
@@ -172,20 +193,19 @@ def collected_events_requeue(*, older_than_seconds: int | None = None) -> int:
         .order_by("inserted")
         .values_list("id", "profile_id")[:REQUEUE_SWEEP_LIMIT]
     )
-    profile_ids = list(dict.fromkeys(profile_id for _, profile_id in rows if profile_id))
-    profileless = [event_id for event_id, profile_id in rows if not profile_id]
-    for profile_id in profile_ids:
-        process_profile_events.delay(profile_id)
-    for start in range(0, len(profileless), PROFILELESS_CHUNK):
-        process_events.delay(profileless[start : start + PROFILELESS_CHUNK])
+    found = Processed(
+        events=len(rows),
+        profile_ids=list(dict.fromkeys(profile_id for _, profile_id in rows if profile_id)),
+        event_ids=[event_id for event_id, profile_id in rows if not profile_id],
+    )
     if rows:
         logger.info(
-            "Re-enqueued %d collected events (%d profiles, %d profile-less)",
-            len(rows),
-            len(profile_ids),
-            len(profileless),
+            "Re-enqueueing %d collected events (%d profiles, %d profile-less)",
+            found.events,
+            len(found.profile_ids),
+            len(found.event_ids),
         )
-    return len(rows)
+    return found
 
 
 @dataclass
@@ -228,13 +248,13 @@ def _profile_switch(
     return _profile_state(survivor_id)
 
 
-def _profile_merge(state: _ProfileState, merge_by: list[str], now: datetime) -> _ProfileState:
+def _profile_merge(
+    state: _ProfileState, merge_by: list[str], now: datetime, follow_up: Processed
+) -> _ProfileState:
     """A node asked to merge profiles by `merge_by`. As in Tracardi this happens after the
     event's workflows: the batch's changes are saved first (the merge reads the rows), then
     others with the same values are merged into this profile, and the batch goes on with it.
     Their events now belong to this profile: a follow-up task runs those still waiting."""
-    from apps.workflows.tasks import process_profile_events
-
     profile_save_changes(profile_id=state.id, before=state.before, after=state.document, now=now)
     try:
         survivor = profiles_merge_by(profile_id=state.id, merge_by=merge_by)
@@ -242,8 +262,7 @@ def _profile_merge(state: _ProfileState, merge_by: list[str], now: datetime) -> 
         logger.warning("Merge of profile %s by %s skipped: %s", state.id, merge_by, exc)
         survivor = None
     if survivor is not None:
-        survivor_id = survivor.pk
-        transaction.on_commit(lambda: process_profile_events.delay(survivor_id))
+        follow_up.profile_add(survivor.pk)
     return _profile_state(state.id)
 
 
@@ -259,11 +278,10 @@ def events_run(
     workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
     events), the profile changes. Call inside a transaction holding the profile's lock."""
     now = timezone.now()
-    table = routing_table()
     state = _profile_state(profile_id)
     sessions = _sessions(events)
     effects = StoredEffects(now=now, profile_stored=state.stored)
-    result = BatchResult(events=events)
+    result = BatchResult(profile_id=profile_id, events=events)
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
@@ -275,10 +293,9 @@ def events_run(
                 document["profile"] = {"id": survivor_id}
         if state.document is not None and not replay and event_type_has_mapping(event.type):
             mapping_apply(profile=state.document, event=document, session=session)
-        runs = _event_run(
-            event,
-            document,
-            table=table,
+        runs = event_workflows_run(
+            event=event,
+            document=document,
             profile=state.document,
             profile_stored=state.stored,
             session=session,
@@ -293,7 +310,7 @@ def events_run(
             _event_mark(event, document, runs)
         merge_by = effects.merge_requested()
         if merge_by and state.stored:
-            state = _profile_merge(state, merge_by, now)
+            state = _profile_merge(state, merge_by, now, result.follow_up)
     workflow_runs_insert(result.runs)
     if stored and not replay:
         events_outcome_write(events)
@@ -301,7 +318,13 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
-    result.injected_event_ids = effects.injected_event_ids
+    for injected in effects.collected:
+        # Injected for the batch's profile, or for one merged into it since: its events now.
+        if injected.profile_id:
+            result.follow_up.profile_add(state.id)
+        else:
+            result.follow_up.event_ids.append(injected.pk)
+    result.profile_id = state.id
     return result
 
 
@@ -311,68 +334,6 @@ def _sessions(events: list[Event]) -> dict[str, dict]:
         return {}
     sessions = rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
     return {session.pk: session_document(session) for session in sessions}
-
-
-def _event_run(
-    event: Event,
-    document: dict,
-    *,
-    table: RoutingTable,
-    profile: dict | None,
-    profile_stored: bool,
-    session: dict | None,
-    effects: StoredEffects,
-    now: datetime,
-    stored: bool,
-    replay: bool,
-    skip: set[tuple[str, str]] | frozenset,
-) -> list[WorkflowRun]:
-    workflows: dict[str, tuple[int, list[str]]] = {}
-    for rule in table.rules_for(event.source_id, event.type):
-        version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
-        rule_ids.append(rule.id)
-    runs = []
-    for workflow_id, (version, rule_ids) in workflows.items():
-        if (workflow_id, event.pk) in skip:
-            continue
-        compiled = workflow_compiled(workflow_id=workflow_id, version=version)
-        started = timezone.now()
-        if isinstance(compiled, GraphInvalid):
-            outcome = RunOutcome(
-                status=WorkflowRun.Status.ERROR,
-                log=[],
-                duration_ms=0.0,
-                error=f"The workflow cannot run: {compiled or 'it was deleted'}",
-            )
-        else:
-            flow = Flow(
-                event=document,
-                profile=profile,
-                session=session,
-                workflow={"id": compiled.id, "name": compiled.name, "version": compiled.version},
-                now=now,
-                effects=effects,
-            )
-            outcome = workflow_execute(compiled, flow)
-        runs.append(
-            WorkflowRun(
-                workflow_id=workflow_id,
-                workflow_version=version,
-                event_id=event.pk if stored else None,
-                event_ref=event.pk,
-                event_type=event.type,
-                profile_id=profile["id"] if profile is not None and profile_stored else None,
-                rule_ids=rule_ids,
-                replay=replay,
-                status=outcome.status,
-                error=outcome.error,
-                error_node=outcome.error_node,
-                started=started,
-                duration_ms=outcome.duration_ms,
-                log=outcome.log,
-            )
-        )
-    return runs
 
 
 def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:

@@ -10,10 +10,10 @@ from django.utils import timezone
 from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.sources.services import event_source_create
-from apps.workflows import routing
+from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
+from apps.tracking.tasks import process_profile_events, requeue_collected_events
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.workflows import workflow_create
-from apps.workflows.tasks import process_profile_events, requeue_collected_events
 from tests.support.celery_worker import (  # noqa: F401  (fixtures)
     celery_worker,
     celery_worker_factory,
@@ -184,7 +184,7 @@ def test_a_duplicated_message_processes_the_event_once(celery_worker, server):  
 
     for _ in range(2):
         process_profile_events.delay(event.profile_id)
-    routing.events_enqueue(event_ids=[event.id], profile_id=event.profile_id)
+    events_enqueue(event_ids=[event.id], profile_id=event.profile_id)
 
     wait_for(lambda: Event.objects.get(pk=event.pk).status == Event.Status.PROCESSED)
     celery_worker.wait_idle()
@@ -214,11 +214,11 @@ def test_events_of_one_profile_run_in_event_order_and_never_overlap(
     # First wave stored out of order and announced newest first, one message each.
     first_wave = [store(index) for index in (2, 0, 1)]
     for event in reversed(first_wave):
-        routing.events_enqueue(event_ids=[event.id], profile_id=profile.id)
+        events_enqueue(event_ids=[event.id], profile_id=profile.id)
     wait_for(lambda: len(slow.requests) >= 1, message="the first run to start")
     # Second wave arrives while the first is running (a second worker process is free).
     for event in [store(index) for index in (4, 3)]:
-        routing.events_enqueue(event_ids=[event.id], profile_id=profile.id)
+        events_enqueue(event_ids=[event.id], profile_id=profile.id)
 
     wait_for(
         lambda: not Event.objects.filter(status=Event.Status.COLLECTED).exists(),
@@ -258,8 +258,8 @@ def test_unsaved_events_run_from_the_message(celery_worker):  # noqa: F811
         "traits": {},
     }
 
-    routing.unsaved_events_enqueue(events=[message], profile_id=profile.id)
-    routing.unsaved_events_enqueue(events=[message], profile_id=profile.id)
+    unsaved_events_enqueue(events=[message], profile_id=profile.id)
+    unsaved_events_enqueue(events=[message], profile_id=profile.id)
 
     wait_for(lambda: Profile.objects.get(pk=profile.id).segments == ["gold"])
     celery_worker.wait_idle()

@@ -1,8 +1,9 @@
-"""Events and sessions as the plain dicts (Tracardi's shape) that workflow nodes read.
+"""Events as the plain dicts (Tracardi's shape) that mappings, conditions, workflow nodes and
+destinations read, and the way back from such a dict to an unsaved Event. A leaf module: it
+imports only the events models and core.
 
 The event document shares its JSON objects with the Event instance, so what a node writes to
-`event@properties...` is what gets saved with the event's status. Session documents are
-copies: session@ is read-only in workflows.
+`event@properties...` is what gets saved with the event's status.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", 
 
 
 def event_document(event: Event) -> dict:
+    """The event in Tracardi's shape. `metadata.time.insert` and `.create` are filled in from
+    the columns when missing; the metadata is the event's own dict, so a later save keeps them."""
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
     event.metadata = metadata
     times = metadata.setdefault("time", {})

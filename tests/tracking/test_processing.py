@@ -7,18 +7,22 @@ from django.utils import timezone
 
 from apps.destinations.models import Destination
 from apps.destinations.selectors import enabled_destinations_cached
-from apps.events.models import Event
+from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.registry import event_type_registry
-from apps.profiles.models import Profile
+from apps.profiles.models import IdentificationPoint, Profile
 from apps.profiles.services.identification import event_type_identifies
 from apps.profiles.services.segments import live_segments
-from apps.workflows.models import WorkflowRun
-from apps.workflows.services.processing import (
+from apps.tracking import tasks
+from apps.tracking.processing import (
+    Processed,
+    collected_events_requeue,
     profile_events_process,
     profileless_events_process,
     unsaved_events_process,
 )
-from apps.workflows.services.replay import events_replay
+from apps.tracking.replay import events_replay
+from apps.tracking.tasks import requeue_collected_events
+from apps.workflows.models import WorkflowRun
 from tests.sources.factories import EventSourceFactory
 from tests.workflows.factories import (
     EventFactory,
@@ -76,9 +80,9 @@ def test_a_routed_event_runs_its_workflow_and_is_marked_processed():
     rule = RuleFactory(workflow=workflow, event_type="purchase")
     event = EventFactory(type="purchase", properties={"plan": "pro"})
 
-    more = profile_events_process(profile_id=event.profile_id)
+    processed = profile_events_process(profile_id=event.profile_id)
 
-    assert more is False
+    assert processed == Processed(events=1)
     event.refresh_from_db()
     assert event.status == Event.Status.PROCESSED
     assert event.metadata["processed_by"] == {"rules": [rule.id], "workflows": [workflow.id]}
@@ -132,7 +136,7 @@ def test_a_second_delivery_finds_nothing_to_do(django_assert_num_queries):
 
     # the advisory lock + the collected-events query (the savepoints are BEGIN/COMMIT)
     with django_assert_num_queries(4):
-        assert profile_events_process(profile_id=event.profile_id) is False
+        assert profile_events_process(profile_id=event.profile_id) == Processed()
 
     assert WorkflowRun.objects.count() == 1
     assert Profile.objects.get(pk=event.profile_id).traits == {"seen": [event.id]}
@@ -166,9 +170,11 @@ def test_batches_are_bounded_and_report_what_is_left():
     for index in range(5):
         EventFactory(profile=profile, session=None, time=T0 + timedelta(seconds=index))
 
-    assert profile_events_process(profile_id=profile.id, batch_size=3) is True
+    assert profile_events_process(profile_id=profile.id, batch_size=3) == Processed(
+        events=3, profile_ids=[profile.id]
+    )
     assert Event.objects.filter(status=Event.Status.COLLECTED).count() == 2
-    assert profile_events_process(profile_id=profile.id, batch_size=3) is False
+    assert profile_events_process(profile_id=profile.id, batch_size=3) == Processed(events=2)
     assert Event.objects.filter(status=Event.Status.COLLECTED).count() == 0
 
 
@@ -258,7 +264,7 @@ def test_profileless_events_run_and_events_with_a_profile_are_handed_back():
 
     handed_back = profileless_events_process(event_ids=[loose.id, owned.id])
 
-    assert handed_back == [owned.profile_id]
+    assert handed_back == Processed(events=1, profile_ids=[owned.profile_id])
     loose.refresh_from_db()
     owned.refresh_from_db()
     assert (loose.status, owned.status) == ("processed", "collected")
@@ -289,7 +295,9 @@ def test_unsaved_events_run_once_per_event_id():
     RuleFactory(workflow=workflow)
     profile = ProfileFactory()
 
-    assert unsaved_events_process(events=[unsaved("u1", profile.id)], profile_id=profile.id) == 1
+    assert unsaved_events_process(
+        events=[unsaved("u1", profile.id)], profile_id=profile.id
+    ) == Processed(events=1)
     unsaved_events_process(events=[unsaved("u1", profile.id)], profile_id=profile.id)
 
     run = WorkflowRun.objects.get()
@@ -311,11 +319,11 @@ def test_unsaved_events_of_an_unsaved_profile_work_on_a_throwaway_profile():
 def test_unusable_unsaved_events_are_skipped():
     RuleFactory(workflow=seen_workflow())
 
-    count = unsaved_events_process(
+    processed = unsaved_events_process(
         events=[{"id": "x"}, "junk", unsaved("ok", None)], profile_id=None
     )
 
-    assert count == 1
+    assert processed == Processed(events=1)
     assert list(WorkflowRun.objects.values_list("event_ref", flat=True)) == ["ok"]
 
 
@@ -326,8 +334,8 @@ def test_replay_records_runs_again_and_leaves_the_event_alone():
     profile_events_process(profile_id=event.profile_id)
     EventFactory(profile=event.profile, session=event.session, id="still-collected")
 
-    assert events_replay(event_ids=[event.id, "still-collected"]) == 1
-    assert events_replay(event_ids=[event.id]) == 1
+    assert events_replay(event_ids=[event.id, "still-collected"]) == Processed(events=1)
+    assert events_replay(event_ids=[event.id]) == Processed(events=1)
 
     runs = WorkflowRun.objects.filter(event_ref=event.id).order_by("id")
     assert [run.replay for run in runs] == [False, True, True]
@@ -338,14 +346,7 @@ def test_replay_records_runs_again_and_leaves_the_event_alone():
     }
 
 
-def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
-    django_capture_on_commit_callbacks, monkeypatch
-):
-    enqueued = []
-    monkeypatch.setattr(
-        "apps.workflows.routing.events_enqueue",
-        lambda *, event_ids, profile_id: enqueued.append((list(event_ids), profile_id)),
-    )
+def test_inject_event_stores_a_routed_event_for_the_profile_and_hands_it_on():
     injector = WorkflowFactory(
         graph=linear_graph(
             (
@@ -358,8 +359,7 @@ def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
     RuleFactory(workflow=seen_workflow(), event_type="order-paid")
     event = EventFactory(type="checkout", properties={"order": 7})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        profile_events_process(profile_id=event.profile_id)
+    processed = profile_events_process(profile_id=event.profile_id)
 
     injected = Event.objects.get(type="order-paid")
     assert (injected.profile_id, injected.session_id, injected.source_id) == (
@@ -370,7 +370,7 @@ def test_inject_event_stores_a_routed_event_for_the_profile_and_enqueues_it(
     assert injected.status == Event.Status.COLLECTED
     assert injected.properties == {"order": 7}
     assert injected.metadata["injected"] == {"workflow": injector.id, "event": event.id, "depth": 1}
-    assert enqueued == [([injected.id], event.profile_id)]
+    assert processed == Processed(events=1, profile_ids=[event.profile_id])
     run = WorkflowRun.objects.get(event_ref=event.id)
     assert run.log[-1]["port"] == "payload"
 
@@ -390,17 +390,9 @@ def test_injected_event_chains_stop_at_the_depth_limit():
     assert Event.objects.count() == 1
 
 
-def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkeypatch):
-    from apps.workflows.services import processing
-
-    sent = []
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_profile_events.delay", lambda pid: sent.append(("p", pid))
-    )
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_events.delay", lambda ids: sent.append(("e", sorted(ids)))
-    )
-    monkeypatch.setattr(processing, "PROFILELESS_CHUNK", 2)
+def old_collected_events() -> tuple[Profile, list[Event]]:
+    """Two old collected events of a profile, three without a profile, and two that the
+    sweep leaves: a recent one and a processed one."""
     old = timezone.now() - timedelta(minutes=5)
     profile = ProfileFactory()
     EventFactory(profile=profile, session=None, inserted=old)
@@ -411,8 +403,30 @@ def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkey
     ]
     EventFactory(inserted=timezone.now())  # recent: its message may still be on its way
     EventFactory(profile=profile, session=None, inserted=old, status=Event.Status.PROCESSED)
+    return profile, loose
 
-    assert processing.collected_events_requeue(older_than_seconds=60) == 5
+
+def test_the_sweep_finds_old_collected_events_by_profile():
+    profile, loose = old_collected_events()
+
+    assert collected_events_requeue(older_than_seconds=60) == Processed(
+        events=5, profile_ids=[profile.id], event_ids=[event.id for event in loose]
+    )
+
+
+def test_the_sweep_task_hands_them_on_by_profile_and_in_chunks(monkeypatch, settings):
+    settings.CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = 60
+    sent = []
+    monkeypatch.setattr(
+        "apps.tracking.tasks.process_profile_events.delay", lambda pid: sent.append(("p", pid))
+    )
+    monkeypatch.setattr(
+        "apps.tracking.tasks.process_events.delay", lambda ids: sent.append(("e", sorted(ids)))
+    )
+    monkeypatch.setattr(tasks, "PROFILELESS_CHUNK", 2)
+    profile, loose = old_collected_events()
+
+    requeue_collected_events()
 
     assert sent == [
         ("p", profile.id),
@@ -421,23 +435,7 @@ def test_the_sweep_hands_on_old_collected_events_by_profile_and_in_chunks(monkey
     ]
 
 
-def test_replay_enqueue_sends_chunks_after_commit(monkeypatch, django_capture_on_commit_callbacks):
-    from apps.workflows.services import replay
-
-    sent = []
-    monkeypatch.setattr("apps.workflows.tasks.replay_events.delay", lambda ids: sent.append(ids))
-    monkeypatch.setattr(replay, "REPLAY_CHUNK", 2)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        assert replay.events_replay_enqueue(event_ids=["a", "b", "c"]) == 3
-        assert sent == []
-
-    assert sent == [["a", "b"], ["c"]]
-
-
 def test_the_event_type_mapping_is_applied_before_the_workflows():
-    from apps.events.models import EventType, EventTypeMapping
-
     kind = EventType.objects.create(type="newsletter-signup", name="Newsletter signup")
     EventTypeMapping.objects.create(
         event_type=kind, profile_path="data.contact.email.main", event_path="properties.email"
@@ -467,8 +465,6 @@ def test_the_event_type_mapping_is_applied_before_the_workflows():
 
 
 def test_an_event_with_only_a_mapping_is_mapped_and_marked_processed():
-    from apps.events.models import EventType, EventTypeMapping
-
     kind = EventType.objects.create(type="plan-chosen", name="Plan chosen")
     EventTypeMapping.objects.create(
         event_type=kind, profile_path="traits.plan", event_path="properties.plan"
@@ -484,8 +480,6 @@ def test_an_event_with_only_a_mapping_is_mapped_and_marked_processed():
 
 
 def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor():
-    from apps.profiles.models import IdentificationPoint
-
     IdentificationPoint.objects.create(
         name="E-mail",
         event_type="login-done",
@@ -520,13 +514,34 @@ def test_identification_merges_mid_batch_and_the_batch_goes_on_with_the_survivor
     assert before.metadata["processed_by"]["workflows"] != []
 
 
-def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile(
-    monkeypatch, django_capture_on_commit_callbacks
-):
-    followed_up = []
-    monkeypatch.setattr(
-        "apps.workflows.tasks.process_profile_events.delay", lambda pid: followed_up.append(pid)
+def test_events_left_after_a_batch_whose_profile_was_merged_away_follow_up_on_the_survivor():
+    IdentificationPoint.objects.create(
+        name="E-mail",
+        event_type="login-done",
+        fields=[{"profile": "data.contact.email.main", "event": "properties.email"}],
     )
+    RuleFactory(workflow=seen_workflow(), event_type="page-view")
+    holder = ProfileFactory(data={"contact": {"email": {"main": "jo@example.com"}}})
+    visitor = ProfileFactory()
+    EventFactory(id="e1", profile=visitor, session=None, time=T0)
+    EventFactory(
+        id="e2",
+        type="login-done",
+        profile=visitor,
+        session=None,
+        time=T0 + timedelta(seconds=1),
+        properties={"email": "jo@example.com"},
+    )
+    EventFactory(id="e3", profile=visitor, session=None, time=T0 + timedelta(seconds=2))
+
+    processed = profile_events_process(profile_id=visitor.id, batch_size=2)
+
+    assert processed == Processed(events=2, profile_ids=[holder.id])
+    assert Event.objects.get(pk="e3").profile_id == holder.id
+    assert profile_events_process(profile_id=holder.id) == Processed(events=1)
+
+
+def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile():
     RuleFactory(
         workflow=WorkflowFactory(
             graph=linear_graph(
@@ -545,8 +560,7 @@ def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile
     waiting_of_other = EventFactory(profile=other, session=None, type="page-view")
     EventFactory(profile=current, session=None, type="signed-up", properties={"plan": "pro"})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        profile_events_process(profile_id=current.id)
+    processed = profile_events_process(profile_id=current.id)
 
     assert not Profile.objects.filter(pk=other.id).exists()
     current.refresh_from_db()
@@ -554,4 +568,4 @@ def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile
     assert current.traits == {"plan": "pro", "vip": True}
     waiting_of_other.refresh_from_db()
     assert (waiting_of_other.profile_id, waiting_of_other.status) == (current.id, "collected")
-    assert followed_up == [current.id]
+    assert processed == Processed(events=1, profile_ids=[current.id])

@@ -27,13 +27,13 @@ from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.profiles.services.writes import dot_path, profile_changed_paths
 from apps.workflows.actions import actions_by_group
-from apps.workflows.docs import docs_html
-from apps.workflows.forms import RuleForm, TestRunForm, WorkflowForm
+from apps.workflows.admin.docs import docs_html
+from apps.workflows.admin.forms import RuleForm, TestRunForm, WorkflowForm
+from apps.workflows.admin.svg import graph_svg
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import Rule, Workflow, WorkflowRun
 from apps.workflows.services.test_run import TestRunError, workflow_test_run
 from apps.workflows.services.workflows import workflow_save
-from apps.workflows.svg import graph_svg
 
 
 class RuleInline(admin.TabularInline):

@@ -1,0 +1,39 @@
+"""Replaying stored events through the workflows that route them now (admin action; the
+admin enqueues them through tracking.handoff.events_replay_enqueue)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from apps.events.models import Event
+from apps.tracking.processing import Processed, events_run, profile_lock
+
+
+def events_replay(*, event_ids: Iterable[str]) -> Processed:
+    """Run stored events through the workflows their rules route them to now; the runs are
+    recorded with replay=True and may repeat earlier ones. The events keep their status.
+    Events still waiting (`collected`) are skipped: they are about to run anyway."""
+    ids = list(event_ids)
+    by_profile: dict[str | None, list[str]] = {}
+    for event_id, profile_id in (
+        Event.objects.filter(pk__in=ids)
+        .exclude(status=Event.Status.COLLECTED)
+        .values_list("id", "profile_id")
+    ):
+        by_profile.setdefault(profile_id, []).append(event_id)
+    replayed = Processed()
+    for profile_id, group in by_profile.items():
+        with transaction.atomic():
+            if profile_id:
+                profile_lock(profile_id)
+            events = list(Event.objects.filter(pk__in=group).order_by("time", "inserted", "id"))
+            follow_up = events_run(
+                events, profile_id=profile_id, stored=True, replay=True
+            ).follow_up
+        replayed.events += len(events)
+        for waiting in follow_up.profile_ids:
+            replayed.profile_add(waiting)
+        replayed.event_ids.extend(follow_up.event_ids)
+    return replayed

@@ -1,0 +1,65 @@
+"""Celery tasks: ids in, a service call, safe to run twice (see processing.py).
+
+Workers ack late and requeue a message whose worker died (settings), so a task may run
+again after a crash; the services make that harmless. Database errors (a lock wait that
+timed out, a restarting PostgreSQL) retry with backoff; the beat sweep is the last resort.
+
+The services commit before they return, and return the collected events they leave for the
+workers (`Processed`): a task enqueues those itself. The task names keep their `workflows.`
+prefix (where these tasks used to live) so messages in flight and the beat schedule still
+route to them.
+"""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from apps.tracking.processing import (
+    Processed,
+    collected_events_requeue,
+    profile_events_process,
+    profileless_events_process,
+    unsaved_events_process,
+)
+from apps.tracking.replay import events_replay
+
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "max_retries": 10,
+}
+# Profile-less events per process_events message (a sweep may find thousands).
+PROFILELESS_CHUNK = 100
+
+
+def _follow_ups_enqueue(processed: Processed) -> None:
+    for profile_id in processed.profile_ids:
+        process_profile_events.delay(profile_id)
+    ids = processed.event_ids
+    for start in range(0, len(ids), PROFILELESS_CHUNK):
+        process_events.delay(ids[start : start + PROFILELESS_CHUNK])
+
+
+@shared_task(name="workflows.process_profile_events", **RETRY)
+def process_profile_events(profile_id: str) -> None:
+    _follow_ups_enqueue(profile_events_process(profile_id=profile_id))
+
+
+@shared_task(name="workflows.process_events", **RETRY)
+def process_events(event_ids: list[str]) -> None:
+    _follow_ups_enqueue(profileless_events_process(event_ids=event_ids))
+
+
+@shared_task(name="workflows.process_unsaved_events", **RETRY)
+def process_unsaved_events(events: list[dict], profile_id: str | None) -> None:
+    _follow_ups_enqueue(unsaved_events_process(events=events, profile_id=profile_id))
+
+
+@shared_task(name="workflows.replay_events", **RETRY)
+def replay_events(event_ids: list[str]) -> None:
+    _follow_ups_enqueue(events_replay(event_ids=event_ids))
+
+
+@shared_task(name="workflows.requeue_collected_events")
+def requeue_collected_events() -> None:
+    _follow_ups_enqueue(collected_events_requeue())

@@ -1,0 +1,124 @@
+"""Running the workflows routed for one event, and recording the runs.
+
+`event_workflows_run` is the one entry point of the workflows library for its callers (the
+event processing of apps.tracking): it runs every workflow whose enabled rules route the event
+and returns the WorkflowRun rows, unsaved; `workflow_runs_insert` stores a batch of them.
+
+The insert is one statement: the rows travel as one JSON array parameter, read by
+`jsonb_to_recordset` (Django's bulk_create costs more than the workflows themselves on the
+benchmark). Table and column names are constants of this module; the data is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+from django.db import connection
+from django.utils import timezone
+
+from apps.events.models import Event
+from apps.workflows.engine import Flow, FlowEffects, RunOutcome, workflow_execute
+from apps.workflows.graph import GraphInvalid
+from apps.workflows.models import WorkflowRun
+from apps.workflows.selectors import routing_table, workflow_compiled
+
+_RUN_COLUMNS = (
+    ("workflow_id", "text"),
+    ("workflow_version", "int"),
+    ("event_id", "text"),
+    ("event_ref", "text"),
+    ("event_type", "text"),
+    ("profile_id", "text"),
+    ("rule_ids", "jsonb"),
+    ("replay", "bool"),
+    ("status", "text"),
+    ("error", "text"),
+    ("error_node", "text"),
+    ("started", "timestamptz"),
+    ("duration_ms", "float8"),
+    ("log", "jsonb"),
+)
+
+
+def event_workflows_run(
+    *,
+    event: Event,
+    document: dict,
+    profile: dict | None,
+    profile_stored: bool,
+    session: dict | None,
+    effects: FlowEffects,
+    now: datetime,
+    stored: bool,
+    replay: bool = False,
+    skip: set[tuple[str, str]] | frozenset = frozenset(),
+) -> list[WorkflowRun]:
+    """Run the workflows the rules route `event` to, in rule-name order, each once (a
+    workflow routed by several rules runs once and names them all). The nodes read and change
+    `document`, `profile` and `session`; (workflow id, event id) pairs in `skip` are not run
+    again. The runs are returned unsaved."""
+    workflows: dict[str, tuple[int, list[str]]] = {}
+    for rule in routing_table().rules_for(event.source_id, event.type):
+        version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
+        rule_ids.append(rule.id)
+    runs = []
+    for workflow_id, (version, rule_ids) in workflows.items():
+        if (workflow_id, event.pk) in skip:
+            continue
+        compiled = workflow_compiled(workflow_id=workflow_id, version=version)
+        started = timezone.now()
+        if isinstance(compiled, GraphInvalid):
+            outcome = RunOutcome(
+                status=WorkflowRun.Status.ERROR,
+                log=[],
+                duration_ms=0.0,
+                error=f"The workflow cannot run: {compiled or 'it was deleted'}",
+            )
+        else:
+            flow = Flow(
+                event=document,
+                profile=profile,
+                session=session,
+                workflow={"id": compiled.id, "name": compiled.name, "version": compiled.version},
+                now=now,
+                effects=effects,
+            )
+            outcome = workflow_execute(compiled, flow)
+        runs.append(
+            WorkflowRun(
+                workflow_id=workflow_id,
+                workflow_version=version,
+                event_id=event.pk if stored else None,
+                event_ref=event.pk,
+                event_type=event.type,
+                profile_id=profile["id"] if profile is not None and profile_stored else None,
+                rule_ids=rule_ids,
+                replay=replay,
+                status=outcome.status,
+                error=outcome.error,
+                error_node=outcome.error_node,
+                started=started,
+                duration_ms=outcome.duration_ms,
+                log=outcome.log,
+            )
+        )
+    return runs
+
+
+def workflow_runs_insert(runs: Sequence[WorkflowRun]) -> None:
+    if not runs:
+        return
+    table = connection.ops.quote_name(WorkflowRun._meta.db_table)
+    rows = [{name: getattr(run, name) for name, _ in _RUN_COLUMNS} for run in runs]
+    names = ", ".join(name for name, _ in _RUN_COLUMNS)
+    record = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
+    # Nodes may have put non-JSON values (datetimes) into the log: they are stored as text.
+    data = orjson.dumps(rows, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} "
+            f"FROM jsonb_to_recordset(%s::jsonb) AS r({record})",
+            [data],
+        )
