@@ -8,6 +8,8 @@ from celery.schedules import crontab  # noqa: F401  (used by apps' beat entries)
 from cdp.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local state of the development start: embedded servers' data, the generated admin password.
+CDP_VAR_DIR = Path(env_str("CDP_VAR_DIR", "") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-secret-key" if DEBUG else None)

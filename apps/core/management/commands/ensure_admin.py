@@ -1,10 +1,9 @@
 import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-
-from cdp.embedded import VAR_DIR
 
 
 class Command(BaseCommand):
@@ -16,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         username = os.environ.get("CDP_ADMIN_USERNAME", "admin")
-        password_file = VAR_DIR / "admin-password"
+        password_file = settings.CDP_VAR_DIR / "admin-password"
         password = os.environ.get("CDP_ADMIN_PASSWORD")
         if not password and password_file.exists():
             password = password_file.read_text().strip()
@@ -26,7 +25,7 @@ class Command(BaseCommand):
             password = password or secrets.token_urlsafe(12)
             user_model.objects.create_superuser(username=username, email="", password=password)
             if not os.environ.get("CDP_ADMIN_PASSWORD"):
-                VAR_DIR.mkdir(parents=True, exist_ok=True)
+                settings.CDP_VAR_DIR.mkdir(parents=True, exist_ok=True)
                 password_file.write_text(password)
                 password_file.chmod(0o600)
             self.stdout.write(self.style.SUCCESS(f"Created the admin user {username!r}."))
