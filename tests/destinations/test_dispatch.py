@@ -1,6 +1,7 @@
 """Claim, condition, mapping, send, record, retry and recovery, run in the test process against
 a real local HTTP server (the Celery worker versions are in test_worker.py)."""
 
+import base64
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from django.utils import timezone
 from kombu import Connection, Exchange, Queue
 
 from apps.destinations.models import Delivery, DeliveryAttempt
+from apps.destinations.redaction import redact
 from apps.destinations.senders import SENDERS
 from apps.destinations.services import (
     claimed_delivery_send,
@@ -395,6 +397,65 @@ def test_secrets_are_redacted_from_recorded_errors(http_server):
     attempt = DeliveryAttempt.objects.get()
     assert attempt.response_excerpt == "invalid key •••"
     assert server.requests[0].headers["x-api-key"] == "s3cret-key-123"
+
+
+@pytest.mark.django_db
+def test_an_echoed_basic_auth_header_is_redacted_from_the_attempt(http_server):
+    # Remotes that echo the request (debug endpoints, some error pages) send back the
+    # Authorization header, where the password is base64("user:password").
+    server = http_server([Reply(401, body="denied ", echo_headers=True)])
+    resource = ResourceFactory(
+        credentials={"basic_auth": {"username": "crm-user", "password": "pa55 w0rd/+é"}}
+    )
+    destination = DestinationFactory(url=server.url, resource=resource)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    sent = server.requests[0].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode("crm-user:pa55 w0rd/+é".encode("latin-1")).decode()
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.response_excerpt.startswith("denied {")
+    echoed = json.loads(attempt.response_excerpt.removeprefix("denied "))
+    assert echoed["Authorization"] == "Basic •••"
+    assert sent.split()[1] not in attempt.response_excerpt
+
+
+CREDENTIALS = {
+    "headers": {"Authorization": "Bearer tok-9f8e/7d6c+5b4a", "X-Api-Key": "k3y-0f-the-crm"},
+    "basic_auth": {"username": "crm-user", "password": "pa55 w0rd/+é"},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("token tok-9f8e/7d6c+5b4a refused", "token ••• refused"),  # the bearer token alone
+        ("Bearer tok-9f8e/7d6c+5b4a", "•••"),  # the whole header value
+        ("GET /?token=tok-9f8e%2F7d6c%2B5b4a failed", "GET /?token=••• failed"),
+        ('{"auth": "Bearer tok-9f8e\\/7d6c+5b4a"}', '{"auth": "•••"}'),
+        ("key azN5LTBmLXRoZS1jcm0= seen", "key ••• seen"),  # base64 of a header value
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvp", "Basic •••"),  # latin-1, as requests sends
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvDqQ==", "Basic •••"),  # UTF-8
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvDqQ", "Basic •••"),  # without its padding
+        ("password=pa55+w0rd%2F%2B%C3%A9", "password=•••"),  # form-encoded
+        ("password=pa55%20w0rd%2F%2B%C3%A9", "password=•••"),  # URL-encoded
+        ("password pa55 w0rd/+\\u00e9", "password •••"),  # JSON-escaped
+    ],
+)
+def test_redact_replaces_every_encoded_form_of_a_credential(text, redacted):
+    assert redact(text, CREDENTIALS) == redacted
+
+
+def test_redact_finds_the_password_inside_a_broker_url_and_smtp_logins():
+    amqp = {"url": "amqp://guest:s%40fe-pass@broker:5672//"}
+    smtp = {"host": "mx.example.com", "username": "mailer", "password": "sm7p-pass"}
+
+    assert redact("ACCESS_REFUSED for s@fe-pass", amqp) == "ACCESS_REFUSED for •••"
+    assert redact("login with s%40fe-pass", amqp) == "login with •••"
+    plain = base64.b64encode(b"\0mailer\0sm7p-pass").decode()
+    login = base64.b64encode(b"sm7p-pass").decode()
+    assert redact(f"AUTH PLAIN {plain} / {login}", smtp) == "AUTH PLAIN ••• / •••"
 
 
 class ExplodingSender:
