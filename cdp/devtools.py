@@ -1,8 +1,8 @@
 """What `run.py start` and `run.py test` do once inside the virtualenv.
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
-then web (gunicorn), Celery worker and Celery beat in the foreground under one process
-manager: Ctrl-C stops all three.
+then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
+the foreground under one process manager: Ctrl-C stops them all.
 test: embedded services if needed, Debian's chromium for the browser tests (installed with
 apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
@@ -53,8 +53,16 @@ def start() -> int:
         "--threads 4 --access-logfile -",
         env=env,
     )
+    # As in the Procfile: deliveries have their own worker, so hanging destinations never
+    # hold the processes that run workflows.
+    celery_worker = f"{bin_dir / 'celery'} -A cdp worker --loglevel INFO"
     manager.add_process(
-        "worker", f"{bin_dir / 'celery'} -A cdp worker --loglevel INFO --concurrency 2", env=env
+        "worker", f"{celery_worker} --queues celery --hostname worker@%h --concurrency 2", env=env
+    )
+    manager.add_process(
+        "worker-destinations",
+        f"{celery_worker} --queues destinations --hostname destinations@%h --concurrency 2",
+        env=env,
     )
     manager.add_process(
         "beat",

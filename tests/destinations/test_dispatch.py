@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from kombu import Connection, Exchange, Queue
@@ -21,6 +22,7 @@ from apps.destinations.services import (
     deliveries_recover_stale,
     deliveries_retry,
     delivery_claim_next,
+    delivery_process_next,
     destination_deliveries_send,
     event_deliveries_schedule,
     profile_deliveries_schedule,
@@ -345,12 +347,69 @@ def test_parallel_runs_never_send_a_delivery_twice(http_server, settings):
     assert Delivery.objects.filter(status="sent").count() == 6
 
 
+def hold_slow_slot():
+    """As a run of another slow destination does while it sends."""
+    held = cache.lock("destinations:slow-slot:0", timeout=5, blocking=False)
+    assert held.acquire(blocking=False)
+    return held
+
+
+@pytest.mark.django_db
+def test_slow_destinations_share_the_slow_slots_and_a_fast_send_frees_them(http_server, settings):
+    settings.CDP_DELIVERY_SLOW_SEND_MS = 200
+    settings.CDP_DELIVERY_SLOW_SLOTS = 1
+    slow_server = http_server([Reply(200, delay=0.3), Reply(200, delay=0.3), 200])
+    slow = DestinationFactory(url=slow_server.url)
+    for _ in range(3):
+        schedule_now(ProfileFactory())
+    assert delivery_process_next(destination_id=slow.pk)  # 0.3 s: now known as slow
+
+    held = hold_slow_slot()
+    try:
+        refused = destination_deliveries_send(destination_id=slow.pk)
+    finally:
+        held.release()
+    assert (refused.processed, refused.more_due, refused.had_slot) == (0, False, False)
+    assert len(slow_server.requests) == 1
+
+    assert delivery_process_next(destination_id=slow.pk)  # slow again
+    assert delivery_process_next(destination_id=slow.pk)  # fast: no longer slow
+    held = hold_slow_slot()
+    try:
+        schedule_now(ProfileFactory())
+        run = destination_deliveries_send(destination_id=slow.pk)
+    finally:
+        held.release()
+    assert (run.processed, run.more_due, run.had_slot) == (1, False, True)
+    assert Delivery.objects.filter(destination=slow, status="sent").count() == 4
+
+
+@pytest.mark.django_db
+def test_a_run_that_turns_slow_stops_when_the_slow_slots_are_taken(http_server, settings):
+    settings.CDP_DELIVERY_SLOW_SEND_MS = 200
+    settings.CDP_DELIVERY_SLOW_SLOTS = 1
+    server = http_server([Reply(200, delay=0.3)])
+    destination = DestinationFactory(url=server.url)
+    for _ in range(3):
+        schedule_now(ProfileFactory())
+
+    held = hold_slow_slot()
+    try:
+        run = destination_deliveries_send(destination_id=destination.pk)
+    finally:
+        held.release()
+
+    # The first send showed it slow; the rest wait for a slow slot (the next beat tick).
+    assert (run.processed, run.more_due, run.had_slot) == (1, False, True)
+    assert len(server.requests) == 1
+    assert Delivery.objects.filter(destination=destination, status="pending").count() == 2
+
+
 @pytest.mark.django_db
 def test_a_run_without_a_free_slot_sends_nothing(http_server):
     server = http_server([200])
     destination = DestinationFactory(url=server.url)
     schedule_now(ProfileFactory())
-    from django.core.cache import cache
 
     held = cache.lock(f"destinations:sending:{destination.pk}:0", timeout=5, blocking=False)
     assert held.acquire(blocking=False)
