@@ -30,6 +30,17 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=ROOT)
 
 
+def celery_workers(celery: Path) -> dict[str, str]:
+    """As in the Procfile: deliveries have a worker of their own, so hanging destinations never
+    hold the processes that run workflows."""
+    worker = f"{celery} -A cdp worker --loglevel INFO"
+    return {
+        "worker": f"{worker} --queues celery --hostname worker@%h --concurrency 2",
+        "worker-destinations": f"{worker} --queues destinations --hostname destinations@%h "
+        "--concurrency 2",
+    }
+
+
 def start() -> int:
     _prepare_environment(debug=True)
     ensure_services()
@@ -53,17 +64,8 @@ def start() -> int:
         "--threads 4 --access-logfile -",
         env=env,
     )
-    # As in the Procfile: deliveries have their own worker, so hanging destinations never
-    # hold the processes that run workflows.
-    celery_worker = f"{bin_dir / 'celery'} -A cdp worker --loglevel INFO"
-    manager.add_process(
-        "worker", f"{celery_worker} --queues celery --hostname worker@%h --concurrency 2", env=env
-    )
-    manager.add_process(
-        "worker-destinations",
-        f"{celery_worker} --queues destinations --hostname destinations@%h --concurrency 2",
-        env=env,
-    )
+    for name, command in celery_workers(bin_dir / "celery").items():
+        manager.add_process(name, command, env=env)
     manager.add_process(
         "beat",
         f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO --pidfile {VAR_DIR / 'celerybeat.pid'}",
