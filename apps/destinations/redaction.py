@@ -105,8 +105,11 @@ def secret_forms(credentials: Any) -> list[str]:
 
 def redact(text: str, credentials: Any) -> str:
     """`text` with every form of every secret of `credentials` replaced by a mask."""
-    if not text:
-        return text
-    for form in secret_forms(credentials):
+    return mask(text, secret_forms(credentials)) if text else text
+
+
+def mask(text: str, forms: list[str]) -> str:
+    """`text` with each of `forms` (from secret_forms) replaced by a mask."""
+    for form in forms:
         text = text.replace(form, MASK)
     return text
