@@ -1,8 +1,8 @@
 """What `run.py start` and `run.py test` do once inside the virtualenv.
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
-then web (gunicorn), Celery worker and Celery beat in the foreground under one process
-manager: Ctrl-C stops all three.
+then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
+the foreground under one process manager: Ctrl-C stops them all.
 test: embedded services if needed, Debian's chromium for the browser tests (installed with
 apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
@@ -30,6 +30,17 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=ROOT)
 
 
+def celery_workers(celery: Path) -> dict[str, str]:
+    """As in the Procfile: deliveries have a worker of their own, so hanging destinations never
+    hold the processes that run workflows."""
+    worker = f"{celery} -A cdp worker --loglevel INFO"
+    return {
+        "worker": f"{worker} --queues celery --hostname worker@%h --concurrency 2",
+        "worker-destinations": f"{worker} --queues destinations --hostname destinations@%h "
+        "--concurrency 2",
+    }
+
+
 def start() -> int:
     _prepare_environment(debug=True)
     ensure_services()
@@ -53,9 +64,8 @@ def start() -> int:
         "--threads 4 --access-logfile -",
         env=env,
     )
-    manager.add_process(
-        "worker", f"{bin_dir / 'celery'} -A cdp worker --loglevel INFO --concurrency 2", env=env
-    )
+    for name, command in celery_workers(bin_dir / "celery").items():
+        manager.add_process(name, command, env=env)
     manager.add_process(
         "beat",
         f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO --pidfile {VAR_DIR / 'celerybeat.pid'}",

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab  # noqa: F401  (used by apps' beat entries)
+from kombu import Queue
 
 from cdp.env import env_bool, env_int, env_list, env_str
 
@@ -154,6 +155,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Deliveries have a queue of their own, consumed by a worker of their own (Procfile
+# `worker-destinations`, `worker` takes `celery` only): a send waits on a remote for up to its
+# timeout, and hanging destinations must never hold the processes that run workflows. A worker
+# started without --queues consumes both (development, tests).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("destinations"))
+CELERY_TASK_ROUTES = {"destinations.*": {"queue": "destinations"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.
@@ -172,6 +180,11 @@ CDP_DELIVERY_RETRY_MAX_MS = env_int("CDP_DELIVERY_RETRY_MAX_MS", 3_600_000)
 CDP_DELIVERY_MAX_RECOVERIES = env_int("CDP_DELIVERY_MAX_RECOVERIES", 3)
 # Worker processes one destination may hold at once (a hanging one blocks no more than this).
 CDP_DELIVERY_DESTINATION_CONCURRENCY = env_int("CDP_DELIVERY_DESTINATION_CONCURRENCY", 1)
+# A destination whose last send took this long (or timed out) is slow: all slow destinations
+# together hold at most CDP_DELIVERY_SLOW_SLOTS worker processes (at least 1; keep it below the
+# deliveries worker's concurrency), so hanging ones leave the others processes to send with.
+CDP_DELIVERY_SLOW_SEND_MS = env_int("CDP_DELIVERY_SLOW_SEND_MS", 5000)
+CDP_DELIVERY_SLOW_SLOTS = max(1, env_int("CDP_DELIVERY_SLOW_SLOTS", 1))
 CDP_DELIVERY_RUN_MAX = env_int("CDP_DELIVERY_RUN_MAX", 200)
 CDP_DELIVERY_RUN_SECONDS = env_int("CDP_DELIVERY_RUN_SECONDS", 20)
 # Every few seconds: recover stale claims and start send runs for destinations with due

@@ -43,7 +43,22 @@ def credentials_errors(*, resource_type: str, credentials: Any) -> list[str]:
     sender = SENDERS.get(resource_type)
     if sender is None:
         return [f"Unknown resource type {resource_type!r}; use one of {sorted(SENDERS)}."]
-    return schema_errors(sender.credentials_schema, credentials, what="credentials")
+    errors = schema_errors(sender.credentials_schema, credentials, what="credentials")
+    if resource_type == "webhook" and not errors and credentials.get("basic_auth"):
+        errors += [
+            f"credentials.headers.{name} and credentials.basic_auth: both set the "
+            "Authorization header (basic auth would replace the header); keep one of them."
+            for name in _authorization_headers(credentials.get("headers"))
+        ]
+    return errors
+
+
+def _authorization_headers(headers: Any) -> list[str]:
+    """The names of the Authorization header in a headers object (any letter case): the HTTP
+    client replaces that header with the basic auth, silently dropping a bearer token."""
+    if not isinstance(headers, dict):
+        return []
+    return [name for name in headers if name.lower() == "authorization"]
 
 
 def mapping_errors(mapping: Any) -> list[str]:
@@ -67,6 +82,19 @@ def mapping_errors(mapping: Any) -> list[str]:
     return errors
 
 
+def _authorization_conflicts(destination: Destination) -> list[str]:
+    credentials, settings = destination.resource.credentials, destination.settings
+    if destination.resource.type != "webhook" or not isinstance(settings, dict):
+        return []
+    if not isinstance(credentials, dict) or not credentials.get("basic_auth"):
+        return []
+    return [
+        f"settings.headers.{name}: the resource's basic_auth sets the Authorization header and "
+        "would replace this one; remove one of them."
+        for name in _authorization_headers(settings.get("headers"))
+    ]
+
+
 def destination_errors(destination: Destination) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if destination.condition.strip():
@@ -80,6 +108,7 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
         sender = SENDERS.get(destination.resource.type)
         if sender is not None:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
+            problems += _authorization_conflicts(destination)
             if problems:
                 errors["settings"] = problems
     if destination.max_delay_seconds < destination.delay_seconds:

@@ -21,6 +21,7 @@ class Reply:
     body: str = "ok"
     headers: dict = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (a hanging remote)
+    echo_headers: bool = False  # answer the request's headers as a JSON object (after `body`)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ class ScriptedHTTPServer:
                 )
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = reply.body.encode()
+                body_text = reply.body
+                if reply.echo_headers:
+                    body_text += json.dumps(dict(self.headers.items()))
+                payload = body_text.encode()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():

@@ -1,6 +1,7 @@
 """The destinations admin: masked credentials, validation messages, health line, send test,
 deliveries list without full counts, retry."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,29 @@ def test_invalid_credentials_are_refused_with_a_message_and_not_echoed(staff_cli
     assert response.status_code == 200
     assert "credentials.(top level): &#x27;url&#x27; is a required property" in html
     assert "credentials.(top level): unknown key (&#x27;uri&#x27; was unexpected)" in html
+    assert SECRET not in html
+    assert Resource.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_authorization_header_with_basic_auth_is_refused_on_the_form(staff_client):
+    credentials = json.dumps(
+        {
+            "headers": {"Authorization": f"Bearer {SECRET}"},
+            "basic_auth": {"username": "crm-user", "password": SECRET},
+        }
+    )
+
+    response = staff_client.post(
+        reverse("admin:destinations_resource_add"), resource_form(new_credentials=credentials)
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "credentials.headers.Authorization and credentials.basic_auth: both set the "
+        "Authorization header (basic auth would replace the header); keep one of them." in html
+    )
     assert SECRET not in html
     assert Resource.objects.count() == 0
 

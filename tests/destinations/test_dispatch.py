@@ -1,6 +1,7 @@
 """Claim, condition, mapping, send, record, retry and recovery, run in the test process against
 a real local HTTP server (the Celery worker versions are in test_worker.py)."""
 
+import base64
 import json
 import threading
 import time
@@ -8,17 +9,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 from kombu import Connection, Exchange, Queue
 
 from apps.destinations.models import Delivery, DeliveryAttempt
+from apps.destinations.redaction import redact
 from apps.destinations.senders import SENDERS
 from apps.destinations.services import (
     claimed_delivery_send,
     deliveries_recover_stale,
     deliveries_retry,
     delivery_claim_next,
+    delivery_process_next,
     destination_deliveries_send,
     event_deliveries_schedule,
     profile_deliveries_schedule,
@@ -343,12 +347,69 @@ def test_parallel_runs_never_send_a_delivery_twice(http_server, settings):
     assert Delivery.objects.filter(status="sent").count() == 6
 
 
+def hold_slow_slot():
+    """As a run of another slow destination does while it sends."""
+    held = cache.lock("destinations:slow-slot:0", timeout=5, blocking=False)
+    assert held.acquire(blocking=False)
+    return held
+
+
+@pytest.mark.django_db
+def test_slow_destinations_share_the_slow_slots_and_a_fast_send_frees_them(http_server, settings):
+    settings.CDP_DELIVERY_SLOW_SEND_MS = 200
+    settings.CDP_DELIVERY_SLOW_SLOTS = 1
+    slow_server = http_server([Reply(200, delay=0.3), Reply(200, delay=0.3), 200])
+    slow = DestinationFactory(url=slow_server.url)
+    for _ in range(3):
+        schedule_now(ProfileFactory())
+    assert delivery_process_next(destination_id=slow.pk)  # 0.3 s: now known as slow
+
+    held = hold_slow_slot()
+    try:
+        refused = destination_deliveries_send(destination_id=slow.pk)
+    finally:
+        held.release()
+    assert (refused.processed, refused.more_due, refused.had_slot) == (0, False, False)
+    assert len(slow_server.requests) == 1
+
+    assert delivery_process_next(destination_id=slow.pk)  # slow again
+    assert delivery_process_next(destination_id=slow.pk)  # fast: no longer slow
+    held = hold_slow_slot()
+    try:
+        schedule_now(ProfileFactory())
+        run = destination_deliveries_send(destination_id=slow.pk)
+    finally:
+        held.release()
+    assert (run.processed, run.more_due, run.had_slot) == (1, False, True)
+    assert Delivery.objects.filter(destination=slow, status="sent").count() == 4
+
+
+@pytest.mark.django_db
+def test_a_run_that_turns_slow_stops_when_the_slow_slots_are_taken(http_server, settings):
+    settings.CDP_DELIVERY_SLOW_SEND_MS = 200
+    settings.CDP_DELIVERY_SLOW_SLOTS = 1
+    server = http_server([Reply(200, delay=0.3)])
+    destination = DestinationFactory(url=server.url)
+    for _ in range(3):
+        schedule_now(ProfileFactory())
+
+    held = hold_slow_slot()
+    try:
+        run = destination_deliveries_send(destination_id=destination.pk)
+    finally:
+        held.release()
+
+    # The first send showed it slow; the rest wait for a slow slot (the next beat tick).
+    assert (run.processed, run.more_due, run.had_slot) == (1, False, True)
+    assert len(server.requests) == 1
+    assert Delivery.objects.filter(destination=destination, status="pending").count() == 2
+
+
 @pytest.mark.django_db
 def test_a_run_without_a_free_slot_sends_nothing(http_server):
     server = http_server([200])
     destination = DestinationFactory(url=server.url)
     schedule_now(ProfileFactory())
-    from django.core.cache import cache
 
     held = cache.lock(f"destinations:sending:{destination.pk}:0", timeout=5, blocking=False)
     assert held.acquire(blocking=False)
@@ -395,6 +456,65 @@ def test_secrets_are_redacted_from_recorded_errors(http_server):
     attempt = DeliveryAttempt.objects.get()
     assert attempt.response_excerpt == "invalid key •••"
     assert server.requests[0].headers["x-api-key"] == "s3cret-key-123"
+
+
+@pytest.mark.django_db
+def test_an_echoed_basic_auth_header_is_redacted_from_the_attempt(http_server):
+    # Remotes that echo the request (debug endpoints, some error pages) send back the
+    # Authorization header, where the password is base64("user:password").
+    server = http_server([Reply(401, body="denied ", echo_headers=True)])
+    resource = ResourceFactory(
+        credentials={"basic_auth": {"username": "crm-user", "password": "pa55 w0rd/+é"}}
+    )
+    destination = DestinationFactory(url=server.url, resource=resource)
+    schedule_now(ProfileFactory())
+
+    dispatch_until_settled(destination)
+
+    sent = server.requests[0].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode("crm-user:pa55 w0rd/+é".encode("latin-1")).decode()
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.response_excerpt.startswith("denied {")
+    echoed = json.loads(attempt.response_excerpt.removeprefix("denied "))
+    assert echoed["Authorization"] == "Basic •••"
+    assert sent.split()[1] not in attempt.response_excerpt
+
+
+CREDENTIALS = {
+    "headers": {"Authorization": "Bearer tok-9f8e/7d6c+5b4a", "X-Api-Key": "k3y-0f-the-crm"},
+    "basic_auth": {"username": "crm-user", "password": "pa55 w0rd/+é"},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("token tok-9f8e/7d6c+5b4a refused", "token ••• refused"),  # the bearer token alone
+        ("Bearer tok-9f8e/7d6c+5b4a", "•••"),  # the whole header value
+        ("GET /?token=tok-9f8e%2F7d6c%2B5b4a failed", "GET /?token=••• failed"),
+        ('{"auth": "Bearer tok-9f8e\\/7d6c+5b4a"}', '{"auth": "•••"}'),
+        ("key azN5LTBmLXRoZS1jcm0= seen", "key ••• seen"),  # base64 of a header value
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvp", "Basic •••"),  # latin-1, as requests sends
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvDqQ==", "Basic •••"),  # UTF-8
+        ("Basic Y3JtLXVzZXI6cGE1NSB3MHJkLyvDqQ", "Basic •••"),  # without its padding
+        ("password=pa55+w0rd%2F%2B%C3%A9", "password=•••"),  # form-encoded
+        ("password=pa55%20w0rd%2F%2B%C3%A9", "password=•••"),  # URL-encoded
+        ("password pa55 w0rd/+\\u00e9", "password •••"),  # JSON-escaped
+    ],
+)
+def test_redact_replaces_every_encoded_form_of_a_credential(text, redacted):
+    assert redact(text, CREDENTIALS) == redacted
+
+
+def test_redact_finds_the_password_inside_a_broker_url_and_smtp_logins():
+    amqp = {"url": "amqp://guest:s%40fe-pass@broker:5672//"}
+    smtp = {"host": "mx.example.com", "username": "mailer", "password": "sm7p-pass"}
+
+    assert redact("ACCESS_REFUSED for s@fe-pass", amqp) == "ACCESS_REFUSED for •••"
+    assert redact("login with s%40fe-pass", amqp) == "login with •••"
+    plain = base64.b64encode(b"\0mailer\0sm7p-pass").decode()
+    login = base64.b64encode(b"sm7p-pass").decode()
+    assert redact(f"AUTH PLAIN {plain} / {login}", smtp) == "AUTH PLAIN ••• / •••"
 
 
 class ExplodingSender:

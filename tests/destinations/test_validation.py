@@ -48,6 +48,48 @@ def test_resource_credentials_replace_validates_too():
 
 
 @pytest.mark.django_db
+def test_a_resource_with_an_authorization_header_and_basic_auth_is_refused():
+    # requests replaces the header with the basic auth: the bearer token would silently go.
+    credentials = {
+        "headers": {"authorization": f"Bearer {SECRET}"},
+        "basic_auth": {"username": "crm", "password": SECRET},
+    }
+    with pytest.raises(ValidationError) as refused:
+        resource_create(name="CRM", type="webhook", credentials=credentials)
+
+    assert refused.value.message_dict == {
+        "credentials": [
+            "credentials.headers.authorization and credentials.basic_auth: both set the "
+            "Authorization header (basic auth would replace the header); keep one of them."
+        ]
+    }
+    assert SECRET not in str(refused.value)
+    resource = resource_create(name="CRM", type="webhook", credentials={"headers": {}})
+    with pytest.raises(ValidationError):
+        resource_credentials_replace(resource=resource, credentials=credentials)
+
+
+@pytest.mark.django_db
+def test_a_destination_authorization_header_on_a_basic_auth_resource_is_refused():
+    resource = ResourceFactory(credentials={"basic_auth": {"username": "u", "password": SECRET}})
+
+    with pytest.raises(ValidationError) as refused:
+        destination_create(
+            name="CRM",
+            resource=resource,
+            settings={"url": "https://crm.example.com/hook", "headers": {"Authorization": "x"}},
+        )
+
+    assert refused.value.message_dict == {
+        "settings": [
+            "settings.headers.Authorization: the resource's basic_auth sets the Authorization "
+            "header and would replace this one; remove one of them."
+        ]
+    }
+    assert Destination.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_destination_errors_name_the_field_and_the_fix():
     resource = ResourceFactory()
 

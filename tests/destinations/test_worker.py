@@ -17,11 +17,15 @@ from django_redis import get_redis_connection
 from apps.destinations.models import Delivery, DeliveryAttempt
 from apps.destinations.services import profile_deliveries_schedule
 from apps.destinations.tasks import deliveries_dispatch, destination_deliveries_send
+from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.profiles.services.changes import profile_changed
+from apps.tracking.tasks import process_profile_events
 from tests.destinations.factories import DestinationFactory, ProfileFactory
 from tests.destinations.servers import Reply
 from tests.support.celery_worker import ROOT, purge_broker_queue, wait_for, worker_environment
+from tests.workflows import factories as workflow_events
+from tests.workflows.factories import RuleFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -146,6 +150,58 @@ def test_a_hanging_destination_does_not_hold_back_another(
     attempt = DeliveryAttempt.objects.filter(destination=hanging).exclude(outcome="in_flight")[0]
     assert (attempt.outcome, attempt.error) == ("retry", "Timed out waiting for the webhook")
     assert 1000 <= attempt.duration_ms < 2000
+
+
+def test_two_hanging_destinations_hold_back_neither_another_destination_nor_workflows(
+    http_server,
+    celery_worker_factory,
+):
+    # As in production: one worker for the default queue (event processing, workflows), one
+    # for the deliveries' queue, each with as many processes as there are hanging destinations.
+    hanging_servers = [http_server([Reply(200, delay=60)]) for _ in range(2)]
+    hanging = [DestinationFactory(url=server.url, timeout=2) for server in hanging_servers]
+    for _ in range(10):  # each has enough to keep a send run busy for a long time
+        profile_deliveries_schedule(profile_id=ProfileFactory().pk, changed_fields=[])
+    healthy_server = http_server([200])
+    healthy = DestinationFactory(url=healthy_server.url)
+    profile_deliveries_schedule(profile_id=ProfileFactory().pk, changed_fields=[])
+    RuleFactory(event_type="purchase")
+    event = workflow_events.EventFactory(type="purchase")
+    env = {**WORKER_ENV, "CDP_DELIVERY_RUN_SECONDS": "60", "CDP_DELIVERY_SLOW_SEND_MS": "1000"}
+    celery_worker_factory(concurrency=2, queues=("celery",), extra_env=env)
+    celery_worker_factory(concurrency=2, queues=("destinations",), extra_env=env)
+
+    started = time.time()
+    for _ in range(2):
+        for destination in hanging:
+            destination_deliveries_send.delay(destination.pk)
+    wait_for(
+        lambda: all(server.requests for server in hanging_servers),
+        timeout=20,
+        message="both hanging destinations to be sending",
+    )
+    destination_deliveries_send.delay(healthy.pk)
+    process_profile_events.delay(event.profile_id)
+
+    wait_for(
+        lambda: Event.objects.get(pk=event.pk).status == Event.Status.PROCESSED,
+        timeout=20,
+        message="the workflow event",
+    )
+    processed_after = time.time() - started
+    wait_for(
+        lambda: Delivery.objects.get(destination=healthy).status == "sent",
+        timeout=30,
+        message="the healthy destination",
+    )
+    healthy_after = healthy_server.requests[0].received_at - started
+    # Without a queue of their own, the hanging runs held both processes for their 60 s; with
+    # it, the workflows never wait for them, and the cap on slow destinations frees a process
+    # of the deliveries' worker one send timeout (2 s) after both turned out slow.
+    assert processed_after < 10, f"workflow event processed after {processed_after:.1f}s"
+    assert healthy_after < 12, f"healthy destination reached after {healthy_after:.1f}s"
+    assert len(healthy_server.requests) == 1
+    assert Delivery.objects.filter(destination__in=hanging, status="sent").count() == 0
 
 
 def test_a_worker_killed_mid_send_is_recovered_with_the_same_idempotency_key(

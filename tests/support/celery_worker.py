@@ -165,9 +165,10 @@ def start_celery_worker(
     loglevel: str = "INFO",
     queues: tuple[str, ...] = (),
 ) -> CeleryWorker:
-    """Start a worker and wait until it answers pings. `queues` replaces the default queue
-    (`celery`) with the named ones: a test that needs its task to reach this very worker
-    (another one, e.g. the session's, may be consuming the default queue) publishes there."""
+    """Start a worker and wait until it answers pings. `queues` replaces the configured queues
+    (`celery` and `destinations`, which a worker started without it consumes) with the named
+    ones: a test that needs its task to reach this very worker (another one, e.g. the
+    session's, may be consuming the default queue) publishes there."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
         prefix="celery-worker-", suffix=".log", delete=False
@@ -201,7 +202,8 @@ def start_celery_worker(
         start_new_session=True,
     )
     log_file.close()
-    worker = CeleryWorker(process, hostname, Path(log_file.name), queues or ("celery",))
+    configured = tuple(queue.name for queue in settings.CELERY_TASK_QUEUES)
+    worker = CeleryWorker(process, hostname, Path(log_file.name), queues or configured)
     worker.wait_ready()
     return worker
 

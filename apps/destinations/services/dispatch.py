@@ -5,9 +5,15 @@ Flow and failure model (the database is the source of truth; Celery messages are
 - Beat runs `deliveries_dispatch` every few seconds: it returns stale claims to the queue
   (recovery.py) and enqueues one `destination_deliveries_send` run per destination with due
   rows (the services say which; apps.destinations.tasks enqueues).
+- Runs go to a Celery queue of their own (`destinations`), consumed by a worker of their own,
+  so sends that hang never hold the processes that run workflows.
 - A run holds one of the destination's concurrency slots (a Redis lock, default 1 slot), so a
   destination that hangs occupies at most that many worker processes while the others go on.
-  It processes a bounded batch of deliveries, then re-enqueues itself if more are due.
+  A destination whose last send was slow (CDP_DELIVERY_SLOW_SEND_MS, a timeout included) must
+  also hold one of the slow slots that all slow destinations share (CDP_DELIVERY_SLOW_SLOTS);
+  without one its run ends and beat starts it again later, so however many destinations
+  hang, the deliveries worker keeps processes for the healthy ones. A fast send ends the
+  slowness. It processes a bounded batch of deliveries, then re-enqueues itself if more are due.
 - Each delivery is claimed (claim.py) with `SELECT ... FOR UPDATE SKIP LOCKED`; in that same short
   transaction its condition is evaluated (false → `skipped`), its mapping rendered, its status
   set to `sending` with `claimed_at` (the lease) and its DeliveryAttempt row created. That commit
@@ -43,6 +49,13 @@ from apps.destinations.services.send import claimed_delivery_send
 # How long the "a run is queued" marker of a destination lives: if the message is lost
 # (broker restart), beat enqueues a new run after this.
 QUEUED_MARKER_SECONDS = 10
+# A destination stays slow this long after its last slow send unless a fast send ends it
+# first: long enough that one that hangs is not let loose on every process between its sends.
+SLOW_MARKER_SECONDS = 600
+
+
+def _slow_marker(destination_id: str) -> str:
+    return f"destinations:slow:{destination_id}"
 
 
 def _queued_marker(destination_id: str) -> str:
@@ -69,10 +82,16 @@ def deliveries_dispatch(*, now: datetime | None = None) -> list[str]:
 
 
 def delivery_process_next(*, destination_id: str) -> bool:
-    """Claim, send and record the next due delivery of a destination; False when none is due."""
+    """Claim, send and record the next due delivery of a destination; False when none is due.
+    The send's duration says whether the destination is slow."""
     found, claimed = delivery_claim_next(destination_id=destination_id)
     if claimed is not None:
+        started = time.monotonic()
         claimed_delivery_send(claimed)
+        if (time.monotonic() - started) * 1000 >= settings.CDP_DELIVERY_SLOW_SEND_MS:
+            cache.set(_slow_marker(destination_id), 1, timeout=SLOW_MARKER_SECONDS)
+        else:
+            cache.delete(_slow_marker(destination_id))
     return found
 
 
@@ -80,34 +99,54 @@ def delivery_process_next(*, destination_id: str) -> bool:
 class DestinationRun:
     processed: int
     more_due: bool
+    # False when the run sent nothing for want of a slot: one of the destination's own or,
+    # for a slow destination, one of the shared slow slots.
     had_slot: bool = True
 
 
 def destination_deliveries_send(*, destination_id: str) -> DestinationRun:
     """Send a bounded batch of one destination's due deliveries, one at a time, while holding
-    one of its concurrency slots. `more_due` tells the caller to enqueue another run."""
+    one of its concurrency slots (and a slow slot while it is slow). `more_due` tells the
+    caller to enqueue another run."""
     cache.delete(_queued_marker(destination_id))
-    lock = _slot_acquire(destination_id)
+    lock = _slot_acquire(
+        f"destinations:sending:{destination_id}",
+        count=settings.CDP_DELIVERY_DESTINATION_CONCURRENCY,
+    )
     if lock is None:
         return DestinationRun(processed=0, more_due=False, had_slot=False)
+    held = [lock]
     processed = 0
     deadline = time.monotonic() + settings.CDP_DELIVERY_RUN_SECONDS
     try:
         while processed < settings.CDP_DELIVERY_RUN_MAX and time.monotonic() < deadline:
+            if len(held) == 1 and cache.get(_slow_marker(destination_id)):
+                slow_slot = _slot_acquire(
+                    "destinations:slow-slot", count=settings.CDP_DELIVERY_SLOW_SLOTS
+                )
+                if slow_slot is None:  # beat starts the run again in a few seconds
+                    return DestinationRun(
+                        processed=processed, more_due=False, had_slot=processed > 0
+                    )
+                held.append(slow_slot)
             if not delivery_process_next(destination_id=destination_id):
                 return DestinationRun(processed=processed, more_due=False)
             processed += 1
-            lock.reacquire()
+            for slot in held:
+                slot.reacquire()
         return DestinationRun(processed=processed, more_due=True)
     finally:
-        with contextlib.suppress(LockError):  # expired meanwhile: nothing to release
-            lock.release()
+        for slot in held:
+            with contextlib.suppress(LockError):  # expired meanwhile: nothing to release
+                slot.release()
 
 
-def _slot_acquire(destination_id: str):
-    for slot in range(settings.CDP_DELIVERY_DESTINATION_CONCURRENCY):
+def _slot_acquire(prefix: str, *, count: int):
+    """The first free one of `count` Redis locks `<prefix>:<n>`, leased like a claim (a killed
+    run's slot comes back on its own), or None when all are held."""
+    for slot in range(count):
         lock = cache.lock(
-            f"destinations:sending:{destination_id}:{slot}",
+            f"{prefix}:{slot}",
             timeout=settings.CDP_DELIVERY_LEASE_SECONDS,
             blocking=False,
             thread_local=False,

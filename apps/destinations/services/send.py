@@ -8,7 +8,6 @@ import random
 import time
 import traceback
 from datetime import datetime, timedelta
-from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt
+from apps.destinations.redaction import redact
 from apps.destinations.senders import SendResult, sender_for
 from apps.destinations.services.claim import ClaimedDelivery
 from apps.destinations.services.transitions import delivery_requeue
@@ -24,27 +24,6 @@ log = logging.getLogger(__name__)
 
 Status = Delivery.Status
 Outcome = DeliveryAttempt.Outcome
-
-
-def redact(text: str, credentials: Any) -> str:
-    """Replace every secret string of `credentials` in `text`: error messages of client
-    libraries may quote a URL or header, and they end up in the admin and in logs."""
-    secrets: list[str] = []
-
-    def collect(value: Any) -> None:
-        if isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
-        elif isinstance(value, str) and len(value) >= 4:
-            secrets.append(value)
-
-    collect(credentials)
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "•••")
-    return text
 
 
 def retry_delay_seconds(*, attempt_in_round: int, retry_after: float | None) -> float:
