@@ -10,6 +10,8 @@ class EventSource(models.Model):
     - static_profile_id (bool): trust an unknown `profile.id` and create the profile with it.
     - generate_profile (bool): /collect creates a profile when no session names one.
     - replace_profile_id (str): a dot path into the /collect body whose value is the profile id.
+    Ids chosen that way are static (`Profile.static_ids`): only sources with static_profile_id
+    or replace_profile_id resolve them; ordinary sources resolve server-issued ids only.
     """
 
     class Bridge(models.TextChoices):
