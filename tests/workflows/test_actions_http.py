@@ -1,9 +1,14 @@
 """Remote HTTP call against a real local HTTP server."""
 
+import uuid
+
 import pytest
 
 from apps.workflows.actions import action_by_id
-from tests.workflows.graphs import run_action
+from apps.workflows.actions.http import remote_call_idempotency_key
+from apps.workflows.engine import workflow_execute
+from apps.workflows.graph import graph_compile
+from tests.workflows.graphs import edge, graph, make_flow, node, run_action
 from tests.workflows.servers import RecordingServer
 
 
@@ -110,3 +115,68 @@ def test_a_refused_connection_goes_to_the_error_port(server):
 )
 def test_config_is_checked(config, message):
     assert action_by_id("remote_call").config_errors(config)[0].startswith(message)
+
+
+def _two_calls_and_a_join(url: str) -> dict:
+    """start -> call-a -> call-b, and start -> call-b: call-b runs twice per event."""
+    call = {"url": url, "timeout": 5, "body": {"event": "event@id"}}
+    return graph(
+        [
+            node("start", "start"),
+            node("call-a", "remote_call", **call),
+            node("call-b", "remote_call", **call),
+        ],
+        [edge("start", "call-a"), edge("call-a", "call-b", "response"), edge("start", "call-b")],
+    )
+
+
+def test_each_call_has_an_idempotency_key_stable_per_event_workflow_node_and_visit(server):
+    remote = server()
+    workflow = graph_compile(
+        workflow_id="wf-1", name="Calls", version=1, graph=_two_calls_and_a_join(remote.url)
+    )
+
+    for event_id in ("ev-1", "ev-1", "ev-2"):  # ev-1 again: a redelivery or a replay
+        event = {"id": event_id, "type": "purchase", "properties": {}}
+        flow = make_flow(event=event)
+        flow.workflow = {"id": "wf-1", "name": "Calls", "version": 1}
+        assert workflow_execute(workflow, flow).ok
+
+    keys = [request["headers"]["Idempotency-Key"] for request in remote.requests]
+    expected = {
+        (event_id, node_id, visit): remote_call_idempotency_key(
+            event_id=event_id, workflow_id="wf-1", node_id=node_id, visit=visit
+        )
+        for event_id in ("ev-1", "ev-2")
+        for node_id, visit in (("call-a", 1), ("call-b", 1), ("call-b", 2))
+    }
+    # Breadth first: call-a and call-b (from start), then call-b again (from call-a).
+    assert keys == [
+        expected["ev-1", "call-a", 1],
+        expected["ev-1", "call-b", 1],
+        expected["ev-1", "call-b", 2],
+    ] * 2 + [
+        expected["ev-2", "call-a", 1],
+        expected["ev-2", "call-b", 1],
+        expected["ev-2", "call-b", 2],
+    ]
+    assert len(set(expected.values())) == 6
+    assert expected["ev-1", "call-a", 1] == str(
+        uuid.uuid5(uuid.UUID("1f6b1c52-3f55-4b86-9a39-4c1d4b8e0f21"), "ev-1\x1fwf-1\x1fcall-a")
+    )
+
+
+def test_a_key_in_the_node_headers_replaces_the_generated_one(server):
+    remote = server()
+
+    run_action(
+        "remote_call",
+        {"url": remote.url, "timeout": 5, "headers": {"idempotency-key": "order-{{event@id}}"}},
+        event={"id": "e-7", "properties": {}},
+    )
+
+    [request] = remote.requests
+    assert request["headers"]["idempotency-key"] == "order-e-7"
+    assert [name for name in request["headers"] if name.lower() == "idempotency-key"] == [
+        "idempotency-key"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,21 @@ MAX_TIMEOUT_SECONDS = 60
 # Bodies longer than this are cut in the payload (a workflow is no place for downloads).
 MAX_CONTENT_CHARS = 100_000
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Keys are UUIDs derived from the names below: fixed length and header-safe whatever
+# characters a client put into its event id.
+_KEY_NAMESPACE = uuid.UUID("1f6b1c52-3f55-4b86-9a39-4c1d4b8e0f21")
+
 _session: requests.Session | None = None
+
+
+def remote_call_idempotency_key(
+    *, event_id: str, workflow_id: str, node_id: str, visit: int = 1
+) -> str:
+    """The `Idempotency-Key` of a remote call: stable for (event, workflow, node), and for the
+    n-th value that reaches the node in one run (a node fed by two branches calls twice)."""
+    name = "\x1f".join([event_id, workflow_id, node_id, *([str(visit)] if visit > 1 else [])])
+    return str(uuid.uuid5(_KEY_NAMESPACE, name))
 
 
 def _http() -> requests.Session:
@@ -38,7 +53,16 @@ class RemoteCallAction(Action):
         "`timeout` in seconds (required, at most 60).\n\n"
         "A 2xx/3xx answer goes to the `response` port, anything else (4xx, 5xx, timeout, "
         'connection refused) to `error`, both with `{"status": <code or null>, "content": '
-        '<JSON or text>, "headers": {...}, "error": <message or null>}`.'
+        '<JSON or text>, "headers": {...}, "error": <message or null>}`.\n\n'
+        "The call can be made twice. It runs inside the event's processing, and when a "
+        "worker dies (or the database fails) before that commits, the event is processed "
+        "again and the call is repeated. So every call carries an `Idempotency-Key` header: "
+        "the same for the same event, workflow and node (on a redelivery, a replay of the "
+        "event or a test run on it too), different for another node or for the second value "
+        "that reaches this node in one run; a remote that honours the key does the work "
+        "once. A header of that name in `headers` replaces it. This is the only node that "
+        "can repeat: every other one (inject event, merge profiles, writes to the profile) "
+        "works in the processing's transaction, which commits once or not at all."
     )
     outputs = ("response", "error")
     config_schema = {
@@ -71,6 +95,13 @@ class RemoteCallAction(Action):
             name: notation.render_string(value, data, default="")
             for name, value in self.config["headers"].items()
         }
+        if IDEMPOTENCY_HEADER.lower() not in {name.lower() for name in headers}:
+            headers[IDEMPOTENCY_HEADER] = remote_call_idempotency_key(
+                event_id=str(flow.event.get("id") or ""),
+                workflow_id=str(flow.workflow.get("id") or ""),
+                node_id=flow.node_id,
+                visit=flow.node_visit,
+            )
         method = self.config["method"]
         body = None
         if method != "GET" and self.config["body"] is not None:
