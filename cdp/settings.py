@@ -131,6 +131,15 @@ CDP_SOURCE_CACHE_SECONDS = env_int("CDP_SOURCE_CACHE_SECONDS", 5)
 # A session idle for longer than this starts a new visit when it comes back.
 CDP_VISIT_TIMEOUT_MINUTES = env_int("CDP_VISIT_TIMEOUT_MINUTES", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
+# Rate limits of the public endpoints (apps.tracking.ratelimit): requests per window per source
+# and per client of a source, 0 = no limit (the default: nothing is limited unless configured
+# here or in a source's config.rate_limit).
+CDP_RATE_LIMIT_SOURCE = env_int("CDP_RATE_LIMIT_SOURCE", 0)
+CDP_RATE_LIMIT_CLIENT = env_int("CDP_RATE_LIMIT_CLIENT", 0)
+CDP_RATE_LIMIT_WINDOW_SECONDS = env_int("CDP_RATE_LIMIT_WINDOW_SECONDS", 60)
+# Proxies in front of the web process that append to X-Forwarded-For: the client is the address
+# the outermost one saw. 0: REMOTE_ADDR (X-Forwarded-For is the client's own claim then).
+CDP_RATE_LIMIT_PROXIES = env_int("CDP_RATE_LIMIT_PROXIES", 0)
 
 # Celery: Redis broker. Delivery and run state live in PostgreSQL, so a lost message is
 # recovered by the beat sweeps rather than by the broker.
