@@ -3,11 +3,15 @@
 import uuid
 
 import pytest
+import requests
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.workflows.actions import action_by_id
 from apps.workflows.actions.http import remote_call_idempotency_key
 from apps.workflows.engine import workflow_execute
 from apps.workflows.graph import graph_compile
+from apps.workflows.urlguard import GuardedAdapter
+from cdp.env import env_networks
 from tests.workflows.graphs import edge, graph, make_flow, node, run_action
 from tests.workflows.servers import RecordingServer
 
@@ -180,3 +184,106 @@ def test_a_key_in_the_node_headers_replaces_the_generated_one(server):
     assert [name for name in request["headers"] if name.lower() == "idempotency-key"] == [
         "idempotency-key"
     ]
+
+
+# -- where a templated URL may go (apps.workflows.urlguard) --------------------------------
+
+REFUSED = (
+    "AddressRefused: {host!r} resolves to {address}, a non-public address; templated URLs may "
+    "reach it only if CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS lists it"
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("10.0.0.1", "10.0.0.1"),
+        ("192.168.1.20", "192.168.1.20"),
+        ("169.254.169.254", "169.254.169.254"),
+        ("0.0.0.0", "0.0.0.0"),
+        ("[fd00::1]", "fd00::1"),
+    ],
+)
+def test_a_templated_url_to_a_private_address_is_refused(settings, host, address):
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action(
+        "remote_call",
+        {"url": "http://{{event@properties.host}}/admin", "timeout": 5},
+        event={"id": "e", "properties": {"host": host}},
+    )
+
+    hostname = host.strip("[]")
+    assert results == [
+        (
+            "error",
+            {
+                "status": None,
+                "content": None,
+                "headers": {},
+                "error": REFUSED.format(host=hostname, address=address),
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_the_local_test_server_is_not_reached_without_the_allow_list(server, settings, host):
+    remote = server()
+    port = remote.server.server_address[1]
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action(
+        "remote_call", {"url": f"http://{host}:{port}/{{{{event@id}}}}", "timeout": 5}
+    )
+
+    assert results[0][0] == "error"
+    assert results[0][1]["error"].startswith("AddressRefused: ")
+    assert "a non-public address" in results[0][1]["error"]
+    assert remote.requests == []
+
+
+def test_an_allow_listed_network_is_reached(server, settings):
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+    results, _ = run_action("remote_call", {"url": remote.url + "/{{event@id}}", "timeout": 5})
+
+    assert results[0][0] == "response"
+    assert [request["path"] for request in remote.requests] == ["/e1"]
+
+
+def test_a_url_written_out_in_full_goes_where_it_says(server, settings):
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action("remote_call", {"url": remote.url + "/hook", "timeout": 5})
+
+    assert results[0][0] == "response"
+    assert [request["path"] for request in remote.requests] == ["/hook"]
+
+
+def test_the_connection_checks_the_address_it_reached(server, settings):
+    # What a name that resolves to a public address first and to 127.0.0.1 on the second
+    # lookup (DNS rebinding) meets: the connection itself refuses the address it reached.
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+    session = requests.Session()
+    session.mount("http://", GuardedAdapter())
+
+    with pytest.raises(requests.ConnectionError, match="127.0.0.1, a non-public address"):
+        session.get(remote.url, timeout=5)
+
+    assert remote.requests == []
+
+
+def test_an_allow_list_that_is_not_networks_stops_the_start(monkeypatch):
+    monkeypatch.setenv("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS", "10.0.0.0/8, intranet")
+
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")
+
+    assert str(stopped.value) == (
+        "CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS: 'intranet' is not a network; "
+        "write e.g. 10.0.0.0/8 or 127.0.0.1/32."
+    )

@@ -11,6 +11,7 @@ import requests
 
 from apps import notation
 from apps.workflows.actions.base import Action, ConfigError, Result
+from apps.workflows.urlguard import AddressRefused, GuardedAdapter, url_check
 
 MAX_TIMEOUT_SECONDS = 60
 # Bodies longer than this are cut in the payload (a workflow is no place for downloads).
@@ -22,6 +23,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _KEY_NAMESPACE = uuid.UUID("1f6b1c52-3f55-4b86-9a39-4c1d4b8e0f21")
 
 _session: requests.Session | None = None
+_guarded_session: requests.Session | None = None
 
 
 def remote_call_idempotency_key(
@@ -33,12 +35,19 @@ def remote_call_idempotency_key(
     return str(uuid.uuid5(_KEY_NAMESPACE, name))
 
 
-def _http() -> requests.Session:
-    """One session per process, for keep-alive to the same hosts (created after fork)."""
-    global _session
-    if _session is None:
-        _session = requests.Session()
-    return _session
+def _http(*, guarded: bool) -> requests.Session:
+    """One session per process and kind, for keep-alive to the same hosts (created after
+    fork); the guarded one connects only where apps.workflows.urlguard allows."""
+    global _session, _guarded_session
+    if not guarded:
+        if _session is None:
+            _session = requests.Session()
+        return _session
+    if _guarded_session is None:
+        _guarded_session = requests.Session()
+        _guarded_session.mount("http://", GuardedAdapter())
+        _guarded_session.mount("https://", GuardedAdapter())
+    return _guarded_session
 
 
 class RemoteCallAction(Action):
@@ -50,7 +59,10 @@ class RemoteCallAction(Action):
         "`method` (GET, POST, PUT, PATCH, DELETE), `url` (a string template, e.g. "
         "`https://api.example.com/users/{{profile@id}}`), `headers` (an object; values may be "
         "string templates), `body` (an object template sent as JSON; ignored for GET) and "
-        "`timeout` in seconds (required, at most 60).\n\n"
+        "`timeout` in seconds (required, at most 60). A templated URL may not lead to a "
+        "loopback, private, link-local or other non-public address unless the setting "
+        "CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS lists it (the call goes to `error`); a URL "
+        "written out in full is called as it is.\n\n"
         "A 2xx/3xx answer goes to the `response` port, anything else (4xx, 5xx, timeout, "
         'connection refused) to `error`, both with `{"status": <code or null>, "content": '
         '<JSON or text>, "headers": {...}, "error": <message or null>}`.\n\n'
@@ -91,6 +103,14 @@ class RemoteCallAction(Action):
     def run(self, payload: Any, flow) -> Result:
         data = flow.data(payload)
         url = notation.render_string(self.config["url"], data, default="")
+        # A URL written by event data could point anywhere, the CDP's own network included;
+        # one the marketer wrote out in full goes where it says.
+        templated = "{{" in self.config["url"]
+        if templated:
+            try:
+                url_check(url)
+            except AddressRefused as refused:
+                return Result("error", _answer(None, None, {}, f"AddressRefused: {refused}"))
         headers = {
             name: notation.render_string(value, data, default="")
             for name, value in self.config["headers"].items()
@@ -109,7 +129,7 @@ class RemoteCallAction(Action):
             if "content-type" not in {name.lower() for name in headers}:
                 headers["Content-Type"] = "application/json"
         try:
-            response = _http().request(
+            response = _http(guarded=templated).request(
                 method,
                 url,
                 headers=headers,
