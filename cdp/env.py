@@ -1,5 +1,6 @@
 """Reading settings from the environment, with errors that name the variable."""
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -38,3 +39,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of CIDR networks (`10.0.0.0/8, 127.0.0.1/32, ::1/128`)."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {network!r} is not a network; write e.g. 10.0.0.0/8 or 127.0.0.1/32."
+            ) from None
+    return networks

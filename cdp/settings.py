@@ -6,7 +6,7 @@ import dj_database_url
 from celery.schedules import crontab  # noqa: F401  (used by apps' beat entries)
 from kombu import Queue
 
-from cdp.env import env_bool, env_int, env_list, env_str
+from cdp.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state of the development start: embedded servers' data, the generated admin password.
@@ -134,6 +134,15 @@ CDP_SOURCE_CACHE_SECONDS = env_int("CDP_SOURCE_CACHE_SECONDS", 5)
 # A session idle for longer than this starts a new visit when it comes back.
 CDP_VISIT_TIMEOUT_MINUTES = env_int("CDP_VISIT_TIMEOUT_MINUTES", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
+# Rate limits of the public endpoints (apps.tracking.ratelimit): requests per window per source
+# and per client of a source, 0 = no limit (the default: nothing is limited unless configured
+# here or in a source's config.rate_limit).
+CDP_RATE_LIMIT_SOURCE = env_int("CDP_RATE_LIMIT_SOURCE", 0)
+CDP_RATE_LIMIT_CLIENT = env_int("CDP_RATE_LIMIT_CLIENT", 0)
+CDP_RATE_LIMIT_WINDOW_SECONDS = env_int("CDP_RATE_LIMIT_WINDOW_SECONDS", 60)
+# Proxies in front of the web process that append to X-Forwarded-For: the client is the address
+# the outermost one saw. 0: REMOTE_ADDR (X-Forwarded-For is the client's own claim then).
+CDP_RATE_LIMIT_PROXIES = env_int("CDP_RATE_LIMIT_PROXIES", 0)
 
 # Celery: Redis broker. Delivery and run state live in PostgreSQL, so a lost message is
 # recovered by the beat sweeps rather than by the broker.
@@ -204,6 +213,9 @@ CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = env_int("CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
 CDP_WORKFLOW_BATCH_SIZE = env_int("CDP_WORKFLOW_BATCH_SIZE", 200)
 # How long a task waits for another task holding the same profile before it retries later.
 CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS = env_int("CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS", 30)
+# Networks (CIDR) that a remote call whose URL is templated from event data may reach although
+# they are not public (loopback, private, link-local...); empty: none (apps.workflows.urlguard).
+CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")
 # Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
 # Expires before the next tick, so a backlog of sweeps never piles up.
 CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {

@@ -11,3 +11,13 @@ def _fresh_process_caches():
     process_caches_clear()
     yield
     process_caches_clear()
+
+
+# The tests' HTTP servers listen on 127.0.0.1, which a remote call with a templated URL may not
+# reach unless allow-listed (apps.workflows.urlguard). Tests about the guard override this.
+TEST_SERVER_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.fixture(autouse=True)
+def _test_servers_allow_listed(settings):
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = TEST_SERVER_NETWORKS

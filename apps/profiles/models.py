@@ -41,6 +41,10 @@ class Profile(models.Model):
     primary_id = models.CharField(max_length=200, null=True, blank=True)
     # Ids of profiles merged into this one; a lookup by any of them finds this profile.
     ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    # Which of `id` and `ids` a client chose (a static-id source, a webhook's
+    # replace_profile_id) rather than the server issued: they are not secrets, so only sources
+    # that allow static ids resolve them (apps.profiles.services.identity).
+    static_ids = ArrayField(models.CharField(max_length=64), default=list, blank=True)
     active = models.BooleanField(default=True)
     segments = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     created = models.DateTimeField()

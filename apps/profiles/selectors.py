@@ -2,6 +2,8 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 
 from apps.core.paginator import Count, bounded_count
@@ -20,15 +22,26 @@ def profile_find(*, profile_id: str, lock: bool = False) -> Profile | None:
     return profiles.order_by("-updated").first()
 
 
-def profile_id_resolve(*, profile_id: str) -> str | None:
-    """The id of the profile that has this id as its own or merged into it (one indexed query,
-    the id only: a returning visitor's profile row is read only if a visit must be counted)."""
-    return (
-        Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
-        .order_by("-updated")
-        .values_list("pk", flat=True)
-        .first()
-    )
+class ResolvedProfile(NamedTuple):
+    id: str
+    own_id_static: bool  # its own id was chosen by a client (it is in its `static_ids`)
+
+
+def profile_id_resolve(*, profile_id: str, static: bool) -> ResolvedProfile | None:
+    """The profile that has this id as its own or merged into it; one indexed query reading
+    two columns (a returning visitor's profile row is read only if a visit must be counted).
+
+    Without `static`, an id a client chose (`Profile.static_ids`) does not resolve: only a
+    source that allows static ids may name a profile by it; elsewhere only a server-issued id,
+    an unguessable UUID the client was given, does (the bearer model, README "Profile ids")."""
+    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+    if not static:
+        profiles = profiles.exclude(static_ids__contains=[profile_id])
+    row = profiles.order_by("-updated").values_list("pk", "static_ids").first()
+    if row is None:
+        return None
+    found_id, static_ids = row
+    return ResolvedProfile(found_id, found_id in static_ids)
 
 
 def profile_id_is_forgotten(profile_id: str) -> bool:

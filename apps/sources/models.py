@@ -1,4 +1,5 @@
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
@@ -10,6 +11,11 @@ class EventSource(models.Model):
     - static_profile_id (bool): trust an unknown `profile.id` and create the profile with it.
     - generate_profile (bool): /collect creates a profile when no session names one.
     - replace_profile_id (str): a dot path into the /collect body whose value is the profile id.
+    Ids chosen that way are static (`Profile.static_ids`): only sources with static_profile_id
+    or replace_profile_id resolve them; ordinary sources resolve server-issued ids only.
+    - rate_limit (object): {"source": n, "client": n, "window_seconds": s}, requests per window
+      for the whole source and per client address, each replacing the CDP_RATE_LIMIT_*
+      setting for this source (0: no limit); see apps.tracking.ratelimit.
     """
 
     class Bridge(models.TextChoices):
@@ -38,9 +44,32 @@ class EventSource(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.bridge})"
 
+    def clean(self) -> None:
+        problem = rate_limit_problem(self.config.get("rate_limit"))
+        if problem:
+            raise ValidationError({"config": f"rate_limit: {problem}"})
+
     @property
     def static_profile_ids(self) -> bool:
         return bool(self.config.get("static_profile_id"))
+
+
+RATE_LIMIT_KEYS = {"source": 0, "client": 0, "window_seconds": 1}  # the smallest value of each
+
+
+def rate_limit_problem(value) -> str | None:
+    """What is wrong with a `config.rate_limit` value, or None (absent is fine)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return 'an object like {"source": 1000, "client": 60, "window_seconds": 60}'
+    for key, item in value.items():
+        if key not in RATE_LIMIT_KEYS:
+            return f"unknown key {key!r} (use {', '.join(RATE_LIMIT_KEYS)})"
+        smallest = RATE_LIMIT_KEYS[key]
+        if isinstance(item, bool) or not isinstance(item, int) or item < smallest:
+            return f"{key} must be a whole number of at least {smallest}"
+    return None
 
 
 class RedirectLink(models.Model):

@@ -102,7 +102,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
         "ux": [],
         "response": {},
         "events": [],
-        "profile": {"id": identity.profile_id} if identity.profile_id else None,
+        "profile": {"id": identity.client_profile_id} if identity.profile_id else None,
         "session": {"id": identity.session_id} if identity.session_id else None,
         "errors": [],
         "warnings": [],

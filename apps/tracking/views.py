@@ -17,6 +17,7 @@ from apps.sources.selectors import event_source_get_cached
 from apps.tracking.collect import collect_request_build, redirect_request_build
 from apps.tracking.payload import parse_json_body, tracker_payload_parse
 from apps.tracking.pipeline import ClientInfo, track_ingest
+from apps.tracking.ratelimit import request_rate_check
 
 # Request headers never copied onto stored events.
 PRIVATE_HEADERS = {"authorization", "cookie"}
@@ -83,6 +84,7 @@ class TrackView(TrackingView):
         profile_less = request.query_params.get("profile_less", "").lower() == "true"
         track = tracker_payload_parse(parse_json_body(body), profile_less=profile_less)
         source = source_authenticate(source_id=track.source_id, bridge=EventSource.Bridge.REST)
+        request_rate_check(source=source, request=request)
         answer = track_ingest(track=track, source=source, client=client_info(request))
         return json_response(answer)
 
@@ -102,6 +104,7 @@ class CollectView(TrackingView):
 
     def _collect(self, request, event_type, source_id, session_id, data):
         source = source_authenticate(source_id=source_id.strip(), bridge=EventSource.Bridge.WEBHOOK)
+        request_rate_check(source=source, request=request)
         track = collect_request_build(
             source=source, event_type=event_type, session_id=session_id, data=data
         )
@@ -114,6 +117,7 @@ class RedirectView(TrackingView):
         if link is None:
             raise NotFound(f"No redirect link with id {link_id}.")
         source = source_authenticate(source_id=link.source_id, bridge=EventSource.Bridge.REDIRECT)
+        request_rate_check(source=source, request=request)
         track = redirect_request_build(
             link=link,
             session_id=session_id or request.COOKIES.get(SESSION_COOKIE),

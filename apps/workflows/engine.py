@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +57,10 @@ class Flow:
     effects: FlowEffects | None = None
     memory: dict = field(default_factory=dict)
     messages: list[dict] = field(default_factory=list)
+    # The node running now, and how many times it has run in this run (1 on its first value):
+    # with the event and workflow ids, what names a side effect stably (idempotency keys).
+    node_id: str = ""
+    node_visit: int = 0
 
     def data(self, payload: Any) -> dict:
         return {
@@ -141,6 +145,7 @@ def workflow_execute(
     pending: deque[tuple[str, str | None, Any]] = deque([(workflow.start, None, flow.event)])
     log: list[dict] = []
     node_runs = 0
+    visits: Counter[str] = Counter()
     while pending:
         node_id, in_port, payload = pending.popleft()
         node = workflow.nodes[node_id]
@@ -161,6 +166,8 @@ def workflow_execute(
         if keep:
             entry["input"] = loggable(payload)
         flow.messages = []
+        visits[node.id] += 1
+        flow.node_id, flow.node_visit = node.id, visits[node.id]
         node_started = clock()
         try:
             results = _as_results(node.action.run(payload, flow))

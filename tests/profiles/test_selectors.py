@@ -26,8 +26,8 @@ def test_a_profile_is_found_by_its_id_or_a_merged_id_and_resolves_to_its_id():
     assert profile_find(profile_id="alice") == profile
     assert profile_find(profile_id="alice-phone", lock=True) == profile
     assert profile_find(profile_id="bob") is None
-    assert profile_id_resolve(profile_id="alice-phone") == "alice"
-    assert profile_id_resolve(profile_id="bob") is None
+    assert profile_id_resolve(profile_id="alice-phone", static=False).id == "alice"
+    assert profile_id_resolve(profile_id="bob", static=False) is None
 
 
 def test_an_erased_profiles_ids_are_forgotten():

@@ -60,6 +60,8 @@ def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str
             "DJANGO_SETTINGS_MODULE": "cdp.settings",
             "CDP_WORKFLOW_CACHE_SECONDS": "0",
             "CDP_SOURCE_CACHE_SECONDS": "0",
+            # The tests' HTTP servers (tests/conftest.py allow-lists them in the test process).
+            "CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS": "127.0.0.1/32",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -1,9 +1,18 @@
 """Remote HTTP call against a real local HTTP server."""
 
+import uuid
+
 import pytest
+import requests
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.workflows.actions import action_by_id
-from tests.workflows.graphs import run_action
+from apps.workflows.actions.http import remote_call_idempotency_key
+from apps.workflows.engine import workflow_execute
+from apps.workflows.graph import graph_compile
+from apps.workflows.urlguard import GuardedAdapter
+from cdp.env import env_networks
+from tests.workflows.graphs import edge, graph, make_flow, node, run_action
 from tests.workflows.servers import RecordingServer
 
 
@@ -110,3 +119,171 @@ def test_a_refused_connection_goes_to_the_error_port(server):
 )
 def test_config_is_checked(config, message):
     assert action_by_id("remote_call").config_errors(config)[0].startswith(message)
+
+
+def _two_calls_and_a_join(url: str) -> dict:
+    """start -> call-a -> call-b, and start -> call-b: call-b runs twice per event."""
+    call = {"url": url, "timeout": 5, "body": {"event": "event@id"}}
+    return graph(
+        [
+            node("start", "start"),
+            node("call-a", "remote_call", **call),
+            node("call-b", "remote_call", **call),
+        ],
+        [edge("start", "call-a"), edge("call-a", "call-b", "response"), edge("start", "call-b")],
+    )
+
+
+def test_each_call_has_an_idempotency_key_stable_per_event_workflow_node_and_visit(server):
+    remote = server()
+    workflow = graph_compile(
+        workflow_id="wf-1", name="Calls", version=1, graph=_two_calls_and_a_join(remote.url)
+    )
+
+    for event_id in ("ev-1", "ev-1", "ev-2"):  # ev-1 again: a redelivery or a replay
+        event = {"id": event_id, "type": "purchase", "properties": {}}
+        flow = make_flow(event=event)
+        flow.workflow = {"id": "wf-1", "name": "Calls", "version": 1}
+        assert workflow_execute(workflow, flow).ok
+
+    keys = [request["headers"]["Idempotency-Key"] for request in remote.requests]
+    expected = {
+        (event_id, node_id, visit): remote_call_idempotency_key(
+            event_id=event_id, workflow_id="wf-1", node_id=node_id, visit=visit
+        )
+        for event_id in ("ev-1", "ev-2")
+        for node_id, visit in (("call-a", 1), ("call-b", 1), ("call-b", 2))
+    }
+    # Breadth first: call-a and call-b (from start), then call-b again (from call-a).
+    assert keys == [
+        expected["ev-1", "call-a", 1],
+        expected["ev-1", "call-b", 1],
+        expected["ev-1", "call-b", 2],
+    ] * 2 + [
+        expected["ev-2", "call-a", 1],
+        expected["ev-2", "call-b", 1],
+        expected["ev-2", "call-b", 2],
+    ]
+    assert len(set(expected.values())) == 6
+    assert expected["ev-1", "call-a", 1] == str(
+        uuid.uuid5(uuid.UUID("1f6b1c52-3f55-4b86-9a39-4c1d4b8e0f21"), "ev-1\x1fwf-1\x1fcall-a")
+    )
+
+
+def test_a_key_in_the_node_headers_replaces_the_generated_one(server):
+    remote = server()
+
+    run_action(
+        "remote_call",
+        {"url": remote.url, "timeout": 5, "headers": {"idempotency-key": "order-{{event@id}}"}},
+        event={"id": "e-7", "properties": {}},
+    )
+
+    [request] = remote.requests
+    assert request["headers"]["idempotency-key"] == "order-e-7"
+    assert [name for name in request["headers"] if name.lower() == "idempotency-key"] == [
+        "idempotency-key"
+    ]
+
+
+# -- where a templated URL may go (apps.workflows.urlguard) --------------------------------
+
+REFUSED = (
+    "AddressRefused: {host!r} resolves to {address}, a non-public address; templated URLs may "
+    "reach it only if CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS lists it"
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("10.0.0.1", "10.0.0.1"),
+        ("192.168.1.20", "192.168.1.20"),
+        ("169.254.169.254", "169.254.169.254"),
+        ("0.0.0.0", "0.0.0.0"),
+        ("[fd00::1]", "fd00::1"),
+    ],
+)
+def test_a_templated_url_to_a_private_address_is_refused(settings, host, address):
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action(
+        "remote_call",
+        {"url": "http://{{event@properties.host}}/admin", "timeout": 5},
+        event={"id": "e", "properties": {"host": host}},
+    )
+
+    hostname = host.strip("[]")
+    assert results == [
+        (
+            "error",
+            {
+                "status": None,
+                "content": None,
+                "headers": {},
+                "error": REFUSED.format(host=hostname, address=address),
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_the_local_test_server_is_not_reached_without_the_allow_list(server, settings, host):
+    remote = server()
+    port = remote.server.server_address[1]
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action(
+        "remote_call", {"url": f"http://{host}:{port}/{{{{event@id}}}}", "timeout": 5}
+    )
+
+    assert results[0][0] == "error"
+    assert results[0][1]["error"].startswith("AddressRefused: ")
+    assert "a non-public address" in results[0][1]["error"]
+    assert remote.requests == []
+
+
+def test_an_allow_listed_network_is_reached(server, settings):
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+    results, _ = run_action("remote_call", {"url": remote.url + "/{{event@id}}", "timeout": 5})
+
+    assert results[0][0] == "response"
+    assert [request["path"] for request in remote.requests] == ["/e1"]
+
+
+def test_a_url_written_out_in_full_goes_where_it_says(server, settings):
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+
+    results, _ = run_action("remote_call", {"url": remote.url + "/hook", "timeout": 5})
+
+    assert results[0][0] == "response"
+    assert [request["path"] for request in remote.requests] == ["/hook"]
+
+
+def test_the_connection_checks_the_address_it_reached(server, settings):
+    # What a name that resolves to a public address first and to 127.0.0.1 on the second
+    # lookup (DNS rebinding) meets: the connection itself refuses the address it reached.
+    remote = server()
+    settings.CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = []
+    session = requests.Session()
+    session.mount("http://", GuardedAdapter())
+
+    with pytest.raises(requests.ConnectionError, match="127.0.0.1, a non-public address"):
+        session.get(remote.url, timeout=5)
+
+    assert remote.requests == []
+
+
+def test_an_allow_list_that_is_not_networks_stops_the_start(monkeypatch):
+    monkeypatch.setenv("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS", "10.0.0.0/8, intranet")
+
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")
+
+    assert str(stopped.value) == (
+        "CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS: 'intranet' is not a network; "
+        "write e.g. 10.0.0.0/8 or 127.0.0.1/32."
+    )

@@ -4,6 +4,10 @@
 - Otherwise the client's profile id is looked up by `id` or in any profile's `ids` (merged ids).
 - An unknown profile id is never trusted (a fresh id is used) unless the caller trusts it (the
   source allows static profile ids, or /collect took it from a body path the source names).
+- The bearer model: a server-issued profile id is an unguessable UUID that only its client was
+  given, so holding it is the credential. An id a client chose (a static id, a CRM number) is
+  no secret: the profile records it in `static_ids`, and only trusted requests resolve it.
+  Elsewhere it is an unknown id, and the stranger gets a fresh profile (README "Profile ids").
 - A new session, or one idle for longer than the visit timeout, starts a visit.
 
 The caller (apps.tracking) passes what it parsed from the request as plain values.
@@ -35,6 +39,14 @@ class Identity:
     profile_created: bool = False
     session_created: bool = False
     visit_started: bool = False
+    # The id to answer with when the profile's own id is static and the request is not trusted:
+    # the server-issued id the client sent (merged into the profile), which it can send again.
+    answer_profile_id: str | None = None
+
+    @property
+    def client_profile_id(self) -> str | None:
+        """The profile id the client should keep (Tracardi's `profile.id` in the answer)."""
+        return self.answer_profile_id or self.profile_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +81,9 @@ def identity_resolve(
 ) -> Identity:
     """Find or create the profile and session of a request. Runs inside the ingest transaction.
 
-    `save_profile` / `save_session`: whether they are stored at all; `trust_profile_id`: an
-    unknown `profile_id` becomes the new profile's id (else a fresh id is used); `device`, `os`,
+    `save_profile` / `save_session`: whether they are stored at all; `trust_profile_id`: the
+    client may name a profile by a static id, and an unknown `profile_id` becomes the new
+    profile's (static) id (else static ids do not resolve, and a fresh id is used); `device`, `os`,
     `app`, `is_bot`: the parsed user agent, for a new session.
 
     A returning visitor costs one statement (the session touch); a new one a few inserts."""
@@ -89,10 +102,11 @@ def identity_resolve(
         )
 
     profile = None  # an unsaved Profile when this request creates one
+    answer_id = None
     if existing is not None and existing.profile_id:
         resolved_id = existing.profile_id  # the session wins
     else:
-        resolved_id, profile = _profile_for_request(
+        resolved_id, profile, answer_id = _profile_for_request(
             profile_id=profile_id, trusted=trust_profile_id, now=now
         )
     identity = Identity(
@@ -101,6 +115,7 @@ def identity_resolve(
         profile_stored=save_profile,
         session_stored=save_session,
         profile_created=profile is not None,
+        answer_profile_id=answer_id,
     )
 
     if existing is None:
@@ -116,6 +131,7 @@ def identity_resolve(
                 if winner.profile_id:
                     identity.profile_id = winner.profile_id
                     identity.profile_created = False
+                    identity.answer_profile_id = None
                 elif save_profile:
                     session_attach_profile(session_id=session.pk, profile_id=resolved_id)
     else:
@@ -134,18 +150,23 @@ def identity_resolve(
 
 def _profile_for_request(
     *, profile_id: str | None, trusted: bool, now: datetime
-) -> tuple[str, Profile | None]:
-    """The request's profile id, and the unsaved profile when the request creates one."""
+) -> tuple[str, Profile | None, str | None]:
+    """The request's profile id, the unsaved profile when the request creates one, and the id
+    to answer with when it differs (see Identity.answer_profile_id)."""
     if profile_id:
-        found = profile_id_resolve(profile_id=profile_id)
+        found = profile_id_resolve(profile_id=profile_id, static=trusted)
         if found is not None:
-            return found, None
+            # Untrusted, the id sent resolved, so it is a server-issued one merged into a
+            # profile whose own id is static: the client keeps the id it can send again.
+            answer_id = profile_id if found.own_id_static and not trusted else None
+            return found.id, None, answer_id
         # An erased person's ids never resolve again, not even as a static id.
         if trusted and not profile_id_is_forgotten(profile_id):
             profile = profile_new(profile_id=profile_id, now=now)
-            return profile.pk, profile
+            profile.static_ids = [profile_id]
+            return profile.pk, profile, None
     profile = profile_new(profile_id=new_id(), now=now)
-    return profile.pk, profile
+    return profile.pk, profile, None
 
 
 def _profile_insert(profile: Profile, *, now: datetime) -> None:

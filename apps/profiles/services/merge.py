@@ -184,6 +184,10 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
     changed = [name for name in DOCUMENT_FIELDS if document[name] != getattr(survivor, name)]
     for name in DOCUMENT_FIELDS:
         setattr(survivor, name, document[name])
+    # A merged static id stays static: it resolves to the survivor only where static ids do.
+    survivor.static_ids = list(
+        dict.fromkeys(pid for profile in [survivor, *others] for pid in profile.static_ids)
+    )
     survivor.visit_count = sum(profile.visit_count for profile in [survivor, *others])
     survivor.created = min(profile.created for profile in [survivor, *others])
     survivor.updated = now

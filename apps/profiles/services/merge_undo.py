@@ -2,6 +2,7 @@
 and the rows it re-pointed go back, follower by follower, as its MergeRecord lists them."""
 
 import copy
+import re
 
 from django.db import models, transaction
 from django.db.models import Q
@@ -14,10 +15,21 @@ from apps.profiles.models import MergeRecord, Profile
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.merge import MergeError
 
+# The shape of apps.core.ids.new_id's ids (str(uuid4())), as migration 0004 matches it.
+_SERVER_ISSUED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
 
 def profile_from_row_snapshot(snapshot: dict) -> Profile:
     values = {}
     for field in Profile._meta.concrete_fields:
+        if field.attname == "static_ids" and field.attname not in snapshot:
+            # Taken before the column existed: mark ids as migration 0004 marked stored ones.
+            values["static_ids"] = [
+                pid
+                for pid in [snapshot["id"], *(snapshot.get("ids") or [])]
+                if not _SERVER_ISSUED.fullmatch(pid)
+            ]
+            continue
         value = snapshot.get(field.attname)
         if isinstance(field, models.DateTimeField) and isinstance(value, str):
             value = parse_datetime(value)
