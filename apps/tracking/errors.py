@@ -1,8 +1,9 @@
-"""The not-found and server-error pages of the public endpoints: JSON {"detail": ...}.
+"""The error pages of the public endpoints: JSON {"detail": ...}.
 
-Clients of /track, /collect and /redirect read JSON, so the pages Django renders for a path that
-matches no view (404) and for an exception no view handled (500) answer JSON under these paths;
-every other path keeps Django's pages. Wired in cdp/urls.py (handler404, handler500).
+Clients of /track, /collect and /redirect read JSON, so the pages Django renders itself answer
+JSON under these paths: a request Django refuses before any view (400, e.g. too many form
+fields), a path that matches no view (404), an exception no view handled (500). Every other
+path keeps Django's pages. Wired in cdp/urls.py (handler400, handler404, handler500).
 """
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +14,12 @@ PUBLIC_PREFIXES = ("/track", "/collect", "/redirect")
 
 def is_public_path(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_PREFIXES)
+
+
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_public_path(request.path):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def not_found_view(request: HttpRequest, exception: Exception) -> HttpResponse:

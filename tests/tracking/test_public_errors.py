@@ -103,3 +103,14 @@ def test_the_500_page_of_the_public_endpoints_is_json(rf, path, content_type):
     assert response["Content-Type"].startswith(content_type)
     if content_type == "application/json":
         assert orjson.loads(response.content) == {"detail": "Internal server error."}
+
+
+@pytest.mark.django_db
+def test_too_many_query_fields_is_json_400(client):
+    # Django refuses more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields (SuspiciousOperation).
+    query = "&".join(f"f{number}=1" for number in range(1001))
+
+    response = client.get(f"/collect/a/hook-source?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
