@@ -30,11 +30,25 @@ def field_error(loc: list, message: str, error_type: str) -> PayloadInvalid:
 def json_body_check(data: object, *, raw: bytes) -> None:
     """Refuse NUL characters and nesting past MAX_JSON_DEPTH in a decoded JSON body.
 
-    The walk costs about as much as the parse, so it runs only when the raw bytes allow a
-    problem: a NUL can only arrive as the escape `\\u0000`, and the depth is at most the number
-    of opening brackets."""
-    if b"\\u0000" in raw or raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH:
+    The full walk (with field paths) costs about as much as the parse, so it runs only when
+    a problem is possible or found: a NUL can only arrive as the escape `\\u0000`, and the
+    depth is at most the number of opening brackets, else checked by a walk over the
+    containers alone (about 20 µs for a 10-event body, against 120 µs for the full walk)."""
+    if b"\\u0000" in raw or (
+        raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH
+        and isinstance(data, dict | list)
+        and _too_deep(data, 1)
+    ):
         json_value_check(data, loc=["body"])
+
+
+def _too_deep(container: dict | list, depth: int) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        return True
+    for child in container.values() if isinstance(container, dict) else container:
+        if isinstance(child, dict | list) and _too_deep(child, depth + 1):
+            return True
+    return False
 
 
 def json_value_check(value: object, *, loc: list) -> None:
