@@ -3,6 +3,11 @@ from django.urls import include, path
 
 from apps.tracking import tracker
 
+# JSON under /track, /collect and /redirect; Django's pages elsewhere.
+handler400 = "apps.tracking.errors.bad_request_view"
+handler404 = "apps.tracking.errors.not_found_view"
+handler500 = "apps.tracking.errors.server_error_view"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.tracking.urls")),

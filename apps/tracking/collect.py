@@ -6,6 +6,7 @@ from apps.notation import NotationError, render_template, resolve
 from apps.profiles.documents import session_document
 from apps.profiles.models import Session
 from apps.sources.models import EventSource, RedirectLink
+from apps.tracking.limits import event_type_clean, id_clean
 from apps.tracking.payload import TrackRequest, server_event
 
 
@@ -16,22 +17,12 @@ def collect_request_build(
         raise PayloadInvalid.schema(
             [{"loc": ["body"], "msg": "The body must be a JSON object.", "type": "type_error.dict"}]
         )
-    normalised_type = normalise_event_type(event_type)
-    if not normalised_type:
-        raise PayloadInvalid.schema(
-            [
-                {
-                    "loc": ["path", "event_type"],
-                    "msg": "The event type is empty.",
-                    "type": "value_error",
-                }
-            ]
-        )
+    normalised_type = event_type_clean(event_type, loc=["path", "event_type"])
     profile_id = None
     replace_path = source.config.get("replace_profile_id")
     if replace_path:
         profile_id = _profile_id_from_body(replace_path, data)
-    session_id = (session_id or "").strip() or None
+    session_id = id_clean(session_id, loc=["path", "session_id"])
     profile_less = (
         session_id is None and not profile_id and not source.config.get("generate_profile")
     )
@@ -48,7 +39,7 @@ def collect_request_build(
 def redirect_request_build(
     *, link: RedirectLink, session_id: str | None, params: dict
 ) -> TrackRequest:
-    session_id = (session_id or "").strip() or None
+    """`session_id` is already checked (apps.tracking.limits.id_clean): the path's or cookie's."""
     session = Session.objects.filter(pk=session_id).first() if session_id else None
     scope = {
         "payload": {"params": params, "body": {}},

@@ -4,19 +4,24 @@ One compiled JSON-schema validator checks the whole body; violations become 422 
 shape Tracardi (FastAPI) answers: {"detail": [{"loc": ["body", ...], "msg": ..., "type": ...}]}.
 """
 
+import reprlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import fastjsonschema
 import orjson
-from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from apps.core.exceptions import PayloadInvalid
-from apps.core.text import normalise_event_type
+from apps.tracking.limits import (
+    MAX_EVENT_TYPE_LENGTH,
+    MAX_ID_LENGTH,
+    event_type_clean,
+    json_body_check,
+)
 
 MAX_EVENTS_PER_REQUEST = 1000
-ID_SCHEMA = {"type": ["string", "null"], "maxLength": 64}
+ID_SCHEMA = {"type": ["string", "null"], "maxLength": MAX_ID_LENGTH}
 OBJECT = {"type": "object"}
 OPTIONAL_OBJECT = {"type": ["object", "null"]}
 
@@ -27,7 +32,7 @@ TRACKER_PAYLOAD_SCHEMA = {
         "source": {
             "type": "object",
             "required": ["id"],
-            "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 64}},
+            "properties": {"id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}},
         },
         "session": {"type": ["object", "null"], "properties": {"id": ID_SCHEMA}},
         "profile": {"type": ["object", "null"], "properties": {"id": ID_SCHEMA}},
@@ -50,8 +55,12 @@ TRACKER_PAYLOAD_SCHEMA = {
                 "type": "object",
                 "required": ["type"],
                 "properties": {
-                    "type": {"type": "string", "minLength": 1, "maxLength": 100},
-                    "id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+                    "type": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_EVENT_TYPE_LENGTH,
+                    },
+                    "id": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_LENGTH},
                     "properties": OPTIONAL_OBJECT,
                     "options": OPTIONAL_OBJECT,
                     "context": OPTIONAL_OBJECT,
@@ -121,13 +130,18 @@ class TrackRequest:
     profile_less: bool = False
     # /collect with replace_profile_id: the body names the profile, so it is trusted.
     trust_profile_id: bool = False
+    # Said back in the answer's `warnings` (e.g. a time without a zone, read as UTC).
+    warnings: list[str] = field(default_factory=list)
 
 
 def parse_json_body(body: bytes) -> object:
+    """Decode a JSON body that stored JSON can hold (apps.tracking.limits)."""
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise PayloadInvalid(f"The body is not valid JSON: {error}.") from None
+    json_body_check(data, raw=body)
+    return data
 
 
 def tracker_payload_parse(data: object, *, profile_less: bool = False) -> TrackRequest:
@@ -140,7 +154,10 @@ def tracker_payload_parse(data: object, *, profile_less: bool = False) -> TrackR
     assert isinstance(data, dict)
     options = data.get("options") or {}
     save_events = options.get("saveEvents", options.get("saveEvent", True))
-    events = [_parse_event(raw, index) for index, raw in enumerate(data.get("events") or [])]
+    warnings: list[str] = []
+    events = [
+        _parse_event(raw, index, warnings) for index, raw in enumerate(data.get("events") or [])
+    ]
     source_id = data["source"]["id"].strip()
     if not source_id:
         raise_field_error(["source", "id"], "The source id is empty.", "value_error.missing")
@@ -156,17 +173,20 @@ def tracker_payload_parse(data: object, *, profile_less: bool = False) -> TrackR
         save_events=save_events,
         save_profile=options.get("saveProfile", True),
         profile_less=profile_less,
+        warnings=warnings,
     )
 
 
-def _parse_event(raw: dict, index: int) -> IncomingEvent:
-    event_type = normalise_event_type(raw["type"])
-    if not event_type:
-        raise_field_error(["events", index, "type"], "The event type is empty.", "value_error")
+def _parse_event(raw: dict, index: int, warnings: list[str]) -> IncomingEvent:
+    event_type = event_type_clean(raw["type"], loc=["body", "events", index, "type"])
     time_block = raw.get("time") or {}
-    created = None
-    if time_block.get("create"):
-        created = _parse_time(time_block["create"], ["events", index, "time", "create"])
+    times = {
+        name: _parse_time(time_block[name], ["events", index, "time", name], warnings)
+        for name in ("create", "insert")
+        if time_block.get(name)
+    }
+    # `insert` is the server's own time; a client's is checked (the contract) but not kept.
+    created = times.get("create")
     return IncomingEvent(
         type=event_type,
         id=_strip(raw.get("id")),
@@ -179,15 +199,28 @@ def _parse_event(raw: dict, index: int) -> IncomingEvent:
     )
 
 
-def _parse_time(value: str, loc: list) -> datetime:
+def _parse_time(value: str, loc: list, warnings: list[str]) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise_field_error(
             loc, f"{value!r} is not an ISO 8601 date and time.", "value_error.datetime"
         )
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
+    if parsed.tzinfo is None:
+        # As Tracardi does: clients sending datetime.now().isoformat() mean their server's UTC.
+        path = ".".join(str(part) for part in loc)
+        warnings.append(f"{path}: {value!r} has no time zone; it is read as UTC.")
+        return parsed.replace(tzinfo=UTC)
+    try:
+        # Python reads back only years 1-9999 (PostgreSQL would store more), so a row outside
+        # them could never be loaded again.
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise_field_error(
+            loc,
+            f"{value!r} is outside the years 1 to 9999 once converted to UTC.",
+            "value_error.datetime",
+        )
     return parsed
 
 
@@ -201,16 +234,33 @@ def raise_field_error(loc: list, message: str, error_type: str):
     raise PayloadInvalid.schema([{"loc": ["body", *loc], "msg": message, "type": error_type}])
 
 
+# Values quoted in an error message are cut short: the answer never echoes a large input.
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 60
+_short.maxlist = _short.maxdict = 4
+_short.maxlevel = 2
+
+
 def raise_schema_violation(errors) -> None:
     details = []
     for error in errors[:20]:
-        loc = ["body", *error.absolute_path]
         path = ".".join(str(part) for part in error.absolute_path) or "(body)"
         details.append(
             {
-                "loc": loc,
-                "msg": f"{path}: {error.message}",
+                "loc": ["body", *error.absolute_path],
+                "msg": f"{path}: {_schema_message(error)}",
                 "type": f"value_error.{error.validator}",
             }
         )
     raise PayloadInvalid.schema(details)
+
+
+def _schema_message(error) -> str:
+    if error.validator in ("maxItems", "maxLength"):
+        unit = "items" if error.validator == "maxItems" else "characters"
+        return f"{len(error.instance)} {unit}; the limit is {error.validator_value}."
+    if len(error.message) <= 200:
+        return error.message
+    return (
+        f"{_short.repr(error.instance)} breaks the rule {error.validator}={error.validator_value!r}"
+    )

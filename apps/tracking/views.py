@@ -15,7 +15,8 @@ from apps.core.exceptions import AccessDenied, NotFound, PayloadTooLarge
 from apps.sources.models import EventSource, RedirectLink
 from apps.sources.selectors import event_source_get_cached
 from apps.tracking.collect import collect_request_build, redirect_request_build
-from apps.tracking.payload import parse_json_body, tracker_payload_parse
+from apps.tracking.limits import id_clean, json_value_check, text_check
+from apps.tracking.payload import TrackRequest, parse_json_body, tracker_payload_parse
 from apps.tracking.pipeline import ClientInfo, track_ingest
 from apps.tracking.ratelimit import request_rate_check
 
@@ -47,8 +48,10 @@ class TrackingView(APIView):
         return body
 
 
-def json_response(answer: dict | None) -> HttpResponse:
+def json_response(answer: dict | None, track: TrackRequest) -> HttpResponse:
     # An empty events list answers 200 with the body `null`, as Tracardi does.
+    if answer is not None:
+        answer["warnings"] = [*answer["warnings"], *track.warnings]
     return HttpResponse(orjson.dumps(answer), content_type="application/json")
 
 
@@ -86,43 +89,53 @@ class TrackView(TrackingView):
         source = source_authenticate(source_id=track.source_id, bridge=EventSource.Bridge.REST)
         request_rate_check(source=source, request=request)
         answer = track_ingest(track=track, source=source, client=client_info(request))
-        return json_response(answer)
+        return json_response(answer, track)
 
 
 class CollectView(TrackingView):
     def get(self, request, event_type: str, source_id: str, session_id: str | None = None):
-        return self._collect(request, event_type, source_id, session_id, dict(request.GET.items()))
+        query = dict(request.GET.items())
+        json_value_check(query, loc=["query"])
+        return self._collect(request, event_type, source_id, session_id, query)
 
     def post(self, request, event_type: str, source_id: str, session_id: str | None = None):
         body = self.read_body(request)
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             data = dict(request._request.POST.items())
+            json_value_check(data, loc=["body"])
         else:
             data = parse_json_body(body) if body.strip() else {}
         return self._collect(request, event_type, source_id, session_id, data)
 
     def _collect(self, request, event_type, source_id, session_id, data):
-        source = source_authenticate(source_id=source_id.strip(), bridge=EventSource.Bridge.WEBHOOK)
+        source_id = text_check(source_id, loc=["path", "source_id"]).strip()
+        source = source_authenticate(source_id=source_id, bridge=EventSource.Bridge.WEBHOOK)
         request_rate_check(source=source, request=request)
         track = collect_request_build(
             source=source, event_type=event_type, session_id=session_id, data=data
         )
-        return json_response(track_ingest(track=track, source=source, client=client_info(request)))
+        answer = track_ingest(track=track, source=source, client=client_info(request))
+        return json_response(answer, track)
 
 
 class RedirectView(TrackingView):
     def get(self, request, link_id: str, session_id: str | None = None):
+        text_check(link_id, loc=["path", "link_id"])
+        if session_id is not None:
+            session_id = id_clean(session_id, loc=["path", "session_id"])
+        else:
+            session_id = id_clean(
+                request.COOKIES.get(SESSION_COOKIE), loc=["cookie", SESSION_COOKIE]
+            )
+        params = dict(request.GET.items())
+        json_value_check(params, loc=["query"])
         link = RedirectLink.objects.filter(pk=link_id).select_related("source").first()
         if link is None:
             raise NotFound(f"No redirect link with id {link_id}.")
         source = source_authenticate(source_id=link.source_id, bridge=EventSource.Bridge.REDIRECT)
         request_rate_check(source=source, request=request)
-        track = redirect_request_build(
-            link=link,
-            session_id=session_id or request.COOKIES.get(SESSION_COOKIE),
-            params=dict(request.GET.items()),
-        )
+        track = redirect_request_build(link=link, session_id=session_id, params=params)
         track_ingest(track=track, source=source, client=client_info(request))
         response = HttpResponseRedirect(link.url)
         response.status_code = 307

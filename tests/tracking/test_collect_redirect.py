@@ -173,3 +173,137 @@ def test_redirect_unknown_link_is_404(client, db):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No redirect link with id nope."}
+
+
+# Hostile input on /collect and /redirect (issue 12, item 6): a 4xx naming the field, nothing
+# stored.
+
+NUL_MESSAGE = "The text contains a NUL character (\\u0000)."
+
+
+def nothing_stored() -> bool:
+    return (Event.objects.count(), Session.objects.count(), Profile.objects.count()) == (0, 0, 0)
+
+
+def error_of(response) -> tuple[int, list, str]:
+    detail = response.json()["detail"][0]
+    return response.status_code, detail["loc"], detail["msg"]
+
+
+def test_collect_nul_in_a_json_body_is_422(client, webhook_source):
+    response = client.post(
+        "/collect/a/hook-source/s", data={"x": {"y\x00": 1}}, content_type="application/json"
+    )
+
+    assert error_of(response) == (422, ["body", "x", "y\x00"], NUL_MESSAGE)
+    assert nothing_stored()
+
+
+def test_collect_nul_in_a_form_field_is_422(client, webhook_source):
+    response = client.post("/collect/a/hook-source/s", data={"email": "a\x00@b.c"})
+
+    assert error_of(response) == (422, ["body", "email"], NUL_MESSAGE)
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("query", "loc"), [("?a=%00", ["query", "a"]), ("?%00=1", ["query", "\x00"])]
+)
+def test_collect_nul_in_the_query_is_422(client, webhook_source, query, loc):
+    response = client.get(f"/collect/a/hook-source/s{query}")
+
+    assert error_of(response) == (422, loc, NUL_MESSAGE)
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("path", "loc"),
+    [
+        ("/collect/a%00/hook-source/s", ["path", "event_type"]),
+        ("/collect/a/hook-source%00/s", ["path", "source_id"]),
+        ("/collect/a/hook-source/s%00", ["path", "session_id"]),
+    ],
+)
+def test_collect_nul_in_the_path_is_422(client, webhook_source, path, loc):
+    response = client.post(path, data={}, content_type="application/json")
+
+    assert error_of(response) == (422, loc, NUL_MESSAGE)
+    assert nothing_stored()
+
+
+def test_collect_event_type_longer_than_100_characters_is_422(client, webhook_source):
+    response = client.post(
+        f"/collect/{'t' * 101}/hook-source/s", data={}, content_type="application/json"
+    )
+
+    assert error_of(response) == (
+        422,
+        ["path", "event_type"],
+        "The event type is longer than 100 characters once lower-cased.",
+    )
+    assert nothing_stored()
+
+
+def test_collect_session_id_longer_than_64_characters_is_422(client, webhook_source):
+    response = client.post(
+        f"/collect/a/hook-source/{'s' * 65}", data={}, content_type="application/json"
+    )
+
+    assert error_of(response) == (
+        422,
+        ["path", "session_id"],
+        "The id is longer than 64 characters.",
+    )
+    assert nothing_stored()
+
+
+def test_collect_a_source_id_that_cannot_exist_is_401(client, webhook_source):
+    response = client.post(f"/collect/a/{'h' * 65}", data={}, content_type="application/json")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Access denied. Invalid source."}
+
+
+def test_redirect_session_id_longer_than_64_characters_in_the_path_is_422(client, link):
+    response = client.get(f"/redirect/spring/{'s' * 65}")
+
+    assert error_of(response) == (
+        422,
+        ["path", "session_id"],
+        "The id is longer than 64 characters.",
+    )
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("cookie", "message"),
+    [("s" * 65, "The id is longer than 64 characters."), ("s\x00", NUL_MESSAGE)],
+)
+def test_redirect_bad_session_cookie_is_422(client, link, cookie, message):
+    client.cookies["tracardi-session-id"] = cookie
+
+    response = client.get("/redirect/spring")
+
+    assert error_of(response) == (422, ["cookie", "tracardi-session-id"], message)
+    assert nothing_stored()
+
+
+def test_redirect_nul_in_the_query_is_422(client, link):
+    response = client.get("/redirect/spring?c=%00")
+
+    assert error_of(response) == (422, ["query", "c"], NUL_MESSAGE)
+    assert nothing_stored()
+
+
+def test_redirect_nul_in_the_link_id_is_422(client, link):
+    response = client.get("/redirect/spr%00ing")
+
+    assert error_of(response) == (422, ["path", "link_id"], NUL_MESSAGE)
+    assert nothing_stored()
+
+
+def test_redirect_link_id_that_cannot_exist_is_404(client, link):
+    response = client.get(f"/redirect/{'s' * 65}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"No redirect link with id {'s' * 65}."}
