@@ -2,7 +2,7 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from apps.core.paginator import Count, bounded_count
 from apps.profiles.hooks import ProfileFollower, profile_follower
@@ -22,9 +22,14 @@ def profile_find(*, profile_id: str, lock: bool = False) -> Profile | None:
 
 def profile_id_resolve(*, profile_id: str) -> str | None:
     """The id of the profile that has this id as its own or merged into it (one indexed query,
-    the id only: a returning visitor's profile row is read only if a visit must be counted)."""
+    the id only: a returning visitor's profile row is read only if a visit must be counted).
+    None while the profile is being erased: its ids are forgotten from the erasure's start."""
+    being_erased = ErasureRecord.objects.filter(
+        status=ErasureRecord.Status.RUNNING, profile_ids__contains=[profile_id]
+    )
     return (
         Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+        .exclude(Exists(being_erased))
         .order_by("-updated")
         .values_list("pk", flat=True)
         .first()
