@@ -175,7 +175,8 @@ class Delivery(models.Model):
     payload = models.JSONField(null=True, blank=True)
     # A deletion request (services.erasure_forwarding): the erasure record it forwards. Its
     # payload is set when it is recorded, as the profile it is about is gone.
-    erasure_id = models.CharField(max_length=64, blank=True, default="")
+    # (A database default too: the scheduling inserts are SQL that does not name it.)
+    erasure_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     last_error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField()

@@ -40,11 +40,10 @@ def invalid_events(*, event_ids: list[str] | None = None):
 
 def profile_events_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Event]]:
     """What an erasure of the profile deletes of the events, as three index-served selections
-    (the erasure takes each in batches): the profile's (profile, time) index; its sessions'
-    (session, time) index, for events of its sessions stored under another profile; and those
-    stored without a profile row (saveProfile=false) that name one of its `ids` in metadata.
-    The last has no index (a scan of the events, once per erasure, that finds few rows):
-    acceptable for a rare operator action that must leave nothing behind."""
+    (the erasure takes each in batches): the profile's, through the (profile, time) index; its
+    sessions', through the (session, time) index, for events of its sessions stored under
+    another profile; and those stored without a profile row (saveProfile=false) that name one
+    of its `ids` in metadata: the NULL range of the (profile, time) index, filtered."""
     sessions = Session.objects.filter(profile_id=profile_id).values("pk")
     return [
         Event.objects.filter(profile_id=profile_id),

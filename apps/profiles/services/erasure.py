@@ -122,10 +122,18 @@ def erasures_stalled(*, now: datetime | None = None) -> list[str]:
     )
 
 
+def erasure_counts(record: ErasureRecord) -> list[tuple[str, int]]:
+    """The record's counts as a person reads them: the profile, then what hangs on it, nearest
+    first (the stored JSON object does not keep an order)."""
+    keys = _count_keys()
+    extra = sorted(key for key in record.deleted if key not in keys)
+    return [(key, record.deleted[key]) for key in [*keys, *extra] if key in record.deleted]
+
+
 def erasure_counts_text(record: ErasureRecord) -> str:
-    """ "events: 1200, workflow runs: 30" (the non-zero counts, as a person reads them)."""
+    """The non-zero counts: "events: 1200, workflow runs: 30"."""
     return ", ".join(
-        f"{name.replace('_', ' ')}: {count}" for name, count in record.deleted.items() if count
+        f"{name.replace('_', ' ')}: {count}" for name, count in erasure_counts(record) if count
     )
 
 

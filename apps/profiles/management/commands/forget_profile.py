@@ -8,6 +8,7 @@ from apps.profiles.models import ErasureRecord, Profile
 from apps.profiles.selectors import profile_find, profile_related_counts
 from apps.profiles.services.erasure import (
     ProfileNotFound,
+    erasure_counts,
     erasure_counts_text,
     erasure_proceed,
     profile_forget,
@@ -126,7 +127,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Erased profile {record.profile_ids[0]}.")
         if len(record.profile_ids) > 1:
             self.stdout.write(f"Merged ids erased with it: {', '.join(record.profile_ids[1:])}")
-        for name, count in record.deleted.items():
+        for name, count in erasure_counts(record):
             self.stdout.write(f"  {name.replace('_', ' ')}: {count}")
         if record.deletion_requests:
             self.stdout.write(
