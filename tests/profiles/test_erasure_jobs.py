@@ -250,8 +250,8 @@ def test_the_admin_shows_a_running_erasure_and_its_counts(admin_client):
 
     assert page.status_code == 200
     assert (
-        f'This profile is being erased (<a href="/admin/profiles/erasurerecord/{record.pk}/change/">erasure {record.pk}</a>, started '
-        in page.content.decode()
+        f'This profile is being erased (<a href="/admin/profiles/erasurerecord/{record.pk}'
+        f'/change/">erasure {record.pk}</a>, started ' in page.content.decode()
     )
     assert "workflow runs: 2." in page.content.decode()
     assert '<td class="field-status">Running</td>' in listing.content.decode()
