@@ -105,8 +105,9 @@ def fill(url: str, *, source_id: str, args) -> dict[str, float]:
             print(f"  {name}: {timings[name]:.1f} s", flush=True)
 
         profile_values = (
-            "SELECT {id}, NULL, '{{}}', true, '{{}}', now(), now(), 1, '{{}}', '{{}}', '{{}}', "
-            "'{{}}', '{{}}', '{{}}', '{{}}' FROM {series}"
+            "SELECT {id}, NULL, '{{}}'::varchar[], true, '{{}}'::varchar[], now(), now(), 1, "
+            "'{{}}'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, "
+            "'{{}}'::jsonb, '{{}}'::jsonb FROM {series}"
         )
         profile_insert = (
             "INSERT INTO profiles_profile (id, primary_id, ids, active, segments, created, "
@@ -151,8 +152,8 @@ def fill(url: str, *, source_id: str, args) -> dict[str, float]:
             last = min(others, first + CHUNK - 1)
             connection.execute(
                 event_insert.format(
-                    profile=f"'p-' || (1 + g % {args.profiles})",
-                    session=f"'s-' || (1 + g % {args.profiles})",
+                    profile=f"'p-' || (1 + g %% {args.profiles})",
+                    session=f"'s-' || (1 + g %% {args.profiles})",
                 )
                 + "FROM generate_series(%(first)s, %(last)s) g",
                 {"prefix": "oe-", "source": source_id, "first": first, "last": last},
@@ -171,7 +172,11 @@ def fill(url: str, *, source_id: str, args) -> dict[str, float]:
             "'', e.time, 1.5, '[]' FROM events_event e "
         )
         step("person runs", run_insert + "WHERE e.profile_id = %(person)s", {"person": PERSON})
-        step("other runs", run_insert + "WHERE e.profile_id <> %(person)s AND e.id LIKE '%%0'")
+        step(
+            "other runs",
+            run_insert + "WHERE e.profile_id <> %(person)s AND e.id LIKE '%%0'",
+            {"person": PERSON},
+        )
         step("analyze", "VACUUM ANALYZE")
     return timings
 
@@ -222,15 +227,19 @@ class HookServer:
 
 _PLANS = {
     "batch: the person's events": (
-        "SELECT id FROM events_event WHERE profile_id = %(p)s LIMIT 1000"
+        "SELECT id FROM events_event WHERE profile_id = %(p)s ORDER BY time LIMIT 1000"
     ),
     "batch: runs of 1000 events": (
         "SELECT id FROM workflows_workflowrun WHERE event_id = ANY(ARRAY(SELECT id FROM "
-        "events_event WHERE profile_id = %(p)s LIMIT 1000))"
+        "events_event WHERE profile_id = %(p)s ORDER BY time LIMIT 1000))"
+    ),
+    "batch: events of the person's sessions": (
+        "SELECT id FROM events_event WHERE session_id IN (SELECT id FROM profiles_session "
+        "WHERE profile_id = %(p)s) LIMIT 1000"
     ),
     "batch: profile-less events naming the person": (
         "SELECT id FROM events_event WHERE profile_id IS NULL AND metadata -> 'profile_id' = "
-        "ANY(ARRAY[to_jsonb(%(p)s::text)]) LIMIT 1000"
+        "ANY(ARRAY[to_jsonb(%(p)s::text)]) ORDER BY time LIMIT 1000"
     ),
     "before issue 12: the runs, in one statement": (
         "DELETE FROM workflows_workflowrun WHERE profile_id = %(p)s OR event_id IN (SELECT id "

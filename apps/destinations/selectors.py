@@ -111,7 +111,8 @@ def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> list[QuerySe
     """What an erasure of the profile deletes of the deliveries by itself: its syncs and sends
     (through the (profile, -created) index). The sends of the events it erases go with each
     batch of those events (`event_deliveries_to_erase`)."""
-    return [Delivery.objects.filter(profile_id=profile_id)]
+    # Ordered as the index, so that a batch walks it (see profile_events_to_erase).
+    return [Delivery.objects.filter(profile_id=profile_id).order_by("-created")]
 
 
 def event_deliveries_to_erase(event_ids: list[str]) -> QuerySet[Delivery]:

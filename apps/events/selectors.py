@@ -45,8 +45,10 @@ def profile_events_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Ev
     another profile; and those stored without a profile row (saveProfile=false) that name one
     of its `ids` in metadata: the NULL range of the (profile, time) index, filtered."""
     sessions = Session.objects.filter(profile_id=profile_id).values("pk")
+    # Ordered as the index: a batch (LIMIT) then walks it, where without an order the planner
+    # may prefer a sequential scan that re-reads every deleted row of the earlier batches.
     return [
-        Event.objects.filter(profile_id=profile_id),
+        Event.objects.filter(profile_id=profile_id).order_by("time"),
         Event.objects.filter(session_id__in=sessions),
-        Event.objects.filter(profile__isnull=True, metadata__profile_id__in=ids),
+        Event.objects.filter(profile__isnull=True, metadata__profile_id__in=ids).order_by("time"),
     ]

@@ -21,7 +21,7 @@ class ProfilesConfig(AppConfig):
                 key="sessions",
                 model=Session,
                 erasure_rows=lambda profile_id, ids: [
-                    Session.objects.filter(profile_id=profile_id)
+                    Session.objects.filter(profile_id=profile_id).order_by("-updated")
                 ],
                 # After the events, which name their session.
                 erase_rank=2,

@@ -90,7 +90,8 @@ def profile_runs_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Work
     (profile, -started) index). The runs of the events it erases go with each batch of those
     events (`event_runs_to_erase`): an event's run may name another profile, e.g. one it was
     merged into later."""
-    return [WorkflowRun.objects.filter(profile_id=profile_id)]
+    # Ordered as the index, so that a batch walks it (see profile_events_to_erase).
+    return [WorkflowRun.objects.filter(profile_id=profile_id).order_by("-started")]
 
 
 def event_runs_to_erase(event_ids: list[str]) -> QuerySet[WorkflowRun]:
