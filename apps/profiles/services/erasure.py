@@ -90,10 +90,9 @@ def profile_forget(*, profile_id: str, actor: str) -> ErasureRecord:
 def erasure_proceed(
     *, erasure_id: str, seconds: float = RUN_SECONDS, batch_size: int = BATCH_SIZE
 ) -> bool:
-    """Erase batches of the erasure's rows for about `seconds` (at least one batch); finish it
-    when none is left.
-    True when the erasure is done. Safe to run again, also concurrently (batches serialise on
-    the record's row)."""
+    """Erase batches of the erasure's rows for about `seconds` (at least one batch), and finish
+    it when none is left; True when it is done. Safe to run again, also concurrently (batches
+    serialise on the record's row)."""
     record = ErasureRecord.objects.filter(pk=erasure_id).only("status", "profile_ids").first()
     if record is None or record.status == Status.DONE:
         return True
