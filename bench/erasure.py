@@ -235,7 +235,7 @@ _PLANS = {
     ),
     "batch: events of the person's sessions": (
         "SELECT id FROM events_event WHERE session_id IN (SELECT id FROM profiles_session "
-        "WHERE profile_id = %(p)s) LIMIT 1000"
+        "WHERE profile_id = %(p)s) ORDER BY session_id, time LIMIT 1000"
     ),
     "batch: profile-less events naming the person": (
         "SELECT id FROM events_event WHERE profile_id IS NULL AND metadata -> 'profile_id' = "

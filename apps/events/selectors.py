@@ -49,6 +49,6 @@ def profile_events_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Ev
     # may prefer a sequential scan that re-reads every deleted row of the earlier batches.
     return [
         Event.objects.filter(profile_id=profile_id).order_by("time"),
-        Event.objects.filter(session_id__in=sessions),
+        Event.objects.filter(session_id__in=sessions).order_by("session", "time"),
         Event.objects.filter(profile__isnull=True, metadata__profile_id__in=ids).order_by("time"),
     ]
