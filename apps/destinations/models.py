@@ -221,7 +221,8 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.destination_id} → {self.profile_id or self.event_id} ({self.status})"
+        about = self.profile_id or self.event_id or f"erasure {self.erasure_id}"
+        return f"{self.destination_id} → {about} ({self.status})"
 
     @property
     def idempotency_key(self) -> str:

@@ -322,7 +322,9 @@ def test_forget_profile_waits_printing_progress():
 
 
 @pytest.mark.django_db
-def test_the_erasure_is_forwarded_as_a_deletion_request_to_webhooks_that_ask_for_it():
+def test_the_erasure_is_forwarded_as_a_deletion_request_to_webhooks_that_ask_for_it(
+    admin_client,
+):
     server = ScriptedHTTPServer([200]).start()
     try:
         forwarding = DestinationFactory(url=server.url, forward_erasures=True)
@@ -356,6 +358,10 @@ def test_the_erasure_is_forwarded_as_a_deletion_request_to_webhooks_that_ask_for
         },
         "changes": [],
     }
+    listing = admin_client.get(reverse("admin:destinations_delivery_changelist")).content.decode()
+    assert f'/admin/profiles/erasurerecord/{record.pk}/change/" title="{record.pk}">erasure ' in (
+        listing
+    )
 
 
 @pytest.mark.django_db
