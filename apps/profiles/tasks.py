@@ -51,7 +51,9 @@ def segment_sweep(segment_id: str, after_id: str) -> None:
     segment_sweep.delay(segment_id, next_after)
 
 
-@shared_task(name="profiles.erasure_run", acks_late=True)
+# A run works about RUN_SECONDS, then one batch and, at the end, the final pass; the limits
+# only cut a run that hangs (its open batch rolls back; the sweep resumes the erasure).
+@shared_task(name="profiles.erasure_run", acks_late=True, soft_time_limit=240, time_limit=300)
 def erasure_run(erasure_id: str) -> None:
     """One run of an erasure (about a minute of batches); enqueues the next while rows are
     left. A killed run's message is redelivered (acks_late), a lost one found by the sweep."""
