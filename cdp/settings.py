@@ -238,6 +238,13 @@ CELERY_BEAT_SCHEDULE["profiles-segments-scheduled"] = {
     "options": {"expires": float(CDP_SEGMENT_SCHEDULE_SECONDS) * 0.9},
 }
 
+# Every minute: resume the erasures whose job died or whose message was lost.
+CELERY_BEAT_SCHEDULE["profiles-erasures-resume"] = {
+    "task": "profiles.erasures_resume",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,7 +7,11 @@ class DestinationsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.destinations.models import Delivery
-        from apps.destinations.selectors import profile_deliveries_to_erase
+        from apps.destinations.selectors import (
+            event_deliveries_to_erase,
+            profile_deliveries_to_erase,
+        )
+        from apps.destinations.services.erasure_forwarding import erasure_deletion_requests_record
         from apps.destinations.services.scheduling import (
             merged_profile_syncs_drop,
             profile_deliveries_schedule,
@@ -26,6 +30,8 @@ class DestinationsConfig(AppConfig):
                 key="deliveries",
                 model=Delivery,
                 erasure_rows=profile_deliveries_to_erase,
+                erasure_hangs_on=("events", event_deliveries_to_erase),
                 before_merge=merged_profile_syncs_drop,
+                after_erasure=erasure_deletion_requests_record,
             )
         )

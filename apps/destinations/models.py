@@ -97,6 +97,11 @@ class Destination(models.Model):
         "changes keep coming.",
     )
     enabled = models.BooleanField(default=True)
+    forward_erasures = models.BooleanField(
+        default=False,
+        help_text="Webhook resources: when a person is forgotten, send a deletion request "
+        '(data {"action": "delete", "profile_ids": [...], "erasure_id": ...}).',
+    )
     event_type = models.CharField(
         max_length=100, blank=True, help_text="Event destinations: the event type (empty: any)."
     )
@@ -168,6 +173,10 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(null=True, blank=True)
+    # A deletion request (services.erasure_forwarding): the erasure record it forwards. Its
+    # payload is set when it is recorded, as the profile it is about is gone.
+    # (A database default too: the scheduling inserts are SQL that does not name it.)
+    erasure_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     last_error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField()
@@ -188,6 +197,11 @@ class Delivery(models.Model):
                 condition=models.Q(event__isnull=False),
                 name="delivery_one_per_event",
             ),
+            models.UniqueConstraint(
+                fields=["destination", "erasure_id"],
+                condition=~models.Q(erasure_id=""),
+                name="delivery_one_per_erasure",
+            ),
         ]
         indexes = [
             # The dispatcher's scan: due pending rows per destination.
@@ -207,7 +221,8 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.destination_id} → {self.profile_id or self.event_id} ({self.status})"
+        about = self.profile_id or self.event_id or f"erasure {self.erasure_id}"
+        return f"{self.destination_id} → {about} ({self.status})"
 
     @property
     def idempotency_key(self) -> str:

@@ -15,7 +15,6 @@ from django.db.models.functions import Coalesce
 from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination
 from apps.events.documents import event_document
-from apps.events.selectors import profile_events_to_erase
 from apps.profiles.documents import profile_document
 
 
@@ -108,8 +107,14 @@ def deliveries_for_admin() -> QuerySet[Delivery]:
     return Delivery.objects.select_related("destination", "destination__resource")
 
 
-def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> QuerySet[Delivery]:
-    """What an erasure of the profile deletes of the deliveries: its syncs and the sends of the
-    events it erases."""
-    events = profile_events_to_erase(profile_id, ids).values("pk")
-    return Delivery.objects.filter(Q(profile_id=profile_id) | Q(event_id__in=events))
+def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Delivery]]:
+    """What an erasure of the profile deletes of the deliveries by itself: its syncs and sends
+    (through the (profile, -created) index). The sends of the events it erases go with each
+    batch of those events (`event_deliveries_to_erase`)."""
+    # Ordered as the index, so that a batch walks it (see profile_events_to_erase).
+    return [Delivery.objects.filter(profile_id=profile_id).order_by("-created")]
+
+
+def event_deliveries_to_erase(event_ids: list[str]) -> QuerySet[Delivery]:
+    """The deliveries of a batch of erased events (through the event index)."""
+    return Delivery.objects.filter(event_id__in=event_ids)

@@ -116,6 +116,12 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
             f"The max delay ({destination.max_delay_seconds} s) must not be shorter than the "
             f"delay ({destination.delay_seconds} s)."
         ]
+    if destination.forward_erasures and (
+        destination.resource_id and destination.resource.type != destination.resource.Type.WEBHOOK
+    ):
+        errors["forward_erasures"] = [
+            "Only webhook resources receive deletion requests; clear this or use a webhook."
+        ]
     if destination.kind == destination.Kind.PROFILE and (
         destination.event_type or destination.source_id
     ):

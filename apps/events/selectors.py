@@ -1,7 +1,7 @@
 """Reads of events for the admin and the workers."""
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.events.models import Event
 from apps.profiles.models import Session
@@ -38,14 +38,17 @@ def invalid_events(*, event_ids: list[str] | None = None):
     return events.order_by("-inserted")
 
 
-def profile_events_to_erase(profile_id: str, ids: list[str]) -> QuerySet[Event]:
-    """What an erasure of the profile deletes of the events: the profile's, its sessions', and
-    those stored without a profile row (saveProfile=false) that name one of its `ids` in
-    metadata. The last is a scan of the profile-less events, acceptable for a rare operator
-    action that must leave nothing behind."""
+def profile_events_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Event]]:
+    """What an erasure of the profile deletes of the events, as three index-served selections
+    (the erasure takes each in batches): the profile's, through the (profile, time) index; its
+    sessions', through the (session, time) index, for events of its sessions stored under
+    another profile; and those stored without a profile row (saveProfile=false) that name one
+    of its `ids` in metadata: the NULL range of the (profile, time) index, filtered."""
     sessions = Session.objects.filter(profile_id=profile_id).values("pk")
-    return Event.objects.filter(
-        Q(profile_id=profile_id)
-        | Q(session_id__in=sessions)
-        | Q(profile__isnull=True, metadata__profile_id__in=ids)
-    )
+    # Ordered as the index: a batch (LIMIT) then walks it, where without an order the planner
+    # may prefer a sequential scan that re-reads every deleted row of the earlier batches.
+    return [
+        Event.objects.filter(profile_id=profile_id).order_by("time"),
+        Event.objects.filter(session_id__in=sessions).order_by("session", "time"),
+        Event.objects.filter(profile__isnull=True, metadata__profile_id__in=ids).order_by("time"),
+    ]

@@ -20,7 +20,9 @@ class ProfilesConfig(AppConfig):
             ProfileFollower(
                 key="sessions",
                 model=Session,
-                erasure_rows=lambda profile_id, ids: Session.objects.filter(profile_id=profile_id),
+                erasure_rows=lambda profile_id, ids: [
+                    Session.objects.filter(profile_id=profile_id).order_by("-updated")
+                ],
                 # After the events, which name their session.
                 erase_rank=2,
             )

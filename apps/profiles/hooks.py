@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import models
 
@@ -29,11 +29,18 @@ class ProfileFollower:
 
     - `key` names the rows in merge records (`repointed`) and erasure records (`deleted`).
     - `model` has a `profile` foreign key (nullable or not) that merges re-point.
-    - `erasure_rows(profile_id, ids)` gives the rows an erasure deletes: the profile's own, and
-      any that hang on them (a run of one of the profile's events); `ids` are every id the
-      profile ever had.
+    - `erasure_rows(profile_id, ids)` gives the rows an erasure deletes, as querysets that each
+      select through an index of their own (no OR across columns, no join with another
+      follower): the erasure takes them in bounded batches until they are empty. `ids` are
+      every id the profile ever had.
+    - `erasure_hangs_on`: (key of another follower, rows(pks)): this follower's rows that point
+      at a batch of that follower's rows (the runs and deliveries of a batch of events); the
+      erasure deletes them in the same transaction, just before that batch.
     - `erase_rank`: erasure deletes followers by rank, lowest first, so rows that point at
       other followers' rows (runs, deliveries -> events) go before them.
+    - `after_erasure(erasure_id, ids)`: runs in the erasure's last transaction, once the rows
+      are gone; returns how many deletion requests it recorded (destinations forward the
+      erasure).
     - `session_field`: the field naming the session, when the rows also belong to a session
       (the admin counts them per session).
     - `before_merge(merged_ids, survivor_id)`: runs before the merged profiles' rows are
@@ -43,10 +50,12 @@ class ProfileFollower:
 
     key: str
     model: type[models.Model]
-    erasure_rows: Callable[[str, list[str]], models.QuerySet]
+    erasure_rows: Callable[[str, list[str]], Sequence[models.QuerySet]]
+    erasure_hangs_on: tuple[str, Callable[[list[Any]], models.QuerySet]] | None = None
     erase_rank: int = 0
     session_field: str | None = None
     before_merge: Callable[[list[str], str], None] | None = None
+    after_erasure: Callable[[str, list[str]], int] | None = None
 
 
 _change_subscribers: list[ProfileChangeSubscriber] = []

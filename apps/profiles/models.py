@@ -147,19 +147,39 @@ class MergeRecord(models.Model):
 
 
 class ErasureRecord(models.Model):
-    """That a person was forgotten: their profile ids (so that they never resolve again), when,
-    by whom and how many rows went. No personal data."""
+    """That a person is (being) forgotten: their profile ids (so that they never resolve again,
+    from the moment the erasure starts), when, by whom and how many rows went so far. No
+    personal data. The erasure itself runs in the background (services.erasure)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    # The erased profile's own id first, then the ids merged into it.
     profile_ids = ArrayField(models.CharField(max_length=64))
     actor = models.CharField(max_length=200)
-    erased_at = models.DateTimeField()
-    # {"profiles": n, "sessions": n, "events": n, "workflow_runs": n, "deliveries": n,
-    #  "merge_records": n}
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    # Written by every batch: a running erasure whose heartbeat is old lost its worker and is
+    # resumed by the beat sweep.
+    heartbeat_at = models.DateTimeField()
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="When it finished.")
+    # Rows deleted so far: {"profiles": n, "sessions": n, "events": n, "workflow_runs": n,
+    #  "deliveries": n, "merge_records": n}
     deleted = models.JSONField(default=dict)
+    # Deletion requests recorded for destinations that forward erasures.
+    deletion_requests = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [GinIndex(fields=["profile_ids"], name="erasurerecord_profile_ids_gin")]
+        indexes = [
+            GinIndex(fields=["profile_ids"], name="erasurerecord_profile_ids_gin"),
+            models.Index(
+                fields=["heartbeat_at"],
+                name="erasurerecord_running",
+                condition=models.Q(status="running"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"erasure of {self.profile_ids[0] if self.profile_ids else '?'}"

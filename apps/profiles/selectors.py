@@ -4,7 +4,7 @@ they registered (apps.profiles.hooks), never by importing those apps."""
 
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from apps.core.paginator import Count, bounded_count
 from apps.profiles.hooks import ProfileFollower, profile_follower
@@ -33,8 +33,14 @@ def profile_id_resolve(*, profile_id: str, static: bool) -> ResolvedProfile | No
 
     Without `static`, an id a client chose (`Profile.static_ids`) does not resolve: only a
     source that allows static ids may name a profile by it; elsewhere only a server-issued id,
-    an unguessable UUID the client was given, does (the bearer model, README "Profile ids")."""
-    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+    an unguessable UUID the client was given, does (the bearer model, README "Profile ids").
+    None while the profile is being erased: its ids are forgotten from the erasure's start."""
+    being_erased = ErasureRecord.objects.filter(
+        status=ErasureRecord.Status.RUNNING, profile_ids__contains=[profile_id]
+    )
+    profiles = Profile.objects.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id])).exclude(
+        Exists(being_erased)
+    )
     if not static:
         profiles = profiles.exclude(static_ids__contains=[profile_id])
     row = profiles.order_by("-updated").values_list("pk", "static_ids").first()

@@ -1,11 +1,22 @@
 """Periodic and background work on profiles (thin: ids in, a service call, safe to repeat)."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
-from apps.profiles.models import Segment
+from apps.profiles.models import ErasureRecord, Segment
+from apps.profiles.services.erasure import (
+    STALLED_AFTER,
+    erasure_proceed,
+    erasures_stalled,
+    profile_forget,
+)
 from apps.profiles.services.segments import segment_sweep_batch
+
+log = logging.getLogger(__name__)
 
 SWEEP_KEY = "profiles:segment-sweep:{}"
 
@@ -38,3 +49,41 @@ def segment_sweep(segment_id: str, after_id: str) -> None:
         cache.delete(SWEEP_KEY.format(segment_id))
         return
     segment_sweep.delay(segment_id, next_after)
+
+
+# A run works about RUN_SECONDS, then one batch and, at the end, the final pass; the limits
+# only cut a run that hangs (its open batch rolls back; the sweep resumes the erasure).
+@shared_task(name="profiles.erasure_run", acks_late=True, soft_time_limit=240, time_limit=300)
+def erasure_run(erasure_id: str) -> None:
+    """One run of an erasure (about a minute of batches); enqueues the next while rows are
+    left. A killed run's message is redelivered (acks_late), a lost one found by the sweep."""
+    if not erasure_proceed(erasure_id=erasure_id):
+        erasure_enqueue(erasure_id)
+
+
+@shared_task(name="profiles.erasures_resume")
+def erasures_resume() -> int:
+    """Beat: enqueue a run for every erasure whose job stopped writing."""
+    stalled = erasures_stalled()
+    for erasure_id in stalled:
+        erasure_enqueue(erasure_id)
+    return len(stalled)
+
+
+def erasure_enqueue(erasure_id: str) -> None:
+    """Enqueue a run; a broker that is down only delays the erasure (the record is committed
+    and the sweep starts it), it never fails the caller."""
+    try:
+        erasure_run.delay(erasure_id)
+    except Exception:
+        log.exception(
+            "Erasure %s not enqueued; the sweep resumes it within %s.", erasure_id, STALLED_AFTER
+        )
+
+
+def profile_erasure_start(*, profile_id: str, actor: str) -> ErasureRecord:
+    """Start forgetting a person (services.erasure.profile_forget) and enqueue its job once the
+    record is committed. Raises ProfileNotFound."""
+    record = profile_forget(profile_id=profile_id, actor=actor)
+    transaction.on_commit(lambda: erasure_enqueue(record.pk))
+    return record

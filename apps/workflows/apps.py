@@ -9,11 +9,14 @@ class WorkflowsConfig(AppConfig):
         from apps.profiles.hooks import ProfileFollower, profile_follower_register
         from apps.workflows import signals
         from apps.workflows.models import WorkflowRun
-        from apps.workflows.selectors import profile_runs_to_erase
+        from apps.workflows.selectors import event_runs_to_erase, profile_runs_to_erase
 
         signals.connect()
         profile_follower_register(
             ProfileFollower(
-                key="workflow_runs", model=WorkflowRun, erasure_rows=profile_runs_to_erase
+                key="workflow_runs",
+                model=WorkflowRun,
+                erasure_rows=profile_runs_to_erase,
+                erasure_hangs_on=("events", event_runs_to_erase),
             )
         )

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.core.caches import process_cached
-from apps.events.selectors import profile_events_to_erase
 from apps.workflows.engine import CompiledWorkflow
 from apps.workflows.graph import GraphInvalid, graph_compile
 from apps.workflows.models import Rule, Workflow, WorkflowRun
@@ -86,8 +85,15 @@ def workflow_caches_clear() -> None:
     workflow_compiled.cache_clear()
 
 
-def profile_runs_to_erase(profile_id: str, ids: list[str]) -> QuerySet[WorkflowRun]:
-    """What an erasure of the profile deletes of the runs: its own and the runs of the events it
-    erases (an event's run may name another profile, e.g. one it was merged into later)."""
-    events = profile_events_to_erase(profile_id, ids).values("pk")
-    return WorkflowRun.objects.filter(Q(profile_id=profile_id) | Q(event_id__in=events))
+def profile_runs_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[WorkflowRun]]:
+    """What an erasure of the profile deletes of the runs by itself: its own (through the
+    (profile, -started) index). The runs of the events it erases go with each batch of those
+    events (`event_runs_to_erase`): an event's run may name another profile, e.g. one it was
+    merged into later."""
+    # Ordered as the index, so that a batch walks it (see profile_events_to_erase).
+    return [WorkflowRun.objects.filter(profile_id=profile_id).order_by("-started")]
+
+
+def event_runs_to_erase(event_ids: list[str]) -> QuerySet[WorkflowRun]:
+    """The runs of a batch of erased events (through the event index)."""
+    return WorkflowRun.objects.filter(event_id__in=event_ids)

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Segment
+from apps.profiles.services.erasure import erasure_proceed
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory, SegmentFactory, SessionFactory
 
@@ -134,10 +135,12 @@ def test_forget_action_asks_then_erases(staff_client):
         url, {"action": "forget_profiles", ACTION_CHECKBOX_NAME: ["gone"], "confirm": "yes"}
     )
 
+    # The erasure is started (the ids are forgotten at once); the worker deletes the rows.
     assert done.status_code == 302
-    assert not Profile.objects.filter(pk="gone").exists()
     record = ErasureRecord.objects.get()
-    assert (record.profile_ids, record.actor) == (["gone"], "marketer")
+    assert (record.profile_ids, record.actor, record.status) == (["gone"], "marketer", "running")
+    assert erasure_proceed(erasure_id=record.pk) is True
+    assert not Profile.objects.filter(pk="gone").exists()
 
 
 @pytest.mark.django_db

@@ -285,19 +285,25 @@ def test_cors_allows_any_origin_and_x_timestamp(api, rest_source):
 
 
 def test_a_forgotten_profile_id_never_resolves_again(api, db):
-    from apps.profiles.services.erasure import profile_forget
+    from apps.profiles.services.erasure import erasure_proceed, profile_forget
 
     event_source_create(name="Static", source_id="static-src", static_profile_ids=True)
     api.track(payload("static-src", session="s-20", profile="crm-7", events=[{"type": "a"}]))
-    profile_forget(profile_id="crm-7", actor="test")
+    erasure = profile_forget(profile_id="crm-7", actor="test")
 
-    body = api.track(
+    # Not even while the erasure runs (the profile row is still there).
+    during = api.track(
         payload("static-src", session="s-21", profile="crm-7", events=[{"type": "a"}])
     ).json()
+    assert erasure_proceed(erasure_id=erasure.pk) is True
+    after = api.track(
+        payload("static-src", session="s-22", profile="crm-7", events=[{"type": "a"}])
+    ).json()
 
-    assert body["profile"]["id"] != "crm-7"
+    assert "crm-7" not in {during["profile"]["id"], after["profile"]["id"]}
     assert not Profile.objects.filter(pk="crm-7").exists()
-    assert Profile.objects.filter(pk=body["profile"]["id"]).exists()
+    assert Profile.objects.filter(pk=during["profile"]["id"]).exists()
+    assert Profile.objects.filter(pk=after["profile"]["id"]).exists()
 
 
 def test_events_with_a_profile_mapping_wait_for_a_worker(api, rest_source):

@@ -20,7 +20,7 @@ from apps.core.admin_helpers import (
 from apps.destinations.models import Delivery, DeliveryAttempt
 from apps.destinations.services import deliveries_retry
 from apps.events.models import Event
-from apps.profiles.models import Profile
+from apps.profiles.models import ErasureRecord, Profile
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -109,6 +109,11 @@ class DeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="profile / event")
     def target(self, delivery: Delivery) -> str:
+        if delivery.erasure_id:
+            # A deletion request: its profile is gone; the erasure record has the ids.
+            return object_link(
+                ErasureRecord, delivery.erasure_id, f"erasure {short_id(delivery.erasure_id)}"
+            )
         if delivery.event_id:
             return object_link(Event, delivery.event_id)
         return object_link(Profile, delivery.profile_id)

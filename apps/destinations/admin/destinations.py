@@ -37,6 +37,7 @@ class DestinationForm(forms.ModelForm):
             "enabled",
             "kind",
             "resource",
+            "forward_erasures",
             "condition",
             "mapping",
             "settings",
@@ -81,7 +82,20 @@ class DestinationAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("health", "settings_shape", "deliveries")
     fieldsets = (
-        (None, {"fields": ("name", "description", "enabled", "kind", "resource", "health")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "description",
+                    "enabled",
+                    "kind",
+                    "resource",
+                    "forward_erasures",
+                    "health",
+                )
+            },
+        ),
         (
             "What is sent",
             {

@@ -62,6 +62,17 @@ def delivery_claim_next(
         if delivery is None:
             return False, None
         destination = delivery.destination
+        if delivery.erasure_id:
+            # A deletion request (services.erasure_forwarding): its payload was set when it was
+            # recorded; no condition or mapping, they read the profile that is gone.
+            claimed = _attempt_start(
+                delivery,
+                destination=destination,
+                data={"erasure": delivery.payload},
+                payload=delivery.payload,
+                now=now,
+            )
+            return True, claimed
         data = delivery_documents(delivery)
         if data is None:
             delivery_finish(

@@ -19,14 +19,16 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from apps.profiles.documents import profile_document
-from apps.profiles.models import MergeRecord, Profile, Session
+from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Session
 from apps.profiles.selectors import profile_timeline
-from apps.profiles.services.erasure import ProfileNotFound, profile_forget
+from apps.profiles.services.erasure import ProfileNotFound, erasure_counts_text
 from apps.profiles.services.merge import MergeError, profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
+from apps.profiles.tasks import profile_erasure_start
 
 TIMELINE_PAGE_SIZE = 50
 LATEST_SESSIONS = 20
@@ -87,17 +89,22 @@ def forget_profiles(modeladmin, request, queryset):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/profiles/profile/forget_confirmation.html", context)
-    erased = 0
+    started = 0
     for profile in profiles:
         try:
-            profile_forget(profile_id=profile.pk, actor=request.user.get_username())
+            profile_erasure_start(profile_id=profile.pk, actor=request.user.get_username())
         except ProfileNotFound:
             continue  # erased meanwhile (e.g. merged into another selected profile)
-        erased += 1
+        started += 1
     modeladmin.message_user(
         request,
-        f"{erased} profile(s) erased with their sessions, events, runs and deliveries; an "
-        "erasure record keeps their ids so that they are never used again.",
+        format_html(
+            "{} erasure(s) started: the profiles, their sessions, events, runs and deliveries "
+            "are deleted in the background, and their ids are never used again. "
+            '<a href="{}">Follow their progress</a>.',
+            started,
+            reverse("admin:profiles_erasurerecord_changelist"),
+        ),
         messages.SUCCESS,
     )
     return None
@@ -159,7 +166,27 @@ class ProfilePersonAdminMixin:
         extra = dict(extra_context or {})
         if profile is not None:
             extra.update(_person_context(request, profile))
+            _erasure_notice(request, profile)
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+def _erasure_notice(request, profile: Profile) -> None:
+    """A profile under a running erasure says so, with what is deleted so far."""
+    record = ErasureRecord.objects.filter(
+        status=ErasureRecord.Status.RUNNING, profile_ids__contains=[profile.pk]
+    ).first()
+    if record is None:
+        return
+    messages.warning(
+        request,
+        format_html(
+            'This profile is being erased (<a href="{}">erasure {}</a>, started {}): {}.',
+            reverse("admin:profiles_erasurerecord_change", args=[record.pk]),
+            record.pk,
+            f"{record.started_at:%Y-%m-%d %H:%M:%S}",
+            erasure_counts_text(record) or "nothing deleted yet",
+        ),
+    )
 
 
 def _person_context(request, profile: Profile) -> dict:

@@ -13,6 +13,7 @@ from apps.core.admin_helpers import (
     object_link,
 )
 from apps.profiles.models import ErasureRecord, IdentificationPoint, MergeRecord, Profile, Segment
+from apps.profiles.services.erasure import erasure_counts_text
 from apps.profiles.services.identification import (
     identification_point_save,
     identification_points_by_type,
@@ -152,11 +153,31 @@ class MergeRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("erased_at", "ids", "actor", "counts")
-    ordering = ("-erased_at",)
+    """Erasures, running and done: the counts grow batch by batch while one runs."""
+
+    list_display = (
+        "started_at",
+        "status",
+        "ids",
+        "actor",
+        "counts",
+        "deletion_requests",
+        "erased_at",
+    )
+    list_filter = ("status",)
+    ordering = ("-started_at",)
     search_fields = ("actor",)
     search_help_text = "An exact profile id, or the actor."
-    fields = ("erased_at", "ids", "actor", "counts")
+    fields = (
+        "status",
+        "started_at",
+        "heartbeat_at",
+        "erased_at",
+        "ids",
+        "actor",
+        "counts",
+        "deletion_requests",
+    )
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
@@ -169,8 +190,6 @@ class ErasureRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def ids(self, record: ErasureRecord) -> str:
         return ", ".join(record.profile_ids)
 
-    @admin.display(description="rows deleted")
+    @admin.display(description="rows deleted (so far)")
     def counts(self, record: ErasureRecord) -> str:
-        return ", ".join(
-            f"{name.replace('_', ' ')}: {count}" for name, count in record.deleted.items()
-        )
+        return erasure_counts_text(record) or "-"
