@@ -152,6 +152,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The request side's hand-off to the broker (apps/tracking/handoff.py): connect, socket and
+# pool waits are bounded by this, and a failed send is left to the requeue sweep.
+CDP_HANDOFF_TIMEOUT_MS = env_int("CDP_HANDOFF_TIMEOUT_MS", 500)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.
