@@ -18,8 +18,9 @@ Use in a test module:
 - `worker.wait_idle()`: until the worker holds no task and the queue is empty, e.g. to check
   that a duplicate message did nothing once it was handled.
 
-The worker sees rule, workflow and source changes at once (`CDP_*_CACHE_SECONDS=0`), because
-tests change them between tasks.
+The worker sees rule, workflow, source, event type, identification point and live segment
+changes at once (`CDP_*_CACHE_SECONDS=0`), because tests change them between tasks (a worker
+serves a whole module, so another test's cached rows would otherwise linger for seconds).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str
             "DJANGO_SETTINGS_MODULE": "cdp.settings",
             "CDP_WORKFLOW_CACHE_SECONDS": "0",
             "CDP_SOURCE_CACHE_SECONDS": "0",
+            "CDP_EVENT_TYPE_CACHE_SECONDS": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )
