@@ -113,7 +113,7 @@ class BatchResult:
 def profile_events_process(*, profile_id: str, batch_size: int | None = None) -> Processed:
     """Run the workflows of every collected event of a profile, in order, at most one batch;
     when more are left, the profile is in the follow-up. An event that breaks the batch fails
-    alone (`_events_one_by_one`)."""
+    alone (`events_one_by_one`)."""
     batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
     try:
         with transaction.atomic():
@@ -148,7 +148,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
                 [profile_id, Event.Status.COLLECTED, batch_size + 1],
             )
             ids = [event_id for (event_id,) in cursor.fetchall()]
-        processed, profile_id = _events_one_by_one(ids[:batch_size], profile_id=profile_id)
+        processed, profile_id = events_one_by_one(ids[:batch_size], profile_id=profile_id)
         if len(ids) > batch_size:
             processed.profile_add(profile_id)
     return processed
@@ -157,7 +157,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
 def profileless_events_process(*, event_ids: Sequence[str]) -> Processed:
     """Run the workflows of stored events without a profile. Events that do have a profile
     are left to their profile's task: their profiles are in the follow-up. An event that
-    breaks the batch fails alone (`_events_one_by_one`)."""
+    breaks the batch fails alone (`events_one_by_one`)."""
     waiting = Event.objects.filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
     owners = sorted(set(waiting.filter(profile__isnull=False).values_list("profile_id", flat=True)))
     # A duplicate message running at the same time skips the rows this one holds.
@@ -179,32 +179,34 @@ def profileless_events_process(*, event_ids: Sequence[str]) -> Processed:
         logger.exception("Batch of %d profile-less events failed; one at a time", len(event_ids))
         with transaction.atomic():
             ids = list(mine.values_list("id", flat=True))
-            processed, _ = _events_one_by_one(ids, profile_id=None)
+            processed, _ = events_one_by_one(ids, profile_id=None)
     for owner in owners:
         processed.profile_add(owner)
     return processed
 
 
-def _events_one_by_one(
-    ids: Sequence[str], *, profile_id: str | None
+def events_one_by_one(
+    ids: Sequence[str], *, profile_id: str | None, replay: bool = False
 ) -> tuple[Processed, str | None]:
     """The slow path of a batch that failed: each event read and run in its own savepoint;
     one that fails is marked `error` with the reason and the others go on, so it blocks
-    neither its profile nor the sweep. Call inside a transaction holding the rows (and the
-    profile's lock). Returns what is left for the workers and the profile the run ended
-    with (an identification may have merged it away)."""
+    neither its profile nor the sweep (a replay only skips it: replays keep the statuses).
+    Call inside a transaction holding the rows (and the profile's lock). Returns what is left
+    for the workers and the profile the run ended with (an identification may have merged
+    it away)."""
     processed = Processed()
     for event_id in ids:
         try:
             with transaction.atomic():
                 events = rows_fetch(Event, "id = %s", [event_id])
-                batch = events_run(events, profile_id=profile_id, stored=True)
+                batch = events_run(events, profile_id=profile_id, stored=True, replay=replay)
         except TRANSIENT_ERRORS:
             raise
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             logger.warning("Event %s failed alone: %s", event_id, reason)
-            events_fail(event_ids=[event_id], reason=reason)
+            if not replay:
+                events_fail(event_ids=[event_id], reason=reason)
             continue
         profile_id = batch.profile_id
         processed.events += len(batch.events)

@@ -17,6 +17,7 @@ from apps.tracking.processing import (
     profile_events_process,
     profileless_events_process,
 )
+from apps.tracking.replay import events_replay
 from apps.workflows.models import WorkflowRun
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
@@ -131,3 +132,22 @@ def test_events_of_one_profile_cannot_fill_the_sweep():
         profile_ids=[crowded.id, other.profile_id],
         event_ids=[loose.id],
     )
+
+
+def test_a_replay_skips_an_event_that_cannot_be_read_back_and_replays_the_others():
+    RuleFactory(workflow=seen_workflow(), event_type="page-view")
+    profile = ProfileFactory()
+    good = EventFactory(profile=profile, session=None, time=T0, status="processed")
+    poison = EventFactory(
+        profile=profile, session=None, time=T0 + timedelta(seconds=1), status="processed"
+    )
+    time_set(poison, BEFORE_YEAR_ONE)
+
+    assert events_replay(event_ids=[good.id, poison.id]) == Processed(events=1)
+
+    assert list(WorkflowRun.objects.values_list("event_ref", "replay")) == [(good.id, True)]
+    # A replay keeps the statuses.
+    assert dict(Event.objects.values_list("id", "status")) == {
+        good.id: "processed",
+        poison.id: "processed",
+    }
