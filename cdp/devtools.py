@@ -2,16 +2,24 @@
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
 then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
-the foreground under one process manager: Ctrl-C stops them all.
+the foreground under one supervisor (`Supervisor`): a process that exits is started again,
+Ctrl-C stops them all.
 test: embedded services if needed, Debian's chromium for the browser tests (installed with
 apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
 
+import contextlib
 import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 from cdp.embedded import VAR_DIR, ensure_local_secret_key, ensure_services
 
@@ -52,28 +60,132 @@ def start() -> int:
     _manage("ensure_admin")
     _manage("ensure_demo_source")
 
-    from honcho.manager import Manager
-    from honcho.printer import Printer
-
-    manager = Manager(Printer(sys.stdout))
-    env = dict(os.environ)
     bin_dir = Path(sys.executable).parent
-    manager.add_process(
-        "web",
-        f"{bin_dir / 'gunicorn'} cdp.wsgi --bind 127.0.0.1:{port} --workers 2 "
-        "--threads 4 --access-logfile -",
-        env=env,
+    supervisor = Supervisor(
+        {
+            "web": f"{bin_dir / 'gunicorn'} cdp.wsgi --bind 127.0.0.1:{port} --workers 2 "
+            "--threads 4 --access-logfile -",
+            **celery_workers(bin_dir / "celery"),
+            "beat": f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO "
+            f"--pidfile {VAR_DIR / 'celerybeat.pid'}",
+        },
+        env=dict(os.environ),
+        cwd=ROOT,
     )
-    for name, command in celery_workers(bin_dir / "celery").items():
-        manager.add_process(name, command, env=env)
-    manager.add_process(
-        "beat",
-        f"{bin_dir / 'celery'} -A cdp beat --loglevel INFO --pidfile {VAR_DIR / 'celerybeat.pid'}",
-        env=env,
-    )
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: supervisor.stop())
     print(f"\nCDP is starting on http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)\n")
-    manager.loop()
-    return manager.returncode or 0
+    return supervisor.run()
+
+
+class Supervisor:
+    """Runs named commands in the foreground, each line of their output prefixed with the
+    name. A command that exits is started again, after a pause that doubles while it keeps
+    exiting early (up to `max_delay`): one crashed process (a worker that lost its broker,
+    say) must not stop the CDP, which is what honcho did. `stop()` (Ctrl-C) sends SIGTERM to
+    every process group, then SIGKILL after `kill_wait` seconds."""
+
+    # A process that ran this long before exiting is restarted after `min_delay` again.
+    HEALTHY_SECONDS = 30.0
+
+    def __init__(
+        self,
+        commands: Mapping[str, str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        out: TextIO = sys.stdout,
+        min_delay: float = 1.0,
+        max_delay: float = 30.0,
+        kill_wait: float = 10.0,
+    ) -> None:
+        self.commands = dict(commands)
+        self.env = dict(env)
+        self.cwd = cwd
+        self.out = out
+        self.min_delay = min_delay
+        self.max_delay = max_delay
+        self.kill_wait = kill_wait
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._started_at: dict[str, float] = {}
+        self._delay = dict.fromkeys(self.commands, min_delay)
+        self._restart_at: dict[str, float] = {}
+        self._stopping = threading.Event()
+        self._print_lock = threading.Lock()
+        self._width = max(map(len, self.commands), default=0)
+
+    def run(self) -> int:
+        for name in self.commands:
+            self._start(name)
+        while not self._stopping.wait(0.1):
+            now = time.monotonic()
+            for name, process in list(self.processes.items()):
+                if name not in self._restart_at and process.poll() is not None:
+                    self._schedule_restart(name, process.returncode, now)
+            for name, when in list(self._restart_at.items()):
+                if now >= when:
+                    del self._restart_at[name]
+                    self._start(name)
+        self._terminate_all()
+        return 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _start(self, name: str) -> None:
+        process = subprocess.Popen(
+            shlex.split(self.commands[name]),
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            # Its own group: stop() ends its children too, and Ctrl-C reaches only us.
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        self._started_at[name] = time.monotonic()
+        threading.Thread(target=self._relay, args=(name, process), daemon=True).start()
+        self._say(f"{name} started (pid {process.pid})")
+
+    def _schedule_restart(self, name: str, returncode: int, now: float) -> None:
+        if now - self._started_at[name] >= self.HEALTHY_SECONDS:
+            self._delay[name] = self.min_delay
+        delay = self._delay[name]
+        self._delay[name] = min(delay * 2, self.max_delay)
+        self._restart_at[name] = now + delay
+        self._say(f"{name} exited (rc={returncode}), restarting in {delay:g}s")
+
+    def _terminate_all(self) -> None:
+        running = [p for p in self.processes.values() if p.poll() is None]
+        for process in running:
+            self._signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_wait
+        for process in running:
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                self._signal_group(process, signal.SIGKILL)
+                process.wait()
+        for process in self.processes.values():
+            # Children left behind by a process that exited on its own (gunicorn workers).
+            self._signal_group(process, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+    def _relay(self, name: str, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._say(line.rstrip("\n"), name=name)
+
+    def _say(self, text: str, *, name: str = "system") -> None:
+        with self._print_lock:
+            self.out.write(f"{name:<{max(self._width, 6)}} | {text}\n")
+            self.out.flush()
 
 
 def _ensure_chromium() -> None:

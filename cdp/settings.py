@@ -163,6 +163,11 @@ CELERY_TASK_IGNORE_RESULT = True
 # every 1000 tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+# A worker (and beat) survives any broker outage: it reconnects for as long as it takes,
+# at start-up too, instead of exiting after Celery's 100 attempts (about 45 minutes). The
+# Redis transport is cdp.celery.RedisTransport (a broker killed under a worker).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Deliveries have a queue of their own, consumed by a worker of their own (Procfile
 # `worker-destinations`, `worker` takes `celery` only): a send waits on a remote for up to its
@@ -171,6 +176,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("destinations"))
 CELERY_TASK_ROUTES = {"destinations.*": {"queue": "destinations"}}
+# The request side's hand-off to the broker (apps/tracking/handoff.py): connect, socket and
+# pool waits are bounded by this, and a failed send is left to the requeue sweep.
+CDP_HANDOFF_TIMEOUT_MS = env_int("CDP_HANDOFF_TIMEOUT_MS", 500)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.

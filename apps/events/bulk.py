@@ -86,3 +86,10 @@ def events_outcome_write(events: Sequence[Event]) -> None:
             f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE e.id = v.id",
             [data],
         )
+
+
+def events_fail(*, event_ids: Sequence[str], reason: str) -> None:
+    """Mark events `error` with the reason, without reading them (they may be unreadable)."""
+    Event.objects.filter(pk__in=list(event_ids)).update(
+        status=Event.Status.ERROR, status_message=reason[:2000]
+    )

@@ -5,11 +5,24 @@ one), so a worker never looks for rows that are not committed yet or were rolled
 Ingestion hands over the routed events of a request (`events_enqueue`), or their copies when
 they were not stored (`unsaved_events_enqueue`); re-validation the events it released; the
 events admin the events to replay. The tasks enqueue the follow-ups of their own runs.
+
+The database is the source of truth and the requeue sweep the recovery path, so a message
+that cannot be sent is logged, not raised: a broker that is down or frozen never turns a
+committed request into a 5xx, nor holds it. Messages go through this module's own broker
+connections, bounded by CDP_HANDOFF_TIMEOUT_MS (connect, each socket read and write, the
+wait for a pooled connection) and never retried (Celery would retry a publish for seconds).
+The workers' own connections keep Celery's settings: a worker can wait for its broker.
 """
 
+import logging
+import os
 from collections.abc import Iterable, Sequence
 
+from celery import Task
+from django.conf import settings
 from django.db import transaction
+from kombu.connection import ConnectionPool
+from kombu.exceptions import KombuError
 
 from apps.tracking.tasks import (
     process_events,
@@ -22,6 +35,45 @@ from apps.tracking.tasks import (
 REPLAY_CHUNK = 200
 # The admin replays at most this many events per click (select fewer or filter first).
 REPLAY_MAX = 10_000
+# Broker connections per process for the hand-off (a gunicorn worker's threads share them).
+HANDOFF_POOL_LIMIT = 10
+
+logger = logging.getLogger(__name__)
+# Per process and broker URL: a process forked after the first use builds its own pool.
+_pools: dict[tuple[int, str], ConnectionPool] = {}
+
+
+def _connection_pool() -> ConnectionPool:
+    url = settings.CELERY_BROKER_URL
+    key = (os.getpid(), url)
+    pool = _pools.get(key)
+    if pool is None:
+        seconds = settings.CDP_HANDOFF_TIMEOUT_MS / 1000
+        connection = process_events.app.connection_for_write(
+            url,
+            connect_timeout=seconds,
+            transport_options={
+                **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                "socket_timeout": seconds,
+                "socket_connect_timeout": seconds,
+                # Connect once: no retry loop inside the request.
+                "max_retries": 0,
+            },
+        )
+        pool = _pools[key] = connection.Pool(limit=HANDOFF_POOL_LIMIT)
+    return pool
+
+
+def _publish(task: Task, *args) -> None:
+    """Send one message, within the hand-off's time bound; a failure is logged and left to
+    the sweep (the events are committed and `collected`)."""
+    pool = _connection_pool()
+    broker = pool.connection
+    try:
+        with pool.acquire(block=True, timeout=settings.CDP_HANDOFF_TIMEOUT_MS / 1000) as conn:
+            task.apply_async(args, connection=conn, retry=False)
+    except (KombuError, *broker.connection_errors, *broker.channel_errors) as exc:
+        logger.warning("Hand-off of %s failed, left to the requeue sweep: %r", task.name, exc)
 
 
 def events_enqueue(*, event_ids: Sequence[str], profile_id: str | None) -> None:
@@ -32,10 +84,10 @@ def events_enqueue(*, event_ids: Sequence[str], profile_id: str | None) -> None:
     if not event_ids:
         return
     if profile_id:
-        transaction.on_commit(lambda: process_profile_events.delay(profile_id))
+        transaction.on_commit(lambda: _publish(process_profile_events, profile_id))
     else:
         ids = list(event_ids)
-        transaction.on_commit(lambda: process_events.delay(ids))
+        transaction.on_commit(lambda: _publish(process_events, ids))
 
 
 def unsaved_events_enqueue(*, events: Sequence[dict], profile_id: str | None) -> None:
@@ -44,7 +96,7 @@ def unsaved_events_enqueue(*, events: Sequence[dict], profile_id: str | None) ->
     if not events:
         return
     copies = list(events)
-    transaction.on_commit(lambda: process_unsaved_events.delay(copies, profile_id))
+    transaction.on_commit(lambda: _publish(process_unsaved_events, copies, profile_id))
 
 
 def events_replay_enqueue(*, event_ids: Iterable[str]) -> int:
@@ -52,5 +104,5 @@ def events_replay_enqueue(*, event_ids: Iterable[str]) -> int:
     ids = list(event_ids)[:REPLAY_MAX]
     for start in range(0, len(ids), REPLAY_CHUNK):
         chunk = ids[start : start + REPLAY_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: replay_events.delay(chunk))
+        transaction.on_commit(lambda chunk=chunk: _publish(replay_events, chunk))
     return len(ids)

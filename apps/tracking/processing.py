@@ -16,6 +16,11 @@ of its transaction, then processes all collected events of that profile, in one 
 lock does not block the tracking pipeline (which locks the profile row only briefly); the
 profile changes are written at the end with `profile_save_changes`, which re-reads the row.
 
+One event that cannot be read back (a time outside Python's years 1-9999, stored by another
+path) or processed (its outcome cannot be written) fails alone: a batch that fails on the data
+runs again one event at a time, each in its own savepoint, and the event that fails is marked
+`error` with the reason. It then blocks neither its profile's later events nor the sweep.
+
 The services here send nothing: each returns a `Processed` naming the collected events it
 leaves for the workers (more of the profile's events than one batch, a merge survivor's,
 injected ones, those a sweep finds), and the task that called it enqueues them (tasks.py).
@@ -31,11 +36,12 @@ from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from apps.core.rows import rows_fetch
-from apps.events.bulk import events_outcome_write
+from apps.events.bulk import events_fail, events_outcome_write
 from apps.events.documents import EventDataError, event_document, event_from_dict
 from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
@@ -52,7 +58,12 @@ logger = logging.getLogger(__name__)
 
 # First key of pg_advisory_xact_lock(int, int): keeps these locks apart from other users'.
 PROFILE_LOCK_NAMESPACE = 0x0CD9
+# Profiles (and profile-less events) per sweep: each is one message.
 REQUEUE_SWEEP_LIMIT = 5000
+# Errors that can pass (a lock wait that timed out, a restarting PostgreSQL): the task retries
+# them. Any other error in a batch is the data's: the batch is run again one event at a time.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+_EVENT_ORDER = "ORDER BY time, inserted, id"
 
 
 def _advisory_lock(key_text: str) -> None:
@@ -101,47 +112,108 @@ class BatchResult:
 
 def profile_events_process(*, profile_id: str, batch_size: int | None = None) -> Processed:
     """Run the workflows of every collected event of a profile, in order, at most one batch;
-    when more are left, the profile is in the follow-up."""
+    when more are left, the profile is in the follow-up. An event that breaks the batch fails
+    alone (`events_one_by_one`)."""
     batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
-    processed = Processed()
+    try:
+        with transaction.atomic():
+            profile_lock(profile_id)
+            # Profile and sessions are read next, in their own queries: joined here they
+            # would be decoded once per event (measured slower). The profile row is not
+            # locked until the final write, so the tracking pipeline is not held up meanwhile.
+            events = rows_fetch(
+                Event,
+                f"profile_id = %s AND status = %s {_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                [profile_id, Event.Status.COLLECTED, batch_size + 1],
+            )
+            processed = Processed()
+            if events:
+                batch = events_run(events[:batch_size], profile_id=profile_id, stored=True)
+                processed = batch.follow_up
+                processed.events = len(batch.events)
+                if len(events) > batch_size:
+                    processed.profile_add(batch.profile_id)
+            return processed
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Batch of profile %s failed; running it one event at a time", profile_id)
     with transaction.atomic():
         profile_lock(profile_id)
-        # Profile and sessions are read next, in their own queries: joined here they would
-        # be decoded once per event (measured slower). The profile row is not locked until
-        # the final write, so the tracking pipeline is not held up meanwhile.
-        events = rows_fetch(
-            Event,
-            "profile_id = %s AND status = %s ORDER BY time, inserted, id LIMIT %s FOR UPDATE",
-            [profile_id, Event.Status.COLLECTED, batch_size + 1],
-        )
-        if events:
-            batch = events_run(events[:batch_size], profile_id=profile_id, stored=True)
-            processed = batch.follow_up
-            processed.events = len(batch.events)
-        if len(events) > batch_size:
-            processed.profile_add(batch.profile_id)
+        # Only the ids: a row that cannot be read back must not fail this query too.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Event._meta.db_table} WHERE profile_id = %s AND status = %s "
+                f"{_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                [profile_id, Event.Status.COLLECTED, batch_size + 1],
+            )
+            ids = [event_id for (event_id,) in cursor.fetchall()]
+        processed, profile_id = events_one_by_one(ids[:batch_size], profile_id=profile_id)
+        if len(ids) > batch_size:
+            processed.profile_add(profile_id)
     return processed
 
 
 def profileless_events_process(*, event_ids: Sequence[str]) -> Processed:
     """Run the workflows of stored events without a profile. Events that do have a profile
-    are left to their profile's task: their profiles are in the follow-up."""
+    are left to their profile's task: their profiles are in the follow-up. An event that
+    breaks the batch fails alone (`events_one_by_one`)."""
     waiting = Event.objects.filter(pk__in=list(event_ids), status=Event.Status.COLLECTED)
     owners = sorted(set(waiting.filter(profile__isnull=False).values_list("profile_id", flat=True)))
+    # A duplicate message running at the same time skips the rows this one holds.
+    mine = (
+        waiting.filter(profile__isnull=True)
+        .select_for_update(skip_locked=True)
+        .order_by("time", "inserted", "id")
+    )
     processed = Processed()
-    with transaction.atomic():
-        # A duplicate message running at the same time skips the rows this one holds.
-        events = list(
-            waiting.filter(profile__isnull=True)
-            .select_for_update(skip_locked=True)
-            .order_by("time", "inserted", "id")
-        )
-        if events:
-            processed = events_run(events, profile_id=None, stored=True).follow_up
-            processed.events = len(events)
+    try:
+        with transaction.atomic():
+            events = list(mine)
+            if events:
+                processed = events_run(events, profile_id=None, stored=True).follow_up
+                processed.events = len(events)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Batch of %d profile-less events failed; one at a time", len(event_ids))
+        with transaction.atomic():
+            ids = list(mine.values_list("id", flat=True))
+            processed, _ = events_one_by_one(ids, profile_id=None)
     for owner in owners:
         processed.profile_add(owner)
     return processed
+
+
+def events_one_by_one(
+    ids: Sequence[str], *, profile_id: str | None, replay: bool = False
+) -> tuple[Processed, str | None]:
+    """The slow path of a batch that failed: each event read and run in its own savepoint;
+    one that fails is marked `error` with the reason and the others go on, so it blocks
+    neither its profile nor the sweep (a replay only skips it: replays keep the statuses).
+    Call inside a transaction holding the rows (and the profile's lock). Returns what is left
+    for the workers and the profile the run ended with (an identification may have merged
+    it away)."""
+    processed = Processed()
+    for event_id in ids:
+        try:
+            with transaction.atomic():
+                events = rows_fetch(Event, "id = %s", [event_id])
+                batch = events_run(events, profile_id=profile_id, stored=True, replay=replay)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            logger.warning("Event %s failed alone: %s", event_id, reason)
+            if not replay:
+                events_fail(event_ids=[event_id], reason=reason)
+            continue
+        profile_id = batch.profile_id
+        processed.events += len(batch.events)
+        for waiting in batch.follow_up.profile_ids:
+            processed.profile_add(waiting)
+        processed.event_ids.extend(batch.follow_up.event_ids)
+    return processed, profile_id
 
 
 def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) -> Processed:
@@ -182,23 +254,36 @@ def unsaved_events_process(*, events: Sequence[dict], profile_id: str | None) ->
 
 def collected_events_requeue(*, older_than_seconds: int | None = None) -> Processed:
     """The events still `collected` after the threshold, for the workers again: their
-    message was lost (broker restart, worker killed). Bounded per sweep; the next sweep
-    takes the rest. A message that was only slow gets a duplicate, which finds no work."""
+    message was lost (broker restart, worker killed). A message that was only slow gets a
+    duplicate, which finds no work.
+
+    Bounded per sweep, the oldest first; the next sweep takes the rest. The bound counts
+    profiles, not events: one task runs all of a profile's events, and a profile with
+    thousands waiting must not fill the sweep and hide the others (an event that fails is
+    marked `error` by its task, so it does not come back)."""
     threshold = older_than_seconds
     if threshold is None:
         threshold = settings.CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=threshold)
-    rows = list(
-        Event.objects.filter(status=Event.Status.COLLECTED, inserted__lt=cutoff)
-        .order_by("inserted")
-        .values_list("id", "profile_id")[:REQUEUE_SWEEP_LIMIT]
+    old = Event.objects.filter(status=Event.Status.COLLECTED, inserted__lt=cutoff)
+    profiles = list(
+        old.filter(profile__isnull=False)
+        .values("profile_id")
+        .annotate(oldest=Min("inserted"), waiting=Count("id"))
+        .order_by("oldest", "profile_id")
+        .values_list("profile_id", "waiting")[:REQUEUE_SWEEP_LIMIT]
+    )
+    loose = list(
+        old.filter(profile__isnull=True)
+        .order_by("inserted", "id")
+        .values_list("id", flat=True)[:REQUEUE_SWEEP_LIMIT]
     )
     found = Processed(
-        events=len(rows),
-        profile_ids=list(dict.fromkeys(profile_id for _, profile_id in rows if profile_id)),
-        event_ids=[event_id for event_id, profile_id in rows if not profile_id],
+        events=sum(waiting for _, waiting in profiles) + len(loose),
+        profile_ids=[profile_id for profile_id, _ in profiles],
+        event_ids=loose,
     )
-    if rows:
+    if found.events:
         logger.info(
             "Re-enqueueing %d collected events (%d profiles, %d profile-less)",
             found.events,

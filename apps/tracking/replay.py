@@ -3,18 +3,28 @@ admin enqueues them through tracking.handoff.events_replay_enqueue)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 
 from apps.events.models import Event
-from apps.tracking.processing import Processed, events_run, profile_lock
+from apps.tracking.processing import (
+    TRANSIENT_ERRORS,
+    Processed,
+    events_one_by_one,
+    events_run,
+    profile_lock,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def events_replay(*, event_ids: Iterable[str]) -> Processed:
     """Run stored events through the workflows their rules route them to now; the runs are
     recorded with replay=True and may repeat earlier ones. The events keep their status.
-    Events still waiting (`collected`) are skipped: they are about to run anyway."""
+    Events still waiting (`collected`) are skipped: they are about to run anyway. An event
+    that breaks its group's replay (one that cannot be read back) is skipped alone."""
     ids = list(event_ids)
     by_profile: dict[str | None, list[str]] = {}
     for event_id, profile_id in (
@@ -25,14 +35,27 @@ def events_replay(*, event_ids: Iterable[str]) -> Processed:
         by_profile.setdefault(profile_id, []).append(event_id)
     replayed = Processed()
     for profile_id, group in by_profile.items():
-        with transaction.atomic():
-            if profile_id:
-                profile_lock(profile_id)
-            events = list(Event.objects.filter(pk__in=group).order_by("time", "inserted", "id"))
-            follow_up = events_run(
-                events, profile_id=profile_id, stored=True, replay=True
-            ).follow_up
-        replayed.events += len(events)
+        ordered = Event.objects.filter(pk__in=group).order_by("time", "inserted", "id")
+        try:
+            with transaction.atomic():
+                if profile_id:
+                    profile_lock(profile_id)
+                events = list(ordered)
+                follow_up = events_run(
+                    events, profile_id=profile_id, stored=True, replay=True
+                ).follow_up
+                follow_up.events = len(events)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            logger.exception("Replay of profile %s failed; one event at a time", profile_id)
+            with transaction.atomic():
+                if profile_id:
+                    profile_lock(profile_id)
+                follow_up, _ = events_one_by_one(
+                    list(ordered.values_list("id", flat=True)), profile_id=profile_id, replay=True
+                )
+        replayed.events += follow_up.events
         for waiting in follow_up.profile_ids:
             replayed.profile_add(waiting)
         replayed.event_ids.extend(follow_up.event_ids)

@@ -18,13 +18,15 @@ Use in a test module:
 - `worker.wait_idle()`: until the worker holds no task and the queue is empty, e.g. to check
   that a duplicate message did nothing once it was handled.
 
-The worker sees rule, workflow and source changes at once (`CDP_*_CACHE_SECONDS=0`), because
-tests change them between tasks.
+The worker sees rule, workflow, source, event type, identification point and live segment
+changes at once (`CDP_*_CACHE_SECONDS=0`), because tests change them between tasks (a worker
+serves a whole module, so another test's cached rows would otherwise linger for seconds).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -37,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from celery import Celery
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +65,7 @@ def worker_environment(extra_env: dict[str, str] | None = None) -> dict[str, str
             "CDP_SOURCE_CACHE_SECONDS": "0",
             # The tests' HTTP servers (tests/conftest.py allow-lists them in the test process).
             "CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS": "127.0.0.1/32",
+            "CDP_EVENT_TYPE_CACHE_SECONDS": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -76,11 +80,14 @@ class CeleryWorker:
         hostname: str,
         log_path: Path,
         queues: tuple[str, ...] = ("celery",),
+        broker_url: str | None = None,
     ) -> None:
         self.process = process
         self.hostname = hostname
         self.log_path = log_path
         self.queues = queues
+        # None: the broker the test process uses (settings.CELERY_BROKER_URL).
+        self.broker_url = broker_url
 
     @property
     def pid(self) -> int:
@@ -93,9 +100,9 @@ class CeleryWorker:
         return self.process.poll() is None
 
     def ping(self, timeout: float = 1.0) -> bool:
-        from cdp.celery import app
-
-        replies = app.control.ping(destination=[self.hostname], timeout=timeout)
+        replies = broker_app(self.broker_url).control.ping(
+            destination=[self.hostname], timeout=timeout
+        )
         return any(self.hostname in reply for reply in replies)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
@@ -166,11 +173,13 @@ def start_celery_worker(
     extra_env: dict[str, str] | None = None,
     loglevel: str = "INFO",
     queues: tuple[str, ...] = (),
+    broker_url: str | None = None,
 ) -> CeleryWorker:
     """Start a worker and wait until it answers pings. `queues` replaces the configured queues
     (`celery` and `destinations`, which a worker started without it consumes) with the named
     ones: a test that needs its task to reach this very worker (another one, e.g. the
-    session's, may be consuming the default queue) publishes there."""
+    session's, may be consuming the default queue) publishes there. `broker_url` connects it
+    to another broker (a private Redis the test may kill)."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
         prefix="celery-worker-", suffix=".log", delete=False
@@ -195,19 +204,36 @@ def start_celery_worker(
     ]
     if queues:
         command += ["--queues", ",".join(queues)]
+    env = worker_environment(extra_env)
+    if broker_url:
+        env["CELERY_BROKER_URL"] = broker_url
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=worker_environment(extra_env),
+        env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     log_file.close()
     configured = tuple(queue.name for queue in settings.CELERY_TASK_QUEUES)
-    worker = CeleryWorker(process, hostname, Path(log_file.name), queues or configured)
+    worker = CeleryWorker(
+        process, hostname, Path(log_file.name), queues or configured, broker_url=broker_url
+    )
     worker.wait_ready()
     return worker
+
+
+@functools.cache
+def broker_app(broker_url: str | None = None) -> Celery:
+    """The app that talks to `broker_url`'s workers: the project's, or a bare one for another
+    broker (control commands and messages go through an app's own producer pool, whatever
+    connection is passed in). Tasks are sent there by name (`send_task`)."""
+    from cdp.celery import app
+
+    if broker_url is None:
+        return app
+    return Celery("cdp-test", broker=broker_url, set_as_current=False)
 
 
 def _queue_length(queue: str = "celery") -> int:

@@ -9,9 +9,9 @@ from apps.destinations.models import Destination
 from apps.destinations.selectors import enabled_destinations_cached
 from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.registry import event_type_registry
-from apps.profiles.models import IdentificationPoint, Profile
+from apps.profiles.models import IdentificationPoint, Profile, Segment
 from apps.profiles.services.identification import event_type_identifies
-from apps.profiles.services.segments import live_segments
+from apps.profiles.services.segments import live_segments, segment_save
 from apps.tracking import tasks
 from apps.tracking.processing import (
     Processed,
@@ -569,3 +569,38 @@ def test_merge_profiles_runs_after_the_workflows_and_the_batch_keeps_its_profile
     waiting_of_other.refresh_from_db()
     assert (waiting_of_other.profile_id, waiting_of_other.status) == (current.id, "collected")
     assert processed == Processed(events=1, profile_ids=[current.id])
+
+
+def test_the_segments_a_batch_changes_commit_with_its_events(django_capture_on_commit_callbacks):
+    """The race behind the flaky end-to-end test (issue 12): live segments used to be
+    refreshed after the batch's commit, so a reader that saw the events processed could still
+    find the merged profile without its segments. They commit with the events now: nothing
+    is left for after the commit (the callbacks are captured and never run here)."""
+    IdentificationPoint.objects.create(
+        name="By e-mail",
+        event_type="identification",
+        fields=[{"profile": "data.contact.email.main", "event": "properties.email.main"}],
+    )
+    segment_save(
+        segment=Segment(
+            name="Identified", condition="profile@data.contact.email.main EXISTS", kind="live"
+        )
+    )
+    laptop, phone = ProfileFactory(), ProfileFactory()
+    for profile in (laptop, phone):
+        EventFactory(
+            type="identification",
+            profile=profile,
+            session=None,
+            properties={"email": {"main": "ada@example.com"}},
+        )
+
+    with django_capture_on_commit_callbacks(execute=False):
+        profile_events_process(profile_id=laptop.id)
+        assert Profile.objects.get(pk=laptop.id).segments == ["identified"]
+        profile_events_process(profile_id=phone.id)
+
+    survivor = Profile.objects.get()
+    assert (survivor.pk, survivor.ids) == (laptop.id, [phone.id])
+    assert survivor.segments == ["identified"]
+    assert set(Event.objects.values_list("status", flat=True)) == {"processed"}

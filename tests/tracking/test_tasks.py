@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +20,13 @@ from tests.support.celery_worker import (  # noqa: F401  (fixtures)
     celery_worker_factory,
     wait_for,
 )
-from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, SessionFactory
+from tests.workflows.factories import (
+    EventFactory,
+    ProfileFactory,
+    RuleFactory,
+    SessionFactory,
+    WorkflowFactory,
+)
 from tests.workflows.graphs import edge, graph, linear_graph, node
 from tests.workflows.servers import RecordingServer
 
@@ -265,3 +272,38 @@ def test_unsaved_events_run_from_the_message(celery_worker):  # noqa: F811
     celery_worker.wait_idle()
     run = WorkflowRun.objects.get()
     assert (run.event_id, run.event_ref, run.status) == (None, "unsaved-1", "ok")
+
+
+def test_the_sweep_hands_a_profile_with_an_unreadable_event_to_a_worker_that_gets_past_it(
+    celery_worker,  # noqa: F811
+):
+    """An event whose time PostgreSQL stores but Python cannot read (year 1 BC in UTC) failed
+    its profile's batch on every try, so the profile's later events stayed `collected`."""
+    RuleFactory(
+        workflow=WorkflowFactory(
+            graph=linear_graph(("append_remove", {"append": {"profile@traits.seen": "event@id"}}))
+        ),
+        event_type="page-view",
+    )
+    old = timezone.now() - timedelta(minutes=10)
+    profile = ProfileFactory()
+    poison = EventFactory(profile=profile, session=None, time=old, inserted=old)
+    later = EventFactory(
+        profile=profile, session=None, time=old + timedelta(seconds=1), inserted=old
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE events_event SET time = '0001-01-01 00:00:00+14' WHERE id = %s", [poison.pk]
+        )
+
+    requeue_collected_events.delay()
+
+    wait_for(
+        lambda: not Event.objects.filter(status=Event.Status.COLLECTED).exists(),
+        message="both events out of `collected`",
+    )
+    assert dict(Event.objects.values_list("id", "status")) == {
+        poison.id: "error",
+        later.id: "processed",
+    }
+    assert Profile.objects.get(pk=profile.pk).traits == {"seen": [later.id]}
