@@ -16,8 +16,9 @@ from datetime import datetime
 
 import orjson
 from django.db import connection
+from django.db.models import Case, F, Q, When
 
-from apps.events.models import Event
+from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
 
 # Per-request values are parameters once; per-event values travel as one JSON array.
 _EVENTS_INSERT = f"""
@@ -89,7 +90,13 @@ def events_outcome_write(events: Sequence[Event]) -> None:
 
 
 def events_fail(*, event_ids: Sequence[str], reason: str) -> None:
-    """Mark events `error` with the reason, without reading them (they may be unreadable)."""
+    """Mark events `error` with the reason, without reading them (they may be unreadable). A
+    time Python cannot read back (a row stored before events migration 0006) becomes the time
+    the event was stored, as that migration repairs them: the row is readable again, and the
+    time constraint, which checks every updated row, lets the update through."""
+    unreadable_time = Q(time__lt=EARLIEST_TIME) | Q(time__gt=LATEST_TIME)
     Event.objects.filter(pk__in=list(event_ids)).update(
-        status=Event.Status.ERROR, status_message=reason[:2000]
+        status=Event.Status.ERROR,
+        status_message=reason[:2000],
+        time=Case(When(unreadable_time, then=F("inserted")), default=F("time")),
     )

@@ -7,12 +7,17 @@
 - tags: {"values": [...], "count": n}
 """
 
+from datetime import UTC, datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
 from apps.events.validation import event_type_errors, mapping_errors
+
+EARLIEST_TIME = datetime(1, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class Event(models.Model):
@@ -68,6 +73,16 @@ class Event(models.Model):
                 fields=["profile", "time", "inserted"],
                 name="event_profile_collected",
                 condition=models.Q(status="collected"),
+            ),
+        ]
+
+        constraints = [
+            # PostgreSQL stores times Python cannot read back (before year 1 or after 9999 in
+            # UTC, 'infinity'): one such row would fail every query that reads it. Ingestion
+            # refuses them with a 422; this keeps every other writer from storing one.
+            models.CheckConstraint(
+                condition=models.Q(time__gte=EARLIEST_TIME, time__lte=LATEST_TIME),
+                name="event_time_readable",
             ),
         ]
 

@@ -19,6 +19,7 @@ from apps.tracking.processing import (
 )
 from apps.tracking.replay import events_replay
 from apps.workflows.models import WorkflowRun
+from tests.events.factories import legacy_event_time_set
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
 
@@ -37,12 +38,6 @@ def seen_workflow():
     )
 
 
-def time_set(event: Event, value: str) -> None:
-    """Store a time that ingestion would refuse, as a row written by another path would be."""
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE events_event SET time = %s WHERE id = %s", [value, event.pk])
-
-
 def nested(depth: int) -> dict:
     value: dict = {}
     for _ in range(depth):
@@ -56,7 +51,7 @@ def test_an_event_that_cannot_be_read_back_fails_alone_and_its_profile_goes_on()
     first = EventFactory(profile=profile, session=None, time=T0)
     poison = EventFactory(profile=profile, session=None, time=T0 + timedelta(seconds=1))
     last = EventFactory(profile=profile, session=None, time=T0 + timedelta(seconds=2))
-    time_set(poison, BEFORE_YEAR_ONE)
+    legacy_event_time_set(poison, BEFORE_YEAR_ONE)
 
     assert profile_events_process(profile_id=profile.id) == Processed(events=2)
 
@@ -98,7 +93,7 @@ def test_a_profileless_event_that_cannot_be_read_back_fails_alone():
     RuleFactory(workflow=WorkflowFactory(graph=linear_graph(("log_message", {"message": "x"}))))
     good = EventFactory(profile=None, session=None, time=T0)
     poison = EventFactory(profile=None, session=None, time=T0 + timedelta(seconds=1))
-    time_set(poison, "infinity")
+    legacy_event_time_set(poison, "infinity")
 
     assert profileless_events_process(event_ids=[good.id, poison.id]) == Processed(events=1)
 
@@ -119,10 +114,10 @@ def test_events_of_one_profile_cannot_fill_the_sweep():
         cursor.execute(
             "INSERT INTO events_event (id, type, source_id, profile_id, time, inserted, status,"
             " status_message, is_bot, properties, context, traits, metadata, request, tags)"
-            " SELECT 'crowd-' || n, type, source_id, profile_id, %s, inserted, status, '',"
+            " SELECT 'crowd-' || n, type, source_id, profile_id, time, inserted, status, '',"
             " false, '{}', '{}', '{}', '{}', '{}', '{}'"
             " FROM events_event, generate_series(1, %s) AS n",
-            [BEFORE_YEAR_ONE, REQUEUE_SWEEP_LIMIT],
+            [REQUEUE_SWEEP_LIMIT],
         )
     other = EventFactory(session=None, inserted=old + timedelta(seconds=1))
     loose = EventFactory(profile=None, session=None, inserted=old + timedelta(seconds=2))
@@ -141,7 +136,7 @@ def test_a_replay_skips_an_event_that_cannot_be_read_back_and_replays_the_others
     poison = EventFactory(
         profile=profile, session=None, time=T0 + timedelta(seconds=1), status="processed"
     )
-    time_set(poison, BEFORE_YEAR_ONE)
+    legacy_event_time_set(poison, BEFORE_YEAR_ONE)
 
     assert events_replay(event_ids=[good.id, poison.id]) == Processed(events=1)
 

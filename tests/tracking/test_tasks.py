@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.tasks import process_profile_events, requeue_collected_events
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.workflows import workflow_create
+from tests.events.factories import legacy_event_time_set
 from tests.support.celery_worker import (  # noqa: F401  (fixtures)
     celery_worker,
     celery_worker_factory,
@@ -291,10 +291,7 @@ def test_the_sweep_hands_a_profile_with_an_unreadable_event_to_a_worker_that_get
     later = EventFactory(
         profile=profile, session=None, time=old + timedelta(seconds=1), inserted=old
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE events_event SET time = '0001-01-01 00:00:00+14' WHERE id = %s", [poison.pk]
-        )
+    legacy_event_time_set(poison, "0001-01-01 00:00:00+14")
 
     requeue_collected_events.delay()
 
