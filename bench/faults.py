@@ -311,14 +311,15 @@ class Supervised:
         self.stopping = True
         if self.process is None:
             return
+        # SIGTERM to the main process only: it stops its children itself (a warm shutdown).
+        self.process.terminate()
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except ProcessLookupError:
-            pass
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()
             self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # anything it left behind
         self.log.close()
 
 
