@@ -578,10 +578,10 @@ async def run(args, stack: Stack, load: Load, phase: Phase, database_url: str) -
     for name in args.phases:
         phase.name = f"{len(injected) + 1}:{name}"
         print(f"phase {phase.name} ({args.duration:g} s) ...", flush=True)
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         await asyncio.sleep(args.duration / 3)
         done = await inject(name, stack, args)
-        injected.append({"phase": phase.name, "fault": done})
+        injected.append({"phase": phase.name, "fault": done, "started_at": started_at})
         await asyncio.sleep(max(0.0, args.duration - (time.monotonic() - started)))
     stop.set()
     phase.name = "drain"
@@ -640,14 +640,21 @@ def database_figures(url: str, accepted: set[str]) -> dict:
     }
 
 
-def side_effects(path: Path, processed: set[str]) -> dict:
+def side_effects(path: Path, processed: set[str], faults: list[dict]) -> dict:
     calls: dict[tuple[str, str], list] = {}
+    firsts: dict[tuple[str, str], float] = {}
     for line in path.read_text().splitlines():
         call = json.loads(line)
         _, _, node, event_id = call["path"].split("/", 3)
         calls.setdefault((node, event_id), []).append(call["key"])
+        firsts.setdefault((node, event_id), call["t"])
     repeated = {pair: keys for pair, keys in calls.items() if len(keys) > 1}
     same_key = sum(1 for keys in repeated.values() if keys[0] and len(set(keys)) == 1)
+    # The phase of a repeated call's first call: the fault that made the batch run again.
+    by_phase = Counter(
+        next((f["phase"] for f in reversed(faults) if f["started_at"] <= firsts[pair]), "seed")
+        for pair in repeated
+    )
     called = {event_id for _, event_id in calls}
     return {
         "calls": sum(len(keys) for keys in calls.values()),
@@ -655,6 +662,7 @@ def side_effects(path: Path, processed: set[str]) -> dict:
         "repeated": len(repeated),
         "repeated_extra_calls": sum(len(keys) - 1 for keys in repeated.values()),
         "repeated_same_key": same_key,
+        "repeated_by_phase": dict(by_phase),
         "processed_without_call": len(processed - called),
     }
 
@@ -693,7 +701,9 @@ def phase_figures(attempts: list[Attempt], duration: float) -> dict:
 def report_build(args, load: Load, outcome: dict, database_url: str, workdir: Path, stack) -> dict:
     accepted = {i for attempt in load.attempts if attempt.status == 200 for i in attempt.event_ids}
     database = database_figures(database_url, accepted)
-    effects = side_effects(workdir / "calls.jsonl", database.pop("routed_processed"))
+    effects = side_effects(
+        workdir / "calls.jsonl", database.pop("routed_processed"), outcome["faults"]
+    )
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
     ).stdout.strip()
@@ -761,6 +771,7 @@ def report_print(report: dict) -> None:
         ("remote calls (with Idempotency-Key)", f"{e['calls']} ({e['calls_with_key']})"),
         ("REPEATED calls (event+node)", e["repeated"]),
         ("  of which all with one same key", e["repeated_same_key"]),
+        ("  by the phase of the first call", e["repeated_by_phase"]),
         ("  extra calls", e["repeated_extra_calls"]),
         ("processed, routed, never called", e["processed_without_call"]),
         ("events by status", report["statuses"]),
