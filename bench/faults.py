@@ -13,11 +13,11 @@ sync workers, a Celery worker (prefork, concurrency 2) and beat, each restarted 
 as a process manager would; an exit this script did not cause is counted.
 
 Load: --visitors returning visitors (each seeded with one request, so it has a profile id)
-send tracker-shaped TrackerPayloads of 1-4 events with client event ids, --rate events/s in
-all. Like the browser tracker, a visitor retries a request that failed (network error,
+send tracker-shaped TrackerPayloads of --events (2-8) events with client event ids, --rate
+events/s in all. Like the browser tracker, a visitor retries a request that failed (network error,
 timeout, 408, 429, 5xx) with the same body, up to 5 attempts, after 1, 2, 4, 8 s (+-25%), and
 keeps at most 6 requests open. Every attempt is recorded (var/faults/<run>/requests.jsonl):
-phase, status, latency, event ids.
+phase (the one its answer came in), status, latency, event ids.
 
 Each phase lasts --duration; its fault is injected a third of the way in:
 baseline (none), worker-kill (kill -9 of the worker and its pool), web-kill (kill -9 of one
@@ -29,8 +29,9 @@ After the load, the script waits (at most --recovery seconds) until no event is 
 (the beat's requeue sweep runs every 30 s and takes events older than --requeue-after), then
 prints: accepted event ids (answered 200), stored, lost (accepted, not stored), doubled workflow
 runs per (workflow, event), repeated side effects (remote calls per event and node; with the
-Idempotency-Key they carried), events per status and still `collected`, the answers per phase
-(5xx by code, timeouts, connection errors), process exits, and the run's parameters.
+Idempotency-Key they carried and the phase of the first call), events per status and still
+`collected`, the answers per phase (5xx by code, timeouts, connection errors), process exits,
+and the run's parameters.
 """
 
 import argparse
