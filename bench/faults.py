@@ -829,6 +829,9 @@ def main() -> None:
             REDIS_URL=redis_server.url,
             ALLOWED_HOSTS="127.0.0.1",
             CDP_WORKFLOW_REQUEUE_AFTER_SECONDS=str(args.requeue_after),
+            # The recording server is on loopback, which a URL templated from event data may
+            # not reach unless allow-listed (apps/workflows/urlguard.py).
+            CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS="127.0.0.1/32",
         )
         print("migrate, source, workflows ...", flush=True)
         manage(env, "migrate", "--noinput")
