@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from apps.events.models import Event, EventType
@@ -103,3 +104,28 @@ def test_quarantined_events_are_listed_and_released_by_the_action(staff_client):
         fixed.pk: Event.Status.PROCESSED,
         Event.objects.exclude(pk__in=[stuck.pk, fixed.pk]).get().pk: Event.Status.PROCESSED,
     }
+
+
+@pytest.mark.django_db
+def test_re_validating_needs_the_permission_to_change_events(client):
+    viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_event", "view_quarantinedevent"])
+    )
+    client.force_login(viewer)
+    EventType.objects.create(type="order", name="Order", json_schema={"required": ["id"]})
+    fixed = EventFactory(
+        type="order", properties={"id": 1}, status=Event.Status.INVALID, status_message="no id"
+    )
+
+    response = client.post(
+        reverse("admin:events_quarantinedevent_changelist"),
+        {"action": "revalidate_events", ACTION_CHECKBOX_NAME: [fixed.pk]},
+        follow=True,
+    )
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Re-validating events needs the permission to change events."
+    ]
+    fixed.refresh_from_db()
+    assert (fixed.status, fixed.status_message) == (Event.Status.INVALID, "no id")
