@@ -179,6 +179,9 @@ CELERY_TASK_ROUTES = {"destinations.*": {"queue": "destinations"}}
 # The request side's hand-off to the broker (apps/tracking/handoff.py): connect, socket and
 # pool waits are bounded by this, and a failed send is left to the requeue sweep.
 CDP_HANDOFF_TIMEOUT_MS = env_int("CDP_HANDOFF_TIMEOUT_MS", 500)
+# After a failed send, a process leaves its messages to the sweep this long without trying, so
+# a frozen broker costs one request per process the timeout, not every request.
+CDP_HANDOFF_PAUSE_SECONDS = env_int("CDP_HANDOFF_PAUSE_SECONDS", 5)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.

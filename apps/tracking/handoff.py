@@ -11,11 +11,17 @@ that cannot be sent is logged, not raised: a broker that is down or frozen never
 committed request into a 5xx, nor holds it. Messages go through this module's own broker
 connections, bounded by CDP_HANDOFF_TIMEOUT_MS (connect, each socket read and write, the
 wait for a pooled connection) and never retried (Celery would retry a publish for seconds).
+After a failure the process does not try again for CDP_HANDOFF_PAUSE_SECONDS: with a frozen
+broker every attempt costs the full timeout, and three sync web workers spending it on every
+request stall /track (seen: p99 7 s at 250 events/s in bench/faults.py). Messages of unsaved
+events (ephemeral sources) have no row for the sweep to find: those sent while the broker is
+down or paused are lost, as their events were never stored.
 The workers' own connections keep Celery's settings: a worker can wait for its broker.
 """
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 
 from celery import Task
@@ -41,6 +47,8 @@ HANDOFF_POOL_LIMIT = 10
 logger = logging.getLogger(__name__)
 # Per process and broker URL: a process forked after the first use builds its own pool.
 _pools: dict[tuple[int, str], ConnectionPool] = {}
+# Per broker URL: time.monotonic() before which this process does not try it (after a failure).
+_paused_until: dict[str, float] = {}
 
 
 def _connection_pool() -> ConnectionPool:
@@ -66,14 +74,26 @@ def _connection_pool() -> ConnectionPool:
 
 def _publish(task: Task, *args) -> None:
     """Send one message, within the hand-off's time bound; a failure is logged and left to
-    the sweep (the events are committed and `collected`)."""
+    the sweep (the events are committed and `collected`), and pauses the hand-off."""
+    url = settings.CELERY_BROKER_URL
+    if time.monotonic() < _paused_until.get(url, 0.0):
+        logger.info(
+            "Hand-off of %s skipped (the broker failed just now), left to the sweep", task.name
+        )
+        return
     pool = _connection_pool()
     broker = pool.connection
     try:
         with pool.acquire(block=True, timeout=settings.CDP_HANDOFF_TIMEOUT_MS / 1000) as conn:
             task.apply_async(args, connection=conn, retry=False)
     except (KombuError, *broker.connection_errors, *broker.channel_errors) as exc:
-        logger.warning("Hand-off of %s failed, left to the requeue sweep: %r", task.name, exc)
+        _paused_until[url] = time.monotonic() + settings.CDP_HANDOFF_PAUSE_SECONDS
+        logger.warning(
+            "Hand-off of %s failed, left to the requeue sweep; no hand-off for %d s: %r",
+            task.name,
+            settings.CDP_HANDOFF_PAUSE_SECONDS,
+            exc,
+        )
 
 
 def events_enqueue(*, event_ids: Sequence[str], profile_id: str | None) -> None:

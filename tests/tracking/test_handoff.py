@@ -1,6 +1,7 @@
 """The hand-off to the workers: messages leave once the transaction commits; a broker that
 is down or frozen never turns a committed request into a 5xx or a hang (DESIGN §6)."""
 
+import logging
 import time
 
 import pytest
@@ -113,7 +114,8 @@ def test_a_frozen_broker_does_not_hold_the_request(broker, api, rest_source):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_hand_off_publishes_to_the_broker_once_it_is_back(broker, api, rest_source):
+def test_the_hand_off_publishes_to_the_broker_once_it_is_back(broker, api, rest_source, settings):
+    settings.CDP_HANDOFF_PAUSE_SECONDS = 0
     RuleFactory(event_type="purchase")
     broker.kill()
     assert track_routed(api)[0].status_code == 200
@@ -123,3 +125,29 @@ def test_the_hand_off_publishes_to_the_broker_once_it_is_back(broker, api, rest_
 
     assert response.status_code == 200
     assert broker.client().llen("celery") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_failure_the_hand_off_leaves_messages_to_the_sweep_for_a_while(
+    broker, api, rest_source, settings, caplog
+):
+    """A frozen broker costs each attempt the whole timeout: with three sync web workers
+    trying on every request, /track stalled (bench/faults.py: p99 7 s while Redis was frozen).
+    After one failure the process does not try that broker for CDP_HANDOFF_PAUSE_SECONDS."""
+    settings.CDP_HANDOFF_PAUSE_SECONDS = 3600
+    RuleFactory(event_type="purchase")
+    broker.kill()
+    assert track_routed(api)[0].status_code == 200
+    broker.start()
+    caplog.clear()
+
+    with caplog.at_level(logging.INFO, logger="apps.tracking.handoff"):
+        response, _ = track_routed(api)
+
+    assert response.status_code == 200
+    assert broker.client().llen("celery") == 0
+    assert [record.getMessage() for record in caplog.records] == [
+        "Hand-off of workflows.process_profile_events skipped (the broker failed just now), "
+        "left to the sweep"
+    ]
+    assert Event.objects.filter(type="purchase", status="collected").count() == 2
