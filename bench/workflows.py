@@ -291,8 +291,12 @@ def collected_count() -> int:
     return Event.objects.filter(status=Event.Status.COLLECTED).count()
 
 
+# By name: the task's module moved (workflows -> tracking), its name did not, so a checkout
+# from before the move is measured the same way.
+PROCESS_PROFILE_EVENTS = "workflows.process_profile_events"
+
+
 def throughput(args, source_id: str) -> dict:
-    from apps.tracking.tasks import process_profile_events
     from cdp.celery import app
 
     profile_ids = events_store(
@@ -302,7 +306,7 @@ def throughput(args, source_id: str) -> dict:
     started = time.perf_counter()
     with app.producer_or_acquire() as producer:
         for profile_id in profile_ids:
-            process_profile_events.apply_async(args=[profile_id], producer=producer)
+            app.send_task(PROCESS_PROFILE_EVENTS, args=[profile_id], producer=producer)
     published = time.perf_counter()
     ended = wait_until(lambda: collected_count() == 0, timeout=600, poll=0.05)
     seconds = ended - started
@@ -536,7 +540,11 @@ def agent(args) -> None:
     """Prepare the checkout args.agent, then run the coordinator's commands: `round` (the no-op
     baseline, then the workflow throughput) and `latency RATE`."""
     replies, sys.stdout = sys.stdout, sys.stderr  # prints to the terminal, replies to stdout
-    sys.path.insert(0, str(args.agent))  # its `apps` and `cdp`, before their first import
+    # Its `apps` and `cdp`, before their first import; and its directory as the working one,
+    # which Django's set-up puts first on sys.path (from the coordinator's, the other
+    # checkout's apps were imported).
+    os.chdir(args.agent)
+    sys.path.insert(0, str(args.agent))
     env = prepare(args)
     source_id = workflow_setup()
     from cdp.celery import app
