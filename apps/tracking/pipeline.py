@@ -102,8 +102,9 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
         "ux": [],
         "response": {},
         "events": [],
-        "profile": {"id": identity.client_profile_id} if identity.profile_id else None,
-        "session": {"id": identity.session_id} if identity.session_id else None,
+        # The shape stays without a profile or session: Tracardi's clients read profile.id.
+        "profile": {"id": identity.client_profile_id if identity.profile_id else None},
+        "session": {"id": identity.session_id},
         "errors": [],
         "warnings": [],
     }

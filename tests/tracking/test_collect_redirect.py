@@ -20,7 +20,7 @@ def test_collect_post_json_without_session_is_profile_less(client, webhook_sourc
     )
 
     assert response.status_code == 200
-    assert response.json()["profile"] is None
+    assert response.json()["profile"] == {"id": None}
     event = Event.objects.get()
     assert (event.type, event.properties, event.profile_id) == ("order-paid", {"order": 7}, None)
 
