@@ -103,10 +103,6 @@ def destinations_with_health(
     )
 
 
-def deliveries_for_admin() -> QuerySet[Delivery]:
-    return Delivery.objects.select_related("destination", "destination__resource")
-
-
 def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Delivery]]:
     """What an erasure of the profile deletes of the deliveries by itself: its syncs and sends
     (through the (profile, -created) index). The sends of the events it erases go with each

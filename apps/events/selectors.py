@@ -30,14 +30,6 @@ def event_types_in_use(*, limit: int = MAX_EVENT_TYPES) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def invalid_events(*, event_ids: list[str] | None = None):
-    """Quarantined events, newest first (served by the partial index on invalid events)."""
-    events = Event.objects.filter(status=Event.Status.INVALID)
-    if event_ids is not None:
-        events = events.filter(pk__in=event_ids)
-    return events.order_by("-inserted")
-
-
 def profile_events_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Event]]:
     """What an erasure of the profile deletes of the events, as three index-served selections
     (the erasure takes each in batches): the profile's, through the (profile, time) index; its
