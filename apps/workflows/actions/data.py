@@ -52,7 +52,6 @@ class CopyDataAction(Action):
         "A source that is not a dot path is copied as a literal value. A missing source fails "
         "the node, unless `skip_missing` is on; then that target is left as it is."
     )
-    tracardi_modules = ("tracardi.process_engine.action.v1.traits.copy_trait_action",)
     config_schema = {
         "type": "object",
         "required": ["traits"],

@@ -22,7 +22,6 @@ class StartAction(Action):
     )
     inputs = ()
     outputs = ("payload",)
-    tracardi_modules = ("tracardi.process_engine.action.v1.flow.start.start_action",)
     config_schema = {
         "type": "object",
         "properties": {
@@ -46,7 +45,6 @@ class EndAction(Action):
     description = "Ends a branch of the workflow."
     docs = "Marks the end of a branch. It has no output; a branch also ends without it."
     outputs = ()
-    tracardi_modules = ("tracardi.process_engine.action.v1.end_action",)
     config_schema = {"type": "object", "properties": {}}
 
     def run(self, payload: Any, flow) -> None:
@@ -65,7 +63,6 @@ class IfAction(Action):
         "field makes comparisons false rather than failing."
     )
     outputs = ("true", "false")
-    tracardi_modules = ("tracardi.process_engine.action.v1.if_action",)
     config_schema = {
         "type": "object",
         "required": ["condition"],
