@@ -118,6 +118,8 @@ def _gunzip(data: bytes) -> bytes:
         raise TracardiFlowError(f"The file is not valid gzip: {exc}") from exc
     if len(out) > MAX_FLOW_BYTES or inflater.unconsumed_tail:
         raise TracardiFlowError(f"The flow is larger than {MAX_FLOW_BYTES // 1_000_000} MB")
+    if not inflater.eof:
+        raise TracardiFlowError("The file is not valid gzip: it ends too early")
     return out
 
 

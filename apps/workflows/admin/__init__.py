@@ -30,6 +30,7 @@ from apps.workflows.actions import actions_by_group
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.admin.forms import RuleForm, TestRunForm, WorkflowForm
 from apps.workflows.admin.svg import graph_svg
+from apps.workflows.admin.tracardi_io import tracardi_urls
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import Rule, Workflow, WorkflowRun
 from apps.workflows.services.test_run import TestRunError, workflow_test_run
@@ -88,6 +89,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("actions/", view(self.catalogue_view), name="workflows_workflow_actions"),
+            *tracardi_urls(self),
             path(
                 "<path:object_id>/test-run/",
                 view(self.test_run_view),

@@ -1,0 +1,271 @@
+"""Admin pages for Tracardi flows: download, upload into the draft, create from a file."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from apps.workflows.models import Workflow
+from apps.workflows.tracardi import tracardi_flow_import
+from tests.workflows.factories import WorkflowFactory
+from tests.workflows.graphs import linear_graph
+
+pytestmark = pytest.mark.django_db
+
+FLOWS = Path(__file__).parent / "tracardi_flows"
+IMPORT_URL = "/admin/workflows/workflow/import/"
+MAIL = "tracardi.process_engine.action.v1.connectors.mailchimp.transactional_email.plugin"
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(get_user_model().objects.create_superuser(username="marketer"))
+    return client
+
+
+def upload(name, content=None):
+    data = content if content is not None else (FLOWS / name).read_bytes()
+    return SimpleUploadedFile(name, data, content_type="application/json")
+
+
+def test_urls():
+    assert reverse("admin:workflows_workflow_tracardi_import") == IMPORT_URL
+    assert reverse("admin:workflows_workflow_tracardi_export", args=["w1"]) == (
+        "/admin/workflows/workflow/w1/editor/export/"
+    )
+    assert reverse("admin:workflows_workflow_tracardi_draft_import", args=["w1"]) == (
+        "/admin/workflows/workflow/w1/editor/import/"
+    )
+
+
+# -- download ----------------------------------------------------------------------------------
+
+
+def test_export_downloads_the_workflow_as_a_tracardi_flow(staff_client):
+    graph = linear_graph(("copy_data", {"traits": {"set": {"profile@traits.a": "event@id"}}}))
+    workflow = WorkflowFactory(name="Copy the id!", description="Keeps ids", graph=graph)
+
+    response = staff_client.get(f"/admin/workflows/workflow/{workflow.pk}/editor/export/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="copy-the-id.json"'
+    exported = json.loads(response.content)
+    assert (exported["name"], exported["description"]) == ("Copy the id!", "Keeps ids")
+    assert [n["data"]["spec"]["className"] for n in exported["flowGraph"]["nodes"]] == [
+        "StartAction",
+        "CopyTraitAction",
+    ]
+    assert tracardi_flow_import(exported).graph == graph
+
+
+def test_export_needs_a_staff_user_and_get(staff_client):
+    workflow = WorkflowFactory()
+    url = f"/admin/workflows/workflow/{workflow.pk}/editor/export/"
+
+    assert Client().get(url).status_code == 302
+    assert staff_client.post(url).status_code == 405
+    assert staff_client.get("/admin/workflows/workflow/nope/editor/export/").status_code == 404
+
+
+# -- upload into the draft -----------------------------------------------------------------------
+
+
+def test_draft_import_from_a_file_answers_graph_notes_and_problems(staff_client):
+    workflow = WorkflowFactory()
+    url = f"/admin/workflows/workflow/{workflow.pk}/editor/import/"
+
+    response = staff_client.post(
+        url, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json"), "revision": "3"}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert sorted(body) == ["graph", "notes", "problems", "saved"]
+    assert [n["id"] for n in body["graph"]["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
+    assert body["notes"][0] == (
+        f"Node 'Send e-mail' uses {MAIL}.TransactionalMailSender, which this CDP does not "
+        "have: kept as a placeholder; replace it before deploying"
+    )
+    assert body["problems"] == [
+        f"Node 'Send e-mail' (id m-4): {MAIL}.TransactionalMailSender is not available "
+        "(imported from Tracardi); replace this node before deploying"
+    ]
+    assert body["saved"] is False
+
+
+def test_draft_import_from_a_json_body(staff_client):
+    workflow = WorkflowFactory()
+    flow = json.loads((FLOWS / "tracardi-0.9-flow-pro-signups.json").read_text())
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/import/",
+        {"flow": flow, "revision": 2},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["problems"] == []
+    assert response.json()["notes"] == []
+    assert len(response.json()["graph"]["nodes"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "detail"),
+    [
+        ({"data": "nope", "content_type": "application/json"}, "The body is not JSON: "),
+        (
+            {"data": {"graph": {}}, "content_type": "application/json"},
+            'Send {"flow": <the Tracardi flow>, "revision": <draft revision>}',
+        ),
+        (
+            {"data": {"flow": {"name": "x"}}, "content_type": "application/json"},
+            "This JSON is not a Tracardi flow: it has no flowGraph (nor draft, nor nodes and "
+            "edges)",
+        ),
+        (
+            {
+                "data": {"flow": {"nodes": [], "edges": []}, "revision": "x"},
+                "content_type": "application/json",
+            },
+            "revision must be a number, not 'x'",
+        ),
+        ({"data": {"other": "1"}}, "Send the flow file in the field 'file'"),
+    ],
+)
+def test_draft_import_refuses_what_is_not_a_flow(staff_client, kwargs, detail):
+    workflow = WorkflowFactory()
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/import/", **kwargs
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(detail)
+
+
+# -- the import page -----------------------------------------------------------------------------
+
+
+def test_the_changelist_links_the_import_page(staff_client):
+    response = staff_client.get("/admin/workflows/workflow/")
+
+    assert f'href="{IMPORT_URL}"' in response.content.decode()
+
+
+def test_the_import_page_shows_an_upload_form(staff_client):
+    response = staff_client.get(IMPORT_URL)
+
+    assert response.status_code == 200
+    assert 'enctype="multipart/form-data"' in response.content.decode()
+    assert 'name="file"' in response.content.decode()
+
+
+def test_importing_a_file_creates_a_disabled_workflow_and_lists_placeholders(staff_client):
+    response = staff_client.post(
+        IMPORT_URL, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json")}
+    )
+
+    workflow = Workflow.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/workflows/workflow/{workflow.pk}/change/"
+    assert (workflow.name, workflow.enabled, workflow.version) == ("Welcome mail", False, 1)
+    assert workflow.description == "Greets a new visitor, counts visits and mails the welcome text."
+    assert [n["id"] for n in workflow.graph["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
+    assert workflow.graph["nodes"][3]["data"]["unavailable"] is True
+    assert [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)] == [
+        (
+            "success",
+            "Imported “Welcome mail” from Tracardi (6 nodes). It is disabled: check it, add a "
+            "rule and enable it to deploy it.",
+        ),
+        (
+            "warning",
+            "Not available here, kept as placeholders: “Send e-mail” (id m-4). Replace them "
+            "before deploying; the workflow cannot be saved until then.",
+        ),
+        (
+            "info",
+            f"Node 'Send e-mail' uses {MAIL}.TransactionalMailSender, which this CDP does not "
+            "have: kept as a placeholder; replace it before deploying",
+        ),
+        (
+            "info",
+            "The edge from 'Increment counter' on its 'error' port was left out: Increment "
+            "counter here has no such port (payload; an error stops the run)",
+        ),
+    ]
+    change_page = staff_client.get(response["Location"])
+    assert change_page.status_code == 200
+
+
+def test_an_imported_workflow_with_a_placeholder_cannot_be_saved(staff_client):
+    staff_client.post(IMPORT_URL, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json")})
+    workflow = Workflow.objects.get()
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/change/",
+        {
+            "name": workflow.name,
+            "description": "",
+            "enabled": "on",
+            "graph": json.dumps(workflow.graph),
+            "rules-TOTAL_FORMS": "0",
+            "rules-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert (
+        f"Node &#x27;Send e-mail&#x27; (id m-4): {MAIL}.TransactionalMailSender is not "
+        "available (imported from Tracardi)" in response.content.decode()
+    )
+    workflow.refresh_from_db()
+    assert workflow.enabled is False
+
+
+def test_importing_a_gzipped_file_that_runs_creates_it_without_warnings(staff_client):
+    content = gzip.compress((FLOWS / "tracardi-0.9-flow-pro-signups.json").read_bytes())
+
+    response = staff_client.post(IMPORT_URL, {"file": upload("flow.json.gz", content)})
+
+    workflow = Workflow.objects.get()
+    assert response.status_code == 302
+    assert workflow.name == "Pro sign-ups"
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["success"]
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"hello", "The file is not JSON: Expecting value: line 1 column 1 (char 0)"),
+        (b"[]", "A Tracardi flow is a JSON object; this file holds a list"),
+        (
+            b'{"name": "x"}',
+            "This JSON is not a Tracardi flow: it has no flowGraph (nor draft, "
+            "nor nodes and edges)",
+        ),
+        (b'{"flowGraph": {"nodes": 1}}', "flowGraph.nodes and flowGraph.edges must be lists"),
+        (b"\x1f\x8b\x08\x00garbage", "The file is not valid gzip: it ends too early"),
+    ],
+)
+def test_a_bad_file_creates_nothing_and_says_why(staff_client, content, error):
+    response = staff_client.post(IMPORT_URL, {"file": upload("flow.json", content)})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"][0].startswith(error)
+    assert Workflow.objects.count() == 0
+
+
+def test_an_empty_upload_is_a_form_error(staff_client):
+    response = staff_client.post(IMPORT_URL, {})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"file": ["This field is required."]}
+    assert Workflow.objects.count() == 0
