@@ -210,7 +210,9 @@ def _import_node(
     node = {
         "id": raw["id"],
         "type": raw.get("type") if isinstance(raw.get("type"), str) else "flowNode",
-        "position": raw.get("position") if isinstance(raw.get("position"), dict) else _ORIGIN,
+        "position": raw.get("position")
+        if isinstance(raw.get("position"), dict)
+        else {"x": 0, "y": 0},
         "data": {
             "start": bool(data.get("start")),
             "debug": bool(data.get("debug")),
@@ -248,9 +250,6 @@ def _import_node(
         )
     node["data"]["unavailable"] = True
     return node, None, None
-
-
-_ORIGIN = {"x": 0, "y": 0}
 
 
 def _import_edge(
@@ -367,7 +366,7 @@ def _export_node(node: dict) -> tuple[dict, TracardiPlugin | None]:
     exported = {
         "id": node.get("id"),
         "type": node.get("type") or "flowNode",
-        "position": node.get("position") or _ORIGIN,
+        "position": node.get("position") or {"x": 0, "y": 0},
         "data": {
             "start": bool(data.get("start")),
             "debug": bool(data.get("debug")),

@@ -1,11 +1,13 @@
 """Admin pages for Tracardi flows: download, upload into the draft, create from a file."""
 
+import copy
 import gzip
 import json
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -47,9 +49,11 @@ def test_urls():
 # -- download ----------------------------------------------------------------------------------
 
 
-def test_export_downloads_the_workflow_as_a_tracardi_flow(staff_client):
+def test_export_downloads_the_draft_as_a_tracardi_flow(staff_client):
     graph = linear_graph(("copy_data", {"traits": {"set": {"profile@traits.a": "event@id"}}}))
-    workflow = WorkflowFactory(name="Copy the id!", description="Keeps ids", graph=graph)
+    workflow = WorkflowFactory(
+        name="Copy the id!", description="Keeps ids", graph=linear_graph(), draft=graph
+    )
 
     response = staff_client.get(f"/admin/workflows/workflow/{workflow.pk}/editor/export/")
 
@@ -68,36 +72,45 @@ def test_export_downloads_the_workflow_as_a_tracardi_flow(staff_client):
 def test_export_needs_a_staff_user_and_get(staff_client):
     workflow = WorkflowFactory()
     url = f"/admin/workflows/workflow/{workflow.pk}/editor/export/"
+    missing = staff_client.get("/admin/workflows/workflow/nope/editor/export/")
 
     assert Client().get(url).status_code == 302
     assert staff_client.post(url).status_code == 405
-    assert staff_client.get("/admin/workflows/workflow/nope/editor/export/").status_code == 404
+    assert staff_client.post(url).json() == {"detail": "Use GET to download the flow."}
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "There is no workflow with id 'nope'."}
 
 
 # -- upload into the draft -----------------------------------------------------------------------
 
 
-def test_draft_import_from_a_file_answers_graph_notes_and_problems(staff_client):
+def test_draft_import_from_a_file_replaces_the_draft(staff_client):
     workflow = WorkflowFactory()
+    deployed = copy.deepcopy(workflow.graph)
     url = f"/admin/workflows/workflow/{workflow.pk}/editor/import/"
 
     response = staff_client.post(
-        url, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json"), "revision": "3"}
+        url, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json"), "revision": "1"}
     )
 
     assert response.status_code == 200
     body = response.json()
-    assert sorted(body) == ["graph", "notes", "problems", "saved"]
-    assert [n["id"] for n in body["graph"]["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
+    workflow.refresh_from_db()
+    assert sorted(body) == ["graph", "notes", "problems", "revision"]
+    assert body["graph"] == workflow.draft
+    assert [n["id"] for n in workflow.draft["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
+    assert (body["revision"], workflow.revision, workflow.graph) == (2, 2, deployed)
     assert body["notes"][0] == (
         f"Node 'Send e-mail' uses {MAIL}.TransactionalMailSender, which this CDP does not "
         "have: kept as a placeholder; replace it before deploying"
     )
     assert body["problems"] == [
-        f"Node 'Send e-mail' (id m-4): {MAIL}.TransactionalMailSender is not available "
-        "(imported from Tracardi); replace this node before deploying"
+        {
+            "node_id": "m-4",
+            "message": f"{MAIL}.TransactionalMailSender is not available (imported from "
+            "Tracardi); replace this node before deploying",
+        }
     ]
-    assert body["saved"] is False
 
 
 def test_draft_import_from_a_json_body(staff_client):
@@ -106,14 +119,48 @@ def test_draft_import_from_a_json_body(staff_client):
 
     response = staff_client.post(
         f"/admin/workflows/workflow/{workflow.pk}/editor/import/",
-        {"flow": flow, "revision": 2},
+        {"flow": flow, "revision": 1},
         content_type="application/json",
     )
 
+    workflow.refresh_from_db()
     assert response.status_code == 200
-    assert response.json()["problems"] == []
-    assert response.json()["notes"] == []
-    assert len(response.json()["graph"]["nodes"]) == 7
+    assert (response.json()["problems"], response.json()["notes"]) == ([], [])
+    assert len(workflow.draft["nodes"]) == 7
+    assert workflow.revision == 2
+
+
+def test_draft_import_based_on_an_old_revision_is_a_conflict(staff_client):
+    workflow = WorkflowFactory(revision=4)
+    draft = copy.deepcopy(workflow.draft)
+    flow = json.loads((FLOWS / "tracardi-flow-graph-checkout.json").read_text())
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/import/",
+        {"flow": flow, "revision": 3},
+        content_type="application/json",
+    )
+
+    workflow.refresh_from_db()
+    assert response.status_code == 409
+    assert response.json()["revision"] == 4
+    assert (workflow.draft, workflow.revision) == (draft, 4)
+
+
+def test_draft_import_needs_the_change_permission(client):
+    workflow = WorkflowFactory()
+    user = get_user_model().objects.create_user(username="viewer", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_workflow"))
+    client.force_login(user)
+
+    response = client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/import/",
+        {"flow": {"nodes": [], "edges": []}, "revision": 1},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You may not change workflows: ask for the permission to."}
 
 
 @pytest.mark.parametrize(
@@ -125,7 +172,7 @@ def test_draft_import_from_a_json_body(staff_client):
             'Send {"flow": <the Tracardi flow>, "revision": <draft revision>}',
         ),
         (
-            {"data": {"flow": {"name": "x"}}, "content_type": "application/json"},
+            {"data": {"flow": {"name": "x"}, "revision": 1}, "content_type": "application/json"},
             "This JSON is not a Tracardi flow: it has no flowGraph (nor draft, nor nodes and "
             "edges)",
         ),
@@ -134,7 +181,7 @@ def test_draft_import_from_a_json_body(staff_client):
                 "data": {"flow": {"nodes": [], "edges": []}, "revision": "x"},
                 "content_type": "application/json",
             },
-            "revision must be a number, not 'x'",
+            '"revision" must be the revision number the editor loaded.',
         ),
         ({"data": {"other": "1"}}, "Send the flow file in the field 'file'"),
     ],
@@ -175,20 +222,22 @@ def test_importing_a_file_creates_a_disabled_workflow_and_lists_placeholders(sta
     workflow = Workflow.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/admin/workflows/workflow/{workflow.pk}/change/"
-    assert (workflow.name, workflow.enabled, workflow.version) == ("Welcome mail", False, 1)
+    assert (workflow.name, workflow.deployed_at, workflow.revision) == ("Welcome mail", None, 1)
     assert workflow.description == "Greets a new visitor, counts visits and mails the welcome text."
-    assert [n["id"] for n in workflow.graph["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
-    assert workflow.graph["nodes"][3]["data"]["unavailable"] is True
+    assert workflow.graph == {"nodes": [], "edges": []}
+    assert [n["id"] for n in workflow.draft["nodes"]] == ["s-1", "t-2", "i-3", "m-4", "l-5", "e-6"]
+    assert workflow.draft["nodes"][3]["data"]["unavailable"] is True
+    assert workflow.draft_saved_by.username == "marketer"
     assert [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)] == [
         (
             "success",
-            "Imported “Welcome mail” from Tracardi (6 nodes). It is disabled: check it, add a "
-            "rule and enable it to deploy it.",
+            "Imported “Welcome mail” from Tracardi (6 nodes). Its draft is not deployed yet: "
+            "check it in the editor, then deploy it.",
         ),
         (
             "warning",
             "Not available here, kept as placeholders: “Send e-mail” (id m-4). Replace them "
-            "before deploying; the workflow cannot be saved until then.",
+            "before deploying; the draft cannot be deployed until then.",
         ),
         (
             "info",
@@ -205,29 +254,42 @@ def test_importing_a_file_creates_a_disabled_workflow_and_lists_placeholders(sta
     assert change_page.status_code == 200
 
 
-def test_an_imported_workflow_with_a_placeholder_cannot_be_saved(staff_client):
+def test_an_imported_workflow_with_a_placeholder_cannot_be_deployed(staff_client):
     staff_client.post(IMPORT_URL, {"file": upload("tracardi-0.8-flow-record-welcome-mail.json")})
     workflow = Workflow.objects.get()
 
     response = staff_client.post(
-        f"/admin/workflows/workflow/{workflow.pk}/change/",
-        {
-            "name": workflow.name,
-            "description": "",
-            "enabled": "on",
-            "graph": json.dumps(workflow.graph),
-            "rules-TOTAL_FORMS": "0",
-            "rules-INITIAL_FORMS": "0",
-        },
+        f"/admin/workflows/workflow/{workflow.pk}/editor/deploy/",
+        {"revision": 1},
+        content_type="application/json",
     )
 
-    assert response.status_code == 200
-    assert (
-        f"Node &#x27;Send e-mail&#x27; (id m-4): {MAIL}.TransactionalMailSender is not "
-        "available (imported from Tracardi)" in response.content.decode()
-    )
     workflow.refresh_from_db()
-    assert workflow.enabled is False
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {
+            "node_id": "m-4",
+            "message": f"{MAIL}.TransactionalMailSender is not available (imported from "
+            "Tracardi); replace this node before deploying",
+        }
+    ]
+    assert (workflow.deployed_at, workflow.graph) == (None, {"nodes": [], "edges": []})
+
+
+def test_an_imported_flow_of_our_actions_deploys(staff_client):
+    staff_client.post(IMPORT_URL, {"file": upload("tracardi-0.9-flow-pro-signups.json")})
+    workflow = Workflow.objects.get()
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/deploy/",
+        {"revision": 1},
+        content_type="application/json",
+    )
+
+    workflow.refresh_from_db()
+    assert response.status_code == 200
+    assert workflow.graph == workflow.draft
+    assert workflow.version == 1
 
 
 def test_importing_a_gzipped_file_that_runs_creates_it_without_warnings(staff_client):

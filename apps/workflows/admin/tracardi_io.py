@@ -1,5 +1,7 @@
-"""Tracardi flows in the admin: download a workflow as a Tracardi flow, upload one into the
-editor's draft, or create a new workflow from one (the "Import from Tracardi" page).
+"""Tracardi flows in the admin: download a workflow's draft as a Tracardi flow, upload one into
+the editor's draft, or create a new workflow from one (the "Import from Tracardi" page).
+The editor's two endpoints answer JSON errors `{"detail": ...}` like the other editor endpoints
+(EDITOR_CONTRACT.md, "Tracardi flows").
 
 The views take the WorkflowAdmin as their first argument; `tracardi_urls(model_admin)` gives
 their URL patterns for WorkflowAdmin.get_urls.
@@ -13,14 +15,14 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import slugify
 
-from apps.workflows.graph import graph_problems
 from apps.workflows.models import Workflow
+from apps.workflows.services.drafts import DraftConflict, workflow_draft_save
 from apps.workflows.services.tracardi_io import workflow_import_tracardi
 from apps.workflows.tracardi import (
     MAX_FLOW_BYTES,
@@ -53,32 +55,23 @@ def tracardi_urls(model_admin) -> list:
     ]
 
 
-def _workflow_draft(workflow: Workflow) -> dict:
-    # The draft is being added to Workflow; until then the saved graph is the one to export.
-    return getattr(workflow, "draft", None) or workflow.graph
-
-
-def workflow_draft_replace(*, workflow: Workflow, graph: dict, revision: int | None) -> bool:
-    """Where an uploaded flow replaces the editor's draft: to be wired to the draft service
-    (apps.workflows.services.drafts.workflow_draft_save) when it lands. Until then nothing is
-    saved and the answer says so (`"saved": false`)."""
-    return False
-
-
 # -- download ----------------------------------------------------------------------------------
 
 
 def tracardi_export_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """The draft as a Tracardi flow file (what the editor shows, deployed or not)."""
     if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
-    workflow = get_object_or_404(Workflow, pk=object_id)
-    if not model_admin.has_view_permission(request, workflow):
-        raise PermissionDenied
+        return _detail(405, "Use GET to download the flow.")
+    if not model_admin.has_view_permission(request):
+        return _detail(403, "You may not view workflows: ask for the permission to.")
+    workflow = Workflow.objects.filter(pk=object_id).first()
+    if workflow is None:
+        return _detail(404, f"There is no workflow with id {object_id!r}.")
     exported = tracardi_flow_export(
         workflow_id=workflow.pk,
         name=workflow.name,
         description=workflow.description,
-        graph=_workflow_draft(workflow),
+        graph=workflow.draft,
     )
     response = HttpResponse(
         json.dumps(exported, indent=2, ensure_ascii=False), content_type="application/json"
@@ -88,32 +81,44 @@ def tracardi_export_view(model_admin, request: HttpRequest, object_id: str) -> H
     return response
 
 
+def _detail(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": message, **extra}, status=status)
+
+
 # -- upload into the editor's draft --------------------------------------------------------------
 
 
 def tracardi_draft_import_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Replace the draft with an uploaded Tracardi flow, if the draft is still at `revision`."""
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    workflow = get_object_or_404(Workflow, pk=object_id)
-    if not model_admin.has_change_permission(request, workflow):
-        raise PermissionDenied
+        return _detail(405, "Use POST to upload a flow.")
+    if not model_admin.has_change_permission(request):
+        return _detail(403, "You may not change workflows: ask for the permission to.")
+    workflow = Workflow.objects.filter(pk=object_id).first()
+    if workflow is None:
+        return _detail(404, f"There is no workflow with id {object_id!r}.")
     try:
         data, revision = _uploaded_flow(request)
         flow = tracardi_flow_import(data)
     except TracardiFlowError as exc:
-        return JsonResponse({"detail": str(exc)}, status=400)
-    saved = workflow_draft_replace(workflow=workflow, graph=flow.graph, revision=revision)
+        return _detail(400, str(exc))
+    try:
+        saved = workflow_draft_save(
+            workflow=workflow, graph=flow.graph, revision=revision, user=request.user
+        )
+    except DraftConflict as exc:
+        return _detail(409, str(exc), revision=exc.revision)
     return JsonResponse(
         {
-            "graph": flow.graph,
+            "graph": workflow.draft,
+            "revision": saved.revision,
+            "problems": [problem.as_dict() for problem in saved.problems],
             "notes": flow.notes,
-            "problems": [str(problem) for problem in graph_problems(flow.graph)],
-            "saved": saved,
         }
     )
 
 
-def _uploaded_flow(request: HttpRequest) -> tuple[dict, int | None]:
+def _uploaded_flow(request: HttpRequest) -> tuple[dict, int]:
     """(the flow, the draft revision it replaces) from a multipart `file` (and `revision`) or
     a JSON body {"flow": {...}, "revision": n}."""
     if request.content_type == "multipart/form-data":
@@ -132,13 +137,12 @@ def _uploaded_flow(request: HttpRequest) -> tuple[dict, int | None]:
     return body["flow"], _revision(body.get("revision"))
 
 
-def _revision(value) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
+def _revision(value) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    except (TypeError, ValueError) as exc:
-        raise TracardiFlowError(f"revision must be a number, not {value!r}") from exc
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TracardiFlowError('"revision" must be the revision number the editor loaded.')
+    return value
 
 
 def _read_upload(upload) -> dict:
@@ -178,7 +182,7 @@ def tracardi_import_view(model_admin, request: HttpRequest) -> HttpResponse:
         form = TracardiImportForm()
     if request.method == "POST" and form.is_valid():
         flow: ImportedFlow = form.cleaned_data["flow"]
-        workflow = workflow_import_tracardi(flow=flow)
+        workflow = workflow_import_tracardi(flow=flow, user=request.user)
         _report(request, workflow, flow)
         return redirect(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
     context = {
@@ -196,7 +200,7 @@ def _report(request: HttpRequest, workflow: Workflow, flow: ImportedFlow) -> Non
     messages.success(
         request,
         f"Imported “{workflow.name}” from Tracardi ({nodes} node{'s' if nodes != 1 else ''}). "
-        "It is disabled: check it, add a rule and enable it to deploy it.",
+        "Its draft is not deployed yet: check it in the editor, then deploy it.",
     )
     if flow.placeholders:
         names = {n["id"]: n["data"]["metadata"].get("name") or n["id"] for n in flow.graph["nodes"]}
@@ -204,7 +208,7 @@ def _report(request: HttpRequest, workflow: Workflow, flow: ImportedFlow) -> Non
         messages.warning(
             request,
             f"Not available here, kept as placeholders: {listed}. Replace them before "
-            "deploying; the workflow cannot be saved until then.",
+            "deploying; the draft cannot be deployed until then.",
         )
     for note in flow.notes:
         messages.info(request, note)

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from apps.workflows.models import Workflow
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+from apps.workflows.models import Workflow, empty_graph
 from apps.workflows.tracardi import ImportedFlow
 
 
-def workflow_import_tracardi(*, flow: ImportedFlow) -> Workflow:
-    """Create a workflow from an imported Tracardi flow, disabled.
+def workflow_import_tracardi(
+    *, flow: ImportedFlow, user: AbstractBaseUser | None = None
+) -> Workflow:
+    """Create a workflow whose draft is an imported Tracardi flow, not deployed.
 
-    Its graph is the imported one as it is, placeholders included, so it is not validated: a
-    disabled workflow is routed nothing (selectors.routing_table), and the admin refuses to save
-    it until every placeholder is replaced. When Workflow gets its draft, the imported graph
-    belongs there instead, with the deployed graph left empty.
-    """
+    The draft is the imported graph as it is, placeholders included (a draft may have
+    problems); a workflow never deployed is routed nothing, and deploying refuses a draft with
+    a placeholder until it is replaced."""
     workflow = Workflow(
         name=flow.name[: Workflow._meta.get_field("name").max_length],
         description=flow.description,
-        enabled=False,
-        graph=flow.graph,
+        graph=empty_graph(),
+        version=1,
+        deployed_at=None,
+        draft=flow.graph,
+        revision=1,
+        draft_saved=timezone.now(),
+        draft_saved_by=user,
     )
     workflow.full_clean()
     workflow.save(force_insert=True)
