@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from apps.workflows.models import Workflow
@@ -145,6 +145,20 @@ def test_draft_import_based_on_an_old_revision_is_a_conflict(staff_client):
     assert response.status_code == 409
     assert response.json()["revision"] == 4
     assert (workflow.draft, workflow.revision) == (draft, 4)
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+def test_a_body_over_the_servers_limit_is_a_json_400(staff_client):
+    workflow = WorkflowFactory()
+
+    response = staff_client.post(
+        f"/admin/workflows/workflow/{workflow.pk}/editor/import/",
+        {"flow": {"nodes": [], "edges": [], "description": "x" * 200}, "revision": 1},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The upload is too large for this server"}
 
 
 def test_draft_import_needs_the_change_permission(client):

@@ -14,7 +14,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -121,15 +121,17 @@ def tracardi_draft_import_view(model_admin, request: HttpRequest, object_id: str
 def _uploaded_flow(request: HttpRequest) -> tuple[dict, int]:
     """(the flow, the draft revision it replaces) from a multipart `file` (and `revision`) or
     a JSON body {"flow": {...}, "revision": n}."""
-    if request.content_type == "multipart/form-data":
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise TracardiFlowError("Send the flow file in the field 'file'")
-        return _read_upload(upload), _revision(request.POST.get("revision"))
-    if len(request.body) > MAX_FLOW_BYTES:
-        raise TracardiFlowError(f"The flow is larger than {MAX_FLOW_BYTES // 1_000_000} MB")
     try:
-        body = json.loads(request.body)
+        if request.content_type == "multipart/form-data":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise TracardiFlowError("Send the flow file in the field 'file'")
+            return _read_upload(upload), _revision(request.POST.get("revision"))
+        raw = request.body
+    except RequestDataTooBig as exc:
+        raise TracardiFlowError("The upload is too large for this server") from exc
+    try:
+        body = json.loads(raw)
     except ValueError as exc:
         raise TracardiFlowError(f"The body is not JSON: {exc}") from exc
     if not isinstance(body, dict) or not isinstance(body.get("flow"), dict):
