@@ -30,6 +30,7 @@ from typing import Any
 
 from apps.workflows.actions import action_class_for
 from apps.workflows.actions.base import Action
+from apps.workflows.actions.flow import StartAction
 from apps.workflows.actions.tracardi_names import (
     NotConvertible,
     TracardiPlugin,
@@ -209,7 +210,7 @@ def _import_node(
     label = metadata.get("name") or raw["id"]
     node = {
         "id": raw["id"],
-        "type": raw.get("type") if isinstance(raw.get("type"), str) else "flowNode",
+        "type": "flowNode",
         "position": raw.get("position")
         if isinstance(raw.get("position"), dict)
         else {"x": 0, "y": 0},
@@ -236,6 +237,8 @@ def _import_node(
                 action = None
         if action is not None:
             node["data"]["spec"] = action.spec(config if isinstance(config, dict) else {})
+            # Tracardi also draws nodes as condNode (If) or, for End, startNode; ours are two.
+            node["type"] = "startNode" if action is StartAction else "flowNode"
             switched = [key for key, off in _SPEC_SWITCHES.items() if spec.get(key, off) != off]
             if switched:
                 notes.append(
@@ -267,10 +270,11 @@ def _import_edge(
             (n["data"]["metadata"].get("name") for n in nodes if n["id"] == raw.get("source")),
             None,
         )
+        why = "; an error stops the run" if source_port == "error" else ""
         notes.append(
             f"The edge from {name or raw.get('source')!r} on its {source_port!r} port was left "
             f"out: {action.name} here has no such port "
-            f"({', '.join(action.outputs) or 'no outputs'}; an error stops the run)"
+            f"({', '.join(action.outputs) or 'no outputs'}{why})"
         )
         return None
     return {

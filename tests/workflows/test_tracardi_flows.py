@@ -84,6 +84,7 @@ def test_the_09_flow_imports_with_our_actions_and_our_config_keys():
         "a1b2-interest": ("IncreaseInterestAction", {"value": 1.0, "interest": "pricing"}),
         "b3c4-end": ("EndAction", {}),
     }
+    assert [n["type"] for n in flow.graph["nodes"]] == ["startNode"] + ["flowNode"] * 6
     copy_node = flow.graph["nodes"][2]
     assert copy_node == {
         "id": "d4e5-copy",
@@ -357,6 +358,36 @@ def test_a_tracardi_config_our_action_cannot_take_becomes_a_placeholder():
         f"Node 'c' uses {V1}consents.require_consents_action.plugin.RequireConsentsAction, "
         "whose config Has consent cannot take (it requires 2 consents; Has consent checks "
         "exactly one): kept as a placeholder; replace it before deploying"
+    ]
+
+
+def test_an_edge_from_a_port_we_do_not_have_is_left_out_with_a_note():
+    replace = tracardi_node(
+        "re",
+        "strings.regex_replace.plugin",
+        "RegexReplacer",
+        {"string": "event@id", "find_regex": "-", "replace_with": "_"},
+        ("replaced", "not_found"),
+    )
+    data = {
+        "nodes": [replace, node("a", "end"), node("b", "end")],
+        "edges": [edge("re", "a", "replaced"), edge("re", "b", "not_found")],
+    }
+
+    flow = tracardi_flow_import(data)
+
+    assert [(e["source"], e["sourceHandle"], e["target"]) for e in flow.graph["edges"]] == [
+        ("re", "payload", "a")
+    ]
+    assert flow.graph["nodes"][0]["data"]["spec"]["init"] == {
+        "target": None,
+        "text": "event@id",
+        "pattern": "-",
+        "replacement": "_",
+    }
+    assert flow.notes == [
+        "The edge from 're' on its 'not_found' port was left out: Regex replace here has no "
+        "such port (payload)"
     ]
 
 
