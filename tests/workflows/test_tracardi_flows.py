@@ -258,6 +258,9 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
     assert action_class_for(copy_spec) is CopyDataAction
     assert action_class_for(stranger) is None
     assert action_class_for({"module": "anything", "className": "CopyDataAction"}) is CopyDataAction
+    # How graphs saved before the table named it.
+    legacy = {"module": V1 + "traits.copy_trait_action", "className": "CopyDataAction"}
+    assert action_class_for(legacy) is CopyDataAction
 
 
 def test_the_table_maps_31_tracardi_plugins_to_our_actions():

@@ -80,6 +80,11 @@ assert len(_BY_CLASS_NAME) == len(ACTIONS), "two actions share a class name"
 assert all(plugin.action_id in _BY_ID for plugin in PLUGINS), "a Tracardi name of no action"
 
 TRACARDI_PREFIX = "tracardi."
+# Graphs saved before the table named four Tracardi modules with our class names.
+for _plugin in PLUGINS:
+    _BY_PATH.setdefault(
+        (_plugin.module, _BY_ID[_plugin.action_id].__name__), _BY_ID[_plugin.action_id]
+    )
 
 
 def action_class_for(spec: dict) -> type[Action] | None:
@@ -90,7 +95,8 @@ def action_class_for(spec: dict) -> type[Action] | None:
     if plugin is not None:
         return _BY_ID[plugin.action_id]
     if isinstance(module, str) and module.startswith(TRACARDI_PREFIX):
-        return None  # a Tracardi plugin we do not have, whatever its class is called
+        # A Tracardi plugin we do not have, whatever its class is called.
+        return _BY_PATH.get((module, class_name))
     return _BY_PATH.get((module, class_name)) or _BY_CLASS_NAME.get(class_name)
 
 
