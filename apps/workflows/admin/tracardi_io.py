@@ -43,12 +43,12 @@ def tracardi_urls(model_admin) -> list:
             name="workflows_workflow_tracardi_import",
         ),
         path(
-            "<path:object_id>/editor/export/",
+            "<str:object_id>/editor/export/",
             view(partial(tracardi_export_view, model_admin)),
             name="workflows_workflow_tracardi_export",
         ),
         path(
-            "<path:object_id>/editor/import/",
+            "<str:object_id>/editor/import/",
             view(partial(tracardi_draft_import_view, model_admin)),
             name="workflows_workflow_tracardi_draft_import",
         ),
