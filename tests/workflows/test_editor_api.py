@@ -273,6 +273,32 @@ def test_load_gives_draft_deployed_graph_rules_sources_types_and_versions(staff_
     }
 
 
+def test_load_reads_rules_and_versions_without_a_query_per_row(
+    staff_client, ann, django_assert_num_queries
+):
+    workflow = WorkflowFactory()
+    for index in range(5):
+        RuleFactory(workflow=workflow, source=EventSourceFactory(), event_type=f"t{index}")
+    for revision in (1, 2, 3):
+        workflow_draft_save(
+            workflow=workflow, graph=log_graph(str(revision)), revision=revision, user=ann
+        )
+        workflow_deploy(workflow=workflow, revision=revision + 1, user=ann)
+
+    # session, user, workflow, draft_saved_by, rules+sources, sources, rule types, event
+    # types, stored types, versions+deployed_by
+    with django_assert_num_queries(10):
+        response = staff_client.get(url("load", workflow.pk))
+
+    assert len(response.json()["rules"]) == 5
+    assert [row["deployed_by"] for row in response.json()["versions"]] == [
+        "Ann Lee",
+        "Ann Lee",
+        "Ann Lee",
+        None,
+    ]
+
+
 def test_load_of_a_workflow_never_deployed(staff_client, ann):
     workflow = workflow_add(workflow=Workflow(name="New"), user=ann)
 
