@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 
-from apps.workflows.models import Workflow, empty_graph
+from apps.workflows.models import Workflow
+from apps.workflows.services.workflows import workflow_add
 from apps.workflows.tracardi import ImportedFlow
 
 
@@ -20,14 +20,6 @@ def workflow_import_tracardi(
     workflow = Workflow(
         name=flow.name[: Workflow._meta.get_field("name").max_length],
         description=flow.description,
-        graph=empty_graph(),
-        version=1,
-        deployed_at=None,
-        draft=flow.graph,
-        revision=1,
-        draft_saved=timezone.now(),
-        draft_saved_by=user,
     )
-    workflow.full_clean()
-    workflow.save(force_insert=True)
-    return workflow
+    workflow.full_clean(exclude=["graph", "draft"])
+    return workflow_add(workflow=workflow, user=user, draft=flow.graph)
