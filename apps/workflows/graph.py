@@ -4,6 +4,11 @@ A graph is valid when it has exactly one start node, every node names a known ac
 a config its action accepts, every edge joins an existing output port to an existing input
 port, and there is no cycle. Problems name the node by its name and id, so the admin can show
 a message a marketer can act on.
+
+A node that names a Tracardi plugin we map (apps.workflows.actions.tracardi_names) runs with its
+config converted from Tracardi's keys and its Tracardi port names read as ours, so a Tracardi
+graph that reaches the engine without going through the import still runs. A node the import
+kept as a placeholder (`data.unavailable`) is reported as not available.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from apps.workflows.actions import action_class_for
 from apps.workflows.actions.base import Action
 from apps.workflows.actions.flow import StartAction
+from apps.workflows.actions.tracardi_names import NotConvertible, TracardiPlugin, tracardi_plugin
 from apps.workflows.engine import CompiledNode, CompiledWorkflow
 
 
@@ -22,6 +28,10 @@ class GraphProblem:
     message: str
     node_id: str = ""
     node_name: str = ""
+
+    def as_dict(self) -> dict:
+        """The editor's shape: the node the message is drawn on (null: the whole graph)."""
+        return {"node_id": self.node_id or None, "message": self.message}
 
     def __str__(self) -> str:
         if not self.node_id:
@@ -43,6 +53,7 @@ class _Node:
     action: type[Action] | None
     config: dict
     debug: bool
+    plugin: TracardiPlugin | None = None
 
 
 def node_name(node: Any) -> str:
@@ -127,19 +138,33 @@ def _read_nodes(raw_nodes: list, problems: list[GraphProblem]) -> dict[str, _Nod
             continue
         action = action_class_for(spec)
         if action is None:
-            problem(
-                f"unknown action {spec.get('module')}.{spec.get('className')}; "
-                "see the action catalogue for the available ones"
-            )
+            if data.get("unavailable"):
+                problem(
+                    f"{spec.get('module')}.{spec.get('className')} is not available (imported "
+                    "from Tracardi); replace this node before deploying"
+                )
+            else:
+                problem(
+                    f"unknown action {spec.get('module')}.{spec.get('className')}; "
+                    "see the action catalogue for the available ones"
+                )
             nodes[node_id] = _Node(node_id, name, None, {}, False)
             continue
         config = spec.get("init")
         config = {} if config is None else config
+        plugin = tracardi_plugin(spec.get("module"), spec.get("className"))
+        if plugin is not None:
+            try:
+                config = plugin.config_to_ours(config, set(action.config_schema["properties"]))
+            except NotConvertible as exc:
+                problem(f"{action.name}: the Tracardi config cannot be used: {exc}")
+                nodes[node_id] = _Node(node_id, name, None, {}, False)
+                continue
         for message in action.config_errors(config):
             problem(f"{action.name}: {message}")
         debug = bool(data.get("debug"))
         config = config if isinstance(config, dict) else {}
-        nodes[node_id] = _Node(node_id, name, action, config, debug)
+        nodes[node_id] = _Node(node_id, name, action, config, debug, plugin)
     return nodes
 
 
@@ -163,6 +188,8 @@ def _read_edges(
             problems.append(GraphProblem(message))
             continue
         source_port, target_port = raw.get("sourceHandle"), raw.get("targetHandle")
+        if source.plugin is not None:
+            source_port = source.plugin.our_port(source_port)
         if source.action is not None and source_port not in source.action.outputs:
             problems.append(
                 GraphProblem(

@@ -1,8 +1,9 @@
 """The registry of workflow actions, one module per family.
 
 A node names its action by `data.spec.module` and `data.spec.className` (Tracardi's shape).
-Workflows exported from Tracardi resolve too where a Tracardi module path is listed in an
-action's `tracardi_modules`, or where the class name is ours and unambiguous.
+Nodes of Tracardi's plugins resolve through the table in `tracardi_names` (Tracardi's module
+path and class name, e.g. CopyTraitAction for Copy data); a class name of ours resolves under
+any module path that is not Tracardi's.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from apps.workflows.actions import (
     text,
 )
 from apps.workflows.actions.base import Action
+from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
 
 ACTIONS: tuple[type[Action], ...] = (
     flow.StartAction,
@@ -72,17 +74,29 @@ _BY_ID = {action.id: action for action in ACTIONS}
 _BY_PATH: dict[tuple[str, str], type[Action]] = {}
 for _action in ACTIONS:
     _BY_PATH[(_action.module_path(), _action.__name__)] = _action
-    for _module in getattr(_action, "tracardi_modules", ()):
-        _BY_PATH[(_module, _action.__name__)] = _action
 _BY_CLASS_NAME = {action.__name__: action for action in ACTIONS}
 assert len(_BY_ID) == len(ACTIONS), "two actions share an id"
 assert len(_BY_CLASS_NAME) == len(ACTIONS), "two actions share a class name"
+assert all(plugin.action_id in _BY_ID for plugin in PLUGINS), "a Tracardi name of no action"
+
+TRACARDI_PREFIX = "tracardi."
+# Graphs saved before the table named four Tracardi modules with our class names.
+for _plugin in PLUGINS:
+    _BY_PATH.setdefault(
+        (_plugin.module, _BY_ID[_plugin.action_id].__name__), _BY_ID[_plugin.action_id]
+    )
 
 
 def action_class_for(spec: dict) -> type[Action] | None:
     module, class_name = spec.get("module"), spec.get("className")
     if not isinstance(class_name, str):
         return None
+    plugin = tracardi_plugin(module, class_name)
+    if plugin is not None:
+        return _BY_ID[plugin.action_id]
+    if isinstance(module, str) and module.startswith(TRACARDI_PREFIX):
+        # A Tracardi plugin we do not have, whatever its class is called.
+        return _BY_PATH.get((module, class_name))
     return _BY_PATH.get((module, class_name)) or _BY_CLASS_NAME.get(class_name)
 
 

@@ -22,11 +22,17 @@ class StartAction(Action):
     )
     inputs = ()
     outputs = ("payload",)
-    tracardi_modules = ("tracardi.process_engine.action.v1.flow.start.start_action",)
     config_schema = {
         "type": "object",
         "properties": {
-            "event_types": {"type": "array", "items": {"type": "string"}, "default": []},
+            "event_types": {
+                "type": "array",
+                "items": {"type": "string", "title": "Event type"},
+                "default": [],
+                "title": "Only these event types",
+                "description": "Event types that may run this workflow (e.g. purchase); "
+                "empty: every event a rule routes here.",
+            },
         },
     }
 
@@ -46,7 +52,6 @@ class EndAction(Action):
     description = "Ends a branch of the workflow."
     docs = "Marks the end of a branch. It has no output; a branch also ends without it."
     outputs = ()
-    tracardi_modules = ("tracardi.process_engine.action.v1.end_action",)
     config_schema = {"type": "object", "properties": {}}
 
     def run(self, payload: Any, flow) -> None:
@@ -65,11 +70,19 @@ class IfAction(Action):
         "field makes comparisons false rather than failing."
     )
     outputs = ("true", "false")
-    tracardi_modules = ("tracardi.process_engine.action.v1.if_action",)
     config_schema = {
         "type": "object",
         "required": ["condition"],
-        "properties": {"condition": {"type": "string", "minLength": 1}},
+        "properties": {
+            "condition": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Condition",
+                "description": 'When it holds the payload goes to "true", else to "false"; '
+                'e.g. event@properties.plan == "pro".',
+                "x-notation": "condition",
+            }
+        },
     }
 
     def setup(self) -> None:
@@ -96,7 +109,16 @@ class ConditionSetAction(Action):
             "conditions": {
                 "type": "object",
                 "minProperties": 1,
-                "additionalProperties": {"type": "string", "minLength": 1},
+                "title": "Conditions",
+                "description": "A name for each condition; the output holds true or false "
+                "under each name.",
+                "additionalProperties": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": "Condition",
+                    "description": "e.g. profile@stats.visits > 3",
+                    "x-notation": "condition",
+                },
             }
         },
     }
@@ -126,8 +148,20 @@ class LogMessageAction(Action):
         "type": "object",
         "required": ["message"],
         "properties": {
-            "type": {"enum": ["info", "warning", "error"], "default": "info"},
-            "message": {"type": "string", "minLength": 1},
+            "type": {
+                "enum": ["info", "warning", "error"],
+                "default": "info",
+                "title": "Level",
+                "description": "How the message is marked in the run log.",
+            },
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Message",
+                "description": "Text with {{source@path}} placeholders, e.g. "
+                "Bought {{event@properties.sku}}.",
+                "x-notation": "template",
+            },
         },
     }
 
@@ -150,7 +184,15 @@ class ThrowErrorAction(Action):
     config_schema = {
         "type": "object",
         "required": ["message"],
-        "properties": {"message": {"type": "string", "minLength": 1}},
+        "properties": {
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Error message",
+                "description": "Recorded on the run; may hold {{source@path}} placeholders.",
+                "x-notation": "template",
+            }
+        },
     }
 
     def setup(self) -> None:

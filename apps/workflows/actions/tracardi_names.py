@@ -1,0 +1,367 @@
+"""Tracardi's names for our actions: the plugin (module path, class name) of each Tracardi node
+that one of our actions runs, its port names, and its config keys.
+
+A Tracardi node names its plugin by `data.spec.module` and `data.spec.className` (the names in
+Tracardi's `tracardi/service/setup/setup_plugins.py` and each plugin's `register()`; stable
+from 0.8.0 to 0.9.0, the interest plugins since 0.8.1). Its config (`data.spec.init`) uses
+Tracardi's keys, e.g. `mergeBy` where we write `merge_by`.
+
+Converting a config:
+- to ours: Tracardi's keys are renamed (`keys`), `to_ours` fixes shapes (a list of
+  `{"id", "name"}` objects becomes a list of ids, "1.0" becomes 1.0), `import_defaults` fill in
+  what makes our action behave as Tracardi's (its splitter strips but keeps empty parts), and
+  keys our schema does not know are dropped;
+- to Tracardi: the reverse, over Tracardi's defaults for the keys its form expects; our keys
+  Tracardi has no name for are kept as they are (Tracardi ignores unknown config keys), so a
+  workflow exported and imported again comes back unchanged.
+
+Ports: `ports` maps a Tracardi output port to ours where the names differ. A Tracardi port we do
+not have (most plugins have an `error` port; our actions stop the run instead) has no entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+_V1 = "tracardi.process_engine.action.v1."
+
+
+class NotConvertible(Exception):
+    """A Tracardi config our action cannot express (the node is kept as a placeholder)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TracardiPlugin:
+    action_id: str
+    module: str
+    class_name: str
+    inputs: tuple[str, ...] = ("payload",)
+    outputs: tuple[str, ...] = ("payload",)
+    # Tracardi output port -> our output port, where the names differ.
+    ports: Mapping[str, str] = field(default_factory=dict)
+    # Tracardi config key -> our config key, where the names differ.
+    keys: Mapping[str, str] = field(default_factory=dict)
+    # Our config values that make our action behave as the Tracardi plugin does, used when
+    # the Tracardi config has no key for them.
+    import_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # The Tracardi config an exported node starts from (keys Tracardi's form expects).
+    export_defaults: Mapping[str, Any] = field(default_factory=dict)
+    to_ours: Callable[[dict], dict] | None = None
+    to_tracardi: Callable[[dict], dict] | None = None
+
+    def our_port(self, port: Any) -> Any:
+        return self.ports.get(port, port)
+
+    def tracardi_port(self, port: Any) -> Any:
+        for theirs, ours in self.ports.items():
+            if ours == port:
+                return theirs
+        return port
+
+    def config_to_ours(self, init: Any, known: set[str]) -> dict:
+        """Tracardi's init as our config, limited to the keys in `known` (our schema's)."""
+        if init is None:
+            init = {}
+        if not isinstance(init, dict):
+            raise NotConvertible("its config (data.spec.init) is not an object")
+        config = {self.keys.get(key, key): value for key, value in init.items()}
+        if self.to_ours is not None:
+            config = self.to_ours(config)
+        config = {**self.import_defaults, **config}
+        return {key: value for key, value in config.items() if key in known}
+
+    def config_to_tracardi(self, config: dict) -> dict:
+        renamed = {ours: theirs for theirs, ours in self.keys.items()}
+        converted = dict(config)
+        if self.to_tracardi is not None:
+            converted = self.to_tracardi(converted)
+        init = {renamed.get(key, key): value for key, value in converted.items()}
+        return {**self.export_defaults, **init}
+
+
+# -- shape converters --------------------------------------------------------------------
+
+
+def _ids(items: Any, field_name: str) -> list:
+    """Tracardi stores picked event types and consents as [{"id", "name"}]."""
+    if not isinstance(items, list):
+        raise NotConvertible(f"{field_name} is not a list")
+    return [item.get("id") if isinstance(item, dict) else item for item in items]
+
+
+def _named(ids: list) -> list[dict]:
+    return [{"id": item, "name": item} for item in ids]
+
+
+def _start_to_ours(config: dict) -> dict:
+    if "event_types" in config:
+        config["event_types"] = _ids(config["event_types"], "event_types")
+    return config
+
+
+def _start_to_tracardi(config: dict) -> dict:
+    return {**config, "event_types": _named(config.get("event_types") or [])}
+
+
+def _number(value: Any) -> Any:
+    """Tracardi's forms keep numbers as text ("1.0"); a dot path stays a text."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
+
+
+def _interest_to_ours(config: dict) -> dict:
+    if "value" in config:
+        config["value"] = _number(config["value"])
+    return config
+
+
+def _consent_to_ours(config: dict) -> dict:
+    ids = _ids(config.pop("consent_ids", []), "consent_ids")
+    if len(ids) != 1:
+        raise NotConvertible(f"it requires {len(ids)} consents; Has consent checks exactly one")
+    return {**config, "consent": ids[0]}
+
+
+def _consent_to_tracardi(config: dict) -> dict:
+    consent = config.pop("consent", "")
+    return {**config, "consent_ids": _named([consent])}
+
+
+def _remote_call_to_ours(config: dict) -> dict:
+    if isinstance(config.get("method"), str):
+        config["method"] = config["method"].upper()
+    body = config.get("body")
+    if isinstance(body, dict) and set(body) <= {"type", "content"}:
+        content = body.get("content")
+        if body.get("type", "application/json") != "application/json":
+            raise NotConvertible(f"its body is {body.get('type')}; Remote HTTP call sends JSON")
+        try:
+            config["body"] = None if content in (None, "") else json.loads(content)
+        except (TypeError, ValueError) as exc:
+            raise NotConvertible(f"its body is not JSON ({exc})") from exc
+    return config
+
+
+def _remote_call_to_tracardi(config: dict) -> dict:
+    return {
+        **config,
+        "method": str(config.get("method", "POST")).lower(),
+        "body": {"type": "application/json", "content": json.dumps(config.get("body"))},
+    }
+
+
+PLUGINS: tuple[TracardiPlugin, ...] = (
+    TracardiPlugin(
+        "start",
+        _V1 + "flow.start.start_action",
+        "StartAction",
+        inputs=(),
+        export_defaults={
+            "debug": False,
+            "event_types": [],
+            "properties": "{}",
+            "event_id": None,
+            "profile_id": None,
+            "session_id": None,
+            "event_type": {"name": "", "id": ""},
+        },
+        to_ours=_start_to_ours,
+        to_tracardi=_start_to_tracardi,
+    ),
+    TracardiPlugin("end", _V1 + "end_action", "EndAction", outputs=()),
+    TracardiPlugin(
+        "if",
+        _V1 + "if_action",
+        "IfAction",
+        outputs=("true", "false"),
+        export_defaults={"trigger_once": False, "pass_payload": True, "ttl": 0},
+    ),
+    TracardiPlugin(
+        "condition_set",
+        _V1 + "traits.condition_set.plugin",
+        "ConditionSetPlugin",
+        outputs=("result",),
+        ports={"result": "payload"},
+    ),
+    TracardiPlugin("log_message", _V1 + "log_action", "LogAction"),
+    TracardiPlugin("throw_error", _V1 + "raise_error_action", "RaiseErrorAction", outputs=()),
+    TracardiPlugin(
+        "copy_data",
+        _V1 + "traits.copy_trait_action",
+        "CopyTraitAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin("delete_data", _V1 + "traits.delete_trait_action", "DeleteTraitAction"),
+    TracardiPlugin(
+        "append_remove",
+        _V1 + "traits.append_trait_action",
+        "AppendTraitAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin(
+        "string_template",
+        _V1 + "template_action",
+        "TemplateAction",
+        outputs=("template",),
+        ports={"template": "payload"},
+    ),
+    TracardiPlugin(
+        "add_segment",
+        _V1 + "segmentation.add.plugin",
+        "AddSegmentAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin("remove_segment", _V1 + "segmentation.delete.plugin", "DeleteSegmentAction"),
+    TracardiPlugin(
+        "increase_interest",
+        _V1 + "interest.increase.plugin",
+        "IncreaseInterestAction",
+        outputs=("payload", "error"),
+        to_ours=_interest_to_ours,
+    ),
+    TracardiPlugin(
+        "decrease_interest",
+        _V1 + "interest.decrease.plugin",
+        "DecreaseInterestAction",
+        outputs=("payload", "error"),
+        to_ours=_interest_to_ours,
+    ),
+    TracardiPlugin(
+        "increment_counter",
+        _V1 + "increment_action",
+        "IncrementAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin(
+        "decrement_counter",
+        _V1 + "decrement_action",
+        "DecrementAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin(
+        "has_consent",
+        _V1 + "consents.require_consents_action.plugin",
+        "RequireConsentsAction",
+        outputs=("true", "false"),
+        export_defaults={"require_all": False},
+        to_ours=_consent_to_ours,
+        to_tracardi=_consent_to_tracardi,
+    ),
+    TracardiPlugin(
+        "merge_profiles",
+        _V1 + "operations.merge_profiles_action",
+        "MergeProfilesAction",
+        outputs=("payload", "error"),
+        keys={"mergeBy": "merge_by"},
+    ),
+    TracardiPlugin(
+        "remote_call",
+        _V1 + "connectors.api_call.plugin",
+        "RemoteCallAction",
+        outputs=("response", "error"),
+        keys={"endpoint": "url"},
+        export_defaults={
+            "source": {"name": None, "id": None},
+            "set_default_null": True,
+            "cookies": {},
+            "ssl_check": True,
+            "log": False,
+        },
+        to_ours=_remote_call_to_ours,
+        to_tracardi=_remote_call_to_tracardi,
+    ),
+    TracardiPlugin("parse_url", _V1 + "strings.url_parser.plugin", "ParseURLParameters"),
+    TracardiPlugin(
+        "split_string",
+        _V1 + "strings.string_splitter.plugin",
+        "SplitterAction",
+        import_defaults={"strip": True, "skip_empty": False},
+    ),
+    TracardiPlugin(
+        "regex_match",
+        _V1 + "strings.regex_match.plugin",
+        "RegexMatchAction",
+        ports={"payload": "matched"},
+    ),
+    TracardiPlugin(
+        "regex_replace",
+        _V1 + "strings.regex_replace.plugin",
+        "RegexReplacer",
+        outputs=("replaced", "not_found"),
+        ports={"replaced": "payload"},
+        keys={"string": "text", "find_regex": "pattern", "replace_with": "replacement"},
+    ),
+    TracardiPlugin(
+        "hash_data",
+        _V1 + "traits.hash_traits_action",
+        "HashTraitsAction",
+        keys={"traits": "data"},
+    ),
+    TracardiPlugin(
+        "mask_data",
+        _V1 + "traits.mask_traits_action",
+        "MaskTraitsAction",
+        keys={"traits": "data"},
+    ),
+    TracardiPlugin(
+        "detect_client_agent",
+        _V1 + "detect_client_agent_action",
+        "DetectClientAgentAction",
+    ),
+    TracardiPlugin(
+        "generate_uuid",
+        _V1 + "misc.uuid4.plugin",
+        "GetUuid4Action",
+        outputs=("uuid4",),
+        ports={"uuid4": "payload"},
+    ),
+    TracardiPlugin(
+        "calculator",
+        _V1 + "calculator_action",
+        "CalculatorAction",
+        keys={"calc_dsl": "calculation"},
+    ),
+    TracardiPlugin(
+        "sort_list",
+        _V1 + "sort_array_action",
+        "SortArrayAction",
+        outputs=("result", "error"),
+        ports={"result": "payload"},
+    ),
+    TracardiPlugin(
+        "day_night",
+        _V1 + "time.day_night.plugin",
+        "DayNightAction",
+        outputs=("day", "night", "error"),
+    ),
+    TracardiPlugin(
+        "time_difference",
+        _V1 + "time.time_difference.plugin",
+        "TimeDiffCalculator",
+        outputs=("time_difference",),
+        ports={"time_difference": "payload"},
+    ),
+)
+
+_BY_PATH = MappingProxyType({(p.module, p.class_name): p for p in PLUGINS})
+_BY_ACTION = MappingProxyType({p.action_id: p for p in PLUGINS})
+assert len(_BY_PATH) == len(PLUGINS) == len(_BY_ACTION), "a Tracardi plugin is listed twice"
+
+
+def tracardi_plugin(module: Any, class_name: Any) -> TracardiPlugin | None:
+    """The entry for a Tracardi node's (module, className), or None."""
+    return _BY_PATH.get((module, class_name))
+
+
+def tracardi_plugin_for_action(action_id: str) -> TracardiPlugin | None:
+    """The Tracardi plugin an exported node of this action becomes, or None."""
+    return _BY_ACTION.get(action_id)
