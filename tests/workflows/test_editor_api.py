@@ -483,6 +483,7 @@ def test_a_get_on_a_post_endpoint_is_a_json_405(staff_client):
 
     assert response.status_code == 405
     assert response.json() == {"detail": "Use POST for this address."}
+    assert response["Allow"] == "POST"
 
 
 def test_non_staff_are_sent_to_the_login_page(client):

@@ -100,6 +100,9 @@ _DOMAIN_ERRORS: tuple[tuple[type[Exception], Callable[[Any], _Answer]], ...] = (
 )
 
 
+_DOMAIN_ERROR_TYPES = tuple(kind for kind, _ in _DOMAIN_ERRORS)
+
+
 class _Encoder(DjangoJSONEncoder):
     """Run logs may hold values JSON has no type for: they go out as text."""
 
@@ -118,14 +121,16 @@ def _endpoint(*, method: str, permission: str):
     def decorate(handler):
         @functools.wraps(handler)
         def view(self: EditorViews, request: HttpRequest, **kwargs: Any) -> JsonResponse:
+            if request.method != method:
+                response = _json({"detail": f"Use {method} for this address."}, 405)
+                response["Allow"] = method
+                return response
             try:
-                if request.method != method:
-                    raise _Answer(405, f"Use {method} for this address.")
                 self.check_permission(request, permission)
                 return handler(self, request, **kwargs)
             except _Answer as answer:
                 return _json(answer.body, answer.status)
-            except tuple(kind for kind, _ in _DOMAIN_ERRORS) as exc:
+            except _DOMAIN_ERROR_TYPES as exc:
                 answer = next(make(exc) for kind, make in _DOMAIN_ERRORS if isinstance(exc, kind))
                 return _json(answer.body, answer.status)
 
