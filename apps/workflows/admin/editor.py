@@ -204,6 +204,22 @@ class EditorViews:
             for route, view, name in routes
         ]
 
+    def page_config(self, request: HttpRequest, workflow_id: str) -> dict:
+        """What the change page hands the editor (json_script): its addresses, whether this
+        user may write, and the run to show when the page was opened with ?run=<id>."""
+        run = request.GET.get("run", "")
+        per_workflow = ("load", "validate", "save", "deploy", "revert", "test_run", "rules")
+        return {
+            "workflow_id": workflow_id,
+            "can_change": self.model_admin.has_change_permission(request),
+            "run_id": int(run) if run.isdecimal() else None,
+            "urls": {
+                **{name: url(name) for name in ("catalogue", "notation", "events")},
+                "run": url("run", 0).removesuffix("0/"),
+                **{name: url(name, workflow_id) for name in per_workflow},
+            },
+        }
+
     def check_permission(self, request: HttpRequest, permission: str) -> None:
         if permission == "change" and not self.model_admin.has_change_permission(request):
             raise _Answer(403, "You may not change workflows: ask for the permission to.")
@@ -421,6 +437,10 @@ class EditorViews:
             name=body.get("name"),
         )
         return _json({"rule": rule_document(rule)}, status=201)
+
+
+def url(name: str, *args: Any) -> str:
+    return reverse(f"admin:workflows_workflow_editor_{name}", args=args)
 
 
 def _summary(properties: Any) -> str:
