@@ -394,11 +394,28 @@ def test_save_of_the_deployed_graph_says_the_draft_does_not_differ(staff_client)
     }
 
 
-def test_save_on_an_old_revision_is_a_conflict_naming_who_saved_and_when(staff_client, ann):
+def test_a_conflict_with_a_save_of_another_day_names_the_day(staff_client, ann):
     workflow = WorkflowFactory()
     workflow_draft_save(workflow=workflow, graph=log_graph("Ann's"), revision=1, user=ann)
     Workflow.objects.filter(pk=workflow.pk).update(
         draft_saved=datetime(2026, 3, 4, 14, 2, tzinfo=UTC)
+    )
+
+    response = post(
+        staff_client, url("save", workflow.pk), {"graph": log_graph("x"), "revision": 1}
+    )
+
+    assert response.json()["detail"].startswith(
+        "Ann Lee saved this workflow on 2026-03-04 at 14:02, after you opened it."
+    )
+
+
+def test_save_on_an_old_revision_is_a_conflict_naming_who_saved_and_when(staff_client, ann):
+    workflow = WorkflowFactory()
+    workflow_draft_save(workflow=workflow, graph=log_graph("Ann's"), revision=1, user=ann)
+    today = timezone.localdate()
+    Workflow.objects.filter(pk=workflow.pk).update(
+        draft_saved=timezone.make_aware(datetime(today.year, today.month, today.day, 14, 2))
     )
 
     response = post(
