@@ -503,6 +503,22 @@ def test_a_get_on_a_post_endpoint_is_a_json_405(staff_client):
     assert response["Allow"] == "POST"
 
 
+def test_reads_need_the_view_permission(client):
+    client.force_login(User.objects.create_user(username="nobody", is_staff=True))
+    workflow = WorkflowFactory()
+
+    answers = [
+        client.get(url("catalogue")),
+        client.get(url("load", workflow.pk)),
+        post(client, url("notation"), {"kind": "path", "text": "event@id"}),
+        post(client, url("test_run", workflow.pk), {"sample": {"type": "x"}}),
+    ]
+
+    assert [(answer.status_code, answer.json()) for answer in answers] == [
+        (403, {"detail": "You may not view workflows: ask for the permission to."})
+    ] * 4
+
+
 def test_non_staff_are_sent_to_the_login_page(client):
     workflow = WorkflowFactory()
 
@@ -772,6 +788,7 @@ def test_test_run_of_a_draft_with_problems_is_refused_with_them(staff_client, an
         ({"event_id": "missing"}, "There is no stored event with id 'missing'."),
         ({}, "Give a stored event id or write a sample event."),
         ({"event_id": 5}, '"event_id" must be the id of a stored event.'),
+        ({"sample": "purchase"}, "The sample event is not usable: an event must be a JSON object."),
         ({"sample": {"type": "x"}, "profile_less": "yes"}, '"profile_less" must be true or false.'),
     ],
 )
@@ -814,6 +831,16 @@ def test_events_search_by_id_profile_or_type_prefix_newest_first(viewer_client):
         "source_id": new.source_id,
         "summary": '{"a": 1}',
     }
+
+
+def test_events_search_without_text_gives_the_latest_stored(viewer_client):
+    now = timezone.now()
+    first = EventFactory(inserted=now - timedelta(minutes=1))
+    second = EventFactory(inserted=now)
+
+    response = viewer_client.get(url("events"))
+
+    assert [event["id"] for event in response.json()["events"]] == [second.pk, first.pk]
 
 
 def test_events_search_gives_at_most_twenty(viewer_client):
