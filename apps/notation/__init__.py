@@ -41,7 +41,7 @@ from .errors import (
     NotationError,
 )
 from .functions import FUNCTIONS
-from .templates import RAISE, render_string, render_template
+from .templates import RAISE, render_string, render_template, template_placeholders
 
 __all__ = [
     "FUNCTIONS",
@@ -69,5 +69,6 @@ __all__ = [
     "render_string",
     "render_template",
     "resolve",
+    "template_placeholders",
     "validate",
 ]

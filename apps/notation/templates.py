@@ -107,6 +107,12 @@ def render_string(text: str, data: Mapping[str, Any] | None, *, default: Any = R
     return _PLACEHOLDER.sub(replace, text)
 
 
+def template_placeholders(text: str) -> list[tuple[str, int]]:
+    """The `{{...}}` placeholders of a string template: (expression inside, 0-based offset of
+    its `{{`), in order."""
+    return [(match[1], match.start()) for match in _PLACEHOLDER.finditer(text)]
+
+
 def to_text(value: Any) -> str:
     """How a value reads inside a string template."""
     if isinstance(value, str):

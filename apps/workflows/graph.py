@@ -23,6 +23,10 @@ class GraphProblem:
     node_id: str = ""
     node_name: str = ""
 
+    def as_dict(self) -> dict:
+        """The editor's shape: the node the message is drawn on (null: the whole graph)."""
+        return {"node_id": self.node_id or None, "message": self.message}
+
     def __str__(self) -> str:
         if not self.node_id:
             return self.message

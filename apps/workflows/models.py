@@ -8,11 +8,15 @@ JSON shapes:
   "metadata": {"name", "desc"}}};
   Edge = {"id", "source": node id, "sourceHandle": output port, "target": node id,
   "targetHandle": input port}.
+- Workflow.draft: a graph of the same shape, the one the editor changes; `graph` and `version`
+  are what the worker runs (the deployed graph). A workflow never deployed (deployed_at null)
+  is not routed. WorkflowVersion keeps the graph of every deploy.
 - WorkflowRun.log: [NodeLog] in execution order, NodeLog = {"node": id, "name", "action",
   "in_port", "port": output port or null, "duration_ms", "error": str or null, "messages": [...],
   "input"/"output": only for nodes with `data.debug` on (and always in test runs)}.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -28,9 +32,23 @@ class Workflow(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=True)
+    # The deployed graph and its version: what the worker runs. Every deploy bumps the
+    # version (workers recompile a cached graph on change) and stores a WorkflowVersion.
     graph = models.JSONField(default=empty_graph)
-    # Bumped by every save through workflow_save; workers recompile a cached graph on change.
     version = models.PositiveIntegerField(default=1)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    # The graph being edited, and its revision: bumped by every write of the draft, so a save
+    # based on an older revision is refused (two people editing at once).
+    draft = models.JSONField(default=empty_graph)
+    revision = models.PositiveIntegerField(default=1)
+    draft_saved = models.DateTimeField(null=True, blank=True)
+    draft_saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -39,6 +57,38 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def draft_differs(self) -> bool:
+        """Whether the draft is not what runs (always, before the first deploy)."""
+        return self.deployed_at is None or self.draft != self.graph
+
+
+class WorkflowVersion(models.Model):
+    """The graph of a workflow as one deploy made it; runs name their version."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    graph = models.JSONField()
+    deployed_at = models.DateTimeField()
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["workflow", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "version"], name="workflowversion_unique_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.version}"
 
 
 class Rule(models.Model):

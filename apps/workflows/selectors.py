@@ -1,4 +1,5 @@
-"""Reads for routing and running: enabled rules and compiled workflows, cached per process.
+"""Reads for routing and running (enabled rules and compiled workflows, cached per process),
+and for the workflow editor.
 
 The ingestion pipeline asks `event_is_routed` for every event (thousands per second), and a
 worker needs the rules and graphs for every event it processes, so both read per-process
@@ -14,9 +15,14 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from apps.core.caches import process_cached
+from apps.events.models import Event, EventType
+from apps.events.selectors import event_types_in_use
+from apps.sources.models import EventSource
 from apps.workflows.engine import CompiledWorkflow
 from apps.workflows.graph import GraphInvalid, graph_compile
-from apps.workflows.models import Rule, Workflow, WorkflowRun
+from apps.workflows.models import Rule, Workflow, WorkflowRun, WorkflowVersion
+
+EDITOR_EVENTS_LIMIT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,10 @@ class RoutingTable:
 @process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
 def routing_table() -> RoutingTable:
     rows = (
-        Rule.objects.filter(enabled=True, workflow__enabled=True)
+        # A workflow never deployed has nothing to run.
+        Rule.objects.filter(
+            enabled=True, workflow__enabled=True, workflow__deployed_at__isnull=False
+        )
         .order_by("name", "id")
         .values_list("id", "name", "event_type", "source_id", "workflow_id", "workflow__version")
     )
@@ -97,3 +106,81 @@ def profile_runs_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Work
 def event_runs_to_erase(event_ids: list[str]) -> QuerySet[WorkflowRun]:
     """The runs of a batch of erased events (through the event index)."""
     return WorkflowRun.objects.filter(event_id__in=event_ids)
+
+
+# -- the workflow editor -------------------------------------------------------------------
+
+
+def workflow_rules(*, workflow_id: str) -> list[Rule]:
+    return list(Rule.objects.filter(workflow_id=workflow_id).select_related("source"))
+
+
+def workflow_versions(*, workflow_id: str) -> list[WorkflowVersion]:
+    return list(
+        WorkflowVersion.objects.filter(workflow_id=workflow_id)
+        .select_related("deployed_by")
+        .defer("graph")
+        .order_by("-version")
+    )
+
+
+def rule_sources() -> list[tuple[str, str]]:
+    """(id, name) of the event sources a rule may name."""
+    return list(EventSource.objects.order_by("name", "id").values_list("id", "name"))
+
+
+def event_type_suggestions() -> list[str]:
+    """Event types a rule may route: those of rules, of declared event types, and those stored
+    (read through the type index, never a scan of the events)."""
+    types = set(Rule.objects.values_list("event_type", flat=True).distinct())
+    types.update(EventType.objects.values_list("type", flat=True))
+    types.update(event_types_in_use())
+    return sorted(types)
+
+
+def editor_events_search(*, text: str) -> list[Event]:
+    """At most EDITOR_EVENTS_LIMIT events, newest first: the one with id `text`, those of the
+    profile with id `text`, and those whose type starts with `text` (each by its index)."""
+    text = text.strip()
+    if not text:
+        return list(Event.objects.order_by("-inserted")[:EDITOR_EVENTS_LIMIT])
+    found = {event.pk: event for event in Event.objects.filter(pk=text)}
+    newest = Event.objects.order_by("-time")
+    found.update(
+        (event.pk, event) for event in newest.filter(profile_id=text)[:EDITOR_EVENTS_LIMIT]
+    )
+    prefix = text.lower()
+    types = [event_type for event_type in event_types_in_use() if event_type.startswith(prefix)]
+    if types:
+        found.update(
+            (event.pk, event) for event in newest.filter(type__in=types)[:EDITOR_EVENTS_LIMIT]
+        )
+    events = sorted(found.values(), key=lambda event: event.time, reverse=True)
+    return events[:EDITOR_EVENTS_LIMIT]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOnCanvas:
+    run: WorkflowRun
+    graph: dict
+    note: str
+
+
+def workflow_run_with_graph(*, run_id: int) -> RunOnCanvas | None:
+    """A past run and the graph of the version that ran (the workflow's deployed graph, with a
+    note, when that version was not kept)."""
+    run = WorkflowRun.objects.filter(pk=run_id).select_related("workflow").first()
+    if run is None:
+        return None
+    kept = (
+        WorkflowVersion.objects.filter(workflow_id=run.workflow_id, version=run.workflow_version)
+        .values_list("graph", flat=True)
+        .first()
+    )
+    if kept is not None:
+        return RunOnCanvas(run=run, graph=kept, note="")
+    note = (
+        f"Version {run.workflow_version} of this workflow was not kept; "
+        f"showing the deployed version {run.workflow.version}, which may differ."
+    )
+    return RunOnCanvas(run=run, graph=run.workflow.graph, note=note)

@@ -40,12 +40,11 @@ def plan_graph(condition='event@properties.plan == "pro"'):
     )
 
 
-def form_data(workflow_graph, **extra):
+def form_data(**extra):
     return {
         "name": "Plans",
         "description": "",
         "enabled": "on",
-        "graph": json.dumps(workflow_graph),
         "rules-TOTAL_FORMS": "0",
         "rules-INITIAL_FORMS": "0",
         "rules-MIN_NUM_FORMS": "0",
@@ -54,22 +53,51 @@ def form_data(workflow_graph, **extra):
     }
 
 
-def test_adding_a_workflow_with_a_bad_node_shows_the_node_in_the_error(staff_client):
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_add"), form_data(plan_graph(condition="event@x =="))
+def test_adding_a_workflow_starts_a_draft_with_a_start_node_and_opens_the_editor(staff_client):
+    response = staff_client.post(reverse("admin:workflows_workflow_add"), form_data())
+
+    workflow = Workflow.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:workflows_workflow_change", args=[workflow.pk])
+    assert workflow.name == "Plans"
+    assert workflow.draft == {
+        "nodes": [
+            {
+                "id": "start",
+                "type": "startNode",
+                "position": {"x": 80, "y": 120},
+                "data": {
+                    "start": True,
+                    "debug": False,
+                    "spec": {
+                        "className": "StartAction",
+                        "module": "apps.workflows.actions.flow",
+                        "inputs": [],
+                        "outputs": ["payload"],
+                        "init": {"event_types": []},
+                    },
+                    "metadata": {"name": "Start", "desc": ""},
+                },
+            }
+        ],
+        "edges": [],
+    }
+    assert (workflow.deployed_at, workflow.graph, workflow.revision) == (
+        None,
+        {"nodes": [], "edges": []},
+        1,
     )
-
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors["graph"]
-    assert errors == [
-        "Node 'Is pro?' (id pro): If: condition: Unexpected end of the condition at column 11; "
-        "expected a value (number, string, field reference, function call)"
-    ]
-    assert "Node &#x27;Is pro?&#x27; (id pro)" in response.content.decode()
-    assert not Workflow.objects.exists()
+    assert workflow.draft_saved_by.username == "marketer"
+    assert not workflow.versions.exists()
 
 
-def test_saving_a_workflow_bumps_its_version_and_keeps_rules_inline(staff_client):
+def test_the_add_form_has_no_graph_field(staff_client):
+    response = staff_client.get(reverse("admin:workflows_workflow_add"))
+
+    assert list(response.context["adminform"].form.fields) == ["name", "description", "enabled"]
+
+
+def test_saving_the_form_keeps_the_graphs_and_version_and_saves_rules_inline(staff_client):
     workflow = WorkflowFactory(graph=plan_graph(), version=3)
     source_rule = {
         "rules-TOTAL_FORMS": "1",
@@ -80,15 +108,37 @@ def test_saving_a_workflow_bumps_its_version_and_keeps_rules_inline(staff_client
 
     response = staff_client.post(
         reverse("admin:workflows_workflow_change", args=[workflow.pk]),
-        form_data(plan_graph(), **source_rule),
+        form_data(description="Pro plans", **source_rule),
     )
 
     assert response.status_code == 302
     workflow.refresh_from_db()
-    assert workflow.version == 4
+    assert (workflow.version, workflow.revision, workflow.description) == (3, 1, "Pro plans")
+    assert workflow.graph == plan_graph()
+    assert workflow.draft == plan_graph()
     assert list(Rule.objects.values_list("name", "event_type", "source_id", "workflow_id")) == [
         ("Purchases", "purchase-made", None, workflow.pk)
     ]
+
+
+def test_change_page_shows_the_draft_and_deployed_status(staff_client):
+    workflow = WorkflowFactory(graph=plan_graph(), version=2)
+    Workflow.objects.filter(pk=workflow.pk).update(draft=linear_graph())
+
+    response = staff_client.get(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
+
+    assert response.status_code == 200
+    form = response.context["adminform"]
+    assert list(form.form.fields) == ["name", "description", "enabled"]
+    fields = {
+        line.field["name"]: line.contents()
+        for fieldset in form
+        for row in fieldset
+        for line in row
+        if isinstance(line.field, dict)
+    }
+    assert fields["deployed_version"] == "2"
+    assert 'alt="True"' in fields["draft_status"]
 
 
 def test_change_page_draws_the_graph_and_links_test_run_and_runs(staff_client):

@@ -1,17 +1,20 @@
-"""Admin for workflows, rules and runs: the graph as JSON with per-node validation, a picture
-of the graph, the action catalogue, test runs, and run history per workflow and per profile
-(`/admin/workflows/workflowrun/?profile=<id>`)."""
+"""Admin for workflows, rules and runs: the workflow editor's endpoints (admin/editor.py), the
+draft and deployed status, a picture of the deployed graph, the action catalogue, test runs,
+and run history per workflow and per profile (`/admin/workflows/workflowrun/?profile=<id>`),
+each run with a link that opens it on the canvas."""
 
 from __future__ import annotations
 
 import json
 
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.core.admin_helpers import (
@@ -28,12 +31,13 @@ from apps.profiles.models import Profile
 from apps.profiles.services.writes import dot_path, profile_changed_paths
 from apps.workflows.actions import actions_by_group
 from apps.workflows.admin.docs import docs_html
+from apps.workflows.admin.editor import EditorViews
 from apps.workflows.admin.forms import RuleForm, TestRunForm, WorkflowForm
 from apps.workflows.admin.svg import graph_svg
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import Rule, Workflow, WorkflowRun
 from apps.workflows.services.test_run import TestRunError, workflow_test_run
-from apps.workflows.services.workflows import workflow_save
+from apps.workflows.services.workflows import workflow_add, workflow_details_save
 
 
 class RuleInline(admin.TabularInline):
@@ -47,13 +51,35 @@ class RuleInline(admin.TabularInline):
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
     form = WorkflowForm
-    list_display = ("name", "enabled", "version", "node_count", "rule_count", "runs", "updated")
+    list_display = (
+        "name",
+        "enabled",
+        "deployed_version",
+        "draft_status",
+        "node_count",
+        "rule_count",
+        "runs",
+        "updated",
+    )
     list_filter = ("enabled",)
     search_fields = ("name", "description")
-    readonly_fields = ("version", "picture", "runs", "created", "updated")
+    readonly_fields = (
+        "deployed_version",
+        "deployed_at",
+        "draft_status",
+        "draft_saved",
+        "picture",
+        "runs",
+        "created",
+        "updated",
+    )
     fieldsets = (
-        (None, {"fields": ("name", "description", "enabled", "version", "runs")}),
-        ("Graph", {"fields": ("picture", "graph")}),
+        (None, {"fields": ("name", "description", "enabled", "runs")}),
+        (
+            "Draft and deployed version",
+            {"fields": ("deployed_version", "deployed_at", "draft_status", "draft_saved")},
+        ),
+        ("Deployed graph", {"fields": ("picture",), "classes": ("collapse",)}),
         ("Times", {"fields": ("created", "updated"), "classes": ("collapse",)}),
     )
     inlines = (RuleInline,)
@@ -64,11 +90,38 @@ class WorkflowAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(rule_total=Count("rules"))
 
     def save_model(self, request, obj, form, change):
-        workflow_save(workflow=obj)
+        if change:
+            workflow_details_save(workflow=obj)
+        else:
+            workflow_add(workflow=obj, user=request.user)
 
-    @admin.display(description="nodes")
+    def response_add(self, request, obj, post_url_continue=None):
+        """After adding, the change page: the editor opens on the new draft."""
+        response = super().response_add(request, obj, post_url_continue)
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return response
+        return HttpResponseRedirect(
+            reverse(
+                "admin:workflows_workflow_change", args=[obj.pk], current_app=self.admin_site.name
+            )
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": ("name", "description", "enabled")}),)
+        return super().get_fieldsets(request, obj)
+
+    @admin.display(description="nodes (draft)")
     def node_count(self, workflow: Workflow) -> int:
-        return len((workflow.graph or {}).get("nodes") or [])
+        return len((workflow.draft or {}).get("nodes") or [])
+
+    @admin.display(description="deployed version")
+    def deployed_version(self, workflow: Workflow) -> str:
+        return str(workflow.version) if workflow.deployed_at else "not deployed"
+
+    @admin.display(description="draft differs", boolean=True)
+    def draft_status(self, workflow: Workflow) -> bool:
+        return workflow.draft_differs
 
     @admin.display(description="rules", ordering="rule_total")
     def rule_count(self, workflow: Workflow) -> int:
@@ -87,6 +140,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            *EditorViews(self).urls(),
             path("actions/", view(self.catalogue_view), name="workflows_workflow_actions"),
             path(
                 "<path:object_id>/test-run/",
@@ -152,7 +206,7 @@ class WorkflowAdmin(admin.ModelAdmin):
             "result": result,
             "problems": problems,
             "picture": graph_svg(
-                workflow.graph, highlight=result.outcome.error_node if result else None
+                workflow.draft, highlight=result.outcome.error_node if result else None
             ),
             "log": _log_rows(result.outcome.log) if result else [],
             "changes": _profile_changes(result) if result else [],
@@ -218,6 +272,7 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "status",
         "duration_ms",
         "replay",
+        "canvas_link",
     )
     list_filter = (
         "status",
@@ -233,6 +288,7 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     search_help_text = "An exact event id or profile id."
     fields = (
         "workflow_link",
+        "canvas_link",
         "workflow_version",
         "status",
         "error",
@@ -261,6 +317,11 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     @admin.display(description="workflow")
     def workflow_link(self, run: WorkflowRun) -> str:
         return object_link(Workflow, run.workflow_id, run.workflow.name)
+
+    @admin.display(description="canvas")
+    def canvas_link(self, run: WorkflowRun) -> str:
+        url = reverse("admin:workflows_workflow_change", args=[run.workflow_id])
+        return format_html('<a href="{}?run={}">Open on the canvas</a>', url, run.pk)
 
     @admin.display(description="event")
     def event_link(self, run: WorkflowRun) -> str:

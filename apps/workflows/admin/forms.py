@@ -1,4 +1,4 @@
-"""Admin forms: the workflow graph edited as JSON, checked node by node; test-run input."""
+"""Admin forms: a workflow's details, rules, test-run input."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import json
 
 from django import forms
 
-from apps.core.admin_helpers import PrettyJSONFormField
 from apps.core.text import normalise_event_type
-from apps.workflows.graph import graph_problems
 from apps.workflows.models import Rule, Workflow
 
 SAMPLE_EVENT = {
@@ -20,25 +18,11 @@ SAMPLE_EVENT = {
 
 
 class WorkflowForm(forms.ModelForm):
-    graph = PrettyJSONFormField(
-        help_text=(
-            'Tracardi\'s export shape: {"nodes": [...], "edges": [...]}. Each node names its '
-            "action in data.spec (className, module) and holds its config in data.spec.init; "
-            "the action catalogue lists them with a node snippet to copy."
-        ),
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
-    )
+    """Name, description and switch; the graph is edited on the canvas (the editor)."""
 
     class Meta:
         model = Workflow
-        fields = ("name", "description", "enabled", "graph")
-
-    def clean_graph(self):
-        graph = self.cleaned_data["graph"]
-        problems = graph_problems(graph)
-        if problems:
-            raise forms.ValidationError([str(problem) for problem in problems])
-        return graph
+        fields = ("name", "description", "enabled")
 
 
 class RuleForm(forms.ModelForm):

@@ -46,14 +46,18 @@ class TestRunResult:
 def workflow_test_run(
     *,
     workflow: Workflow,
+    graph: dict | None = None,
     event_id: str | None = None,
     sample: object = None,
     profile_less: bool = False,
 ) -> TestRunResult:
-    """Run `workflow` (its saved graph) once. Raises GraphInvalid for a graph that cannot run
-    and TestRunError for an unusable event."""
+    """Run `graph` (by default the workflow's saved draft) once. Raises GraphInvalid for a
+    graph that cannot run and TestRunError for an unusable event."""
     compiled = graph_compile(
-        workflow_id=workflow.pk, name=workflow.name, version=workflow.version, graph=workflow.graph
+        workflow_id=workflow.pk,
+        name=workflow.name,
+        version=workflow.version,
+        graph=workflow.draft if graph is None else graph,
     )
     now = timezone.now()
     with transaction.atomic():

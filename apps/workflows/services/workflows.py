@@ -1,13 +1,17 @@
-"""Writing workflows: every save validates the graph and bumps the version."""
+"""Writing workflows: creating one (deployed at once, for code and imports, or as a draft with
+a start node, from the admin) and saving its name, description and switch. The graph changes
+through the draft and deploys (services/drafts.py)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.utils import timezone
 
 from apps.workflows.graph import graph_problems
-from apps.workflows.models import Workflow
+from apps.workflows.models import Workflow, WorkflowVersion
+from apps.workflows.services.drafts import start_graph
 
 
 def workflow_graph_validate(*, graph: object) -> None:
@@ -19,24 +23,48 @@ def workflow_graph_validate(*, graph: object) -> None:
 
 
 def workflow_create(
-    *, name: str, graph: dict, description: str = "", enabled: bool = True
+    *,
+    name: str,
+    graph: dict,
+    description: str = "",
+    enabled: bool = True,
+    user: AbstractBaseUser | None = None,
 ) -> Workflow:
+    """A workflow that runs `graph` at once: deployed as version 1, with the same draft."""
     workflow_graph_validate(graph=graph)
-    workflow = Workflow(name=name, graph=graph, description=description, enabled=enabled)
+    now = timezone.now()
+    workflow = Workflow(
+        name=name,
+        graph=graph,
+        draft=graph,
+        description=description,
+        enabled=enabled,
+        version=1,
+        deployed_at=now,
+        draft_saved=now,
+        draft_saved_by=user,
+    )
     workflow.full_clean()
+    with transaction.atomic():
+        workflow.save(force_insert=True)
+        WorkflowVersion.objects.create(
+            workflow=workflow, version=1, graph=graph, deployed_at=now, deployed_by=user
+        )
+    return workflow
+
+
+def workflow_add(*, workflow: Workflow, user: AbstractBaseUser | None = None) -> Workflow:
+    """Store a new workflow (the admin's form holds its name, description, switch) with a draft
+    of one start node. It is not deployed, so no rule routes events to it yet."""
+    workflow.draft = start_graph()
+    workflow.graph = {"nodes": [], "edges": []}
+    workflow.version, workflow.revision, workflow.deployed_at = 1, 1, None
+    workflow.draft_saved, workflow.draft_saved_by = timezone.now(), user
     workflow.save(force_insert=True)
     return workflow
 
 
-def workflow_save(*, workflow: Workflow) -> Workflow:
-    """Save a new or changed workflow (the admin's form already holds the new values)."""
-    workflow_graph_validate(graph=workflow.graph)
-    with transaction.atomic():
-        if workflow._state.adding:
-            workflow.version = 1
-            workflow.save(force_insert=True)
-        else:
-            workflow.version = F("version") + 1
-            workflow.save()
-            workflow.refresh_from_db(fields=["version"])
+def workflow_details_save(*, workflow: Workflow) -> Workflow:
+    """Save a workflow's name, description and switch; its graphs are left as they are."""
+    workflow.save(update_fields=["name", "description", "enabled", "updated"])
     return workflow
