@@ -44,7 +44,7 @@ function ActionNode({ id, data, selected }) {
         {unavailable ? (
           <span className="cdpwe-unavailable">not available · {spec.className || spec.module}</span>
         ) : action ? (
-          action.name
+          action.name === name ? action.family : `${action.name} · ${action.family}`
         ) : (
           spec.className || "unknown action"
         )}

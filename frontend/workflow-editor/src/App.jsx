@@ -282,7 +282,9 @@ function Editor({ api, runId, draftUrl }) {
       const id = e.dataTransfer.getData("application/x-cdp-action");
       if (!id) return;
       e.preventDefault();
-      addAction(id, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      // The node's head under the pointer.
+      const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      addAction(id, { x: at.x - 85, y: at.y - 15 });
     },
     [addAction, flow],
   );
@@ -373,10 +375,8 @@ function Editor({ api, runId, draftUrl }) {
   const validated = useRef(null);
   useEffect(() => {
     if (readOnly || savedJSON === null) return undefined;
-    if (validated.current === null) {
-      validated.current = graphJSON;
-      if (graphJSON === savedJSON) return undefined;
-    }
+    // The problems shown are those of the saved draft until the first edit.
+    if (validated.current === null) validated.current = savedJSON;
     if (validated.current === graphJSON) return undefined;
     const timer = setTimeout(() => {
       validated.current = graphJSON;
