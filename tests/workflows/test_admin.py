@@ -330,3 +330,17 @@ def test_run_detail_shows_the_node_log(staff_client):
 
     assert f"hello {event.pk}" in html
     assert "payload &rarr; payload" in html
+    canvas = reverse("admin:workflows_workflow_change", args=[run.workflow_id])
+    assert f'<a href="{canvas}?run={run.pk}">Open on the canvas</a>' in html
+
+
+def test_run_list_links_each_run_to_the_canvas(staff_client):
+    RuleFactory(workflow=WorkflowFactory(graph=plan_graph()), event_type="purchase")
+    event = EventFactory(type="purchase", properties={"plan": "pro"})
+    profile_events_process(profile_id=event.profile_id)
+    run = WorkflowRun.objects.get()
+
+    html = staff_client.get(reverse("admin:workflows_workflowrun_changelist")).content.decode()
+
+    canvas = reverse("admin:workflows_workflow_change", args=[run.workflow_id])
+    assert f'<a href="{canvas}?run={run.pk}">Open on the canvas</a>' in html

@@ -49,7 +49,13 @@ class DetectClientAgentAction(Action):
     config_schema = {
         "type": "object",
         "properties": {
-            "agent": {"type": "string", "default": "event@request.headers.user-agent"},
+            "agent": {
+                "type": "string",
+                "default": "event@request.headers.user-agent",
+                "title": "User agent",
+                "description": "A dot path to the User-Agent text, or the text.",
+                "x-notation": "value",
+            },
             "target": TARGET_PROPERTY,
         },
     }

@@ -148,7 +148,13 @@ def readable_reference(text: Any, *, field: str) -> Any:
     return text
 
 
-TARGET_PROPERTY = {"type": ["string", "null"], "default": None}
+TARGET_PROPERTY = {
+    "type": ["string", "null"],
+    "default": None,
+    "title": "Save the result to",
+    "description": "Optional: a dot path the result is also written to, e.g. profile@traits.x.",
+    "x-notation": "writable_path",
+}
 
 
 def optional_target(config: dict) -> None:

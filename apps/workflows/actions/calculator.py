@@ -204,7 +204,15 @@ class CalculatorAction(Action):
     config_schema = {
         "type": "object",
         "required": ["calculation"],
-        "properties": {"calculation": {"type": "string", "minLength": 1}},
+        "properties": {
+            "calculation": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Calculation",
+                "description": "One assignment per line, e.g. "
+                "profile@traits.total = profile@traits.total + event@properties.price.",
+            }
+        },
     }
 
     def setup(self) -> None:

@@ -31,8 +31,20 @@ class AddConsentAction(Action):
         "type": "object",
         "required": ["consent"],
         "properties": {
-            "consent": {"type": "string", "minLength": 1},
-            "revoke": {"type": ["string", "null"], "default": None},
+            "consent": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Consent",
+                "description": "The consent type (e.g. marketing), or a dot path to it.",
+                "x-notation": "value",
+            },
+            "revoke": {
+                "type": ["string", "null"],
+                "default": None,
+                "title": "Revoke at",
+                "description": "Optional: when the consent ends, a date or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 
@@ -74,7 +86,15 @@ class HasConsentAction(Action):
     config_schema = {
         "type": "object",
         "required": ["consent"],
-        "properties": {"consent": {"type": "string", "minLength": 1}},
+        "properties": {
+            "consent": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Consent",
+                "description": "The consent type (e.g. marketing), or a dot path to it.",
+                "x-notation": "value",
+            }
+        },
     }
 
     def setup(self) -> None:

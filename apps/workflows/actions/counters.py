@@ -50,8 +50,19 @@ class IncrementCounterAction(_CounterAction):
         "type": "object",
         "required": ["field"],
         "properties": {
-            "field": {"type": "string"},
-            "increment": {"type": ["number", "string"], "default": 1},
+            "field": {
+                "type": "string",
+                "title": "Counter",
+                "description": "Where the counter lives, e.g. profile@stats.counters.purchases.",
+                "x-notation": "writable_path",
+            },
+            "increment": {
+                "type": ["number", "string"],
+                "default": 1,
+                "title": "Increment",
+                "description": "How much to add: a number, or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 
@@ -69,8 +80,19 @@ class DecrementCounterAction(_CounterAction):
         "type": "object",
         "required": ["field"],
         "properties": {
-            "field": {"type": "string"},
-            "decrement": {"type": ["number", "string"], "default": 1},
+            "field": {
+                "type": "string",
+                "title": "Counter",
+                "description": "Where the counter lives, e.g. profile@stats.counters.purchases.",
+                "x-notation": "writable_path",
+            },
+            "decrement": {
+                "type": ["number", "string"],
+                "default": 1,
+                "title": "Decrement",
+                "description": "How much to subtract: a number, or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from apps import notation
 from apps.workflows.actions.base import (
+    TARGET_PROPERTY,
     Action,
     ActionError,
     ConfigError,
@@ -60,9 +61,31 @@ class CopyDataAction(Action):
             "traits": {
                 "type": "object",
                 "required": ["set"],
-                "properties": {"set": {"type": "object", "minProperties": 1}},
+                "title": "Copy",
+                "description": "What to copy where.",
+                "properties": {
+                    "set": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "title": "Fields",
+                        "description": "Target path (e.g. profile@traits.plan) and the value "
+                        "to copy there (e.g. event@properties.plan, or a literal).",
+                        "x-key-notation": "writable_path",
+                        "additionalProperties": {
+                            "title": "Value",
+                            "description": "A dot path or a literal.",
+                            "x-notation": "value",
+                        },
+                    }
+                },
             },
-            "skip_missing": {"type": "boolean", "default": False},
+            "skip_missing": {
+                "type": "boolean",
+                "default": False,
+                "title": "Skip missing values",
+                "description": "Leave the target as it is when the value's path is missing "
+                "(otherwise the run stops with an error).",
+            },
         },
     }
 
@@ -100,7 +123,15 @@ class DeleteDataAction(Action):
     config_schema = {
         "type": "object",
         "required": ["delete"],
-        "properties": {"delete": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        "properties": {
+            "delete": {
+                "type": "array",
+                "minItems": 1,
+                "title": "Fields to delete",
+                "description": "Dot paths, e.g. profile@traits.temporary.",
+                "items": {"type": "string", "title": "Path", "x-notation": "writable_path"},
+            }
+        },
     }
 
     def setup(self) -> None:
@@ -132,9 +163,36 @@ class AppendRemoveAction(Action):
     config_schema = {
         "type": "object",
         "properties": {
-            "append": {"type": "object", "default": {}},
-            "remove": {"type": "object", "default": {}},
-            "unique": {"type": "boolean", "default": False},
+            "append": {
+                "type": "object",
+                "default": {},
+                "title": "Append",
+                "description": "List path (e.g. profile@traits.seen) and the value to append.",
+                "x-key-notation": "writable_path",
+                "additionalProperties": {
+                    "title": "Value",
+                    "description": "A dot path or a literal.",
+                    "x-notation": "value",
+                },
+            },
+            "remove": {
+                "type": "object",
+                "default": {},
+                "title": "Remove",
+                "description": "List path and the value to remove from it.",
+                "x-key-notation": "writable_path",
+                "additionalProperties": {
+                    "title": "Value",
+                    "description": "A dot path or a literal.",
+                    "x-notation": "value",
+                },
+            },
+            "unique": {
+                "type": "boolean",
+                "default": False,
+                "title": "Unique",
+                "description": "Do not append a value the list already holds.",
+            },
         },
     }
 
@@ -198,9 +256,24 @@ class SetDataAction(Action):
         "type": "object",
         "required": ["target", "template"],
         "properties": {
-            "target": {"type": "string"},
-            "template": {"type": "object"},
-            "merge": {"type": "boolean", "default": True},
+            "target": {
+                "type": "string",
+                "title": "Target",
+                "description": "Where the object goes, e.g. profile@traits.address.",
+                "x-notation": "writable_path",
+            },
+            "template": {
+                "type": "object",
+                "title": "Object template",
+                "description": "A JSON object whose text leaves are dot paths or literals, "
+                'e.g. {"city": "event@properties.city"}; a key ending in ? is optional.',
+            },
+            "merge": {
+                "type": "boolean",
+                "default": True,
+                "title": "Merge",
+                "description": "Merge into the object at the target instead of replacing it.",
+            },
         },
     }
 
@@ -242,8 +315,14 @@ class StringTemplateAction(Action):
         "type": "object",
         "required": ["template"],
         "properties": {
-            "template": {"type": "string"},
-            "target": {"type": ["string", "null"], "default": None},
+            "template": {
+                "type": "string",
+                "title": "Template",
+                "description": "Text with {{source@path}} placeholders, e.g. "
+                "Hello {{profile@data.pii.firstname}}.",
+                "x-notation": "template",
+            },
+            "target": TARGET_PROPERTY,
         },
     }
 

@@ -68,8 +68,19 @@ class DayNightAction(Action):
         "type": "object",
         "required": ["latitude", "longitude"],
         "properties": {
-            "latitude": {"type": ["number", "string"]},
-            "longitude": {"type": ["number", "string"]},
+            "latitude": {
+                "type": ["number", "string"],
+                "title": "Latitude",
+                "description": "A number, or a dot path to one, e.g. "
+                "session@context.location.latitude.",
+                "x-notation": "value",
+            },
+            "longitude": {
+                "type": ["number", "string"],
+                "title": "Longitude",
+                "description": "A number, or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 
@@ -110,10 +121,18 @@ class WeekdayAction(Action):
             "days": {
                 "type": "array",
                 "minItems": 1,
-                "items": {"enum": list(WEEKDAYS)},
+                "items": {"enum": list(WEEKDAYS), "title": "Day"},
                 "default": ["saturday", "sunday"],
+                "title": "Days",
+                "description": 'The days that go to "true".',
             },
-            "timezone": {"type": "string", "default": "UTC"},
+            "timezone": {
+                "type": "string",
+                "default": "UTC",
+                "title": "Time zone",
+                "description": "A time zone name (e.g. Europe/Warsaw), or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 
@@ -146,8 +165,19 @@ class TimeDifferenceAction(Action):
         "type": "object",
         "required": ["reference_date"],
         "properties": {
-            "reference_date": {"type": "string"},
-            "now": {"type": "string", "default": "now"},
+            "reference_date": {
+                "type": "string",
+                "title": "Reference date",
+                "description": "A dot path to a date, or an ISO date.",
+                "x-notation": "value",
+            },
+            "now": {
+                "type": "string",
+                "default": "now",
+                "title": "Compared with",
+                "description": "now (the run's time), a dot path to a date, or an ISO date.",
+                "x-notation": "value",
+            },
             "target": TARGET_PROPERTY,
         },
     }

@@ -26,9 +26,26 @@ class InjectEventAction(Action):
         "type": "object",
         "required": ["type"],
         "properties": {
-            "type": {"type": "string", "minLength": 1},
-            "properties": {"type": "object", "default": {}},
-            "source_id": {"type": ["string", "null"], "default": None},
+            "type": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Event type",
+                "description": "The new event's type; may hold {{source@path}} placeholders.",
+                "x-notation": "template",
+            },
+            "properties": {
+                "type": "object",
+                "default": {},
+                "title": "Properties",
+                "description": "An object template: text leaves are dot paths or literals, "
+                'e.g. {"sku": "event@properties.sku"}.',
+            },
+            "source_id": {
+                "type": ["string", "null"],
+                "default": None,
+                "title": "Event source id",
+                "description": "Empty: the source of the event that runs the workflow.",
+            },
         },
     }
 

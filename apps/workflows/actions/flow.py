@@ -26,7 +26,14 @@ class StartAction(Action):
     config_schema = {
         "type": "object",
         "properties": {
-            "event_types": {"type": "array", "items": {"type": "string"}, "default": []},
+            "event_types": {
+                "type": "array",
+                "items": {"type": "string", "title": "Event type"},
+                "default": [],
+                "title": "Only these event types",
+                "description": "Event types that may run this workflow (e.g. purchase); "
+                "empty: every event a rule routes here.",
+            },
         },
     }
 
@@ -69,7 +76,16 @@ class IfAction(Action):
     config_schema = {
         "type": "object",
         "required": ["condition"],
-        "properties": {"condition": {"type": "string", "minLength": 1}},
+        "properties": {
+            "condition": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Condition",
+                "description": 'When it holds the payload goes to "true", else to "false"; '
+                'e.g. event@properties.plan == "pro".',
+                "x-notation": "condition",
+            }
+        },
     }
 
     def setup(self) -> None:
@@ -96,7 +112,16 @@ class ConditionSetAction(Action):
             "conditions": {
                 "type": "object",
                 "minProperties": 1,
-                "additionalProperties": {"type": "string", "minLength": 1},
+                "title": "Conditions",
+                "description": "A name for each condition; the output holds true or false "
+                "under each name.",
+                "additionalProperties": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": "Condition",
+                    "description": "e.g. profile@stats.visits > 3",
+                    "x-notation": "condition",
+                },
             }
         },
     }
@@ -126,8 +151,20 @@ class LogMessageAction(Action):
         "type": "object",
         "required": ["message"],
         "properties": {
-            "type": {"enum": ["info", "warning", "error"], "default": "info"},
-            "message": {"type": "string", "minLength": 1},
+            "type": {
+                "enum": ["info", "warning", "error"],
+                "default": "info",
+                "title": "Level",
+                "description": "How the message is marked in the run log.",
+            },
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Message",
+                "description": "Text with {{source@path}} placeholders, e.g. "
+                "Bought {{event@properties.sku}}.",
+                "x-notation": "template",
+            },
         },
     }
 
@@ -150,7 +187,15 @@ class ThrowErrorAction(Action):
     config_schema = {
         "type": "object",
         "required": ["message"],
-        "properties": {"message": {"type": "string", "minLength": 1}},
+        "properties": {
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Error message",
+                "description": "Recorded on the run; may hold {{source@path}} placeholders.",
+                "x-notation": "template",
+            }
+        },
     }
 
     def setup(self) -> None:

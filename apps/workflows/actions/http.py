@@ -81,15 +81,45 @@ class RemoteCallAction(Action):
         "type": "object",
         "required": ["url", "timeout"],
         "properties": {
-            "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE"], "default": "POST"},
-            "url": {"type": "string", "minLength": 1},
+            "method": {
+                "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                "default": "POST",
+                "title": "Method",
+                "description": "The HTTP method.",
+            },
+            "url": {
+                "type": "string",
+                "minLength": 1,
+                "title": "URL",
+                "description": "An http(s) URL; may hold {{source@path}} placeholders.",
+                "x-notation": "template",
+            },
             "headers": {
                 "type": "object",
-                "additionalProperties": {"type": "string"},
                 "default": {},
+                "title": "Headers",
+                "description": "Header name and value.",
+                "additionalProperties": {
+                    "type": "string",
+                    "title": "Value",
+                    "description": "May hold {{source@path}} placeholders.",
+                    "x-notation": "template",
+                },
             },
-            "body": {"type": ["object", "array", "null"], "default": None},
-            "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT_SECONDS},
+            "body": {
+                "type": ["object", "array", "null"],
+                "default": None,
+                "title": "Body",
+                "description": "A JSON object template (text leaves are dot paths or "
+                "literals); not sent with GET.",
+            },
+            "timeout": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 60,
+                "title": "Timeout (seconds)",
+                "description": "How long to wait for the answer, at most 60.",
+            },
         },
     }
 

@@ -13,8 +13,20 @@ class _InterestAction(Action):
         "type": "object",
         "required": ["interest"],
         "properties": {
-            "interest": {"type": "string", "minLength": 1},
-            "value": {"type": ["number", "string"], "default": 1},
+            "interest": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Interest",
+                "description": "The interest's name (e.g. sport), or a dot path to it.",
+                "x-notation": "value",
+            },
+            "value": {
+                "type": ["number", "string"],
+                "default": 1,
+                "title": "Value",
+                "description": "A number, or a dot path to one.",
+                "x-notation": "value",
+            },
         },
     }
 

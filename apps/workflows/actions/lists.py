@@ -50,9 +50,25 @@ class SortListAction(Action):
         "type": "object",
         "required": ["data"],
         "properties": {
-            "data": {"type": "string"},
-            "direction": {"enum": ["asc", "desc"], "default": "asc"},
-            "key": {"type": ["string", "null"], "default": None},
+            "data": {
+                "type": "string",
+                "title": "List",
+                "description": "A dot path to the list, e.g. event@properties.items.",
+                "x-notation": "value",
+            },
+            "direction": {
+                "enum": ["asc", "desc"],
+                "default": "asc",
+                "title": "Direction",
+                "description": "Ascending or descending.",
+            },
+            "key": {
+                "type": ["string", "null"],
+                "default": None,
+                "title": "Sort by",
+                "description": "For a list of objects: the key to sort by (dots for nested "
+                "keys, e.g. price.amount).",
+            },
             "target": TARGET_PROPERTY,
         },
     }
@@ -111,9 +127,23 @@ class ReduceListAction(Action):
         "type": "object",
         "required": ["data", "function"],
         "properties": {
-            "data": {"type": "string"},
-            "function": {"enum": sorted(REDUCERS)},
-            "separator": {"type": "string", "default": ", "},
+            "data": {
+                "type": "string",
+                "title": "List",
+                "description": "A dot path to the list, e.g. event@properties.items.",
+                "x-notation": "value",
+            },
+            "function": {
+                "enum": ["avg", "count", "count_values", "join", "max", "min", "sum", "unique"],
+                "title": "Function",
+                "description": "What to compute from the list.",
+            },
+            "separator": {
+                "type": "string",
+                "default": ", ",
+                "title": "Separator",
+                "description": "For join: what goes between the items.",
+            },
             "target": TARGET_PROPERTY,
         },
     }

@@ -29,7 +29,15 @@ class MergeProfilesAction(Action):
             "merge_by": {
                 "type": "array",
                 "minItems": 1,
-                "items": {"type": "string", "minLength": 1},
+                "title": "Merge by",
+                "description": "Profile fields that identify a person, e.g. "
+                "profile@data.contact.email.main.",
+                "items": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": "Profile field",
+                    "x-notation": "path",
+                },
             }
         },
     }

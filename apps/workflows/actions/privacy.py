@@ -49,8 +49,20 @@ class HashDataAction(_InPlaceAction):
         "type": "object",
         "required": ["data"],
         "properties": {
-            "data": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-            "func": {"enum": list(HASH_FUNCTIONS), "default": "sha256"},
+            "data": {
+                "type": "array",
+                "minItems": 1,
+                "title": "Fields",
+                "description": "Dot paths of the values to change, e.g. "
+                "profile@data.contact.email.main.",
+                "items": {"type": "string", "title": "Path", "x-notation": "writable_path"},
+            },
+            "func": {
+                "enum": list(HASH_FUNCTIONS),
+                "default": "sha256",
+                "title": "Hash function",
+                "description": "The digest to compute.",
+            },
         },
     }
 
@@ -72,10 +84,36 @@ class MaskDataAction(_InPlaceAction):
         "type": "object",
         "required": ["data"],
         "properties": {
-            "data": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-            "keep_start": {"type": "integer", "minimum": 0, "default": 0},
-            "keep_end": {"type": "integer", "minimum": 0, "default": 0},
-            "char": {"type": "string", "minLength": 1, "maxLength": 1, "default": "*"},
+            "data": {
+                "type": "array",
+                "minItems": 1,
+                "title": "Fields",
+                "description": "Dot paths of the values to change, e.g. "
+                "profile@data.contact.email.main.",
+                "items": {"type": "string", "title": "Path", "x-notation": "writable_path"},
+            },
+            "keep_start": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "title": "Keep at the start",
+                "description": "How many characters stay readable at the start.",
+            },
+            "keep_end": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 0,
+                "title": "Keep at the end",
+                "description": "How many characters stay readable at the end.",
+            },
+            "char": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 1,
+                "default": "*",
+                "title": "Mask character",
+                "description": "The character that replaces the others.",
+            },
         },
     }
 

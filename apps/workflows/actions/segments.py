@@ -21,7 +21,15 @@ from apps.workflows.actions.base import (
 _SCHEMA = {
     "type": "object",
     "required": ["segment"],
-    "properties": {"segment": {"type": "string", "minLength": 1}},
+    "properties": {
+        "segment": {
+            "type": "string",
+            "minLength": 1,
+            "title": "Segment",
+            "description": "The segment's name; may hold {{source@path}} placeholders.",
+            "x-notation": "template",
+        }
+    },
 }
 
 
@@ -94,8 +102,15 @@ class AddSegmentIfAction(_SegmentAction):
         "type": "object",
         "required": ["segment", "condition"],
         "properties": {
-            "segment": {"type": "string", "minLength": 1},
-            "condition": {"type": "string", "minLength": 1},
+            **_SCHEMA["properties"],
+            "condition": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Condition",
+                "description": "The profile joins the segment when it holds, e.g. "
+                "profile@stats.visits > 3.",
+                "x-notation": "condition",
+            },
         },
     }
 

@@ -50,7 +50,13 @@ class ParseUrlAction(Action):
     config_schema = {
         "type": "object",
         "properties": {
-            "url": {"type": "string", "default": "event@context.page.url"},
+            "url": {
+                "type": "string",
+                "default": "event@context.page.url",
+                "title": "URL",
+                "description": "A dot path to the URL, or a URL.",
+                "x-notation": "value",
+            },
             "target": TARGET_PROPERTY,
         },
     }
@@ -96,10 +102,31 @@ class SplitStringAction(Action):
         "type": "object",
         "required": ["string"],
         "properties": {
-            "string": {"type": "string"},
-            "delimiter": {"type": "string", "minLength": 1, "default": ","},
-            "strip": {"type": "boolean", "default": True},
-            "skip_empty": {"type": "boolean", "default": True},
+            "string": {
+                "type": "string",
+                "title": "Text",
+                "description": "A dot path to the text to split, or the text.",
+                "x-notation": "value",
+            },
+            "delimiter": {
+                "type": "string",
+                "minLength": 1,
+                "default": ",",
+                "title": "Delimiter",
+                "description": "What separates the parts.",
+            },
+            "strip": {
+                "type": "boolean",
+                "default": True,
+                "title": "Strip",
+                "description": "Remove spaces around each part.",
+            },
+            "skip_empty": {
+                "type": "boolean",
+                "default": True,
+                "title": "Skip empty parts",
+                "description": "Leave out parts that are empty.",
+            },
             "target": TARGET_PROPERTY,
         },
     }
@@ -133,8 +160,18 @@ class RegexMatchAction(Action):
         "type": "object",
         "required": ["pattern", "text"],
         "properties": {
-            "pattern": {"type": "string", "minLength": 1},
-            "text": {"type": "string"},
+            "pattern": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Pattern",
+                "description": "A regular expression (Python syntax).",
+            },
+            "text": {
+                "type": "string",
+                "title": "Text",
+                "description": "A dot path to the text, or the text.",
+                "x-notation": "value",
+            },
             "target": TARGET_PROPERTY,
         },
     }
@@ -166,9 +203,23 @@ class RegexReplaceAction(Action):
         "type": "object",
         "required": ["text", "pattern", "replacement"],
         "properties": {
-            "text": {"type": "string"},
-            "pattern": {"type": "string", "minLength": 1},
-            "replacement": {"type": "string"},
+            "text": {
+                "type": "string",
+                "title": "Text",
+                "description": "A dot path to the text, or the text.",
+                "x-notation": "value",
+            },
+            "pattern": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Pattern",
+                "description": "A regular expression (Python syntax).",
+            },
+            "replacement": {
+                "type": "string",
+                "title": "Replacement",
+                "description": "What replaces each match; \\1 names a group.",
+            },
             "target": TARGET_PROPERTY,
         },
     }

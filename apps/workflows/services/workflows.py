@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.workflows.graph import graph_problems
 from apps.workflows.models import Workflow, WorkflowVersion
-from apps.workflows.services.drafts import start_graph
+from apps.workflows.services.drafts import draft_shape_check, start_graph
 
 
 def workflow_graph_validate(*, graph: object) -> None:
@@ -53,10 +53,15 @@ def workflow_create(
     return workflow
 
 
-def workflow_add(*, workflow: Workflow, user: AbstractBaseUser | None = None) -> Workflow:
-    """Store a new workflow (the admin's form holds its name, description, switch) with a draft
-    of one start node. It is not deployed, so no rule routes events to it yet."""
-    workflow.draft = start_graph()
+def workflow_add(
+    *, workflow: Workflow, user: AbstractBaseUser | None = None, draft: dict | None = None
+) -> Workflow:
+    """Store a new workflow (the admin's form holds its name, description, switch) with `draft`
+    (by default one start node), problems and all. It is not deployed, so no rule routes
+    events to it until its first deploy."""
+    if draft is not None:
+        draft_shape_check(draft)
+    workflow.draft = start_graph() if draft is None else draft
     workflow.graph = {"nodes": [], "edges": []}
     workflow.version, workflow.revision, workflow.deployed_at = 1, 1, None
     workflow.draft_saved, workflow.draft_saved_by = timezone.now(), user
