@@ -357,8 +357,9 @@ def test_the_admin_save_button_saves_the_draft_first(page, live_server):
     new_id = drop_action(page, "end", 330, 200)
     page.get_by_test_id("btn-fullscreen").click()  # back to the page
     page.fill("#id_description", "Saved with the form")
-    page.click("input[name=_continue]")
-    page.wait_for_url(re.compile(r"/change/$"))
+    with page.expect_navigation():
+        page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     workflow.refresh_from_db()
     assert workflow.description == "Saved with the form"

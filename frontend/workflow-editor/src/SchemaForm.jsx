@@ -342,6 +342,22 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
         ))}
       </select>
     );
+  } else if (main.length === 0 && kind === "value") {
+    // A dot path or a literal: a number when it parses as one.
+    control = (
+      <NumberishInput
+        id={id}
+        testid={tid}
+        value={value}
+        nullable={false}
+        allowText
+        placeholder="a dot path or a value"
+        disabled={readOnly}
+        onChange={onChange}
+      />
+    );
+  } else if (main.length === 0 && !kind && !schema.properties) {
+    control = <AnyValue value={value} onChange={onChange} testid={tid} readOnly={readOnly} />;
   } else if (main.length === 1 && main[0] === "boolean") {
     control = (
       <input
@@ -410,7 +426,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
     control = <MapRows schema={schema} value={value} onChange={onChange} path={path} check={check} readOnly={readOnly} />;
   } else if (main.length === 1 && main[0] === "array") {
     control = <ArrayRows schema={schema} value={value} onChange={onChange} path={path} check={check} readOnly={readOnly} />;
-  } else if (main.length === 0 || main.length > 1 || main[0] === "object" || main[0] === "array") {
+  } else if (main.length > 1 || main[0] === "object" || main[0] === "array") {
     // Several structured types (e.g. a request body: object, list or nothing): advanced JSON.
     control = <JsonValueInput id={id} value={value} onChange={onChange} testid={tid} />;
   } else {
