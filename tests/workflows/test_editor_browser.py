@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.workflows.models import Rule, Workflow, WorkflowRun
 from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.workflows.factories import WorkflowFactory
+from tests.workflows.factories import EventFactory, WorkflowFactory
 from tests.workflows.graphs import edge, graph, linear_graph, node
 
 pytestmark = pytest.mark.browser
@@ -65,7 +66,7 @@ def open_editor(page: Page, live_server, workflow: Workflow, query: str = "") ->
     page.goto(f"{live_server.url}/admin/workflows/workflow/{workflow.pk}/change/{query}")
     page.locator(".cdpwe-root").scroll_into_view_if_needed()
     expect(page.get_by_test_id("editor-status")).not_to_be_empty()
-    page.locator("[data-testid^=palette-]").first.wait_for()
+    page.locator(".react-flow__node").first.wait_for()
     # Full screen: the page does not scroll under the pointer while dragging.
     page.get_by_test_id("btn-fullscreen").click()
 
@@ -230,10 +231,8 @@ def test_undo_redo_copy_paste_and_delete(page, live_server):
     page.keyboard.press("Control+y")
     expect(nodes).to_have_count(2)
     # Undo down to the empty canvas, then redo it all.
-    for _ in range(6):
-        page.get_by_test_id("btn-undo").click() if page.get_by_test_id(
-            "btn-undo"
-        ).is_enabled() else None
+    while page.get_by_test_id("btn-undo").is_enabled():
+        page.get_by_test_id("btn-undo").click()
     expect(nodes).to_have_count(1)
     expect(page.get_by_test_id("palette-start")).to_have_count(0)  # one start only
     while page.get_by_test_id("btn-redo").is_enabled():
@@ -301,6 +300,7 @@ def test_a_past_run_opens_read_only_on_its_version(page, live_server):
     expect(page.get_by_test_id("run-badge-n1")).to_contain_text("false")
     expect(page.get_by_test_id("run-badge-n2")).to_have_count(0)
     expect(page.get_by_test_id("btn-save")).to_have_count(0)
+    expect(page.get_by_test_id("run-summary")).to_contain_text("completed")
     select_node(page, "n1")
     expect(page.get_by_test_id("run-details")).to_contain_text('"price": 20')
     shot(page, "07-past-run")
@@ -330,7 +330,8 @@ def test_forms_for_lists_maps_and_numbers(page, live_server):
     expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
 
     by_id = {item["id"]: item["data"]["spec"]["init"] for item in draft(workflow)["nodes"]}
-    assert by_id[copy_id]["traits"] == {"set": {"profile@traits.last_price": "event@properties.price"}}
+    copied = {"profile@traits.last_price": "event@properties.price"}
+    assert by_id[copy_id]["traits"] == {"set": copied}
     assert by_id[interest_id]["value"] == 2.5
     assert by_id[delete_id]["delete"] == ["profile@traits.old"]
 
@@ -407,3 +408,53 @@ def test_unknown_keys_survive_and_placeholders_are_greyed(page, live_server):
     page.get_by_test_id("btn-save").click()
     expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
     assert draft(workflow) == original
+
+
+def test_test_run_on_a_stored_event_picked_by_search(page, live_server):
+    workflow = WorkflowFactory(graph=purchase_graph())
+    EventFactory(type="page-view")
+    event = EventFactory(type="purchase", properties={"price": 20})
+    open_editor(page, live_server, workflow)
+
+    page.get_by_test_id("btn-test-run").click()
+    page.get_by_test_id("test-run-search").fill("purch")
+    events = page.get_by_test_id("test-run-events")
+    expect(events.locator("button")).to_have_count(1)
+    page.get_by_test_id(f"test-run-event-{event.pk}").click()
+    page.get_by_test_id("btn-run-test").click()
+
+    expect(page.get_by_test_id("run-badge-n1")).to_contain_text("false")
+    expect(page.get_by_test_id("run-badge-n2")).to_have_count(0)
+    shot(page, "11-test-run-stored-event")
+
+
+def test_a_conflicting_save_keeps_the_canvas_and_shows_the_message(page, live_server):
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+    page.get_by_test_id("palette-end").dblclick()
+    Workflow.objects.filter(pk=workflow.pk).update(revision=F("revision") + 1)
+
+    page.get_by_test_id("btn-save").click()
+
+    banner = page.get_by_test_id("editor-banner")
+    expect(banner).to_contain_text("after you opened it")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(page.get_by_test_id("editor-status")).to_contain_text("Unsaved changes")
+    assert len(draft(workflow)["nodes"]) == 1
+    shot(page, "12-conflict")
+
+
+def test_leaving_with_unsaved_changes_asks_first(page, live_server):
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+    page.get_by_test_id("palette-end").dblclick()
+    dialogs = []
+
+    def dismiss(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]

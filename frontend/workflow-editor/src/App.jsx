@@ -73,6 +73,34 @@ function colorMode() {
   return theme === "dark" || theme === "light" ? theme : "system";
 }
 
+function RunSummary({ run, note }) {
+  return (
+    <aside className="cdpwe-palette cdpwe-run-summary" data-testid="run-summary">
+      <div className="cdpwe-side-body">
+        <h3>Run {run.id}</h3>
+        <dl>
+          <dt>Status</dt>
+          <dd className={run.status === "ok" ? "ok" : "error"}>{run.status === "ok" ? "completed" : run.status}</dd>
+          <dt>Started</dt>
+          <dd>{fmtTime(run.started)}</dd>
+          <dt>Duration</dt>
+          <dd>{typeof run.duration_ms === "number" ? `${run.duration_ms.toFixed(2)} ms` : "?"}</dd>
+          <dt>Version</dt>
+          <dd>{run.workflow_version}</dd>
+          <dt>Event</dt>
+          <dd>
+            {run.event_type} <small>{run.event_ref}</small>
+          </dd>
+          <dt>Profile</dt>
+          <dd>{run.profile_id || "none"}</dd>
+        </dl>
+        {run.error ? <p className="errornote">{run.error}</p> : null}
+        {note ? <p className="cdpwe-muted">{note}</p> : null}
+      </div>
+    </aside>
+  );
+}
+
 function Editor({ api, runId, draftUrl }) {
   const flow = useReactFlow();
   const rootRef = useRef(null);
@@ -90,6 +118,7 @@ function Editor({ api, runId, draftUrl }) {
   const [tab, setTab] = useState("node");
   const [result, setResult] = useState(null); // test run answer, or a past run
   const [pastRun, setPastRun] = useState(null);
+  const [runNote, setRunNote] = useState("");
   const [busy, setBusy] = useState("");
   const [rules, setRules] = useState([]);
   const [fullscreen, setFullscreen] = useState(false);
@@ -123,6 +152,7 @@ function Editor({ api, runId, draftUrl }) {
           setEdges(g.edges);
           setExtra(g.extra);
           setPastRun(answer.run);
+          setRunNote(answer.note || "");
           setResult({ ...answer.run, past: true });
           setSavedJSON(JSON.stringify(toGraph(g.nodes, g.edges, g.extra)));
           setTimeout(() => flow.fitView({ padding: 0.2 }), 50);
@@ -621,7 +651,7 @@ function Editor({ api, runId, draftUrl }) {
         ? "Unsaved changes"
         : info.draft_saved
           ? `Draft saved ${fmtTime(info.draft_saved)}${info.draft_saved_by ? ` by ${info.draft_saved_by}` : ""}`
-          : "Draft not saved yet",
+          : `Draft revision ${revision}`,
     );
     status.push(
       info.deployed_version
@@ -710,7 +740,13 @@ function Editor({ api, runId, draftUrl }) {
         </div>
       ) : null}
       <div className="cdpwe-body">
-        {cat ? <Palette cat={cat} hasStart={hasStart} onAdd={(id) => addAction(id)} readOnly={readOnly} /> : <aside className="cdpwe-palette">Loading…</aside>}
+        {readOnly && pastRun ? (
+          <RunSummary run={pastRun} note={runNote} />
+        ) : cat ? (
+          <Palette cat={cat} hasStart={hasStart} onAdd={(id) => addAction(id)} readOnly={readOnly} />
+        ) : (
+          <aside className="cdpwe-palette">Loading…</aside>
+        )}
         <div className="cdpwe-canvas" ref={canvasRef} onDragOver={onDragOver} onDrop={onDrop} data-testid="editor-canvas">
           <ReactFlow
             nodes={viewNodes}

@@ -96,7 +96,9 @@ function NotationCheck({ kind, text, check, path }) {
   if (!result || result.ok) return null;
   const where = [];
   if (result.line != null && result.line !== 1) where.push(`line ${result.line}`);
-  if (result.column != null) where.push(`column ${result.column}`);
+  if (result.column != null && !new RegExp(`column ${result.column}\\b`).test(result.error || "")) {
+    where.push(`column ${result.column}`);
+  }
   return (
     <div className="cdpwe-field-error" data-testid={`field-error-${path}`} role="alert">
       {result.error}
