@@ -73,6 +73,26 @@ function colorMode() {
   return theme === "dark" || theme === "light" ? theme : "system";
 }
 
+// Near `at`, a place where a new node does not cover another one.
+function freeSpot(nodes, at) {
+  const boxes = nodes.map((n) => ({
+    x: n.position.x,
+    y: n.position.y,
+    w: (n.measured && n.measured.width) || 180,
+    h: (n.measured && n.measured.height) || 80,
+  }));
+  const gap = 40;
+  const free = (p) =>
+    boxes.every((b) => p.x + 180 + gap < b.x || p.x > b.x + b.w + gap || p.y + 80 + gap < b.y || p.y > b.y + b.h + gap);
+  for (let ring = 0; ring < 12; ring += 1) {
+    for (const [dx, dy] of [[0, 1], [1, 0], [0, -1], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1]]) {
+      const p = { x: at.x + dx * ring * 110, y: at.y + dy * ring * 70 };
+      if (free(p)) return p;
+    }
+  }
+  return at;
+}
+
 function RunSummary({ run, note }) {
   return (
     <aside className="cdpwe-palette cdpwe-run-summary" data-testid="run-summary">
@@ -288,8 +308,7 @@ function Editor({ api, runId, draftUrl }) {
       let at = position;
       if (!at) {
         const rect = canvasRef.current.getBoundingClientRect();
-        const jitter = (state.current.nodes.length % 5) * 20;
-        at = flow.screenToFlowPosition({ x: rect.left + rect.width / 2 - 90 + jitter, y: rect.top + rect.height / 2 - 40 + jitter });
+        at = freeSpot(state.current.nodes, flow.screenToFlowPosition({ x: rect.left + rect.width / 2 - 85, y: rect.top + rect.height / 2 - 40 }));
       }
       at = { x: Math.round(at.x / GRID[0]) * GRID[0], y: Math.round(at.y / GRID[1]) * GRID[1] };
       record();

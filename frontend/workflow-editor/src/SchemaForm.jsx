@@ -361,7 +361,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
   } else if (main.length === 0 && !kind && !schema.properties) {
     control = <AnyValue value={value} onChange={onChange} testid={tid} readOnly={readOnly} />;
   } else if (main.length === 1 && main[0] === "boolean") {
-    control = (
+    const box = (
       <input
         id={id}
         type="checkbox"
@@ -370,6 +370,15 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
         disabled={readOnly}
         onChange={(e) => onChange(e.target.checked)}
       />
+    );
+    if (bare) return box;
+    return (
+      <div className="cdpwe-field">
+        <label className="cdpwe-check" htmlFor={id}>
+          {box} {schema.title || name}
+        </label>
+        <Help schema={schema} />
+      </div>
     );
   } else if (main.length === 1 && (main[0] === "number" || main[0] === "integer")) {
     control = (
@@ -455,7 +464,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
     );
   }
   return (
-    <div className={`cdpwe-field${main[0] === "boolean" && main.length === 1 ? " cdpwe-field-check" : ""}`}>
+    <div className="cdpwe-field">
       <Label schema={schema} name={name} path={path} required={required} />
       {control}
       {check_}

@@ -180,16 +180,18 @@ export function NodePanel({ node, action, problems, run, readOnly, onConfig, onN
             check={check}
             onChange={onConfig}
           />
-          <div className="cdpwe-field cdpwe-field-check">
-            <label htmlFor="cdpwe-debug">Record input and output in runs (debug)</label>
-            <input
-              id="cdpwe-debug"
-              type="checkbox"
-              data-testid="field-node-debug"
-              checked={!!(raw.data || {}).debug}
-              disabled={readOnly}
-              onChange={(e) => onDebug(e.target.checked)}
-            />
+          <div className="cdpwe-field">
+            <label className="cdpwe-check" htmlFor="cdpwe-debug">
+              <input
+                id="cdpwe-debug"
+                type="checkbox"
+                data-testid="field-node-debug"
+                checked={!!(raw.data || {}).debug}
+                disabled={readOnly}
+                onChange={(e) => onDebug(e.target.checked)}
+              />{" "}
+              Record input and output in runs (debug)
+            </label>
           </div>
           {action.docs_html ? (
             <details className="cdpwe-docs-inline">
@@ -386,9 +388,11 @@ export function TestRunPanel({ api, onRun, result, busy, readOnly, onClear }) {
           </details>
         </div>
       )}
-      <div className="cdpwe-field cdpwe-field-check">
-        <label htmlFor="cdpwe-profile-less">Without a profile</label>
-        <input id="cdpwe-profile-less" type="checkbox" checked={profileLess} onChange={(e) => setProfileLess(e.target.checked)} />
+      <div className="cdpwe-field">
+        <label className="cdpwe-check" htmlFor="cdpwe-profile-less">
+          <input id="cdpwe-profile-less" type="checkbox" data-testid="test-run-profile-less" checked={profileLess} onChange={(e) => setProfileLess(e.target.checked)} />{" "}
+          Without a profile
+        </label>
       </div>
       <button
         type="button"
