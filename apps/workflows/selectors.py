@@ -132,7 +132,7 @@ def rule_sources() -> list[tuple[str, str]]:
 def event_type_suggestions() -> list[str]:
     """Event types a rule may route: those of rules, of declared event types, and those stored
     (read through the type index, never a scan of the events)."""
-    types = set(Rule.objects.values_list("event_type", flat=True).distinct())
+    types = set(Rule.objects.order_by().values_list("event_type", flat=True).distinct())
     types.update(EventType.objects.values_list("type", flat=True))
     types.update(event_types_in_use())
     return sorted(types)

@@ -107,7 +107,7 @@ def test_copy_data_describes_its_map_of_target_paths_to_values():
     fields = ACTIONS[6].config_schema["properties"]["traits"]["properties"]["set"]
 
     assert ACTIONS[6].id == "copy_data"
-    assert fields["x-key-notation"] == "writable_path"
+    assert (fields["x-key-notation"], fields["x-key-title"]) == ("writable_path", "Target")
     assert fields["additionalProperties"] == {
         "title": "Value",
         "description": "A dot path or a literal.",

@@ -121,6 +121,34 @@ def test_saving_the_form_keeps_the_graphs_and_version_and_saves_rules_inline(sta
     ]
 
 
+def test_change_page_hands_the_editor_its_addresses_and_the_run_to_show(staff_client):
+    workflow = WorkflowFactory(id="w1")
+
+    response = staff_client.get(
+        reverse("admin:workflows_workflow_change", args=[workflow.pk]), {"run": "42"}
+    )
+
+    base = "/admin/workflows/workflow/"
+    assert response.context["editor_config"] == {
+        "workflow_id": "w1",
+        "can_change": True,
+        "run_id": 42,
+        "urls": {
+            "catalogue": f"{base}editor/catalogue/",
+            "notation": f"{base}editor/notation/",
+            "events": f"{base}editor/events/",
+            "run": f"{base}editor/runs/",
+            "load": f"{base}w1/editor/",
+            "validate": f"{base}w1/editor/validate/",
+            "save": f"{base}w1/editor/save/",
+            "deploy": f"{base}w1/editor/deploy/",
+            "revert": f"{base}w1/editor/revert/",
+            "test_run": f"{base}w1/editor/test-run/",
+            "rules": f"{base}w1/editor/rules/",
+        },
+    }
+
+
 def test_change_page_shows_the_draft_and_deployed_status(staff_client):
     workflow = WorkflowFactory(graph=plan_graph(), version=2)
     Workflow.objects.filter(pk=workflow.pk).update(draft=linear_graph())

@@ -394,11 +394,28 @@ def test_save_of_the_deployed_graph_says_the_draft_does_not_differ(staff_client)
     }
 
 
-def test_save_on_an_old_revision_is_a_conflict_naming_who_saved_and_when(staff_client, ann):
+def test_a_conflict_with_a_save_of_another_day_names_the_day(staff_client, ann):
     workflow = WorkflowFactory()
     workflow_draft_save(workflow=workflow, graph=log_graph("Ann's"), revision=1, user=ann)
     Workflow.objects.filter(pk=workflow.pk).update(
         draft_saved=datetime(2026, 3, 4, 14, 2, tzinfo=UTC)
+    )
+
+    response = post(
+        staff_client, url("save", workflow.pk), {"graph": log_graph("x"), "revision": 1}
+    )
+
+    assert response.json()["detail"].startswith(
+        "Ann Lee saved this workflow on 2026-03-04 at 14:02, after you opened it."
+    )
+
+
+def test_save_on_an_old_revision_is_a_conflict_naming_who_saved_and_when(staff_client, ann):
+    workflow = WorkflowFactory()
+    workflow_draft_save(workflow=workflow, graph=log_graph("Ann's"), revision=1, user=ann)
+    today = timezone.localdate()
+    Workflow.objects.filter(pk=workflow.pk).update(
+        draft_saved=timezone.make_aware(datetime(today.year, today.month, today.day, 14, 2))
     )
 
     response = post(
@@ -483,6 +500,23 @@ def test_a_get_on_a_post_endpoint_is_a_json_405(staff_client):
 
     assert response.status_code == 405
     assert response.json() == {"detail": "Use POST for this address."}
+    assert response["Allow"] == "POST"
+
+
+def test_reads_need_the_view_permission(client):
+    client.force_login(User.objects.create_user(username="nobody", is_staff=True))
+    workflow = WorkflowFactory()
+
+    answers = [
+        client.get(url("catalogue")),
+        client.get(url("load", workflow.pk)),
+        post(client, url("notation"), {"kind": "path", "text": "event@id"}),
+        post(client, url("test_run", workflow.pk), {"sample": {"type": "x"}}),
+    ]
+
+    assert [(answer.status_code, answer.json()) for answer in answers] == [
+        (403, {"detail": "You may not view workflows: ask for the permission to."})
+    ] * 4
 
 
 def test_non_staff_are_sent_to_the_login_page(client):
@@ -754,6 +788,7 @@ def test_test_run_of_a_draft_with_problems_is_refused_with_them(staff_client, an
         ({"event_id": "missing"}, "There is no stored event with id 'missing'."),
         ({}, "Give a stored event id or write a sample event."),
         ({"event_id": 5}, '"event_id" must be the id of a stored event.'),
+        ({"sample": "purchase"}, "The sample event is not usable: an event must be a JSON object."),
         ({"sample": {"type": "x"}, "profile_less": "yes"}, '"profile_less" must be true or false.'),
     ],
 )
@@ -796,6 +831,16 @@ def test_events_search_by_id_profile_or_type_prefix_newest_first(viewer_client):
         "source_id": new.source_id,
         "summary": '{"a": 1}',
     }
+
+
+def test_events_search_without_text_gives_the_latest_stored(viewer_client):
+    now = timezone.now()
+    first = EventFactory(inserted=now - timedelta(minutes=1))
+    second = EventFactory(inserted=now)
+
+    response = viewer_client.get(url("events"))
+
+    assert [event["id"] for event in response.json()["events"]] == [second.pk, first.pk]
 
 
 def test_events_search_gives_at_most_twenty(viewer_client):

@@ -71,6 +71,7 @@ class CopyDataAction(Action):
                         "description": "Target path (e.g. profile@traits.plan) and the value "
                         "to copy there (e.g. event@properties.plan, or a literal).",
                         "x-key-notation": "writable_path",
+                        "x-key-title": "Target",
                         "additionalProperties": {
                             "title": "Value",
                             "description": "A dot path or a literal.",
@@ -169,6 +170,7 @@ class AppendRemoveAction(Action):
                 "title": "Append",
                 "description": "List path (e.g. profile@traits.seen) and the value to append.",
                 "x-key-notation": "writable_path",
+                "x-key-title": "List",
                 "additionalProperties": {
                     "title": "Value",
                     "description": "A dot path or a literal.",
@@ -181,6 +183,7 @@ class AppendRemoveAction(Action):
                 "title": "Remove",
                 "description": "List path and the value to remove from it.",
                 "x-key-notation": "writable_path",
+                "x-key-title": "List",
                 "additionalProperties": {
                     "title": "Value",
                     "description": "A dot path or a literal.",

@@ -115,6 +115,7 @@ class ConditionSetAction(Action):
                 "title": "Conditions",
                 "description": "A name for each condition; the output holds true or false "
                 "under each name.",
+                "x-key-title": "Name",
                 "additionalProperties": {
                     "type": "string",
                     "minLength": 1,

@@ -99,6 +99,7 @@ class RemoteCallAction(Action):
                 "default": {},
                 "title": "Headers",
                 "description": "Header name and value.",
+                "x-key-title": "Header",
                 "additionalProperties": {
                     "type": "string",
                     "title": "Value",

@@ -68,6 +68,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         "deployed_at",
         "draft_status",
         "draft_saved",
+        "draft_saved_by",
         "picture",
         "runs",
         "created",
@@ -77,7 +78,15 @@ class WorkflowAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "description", "enabled", "runs")}),
         (
             "Draft and deployed version",
-            {"fields": ("deployed_version", "deployed_at", "draft_status", "draft_saved")},
+            {
+                "fields": (
+                    "deployed_version",
+                    "deployed_at",
+                    "draft_status",
+                    "draft_saved",
+                    "draft_saved_by",
+                )
+            },
         ),
         ("Deployed graph", {"fields": ("picture",), "classes": ("collapse",)}),
         ("Times", {"fields": ("created", "updated"), "classes": ("collapse",)}),
@@ -105,6 +114,13 @@ class WorkflowAdmin(admin.ModelAdmin):
                 "admin:workflows_workflow_change", args=[obj.pk], current_app=self.admin_site.name
             )
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "editor_config": EditorViews(self).page_config(request, object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

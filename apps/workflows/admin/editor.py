@@ -100,6 +100,9 @@ _DOMAIN_ERRORS: tuple[tuple[type[Exception], Callable[[Any], _Answer]], ...] = (
 )
 
 
+_DOMAIN_ERROR_TYPES = tuple(kind for kind, _ in _DOMAIN_ERRORS)
+
+
 class _Encoder(DjangoJSONEncoder):
     """Run logs may hold values JSON has no type for: they go out as text."""
 
@@ -118,14 +121,16 @@ def _endpoint(*, method: str, permission: str):
     def decorate(handler):
         @functools.wraps(handler)
         def view(self: EditorViews, request: HttpRequest, **kwargs: Any) -> JsonResponse:
+            if request.method != method:
+                response = _json({"detail": f"Use {method} for this address."}, 405)
+                response["Allow"] = method
+                return response
             try:
-                if request.method != method:
-                    raise _Answer(405, f"Use {method} for this address.")
                 self.check_permission(request, permission)
                 return handler(self, request, **kwargs)
             except _Answer as answer:
                 return _json(answer.body, answer.status)
-            except tuple(kind for kind, _ in _DOMAIN_ERRORS) as exc:
+            except _DOMAIN_ERROR_TYPES as exc:
                 answer = next(make(exc) for kind, make in _DOMAIN_ERRORS if isinstance(exc, kind))
                 return _json(answer.body, answer.status)
 
@@ -198,6 +203,22 @@ class EditorViews:
             path(route, wrap(view), name=f"workflows_workflow_editor_{name}")
             for route, view, name in routes
         ]
+
+    def page_config(self, request: HttpRequest, workflow_id: str) -> dict:
+        """What the change page hands the editor (json_script): its addresses, whether this
+        user may write, and the run to show when the page was opened with ?run=<id>."""
+        run = request.GET.get("run", "")
+        per_workflow = ("load", "validate", "save", "deploy", "revert", "test_run", "rules")
+        return {
+            "workflow_id": workflow_id,
+            "can_change": self.model_admin.has_change_permission(request),
+            "run_id": int(run) if run.isdecimal() else None,
+            "urls": {
+                **{name: url(name) for name in ("catalogue", "notation", "events")},
+                "run": url("run", 0).removesuffix("0/"),
+                **{name: url(name, workflow_id) for name in per_workflow},
+            },
+        }
 
     def check_permission(self, request: HttpRequest, permission: str) -> None:
         if permission == "change" and not self.model_admin.has_change_permission(request):
@@ -416,6 +437,10 @@ class EditorViews:
             name=body.get("name"),
         )
         return _json({"rule": rule_document(rule)}, status=201)
+
+
+def url(name: str, *args: Any) -> str:
+    return reverse(f"admin:workflows_workflow_editor_{name}", args=args)
 
 
 def _summary(properties: Any) -> str:

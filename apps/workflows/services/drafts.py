@@ -34,9 +34,11 @@ class DraftConflict(Exception):
     def __init__(self, workflow: Workflow) -> None:
         self.revision = workflow.revision
         who = _user_name(workflow.draft_saved_by) or "Someone"
-        when = (
-            f" at {timezone.localtime(workflow.draft_saved):%H:%M}" if workflow.draft_saved else ""
-        )
+        when = ""
+        if workflow.draft_saved is not None:
+            saved = timezone.localtime(workflow.draft_saved)
+            day = "" if saved.date() == timezone.localdate() else f" on {saved:%Y-%m-%d}"
+            when = f"{day} at {saved:%H:%M}"
         super().__init__(
             f"{who} saved this workflow{when}, after you opened it. Your changes are still "
             "in this page: copy what you need, then reload."
