@@ -458,3 +458,26 @@ def test_leaving_with_unsaved_changes_asks_first(page, live_server):
     page.close(run_before_unload=True)
     page.wait_for_timeout(300)
     assert dialogs == ["beforeunload"]
+
+
+def test_import_a_tracardi_flow_and_export_it(page, live_server):
+    # The import/export endpoints come with the Tracardi flow support (apps.workflows.tracardi).
+    pytest.importorskip("apps.workflows.tracardi")
+    flow_file = Path(__file__).parent / "tracardi_flows/tracardi-0.8-flow-record-welcome-mail.json"
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+
+    page.get_by_test_id("import-file").set_input_files(str(flow_file))
+
+    banner = page.get_by_test_id("editor-banner")
+    expect(banner).to_contain_text("Imported tracardi-0.8-flow-record-welcome-mail.json")
+    expect(page.locator(".cdpwe-node.unavailable")).to_have_count(1)
+    expect(page.locator(".cdpwe-node.unavailable")).to_contain_text("not available")
+    saved = draft(workflow)
+    assert len(saved["nodes"]) == page.locator(".react-flow__node").count() > 2
+    expect(page.get_by_test_id("editor-status")).not_to_contain_text("Unsaved")
+    shot(page, "16-imported")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("btn-export").click()
+    assert download.value.suggested_filename.endswith(".json")
