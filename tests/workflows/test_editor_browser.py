@@ -481,3 +481,42 @@ def test_import_a_tracardi_flow_and_export_it(page, live_server):
     with page.expect_download() as download:
         page.get_by_test_id("btn-export").click()
     assert download.value.suggested_filename.endswith(".json")
+
+
+def test_palette_search_multi_select_and_revert(page, live_server):
+    workflow = WorkflowFactory(graph=purchase_graph())
+    open_editor(page, live_server, workflow)
+    expect(page.get_by_test_id("palette-start")).to_have_count(0)
+
+    page.get_by_test_id("palette-search").fill("segment")
+    expect(page.get_by_test_id("palette-add_segment")).to_be_visible()
+    expect(page.get_by_test_id("palette-if")).to_have_count(0)
+    page.get_by_test_id("palette-search").fill("true or the false")  # in the description
+    expect(page.get_by_test_id("palette-if")).to_be_visible()
+    page.get_by_test_id("palette-if").click()
+    expect(page.get_by_test_id("palette-docs")).to_contain_text("Outputs: true, false")
+    page.get_by_test_id("palette-search").fill("")
+
+    # Ctrl-click two nodes, delete both with the toolbar button.
+    page.get_by_test_id("node-n1").locator(".cdpwe-node-head").click()
+    page.get_by_test_id("node-n2").locator(".cdpwe-node-head").click(modifiers=["Control"])
+    expect(page.get_by_test_id("editor-canvas").locator(".cdpwe-node.selected")).to_have_count(2)
+    expect(page.locator(".cdpwe-hint")).to_contain_text("2 nodes selected")
+    page.get_by_test_id("btn-delete").click()
+    expect(page.locator(".react-flow__node")).to_have_count(1)
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    # Enter in a field of the editor does not submit the admin's form.
+    page.get_by_test_id("btn-test-run").click()
+    page.get_by_test_id("test-run-search").press("Enter")
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
+    expect(page.get_by_test_id("editor-status")).to_contain_text("draft differs from deployed")
+    assert len(draft(workflow)["nodes"]) == 1
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("btn-revert").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("deployed graph (version 1)")
+    expect(page.locator(".react-flow__node")).to_have_count(3)
+    expect(page.get_by_test_id("editor-status")).not_to_contain_text("differs")
+    assert draft(workflow) == purchase_graph()
+    shot(page, "17-reverted")

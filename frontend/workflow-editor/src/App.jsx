@@ -397,7 +397,9 @@ function Editor({ api, runId, draftUrl }) {
         e.preventDefault();
         if (!readOnly) redo();
       } else if (key === "c") {
-        if (copy()) e.preventDefault();
+        // Text selected on the page (docs, run data) is copied as text.
+        const text = window.getSelection ? String(window.getSelection()) : "";
+        if (!text && copy()) e.preventDefault();
       } else if (key === "v") {
         if (clipboard.current && !readOnly) {
           e.preventDefault();
@@ -745,14 +747,16 @@ function Editor({ api, runId, draftUrl }) {
         </div>
       ) : banner ? (
         <div className={`cdpwe-banner ${banner.kind}`} data-testid="editor-banner" role="status">
-          <span>{banner.text}</span>
-          {banner.notes && banner.notes.length ? (
-            <ul>
-              {banner.notes.map((note, i) => (
-                <li key={i}>{note}</li>
-              ))}
-            </ul>
-          ) : null}
+          <div className="cdpwe-banner-text">
+            {banner.text}
+            {banner.notes && banner.notes.length ? (
+              <ul>
+                {banner.notes.map((note, i) => (
+                  <li key={i}>{note}</li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
           <button type="button" className="cdpwe-icon-btn" title="Dismiss" onClick={() => setBanner(null)}>
             ×
           </button>
@@ -794,7 +798,7 @@ function Editor({ api, runId, draftUrl }) {
           >
             <Background gap={GRID} size={1} />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable nodeColor={(n) => (n.data.unavailable ? "#999" : (n.data.action && n.data.action.colour) || "#888")} />
+            <MiniMap pannable zoomable style={{ width: 160, height: 110 }} nodeColor={(n) => (n.data.unavailable ? "#999" : (n.data.action && n.data.action.colour) || "#888")} />
           </ReactFlow>
         </div>
         <aside className="cdpwe-side">
