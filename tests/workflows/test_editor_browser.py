@@ -520,3 +520,37 @@ def test_palette_search_multi_select_and_revert(page, live_server):
     expect(page.get_by_test_id("editor-status")).not_to_contain_text("differs")
     assert draft(workflow) == purchase_graph()
     shot(page, "17-reverted")
+
+
+def test_shift_drag_selects_a_box_and_the_selection_moves_together(page, live_server):
+    workflow = WorkflowFactory(graph=purchase_graph(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+    first = page.get_by_test_id("node-n1").bounding_box()
+    second = page.get_by_test_id("node-n2").bounding_box()
+
+    left, top = first["x"] - 20, min(first["y"], second["y"]) - 20
+    right = second["x"] + second["width"] + 20
+    bottom = max(first["y"] + first["height"], second["y"] + second["height"]) + 20
+    page.keyboard.down("Shift")
+    page.mouse.move(left, top)
+    page.mouse.down()
+    page.mouse.move(right, bottom, steps=10)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(page.locator(".cdpwe-node.selected")).to_have_count(2)
+
+    head = page.get_by_test_id("node-n1").locator(".cdpwe-node-head").bounding_box()
+    page.mouse.move(head["x"] + 20, head["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(head["x"] + 20, head["y"] + 158, steps=10)
+    page.mouse.up()
+    shot(page, "18-box-selection-moved")
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
+
+    before = {item["id"]: item["position"] for item in purchase_graph()["nodes"]}
+    after = {item["id"]: item["position"] for item in draft(workflow)["nodes"]}
+    assert after["start"] == before["start"]
+    for node_id in ("n1", "n2"):
+        assert abs(after[node_id]["x"] - before[node_id]["x"]) < 15  # snapped to the grid
+        assert after[node_id]["y"] > before[node_id]["y"] + 60

@@ -144,6 +144,13 @@ function Editor({ api, runId, draftUrl }) {
   const [fullscreen, setFullscreen] = useState(false);
   const [, setHistoryTick] = useState(0);
   const readOnly = !!runId;
+  // The admin's theme toggle sets <html data-theme>: follow it.
+  const [mode, setMode] = useState(colorMode);
+  useEffect(() => {
+    const observer = new MutationObserver(() => setMode(colorMode()));
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    return () => observer.disconnect();
+  }, []);
 
   const history = useRef({ past: [], future: [], lastKey: "", lastAt: 0 });
   const state = useRef({});
@@ -791,7 +798,7 @@ function Editor({ api, runId, draftUrl }) {
             snapGrid={GRID}
             minZoom={0.2}
             maxZoom={2}
-            colorMode={colorMode()}
+            colorMode={mode}
             defaultEdgeOptions={{ type: "default" }}
             onNodeClick={() => setTab("node")}
             proOptions={{ hideAttribution: true }}
