@@ -554,3 +554,30 @@ def test_shift_drag_selects_a_box_and_the_selection_moves_together(page, live_se
     for node_id in ("n1", "n2"):
         assert abs(after[node_id]["x"] - before[node_id]["x"]) < 15  # snapped to the grid
         assert after[node_id]["y"] > before[node_id]["y"] + 60
+
+
+def test_every_action_gets_a_form(page, live_server):
+    from apps.workflows.actions import ACTIONS
+
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+    panel = page.get_by_test_id("node-panel")
+
+    for action in ACTIONS:
+        if action.id == "start":
+            continue
+        before = set(node_ids(page))
+        page.get_by_test_id(f"palette-{action.id}").dblclick()
+        expect(page.locator(".react-flow__node"), action.id).to_have_count(len(before) + 1)
+        [new] = set(node_ids(page)) - before
+        expect(panel).to_be_visible()
+        expect(panel).to_contain_text(action.name)
+        expect(page.get_by_test_id(f"node-{new}")).to_be_visible()
+        for name in action.config_schema.get("properties", {}):
+            field = panel.get_by_test_id(f"field-{name}")
+            expect(field, f"{action.id}: {name}").to_have_count(1)
+        page.get_by_test_id("btn-fit").click()
+    # Empty required settings are problems of their nodes (the debounced validate).
+    expect(page.get_by_test_id("editor-status")).to_contain_text(re.compile(r"\b\d\d problems"))
+    shot(page, "19-every-action")
+    assert page.locator(".react-flow__node").count() == len(ACTIONS)

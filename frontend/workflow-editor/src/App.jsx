@@ -164,7 +164,10 @@ function Editor({ api, runId, draftUrl }) {
   const submitting = useRef(false);
 
   // ---- loading ---------------------------------------------------------------------------
+  const flowRef = useRef(flow);
+  flowRef.current = flow;
   useEffect(() => {
+    const flow = flowRef.current;
     let live = true;
     (async () => {
       try {
@@ -209,7 +212,7 @@ function Editor({ api, runId, draftUrl }) {
     return () => {
       live = false;
     };
-  }, [api, runId, flow]);
+  }, [api, runId]);
 
   // ---- history ---------------------------------------------------------------------------
   const record = useCallback((key) => {

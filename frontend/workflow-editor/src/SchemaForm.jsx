@@ -427,7 +427,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
     );
     if (bare) return body;
     return (
-      <fieldset className="cdpwe-fieldset">
+      <fieldset className="cdpwe-fieldset" data-testid={tid}>
         <legend>{schema.title || name}</legend>
         <Help schema={schema} />
         {body}

@@ -1,11 +1,18 @@
 // The side panels: palette (left), node config / run details, test run and rules (right).
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { SchemaForm } from "./SchemaForm.jsx";
 import { nodeName, nodeSpec } from "./graph.js";
 
 export function Palette({ cat, hasStart, onAdd, readOnly }) {
   const [query, setQuery] = useState("");
   const [docs, setDocs] = useState(null);
+  const listRef = useRef(null);
+  // The docs pane takes room under the list: keep the clicked item in view (and clickable).
+  useLayoutEffect(() => {
+    if (!docs || !listRef.current) return;
+    const item = listRef.current.querySelector(`[data-testid="palette-${docs.id}"]`);
+    if (item) item.scrollIntoView({ block: "nearest" });
+  }, [docs]);
   const q = query.trim().toLowerCase();
   const families = useMemo(
     () =>
@@ -34,7 +41,7 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
         value={query}
         onChange={(e) => setQuery(e.target.value)}
       />
-      <div className="cdpwe-palette-list">
+      <div className="cdpwe-palette-list" ref={listRef}>
         {families.map((family) => (
           <div className="cdpwe-family" key={family.name}>
             <div className="cdpwe-family-name" style={{ "--cdpwe-family": family.colour }}>
@@ -73,7 +80,7 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
         {!families.length ? <p className="cdpwe-muted">No action matches “{query}”.</p> : null}
       </div>
       {docs ? (
-        <div className="cdpwe-docs" data-testid="palette-docs">
+        <div className="cdpwe-docs" data-testid="palette-docs" style={{ "--cdpwe-family": docs.colour }}>
           <div className="cdpwe-docs-head">
             <strong>{docs.name}</strong>
             <button type="button" className="cdpwe-icon-btn" title="Close" onClick={() => setDocs(null)}>
