@@ -188,8 +188,8 @@ function MapRows({ schema, value, onChange, path, check, readOnly }) {
     <div className="cdpwe-rows" data-testid={`field-${path}`}>
       {rows.length ? (
         <div className="cdpwe-map-head">
-          <span>{schema["x-key-title"] || "key"}</span>
-          <span>{(valueSchema && valueSchema.title) || "value"}</span>
+          <span>{schema["x-key-title"] || "Key"}</span>
+          <span>{(valueSchema && valueSchema.title) || "Value"}</span>
         </div>
       ) : null}
       {rows.map(([key, item], index) => (
@@ -417,7 +417,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
             name={key}
             path={`${path}.${key}`}
             required={required.includes(key)}
-            value={object[key] !== undefined ? object[key] : defaultFor(prop)}
+            value={object[key] !== undefined ? object[key] : clone(prop.default)}
             check={check}
             readOnly={readOnly}
             onChange={(v) => onChange({ ...object, [key]: v })}
@@ -441,7 +441,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
     // Several structured types (e.g. a request body: object, list or nothing): advanced JSON.
     control = <JsonValueInput id={id} value={value} onChange={onChange} testid={tid} />;
   } else {
-    const multiline = kind === "template" || (schema.maxLength || 0) > 200 || schema.format === "textarea";
+    const multiline = !bare && (kind === "template" || (schema.maxLength || 0) > 200 || schema.format === "textarea");
     const common = {
       id,
       "data-testid": tid,
@@ -488,7 +488,7 @@ export function SchemaForm({ schema, value, onChange, check, readOnly }) {
           name={key}
           path={key}
           required={required.includes(key)}
-          value={config[key] !== undefined ? config[key] : defaultFor(properties[key])}
+          value={config[key] !== undefined ? config[key] : clone(properties[key].default)}
           check={check}
           readOnly={readOnly}
           onChange={(v) => onChange({ ...config, [key]: v })}

@@ -63,11 +63,18 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
                   e.dataTransfer.effectAllowed = "move";
                 }}
                 onClick={() => setDocs({ ...action, colour: family.colour })}
-                onDoubleClick={() => !readOnly && onAdd(action.id)}
+                onDoubleClick={() => {
+                  if (readOnly) return;
+                  setDocs(null);
+                  onAdd(action.id);
+                }}
                 onKeyDown={(e) => {
                   if (e.key === "Enter" && !readOnly) {
                     e.preventDefault();
+                    setDocs(null);
                     onAdd(action.id);
+                  } else if (e.key === "Escape") {
+                    setDocs(null);
                   }
                 }}
               >
@@ -94,7 +101,14 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
             </p>
             {docs.docs_html ? <div dangerouslySetInnerHTML={{ __html: docs.docs_html }} /> : null}
             {!readOnly ? (
-              <button type="button" className="button" onClick={() => onAdd(docs.id)}>
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  onAdd(docs.id);
+                  setDocs(null);
+                }}
+              >
                 Add to the canvas
               </button>
             ) : null}
