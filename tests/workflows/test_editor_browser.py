@@ -581,3 +581,35 @@ def test_every_action_gets_a_form(page, live_server):
     expect(page.get_by_test_id("editor-status")).to_contain_text(re.compile(r"\b\d\d problems"))
     shot(page, "19-every-action")
     assert page.locator(".react-flow__node").count() == len(ACTIONS)
+
+
+def test_a_view_only_user_can_look_and_test_but_not_change(browser, live_server, transactional_db):
+    from django.contrib.auth.models import Permission
+
+    viewer = get_user_model().objects.create_user("viewer", password=PASSWORD, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_workflow"))
+    workflow = WorkflowFactory(graph=purchase_graph())
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    open_editor(page, live_server, workflow)
+
+    expect(page.get_by_test_id("editor-status")).to_contain_text("view only")
+    for button in ("btn-save", "btn-deploy", "btn-revert", "btn-undo", "btn-delete"):
+        expect(page.get_by_test_id(button)).to_have_count(0)
+    select_node(page, "n1")
+    expect(page.get_by_test_id("field-condition")).to_be_disabled()
+    page.get_by_test_id("node-n1").locator(".cdpwe-node-head").click()
+    page.keyboard.press("Delete")
+    expect(page.locator(".react-flow__node")).to_have_count(3)
+
+    page.get_by_test_id("btn-test-run").click()
+    page.get_by_test_id("test-run-mode-sample").click()
+    page.get_by_test_id("btn-run-test").click()
+    expect(page.get_by_test_id("run-badge-n1")).to_contain_text("false")
+    shot(page, "22-view-only")
+    context.close()

@@ -121,7 +121,7 @@ function RunSummary({ run, note }) {
   );
 }
 
-function Editor({ api, runId, draftUrl }) {
+function Editor({ api, runId, draftUrl, canChange }) {
   const flow = useReactFlow();
   const rootRef = useRef(null);
   const canvasRef = useRef(null);
@@ -143,7 +143,9 @@ function Editor({ api, runId, draftUrl }) {
   const [rules, setRules] = useState([]);
   const [fullscreen, setFullscreen] = useState(false);
   const [, setHistoryTick] = useState(0);
-  const readOnly = !!runId;
+  const runMode = !!runId;
+  // A past run, or a person who may view but not change workflows: nothing to edit.
+  const readOnly = runMode || !canChange;
   // The admin's theme toggle sets <html data-theme>: follow it.
   const [mode, setMode] = useState(colorMode);
   useEffect(() => {
@@ -676,7 +678,7 @@ function Editor({ api, runId, draftUrl }) {
   }
 
   const status = [];
-  if (!readOnly && info) {
+  if (!runMode && info) {
     status.push(
       dirty
         ? "Unsaved changes"
@@ -691,6 +693,7 @@ function Editor({ api, runId, draftUrl }) {
     );
     if (info.deployed_version && (dirty || info.draft_differs)) status.push("draft differs from deployed");
     status.push(problems.length ? `${problems.length} problem${problems.length > 1 ? "s" : ""}` : "no problems");
+    if (!canChange) status.push("view only: changing workflows needs the permission to");
   }
 
   return (
@@ -716,7 +719,7 @@ function Editor({ api, runId, draftUrl }) {
           {fullscreen ? "Exit full screen" : "Full screen"}
         </button>
         <span className="cdpwe-spacer" />
-        {!readOnly ? (
+        {!runMode ? (
           <>
             <button type="button" className="button" data-testid="btn-test-run" onClick={() => setTab("test")}>
               Test run
@@ -724,6 +727,10 @@ function Editor({ api, runId, draftUrl }) {
             <a className="button" data-testid="btn-export" href={api.exportUrl} title="Download the draft as a Tracardi flow">
               Export
             </a>
+          </>
+        ) : null}
+        {!readOnly ? (
+          <>
             <label className="button cdpwe-file" data-testid="btn-import" title="Replace the draft with a Tracardi flow file">
               Import Tracardi flow
               <input type="file" accept=".json,application/json" data-testid="import-file" onChange={(e) => { importFile(e.target.files[0]); e.target.value = ""; }} />
@@ -816,7 +823,7 @@ function Editor({ api, runId, draftUrl }) {
             <button type="button" role="tab" className={tab === "node" ? "active" : ""} data-testid="tab-node" onClick={() => setTab("node")}>
               Node
             </button>
-            {!readOnly ? (
+            {!runMode ? (
               <>
                 <button type="button" role="tab" className={tab === "test" ? "active" : ""} data-testid="tab-test" onClick={() => setTab("test")}>
                   Test run
@@ -828,7 +835,7 @@ function Editor({ api, runId, draftUrl }) {
             ) : null}
           </div>
           <div className="cdpwe-side-body">
-            {tab === "node" || readOnly ? (
+            {tab === "node" || runMode ? (
               selectedNode && cat ? (
                 <NodePanel
                   key={selectedNode.id}
@@ -856,8 +863,10 @@ function Editor({ api, runId, draftUrl }) {
                 <div className="cdpwe-hint">
                   {selected.length > 1 ? (
                     <p>{selected.length} nodes selected. Drag to move them, Delete to remove, Ctrl+C / Ctrl+V to copy.</p>
-                  ) : readOnly ? (
+                  ) : runMode ? (
                     <p>Click a node to see its input and output in this run.</p>
+                  ) : readOnly ? (
+                    <p>Click a node to see its settings.</p>
                   ) : (
                     <p>
                       Drag an action from the left onto the canvas, then connect an output port (right side of a node) to an input
@@ -900,10 +909,10 @@ function Editor({ api, runId, draftUrl }) {
                 </div>
               )
             ) : null}
-            {tab === "test" && !readOnly ? (
-              <TestRunPanel api={api} onRun={testRun} result={result} busy={busy === "test"} readOnly={readOnly} onClear={() => setResult(null)} />
+            {tab === "test" && !runMode ? (
+              <TestRunPanel api={api} onRun={testRun} result={result} busy={busy === "test"} readOnly={runMode} onClear={() => setResult(null)} />
             ) : null}
-            {tab === "rules" && !readOnly && info ? (
+            {tab === "rules" && !runMode && info ? (
               <RulesPanel rules={rules} sources={info.sources || []} eventTypes={info.event_types || []} onAdd={addRule} readOnly={readOnly} />
             ) : null}
           </div>

@@ -5,11 +5,11 @@ import App from "./App.jsx";
 import { makeApi } from "./api.js";
 
 function mount(element) {
-  const { workflowId, baseUrl } = element.dataset;
+  const { workflowId, baseUrl, canChange } = element.dataset;
   const params = new URLSearchParams(window.location.search);
   const runId = params.get("run");
   const api = makeApi(baseUrl, workflowId);
-  createRoot(element).render(<App api={api} runId={runId} draftUrl={window.location.pathname} />);
+  createRoot(element).render(<App api={api} runId={runId} draftUrl={window.location.pathname} canChange={canChange !== "false"} />);
 }
 
 function start() {
