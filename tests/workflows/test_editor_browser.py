@@ -613,3 +613,28 @@ def test_a_view_only_user_can_look_and_test_but_not_change(browser, live_server,
     expect(page.get_by_test_id("run-badge-n1")).to_contain_text("false")
     shot(page, "22-view-only")
     context.close()
+
+
+def test_the_failing_node_shows_its_error_and_an_edge_deletes_with_the_keyboard(page, live_server):
+    failing = linear_graph(("throw_error", {"name": "Stop here", "message": "No plan given"}))
+    workflow = WorkflowFactory(graph=failing)
+    open_editor(page, live_server, workflow)
+
+    page.get_by_test_id("btn-test-run").click()
+    page.get_by_test_id("test-run-mode-sample").click()
+    page.get_by_test_id("btn-run-test").click()
+
+    badge = page.get_by_test_id("run-badge-n1")
+    expect(badge).to_contain_text("error")
+    expect(page.get_by_test_id("node-n1")).to_contain_text("No plan given")
+    expect(page.get_by_test_id("node-n1")).to_have_class(re.compile("run-error"))
+    expect(page.get_by_test_id("test-run-result")).to_contain_text("Error")
+    shot(page, "25-failing-node")
+
+    page.get_by_test_id("test-run-result").get_by_role("button", name="Clear the run").click()
+    expect(badge).to_have_count(0)
+    page.locator(".react-flow__edge").first.click()
+    page.keyboard.press("Delete")
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
