@@ -111,7 +111,7 @@ def test_a_refused_connection_goes_to_the_error_port(server):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"url": "http://x"}, "'timeout' is a required property"),
+        ({"url": "http://x", "timeout": None}, "timeout: None is not of type 'number'"),
         ({"url": "http://x", "timeout": 61}, "timeout: 61 is greater than the maximum of 60"),
         ({"url": "ftp://x", "timeout": 1}, "url: 'ftp://x' is not an http(s) URL"),
         ({"url": "http://x", "timeout": 1, "method": "TRACE"}, "method: 'TRACE' is not one of"),
@@ -119,6 +119,10 @@ def test_a_refused_connection_goes_to_the_error_port(server):
 )
 def test_config_is_checked(config, message):
     assert action_by_id("remote_call").config_errors(config)[0].startswith(message)
+
+
+def test_the_timeout_defaults_to_ten_seconds():
+    assert action_by_id("remote_call").with_defaults({"url": "http://x"})["timeout"] == 10
 
 
 def _two_calls_and_a_join(url: str) -> dict:

@@ -462,7 +462,6 @@ def test_leaving_with_unsaved_changes_asks_first(page, live_server):
 
 def test_import_a_tracardi_flow_and_export_it(page, live_server):
     # The import/export endpoints come with the Tracardi flow support (apps.workflows.tracardi).
-    pytest.importorskip("apps.workflows.tracardi")
     flow_file = Path(__file__).parent / "tracardi_flows/tracardi-0.8-flow-record-welcome-mail.json"
     workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
     open_editor(page, live_server, workflow)

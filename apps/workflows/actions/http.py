@@ -116,6 +116,7 @@ class RemoteCallAction(Action):
             },
             "timeout": {
                 "type": "number",
+                "default": 10,
                 "exclusiveMinimum": 0,
                 "maximum": 60,
                 "title": "Timeout (seconds)",
