@@ -182,7 +182,6 @@ def test_change_page_draws_the_graph_and_links_test_run_and_runs(staff_client):
     assert svg.count('class="node"') == 3
     assert svg.count("marker-end=") == 2  # one arrow per edge
     assert "Is pro?" in svg and "Keep plan" in svg
-    assert reverse("admin:workflows_workflow_test_run", args=[workflow.pk]) in html
     assert f"?workflow__id__exact={workflow.pk}" in html
 
 
@@ -211,28 +210,32 @@ def test_action_catalogue_lists_every_action_with_docs_ports_and_schema(staff_cl
     assert "&quot;exclusiveMinimum&quot;: 0" in html  # the remote call's timeout schema
 
 
+def editor_test_run(client, workflow, body):
+    """The editor's test run (the old test-run page is gone: the editor runs them)."""
+    return client.post(
+        reverse("admin:workflows_workflow_editor_test_run", args=[workflow.pk]),
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+
+
 def test_test_run_on_a_sample_event_shows_every_node_and_saves_nothing(staff_client):
     workflow = WorkflowFactory(graph=plan_graph())
     sample = {"type": "purchase", "properties": {"plan": "pro"}}
 
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
-        {"event_id": "", "sample": json.dumps(sample)},
-    )
+    response = editor_test_run(staff_client, workflow, {"sample": sample})
 
     assert response.status_code == 200
-    result = response.context["result"]
-    assert result.outcome.status == "ok"
-    assert [(e["node"], e["port"]) for e in result.outcome.log] == [
+    result = response.json()
+    assert result["status"] == "ok"
+    assert [(e["node"], e["port"]) for e in result["log"]] == [
         ("start", "payload"),
         ("pro", "true"),
         ("copy", "payload"),
     ]
-    assert result.outcome.log[1]["input"]["properties"] == {"plan": "pro"}
-    assert result.changed_fields == ["traits.plan"]
-    html = response.content.decode()
-    assert "<code>traits.plan</code>" in html
-    assert html.count("<tr") >= 4
+    assert result["log"][1]["input"]["properties"] == {"plan": "pro"}
+    assert result["changed_fields"] == ["traits.plan"]
+    assert result["profile_note"] == "A new, empty profile (the sample names none)."
     assert not WorkflowRun.objects.exists()
     assert not Event.objects.exists()
     assert not Profile.objects.exists()
@@ -243,15 +246,11 @@ def test_test_run_on_a_stored_event_uses_its_profile_and_changes_nothing(staff_c
     event = EventFactory(profile=profile, type="purchase", properties={"plan": "pro"})
     workflow = WorkflowFactory(graph=plan_graph())
 
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
-        {"event_id": event.pk, "sample": ""},
-    )
+    result = editor_test_run(staff_client, workflow, {"event_id": event.pk}).json()
 
-    result = response.context["result"]
-    assert result.profile_before["traits"] == {"plan": "free"}
-    assert result.profile_after["traits"] == {"plan": "pro"}
-    assert response.context["changes"] == [("traits.plan", '"free"', '"pro"')]
+    assert result["changed_fields"] == ["traits.plan"]
+    assert result["profile_note"] == f"Stored profile {profile.pk}."
+    assert result["log"][1]["input"]["properties"] == {"plan": "pro"}
     profile.refresh_from_db()
     assert profile.traits == {"plan": "free"}
     event.refresh_from_db()
@@ -263,14 +262,10 @@ def test_test_run_shows_the_failing_node(staff_client):
         graph=linear_graph(("throw_error", {"message": "nope", "name": "Stop here"}))
     )
 
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
-        {"sample": '{"type": "x"}'},
-    )
+    result = editor_test_run(staff_client, workflow, {"sample": {"type": "x"}}).json()
 
-    html = response.content.decode()
-    assert "Node &#x27;Stop here&#x27; (n1): nope" in html
-    assert 'stroke="#ba2121" stroke-width="3"' in html  # the failing node is outlined
+    assert (result["status"], result["error_node"]) == ("error", "n1")
+    assert result["error"] == "Node 'Stop here' (n1): nope"
 
 
 def test_test_run_reports_injected_events_without_storing_them(staff_client):
@@ -279,40 +274,34 @@ def test_test_run_reports_injected_events_without_storing_them(staff_client):
         graph=linear_graph(("inject_event", {"type": "Follow up", "source_id": source.pk}))
     )
 
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]),
-        {"sample": '{"type": "signup", "properties": {"a": 1}}'},
-    )
+    result = editor_test_run(
+        staff_client, workflow, {"sample": {"type": "signup", "properties": {"a": 1}}}
+    ).json()
 
-    [injected] = response.context["result"].injected
+    [injected] = result["injected"]
     assert (injected["type"], injected["source"], injected["profile"]) == (
         "follow-up",
         {"id": source.pk},
         {"id": "@test-profile"},
     )
-    assert "Events that would be injected" in response.content.decode()
     assert Event.objects.count() == 1
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("body", "message"),
     [
-        ({"event_id": "missing"}, "There is no stored event with id &#x27;missing&#x27;."),
-        ({"sample": "{not json"}, "This is not valid JSON"),
-        ({"sample": '{"properties": {}}'}, "&quot;type&quot; is required"),
-        ({"sample": ""}, "Give a stored event id or write a sample event."),
+        ({"event_id": "missing"}, "There is no stored event with id 'missing'."),
+        ({"sample": {"properties": {}}}, '"type" is required'),
+        ({}, "Give a stored event id or write a sample event."),
     ],
 )
-def test_test_run_input_errors_are_explained(staff_client, data, message):
+def test_test_run_input_errors_are_explained(staff_client, body, message):
     workflow = WorkflowFactory(graph=plan_graph())
 
-    response = staff_client.post(
-        reverse("admin:workflows_workflow_test_run", args=[workflow.pk]), data
-    )
+    response = editor_test_run(staff_client, workflow, body)
 
-    assert response.status_code == 200
-    assert response.context["result"] is None
-    assert message in response.content.decode()
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
 
 
 def test_rule_admin_lists_source_or_any(staff_client):

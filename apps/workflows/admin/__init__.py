@@ -1,5 +1,5 @@
 """Admin for workflows, rules and runs: the workflow editor's endpoints (admin/editor.py), the
-draft and deployed status, a picture of the deployed graph, the action catalogue, test runs,
+draft and deployed status, a picture of the deployed graph, the action catalogue,
 and run history per workflow and per profile (`/admin/workflows/workflowrun/?profile=<id>`),
 each run with a link that opens it on the canvas."""
 
@@ -12,7 +12,6 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -28,16 +27,13 @@ from apps.core.admin_helpers import (
 )
 from apps.events.models import Event
 from apps.profiles.models import Profile
-from apps.profiles.services.writes import dot_path, profile_changed_paths
 from apps.workflows.actions import actions_by_group
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.admin.editor import EditorViews
-from apps.workflows.admin.forms import RuleForm, TestRunForm, WorkflowForm
+from apps.workflows.admin.forms import RuleForm, WorkflowForm
 from apps.workflows.admin.svg import graph_svg
 from apps.workflows.admin.tracardi_io import tracardi_urls
-from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import Rule, Workflow, WorkflowRun
-from apps.workflows.services.test_run import TestRunError, workflow_test_run
 from apps.workflows.services.workflows import workflow_add, workflow_details_save
 
 
@@ -160,11 +156,6 @@ class WorkflowAdmin(admin.ModelAdmin):
             *EditorViews(self).urls(),
             path("actions/", view(self.catalogue_view), name="workflows_workflow_actions"),
             *tracardi_urls(self),
-            path(
-                "<path:object_id>/test-run/",
-                view(self.test_run_view),
-                name="workflows_workflow_test_run",
-            ),
             *super().get_urls(),
         ]
 
@@ -196,69 +187,6 @@ class WorkflowAdmin(admin.ModelAdmin):
             "groups": groups,
         }
         return TemplateResponse(request, "admin/workflows/workflow/actions.html", context)
-
-    def test_run_view(self, request, object_id):
-        workflow = get_object_or_404(Workflow, pk=object_id)
-        if not self.has_view_permission(request, workflow):
-            raise PermissionDenied
-        result, problems = None, []
-        form = TestRunForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = workflow_test_run(
-                    workflow=workflow,
-                    event_id=form.cleaned_data["event_id"].strip() or None,
-                    sample=form.cleaned_data.get("sample_event"),
-                    profile_less=form.cleaned_data["profile_less"],
-                )
-            except GraphInvalid as exc:
-                problems = [str(problem) for problem in exc.problems]
-            except TestRunError as exc:
-                form.add_error(None, str(exc))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": workflow,
-            "title": f"Test run: {workflow.name}",
-            "form": form,
-            "result": result,
-            "problems": problems,
-            "picture": graph_svg(
-                workflow.draft, highlight=result.outcome.error_node if result else None
-            ),
-            "log": _log_rows(result.outcome.log) if result else [],
-            "changes": _profile_changes(result) if result else [],
-            "injected": [pretty_json(event) for event in result.injected] if result else [],
-        }
-        return TemplateResponse(request, "admin/workflows/workflow/test_run.html", context)
-
-
-def _log_rows(log: list[dict]) -> list[dict]:
-    return [
-        {
-            **entry,
-            "input_json": pretty_json(entry["input"]) if "input" in entry else "",
-            "output_json": pretty_json(entry["output"]) if "output" in entry else "",
-        }
-        for entry in log
-    ]
-
-
-def _profile_changes(result) -> list[tuple[str, str, str]]:
-    before, after = result.profile_before or {}, result.profile_after or {}
-    return [
-        (dot_path(keys), _at(before, keys), _at(after, keys))
-        for keys in profile_changed_paths(before, after)
-    ]
-
-
-def _at(document: dict, keys: tuple[str, ...]) -> str:
-    node = document
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            return "(none)"
-        node = node[key]
-    return json.dumps(node, ensure_ascii=False, default=str)
 
 
 @admin.register(Rule)
