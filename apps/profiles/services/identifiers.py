@@ -55,29 +55,13 @@ def identifier_holders(paths: Sequence[str], values: Sequence) -> models.QuerySe
 def identifier_lock(paths: Sequence[str], values: Sequence) -> None:
     """Serialise, until the transaction ends, everyone identifying by these values: two
     sessions of one person identifying at once must end in one profile, not two."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [identifier_lock_id(paths, values)])
-
-
-def identifiers_lock(paths: Sequence[str], values_list: Sequence[Sequence]) -> None:
-    """`identifier_lock` for many value tuples at once (an import batch), in one statement;
-    taken in key order, so two batches that share values cannot deadlock on them."""
-    lock_ids = sorted({identifier_lock_id(paths, values) for values in values_list})
-    if not lock_ids:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM "
-            "(SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
-            [lock_ids],
-        )
-
-
-def identifier_lock_id(paths: Sequence[str], values: Sequence) -> int:
-    """The advisory lock key of these identifier values (e-mails in lower case)."""
     normalised = [
         str(value).lower() if _is_email_path(path) else str(value)
         for path, value in zip(paths, values, strict=True)
     ]
     key = json.dumps([list(paths), normalised], ensure_ascii=False)
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+    lock_id = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])

@@ -10,6 +10,7 @@ schema below have a type; under the open objects (`traits`, `aux`, `data.*.other
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
@@ -148,6 +149,7 @@ CLEAR = _Clear()
 """The value of an empty cell with --empty=clear: the field is removed."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_path(text: str) -> Path:
     """`data.contact.email.main` -> ("data", "contact", "email", "main")."""
     try:
@@ -159,6 +161,7 @@ def parse_path(text: str) -> Path:
     return tuple(name for name, _ in reference.keys)
 
 
+@functools.lru_cache(maxsize=4096)
 def dotted(path: Path) -> str:
     return ".".join(key.replace(".", "\\.") for key in path)
 

@@ -5,9 +5,13 @@
 - By identifier fields (`--match data.contact.email.main`, several: all must match, as in
   identification points): the profiles holding the row's values (e-mail: any case, through
   the expression index). Two or more holders are one person: they are merged into the oldest,
-  as identification merges them (apps.profiles.services.merge). Values are locked with the
-  identification's advisory locks for the batch's transaction, so an import and a tracked
-  identification by the same e-mail never create two profiles.
+  as identification merges them (apps.profiles.services.merge).
+
+Unlike identification, a batch takes no advisory lock per value: a thousand per transaction
+would crowd PostgreSQL's shared lock table (max_locks_per_transaction), and a dry run holds
+the whole file in one transaction. So a tracked identification that claims a new e-mail while
+an import creates a profile with it can leave two profiles; the next identification by that
+e-mail (or a re-import matching it) merges them, as it merges any two holders.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from apps.profiles.services.identifiers import identifiers_lock
 from apps.profiles.services.imports.fields import CLEAR, Path, RowError, dotted, parse_path
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.validation import IDENTIFIER_ROOTS
@@ -113,13 +116,10 @@ def ids_resolve(ids: Iterable[str]) -> dict[str, str]:
 
 
 def holders_find(match: Match, keys: Iterable[Key]) -> dict[Key, list[str]]:
-    """{key: ids of the profiles holding those values, oldest first}. Locks the keys' values
-    (advisory, until the transaction ends) first."""
+    """{key: ids of the profiles holding those values, oldest first}."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    names = [dotted(path) for path in match.paths]
-    identifiers_lock(names, wanted)
     first = match.paths[0]
     selects = ", ".join(_value_sql(path) for path in match.paths)
     # The first field narrows through its index (the e-mail's), the others are compared here.

@@ -61,6 +61,12 @@ FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 """
+# New profiles with ids made here (fresh UUIDs, no conflict possible) go in with COPY, about
+# twice as fast as the statement above on bench/import_profiles.py.
+_COPY = (
+    "COPY profiles_profile (id, primary_id, ids, static_ids, active, segments, created, "
+    "updated, visit_count, metadata, stats, traits, interests, consents, aux, data) FROM STDIN"
+)
 
 
 @dataclass(slots=True)
@@ -306,24 +312,56 @@ def _write(targets: list[_Target], now: datetime, outcome: BatchOutcome) -> None
         if updates:
             cursor.execute(_UPDATE, {"now": now, "rows": _rows_json(updates)})
             outcome.updated.extend(target.profile_id for target in updates)
-        if inserts:
-            cursor.execute(_INSERT, {"now": now, "rows": _rows_json(inserts)})
+        generated = [target for target in inserts if not target.document["static_ids"]]
+        if generated:
+            _copy(cursor, generated, now)
+            outcome.created.extend(target.profile_id for target in generated)
+        chosen = [target for target in inserts if target.document["static_ids"]]
+        if chosen:
+            cursor.execute(_INSERT, {"now": now, "rows": _rows_json(chosen)})
             stored = {row[0] for row in cursor.fetchall()}
-            for target in inserts:
+            for target in chosen:
                 if target.profile_id in stored:
                     outcome.created.append(target.profile_id)
-                else:
-                    # A profile with this id was created since the lookup (a tracked visit
-                    # with a static id): the next run finds and updates it.
-                    for row in target.rows:
-                        outcome.errors.append(
-                            (
-                                row,
-                                f"profile {target.profile_id} was created meanwhile; run the "
-                                "import again to update it",
-                            )
+                    continue
+                # A profile with this id was created since the lookup (a tracked visit with a
+                # static id): the next run finds and updates it.
+                for row in target.rows:
+                    outcome.errors.append(
+                        (
+                            row,
+                            f"profile {target.profile_id} was created meanwhile; run the "
+                            "import again to update it",
                         )
-            targets[:] = [t for t in targets if not t.new or t.profile_id in stored]
+                    )
+            targets[:] = [t for t in targets if t not in chosen or t.profile_id in stored]
+
+
+def _copy(cursor, targets: list[_Target], now: datetime) -> None:
+    dumps = orjson.dumps
+    with cursor.cursor.copy(_COPY) as copy:
+        for target in targets:
+            document = target.document
+            copy.write_row(
+                (
+                    target.profile_id,
+                    document["primary_id"],
+                    [],
+                    [],
+                    document["active"],
+                    [],
+                    now,
+                    now,
+                    0,
+                    dumps(document["metadata"]).decode(),
+                    "{}",
+                    dumps(document["traits"]).decode(),
+                    dumps(document["interests"]).decode(),
+                    "{}",
+                    dumps(document["aux"]).decode(),
+                    dumps(document["data"]).decode(),
+                )
+            )
 
 
 def _rows_json(targets: list[_Target]) -> str:
