@@ -334,7 +334,8 @@ def _json_array_records(input_file: InputFile) -> Iterator[Record]:
             yield Record(line=item, values=value)
     except ijson.IncompleteJSONError as error:
         raise ImportFileError(
-            f"{input_file.name} is not a valid JSON array after item {item} ({error}); the "
+            f"{input_file.name} is not a valid JSON array after item {item} "
+            f"({str(error).splitlines()[0].strip()}); the "
             "items before it were read. Fix the file, or write it as JSON Lines (one object "
             "per line) so that a bad row is skipped alone."
         ) from None
