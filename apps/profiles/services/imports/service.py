@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.profiles.services.imports.errors import ErrorFile
@@ -22,7 +23,7 @@ from apps.profiles.services.imports.fields import (
 from apps.profiles.services.imports.mapping import Mapping
 from apps.profiles.services.imports.matching import Match
 from apps.profiles.services.imports.readers import ImportFileError, InputFile, open_records
-from apps.profiles.services.imports.writing import Row, batch_write
+from apps.profiles.services.imports.writing import BatchOutcome, Row, batch_write
 
 # Rows per transaction: large enough that a statement's fixed cost is small against its
 # rows (measured on bench/import_profiles.py: 1,000 is within a few % of 5,000), small enough
@@ -100,53 +101,122 @@ def profiles_import(
 def _run(records, options, summary, error_file, progress, *, fmt: str, started: float) -> None:
     batch: list[Row] = []
     from_text = fmt == "csv"
-    for record in records:
-        summary.rows += 1
-        if record.error is not None:
-            summary.skipped += 1
-            error_file.write(record.line, record.error, record.raw)
-            continue
-        try:
-            if options.mapping is not None:
-                fields = options.mapping.render(record.values)
-            else:
-                fields = flatten(record.values, split_keys=from_text)
-            typed = typed_row(
-                fields, types=options.types, clear_empty=options.clear_empty, from_text=from_text
-            )
-        except RowError as error:
-            summary.skipped += 1
-            error_file.write(record.line, str(error), _raw(record))
-            continue
-        batch.append(Row(line=record.line, fields=typed, raw=_raw(record)))
-        if len(batch) >= options.batch_size:
-            _write_batch(batch, options, summary, error_file)
-            batch = []
-            summary.seconds = time.monotonic() - started
-            if progress is not None:
-                progress(summary)
-    if batch:
-        _write_batch(batch, options, summary, error_file)
+    # Batches join a transaction the caller holds (a dry run, a test); otherwise they are
+    # written by a thread of their own, so that reading and typing the next batch overlaps
+    # the database's work on this one (two cores: about 1.5x the rows/s on the benchmark).
+    writer = _Writer(options, summary, error_file, threaded=not connection.in_atomic_block)
+    column_paths = _ColumnPaths()
+    try:
+        for record in records:
+            summary.rows += 1
+            if record.error is not None:
+                summary.skipped += 1
+                error_file.write(record.line, record.error, record.raw)
+                continue
+            try:
+                if options.mapping is not None:
+                    fields = options.mapping.render(record.values)
+                elif from_text:
+                    # CSV: the header's paths, parsed once.
+                    fields = {column_paths[name]: value for name, value in record.values.items()}
+                else:
+                    fields = flatten(record.values, split_keys=False)
+                typed = typed_row(
+                    fields,
+                    types=options.types,
+                    clear_empty=options.clear_empty,
+                    from_text=from_text,
+                )
+            except RowError as error:
+                summary.skipped += 1
+                error_file.write(record.line, str(error), _raw(record))
+                continue
+            batch.append(Row(line=record.line, fields=typed, raw=_raw(record)))
+            if len(batch) >= options.batch_size:
+                writer.submit(batch)
+                batch = []
+                summary.seconds = time.monotonic() - started
+                if progress is not None:
+                    progress(summary)
+        if batch:
+            writer.submit(batch)
+    finally:
+        # An interrupted import still accounts for the batch in flight (it commits whole).
+        writer.close()
     summary.seconds = time.monotonic() - started
     if progress is not None:
         progress(summary)
+
+
+def _close_connection() -> None:
+    connection.close()
+
+
+class _ColumnPaths(dict):
+    def __missing__(self, name: str):
+        path = self[name] = parse_path(name)
+        return path
 
 
 def _raw(record):
     return record.raw if record.raw is not None else record.values
 
 
-def _write_batch(batch: list[Row], options, summary: ImportSummary, error_file) -> None:
-    with transaction.atomic():
-        outcome = batch_write(batch, match=options.match, now=timezone.now(), sync=options.sync)
-    summary.created += len(outcome.created)
-    summary.updated += len(outcome.updated)
-    summary.unchanged += outcome.unchanged
-    summary.merged += outcome.merged
-    summary.skipped += len(outcome.errors)
-    for row, reason in sorted(outcome.errors, key=lambda item: item[0].line):
-        error_file.write(row.line, reason, row.raw)
-    error_file.flush()
+class _Writer:
+    """Writes batches one after the other, each in its own transaction: in the caller's thread,
+    or in one writer thread with at most one batch in flight. Batches never run concurrently,
+    so a row always sees what the rows before it wrote."""
+
+    def __init__(self, options: ImportOptions, summary, error_file, *, threaded: bool) -> None:
+        self.options = options
+        self.summary = summary
+        self.error_file = error_file
+        self.executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            if threaded
+            else None
+        )
+        self.pending: Future | None = None
+
+    def submit(self, batch: list[Row]) -> None:
+        self.wait()
+        if self.executor is None:
+            self._account(self._write(batch))
+        else:
+            self.pending = self.executor.submit(self._write, batch)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            outcome = self.pending.result()
+            self.pending = None
+            self._account(outcome)
+
+    def close(self) -> None:
+        if self.executor is None:
+            return
+        try:
+            self.wait()
+        finally:
+            # The thread's database connection is its own: closed here, by that thread.
+            self.executor.submit(_close_connection).result()
+            self.executor.shutdown(wait=True)
+
+    def _write(self, batch: list[Row]) -> BatchOutcome:
+        with transaction.atomic():
+            return batch_write(
+                batch, match=self.options.match, now=timezone.now(), sync=self.options.sync
+            )
+
+    def _account(self, outcome: BatchOutcome) -> None:
+        summary = self.summary
+        summary.created += len(outcome.created)
+        summary.updated += len(outcome.updated)
+        summary.unchanged += outcome.unchanged
+        summary.merged += outcome.merged
+        summary.skipped += len(outcome.errors)
+        for row, reason in sorted(outcome.errors, key=lambda item: item[0].line):
+            self.error_file.write(row.line, reason, row.raw)
+        self.error_file.flush()
 
 
 def _check_header(header: list[str], options: ImportOptions, name: str) -> None:
