@@ -357,13 +357,19 @@ def typed_row(
     types: Mapping[Path, str],
     clear_empty: bool,
     from_text: bool,
+    kinds: dict[Path, str] | None = None,
 ) -> dict[Path, Any]:
     """The row's fields as the profile stores them: empty values dropped (or CLEAR with
     `clear_empty`); RowError with the first problem. `from_text`: the values are CSV text
-    (an open field given `--type json` is parsed then)."""
+    (an open field given `--type json` is parsed then). `kinds`: a memo of field types kept
+    by the caller across the rows of one import (same `types`)."""
     typed: dict[Path, Any] = {}
+    if kinds is None:
+        kinds = {}
     for path, value in fields.items():
-        kind = field_kind(path, types)
+        kind = kinds.get(path)
+        if kind is None:
+            kind = kinds[path] = field_kind(path, types)
         if is_empty(value) or (isinstance(value, dict | list) and not value and kind != LIST):
             if clear_empty and path != ("id",):
                 typed[path] = CLEAR

@@ -106,6 +106,7 @@ def _run(records, options, summary, error_file, progress, *, fmt: str, started: 
     # the database's work on this one (two cores: about 1.5x the rows/s on the benchmark).
     writer = _Writer(options, summary, error_file, threaded=not connection.in_atomic_block)
     column_paths = _ColumnPaths()
+    kinds: dict[Path, str] = {}
     try:
         for record in records:
             summary.rows += 1
@@ -126,6 +127,7 @@ def _run(records, options, summary, error_file, progress, *, fmt: str, started: 
                     types=options.types,
                     clear_empty=options.clear_empty,
                     from_text=from_text,
+                    kinds=kinds,
                 )
             except RowError as error:
                 summary.skipped += 1
