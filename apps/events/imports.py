@@ -148,7 +148,7 @@ def events_import(
     transaction; `summary` is updated after each, for an interrupted caller."""
     summary = summary if summary is not None else EventImportSummary()
     started = time.monotonic()
-    fmt = input_file.format(options.format or ("jsonl" if input_file.path == "-" else None))
+    fmt = input_file.format(options.format)
     if fmt == "csv":
         raise ImportFileError(
             "Events are imported from JSON Lines (one event per line) or a JSON array; "

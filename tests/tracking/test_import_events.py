@@ -1,8 +1,10 @@
 """manage.py import_events (issue 14): historic events attached to profiles, idempotent by
 event id, and handed to the workers only with --process."""
 
+import gzip
 import io
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -303,3 +305,26 @@ def test_process_hands_routed_events_to_the_workers(tmp_path, celery_worker):  #
     profile.refresh_from_db()
     assert profile.traits["seen"] == ["h3", "h4"]
     assert sorted(WorkflowRun.objects.values_list("event_id", flat=True)) == ["h3", "h4"]
+
+
+def test_a_gzip_json_array_from_standard_input(monkeypatch):
+    source = EventSourceFactory()
+    ProfileFactory(id="p1")
+    events = [
+        {
+            "id": f"g{n}",
+            "type": "x",
+            "time": "2023-01-01T00:00:00Z",
+            "source": {"id": source.pk},
+            "profile": {"id": "p1"},
+        }
+        for n in range(3)
+    ]
+    data = gzip.compress(json.dumps(events).encode())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+
+    output = run("-", "--batch-size", "2")
+
+    assert "Imported standard input (json): 3 events" in output
+    assert counts(output) == {"stored": 3, "already stored": 0, "queued": 0, "skipped": 0}
+    assert sorted(Event.objects.values_list("pk", flat=True)) == ["g0", "g1", "g2"]

@@ -1,4 +1,5 @@
 import signal
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -15,6 +16,8 @@ from apps.profiles.services.imports.fields import RowError
 from apps.profiles.services.imports.readers import ImportFileError, InputFile
 from apps.tracking.handoff import events_enqueue
 from apps.tracking.routing import event_needs_processing
+
+PROGRESS_SECONDS = 5.0
 
 
 class _Terminated(Exception):
@@ -94,8 +97,16 @@ class Command(BaseCommand):
             opened.append(ErrorFile(path, header=None))
             return opened[0]
 
+        last = [time.monotonic()]
+
         def progress(summary: EventImportSummary) -> None:
-            self.stderr.write(f"{summary.rows:,} events read, {summary.stored:,} stored")
+            # A plain line every few seconds (the summary follows at the end).
+            if time.monotonic() - last[0] >= PROGRESS_SECONDS:
+                last[0] = time.monotonic()
+                rate = summary.rows / summary.seconds if summary.seconds else 0.0
+                self.stderr.write(
+                    f"{summary.rows:,} events read ({rate:,.0f}/s), {summary.stored:,} stored"
+                )
 
         summary = EventImportSummary()
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
