@@ -25,9 +25,8 @@ from apps.profiles.services.imports.matching import Match
 from apps.profiles.services.imports.readers import ImportFileError, InputFile, open_records
 from apps.profiles.services.imports.writing import BatchOutcome, Row, batch_write
 
-# Rows per transaction: large enough that a statement's fixed cost is small against its
-# rows (measured on bench/import_profiles.py: 1,000 is within a few % of 5,000), small enough
-# that an interrupted run loses little and holds its row locks briefly.
+# Rows per transaction: enough that each statement's fixed cost is spread over many rows,
+# few enough that an interrupted run redoes little and a batch holds its row locks briefly.
 BATCH_SIZE = 1_000
 
 
@@ -102,8 +101,10 @@ def _run(records, options, summary, error_file, progress, *, fmt: str, started: 
     batch: list[Row] = []
     from_text = fmt == "csv"
     # Batches join a transaction the caller holds (a dry run, a test); otherwise they are
-    # written by a thread of their own, so that reading and typing the next batch overlaps
-    # the database's work on this one (two cores: about 1.5x the rows/s on the benchmark).
+    # written by a thread of their own, so that reading and typing the next batch can overlap
+    # the database's work on this one (the server waits on PostgreSQL about as long as it
+    # computes). On the shared benchmark machine (load 4-5 on 2 cores) the gain was within
+    # the run-to-run noise, so measure before relying on it.
     writer = _Writer(options, summary, error_file, threaded=not connection.in_atomic_block)
     column_paths = _ColumnPaths()
     kinds: dict[Path, str] = {}
