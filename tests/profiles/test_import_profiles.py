@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from apps.destinations.models import Delivery
-from apps.profiles.models import MergeRecord, Profile
+from apps.profiles.models import ErasureRecord, MergeRecord, Profile
 from apps.profiles.services.imports import readers
 from tests.destinations.factories import DestinationFactory
 from tests.profiles.factories import ProfileFactory, SegmentFactory
@@ -216,6 +217,34 @@ def test_a_merged_id_finds_the_survivor(tmp_path):
     survivor.refresh_from_db()
     assert survivor.traits == {"plan": "pro"}
     assert Profile.objects.count() == 1
+
+
+def test_an_erased_persons_id_is_never_used_again(tmp_path):
+    ErasureRecord.objects.create(
+        profile_ids=["gone", "old"],
+        actor="t",
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        status=ErasureRecord.Status.DONE,
+    )
+    path = write(tmp_path / "p.csv", "id,traits.plan\nold,pro\nnew,pro\n")
+
+    output = run(path)
+
+    assert summary(output) == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "merged": 0,
+        "skipped": 1,
+    }
+    assert list(Profile.objects.values_list("pk", flat=True)) == ["new"]
+    assert error_rows(tmp_path / "p.csv.errors.csv")[1] == [
+        "2",
+        "the id 'old' belonged to an erased person and is never used again",
+        "old",
+        "pro",
+    ]
 
 
 def test_empty_cells_keep_data_unless_empty_clear(tmp_path):

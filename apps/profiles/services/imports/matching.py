@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from apps.profiles.models import ErasureRecord
 from apps.profiles.services.imports.fields import CLEAR, Path, RowError, dotted, parse_path
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.validation import IDENTIFIER_ROOTS
@@ -113,6 +114,17 @@ def ids_resolve(ids: Iterable[str]) -> dict[str, str]:
             if merged_id in wanted:
                 found.setdefault(merged_id, profile_id)
     return found
+
+
+def ids_forgotten(ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that an erasure recorded (the GIN index on ErasureRecord.profile_ids)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    erased = ErasureRecord.objects.filter(profile_ids__overlap=wanted)
+    return {pid for ids_ in erased.values_list("profile_ids", flat=True) for pid in ids_} & set(
+        wanted
+    )
 
 
 def holders_find(match: Match, keys: Iterable[Key]) -> dict[Key, list[str]]:

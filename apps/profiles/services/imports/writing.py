@@ -31,6 +31,7 @@ from apps.profiles.services.imports.matching import (
     Match,
     holders_find,
     holders_merge,
+    ids_forgotten,
     ids_resolve,
 )
 
@@ -163,6 +164,7 @@ def _group(
         keyed.append((row, key))
     row_ids = [row.fields[ID_PATH] for row, _ in keyed if isinstance(row.fields.get(ID_PATH), str)]
     by_id = ids_resolve(row_ids)
+    forgotten = ids_forgotten(row_id for row_id in row_ids if row_id not in by_id)
     found: dict[Key, str] = {}
     if not match.by_id:
         holders = holders_find(match, [key for _, key in keyed if key is not None])
@@ -175,6 +177,12 @@ def _group(
     groups: dict[tuple[Any, bool], list[Row]] = {}
     for row, key in keyed:
         row_id = row.fields.get(ID_PATH)
+        if row_id in forgotten:
+            # As in identity resolution: an erased person's ids never name a profile again.
+            outcome.errors.append(
+                (row, f"the id {row_id!r} belonged to an erased person and is never used again")
+            )
+            continue
         if match.by_id:
             if key is None:
                 group = (object(), True)  # no id: a new person
