@@ -336,6 +336,13 @@ def test_forms_for_lists_maps_and_numbers(page, live_server):
     assert by_id[delete_id]["delete"] == ["profile@traits.old"]
 
 
+def side_shot(page: Page, name: str, testid: str) -> None:
+    """A screenshot of the side panel (~330px) with `testid` scrolled into view."""
+    SHOTS.mkdir(exist_ok=True)
+    page.get_by_test_id(testid).scroll_into_view_if_needed()
+    page.locator(".cdpwe-side").screenshot(path=str(SHOTS / f"{name}.png"))
+
+
 def add_template_row(page: Page, path: str, index: int, key: str | None, kind: str, value=None):
     """Adds row `index` to the object template (or list, without a key) at `path` by the form."""
     page.get_by_test_id(f"field-{path}-add").click()
@@ -370,7 +377,7 @@ def test_a_request_body_is_built_with_rows_never_json(page, live_server):
     expect(body.locator("textarea")).to_have_count(0)  # the JSON escape hatch stays closed
     expect(page.get_by_test_id("field-body-json")).to_have_count(0)
     expect(page.locator("[data-testid^=field-error-]")).to_have_count(0)
-    page.get_by_test_id("node-panel").screenshot(path=str(SHOTS / "forms-02-body-rows.png"))
+    side_shot(page, "forms-02-body-rows", "field-body")
     shot(page, "forms-03-body-built")
 
     page.get_by_test_id("btn-save").click()
@@ -451,7 +458,7 @@ def test_an_existing_template_shows_its_rows_and_saves_unchanged(page, live_serv
     row("template.tags?.1", "weight", "number", "1.5")
     row("template.tags?", 2, "boolean", "true")
     expect(page.get_by_test_id("field-template").locator("textarea")).to_have_count(0)
-    page.get_by_test_id("node-panel").screenshot(path=str(SHOTS / "forms-05-nested-template.png"))
+    side_shot(page, "forms-05-nested-template", "field-template")
 
     # A notation mistake in a text leaf shows under its row; fixing it clears it.
     city = page.get_by_test_id(f"field-template.address-value-{city_row}")
@@ -461,7 +468,7 @@ def test_an_existing_template_shows_its_rows_and_saves_unchanged(page, live_serv
     item = page.get_by_test_id(f"field-template.address-row-{city_row}")
     expect(item.get_by_test_id(f"field-error-template.address-value-{city_row}")).to_have_count(1)
     assert error.bounding_box()["y"] >= city.bounding_box()["y"] + city.bounding_box()["height"]
-    page.get_by_test_id("node-panel").screenshot(path=str(SHOTS / "forms-06-notation-error.png"))
+    side_shot(page, "forms-06-notation-error", f"field-template.address-row-{city_row}")
     city.fill("event@properties.city")
     expect(error).to_have_count(0)
     # A number that does not read as one is shown, not stored.

@@ -386,17 +386,20 @@ function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, r
         <option value="false">false</option>
       </select>
     );
-  } else if (type === "null") {
+  } else if (type === "null" && !keyProps) {
     control = (
       <span className="cdpwe-tpl-value cdpwe-tpl-note" data-testid={ids.value}>
         (empty)
       </span>
     );
-  } else {
+  } else if (!keyProps) {
     control = <span className="cdpwe-tpl-value cdpwe-tpl-note">{templateSummary(value)}</span>;
   }
+  // In an object the value has a line of its own, under its key and type: dot paths are long and
+  // the side panel is narrow. A list's item is one line.
+  const valueLine = keyProps && (type === "text" || type === "number" || type === "boolean");
   return (
-    <div className="cdpwe-tpl-item" data-testid={ids.row}>
+    <div className={keyProps ? "cdpwe-tpl-item cdpwe-tpl-keyed" : "cdpwe-tpl-item"} data-testid={ids.row}>
       <div className="cdpwe-tpl-row">
         {keyProps ? (
           <input
@@ -426,13 +429,14 @@ function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, r
             </option>
           ))}
         </select>
-        {control}
+        {valueLine ? null : control}
         {onRemove && !readOnly ? (
           <button type="button" className="cdpwe-icon-btn" title="Remove this row" data-testid={ids.remove} onClick={onRemove}>
             ×
           </button>
         ) : null}
       </div>
+      {valueLine ? <div className="cdpwe-tpl-row cdpwe-tpl-value-line">{control}</div> : null}
       {keyProps && keyProps.kind && !readOnly ? (
         <NotationCheck kind={keyProps.kind} text={keyProps.value} check={check} path={ids.keyError} />
       ) : null}
@@ -653,21 +657,21 @@ function TemplateField({ schema, value, onChange, path, name, required, bare, ch
       <select
         key="shape"
         className="cdpwe-tpl-shape"
-        aria-label={`${title}: keys or a list`}
+        aria-label={`${title}: an object or a list`}
         data-testid={`${tid}-shape`}
         value={shape === "list" ? "list" : "object"}
         disabled={readOnly}
         onChange={(e) => onChange(convertTemplateValue(e.target.value, value))}
       >
-        <option value="object">keys</option>
-        <option value="list">a list</option>
+        <option value="object">object {"{…}"}</option>
+        <option value="list">list […]</option>
       </select>,
     );
   }
   if (!json && nullable && !anything && shape !== "null" && !readOnly) {
     tools.push(
       <button key="clear" type="button" className="cdpwe-link" data-testid={`${tid}-clear`} onClick={() => onChange(null)}>
-        remove
+        remove {String(title).toLowerCase()}
       </button>,
     );
   }
