@@ -347,7 +347,9 @@ def add_template_row(page: Page, path: str, index: int, key: str | None, kind: s
     """Adds row `index` to the object template (or list, without a key) at `path` by the form."""
     page.get_by_test_id(f"field-{path}-add").click()
     if key is not None:
-        page.get_by_test_id(f"field-{path}-key-{index}").fill(key)
+        key_field = page.get_by_test_id(f"field-{path}-key-{index}")
+        expect(key_field).to_be_focused()  # the new row's key takes the focus
+        key_field.fill(key)
     page.get_by_test_id(f"field-{path}-type-{index}").select_option(kind)
     field = page.get_by_test_id(f"field-{path}-value-{index}")
     if kind == "boolean":

@@ -342,7 +342,7 @@ function TemplateNumber({ value, onChange, testid, label, readOnly, onValid }) {
 
 // One row: [key] type value [×], the notation check of a text value under it, and an object's or
 // a list's own rows below, indented.
-function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, readOnly }) {
+function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, readOnly, autoFocus }) {
   const type = templateType(value);
   const [numberOk, setNumberOk] = useState(true);
   const valueLabel = `${label} value`;
@@ -407,6 +407,7 @@ function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, r
             className="cdpwe-tpl-key"
             aria-label={`${label} key`}
             data-testid={ids.key}
+            autoFocus={autoFocus}
             value={keyProps.value}
             placeholder={keyProps.placeholder}
             disabled={readOnly}
@@ -416,6 +417,7 @@ function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, r
         ) : null}
         <select
           className="cdpwe-tpl-type"
+          autoFocus={autoFocus && !keyProps}
           aria-label={`${label} type`}
           title="The type of this value"
           data-testid={ids.type}
@@ -486,6 +488,8 @@ function TemplateObject({ value, onChange, path, testid, check, readOnly, keyKin
     last.current = out;
     onChange(out);
   };
+  // The row just added gets the focus (its key).
+  const [added, setAdded] = useState(autoRow ? 0 : -1);
   const keys = rows.map((row) => row[0]);
   return (
     <div className="cdpwe-rows cdpwe-tpl" data-testid={testid === undefined ? `field-${path}` : testid || undefined}>
@@ -515,11 +519,20 @@ function TemplateObject({ value, onChange, path, testid, check, readOnly, keyKin
           readOnly={readOnly}
           onChange={(v) => push(rows.map((row, i) => (i === index ? [row[0], v] : row)))}
           onRemove={() => push(rows.filter((_, i) => i !== index))}
+          autoFocus={index === added}
         />
       ))}
       {!rows.length && readOnly ? <span className="cdpwe-muted">No keys.</span> : null}
       {!readOnly && (
-        <button type="button" className="cdpwe-add-row" data-testid={`field-${path}-add`} onClick={() => push([...rows, ["", ""]])}>
+        <button
+          type="button"
+          className="cdpwe-add-row"
+          data-testid={`field-${path}-add`}
+          onClick={() => {
+            setAdded(rows.length);
+            push([...rows, ["", ""]]);
+          }}
+        >
           + Add key
         </button>
       )}
@@ -529,6 +542,7 @@ function TemplateObject({ value, onChange, path, testid, check, readOnly, keyKin
 
 function TemplateList({ value, onChange, path, testid, check, readOnly }) {
   const items = Array.isArray(value) ? value : [];
+  const [added, setAdded] = useState(-1);
   return (
     <div className="cdpwe-rows cdpwe-tpl" data-testid={testid === undefined ? `field-${path}` : testid || undefined}>
       {items.map((item, index) => (
@@ -548,11 +562,20 @@ function TemplateList({ value, onChange, path, testid, check, readOnly }) {
           readOnly={readOnly}
           onChange={(v) => onChange(items.map((old, i) => (i === index ? v : old)))}
           onRemove={() => onChange(items.filter((_, i) => i !== index))}
+          autoFocus={index === added}
         />
       ))}
       {!items.length && readOnly ? <span className="cdpwe-muted">No items.</span> : null}
       {!readOnly && (
-        <button type="button" className="cdpwe-add-row" data-testid={`field-${path}-add`} onClick={() => onChange([...items, ""])}>
+        <button
+          type="button"
+          className="cdpwe-add-row"
+          data-testid={`field-${path}-add`}
+          onClick={() => {
+            setAdded(items.length);
+            onChange([...items, ""]);
+          }}
+        >
           + Add item
         </button>
       )}
