@@ -336,6 +336,160 @@ def test_forms_for_lists_maps_and_numbers(page, live_server):
     assert by_id[delete_id]["delete"] == ["profile@traits.old"]
 
 
+def side_shot(page: Page, name: str, testid: str) -> None:
+    """A screenshot of the side panel (~330px) with `testid` scrolled into view."""
+    SHOTS.mkdir(exist_ok=True)
+    page.get_by_test_id(testid).scroll_into_view_if_needed()
+    page.locator(".cdpwe-side").screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def add_template_row(page: Page, path: str, index: int, key: str | None, kind: str, value=None):
+    """Adds row `index` to the object template (or list, without a key) at `path` by the form."""
+    page.get_by_test_id(f"field-{path}-add").click()
+    if key is not None:
+        key_field = page.get_by_test_id(f"field-{path}-key-{index}")
+        expect(key_field).to_be_focused()  # the new row's key takes the focus
+        key_field.fill(key)
+    page.get_by_test_id(f"field-{path}-type-{index}").select_option(kind)
+    field = page.get_by_test_id(f"field-{path}-value-{index}")
+    if kind == "boolean":
+        field.select_option(value)
+    elif kind in ("text", "number"):
+        field.fill(value)
+
+
+def test_a_request_body_is_built_with_rows_never_json(page, live_server):
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+    call_id = drop_action(page, "remote_call", 300, 200)
+    select_node(page, call_id)
+    body = page.get_by_test_id("field-body")
+    expect(body).to_contain_text("No body")
+    expect(body.locator("textarea")).to_have_count(0)
+    shot(page, "forms-01-no-body")
+
+    add_template_row(page, "body", 0, "email", "text", "profile@data.contact.email.main")
+    add_template_row(page, "body", 1, "amount", "number", "150")
+    add_template_row(page, "body", 2, "vip", "boolean", "true")
+    add_template_row(page, "body", 3, "customer", "object")
+    add_template_row(page, "body.customer", 0, "id", "text", "profile@id")
+    add_template_row(page, "body", 4, "tags", "list")
+    add_template_row(page, "body.tags", 0, None, "text", "a")
+    add_template_row(page, "body.tags", 1, None, "text", "b")
+    expect(body.locator("textarea")).to_have_count(0)  # the JSON escape hatch stays closed
+    expect(page.get_by_test_id("field-body-json")).to_have_count(0)
+    expect(page.locator("[data-testid^=field-error-]")).to_have_count(0)
+    side_shot(page, "forms-02-body-rows", "field-body")
+    shot(page, "forms-03-body-built")
+
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
+    by_id = {item["id"]: item["data"]["spec"]["init"] for item in draft(workflow)["nodes"]}
+    stored = by_id[call_id]["body"]
+    assert stored == {
+        "email": "profile@data.contact.email.main",
+        "amount": 150,
+        "vip": True,
+        "customer": {"id": "profile@id"},
+        "tags": ["a", "b"],
+    }
+    assert type(stored["amount"]) is int and stored["vip"] is True
+
+    # The advanced escape hatch shows the same value as JSON; back to rows, nothing changed.
+    page.get_by_test_id("field-body-json-toggle").click()
+    json_box = page.get_by_test_id("field-body-json")
+    expect(json_box).to_have_value(re.compile(r'"amount": 150,'))
+    shot(page, "forms-04-body-as-json")
+    page.get_by_test_id("field-body-json-toggle").click()
+    expect(page.get_by_test_id("field-body.customer-value-0")).to_have_value("profile@id")
+    # A list body, and back to no body.
+    page.get_by_test_id("field-body-clear").click()
+    expect(body).to_contain_text("No body")
+    page.get_by_test_id("field-body-add").click()
+    page.get_by_test_id("field-body-shape").select_option("list")
+    add_template_row(page, "body", 0, None, "number", "10")
+    add_template_row(page, "body", 1, None, "text", "10")
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-status")).to_contain_text("Draft saved")
+    by_id = {item["id"]: item["data"]["spec"]["init"] for item in draft(workflow)["nodes"]}
+    assert by_id[call_id]["body"] == [10, "10"]
+
+
+NESTED_TEMPLATE = {
+    "address": {"city": "event@properties.city", "zip": "10115", "floor": 3},
+    "score": 10,
+    "code": "10",
+    "vip": False,
+    "note": None,
+    "tags?": ["event@properties.tag", {"kind": "x", "weight": 1.5}, True],
+}
+
+
+def test_an_existing_template_shows_its_rows_and_saves_unchanged(page, live_server):
+    config = {"target": "profile@traits.summary", "template": NESTED_TEMPLATE, "merge": False}
+    workflow = WorkflowFactory(graph=linear_graph(("set_data", config)), deployed_at=None)
+    original = draft(workflow)
+    open_editor(page, live_server, workflow)
+    select_node(page, "n1")
+
+    def row(path, key, kind, value=None):
+        """Checks the row of `key` (an object's; stored objects come back in JSONB's key order)
+        or of index `key` (a list's); its index."""
+        if isinstance(key, str):
+            keys = page.locator(f"[data-testid^='field-{path}-key-']")
+            expect(keys.first).to_be_visible()
+            index = keys.evaluate_all("els => els.map(e => e.value)").index(key)
+        else:
+            index = key
+        expect(page.get_by_test_id(f"field-{path}-type-{index}")).to_have_value(kind)
+        if value is not None:
+            expect(page.get_by_test_id(f"field-{path}-value-{index}")).to_have_value(value)
+        return index
+
+    row("template", "address", "object")
+    city_row = row("template.address", "city", "text", "event@properties.city")
+    row("template.address", "zip", "text", "10115")
+    floor_row = row("template.address", "floor", "number", "3")
+    row("template", "score", "number", "10")
+    row("template", "code", "text", "10")
+    row("template", "vip", "boolean", "false")
+    row("template", "note", "null")
+    row("template", "tags?", "list")
+    row("template.tags?", 0, "text", "event@properties.tag")
+    row("template.tags?", 1, "object")
+    row("template.tags?.1", "weight", "number", "1.5")
+    row("template.tags?", 2, "boolean", "true")
+    expect(page.get_by_test_id("field-template").locator("textarea")).to_have_count(0)
+    side_shot(page, "forms-05-nested-template", "field-template")
+
+    # A notation mistake in a text leaf shows under its row; fixing it clears it.
+    city = page.get_by_test_id(f"field-template.address-value-{city_row}")
+    city.fill("event@properties..city")
+    error = page.get_by_test_id(f"field-error-template.address-value-{city_row}")
+    expect(error).to_contain_text("empty key")
+    item = page.get_by_test_id(f"field-template.address-row-{city_row}")
+    expect(item.get_by_test_id(f"field-error-template.address-value-{city_row}")).to_have_count(1)
+    assert error.bounding_box()["y"] >= city.bounding_box()["y"] + city.bounding_box()["height"]
+    side_shot(page, "forms-06-notation-error", f"field-template.address-row-{city_row}")
+    city.fill("event@properties.city")
+    expect(error).to_have_count(0)
+    # A number that does not read as one is shown, not stored.
+    floor = page.get_by_test_id(f"field-template.address-value-{floor_row}")
+    floor_error = page.get_by_test_id(f"field-error-template.address-value-{floor_row}")
+    floor.fill("3 floors")
+    expect(floor_error).to_contain_text("number")
+    floor.fill("3")
+    expect(floor_error).to_have_count(0)
+
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
+    saved = draft(workflow)
+    template = saved["nodes"][1]["data"]["spec"]["init"]["template"]
+    assert template == NESTED_TEMPLATE
+    assert type(template["score"]) is int and type(template["tags?"][1]["weight"]) is float
+    assert saved == original
+
+
 def test_rules_panel_adds_a_rule(page, live_server):
     workflow = WorkflowFactory(graph=purchase_graph())
     open_editor(page, live_server, workflow)

@@ -269,6 +269,7 @@ class SetDataAction(Action):
                 "title": "Object template",
                 "description": "A JSON object whose text leaves are dot paths or literals, "
                 'e.g. {"city": "event@properties.city"}; a key ending in ? is optional.',
+                "x-form": "object-template",
             },
             "merge": {
                 "type": "boolean",

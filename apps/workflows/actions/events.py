@@ -39,6 +39,7 @@ class InjectEventAction(Action):
                 "title": "Properties",
                 "description": "An object template: text leaves are dot paths or literals, "
                 'e.g. {"sku": "event@properties.sku"}.',
+                "x-form": "object-template",
             },
             "source_id": {
                 "type": ["string", "null"],

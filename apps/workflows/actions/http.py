@@ -113,6 +113,7 @@ class RemoteCallAction(Action):
                 "title": "Body",
                 "description": "A JSON object template (text leaves are dot paths or "
                 "literals); not sent with GET.",
+                "x-form": "object-template",
             },
             "timeout": {
                 "type": "number",

@@ -1,5 +1,6 @@
-// A form for a node's config, built from the action's JSON schema (never JSON for the user,
-// except a free-form value such as a request body, which has no schema to build a form from).
+// A form for a node's config, built from the action's JSON schema. No JSON for the user: free-form
+// values (object templates such as a request body) are rows of key, type and value; "Edit as JSON"
+// stays as an advanced escape hatch, closed by default.
 import { useEffect, useRef, useState } from "react";
 
 function typesOf(schema) {
@@ -120,8 +121,9 @@ function Help({ schema }) {
   return <div className="help cdpwe-help">{schema.description}</div>;
 }
 
-// Free JSON for values without a schema (advanced); parsed on blur.
-function JsonValueInput({ value, onChange, testid, id }) {
+// Free JSON (the advanced escape hatch of an object template): parsed as typed; `accept` names
+// what is wrong with a parsed value ("" when fine); empty text is `emptyValue`.
+function JsonValueInput({ value, onChange, testid, id, readOnly, accept, emptyValue = null }) {
   const [text, setText] = useState(value == null ? "" : JSON.stringify(value, null, 2));
   const [error, setError] = useState("");
   const last = useRef(value);
@@ -136,28 +138,37 @@ function JsonValueInput({ value, onChange, testid, id }) {
       <textarea
         id={id}
         data-testid={testid}
-        rows={4}
+        rows={6}
         className="cdpwe-code"
+        spellCheck={false}
         value={text}
+        disabled={readOnly}
         onChange={(e) => {
           setText(e.target.value);
-          if (e.target.value.trim() === "") {
-            setError("");
-            last.current = null;
-            onChange(null);
+          let parsed = emptyValue;
+          if (e.target.value.trim() !== "") {
+            try {
+              parsed = JSON.parse(e.target.value);
+            } catch (err) {
+              setError(`Not valid JSON yet: ${err.message}`);
+              return;
+            }
+          }
+          const wrong = accept ? accept(parsed) : "";
+          if (wrong) {
+            setError(wrong);
             return;
           }
-          try {
-            const parsed = JSON.parse(e.target.value);
-            setError("");
-            last.current = parsed;
-            onChange(parsed);
-          } catch (err) {
-            setError(`Not valid JSON yet: ${err.message}`);
-          }
+          setError("");
+          last.current = parsed;
+          onChange(clone(parsed));
         }}
       />
-      {error ? <div className="cdpwe-field-error">{error}</div> : null}
+      {error ? (
+        <div className="cdpwe-field-error" data-testid={`${testid}-error`} role="alert">
+          {error}
+        </div>
+      ) : null}
     </>
   );
 }
@@ -217,14 +228,7 @@ function MapRows({ schema, value, onChange, path, check, readOnly }) {
                 readOnly={readOnly}
                 onChange={(v) => push(rows.map((row, i) => (i === index ? [row[0], v] : row)))}
               />
-            ) : (
-              <AnyValue
-                value={item}
-                testid={`field-${path}-value-${index}`}
-                readOnly={readOnly}
-                onChange={(v) => push(rows.map((row, i) => (i === index ? [row[0], v] : row)))}
-              />
-            )}
+            ) : null}
           </div>
           {!readOnly && (
             <button
@@ -253,21 +257,471 @@ function MapRows({ schema, value, onChange, path, check, readOnly }) {
   );
 }
 
-// A value of any type in a map without a value schema: text (a number when it parses as one);
-// objects and lists as JSON (advanced).
-function AnyValue({ value, onChange, testid, readOnly }) {
-  if (value !== null && typeof value === "object") {
-    return <JsonValueInput value={value} onChange={onChange} testid={testid} />;
+// Object templates: a request body, Set data's template, an event's properties, a map without a
+// value schema. Rows of key + value; a small select types each value: text (a dot path or a
+// literal, checked as notation of kind `value`), number, true/false, empty (null), an object (its
+// own rows, indented) or a list (rows of values, same choices). What is stored round-trips
+// exactly: "10" stays text, 10 stays a number, key order is kept.
+const TEMPLATE_TYPES = [
+  ["text", "text"],
+  ["number", "number"],
+  ["boolean", "true/false"],
+  ["null", "empty"],
+  ["object", "object"],
+  ["list", "list"],
+];
+
+function isPlainObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function templateType(value) {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object") return "object";
+  if (typeof value === "number") return "number";
+  if (typeof value === "boolean") return "boolean";
+  return "text";
+}
+
+// The value a row gets when its type changes: what can be kept is kept.
+function convertTemplateValue(type, value) {
+  const from = templateType(value);
+  if (type === from) return value;
+  if (type === "text") return from === "number" || from === "boolean" ? String(value) : "";
+  if (type === "number") {
+    if (from === "text" && NUMBER.test(value)) return Number(value);
+    if (from === "boolean") return value ? 1 : 0;
+    return 0;
   }
+  if (type === "boolean") return from === "text" ? value.trim().toLowerCase() === "true" : from === "number" && value !== 0;
+  if (type === "object") return {};
+  if (type === "list") return from === "object" ? Object.values(value) : from === "null" || from === "text" && value === "" ? [] : [value];
+  return null;
+}
+
+function templateSummary(value) {
+  if (Array.isArray(value)) return value.length === 1 ? "1 item" : `${value.length} items`;
+  const count = Object.keys(value).length;
+  return count === 1 ? "1 key" : `${count} keys`;
+}
+
+// A number typed as text: what the person typed stays (e.g. "1."); the stored value changes only
+// when it reads as a number.
+function TemplateNumber({ value, onChange, testid, label, readOnly, onValid }) {
+  const [text, setText] = useState(display(value));
+  const last = useRef(value);
+  useEffect(() => {
+    if (value !== last.current) {
+      last.current = value;
+      setText(display(value));
+      onValid(true);
+    }
+  }, [value, onValid]);
   return (
-    <NumberishInput
-      value={value}
-      allowText
-      nullable={false}
-      testid={testid}
+    <input
+      type="text"
+      inputMode="decimal"
+      className="cdpwe-tpl-value"
+      aria-label={label}
+      data-testid={testid}
+      value={text}
       disabled={readOnly}
-      onChange={onChange}
+      onChange={(e) => {
+        setText(e.target.value);
+        const ok = NUMBER.test(e.target.value);
+        onValid(ok);
+        if (ok) {
+          last.current = Number(e.target.value);
+          onChange(last.current);
+        }
+      }}
     />
+  );
+}
+
+// One row: [key] type value [×], the notation check of a text value under it, and an object's or
+// a list's own rows below, indented.
+function TemplateRow({ ids, label, keyProps, value, onChange, onRemove, check, readOnly, autoFocus }) {
+  const type = templateType(value);
+  const [numberOk, setNumberOk] = useState(true);
+  const valueLabel = `${label} value`;
+  let control;
+  if (type === "text") {
+    control = (
+      <input
+        type="text"
+        className="cdpwe-tpl-value"
+        aria-label={valueLabel}
+        data-testid={ids.value}
+        value={value}
+        disabled={readOnly}
+        spellCheck={false}
+        placeholder="a dot path or a value"
+        onChange={(e) => onChange(e.target.value)}
+      />
+    );
+  } else if (type === "number") {
+    control = (
+      <TemplateNumber
+        value={value}
+        onChange={onChange}
+        testid={ids.value}
+        label={valueLabel}
+        readOnly={readOnly}
+        onValid={setNumberOk}
+      />
+    );
+  } else if (type === "boolean") {
+    control = (
+      <select
+        className="cdpwe-tpl-value"
+        aria-label={valueLabel}
+        data-testid={ids.value}
+        value={String(value)}
+        disabled={readOnly}
+        onChange={(e) => onChange(e.target.value === "true")}
+      >
+        <option value="true">true</option>
+        <option value="false">false</option>
+      </select>
+    );
+  } else if (type === "null" && !keyProps) {
+    control = (
+      <span className="cdpwe-tpl-value cdpwe-tpl-note" data-testid={ids.value}>
+        (empty)
+      </span>
+    );
+  } else if (!keyProps) {
+    control = <span className="cdpwe-tpl-value cdpwe-tpl-note">{templateSummary(value)}</span>;
+  }
+  // In an object the value has a line of its own, under its key and type: dot paths are long and
+  // the side panel is narrow. A list's item is one line.
+  const valueLine = keyProps && (type === "text" || type === "number" || type === "boolean");
+  return (
+    <div className={keyProps ? "cdpwe-tpl-item cdpwe-tpl-keyed" : "cdpwe-tpl-item"} data-testid={ids.row}>
+      <div className="cdpwe-tpl-row">
+        {keyProps ? (
+          <input
+            type="text"
+            className="cdpwe-tpl-key"
+            aria-label={`${label} key`}
+            data-testid={ids.key}
+            autoFocus={autoFocus}
+            value={keyProps.value}
+            placeholder={keyProps.placeholder}
+            disabled={readOnly}
+            spellCheck={false}
+            onChange={(e) => keyProps.onChange(e.target.value)}
+          />
+        ) : null}
+        <select
+          className="cdpwe-tpl-type"
+          autoFocus={autoFocus && !keyProps}
+          aria-label={`${label} type`}
+          title="The type of this value"
+          data-testid={ids.type}
+          value={type}
+          disabled={readOnly}
+          onChange={(e) => onChange(convertTemplateValue(e.target.value, value))}
+        >
+          {TEMPLATE_TYPES.map(([option, title]) => (
+            <option key={option} value={option}>
+              {title}
+            </option>
+          ))}
+        </select>
+        {valueLine ? null : control}
+        {onRemove && !readOnly ? (
+          <button type="button" className="cdpwe-icon-btn" title="Remove this row" data-testid={ids.remove} onClick={onRemove}>
+            ×
+          </button>
+        ) : null}
+      </div>
+      {valueLine ? <div className="cdpwe-tpl-row cdpwe-tpl-value-line">{control}</div> : null}
+      {keyProps && keyProps.kind && !readOnly ? (
+        <NotationCheck kind={keyProps.kind} text={keyProps.value} check={check} path={ids.keyError} />
+      ) : null}
+      {keyProps && keyProps.duplicate ? (
+        <div className="cdpwe-field-error" data-testid={`field-error-${ids.keyError}`} role="alert">
+          This key is used twice: the last row wins.
+        </div>
+      ) : null}
+      {type === "text" && !readOnly ? <NotationCheck kind="value" text={value} check={check} path={ids.valueError} /> : null}
+      {type === "number" && !numberOk ? (
+        <div className="cdpwe-field-error" data-testid={`field-error-${ids.valueError}`} role="alert">
+          Write a number, e.g. 150 or 2.5.
+        </div>
+      ) : null}
+      {type === "object" || type === "list" ? (
+        <div className="cdpwe-tpl-nested">
+          {type === "object" ? (
+            <TemplateObject value={value} onChange={onChange} path={ids.child} check={check} readOnly={readOnly} />
+          ) : (
+            <TemplateList value={value} onChange={onChange} path={ids.child} check={check} readOnly={readOnly} />
+          )}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+// An object's rows. Rows keep their order and a row with an empty key until it gets one (it is
+// not stored without a key).
+function TemplateObject({ value, onChange, path, testid, check, readOnly, keyKind, keyTitle, autoRow }) {
+  const object = isPlainObject(value) ? value : {};
+  const [rows, setRows] = useState(() => {
+    const entries = Object.entries(object);
+    return entries.length || !autoRow ? entries : [["", ""]];
+  });
+  const last = useRef(object);
+  useEffect(() => {
+    if (JSON.stringify(object) !== JSON.stringify(last.current)) {
+      last.current = object;
+      setRows(Object.entries(object));
+    }
+  }, [object]);
+  const push = (next) => {
+    setRows(next);
+    const out = {};
+    for (const [k, v] of next) if (k !== "") out[k] = v;
+    last.current = out;
+    onChange(out);
+  };
+  // The row just added gets the focus (its key).
+  const [added, setAdded] = useState(autoRow ? 0 : -1);
+  const keys = rows.map((row) => row[0]);
+  return (
+    <div className="cdpwe-rows cdpwe-tpl" data-testid={testid === undefined ? `field-${path}` : testid || undefined}>
+      {rows.map(([key, item], index) => (
+        <TemplateRow
+          key={index}
+          label={`${path} ${key || `row ${index + 1}`}`}
+          ids={{
+            row: `field-${path}-row-${index}`,
+            key: `field-${path}-key-${index}`,
+            type: `field-${path}-type-${index}`,
+            value: `field-${path}-value-${index}`,
+            remove: `field-${path}-remove-${index}`,
+            keyError: `${path}-key-${index}`,
+            valueError: `${path}-value-${index}`,
+            child: `${path}.${key || index}`,
+          }}
+          keyProps={{
+            value: key,
+            kind: keyKind,
+            placeholder: keyTitle ? keyTitle.toLowerCase() : "key",
+            duplicate: key !== "" && keys.indexOf(key) !== index,
+            onChange: (k) => push(rows.map((row, i) => (i === index ? [k, row[1]] : row))),
+          }}
+          value={item}
+          check={check}
+          readOnly={readOnly}
+          onChange={(v) => push(rows.map((row, i) => (i === index ? [row[0], v] : row)))}
+          onRemove={() => push(rows.filter((_, i) => i !== index))}
+          autoFocus={index === added}
+        />
+      ))}
+      {!rows.length && readOnly ? <span className="cdpwe-muted">No keys.</span> : null}
+      {!readOnly && (
+        <button
+          type="button"
+          className="cdpwe-add-row"
+          data-testid={`field-${path}-add`}
+          onClick={() => {
+            setAdded(rows.length);
+            push([...rows, ["", ""]]);
+          }}
+        >
+          + Add key
+        </button>
+      )}
+    </div>
+  );
+}
+
+function TemplateList({ value, onChange, path, testid, check, readOnly }) {
+  const items = Array.isArray(value) ? value : [];
+  const [added, setAdded] = useState(-1);
+  return (
+    <div className="cdpwe-rows cdpwe-tpl" data-testid={testid === undefined ? `field-${path}` : testid || undefined}>
+      {items.map((item, index) => (
+        <TemplateRow
+          key={index}
+          label={`${path} item ${index + 1}`}
+          ids={{
+            row: `field-${path}-row-${index}`,
+            type: `field-${path}-type-${index}`,
+            value: `field-${path}-value-${index}`,
+            remove: `field-${path}-remove-${index}`,
+            valueError: `${path}-value-${index}`,
+            child: `${path}.${index}`,
+          }}
+          value={item}
+          check={check}
+          readOnly={readOnly}
+          onChange={(v) => onChange(items.map((old, i) => (i === index ? v : old)))}
+          onRemove={() => onChange(items.filter((_, i) => i !== index))}
+          autoFocus={index === added}
+        />
+      ))}
+      {!items.length && readOnly ? <span className="cdpwe-muted">No items.</span> : null}
+      {!readOnly && (
+        <button
+          type="button"
+          className="cdpwe-add-row"
+          data-testid={`field-${path}-add`}
+          onClick={() => {
+            setAdded(items.length);
+            onChange([...items, ""]);
+          }}
+        >
+          + Add item
+        </button>
+      )}
+    </div>
+  );
+}
+
+// A whole object-template field: the rows, "No body" (when it may be empty) with a button to add
+// one, object or list (when a list is allowed) and "Edit as JSON" (advanced, closed by default).
+// Without `object`/`array` in the schema's types (no type at all) the value may be anything: one
+// typed value.
+function TemplateField({ schema, value, onChange, path, name, required, bare, check, readOnly, tid }) {
+  const types = typesOf(schema);
+  const nullable = types.includes("null");
+  const allowList = types.includes("array");
+  const allowObject = types.includes("object");
+  // No type, or scalars allowed too: one typed value.
+  const anything = (!allowList && !allowObject) || types.some((t) => !["object", "array", "null"].includes(t));
+  const [json, setJson] = useState(false);
+  const fresh = useRef(false);
+  const title = schema.title || name;
+  const shape = templateType(value);
+  const accept = (parsed) => {
+    if (anything) return "";
+    const kind = templateType(parsed);
+    if (kind === "null" && nullable) return "";
+    if (kind === "object" && allowObject) return "";
+    if (kind === "list" && allowList) return "";
+    const wanted = [allowObject && "an object {…}", allowList && "a list […]", nullable && "empty"].filter(Boolean);
+    return `Write ${wanted.join(" or ")}.`;
+  };
+  let editor;
+  if (json) {
+    editor = (
+      <JsonValueInput
+        id={`cdpwe-${path}`}
+        value={value}
+        onChange={onChange}
+        testid={`${tid}-json`}
+        readOnly={readOnly}
+        accept={accept}
+        emptyValue={nullable || anything ? null : allowObject ? {} : []}
+      />
+    );
+  } else if (anything) {
+    editor = (
+      <TemplateRow
+        label={path}
+        ids={{ type: `${tid}-type`, value: tid, valueError: path, child: path }}
+        value={value === undefined ? null : value}
+        check={check}
+        readOnly={readOnly}
+        onChange={onChange}
+      />
+    );
+  } else if (shape === "list" && allowList) {
+    editor = <TemplateList value={value} onChange={onChange} path={path} testid="" check={check} readOnly={readOnly} />;
+  } else if (shape === "null" && nullable) {
+    editor = (
+      <div className="cdpwe-tpl-none">
+        <span className="cdpwe-muted">No {String(title).toLowerCase()}.</span>
+        {!readOnly && (
+          <button
+            type="button"
+            className="cdpwe-add-row"
+            data-testid={`${tid}-add`}
+            onClick={() => {
+              fresh.current = true;
+              onChange({});
+            }}
+          >
+            + Add {String(title).toLowerCase()}
+          </button>
+        )}
+      </div>
+    );
+  } else {
+    editor = (
+      <TemplateObject
+        value={value}
+        onChange={onChange}
+        path={path}
+        testid=""
+        check={check}
+        readOnly={readOnly}
+        keyKind={schema["x-key-notation"]}
+        keyTitle={schema["x-key-title"]}
+        autoRow={fresh.current}
+      />
+    );
+  }
+  if (bare) {
+    return (
+      <div className="cdpwe-tpl-field" data-testid={tid}>
+        {editor}
+      </div>
+    );
+  }
+  const tools = [];
+  if (!json && allowList && allowObject && shape !== "null") {
+    tools.push(
+      <select
+        key="shape"
+        className="cdpwe-tpl-shape"
+        aria-label={`${title}: an object or a list`}
+        data-testid={`${tid}-shape`}
+        value={shape === "list" ? "list" : "object"}
+        disabled={readOnly}
+        onChange={(e) => onChange(convertTemplateValue(e.target.value, value))}
+      >
+        <option value="object">object {"{…}"}</option>
+        <option value="list">list […]</option>
+      </select>,
+    );
+  }
+  if (!json && nullable && !anything && shape !== "null" && !readOnly) {
+    tools.push(
+      <button key="clear" type="button" className="cdpwe-link" data-testid={`${tid}-clear`} onClick={() => onChange(null)}>
+        remove {String(title).toLowerCase()}
+      </button>,
+    );
+  }
+  tools.push(
+    <button
+      key="json"
+      type="button"
+      className="cdpwe-link cdpwe-json-toggle"
+      aria-pressed={json}
+      title="Advanced: edit the value as JSON"
+      data-testid={`${tid}-json-toggle`}
+      onClick={() => setJson(!json)}
+    >
+      {json ? "Edit as rows" : "Edit as JSON"}
+    </button>,
+  );
+  return (
+    <div className="cdpwe-field cdpwe-tpl-field" data-testid={tid} role="group" aria-labelledby={`cdpwe-${path}-label`}>
+      <div className="cdpwe-label-row">
+        <label id={`cdpwe-${path}-label`} htmlFor={json ? `cdpwe-${path}` : undefined} className={required ? "required" : undefined}>
+          {title}
+        </label>
+        <span className="cdpwe-label-tools">{tools}</span>
+      </div>
+      {editor}
+      <Help schema={schema} />
+    </div>
   );
 }
 
@@ -316,6 +770,18 @@ function ArrayRows({ schema, value, onChange, path, check, readOnly }) {
   );
 }
 
+// An object template (the `x-form` hint, or by type): a free-form object, list or value, with no
+// schema for what is inside: an object without properties or a value schema, several structured
+// types (a request body: object, list or nothing), or no type at all.
+function isObjectTemplate(schema, main, kind) {
+  if (schema["x-form"] === "object-template") return true;
+  if (schema.enum || schema.properties || kind) return false;
+  if (main.length === 0) return true;
+  const valueSchema = schema.additionalProperties && typeof schema.additionalProperties === "object";
+  if (main.length === 1) return main[0] === "object" && !valueSchema;
+  return main.some((t) => t === "object" || t === "array");
+}
+
 export function Field({ schema, value, onChange, path, name, required, bare, check, readOnly, testid }) {
   const types = typesOf(schema);
   const nullable = types.includes("null");
@@ -325,6 +791,22 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
   const kind = schema["x-notation"];
   let control;
 
+  if (isObjectTemplate(schema, main, kind)) {
+    return (
+      <TemplateField
+        schema={schema}
+        value={value}
+        onChange={onChange}
+        path={path}
+        name={name}
+        required={required}
+        bare={bare}
+        check={check}
+        readOnly={readOnly}
+        tid={tid}
+      />
+    );
+  }
   if (schema.enum) {
     const options = schema.enum;
     const current = options.findIndex((o) => o === value);
@@ -358,8 +840,6 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
         onChange={onChange}
       />
     );
-  } else if (main.length === 0 && !kind && !schema.properties) {
-    control = <AnyValue value={value} onChange={onChange} testid={tid} readOnly={readOnly} />;
   } else if (main.length === 1 && main[0] === "boolean") {
     const box = (
       <input
@@ -437,9 +917,6 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
     control = <MapRows schema={schema} value={value} onChange={onChange} path={path} check={check} readOnly={readOnly} />;
   } else if (main.length === 1 && main[0] === "array") {
     control = <ArrayRows schema={schema} value={value} onChange={onChange} path={path} check={check} readOnly={readOnly} />;
-  } else if (main.length > 1 || main[0] === "object" || main[0] === "array") {
-    // Several structured types (e.g. a request body: object, list or nothing): advanced JSON.
-    control = <JsonValueInput id={id} value={value} onChange={onChange} testid={tid} />;
   } else {
     const multiline = !bare && (kind === "template" || (schema.maxLength || 0) > 200 || schema.format === "textarea");
     const common = {
