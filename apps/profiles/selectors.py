@@ -2,13 +2,14 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
+from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 
 from apps.core.paginator import Count, bounded_count
 from apps.profiles.hooks import ProfileFollower, profile_follower
-from apps.profiles.models import ErasureRecord, Profile, Session
+from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Session
 
 RELATED_COUNT_CAP = 1_000
 RECENT_PROFILES_FOR_SEGMENTS = 500
@@ -103,3 +104,69 @@ def profile_timeline(*, profile_id: str, offset: int, limit: int) -> list:
 
 def _rows_of_profile(key: str, profile_id: str) -> QuerySet:
     return follower(key).model.objects.filter(profile_id=profile_id)
+
+
+# --- the retention purge --------------------------------------------------------------------
+
+# Where a profile keeps what names a person, besides `primary_id`, `static_ids` (ids a client
+# or an import chose) and `ids` (profiles merged into it: merges come from identification):
+# any e-mail, any phone, anything under data.identifier, and the profile fields of the enabled
+# identification points. A value is an identifier when it is a number or a non-empty string.
+IDENTIFIER_SUBTREES = (
+    ("data", ("contact", "email")),
+    ("data", ("contact", "phone")),
+    ("data", ("identifier",)),
+)
+_IDENTIFIER_VALUE = '? (@.type() == "number" || (@.type() == "string" && @ != ""))'
+
+
+def _jsonpath(keys: tuple[str, ...], *, children: bool) -> str:
+    quoted = "".join('."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for key in keys)
+    return f"${quoted}{'.*' if children else ''} {_IDENTIFIER_VALUE}"
+
+
+def _has_value(column: str, path: str) -> Func:
+    return Func(F(column), Value(path), function="jsonb_path_exists", output_field=BooleanField())
+
+
+def identified_condition() -> Q:
+    """A profile that names a person (see IDENTIFIER_SUBTREES); its negation is anonymous.
+    The jsonpaths are parameters, built from the identification points' plain keys."""
+    condition = (Q(primary_id__isnull=False) & ~Q(primary_id="")) | ~Q(static_ids=[]) | ~Q(ids=[])
+    paths = [(column, _jsonpath(keys, children=True)) for column, keys in IDENTIFIER_SUBTREES]
+    for fields in IdentificationPoint.objects.filter(enabled=True).values_list("fields", flat=True):
+        for pair in fields if isinstance(fields, list) else []:
+            profile_path = str(pair.get("profile", "")).strip().removeprefix("profile@")
+            column, *keys = profile_path.split(".")
+            if column in ("data", "traits", "aux") and keys:
+                paths.append((column, _jsonpath(tuple(keys), children=False)))
+    for column, path in dict.fromkeys(paths):
+        condition |= Q(_has_value(column, path))
+    return condition
+
+
+def anonymous_inactive_profiles(*, before: datetime) -> QuerySet[Profile]:
+    """Profiles not updated since `before` (an update at exactly `before` stays) that name
+    nobody (`identified_condition`) and have no events left (the events follower, through its
+    (profile, time) index); oldest first through the (-updated) index."""
+    events = follower("events")
+    own_events = events.model.objects.filter(profile_id=OuterRef("pk"))
+    return (
+        Profile.objects.filter(updated__lt=before)
+        .exclude(identified_condition())
+        .exclude(Exists(own_events))
+        .order_by("updated")
+    )
+
+
+def sessions_to_purge(*, before: datetime) -> QuerySet[Session]:
+    """Sessions last seen before `before` (so ended: idle far longer than a visit) that no
+    event points at any more (events go by their own retention, and a session's deletion
+    would take its events with it); oldest first through the (-updated) index."""
+    events = follower("events")
+    session_events = events.model.objects.filter(**{events.session_field: OuterRef("pk")})
+    return (
+        Session.objects.filter(updated__lt=before)
+        .exclude(Exists(session_events))
+        .order_by("updated")
+    )

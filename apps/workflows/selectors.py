@@ -10,6 +10,7 @@ in the process that saved them (signals.py); other processes see the change with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -97,3 +98,9 @@ def profile_runs_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[Work
 def event_runs_to_erase(event_ids: list[str]) -> QuerySet[WorkflowRun]:
     """The runs of a batch of erased events (through the event index)."""
     return WorkflowRun.objects.filter(event_id__in=event_ids)
+
+
+def runs_to_purge(*, before: datetime) -> QuerySet[WorkflowRun]:
+    """Runs started before `before` (the retention purge), oldest first through the (-started)
+    index, so that the purge takes them in batches without a table scan."""
+    return WorkflowRun.objects.filter(started__lt=before).order_by("started")
