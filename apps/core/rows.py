@@ -9,6 +9,7 @@ are decoded with orjson, and instances are made with `Model.from_db`, as the ORM
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TypeVar
 
@@ -67,3 +68,39 @@ def insert_unless_exists(instance: models.Model) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.fetchone() is not None
+
+
+def values_stream(
+    queryset: models.QuerySet, *, fields: Sequence[str], chunk_size: int = 5000
+) -> Iterator[list]:
+    """The `fields` of every row of `queryset`, as lists, in primary-key order, a page of
+    `chunk_size` at a time by keyset pagination (each page one index range scan from the last
+    key: memory and query time stay the same over millions of rows, and no transaction stays
+    open). The ORM builds each page's SQL; it runs on a plain cursor so that JSON columns
+    arrive as text and are decoded with orjson. `fields` must include the primary key."""
+    meta = queryset.model._meta
+    json_positions = [
+        index
+        for index, name in enumerate(fields)
+        if isinstance(meta.get_field(name), models.JSONField)
+    ]
+    key_position = [meta.get_field(name) for name in fields].index(meta.pk)
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        sql, params = page.values_list(*fields)[:chunk_size].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for row in rows:
+            values = list(row)
+            for index in json_positions:
+                value = values[index]
+                if isinstance(value, str | bytes):
+                    values[index] = orjson.loads(value)
+            yield values
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1][key_position]

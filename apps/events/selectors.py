@@ -1,11 +1,13 @@
 """Reads of events for the admin, the workers and the purge."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import QuerySet
 
+from apps.core.rows import values_stream
+from apps.events.documents import DOCUMENT_COLUMNS, event_document_of
 from apps.events.models import Event
 from apps.profiles.models import Session
 
@@ -73,3 +75,38 @@ def events_to_purge(
             rows = rows.exclude(source_id__in=list(exclude_source_ids))
         selections.append(rows.order_by("time"))
     return selections
+
+
+EXPORT_CHUNK_SIZE = 5000
+
+
+def events_for_export(
+    *,
+    types: Sequence[str] | None = None,
+    source_ids: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    segment: str | None = None,
+) -> QuerySet[Event]:
+    """Events of these types and sources, whose time is at or after `since` and before
+    `until`, of profiles in the segment (slug)."""
+    events = Event.objects.all()
+    if types:
+        events = events.filter(type__in=list(types))
+    if source_ids:
+        events = events.filter(source_id__in=list(source_ids))
+    if since is not None:
+        events = events.filter(time__gte=since)
+    if until is not None:
+        events = events.filter(time__lt=until)
+    if segment is not None:
+        events = events.filter(profile__segments__contains=[segment])
+    return events
+
+
+def event_documents_stream(
+    events: QuerySet[Event], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[dict]:
+    """The events' documents (event_document's shape), in id order, a page at a time."""
+    for values in values_stream(events, fields=DOCUMENT_COLUMNS, chunk_size=chunk_size):
+        yield event_document_of(*values)

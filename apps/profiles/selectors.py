@@ -2,14 +2,18 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 
 from apps.core.paginator import Count, bounded_count
+from apps.core.rows import values_stream
+from apps.core.text import segment_slug
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
 from apps.profiles.hooks import ProfileFollower, profile_follower
-from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Session
+from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
 
 RELATED_COUNT_CAP = 1_000
 RECENT_PROFILES_FOR_SEGMENTS = 500
@@ -170,3 +174,56 @@ def sessions_to_purge(*, before: datetime) -> QuerySet[Session]:
         .exclude(Exists(session_events))
         .order_by("updated")
     )
+
+
+# --- exports --------------------------------------------------------------------------------
+
+# --since / --until of a profile export read one of these columns.
+EXPORT_TIME_FIELDS = {"updated": "updated", "inserted": "created"}
+EXPORT_CHUNK_SIZE = 5000
+
+
+def segment_slug_find(name: str) -> str | None:
+    """The slug of the segment named `name` (its name in any case, or its slug), or of a slug
+    that profiles carry without a Segment row (added by a workflow action); else None."""
+    slug = segment_slug(name)
+    if not slug:
+        return None
+    found = Segment.objects.filter(Q(name__iexact=name.strip()) | Q(slug=slug)).first()
+    if found is not None:
+        return found.slug
+    if Profile.objects.filter(segments__contains=[slug]).exists():
+        return slug
+    return None
+
+
+def segment_slugs_known(*, limit: int = 20) -> list[str]:
+    return list(Segment.objects.order_by("slug").values_list("slug", flat=True)[:limit])
+
+
+def profiles_for_export(
+    *,
+    segment: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    time_field: str = "updated",
+) -> QuerySet[Profile]:
+    """Profiles in the segment (slug, through the GIN index), whose `time_field` ("updated",
+    or "inserted": when the profile was created) is at or after `since` and before `until`."""
+    profiles = Profile.objects.all()
+    column = EXPORT_TIME_FIELDS[time_field]
+    if segment is not None:
+        profiles = profiles.filter(segments__contains=[segment])
+    if since is not None:
+        profiles = profiles.filter(**{f"{column}__gte": since})
+    if until is not None:
+        profiles = profiles.filter(**{f"{column}__lt": until})
+    return profiles
+
+
+def profile_documents_stream(
+    profiles: QuerySet[Profile], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[dict]:
+    """The profiles' documents (profile_document's shape), in id order, a page at a time."""
+    for values in values_stream(profiles, fields=("id", *DOCUMENT_FIELDS), chunk_size=chunk_size):
+        yield profile_document_of(*values)
