@@ -14,6 +14,7 @@ from functools import cache
 from typing import TypeVar
 
 import orjson
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
@@ -79,12 +80,11 @@ def values_stream(
     open). The ORM builds each page's SQL; it runs on a plain cursor so that JSON columns
     arrive as text and are decoded with orjson. `fields` must include the primary key."""
     meta = queryset.model._meta
+    model_fields = [_model_field(meta, name) for name in fields]
     json_positions = [
-        index
-        for index, name in enumerate(fields)
-        if isinstance(meta.get_field(name), models.JSONField)
+        index for index, field in enumerate(model_fields) if isinstance(field, models.JSONField)
     ]
-    key_position = [meta.get_field(name) for name in fields].index(meta.pk)
+    key_position = model_fields.index(meta.pk)
     last = None
     while True:
         page = queryset.order_by("pk")
@@ -104,3 +104,10 @@ def values_stream(
         if len(rows) < chunk_size:
             return
         last = rows[-1][key_position]
+
+
+def _model_field(meta, name: str) -> models.Field | None:
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        return None  # an annotation

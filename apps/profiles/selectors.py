@@ -6,7 +6,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, JSONObject
 
 from apps.core.paginator import Count, bounded_count
 from apps.core.rows import values_stream
@@ -227,3 +238,17 @@ def profile_documents_stream(
     """The profiles' documents (profile_document's shape), in id order, a page at a time."""
     for values in values_stream(profiles, fields=("id", *DOCUMENT_FIELDS), chunk_size=chunk_size):
         yield profile_document_of(*values)
+
+
+def profile_document_lines(
+    profiles: QuerySet[Profile], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[bytes]:
+    """The same documents as JSON text that PostgreSQL builds (jsonb_build_object over the
+    DOCUMENT_FIELDS columns), in id order: a plain JSON Lines export writes them as they come,
+    with no decoding and encoding per row (bench/export.py: several times faster). JSON-equal
+    to `profile_documents_stream`'s; the text is PostgreSQL's (its key order, a space after
+    ':' and ',')."""
+    document = Cast(JSONObject(id="id", **{field: field for field in DOCUMENT_FIELDS}), TextField())
+    rows = profiles.annotate(export_document=document)
+    for _, text in values_stream(rows, fields=("id", "export_document"), chunk_size=chunk_size):
+        yield text.encode()

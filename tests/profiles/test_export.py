@@ -214,3 +214,24 @@ def test_bad_options_say_what_to_write(profiles, args, message):
     with pytest.raises(CommandError) as raised:
         export(*args)
     assert str(raised.value) == message
+
+
+def test_the_database_rendered_lines_equal_the_documents(profiles):
+    """A plain export writes PostgreSQL's JSON text; with --where the rows are decoded and
+    encoded again in Python: the same documents either way."""
+    plain, _ = export()
+    decoded, _ = export("--where", "profile@id EXISTS")
+
+    assert plain != decoded  # PostgreSQL's text, orjson's text
+    assert lines(plain) == lines(decoded)
+    assert plain.splitlines()[1] == (
+        '{"id": "b", "aux": {}, "ids": [], "data": {"contact": {"email": {"main": '
+        '"bo, \\"the\\" boss"}}}, "stats": {}, "active": true, "traits": {"plan": "free"}, '
+        '"consents": {}, "metadata": {"time": {}, "fields": {}}, "segments": [], '
+        '"interests": {}, "primary_id": null}'
+    )
+    assert decoded.splitlines()[1] == (
+        '{"id":"b","primary_id":null,"ids":[],"active":true,"segments":[],"metadata":'
+        '{"time":{},"fields":{}},"stats":{},"traits":{"plan":"free"},"interests":{},'
+        '"consents":{},"aux":{},"data":{"contact":{"email":{"main":"bo, \\"the\\" boss"}}}}'
+    )

@@ -1,6 +1,7 @@
 from apps.profiles.exports import ExportCommand, ExportError
 from apps.profiles.selectors import (
     EXPORT_TIME_FIELDS,
+    profile_document_lines,
     profile_documents_stream,
     profiles_for_export,
     segment_slug_find,
@@ -28,6 +29,16 @@ class Command(ExportCommand):
         )
 
     def documents(self, options, *, since, until):
+        profiles = self._profiles(options, since=since, until=until)
+        total = profiles.count() if not options["no_progress"] else None
+        return profile_documents_stream(profiles, chunk_size=options["chunk_size"]), total
+
+    def document_lines(self, options, *, since, until):
+        profiles = self._profiles(options, since=since, until=until)
+        total = profiles.count() if not options["no_progress"] else None
+        return profile_document_lines(profiles, chunk_size=options["chunk_size"]), total
+
+    def _profiles(self, options, *, since, until):
         segment = None
         if options["segment"] is not None:
             segment = segment_slug_find(options["segment"])
@@ -37,8 +48,6 @@ class Command(ExportCommand):
                     f"--segment {options['segment']!r}: no segment has this name or slug, and "
                     f"no profile carries it (segments: {known})."
                 )
-        profiles = profiles_for_export(
+        return profiles_for_export(
             segment=segment, since=since, until=until, time_field=options["time_field"]
         )
-        total = profiles.count() if not options["no_progress"] else None
-        return profile_documents_stream(profiles, chunk_size=options["chunk_size"]), total
