@@ -13,7 +13,7 @@ PostgreSQL server is dropped and recreated); with them unset, the embedded ones.
 2. runs `manage.py export_profiles -o FILE --no-progress` (what an operator runs, its own
    process) and reads its peak resident memory from the kernel (wait4's ru_maxrss) and its
    wall time: rows/s, the whole command included (start-up, the count, the queries, the
-   writes);
+   writes), and without the start-up (an export of no rows, timed once);
 3. runs the floor: `COPY (SELECT jsonb_build_object(...) FROM profiles_profile ORDER BY id)
    TO STDOUT`, the same documents as JSON lines built by PostgreSQL and written to a file by
    a client that does nothing else;
@@ -129,11 +129,12 @@ def floor_run(url: str, path: Path) -> dict:
     return {"seconds": time.monotonic() - started, "peak_mb": 0.0, "bytes": path.stat().st_size}
 
 
-def line(name: str, rows: int, figures: dict) -> str:
+def line(name: str, rows: int, figures: dict, startup: float) -> str:
     rate = rows / figures["seconds"]
     memory = f"{figures['peak_mb']:>8.0f}" if figures["peak_mb"] else f"{'-':>8}"
+    streaming = rows / (figures["seconds"] - startup) if figures["peak_mb"] else rate
     return (
-        f"{name:<34} {rows:>10,} {figures['seconds']:>8.1f} {rate:>10,.0f} "
+        f"{name:<34} {rows:>10,} {figures['seconds']:>8.1f} {rate:>10,.0f} {streaming:>10,.0f} "
         f"{figures['bytes'] / 1e6:>8.0f} {memory}"
     )
 
@@ -144,6 +145,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
     results = []
     filled = 0
+    # What every run pays before its first row: Python, Django, the connection.
+    startup = export_run(checkout.env, workdir / "empty.jsonl", "--until", "2000-01-01")
+    print(f"Start-up (an export of no rows): {startup['seconds']:.2f} s", flush=True)
     for rows in dict.fromkeys([args.small, args.rows]):
         print(f"Filling to {rows:,} profiles (load average {load_average()}) ...", flush=True)
         fill(checkout.url, filled + 1, rows)
@@ -174,9 +178,12 @@ def main() -> None:
         results.append(("export_profiles --where (1 in 3)", args.rows, where))
 
     print()
-    print(f"{'run':<34} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'MB out':>8} {'peak MB':>8}")
+    print(
+        f"{'run':<34} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'- startup':>10} "
+        f"{'MB out':>8} {'peak MB':>8}"
+    )
     for name, rows, figures in results:
-        print(line(name, rows, figures))
+        print(line(name, rows, figures, startup["seconds"]))
     exports = [figures for name, _, figures in results if name == "export_profiles jsonl"]
     floors = [figures for name, _, figures in results if name.startswith("floor")]
     big_export, big_floor = exports[-1], floors[-1]
