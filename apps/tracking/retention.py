@@ -193,10 +193,12 @@ def purge_proceed(
             return True
         for step in record.filters.get("plan", []):
             for selection in _selections(step):
+                position = _Position()
                 while _batch_purge(
                     record_id=record_id,
                     step=step,
                     rows=selection,
+                    position=position,
                     options=options,
                     clock=clock,
                     on_batch=on_batch,
@@ -266,11 +268,22 @@ class _Clock:
         return elapsed
 
 
+class _Position:
+    """Where the last batch of a selection ended, on the selection's (time) ordering: the next
+    batch starts its index scan there instead of at the start of the range, so rows that stay
+    (sessions that still have events, identified profiles, the dead index entries of rows just
+    deleted) are not read again by every batch."""
+
+    def __init__(self) -> None:
+        self.after = None
+
+
 def _batch_purge(
     *,
     record_id: str,
     step: Step,
     rows: models.QuerySet,
+    position: _Position,
     options: Options,
     clock: _Clock,
     on_batch: Callable[[str, int], None] | None,
@@ -289,9 +302,16 @@ def _batch_purge(
             # A visitor coming back touches the session row: locked ones are left for later,
             # and /track waits for this short transaction on the others, then starts anew.
             rows = rows.select_for_update(skip_locked=True, of=("self",))
-        pks = list(rows.values_list("pk", flat=True)[: options.batch_size])
-        if not pks:
+        order = rows.query.order_by[0]
+        if position.after is not None:
+            # >=, not >: rows at the same time as the last one may remain; any that stay are
+            # read again once, and a batch that deletes nothing ends the selection.
+            rows = rows.filter(**{f"{order}__gte": position.after})
+        found = list(rows.values_list("pk", order)[: options.batch_size])
+        if not found:
             return False
+        pks = [pk for pk, _ in found]
+        position.after = found[-1][1]
         if step["step"] == "profiles":
             per_model = profiles_purge_anonymous(
                 profile_ids=pks, before=parse_datetime(step["before"])

@@ -466,3 +466,32 @@ def test_purge_records_are_read_only_in_the_admin(admin_client, frozen):
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
     assert admin_client.get("/admin/tracking/purgerecord/add/").status_code == 403
+
+
+def test_batches_walk_past_rows_that_stay(settings, frozen):
+    """Sessions that still have events and identified profiles stay; batches go on past them
+    (from where the last batch ended) and take every row that goes."""
+    source = EventSourceFactory()
+    profile = ProfileFactory(id="owner", data={"contact": {"email": {"main": "o@example.com"}}})
+    for number in range(6):
+        updated = NOW - timedelta(days=40, minutes=number)
+        session = SessionFactory(id=f"s{number}", profile=profile, updated=updated)
+        if number % 2:
+            event(f"e{number}", age=timedelta(days=1), source=source, session=session)
+        ProfileFactory(
+            id=f"p{number}",
+            updated=updated,
+            primary_id="crm" if number % 2 else None,
+        )
+    plan = [
+        {"step": "sessions", "before": (NOW - timedelta(days=30)).isoformat()},
+        {"step": "profiles", "before": (NOW - timedelta(days=30)).isoformat()},
+    ]
+    record = purge_start(plan=plan, actor="test")
+
+    assert purge_proceed(record_id=record.pk, options=Options(batch_size=1, pause_seconds=0))
+
+    assert ids(Session) == ["s1", "s3", "s5"]
+    assert ids(Profile) == ["owner", "p1", "p3", "p5"]
+    record.refresh_from_db()
+    assert record.deleted == {**ZERO, "sessions": 3, "profiles": 3}
