@@ -272,6 +272,7 @@ class ExportCommand(BaseCommand):
 
     source = ""
     default_columns = ""
+    where_example = ""
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -297,7 +298,7 @@ class ExportCommand(BaseCommand):
             "--where",
             metavar="CONDITION",
             help=f"Only documents on which this logic-notation condition holds, e.g. "
-            f"'{self.source}@traits.plan == \"pro\"'.",
+            f"{self.where_example}",
         )
         parser.add_argument(
             "--since", metavar="WHEN", help="At or after: 2026-05-01, an ISO time, or 30d (ago)."

@@ -13,6 +13,7 @@ class Command(ExportCommand):
     )
     source = "event"
     default_columns = "id,type,time,source.id,profile.id,session.id"
+    where_example = "'event@properties.total > 100'"
 
     def add_arguments(self, parser):
         super().add_arguments(parser)

@@ -17,6 +17,7 @@ class Command(ExportCommand):
     )
     source = "profile"
     default_columns = "id,primary_id,data.contact.email.main,segments,metadata.time.insert"
+    where_example = "'profile@traits.plan == \"pro\"'"
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
