@@ -80,10 +80,14 @@ class Progress:
         rate = self.count / elapsed if elapsed > 0 else 0.0
         of_total = f" of {self.total:,}" if self.total is not None else ""
         state = "done" if final else "…"
-        self.stream.write(
+        line = (
             f"{self.description}: {self.count:,}{of_total} {self.unit} in {elapsed:.1f} s "
             f"({rate:,.0f} {self.unit}/s) {state}\n"
         )
+        if hasattr(self.stream, "style_func"):  # a command's OutputWrapper: no error style
+            self.stream.write(line, style_func=str)
+        else:
+            self.stream.write(line)
         self.stream.flush()
 
 

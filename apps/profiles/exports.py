@@ -376,4 +376,5 @@ class ExportCommand(BaseCommand):
                     on_rows=progress.update,
                 )
         if output not in (None, "-"):
-            self.stderr.write(f"{count} {self.source}(s) written to {output}.")
+            # Information, not an error: not in the error style of a terminal's stderr.
+            self.stderr.write(f"{count} {self.source}(s) written to {output}.", style_func=str)

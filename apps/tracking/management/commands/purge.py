@@ -100,7 +100,7 @@ class Command(BaseCommand):
             plan=plan, actor=options["actor"], dry_run=options["dry_run"], filters=filters
         )
         verb = "Counting" if options["dry_run"] else "Purging"
-        self.stderr.write(f"{verb}: {record.what}")
+        self.stderr.write(f"{verb}: {record.what}", style_func=str)
         total = None if options["dry_run"] or options["no_progress"] else plan_count(plan)
         with Progress(
             description="purge", total=total, stream=self.stderr, enabled=not options["no_progress"]
