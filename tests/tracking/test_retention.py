@@ -495,3 +495,25 @@ def test_batches_walk_past_rows_that_stay(settings, frozen):
     assert ids(Profile) == ["owner", "p1", "p3", "p5"]
     record.refresh_from_db()
     assert record.deleted == {**ZERO, "sessions": 3, "profiles": 3}
+
+
+def test_a_purge_that_fails_says_why_on_its_record(frozen, monkeypatch):
+    ProfileFactory(id="gone", updated=NOW - timedelta(days=200))
+
+    def broken(**kwargs):
+        raise ValueError("disk on fire")
+
+    monkeypatch.setattr("apps.tracking.retention.profiles_purge_anonymous", broken)
+    record = purge_start(
+        plan=[{"step": "profiles", "before": (NOW - timedelta(days=180)).isoformat()}],
+        actor="test",
+    )
+
+    with pytest.raises(ValueError):
+        purge_proceed(record_id=record.pk, options=FAST)
+
+    record.refresh_from_db()
+    assert record.status == PurgeRecord.Status.FAILED
+    assert record.error == "ValueError: disk on fire"
+    assert record.finished_at == NOW
+    assert ids(Profile) == ["gone"]
