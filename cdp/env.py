@@ -52,3 +52,22 @@ def env_networks(name: str) -> list[str]:
                 f"{name}: {network!r} is not a network; write e.g. 10.0.0.0/8 or 127.0.0.1/32."
             ) from None
     return networks
+
+
+def env_days(name: str) -> int | None:
+    """A retention in days: unset or empty is None (keep forever), else a whole number >= 1."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a number of days; write e.g. 90, or leave it unset to keep "
+            "forever."
+        ) from None
+    if days < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: keep at least 1 day, or leave it unset to keep forever."
+        )
+    return days

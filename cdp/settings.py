@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab  # noqa: F401  (used by apps' beat entries)
+from celery.schedules import crontab
 from kombu import Queue
 
-from cdp.env import env_bool, env_int, env_list, env_networks, env_str
+from cdp.env import env_bool, env_days, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state of the development start: embedded servers' data, the generated admin password.
@@ -254,6 +254,28 @@ CELERY_BEAT_SCHEDULE["profiles-erasures-resume"] = {
     "task": "profiles.erasures_resume",
     "schedule": 60.0,
     "options": {"expires": 55.0},
+}
+
+# Retention (apps.tracking.retention, DESIGN §13): how many days to keep each kind of row;
+# unset keeps forever. Events go by event time; an event source's `retention_days` overrides
+# CDP_EVENT_RETENTION_DAYS for its events. Sessions go once idle this long and without events.
+CDP_EVENT_RETENTION_DAYS = env_days("CDP_EVENT_RETENTION_DAYS")
+CDP_WORKFLOW_RUN_RETENTION_DAYS = env_days("CDP_WORKFLOW_RUN_RETENTION_DAYS")
+CDP_DELIVERY_ATTEMPT_RETENTION_DAYS = env_days("CDP_DELIVERY_ATTEMPT_RETENTION_DAYS")
+CDP_SESSION_RETENTION_DAYS = env_days("CDP_SESSION_RETENTION_DAYS")
+# Rows deleted per transaction, and the pause between two, so that purges never hold locks or
+# the disk long enough to slow /track (bench/purge.py).
+CDP_PURGE_BATCH_SIZE = env_int("CDP_PURGE_BATCH_SIZE", 5000)
+CDP_PURGE_PAUSE_MS = env_int("CDP_PURGE_PAUSE_MS", 50)
+# A purge job gives its worker back after this long and enqueues its continuation (it must end
+# well within the broker's visibility timeout, or the message would be delivered again).
+CDP_PURGE_RUN_SECONDS = env_int("CDP_PURGE_RUN_SECONDS", 240)
+# Nightly at 03:30 (TIME_ZONE): delete what is past its retention. Expires after 6 hours: a
+# night missed is caught up by the next one, never run in the day's traffic.
+CELERY_BEAT_SCHEDULE["tracking-retention-purge"] = {
+    "task": "tracking.retention_purge",
+    "schedule": crontab(hour=3, minute=30),
+    "options": {"expires": 6 * 3600.0},
 }
 
 LOGGING = {

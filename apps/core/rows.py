@@ -9,10 +9,12 @@ are decoded with orjson, and instances are made with `Model.from_db`, as the ORM
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TypeVar
 
 import orjson
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
@@ -67,3 +69,45 @@ def insert_unless_exists(instance: models.Model) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.fetchone() is not None
+
+
+def values_stream(
+    queryset: models.QuerySet, *, fields: Sequence[str], chunk_size: int = 5000
+) -> Iterator[list]:
+    """The `fields` of every row of `queryset`, as lists, in primary-key order, a page of
+    `chunk_size` at a time by keyset pagination (each page one index range scan from the last
+    key: memory and query time stay the same over millions of rows, and no transaction stays
+    open). The ORM builds each page's SQL; it runs on a plain cursor so that JSON columns
+    arrive as text and are decoded with orjson. `fields` must include the primary key."""
+    meta = queryset.model._meta
+    model_fields = [_model_field(meta, name) for name in fields]
+    json_positions = [
+        index for index, field in enumerate(model_fields) if isinstance(field, models.JSONField)
+    ]
+    key_position = model_fields.index(meta.pk)
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        sql, params = page.values_list(*fields)[:chunk_size].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for row in rows:
+            values = list(row)
+            for index in json_positions:
+                value = values[index]
+                if isinstance(value, str | bytes):
+                    values[index] = orjson.loads(value)
+            yield values
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1][key_position]
+
+
+def _model_field(meta, name: str) -> models.Field | None:
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        return None  # an annotation

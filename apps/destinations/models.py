@@ -253,6 +253,8 @@ class DeliveryAttempt(models.Model):
         ordering = ["started", "id"]
         indexes = [
             models.Index(fields=["delivery", "started"], name="attempt_delivery_started"),
+            # The retention purge's range of old attempts (CDP_DELIVERY_ATTEMPT_RETENTION_DAYS).
+            models.Index(fields=["started"], name="attempt_started"),
             models.Index(
                 fields=["destination", "-started"],
                 name="attempt_destination_error",

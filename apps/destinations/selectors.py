@@ -114,3 +114,9 @@ def profile_deliveries_to_erase(profile_id: str, ids: list[str]) -> list[QuerySe
 def event_deliveries_to_erase(event_ids: list[str]) -> QuerySet[Delivery]:
     """The deliveries of a batch of erased events (through the event index)."""
     return Delivery.objects.filter(event_id__in=event_ids)
+
+
+def attempts_to_purge(*, before: datetime) -> QuerySet[DeliveryAttempt]:
+    """Delivery attempts started before `before` (the retention purge), oldest first through
+    the (started) index. The deliveries stay: their status is the record of the sync."""
+    return DeliveryAttempt.objects.filter(started__lt=before).order_by("started")

@@ -26,23 +26,77 @@ def event_document(event: Event) -> dict:
     the columns when missing; the metadata is the event's own dict, so a later save keeps them."""
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
     event.metadata = metadata
+    return event_document_of(
+        event.pk,
+        event.type,
+        event.time,
+        event.inserted,
+        event.source_id,
+        event.profile_id,
+        event.session_id,
+        metadata,
+        event.properties,
+        event.traits,
+        event.context,
+        event.request,
+        event.tags,
+    )
+
+
+# The columns `event_document_of` takes, in its order (exports read exactly these).
+DOCUMENT_COLUMNS = (
+    "id",
+    "type",
+    "time",
+    "inserted",
+    "source_id",
+    "profile_id",
+    "session_id",
+    "metadata",
+    "properties",
+    "traits",
+    "context",
+    "request",
+    "tags",
+)
+
+
+def event_document_of(
+    event_id,
+    event_type,
+    time,
+    inserted,
+    source_id,
+    profile_id,
+    session_id,
+    metadata,
+    properties,
+    traits,
+    context,
+    request,
+    tags,
+) -> dict:
+    """The same document from column values (DOCUMENT_COLUMNS), sharing them: for values just
+    read (exports) or an event's own (event_document)."""
+    if not isinstance(metadata, dict):
+        metadata = {}
     times = metadata.setdefault("time", {})
     if isinstance(times, dict):
-        times.setdefault("insert", event.inserted.isoformat() if event.inserted else None)
-        times.setdefault("create", event.time.isoformat() if event.time else None)
+        times.setdefault("insert", inserted.isoformat() if inserted else None)
+        times.setdefault("create", time.isoformat() if time else None)
     return {
-        "id": event.pk,
-        "type": event.type,
-        "time": event.time.isoformat() if event.time else None,
-        "source": {"id": event.source_id},
-        "profile": {"id": event.profile_id} if event.profile_id else None,
-        "session": {"id": event.session_id} if event.session_id else None,
+        "id": event_id,
+        "type": event_type,
+        "time": time.isoformat() if time else None,
+        "source": {"id": source_id},
+        "profile": {"id": profile_id} if profile_id else None,
+        "session": {"id": session_id} if session_id else None,
         "metadata": metadata,
-        "properties": event.properties,
-        "traits": event.traits,
-        "context": event.context,
-        "request": event.request,
-        "tags": event.tags,
+        "properties": properties,
+        "traits": traits,
+        "context": context,
+        "request": request,
+        "tags": tags,
     }
 
 

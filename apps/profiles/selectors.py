@@ -2,13 +2,29 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, JSONObject
 
 from apps.core.paginator import Count, bounded_count
+from apps.core.rows import values_stream
+from apps.core.text import segment_slug
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
 from apps.profiles.hooks import ProfileFollower, profile_follower
-from apps.profiles.models import ErasureRecord, Profile, Session
+from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
 
 RELATED_COUNT_CAP = 1_000
 RECENT_PROFILES_FOR_SEGMENTS = 500
@@ -103,3 +119,136 @@ def profile_timeline(*, profile_id: str, offset: int, limit: int) -> list:
 
 def _rows_of_profile(key: str, profile_id: str) -> QuerySet:
     return follower(key).model.objects.filter(profile_id=profile_id)
+
+
+# --- the retention purge --------------------------------------------------------------------
+
+# Where a profile keeps what names a person, besides `primary_id`, `static_ids` (ids a client
+# or an import chose) and `ids` (profiles merged into it: merges come from identification):
+# any e-mail, any phone, anything under data.identifier, and the profile fields of the enabled
+# identification points. A value is an identifier when it is a number or a non-empty string.
+IDENTIFIER_SUBTREES = (
+    ("data", ("contact", "email")),
+    ("data", ("contact", "phone")),
+    ("data", ("identifier",)),
+)
+_IDENTIFIER_VALUE = '? (@.type() == "number" || (@.type() == "string" && @ != ""))'
+
+
+def _jsonpath(keys: tuple[str, ...], *, children: bool) -> str:
+    quoted = "".join('."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for key in keys)
+    return f"${quoted}{'.*' if children else ''} {_IDENTIFIER_VALUE}"
+
+
+def _has_value(column: str, path: str) -> Func:
+    return Func(F(column), Value(path), function="jsonb_path_exists", output_field=BooleanField())
+
+
+def identified_condition() -> Q:
+    """A profile that names a person (see IDENTIFIER_SUBTREES); its negation is anonymous.
+    The jsonpaths are parameters, built from the identification points' plain keys."""
+    condition = (Q(primary_id__isnull=False) & ~Q(primary_id="")) | ~Q(static_ids=[]) | ~Q(ids=[])
+    paths = [(column, _jsonpath(keys, children=True)) for column, keys in IDENTIFIER_SUBTREES]
+    for fields in IdentificationPoint.objects.filter(enabled=True).values_list("fields", flat=True):
+        for pair in fields if isinstance(fields, list) else []:
+            profile_path = str(pair.get("profile", "")).strip().removeprefix("profile@")
+            column, *keys = profile_path.split(".")
+            if column in ("data", "traits", "aux") and keys:
+                paths.append((column, _jsonpath(tuple(keys), children=False)))
+    for column, path in dict.fromkeys(paths):
+        condition |= Q(_has_value(column, path))
+    return condition
+
+
+def anonymous_inactive_profiles(*, before: datetime) -> QuerySet[Profile]:
+    """Profiles not updated since `before` (an update at exactly `before` stays) that name
+    nobody (`identified_condition`) and have no events left (the events follower, through its
+    (profile, time) index); oldest first through the (-updated) index."""
+    events = follower("events")
+    own_events = events.model.objects.filter(profile_id=OuterRef("pk"))
+    return (
+        Profile.objects.filter(updated__lt=before)
+        .exclude(identified_condition())
+        .exclude(Exists(own_events))
+        .order_by("updated")
+    )
+
+
+def sessions_to_purge(*, before: datetime) -> QuerySet[Session]:
+    """Sessions last seen before `before` (so ended: idle far longer than a visit) that no
+    event points at any more (events go by their own retention, and a session's deletion
+    would take its events with it); oldest first through the (-updated) index."""
+    events = follower("events")
+    session_events = events.model.objects.filter(**{events.session_field: OuterRef("pk")})
+    return (
+        Session.objects.filter(updated__lt=before)
+        .exclude(Exists(session_events))
+        .order_by("updated")
+    )
+
+
+# --- exports --------------------------------------------------------------------------------
+
+# --since / --until of a profile export read one of these columns.
+EXPORT_TIME_FIELDS = {"updated": "updated", "inserted": "created"}
+EXPORT_CHUNK_SIZE = 5000
+
+
+def segment_slug_find(name: str) -> str | None:
+    """The slug of the segment named `name` (its name in any case, or its slug), or of a slug
+    that profiles carry without a Segment row (added by a workflow action); else None."""
+    slug = segment_slug(name)
+    if not slug:
+        return None
+    found = Segment.objects.filter(Q(name__iexact=name.strip()) | Q(slug=slug)).first()
+    if found is not None:
+        return found.slug
+    if Profile.objects.filter(segments__contains=[slug]).exists():
+        return slug
+    return None
+
+
+def segment_slugs_known(*, limit: int = 20) -> list[str]:
+    return list(Segment.objects.order_by("slug").values_list("slug", flat=True)[:limit])
+
+
+def profiles_for_export(
+    *,
+    segment: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    time_field: str = "updated",
+) -> QuerySet[Profile]:
+    """Profiles in the segment (slug, through the GIN index), whose `time_field` ("updated",
+    or "inserted": when the profile was created) is at or after `since` and before `until`."""
+    profiles = Profile.objects.all()
+    column = EXPORT_TIME_FIELDS[time_field]
+    if segment is not None:
+        profiles = profiles.filter(segments__contains=[segment])
+    if since is not None:
+        profiles = profiles.filter(**{f"{column}__gte": since})
+    if until is not None:
+        profiles = profiles.filter(**{f"{column}__lt": until})
+    return profiles
+
+
+def profile_documents_stream(
+    profiles: QuerySet[Profile], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[dict]:
+    """The profiles' documents (profile_document's shape), in id order, a page at a time."""
+    for values in values_stream(profiles, fields=("id", *DOCUMENT_FIELDS), chunk_size=chunk_size):
+        yield profile_document_of(*values)
+
+
+def profile_document_lines(
+    profiles: QuerySet[Profile], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[bytes]:
+    """The same documents as JSON text that PostgreSQL builds (jsonb_build_object over the
+    DOCUMENT_FIELDS columns), in id order: a plain JSON Lines export writes them as they come,
+    with no decoding and encoding per row (bench/export.py: several times faster). JSON-equal
+    to `profile_documents_stream`'s; the text is PostgreSQL's (its key order, a space after
+    ':' and ',')."""
+    document = Cast(JSONObject(id="id", **{field: field for field in DOCUMENT_FIELDS}), TextField())
+    rows = profiles.annotate(export_document=document)
+    for _, text in values_stream(rows, fields=("id", "export_document"), chunk_size=chunk_size):
+        yield text.encode()

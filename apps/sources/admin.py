@@ -19,7 +19,10 @@ class EventSourceAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "name", "description", "bridge", "enabled", "transitional")}),
         ("Where to send events", {"fields": ("endpoints",)}),
-        ("Details", {"fields": ("channel", "tags", "config", "created", "updated")}),
+        (
+            "Details",
+            {"fields": ("channel", "tags", "config", "retention_days", "created", "updated")},
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):

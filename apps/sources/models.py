@@ -35,6 +35,13 @@ class EventSource(models.Model):
     channel = models.CharField(max_length=100, blank=True)
     tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     config = models.JSONField(default=dict, blank=True)
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Keep this source's events this many days (by event time), then the nightly "
+        "purge deletes them. Empty: the global CDP_EVENT_RETENTION_DAYS (unset: forever); "
+        "0: forever, whatever the global setting.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,6 @@
 """What event processing adds to the admin of the lower apps: the replay action on events,
-the re-validate action on quarantined events, and the tracker snippet on event sources.
+the re-validate action on quarantined events, and the tracker snippet on event sources; and
+the (read-only) records of purges.
 
 Each is a subclass of the lower app's ModelAdmin, registered in its place (this app comes
 after sources and events in INSTALLED_APPS, so their admin modules have registered first).
@@ -7,12 +8,15 @@ after sources and events in INSTALLED_APPS, so their admin modules have register
 
 from django.contrib import admin, messages
 
+from apps.core.admin_helpers import PRETTY_JSON_OVERRIDES
 from apps.events.admin import EventAdmin
 from apps.events.admin_types import QuarantinedEventAdmin
 from apps.events.models import Event, QuarantinedEvent
 from apps.sources.admin import EventSourceAdmin
 from apps.sources.models import EventSource
 from apps.tracking.handoff import REPLAY_MAX, events_replay_enqueue
+from apps.tracking.models import PurgeRecord
+from apps.tracking.retention import purge_counts_text
 from apps.tracking.revalidate import events_revalidate
 from apps.tracking.tracker import tracker_snippet_admin_html
 
@@ -100,3 +104,45 @@ for model, model_admin in (
 ):
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+@admin.register(PurgeRecord)
+class PurgeRecordAdmin(admin.ModelAdmin):
+    """Read-only: a record of what a purge deleted is evidence, not something to edit."""
+
+    list_display = ("started_at", "what", "actor", "dry_run", "status", "counts", "duration")
+    list_filter = ("status", "dry_run", "actor")
+    search_fields = ("what", "actor")
+    ordering = ("-started_at",)
+    date_hierarchy = "started_at"
+    readonly_fields = (
+        "what",
+        "actor",
+        "dry_run",
+        "status",
+        "error",
+        "counts",
+        "filters",
+        "started_at",
+        "finished_at",
+        "duration",
+    )
+    fields = readonly_fields
+    formfield_overrides = PRETTY_JSON_OVERRIDES
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Rows (selected, in a dry run)")
+    def counts(self, record: PurgeRecord) -> str:
+        return purge_counts_text(record)
+
+    @admin.display(description="Duration", ordering="duration_seconds")
+    def duration(self, record: PurgeRecord) -> str:
+        return f"{record.duration_seconds:.1f} s"

@@ -11,6 +11,7 @@ route to them.
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from apps.tracking.processing import (
@@ -21,6 +22,7 @@ from apps.tracking.processing import (
     unsaved_events_process,
 )
 from apps.tracking.replay import events_replay
+from apps.tracking.retention import purge_proceed, retention_purge_start
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -63,3 +65,17 @@ def replay_events(event_ids: list[str]) -> None:
 @shared_task(name="workflows.requeue_collected_events")
 def requeue_collected_events() -> None:
     _follow_ups_enqueue(collected_events_requeue())
+
+
+@shared_task(name="tracking.retention_purge", **RETRY)
+def retention_purge(record_id: str | None = None) -> None:
+    """The nightly retention purge (beat, settings CELERY_BEAT_SCHEDULE): starts the purge
+    (or goes on with one left running), works for CDP_PURGE_RUN_SECONDS, then hands the rest
+    to a fresh message, so that no run outlives the broker's visibility timeout."""
+    if record_id is None:
+        record = retention_purge_start()
+        if record is None:
+            return
+        record_id = record.pk
+    if not purge_proceed(record_id=record_id, seconds=settings.CDP_PURGE_RUN_SECONDS):
+        retention_purge.delay(record_id)

@@ -11,6 +11,7 @@ in the process that saved them (signals.py); other processes see the change with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -184,3 +185,9 @@ def workflow_run_with_graph(*, run_id: int) -> RunOnCanvas | None:
         f"showing the deployed version {run.workflow.version}, which may differ."
     )
     return RunOnCanvas(run=run, graph=run.workflow.graph, note=note)
+
+
+def runs_to_purge(*, before: datetime) -> QuerySet[WorkflowRun]:
+    """Runs started before `before` (the retention purge), oldest first through the (-started)
+    index, so that the purge takes them in batches without a table scan."""
+    return WorkflowRun.objects.filter(started__lt=before).order_by("started")
