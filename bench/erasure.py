@@ -162,7 +162,8 @@ def fill(url: str, *, source_id: str, args) -> dict[str, float]:
         timings["other events"] = time.monotonic() - started
         connection.execute(
             "INSERT INTO workflows_workflow (id, name, description, enabled, graph, version, "
-            "created, updated) VALUES ('bench-flow', 'Bench', '', true, '{}', 1, now(), now())"
+            "draft, revision, deployed_at, created, updated) VALUES ('bench-flow', 'Bench', '', "
+            "true, '{}', 1, '{}', 1, now(), now(), now())"
         )
         run_insert = (
             "INSERT INTO workflows_workflowrun (workflow_id, workflow_version, event_id, "

@@ -292,7 +292,8 @@ def run_python(*, config: dict, workdir: Path) -> dict:
     """Run the asyncio generator in its own process and return its figures.
 
     config: host, port, templates, prefix, concurrency, duration, pool_size, new_ratio,
-    profiles_path, and `seed`: visit every pooled session once (no duration) and write the
+    profiles_path, optional `rate` (paced: requests/s over all connections), and `seed`:
+    visit every pooled session once (no duration) and write the
     session → profile ids answered to profiles_path.
     """
     config_path = workdir / "loadgen.json"
@@ -386,12 +387,26 @@ async def _exchange(reader, writer, request: bytes) -> tuple[int, bytes, bool]:
     return status, await reader.readexactly(length), close
 
 
-async def _connection_loop(config: dict, visitors: Visitors, stats: dict, deadline: float):
+async def _connection_loop(
+    config: dict, visitors: Visitors, stats: dict, deadline: float, offset: float = 0.0
+):
+    """Requests one after another on one connection; with `rate` in the config (requests/s over
+    all connections), each connection sends on a schedule instead, staggered by `offset` (a
+    fraction of its interval), so the rate holds whatever the answers' latency."""
     host, port = config["host"], config["port"]
     templates = config["templates"]
     rng = random.Random()
     reader = writer = None
+    interval = config["concurrency"] / config["rate"] if config.get("rate") else 0.0
+    next_send = time.perf_counter() + offset * interval
     while time.perf_counter() < deadline:
+        if interval:
+            delay = next_send - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.perf_counter() >= deadline:
+                break
+            next_send += interval
         visitor = visitors.pick()
         if visitor is None:
             break
@@ -424,8 +439,12 @@ async def _run(config: dict) -> dict:
     stats = {"latencies": [], "errors": 0, "non_200": 0, "last_done": 0.0}
     started = time.perf_counter()
     deadline = started + (3600 if config.get("seed") else config["duration"])
+    concurrency = config["concurrency"]
     await asyncio.gather(
-        *(_connection_loop(config, visitors, stats, deadline) for _ in range(config["concurrency"]))
+        *(
+            _connection_loop(config, visitors, stats, deadline, index / concurrency)
+            for index in range(concurrency)
+        )
     )
     if config.get("seed"):
         lines = [f"{session}\t{profile}" for session, profile in visitors.profiles.items()]

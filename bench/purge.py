@@ -23,10 +23,7 @@ PostgreSQL server is dropped and recreated); with them unset, the embedded ones.
 """
 
 import argparse
-import asyncio
-import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -84,7 +81,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--new-ratio", type=float, default=0.05, help="Share of new visitors.")
     parser.add_argument("--server", type=ServerConfig.parse, default=ServerConfig.parse("sync:3"))
     parser.add_argument("--database", default="cdp_bench_purge", help="Dropped and recreated.")
-    parser.add_argument("--paced", help=argparse.SUPPRESS)  # internal: the paced generator
     return parser.parse_args()
 
 
@@ -135,7 +131,8 @@ def fill(url: str, *, source_id: str, args) -> None:
         print(f"  events: {time.monotonic() - started:.0f} s", flush=True)
         connection.execute(
             "INSERT INTO workflows_workflow (id, name, description, enabled, graph, version, "
-            "created, updated) VALUES ('bench-flow', 'Bench', '', true, '{}', 1, now(), now())"
+            "draft, revision, deployed_at, created, updated) VALUES ('bench-flow', 'Bench', '', "
+            "true, '{}', 1, '{}', 1, now(), now(), now())"
         )
         step(
             "runs (every tenth event)",
@@ -168,85 +165,11 @@ def counts(url: str) -> dict:
 # ---- paced load ---------------------------------------------------------------------------
 
 
-async def _paced_connection(config, visitors, stats, start: float, deadline: float, offset):
-    host, port, templates = config["host"], config["port"], config["templates"]
-    interval = config["concurrency"] / config["rate"]
-    rng = random.Random()
-    reader = writer = None
-    next_send = start + offset * interval
-    while True:
-        now = time.perf_counter()
-        if next_send > now:
-            await asyncio.sleep(next_send - now)
-        if time.perf_counter() >= deadline:
-            break
-        next_send += interval
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            request = loadgen._build_request(host, templates, visitors.pick(), rng)
-            sent = time.perf_counter()
-            status, answer, close = await loadgen._exchange(reader, writer, request)
-            stats["latencies"].append(time.perf_counter() - sent)
-            if status == 200:
-                visitors.learn(answer)
-            else:
-                stats["non_200"] += 1
-            if close:
-                writer.close()
-                writer = None
-        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-            stats["errors"] += 1
-            if writer is not None:
-                writer.close()
-            writer = None
-    if writer is not None:
-        writer.close()
-
-
-async def _paced(config: dict) -> dict:
-    visitors = loadgen.Visitors(config)
-    stats = {"latencies": [], "errors": 0, "non_200": 0}
-    start = time.perf_counter()
-    deadline = start + config["duration"]
-    concurrency = config["concurrency"]
-    await asyncio.gather(
-        *(
-            _paced_connection(config, visitors, stats, start, deadline, index / concurrency)
-            for index in range(concurrency)
-        )
-    )
-    latencies = sorted(stats["latencies"])
-
-    def percentile(fraction: float) -> float:
-        if not latencies:
-            return 0.0
-        return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
-
-    return {
-        "requests": len(latencies),
-        "errors": stats["errors"],
-        "non_200": stats["non_200"],
-        "p50_ms": percentile(0.5),
-        "p99_ms": percentile(0.99),
-        "max_ms": percentile(1.0),
-        "seconds": time.perf_counter() - start,
-    }
-
-
 def paced_load(config: dict, workdir: Path) -> dict:
-    """The paced generator in a process of its own (it competes like any client would)."""
-    path = workdir / "paced.json"
-    path.write_text(json.dumps(config))
-    completed = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--paced", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=config["duration"] + 120,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"paced load failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    """The load generator at a fixed rate (`rate` in the config), in a process of its own (it
+    competes like any client would)."""
+    figures = loadgen.run_python(config=config, workdir=workdir)
+    return {**figures, "seconds": figures["duration_s"]}
 
 
 def combine(rounds: list[dict]) -> dict:
@@ -263,10 +186,6 @@ def combine(rounds: list[dict]) -> dict:
 
 def main() -> None:
     args = parse_args()
-    if args.paced:
-        config = json.loads(Path(args.paced).read_text())
-        print(json.dumps(asyncio.run(_paced(config))))
-        return
     checkout = prepare_checkout(REPO, args.database)
     print(f"Filling: {args.events:,} old events (load average {load_average()}) ...", flush=True)
     started = time.monotonic()
