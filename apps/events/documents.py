@@ -119,9 +119,9 @@ def event_from_dict(raw: dict, *, now: datetime) -> Event:
     event = Event(
         id=str(raw.get("id") or new_id()),
         type=normalise_event_type(event_type),
-        source_id=_nested_id(raw, "source"),
-        profile_id=_nested_id(raw, "profile"),
-        session_id=_nested_id(raw, "session"),
+        source_id=nested_id(raw, "source"),
+        profile_id=nested_id(raw, "profile"),
+        session_id=nested_id(raw, "session"),
         time=moment or now,
         inserted=now,
         status=Event.Status.COLLECTED,
@@ -134,12 +134,13 @@ def event_from_dict(raw: dict, *, now: datetime) -> Event:
     return event
 
 
-def _nested_id(raw: dict, name: str) -> str | None:
+def nested_id(raw: dict, name: str) -> str | None:
+    """`<name>_id`, or `<name>` as an id or Tracardi's {"id": ...}; None when absent or empty."""
     value = raw.get(f"{name}_id", raw.get(name))
     if isinstance(value, dict):
         value = value.get("id")
     if value is None or value == "":
         return None
-    if not isinstance(value, str | int):
+    if not isinstance(value, str | int) or isinstance(value, bool):
         raise EventDataError(f'"{name}" must be an id or {{"id": ...}}')
     return str(value)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.core.text import normalise_event_type
+from apps.events.documents import EventDataError, nested_id
 from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
 from apps.events.registry import event_validation_error
 from apps.notation import MISSING
@@ -292,14 +293,10 @@ def _time(value) -> datetime:
 
 
 def _nested_id(raw: dict, name: str) -> str | None:
-    value = raw.get(f"{name}_id", raw.get(name))
-    if isinstance(value, dict):
-        value = value.get("id")
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise RowError(f'"{name}" must be an id or {{"id": ...}}')
-    return str(value)
+    try:
+        return nested_id(raw, name)
+    except EventDataError as error:
+        raise RowError(str(error)) from None
 
 
 class _Context:

@@ -71,23 +71,28 @@ def profile_document_of(
     }
 
 
+def new_profile_metadata(now: datetime) -> dict:
+    """A new profile's metadata: inserted, created and updated now, no visit counted yet."""
+    iso = now.isoformat()
+    return {
+        "time": {
+            "insert": iso,
+            "create": iso,
+            "update": iso,
+            "visit": {"last": None, "current": None, "count": 0, "tz": None},
+        },
+        "fields": {},
+    }
+
+
 def profile_new(*, profile_id: str, now: datetime) -> Profile:
     """A new, empty profile (not saved): created now, no visit counted yet."""
-    iso = now.isoformat()
     return Profile(
         id=profile_id,
         created=now,
         updated=now,
         visit_count=0,
-        metadata={
-            "time": {
-                "insert": iso,
-                "create": iso,
-                "update": iso,
-                "visit": {"last": None, "current": None, "count": 0, "tz": None},
-            },
-            "fields": {},
-        },
+        metadata=new_profile_metadata(now),
         data=empty_profile_data(),
     )
 

@@ -22,6 +22,7 @@ import orjson
 from django.db import connection
 
 from apps.core.ids import new_id
+from apps.profiles.documents import new_profile_metadata
 from apps.profiles.models import empty_profile_data
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.imports.fields import CLEAR, Path, RowError, dotted
@@ -231,21 +232,12 @@ def _new_document(profile_id: str, explicit_id: str | None, now: datetime) -> di
 def _new_template(now: datetime) -> bytes:
     """A new profile's document as JSON, per batch time: decoding it with orjson is a cheap
     deep copy, with no Python code per key."""
-    iso = now.isoformat()
     return orjson.dumps(
         {
             "primary_id": None,
             "active": True,
             "static_ids": [],
-            "metadata": {
-                "time": {
-                    "insert": iso,
-                    "create": iso,
-                    "update": iso,
-                    "visit": {"last": None, "current": None, "count": 0, "tz": None},
-                },
-                "fields": {},
-            },
+            "metadata": new_profile_metadata(now),
             "traits": {},
             "interests": {},
             "consents": {},
