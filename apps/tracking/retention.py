@@ -121,7 +121,11 @@ def plan_text(plan: list[Step]) -> str:
     parts = []
     for step in plan:
         name = step["step"].replace("_", " ")
-        age = f"{step['days']} days" if "days" in step else f"before {step['before'][:19]}"
+        age = (
+            f"older than {step['days']} days"
+            if "days" in step
+            else f"from before {step['before'][:19]}"
+        )
         if step["step"] == "profiles":
             name = "anonymous profiles inactive"
         extra = []
@@ -131,7 +135,7 @@ def plan_text(plan: list[Step]) -> str:
             extra.append("source " + ", ".join(step["sources"]))
         if step.get("exclude_sources"):
             extra.append("other sources")
-        parts.append(f"{name} older than {age}" + (f" ({'; '.join(extra)})" if extra else ""))
+        parts.append(f"{name} {age}" + (f" ({'; '.join(extra)})" if extra else ""))
     return "; ".join(parts)[:300] or "nothing (no retention configured)"
 
 

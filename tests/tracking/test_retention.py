@@ -300,9 +300,7 @@ def test_purge_events_by_type_and_source(frozen):
     assert record.filters["types"] == ["page-view"]
     assert record.filters["sources"] == ["web"]
     assert record.filters["events_older_than"] == "90d"
-    assert (
-        record.what == "events older than before 2026-03-03T03:30:00 (type page-view; source web)"
-    )
+    assert record.what == "events from before 2026-03-03T03:30:00 (type page-view; source web)"
     assert out.splitlines()[1:3] == ["  events: 1", "  deliveries: 0"]
 
 
@@ -409,7 +407,7 @@ def test_progress_lines_on_stderr_when_not_a_terminal(frozen):
     call_command("purge", "--events-older-than", "5d", stdout=StringIO(), stderr=err)
 
     lines = err.getvalue().splitlines()
-    assert lines[0] == "Purging: events older than before 2026-05-27T03:30:00"
+    assert lines[0] == "Purging: events from before 2026-05-27T03:30:00"
     assert lines[-1].startswith("purge: 1 of 1 rows in ")
     assert lines[-1].endswith(" done")
 
@@ -460,7 +458,7 @@ def test_purge_records_are_read_only_in_the_admin(admin_client, frozen):
 
     listing = admin_client.get("/admin/tracking/purgerecord/")
     assert listing.status_code == 200
-    assert b"events older than before 2026-06-01T03:30:00" in listing.content
+    assert b"events from before 2026-06-01T03:30:00" in listing.content
     assert b"nothing" in listing.content
     page = admin_client.get(f"/admin/tracking/purgerecord/{record.pk}/change/")
     assert page.status_code == 200

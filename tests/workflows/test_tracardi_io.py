@@ -254,12 +254,12 @@ def test_importing_a_file_creates_a_disabled_workflow_and_lists_placeholders(sta
             "before deploying; the draft cannot be deployed until then.",
         ),
         (
-            "info",
+            "warning",
             f"Node 'Send e-mail' uses {MAIL}.TransactionalMailSender, which this CDP does not "
             "have: kept as a placeholder; replace it before deploying",
         ),
         (
-            "info",
+            "warning",
             "The edge from 'Increment counter' on its 'error' port was left out: Increment "
             "counter here has no such port (payload; an error stops the run)",
         ),

@@ -213,4 +213,4 @@ def _report(request: HttpRequest, workflow: Workflow, flow: ImportedFlow) -> Non
             "deploying; the draft cannot be deployed until then.",
         )
     for note in flow.notes:
-        messages.info(request, note)
+        messages.warning(request, note)
