@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
 from typing import Any
@@ -226,11 +227,22 @@ def _number_text(value: int | float) -> str:
 
 def _email(value: Any) -> str:
     text = _text(value)
+    # Django's validator, with its two patterns taken out of their lazy wrappers once: most
+    # addresses pass these two matches, anything else gets the whole check.
+    user, at, domain = text.rpartition("@")
+    if at and len(text) <= 320 and _EMAIL_USER(user) and _EMAIL_DOMAIN(domain):
+        return text
     try:
         validate_email(text)
     except ValidationError:
         raise ValueError(f"expected an e-mail address, got {_shown(value)}") from None
     return text
+
+
+_EMAIL_USER = re.compile(validate_email.user_regex.pattern, validate_email.user_regex.flags).match
+_EMAIL_DOMAIN = re.compile(
+    validate_email.domain_regex.pattern, validate_email.domain_regex.flags
+).match
 
 
 def _number(value: Any) -> int | float:
@@ -357,34 +369,42 @@ def typed_row(
     types: Mapping[Path, str],
     clear_empty: bool,
     from_text: bool,
-    kinds: dict[Path, str] | None = None,
+    kinds: dict[Path, tuple[str, Callable[[Any], Any]]] | None = None,
 ) -> dict[Path, Any]:
     """The row's fields as the profile stores them: empty values dropped (or CLEAR with
     `clear_empty`); RowError with the first problem. `from_text`: the values are CSV text
-    (an open field given `--type json` is parsed then). `kinds`: a memo of field types kept
-    by the caller across the rows of one import (same `types`)."""
+    (an open field given `--type json` is parsed then). `kinds`: a memo of each field's type
+    and converter, kept by the caller across the rows of one import (same `types`)."""
     typed: dict[Path, Any] = {}
     if kinds is None:
         kinds = {}
     for path, value in fields.items():
-        kind = kinds.get(path)
-        if kind is None:
-            kind = kinds[path] = field_kind(path, types)
-        if is_empty(value) or (isinstance(value, dict | list) and not value and kind != LIST):
-            if clear_empty and path != ("id",):
+        spec = kinds.get(path)
+        if spec is None:
+            spec = kinds[path] = _field_spec(path, types, from_text)
+        kind, converter = spec
+        if type(value) is str:
+            value = value.strip()
+            if not value:
+                if clear_empty and path != _ID:
+                    typed[path] = CLEAR
+                continue
+            if "\x00" in value:
+                raise RowError(f"{dotted(path)}: the value holds a NUL character")
+            if kind is TEXT:
+                typed[path] = value
+                continue
+        elif value is None or (isinstance(value, dict | list) and not value and kind != LIST):
+            if clear_empty and path != _ID:
                 typed[path] = CLEAR
             continue
-        if isinstance(value, str) and "\x00" in value:
-            raise RowError(f"{dotted(path)}: the value holds a NUL character")
         try:
-            if kind == ANY and path in types:
-                typed[path] = _json(value) if from_text else value
-            else:
-                typed[path] = _CONVERTERS[kind](value)
+            typed[path] = converter(value)
         except ValueError as error:
             raise RowError(f"{dotted(path)}: {error}") from None
-        if path == ("primary_id",) and len(typed[path]) > MAX_PRIMARY_ID_LENGTH:
-            raise RowError(f"primary_id: at most {MAX_PRIMARY_ID_LENGTH} characters")
+    primary_id = typed.get(_PRIMARY_ID)
+    if isinstance(primary_id, str) and len(primary_id) > MAX_PRIMARY_ID_LENGTH:
+        raise RowError(f"primary_id: at most {MAX_PRIMARY_ID_LENGTH} characters")
     if not from_text:
         # JSON rows: nested values must be storable (no NUL, which JSONB refuses).
         try:
@@ -394,6 +414,23 @@ def typed_row(
         if b"\\u0000" in encoded:
             raise RowError("a value holds a NUL character")
     return typed
+
+
+_ID: Path = ("id",)
+_PRIMARY_ID: Path = ("primary_id",)
+
+
+def _field_spec(path: Path, types: Mapping[Path, str], from_text: bool):
+    """(kind, converter) of a field: RowError for a field an import may not set."""
+    kind = field_kind(path, types)
+    if kind == ANY and path in types:
+        # --type json: a CSV cell is parsed, a JSON value is kept as it is.
+        return kind, _json if from_text else _keep
+    return kind, _CONVERTERS[kind]
+
+
+def _keep(value: Any) -> Any:
+    return value
 
 
 def flatten(row: Mapping[str, Any], *, split_keys: bool) -> dict[Path, Any]:

@@ -107,7 +107,7 @@ def _run(records, options, summary, error_file, progress, *, fmt: str, started: 
     # the run-to-run noise, so measure before relying on it.
     writer = _Writer(options, summary, error_file, threaded=not connection.in_atomic_block)
     column_paths = _ColumnPaths()
-    kinds: dict[Path, str] = {}
+    kinds: dict = {}
     try:
         for record in records:
             summary.rows += 1
