@@ -49,8 +49,14 @@ def celery_workers(celery: Path) -> dict[str, str]:
     }
 
 
-def start() -> int:
-    _prepare_environment(debug=True)
+def start(args: list[str]) -> int:
+    """`start [--debug]`: DEBUG stays off unless asked for (`--debug` or DEBUG=true): an error
+    then shows a plain error page, not Django's debug page, and gunicorn serves the static
+    files through WhiteNoise as in production."""
+    unknown = [arg for arg in args if arg != "--debug"]
+    if unknown:
+        sys.exit(f"Unknown option {unknown[0]!r}; start takes --debug only.")
+    _prepare_environment(debug="--debug" in args)
     ensure_services()
     port = os.environ.get("PORT", "8000")
     os.environ.setdefault("CDP_PUBLIC_URL", f"http://127.0.0.1:{port}")
@@ -225,7 +231,7 @@ def test(pytest_args: list[str]) -> int:
 def main() -> None:
     command, *rest = sys.argv[1:] or ["start"]
     if command == "start":
-        sys.exit(start())
+        sys.exit(start(rest))
     if command == "test":
         sys.exit(test(rest))
     sys.exit(f"Unknown command {command!r}; use start or test.")

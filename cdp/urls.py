@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from apps.tracking import tracker
 
@@ -9,6 +10,8 @@ handler404 = "apps.tracking.errors.not_found_view"
 handler500 = "apps.tracking.errors.server_error_view"
 
 urlpatterns = [
+    # The root is the marketers' front door: the admin (its login for anyone signed out).
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("", include("apps.tracking.urls")),
     # The browser tracker: script files, a staff test page per source, a development demo.

@@ -7,6 +7,8 @@ after sources and events in INSTALLED_APPS, so their admin modules have register
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from apps.core.admin_helpers import PRETTY_JSON_OVERRIDES
 from apps.events.admin import EventAdmin
@@ -16,6 +18,7 @@ from apps.sources.admin import EventSourceAdmin
 from apps.sources.models import EventSource
 from apps.tracking.handoff import REPLAY_MAX, events_replay_enqueue
 from apps.tracking.models import PurgeRecord
+from apps.tracking.replay import replay_preview
 from apps.tracking.retention import purge_counts_text
 from apps.tracking.revalidate import events_revalidate
 from apps.tracking.tracker import tracker_snippet_admin_html
@@ -24,14 +27,30 @@ REVALIDATE_MAX = 5000
 
 
 @admin.action(description="Replay through the current workflows")
-def replay_events_through_workflows(modeladmin, request, queryset) -> None:
+def replay_events_through_workflows(modeladmin, request, queryset):
     # Replays change profiles: reserved to those who may change workflows.
     if not request.user.has_perm("workflows.change_workflow"):
         modeladmin.message_user(
             request, "Replaying events needs the permission to change workflows.", messages.ERROR
         )
-        return
+        return None
     ids = list(queryset.values_list("pk", flat=True)[: REPLAY_MAX + 1])
+    if request.POST.get("confirm") != "yes":
+        # Workflows that call other systems call them again: say so before anything runs.
+        return TemplateResponse(
+            request,
+            "admin/tracking/replay_confirm.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Replay events through the current workflows?",
+                "opts": modeladmin.model._meta,
+                "preview": replay_preview(event_ids=ids[:REPLAY_MAX]),
+                "selected": ids[:REPLAY_MAX],
+                "more_than_max": len(ids) > REPLAY_MAX,
+                "replay_max": REPLAY_MAX,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
     queued = events_replay_enqueue(event_ids=ids)
     modeladmin.message_user(
         request,
@@ -46,6 +65,7 @@ def replay_events_through_workflows(modeladmin, request, queryset) -> None:
             "replay the rest.",
             messages.WARNING,
         )
+    return None
 
 
 @admin.action(description="Re-validate and process (after fixing the schema)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -16,8 +17,56 @@ from apps.tracking.processing import (
     events_run,
     profile_lock,
 )
+from apps.workflows.actions import CONNECTORS_GROUP, action_class_for
+from apps.workflows.models import Workflow
+from apps.workflows.selectors import routing_table
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayedWorkflow:
+    name: str
+    calls_out: bool  # it has actions that call other systems (HTTP calls, connectors)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPreview:
+    events: int
+    waiting: int  # still `collected`: skipped, they are about to run anyway
+    workflows: list[ReplayedWorkflow]
+
+
+def replay_preview(*, event_ids: Iterable[str]) -> ReplayPreview:
+    """What replaying the events would run: the workflows their rules route them to now, and
+    which of those call other systems again (the confirmation page says so)."""
+    ids = list(event_ids)
+    pairs = set(Event.objects.filter(pk__in=ids).values_list("source_id", "type").distinct())
+    waiting = Event.objects.filter(pk__in=ids, status=Event.Status.COLLECTED).count()
+    table = routing_table()
+    workflow_ids = {
+        rule.workflow_id
+        for source_id, event_type in pairs
+        for rule in table.rules_for(source_id, event_type)
+    }
+    workflows = [
+        ReplayedWorkflow(name=workflow.name, calls_out=_calls_out(workflow.graph))
+        for workflow in Workflow.objects.filter(pk__in=workflow_ids)
+        .only("name", "graph")
+        .order_by("name")
+    ]
+    return ReplayPreview(events=len(ids), waiting=waiting, workflows=workflows)
+
+
+def _calls_out(graph: object) -> bool:
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    for node in nodes if isinstance(nodes, list) else ():
+        data = node.get("data") if isinstance(node, dict) else None
+        spec = data.get("spec") if isinstance(data, dict) else None
+        action = action_class_for(spec) if isinstance(spec, dict) else None
+        if action is not None and action.group == CONNECTORS_GROUP:
+            return True
+    return False
 
 
 def events_replay(*, event_ids: Iterable[str]) -> Processed:

@@ -100,6 +100,10 @@ def action_class_for(spec: dict) -> type[Action] | None:
     return _BY_PATH.get((module, class_name)) or _BY_CLASS_NAME.get(class_name)
 
 
+# The actions that call other systems (a replay runs them, and sends, again).
+CONNECTORS_GROUP = "Connectors"
+
+
 def action_by_id(action_id: str) -> type[Action]:
     return _BY_ID[action_id]
 
