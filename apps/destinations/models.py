@@ -179,7 +179,7 @@ class Destination(models.Model):
     removal_mapping = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Object template sent for a profile that left the audience since the last '
+        help_text="Object template sent for a profile that left the audience since the last "
         'sync, e.g. {"action": "remove", "email": "profile@data.contact.email.main"}. Empty: '
         "removals are not sent.",
     )
@@ -247,8 +247,8 @@ class Delivery(models.Model):
     # (A database default too: the scheduling inserts are SQL that does not name it.)
     erasure_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     # A profile that left a scheduled sync's audience: rendered with the destination's
-    # removal_mapping. With no profile (it was deleted or merged away) the payload was rendered
-    # when the removal was queued. (Database defaults: the scheduling SQL does not name them.)
+    # removal_mapping over the profile, or over {"id": removed_profile_id} when the profile is
+    # gone (deleted or merged away). (Database defaults: the scheduling SQL does not name them.)
     is_removal = models.BooleanField(default=False, db_default=False)
     removed_profile_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     sync_run = models.ForeignKey(
@@ -380,9 +380,7 @@ class DestinationSyncRun(models.Model):
         DONE = "done"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
-    destination = models.ForeignKey(
-        Destination, on_delete=models.CASCADE, related_name="sync_runs"
-    )
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     requested_by = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)

@@ -1,5 +1,6 @@
 """Writes of the destinations app: configuration, scheduling (profile and event deliveries),
-dispatching (claim, send and record, recover, the runs) and the admin's manual operations."""
+dispatching (claim, send and record, recover, the runs), scheduled syncs of an audience and
+the admin's manual operations."""
 
 from apps.destinations.services.claim import delivery_claim_next
 from apps.destinations.services.config import (
@@ -24,14 +25,23 @@ from apps.destinations.services.recovery import deliveries_recover_stale
 from apps.destinations.services.scheduling import (
     event_deliveries_schedule,
     profile_deliveries_schedule,
+    sync_deliveries_schedule,
 )
 from apps.destinations.services.send import (
     attempt_result_record,
     claimed_delivery_send,
     retry_delay_seconds,
 )
+from apps.destinations.services.syncs import (
+    SyncStart,
+    destination_sync_run,
+    destination_sync_schedule_apply,
+    destination_sync_start,
+    destination_sync_step,
+)
 
 __all__ = [
+    "SyncStart",
     "TestSendError",
     "TestSendOutcome",
     "attempt_result_record",
@@ -44,6 +54,10 @@ __all__ = [
     "destination_create",
     "destination_deliveries_send",
     "destination_run_mark_queued",
+    "destination_sync_run",
+    "destination_sync_schedule_apply",
+    "destination_sync_start",
+    "destination_sync_step",
     "destination_test_send",
     "destination_update",
     "event_deliveries_schedule",
@@ -51,4 +65,5 @@ __all__ = [
     "resource_create",
     "resource_credentials_replace",
     "retry_delay_seconds",
+    "sync_deliveries_schedule",
 ]
