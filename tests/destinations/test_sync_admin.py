@@ -12,6 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.services import destination_create, destination_update
+from apps.destinations.tasks import destination_sync_scheduled
 from apps.profiles.models import Segment
 from cdp.celery import app
 from tests.destinations.factories import DestinationFactory, ProfileFactory, ResourceFactory
@@ -267,3 +268,54 @@ def test_send_now_needs_a_post(staff_client, vip):
 
     assert response.status_code == 405
     assert DestinationSyncRun.objects.count() == 0
+
+
+def test_deleting_a_destination_in_the_admin_deletes_its_beat_entry(staff_client, vip):
+    destination = destination_create(
+        name="CRM",
+        resource=ResourceFactory(),
+        settings={"url": "http://x.io/h"},
+        sync_segment_id=vip.pk,
+        sync_every="hours",
+        sync_interval_hours=12,
+    )
+    assert PeriodicTask.objects.count() == 1
+
+    response = staff_client.post(
+        reverse("admin:destinations_destination_delete", args=[destination.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert (Destination.objects.count(), PeriodicTask.objects.count()) == (0, 0)
+
+
+def test_a_beat_entry_that_outlived_its_destination_removes_itself(vip):
+    destination = destination_create(
+        name="CRM",
+        resource=ResourceFactory(),
+        settings={"url": "http://x.io/h"},
+        sync_segment_id=vip.pk,
+        sync_every="hours",
+        sync_interval_hours=12,
+    )
+    destination_id = destination.pk
+    Destination.objects.filter(pk=destination_id).delete()  # not through the services
+
+    message = destination_sync_scheduled(destination_id)
+
+    assert message == f"There is no destination {destination_id!r}."
+    assert PeriodicTask.objects.count() == 0
+
+
+def test_send_now_is_offered_on_profile_destinations_with_an_audience(staff_client, vip):
+    with_audience = DestinationFactory(sync_segment=vip)
+    without = DestinationFactory()
+
+    def page(destination):
+        url = reverse("admin:destinations_destination_change", args=[destination.pk])
+        return staff_client.get(url).content.decode()
+
+    assert reverse("admin:destinations_destination_sync", args=[with_audience.pk]) in page(
+        with_audience
+    )
+    assert reverse("admin:destinations_destination_sync", args=[without.pk]) not in page(without)

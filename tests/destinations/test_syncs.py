@@ -18,6 +18,7 @@ from apps.destinations.models import (
 )
 from apps.destinations.selectors import sync_runs_with_deliveries
 from apps.destinations.services import (
+    delivery_claim_next,
     destination_sync_run,
     destination_sync_start,
     destination_sync_step,
@@ -433,3 +434,50 @@ def test_two_syncs_started_at_the_same_moment_make_one_run(vip):
 
     assert sorted(result.run is None for result in results) == [False, True]
     assert DestinationSyncRun.objects.filter(status="running").count() == 1
+
+
+def test_a_removed_profile_back_in_the_segment_but_not_passing_the_condition_is_removed(
+    vip, http_server
+):
+    server = http_server([200])
+    destination = DestinationFactory(
+        url=server.url,
+        sync_segment=vip,
+        condition='profile@traits.plan == "pro"',
+        removal_mapping=REMOVAL,
+    )
+    profile = member("c@x.io", plan="pro")
+    sync(destination)
+    dispatch_until_settled(destination)
+    Profile.objects.filter(pk=profile.pk).update(segments=[])
+    sync(destination)
+    Profile.objects.filter(pk=profile.pk).update(segments=["vip"], traits={"plan": "free"})
+    server.requests.clear()
+
+    dispatch_until_settled(destination)
+
+    assert [r.json() for r in server.requests] == [
+        {"data": {"action": "remove", "id": profile.pk}, "changes": []}
+    ]
+
+
+def test_a_recovered_sync_turned_into_a_removal_takes_a_new_idempotency_key(vip):
+    destination = DestinationFactory(sync_segment=vip, removal_mapping=REMOVAL)
+    leaver = member("l@x.io")
+    sync(destination)
+    Delivery.objects.update(status="sent")
+    Profile.objects.filter(pk=leaver.pk).update(segments=[])
+    # A change sync whose worker was lost mid-send: back to pending, its attempt kept.
+    profile_deliveries_schedule(profile_id=leaver.pk, changed_fields=["segments"])
+    Delivery.objects.filter(status="pending").update(attempts=1, in_flight_attempt=1)
+
+    sync(destination)
+
+    removal = Delivery.objects.get(status="pending")
+    assert (removal.is_removal, removal.attempts, removal.in_flight_attempt) == (True, 1, None)
+    found, claimed = delivery_claim_next(destination_id=destination.pk)
+    assert (found, claimed.idempotency_key, claimed.payload) == (
+        True,
+        f"{removal.pk}-2",
+        {"action": "remove", "id": leaver.pk},
+    )

@@ -35,6 +35,7 @@ from apps.destinations.selectors import (
 from apps.destinations.senders import SENDERS
 from apps.destinations.services import (
     TestSendError,
+    destination_delete,
     destination_sync_schedule_apply,
     destination_test_send,
 )
@@ -243,6 +244,13 @@ class DestinationAdmin(admin.ModelAdmin):
         # The beat entry follows the schedule fields (in the admin's transaction).
         destination_sync_schedule_apply(destination=obj)
         enabled_destinations_cached.cache_clear()
+
+    def delete_model(self, request, obj) -> None:
+        destination_delete(destination=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for destination in queryset:
+            destination_delete(destination=destination)
 
     @admin.display(description="Last sync runs")
     def sync_runs(self, destination: Destination) -> str:

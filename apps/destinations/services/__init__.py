@@ -5,6 +5,7 @@ the admin's manual operations."""
 from apps.destinations.services.claim import delivery_claim_next
 from apps.destinations.services.config import (
     destination_create,
+    destination_delete,
     destination_update,
     resource_create,
     resource_credentials_replace,
@@ -52,6 +53,7 @@ __all__ = [
     "delivery_claim_next",
     "delivery_process_next",
     "destination_create",
+    "destination_delete",
     "destination_deliveries_send",
     "destination_run_mark_queued",
     "destination_sync_run",

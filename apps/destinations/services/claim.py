@@ -109,12 +109,19 @@ def delivery_claim_next(
 
 
 def _back_in_audience(destination: Destination, data: dict | None) -> bool:
-    """A profile whose removal was queued but who is in the audience segment again is sent as
-    a member (condition and mapping), not as removed."""
+    """A profile whose removal was queued but who is in the audience again (the segment, and
+    the condition holds) is sent as a member, not as removed."""
     segment = destination.sync_segment
     if data is None or segment is None:
         return False
-    return segment.slug in (data["profile"].get("segments") or [])
+    if segment.slug not in (data["profile"].get("segments") or []):
+        return False
+    if not destination.condition.strip():
+        return True
+    try:
+        return bool(notation.evaluate(destination.condition, data))
+    except notation.NotationError:
+        return False
 
 
 def _removal_claim(

@@ -9,7 +9,10 @@ from django.db import transaction
 
 from apps.destinations.models import Destination, Resource
 from apps.destinations.selectors import enabled_destinations_cached
-from apps.destinations.services.syncs import destination_sync_schedule_apply
+from apps.destinations.services.syncs import (
+    destination_sync_schedule_apply,
+    destination_sync_schedule_drop,
+)
 
 
 def resource_create(
@@ -89,3 +92,12 @@ def destination_update(*, destination: Destination, **fields: Any) -> Destinatio
         destination_sync_schedule_apply(destination=destination)
     enabled_destinations_cached.cache_clear()
     return destination
+
+
+def destination_delete(*, destination: Destination) -> None:
+    """Delete a destination with its deliveries, sync runs and scheduled sync's beat entry."""
+    with transaction.atomic():
+        destination_id = destination.pk
+        destination.delete()
+        destination_sync_schedule_drop(destination_id=destination_id)
+    enabled_destinations_cached.cache_clear()

@@ -91,6 +91,11 @@ WHERE p.id = ANY(%(profile_ids)s)
 ON CONFLICT (destination_id, profile_id) WHERE status = 'pending' AND event_id IS NULL
 DO UPDATE SET
     due_at = CASE WHEN d.attempts > 0 THEN d.due_at ELSE LEAST(d.due_at, EXCLUDED.due_at) END,
+    -- A recovered row resends its lost attempt under the same idempotency key; once it turns
+    -- from a sync into a removal (or back) it is another message, so it takes a new attempt.
+    in_flight_attempt = CASE
+        WHEN d.is_removal = EXCLUDED.is_removal THEN d.in_flight_attempt
+    END,
     is_removal = EXCLUDED.is_removal,
     removed_profile_id = EXCLUDED.removed_profile_id,
     sync_run_id = EXCLUDED.sync_run_id,

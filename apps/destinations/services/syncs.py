@@ -56,6 +56,16 @@ SYNC_EXPIRE_SECONDS = 3600
 # --- the schedule -------------------------------------------------------------------------
 
 
+def sync_schedule_name(destination_id: str) -> str:
+    return f"Destination sync {destination_id}"
+
+
+def destination_sync_schedule_drop(*, destination_id: str) -> int:
+    """Delete the destination's beat entry (the destination is deleted); returns how many."""
+    deleted, _ = PeriodicTask.objects.filter(name=sync_schedule_name(destination_id)).delete()
+    return deleted
+
+
 def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask | None:
     """Create, update or delete the destination's beat entry so it matches its schedule fields
     (enabled with the destination). Call after every save of a destination."""
@@ -92,7 +102,7 @@ def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask
             **fields, timezone=settings.CELERY_TIMEZONE
         )
     values = {
-        "name": f"Destination sync {destination.pk}",
+        "name": sync_schedule_name(destination.pk),
         "task": SYNC_TASK,
         "args": json.dumps([destination.pk]),
         "kwargs": "{}",
@@ -136,6 +146,8 @@ def destination_sync_start(
         Destination.objects.select_related("sync_segment").filter(pk=destination_id).first()
     )
     if destination is None:
+        # Its beat entry outlived it (deleted outside the admin and services): drop the entry.
+        destination_sync_schedule_drop(destination_id=destination_id)
         return SyncStart(run=None, message=f"There is no destination {destination_id!r}.")
     reason = ""
     if not destination.enabled:
