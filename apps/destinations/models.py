@@ -257,6 +257,9 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="deliveries",
+        # Most deliveries have no run: the partial index below serves the run's figures
+        # without a full index on the hot insert path.
+        db_index=False,
         help_text="The scheduled sync (or 'Send now') that queued this delivery.",
     )
     last_error = models.TextField(blank=True)
