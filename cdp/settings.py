@@ -213,6 +213,14 @@ CDP_DELIVERY_RUN_SECONDS = env_int("CDP_DELIVERY_RUN_SECONDS", 20)
 # PeriodicTask kept in step with its form (the one kind of beat entry that is data, not code).
 CDP_DESTINATION_SYNC_BATCH_SIZE = env_int("CDP_DESTINATION_SYNC_BATCH_SIZE", 1000)
 CDP_DESTINATION_SYNC_STALE_SECONDS = env_int("CDP_DESTINATION_SYNC_STALE_SECONDS", 600)
+CDP_DESTINATION_SYNC_RESUME_SECONDS = env_int("CDP_DESTINATION_SYNC_RESUME_SECONDS", 60)
+# Every minute: step again the sync runs whose next batch never came (a lost message, a dead
+# worker); expires before the next tick.
+CELERY_BEAT_SCHEDULE["destinations-sync-runs-resume"] = {
+    "task": "destinations.sync_runs_resume",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Every few seconds: recover stale claims and start send runs for destinations with due
 # deliveries. Expires after one interval: a late tick is replaced by the next one.
 CELERY_BEAT_SCHEDULE["destinations-dispatch"] = {

@@ -73,6 +73,17 @@ def destination_sync_step(run_id: str) -> None:
         destination_sync_step.delay(run_id)
 
 
+# The beat sweep of sync runs whose next batch never came (CELERY_BEAT_SCHEDULE).
+@shared_task(
+    name="destinations.sync_runs_resume", ignore_result=True, soft_time_limit=30, time_limit=40
+)
+def sync_runs_resume() -> list[str]:
+    resumed = services.sync_runs_resume()
+    for run_id in resumed:
+        destination_sync_step.delay(run_id)
+    return resumed
+
+
 def destination_sync_request(*, destination_id: str, requested_by: str) -> services.SyncStart:
     """'Send now' from the admin: the same run as the schedule's, its first batch enqueued once
     the run is committed."""

@@ -23,6 +23,7 @@ from apps.destinations.services import (
     destination_sync_start,
     destination_sync_step,
     profile_deliveries_schedule,
+    sync_runs_resume,
 )
 from apps.profiles.models import Profile, Segment
 from tests.destinations.factories import DestinationFactory, ProfileFactory
@@ -480,4 +481,28 @@ def test_a_recovered_sync_turned_into_a_removal_takes_a_new_idempotency_key(vip)
         True,
         f"{removal.pk}-2",
         {"action": "remove", "id": leaver.pk},
+    )
+
+
+def test_the_beat_sweep_resumes_quiet_runs_and_fails_stuck_ones(vip, settings):
+    now = timezone.now()
+    quiet, stuck, busy = (
+        destination_sync_start(
+            destination_id=DestinationFactory(sync_segment=vip).pk,
+            trigger="schedule",
+            now=now - timedelta(seconds=age),
+        ).run
+        for age in (
+            settings.CDP_DESTINATION_SYNC_RESUME_SECONDS + 1,
+            settings.CDP_DESTINATION_SYNC_STALE_SECONDS + 1,
+            1,
+        )
+    )
+
+    assert sync_runs_resume(now=now) == [quiet.pk]
+
+    statuses = dict(DestinationSyncRun.objects.values_list("pk", "status"))
+    assert statuses == {quiet.pk: "running", stuck.pk: "failed", busy.pk: "running"}
+    assert DestinationSyncRun.objects.get(pk=stuck.pk).message == (
+        "Interrupted: no progress for 600 s."
     )

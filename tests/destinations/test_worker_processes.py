@@ -50,6 +50,7 @@ def test_every_destinations_task_is_routed_to_the_deliveries_queue():
         "destinations.destination_deliveries_send",
         "destinations.destination_sync_scheduled",
         "destinations.destination_sync_step",
+        "destinations.sync_runs_resume",
     ]
     for name in tasks:
         assert app.amqp.router.route({}, name)["queue"].name == "destinations"

@@ -39,6 +39,7 @@ from apps.destinations.services.syncs import (
     destination_sync_schedule_apply,
     destination_sync_start,
     destination_sync_step,
+    sync_runs_resume,
 )
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "resource_credentials_replace",
     "retry_delay_seconds",
     "sync_deliveries_schedule",
+    "sync_runs_resume",
 ]

@@ -13,7 +13,8 @@ with its retries and records their attempts:
 - Each batch (CDP_DESTINATION_SYNC_BATCH_SIZE ids) is one short transaction that holds the run
   row (SKIP LOCKED: a second worker on the same run does nothing) and saves where it is, so a
   sync of hundreds of thousands of members never holds long locks nor a list of every id, and
-  one that dies resumes (or, after CDP_DESTINATION_SYNC_STALE_SECONDS, gives way to a new run).
+  one whose batch message is lost or whose worker dies is resumed by beat (`sync_runs_resume`),
+  or after CDP_DESTINATION_SYNC_STALE_SECONDS without progress marked failed.
 - At most one run per destination queues at a time (a partial unique index on running runs).
 
 No sender takes batches (webhook, RabbitMQ and SMTP send one message per delivery), so a sync
@@ -232,6 +233,26 @@ def destination_sync_step(
         run.updated = now
         run.save()
     return run.status == Run.Status.RUNNING
+
+
+def sync_runs_resume(*, now: datetime | None = None) -> list[str]:
+    """The beat sweep: running runs that made no progress for CDP_DESTINATION_SYNC_RESUME_SECONDS
+    (their next batch's message was lost, or its worker died) are returned for the caller to
+    step again (safe: a batch holds the run row, a duplicate message does nothing); those stuck
+    for CDP_DESTINATION_SYNC_STALE_SECONDS (every batch fails) are marked failed instead."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.CDP_DESTINATION_SYNC_STALE_SECONDS)
+    Run.objects.filter(status=Run.Status.RUNNING, updated__lt=stale).update(
+        status=Run.Status.FAILED,
+        finished=now,
+        message=f"Interrupted: no progress for {settings.CDP_DESTINATION_SYNC_STALE_SECONDS} s.",
+    )
+    quiet = now - timedelta(seconds=settings.CDP_DESTINATION_SYNC_RESUME_SECONDS)
+    return list(
+        Run.objects.filter(status=Run.Status.RUNNING, updated__lt=quiet).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def destination_sync_run(*, destination_id: str, trigger: str, requested_by: str = "") -> SyncStart:
