@@ -7,13 +7,19 @@ from datetime import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
-from apps.destinations.services import destination_create, destination_update
+from apps.destinations.services import (
+    destination_create,
+    destination_sync_run,
+    destination_update,
+)
 from apps.destinations.tasks import destination_sync_scheduled
-from apps.profiles.models import Segment
+from apps.profiles.models import Profile, Segment
 from cdp.celery import app
 from tests.destinations.factories import DestinationFactory, ProfileFactory, ResourceFactory
 from tests.profiles.factories import SegmentFactory
@@ -319,3 +325,43 @@ def test_send_now_is_offered_on_profile_destinations_with_an_audience(staff_clie
         with_audience
     )
     assert reverse("admin:destinations_destination_sync", args=[without.pk]) not in page(without)
+
+
+def test_the_last_runs_cost_one_query_whatever_their_number(staff_client, vip):
+    destination = DestinationFactory(sync_segment=vip)
+    ProfileFactory(segments=["vip"])
+    url = reverse("admin:destinations_destination_change", args=[destination.pk])
+    destination_sync_run(destination_id=destination.pk, trigger="schedule")
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(url)
+    for _ in range(4):
+        destination_sync_run(destination_id=destination.pk, trigger="send_now")
+    with CaptureQueriesContext(connection) as five:
+        page = staff_client.get(url)
+
+    assert page.content.decode().count("<td>Schedule</td>") == 1
+    assert page.content.decode().count("<td>Send now</td>") == 4
+    assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_removals_are_shown_as_such_in_the_deliveries_list(staff_client, vip):
+    destination = DestinationFactory(sync_segment=vip, removal_mapping={"id": "profile@id"})
+    kept, gone = ProfileFactory(segments=["vip"]), ProfileFactory(segments=["vip"])
+    destination_sync_run(destination_id=destination.pk, trigger="schedule")
+    Delivery.objects.update(status="sent")
+    Profile.objects.filter(pk=kept.pk).update(segments=[])
+    gone_id = gone.pk
+    gone.delete()
+    destination_sync_run(destination_id=destination.pk, trigger="schedule")
+
+    listing = staff_client.get(
+        reverse("admin:destinations_delivery_changelist") + "?is_removal__exact=1"
+    )
+
+    html = listing.content.decode()
+    assert f"removal of {gone_id} (gone)" in html
+    assert "removal of <a href=" in html
+    rows = listing.context["cl"].result_list
+    assert sorted(((d.profile_id, d.removed_profile_id) for d in rows), key=str) == sorted(
+        [(kept.pk, kept.pk), (None, gone_id)], key=str
+    )
