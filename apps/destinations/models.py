@@ -383,7 +383,10 @@ class DestinationSyncRun(models.Model):
         DONE = "done"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
-    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="sync_runs")
+    # Indexed by sync_run_latest (destination, -started).
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="sync_runs", db_index=False
+    )
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     requested_by = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
@@ -427,7 +430,10 @@ class DestinationSyncMember(models.Model):
     it. A run stamps its members; rows it did not stamp left the audience. No foreign key to
     the profile: a profile deleted or merged away must still be sent as removed."""
 
-    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (destination, profile_id).
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     profile_id = models.CharField(max_length=64)
     run_id = models.CharField(max_length=64)
 
