@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.services import (
@@ -365,3 +365,25 @@ def test_removals_are_shown_as_such_in_the_deliveries_list(staff_client, vip):
     assert sorted(((d.profile_id, d.removed_profile_id) for d in rows), key=str) == sorted(
         [(kept.pk, kept.pk), (None, gone_id)], key=str
     )
+
+
+def test_the_beat_entry_is_found_by_name_when_its_link_was_lost_and_schedules_are_shared(vip):
+    CrontabSchedule.objects.create(minute="15", hour="3", timezone="UTC")
+    CrontabSchedule.objects.create(minute="15", hour="3", timezone="UTC")  # a duplicate
+    destination = destination_create(
+        name="CRM",
+        resource=ResourceFactory(),
+        settings={"url": "http://x.io/h"},
+        sync_segment_id=vip.pk,
+        sync_every="day",
+        sync_time=time(3, 15),
+    )
+    Destination.objects.filter(pk=destination.pk).update(sync_periodic_task=None)
+    destination.refresh_from_db()
+
+    destination_update(destination=destination, sync_time=time(3, 15), description="again")
+
+    task = PeriodicTask.objects.get()
+    assert destination.sync_periodic_task_id == task.pk
+    assert task.crontab_id == CrontabSchedule.objects.order_by("pk").first().pk
+    assert crontab_of(task) == ("15", "3", "*", "*", "*", "UTC")

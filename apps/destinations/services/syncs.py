@@ -70,11 +70,12 @@ def destination_sync_schedule_drop(*, destination_id: str) -> int:
 def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask | None:
     """Create, update or delete the destination's beat entry so it matches its schedule fields
     (enabled with the destination). Call after every save of a destination."""
+    # By its link, or by its name if the link was lost (the name is unique).
     task = (
         PeriodicTask.objects.filter(pk=destination.sync_periodic_task_id).first()
         if destination.sync_periodic_task_id
         else None
-    )
+    ) or PeriodicTask.objects.filter(name=sync_schedule_name(destination.pk)).first()
     wanted = (
         destination.kind == Destination.Kind.PROFILE
         and destination.sync_every
@@ -90,8 +91,8 @@ def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask
     schedule: dict = {"interval": None, "crontab": None, "solar": None, "clocked": None}
     Every = Destination.SyncEvery
     if destination.sync_every == Every.HOURS:
-        schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
-            every=destination.sync_interval_hours, period=IntervalSchedule.HOURS
+        schedule["interval"] = _shared_schedule(
+            IntervalSchedule, every=destination.sync_interval_hours, period=IntervalSchedule.HOURS
         )
     else:
         if destination.sync_every == Every.DAY:
@@ -99,8 +100,8 @@ def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask
             fields = crontab_fields(f"{at.minute} {at.hour} * * *")
         else:
             fields = crontab_fields(destination.sync_crontab)
-        schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
-            **fields, timezone=settings.CELERY_TIMEZONE
+        schedule["crontab"] = _shared_schedule(
+            CrontabSchedule, **fields, timezone=settings.CELERY_TIMEZONE
         )
     values = {
         "name": sync_schedule_name(destination.pk),
@@ -123,6 +124,12 @@ def destination_sync_schedule_apply(*, destination: Destination) -> PeriodicTask
         destination.sync_periodic_task = task
         Destination.objects.filter(pk=destination.pk).update(sync_periodic_task=task)
     return task
+
+
+def _shared_schedule(model, **fields):
+    """Schedule rows are shared between entries, and django-celery-beat does not make them
+    unique (its admin can add the same one twice): take the first that matches."""
+    return model.objects.filter(**fields).order_by("pk").first() or model.objects.create(**fields)
 
 
 # --- a run --------------------------------------------------------------------------------
