@@ -152,6 +152,15 @@ def _sync_errors(destination: Destination) -> dict[str, list[str]]:
     return errors
 
 
+def _batch_conflicts(destination: Destination) -> list[str]:
+    settings = destination.settings
+    if destination.resource.type != "webhook" or not isinstance(settings, dict):
+        return []
+    if settings.get("method") == "GET" and settings.get("batch_size", 1) != 1:
+        return ["settings.batch_size: batches are sent as a JSON body; use POST, PUT or PATCH."]
+    return []
+
+
 def destination_errors(destination: Destination) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if destination.condition.strip():
@@ -166,6 +175,7 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
         if sender is not None:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
             problems += _authorization_conflicts(destination)
+            problems += _batch_conflicts(destination)
             if problems:
                 errors["settings"] = problems
     if destination.max_delay_seconds < destination.delay_seconds:

@@ -30,6 +30,7 @@ from apps.destinations.services.scheduling import (
 )
 from apps.destinations.services.send import (
     attempt_result_record,
+    claimed_batch_send,
     claimed_delivery_send,
     retry_delay_seconds,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "TestSendError",
     "TestSendOutcome",
     "attempt_result_record",
+    "claimed_batch_send",
     "claimed_delivery_send",
     "deliveries_dispatch",
     "deliveries_recover_stale",
