@@ -207,6 +207,20 @@ CDP_DELIVERY_SLOW_SEND_MS = env_int("CDP_DELIVERY_SLOW_SEND_MS", 5000)
 CDP_DELIVERY_SLOW_SLOTS = max(1, env_int("CDP_DELIVERY_SLOW_SLOTS", 1))
 CDP_DELIVERY_RUN_MAX = env_int("CDP_DELIVERY_RUN_MAX", 200)
 CDP_DELIVERY_RUN_SECONDS = env_int("CDP_DELIVERY_RUN_SECONDS", 20)
+# Scheduled syncs (apps.destinations.services.syncs): profiles queued per batch (one short
+# transaction each), and how long a run may go without progress before a new one replaces it
+# (its worker died or its message was lost). Each destination's schedule is a django-celery-beat
+# PeriodicTask kept in step with its form (the one kind of beat entry that is data, not code).
+CDP_DESTINATION_SYNC_BATCH_SIZE = env_int("CDP_DESTINATION_SYNC_BATCH_SIZE", 1000)
+CDP_DESTINATION_SYNC_STALE_SECONDS = env_int("CDP_DESTINATION_SYNC_STALE_SECONDS", 600)
+CDP_DESTINATION_SYNC_RESUME_SECONDS = env_int("CDP_DESTINATION_SYNC_RESUME_SECONDS", 60)
+# Every minute: step again the sync runs whose next batch never came (a lost message, a dead
+# worker); expires before the next tick.
+CELERY_BEAT_SCHEDULE["destinations-sync-runs-resume"] = {
+    "task": "destinations.sync_runs_resume",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Every few seconds: recover stale claims and start send runs for destinations with due
 # deliveries. Expires after one interval: a late tick is replaced by the next one.
 CELERY_BEAT_SCHEDULE["destinations-dispatch"] = {

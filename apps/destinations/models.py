@@ -10,7 +10,15 @@ DeliveryAttempt per network call. JSON shapes:
 - Destination.mapping: an object template (apps.notation.render_template) over
   {"profile": ...} or {"event": ..., "profile": ...}; empty means that whole document.
 - Destination.settings: per resource type, see `SETTINGS_SCHEMA` of each sender.
+- Destination.removal_mapping: an object template like `mapping`, rendered for a profile that
+  left the scheduled sync's audience (over {"profile": ...}, or {"profile": {"id": ...}} when
+  the profile is gone); empty means removals are not sent.
 - Delivery.payload: the rendered mapping of the last attempt.
+
+Scheduled syncs (services.syncs): a profile destination may name an audience segment and a
+schedule (a django-celery-beat PeriodicTask the services keep in step with the form fields);
+each run is a DestinationSyncRun, and DestinationSyncMember is who the last run sent, so the
+next run knows who left.
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -64,6 +72,12 @@ class Destination(models.Model):
         PROFILE = "profile", "Profile (debounced sync on profile change)"
         EVENT = "event", "Event (one delivery per matching event)"
 
+    class SyncEvery(models.TextChoices):
+        NEVER = "", "Never (only 'Send now')"
+        DAY = "day", "Every day at HH:MM"
+        HOURS = "hours", "Every N hours"
+        CRONTAB = "crontab", "Crontab"
+
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -113,6 +127,61 @@ class Destination(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="Event destinations: only events from this source (empty: any source).",
+    )
+    # Scheduled sync (an audience activation), profile destinations only.
+    sync_segment = models.ForeignKey(
+        "profiles.Segment",
+        null=True,
+        blank=True,
+        # A segment that an audience sync sends must not vanish under it.
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="audience segment",
+        help_text="Scheduled sync and 'Send now': every profile of this segment (that also "
+        "passes the condition above) is sent. Empty: no scheduled sync.",
+    )
+    sync_every = models.CharField(
+        max_length=16,
+        choices=SyncEvery.choices,
+        blank=True,
+        default="",
+        verbose_name="sync schedule",
+        help_text="When the audience is synced. 'Never' leaves only the 'Send now' button.",
+    )
+    sync_time = models.TimeField(
+        null=True,
+        blank=True,
+        verbose_name="at (HH:MM)",
+        help_text="Every day: the time of day, e.g. 02:00 (server time zone).",
+    )
+    sync_interval_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="every N hours",
+        help_text="Every N hours: the number of hours between two syncs, e.g. 6.",
+    )
+    sync_crontab = models.CharField(
+        max_length=100,
+        blank=True,
+        verbose_name="crontab",
+        help_text="Crontab: five fields, minute hour day-of-month month day-of-week, e.g. "
+        "'0 2 * * 1-5' (02:00 on weekdays), server time zone.",
+    )
+    sync_periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Kept in step with the schedule fields by services.syncs.",
+    )
+    removal_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Object template sent for a profile that left the audience since the last "
+        'sync, e.g. {"action": "remove", "email": "profile@data.contact.email.main"}. Empty: '
+        "removals are not sent.",
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -177,6 +246,22 @@ class Delivery(models.Model):
     # payload is set when it is recorded, as the profile it is about is gone.
     # (A database default too: the scheduling inserts are SQL that does not name it.)
     erasure_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # A profile that left a scheduled sync's audience: rendered with the destination's
+    # removal_mapping over the profile, or over {"id": removed_profile_id} when the profile is
+    # gone (deleted or merged away). (Database defaults: the scheduling SQL does not name them.)
+    is_removal = models.BooleanField(default=False, db_default=False)
+    removed_profile_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    sync_run = models.ForeignKey(
+        "DestinationSyncRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        # Most deliveries have no run: the partial index below serves the run's figures
+        # without a full index on the hot insert path.
+        db_index=False,
+        help_text="The scheduled sync (or 'Send now') that queued this delivery.",
+    )
     last_error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField()
@@ -218,10 +303,21 @@ class Delivery(models.Model):
             models.Index(fields=["destination", "status", "finished_at"], name="delivery_health"),
             models.Index(fields=["profile", "-created"], name="delivery_profile_created"),
             models.Index(fields=["-created"], name="delivery_created"),
+            # A sync run's sent / failed / pending figures.
+            models.Index(
+                fields=["sync_run", "status"],
+                name="delivery_sync_run",
+                condition=models.Q(sync_run__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
-        about = self.profile_id or self.event_id or f"erasure {self.erasure_id}"
+        if self.erasure_id:
+            about = f"erasure {self.erasure_id}"
+        else:
+            about = self.profile_id or self.event_id or self.removed_profile_id
+        if self.is_removal:
+            about = f"removal of {about}"
         return f"{self.destination_id} → {about} ({self.status})"
 
     @property
@@ -264,3 +360,89 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}: {self.outcome}"
+
+
+class DestinationSyncRun(models.Model):
+    """One scheduled sync (or 'Send now') of a destination's audience: what it queued, in
+    bounded batches (services.syncs). Its deliveries are linked (Delivery.sync_run), so what was
+    sent and what failed is counted from them."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"
+        SEND_NOW = "send_now", "Send now"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Queueing"
+        QUEUED = "queued", "Queued (deliveries are sent by the dispatcher)"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+
+    class Phase(models.TextChoices):
+        MEMBERS = "members"
+        REMOVALS = "removals"
+        DONE = "done"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    # Indexed by sync_run_latest (destination, -started).
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="sync_runs", db_index=False
+    )
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    requested_by = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # Where the run is: its phase and the last profile id it went past (keyset pagination).
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.MEMBERS)
+    cursor = models.CharField(max_length=64, blank=True)
+    segment_slug = models.CharField(max_length=200, blank=True)
+    started = models.DateTimeField()
+    # Heartbeat: each batch moves it; a running run that stopped moving is stale.
+    updated = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    members_queued = models.PositiveIntegerField(default=0)
+    already_pending = models.PositiveIntegerField(
+        default=0, help_text="Members whose pending delivery was waiting already (merged)."
+    )
+    skipped_by_condition = models.PositiveIntegerField(default=0)
+    removals_queued = models.PositiveIntegerField(default=0)
+    left_not_sent = models.PositiveIntegerField(
+        default=0, help_text="Profiles that left the audience, not sent: no removal mapping."
+    )
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started"]
+        constraints = [
+            # Two syncs of one destination never queue at once.
+            models.UniqueConstraint(
+                fields=["destination"],
+                condition=models.Q(status="running"),
+                name="sync_run_one_running_per_destination",
+            )
+        ]
+        indexes = [models.Index(fields=["destination", "-started"], name="sync_run_latest")]
+
+    def __str__(self) -> str:
+        return f"sync of {self.destination_id} at {self.started:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class DestinationSyncMember(models.Model):
+    """Who a destination's last sync sent: (destination, profile id) with the run that last saw
+    it. A run stamps its members; rows it did not stamp left the audience. No foreign key to
+    the profile: a profile deleted or merged away must still be sent as removed."""
+
+    # Indexed by the unique (destination, profile_id).
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    profile_id = models.CharField(max_length=64)
+    run_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "profile_id"], name="sync_member_one_per_profile"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} in the audience of {self.destination_id}"

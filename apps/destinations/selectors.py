@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from apps.core.caches import process_cached
-from apps.destinations.models import Delivery, DeliveryAttempt, Destination
+from apps.destinations.models import Delivery, DeliveryAttempt, Destination, DestinationSyncRun
 from apps.events.documents import event_document
 from apps.profiles.documents import profile_document
 
@@ -120,3 +120,28 @@ def attempts_to_purge(*, before: datetime) -> QuerySet[DeliveryAttempt]:
     """Delivery attempts started before `before` (the retention purge), oldest first through
     the (started) index. The deliveries stay: their status is the record of the sync."""
     return DeliveryAttempt.objects.filter(started__lt=before).order_by("started")
+
+
+def _run_delivery_count(*statuses: str) -> Coalesce:
+    counted = (
+        Delivery.objects.filter(sync_run=OuterRef("pk"), status__in=statuses)
+        .order_by()
+        .values("sync_run")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def sync_runs_with_deliveries(
+    queryset: QuerySet[DestinationSyncRun],
+) -> QuerySet[DestinationSyncRun]:
+    """Annotate sync runs with how their deliveries went so far: sent, failed, skipped and
+    waiting (pending or sending); each an index range scan of (sync_run, status)."""
+    S = Delivery.Status
+    return queryset.annotate(
+        deliveries_sent=_run_delivery_count(S.SENT),
+        deliveries_failed=_run_delivery_count(S.FAILED),
+        deliveries_skipped=_run_delivery_count(S.SKIPPED),
+        deliveries_waiting=_run_delivery_count(S.PENDING, S.SENDING),
+    )

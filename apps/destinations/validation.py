@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from celery.schedules import crontab
 from jsonschema import Draft202012Validator
 
 from apps import notation
@@ -95,6 +96,71 @@ def _authorization_conflicts(destination: Destination) -> list[str]:
     ]
 
 
+MAX_SYNC_INTERVAL_HOURS = 24 * 31
+CRONTAB_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+
+
+def crontab_fields(spec: str) -> dict[str, str]:
+    """'0 2 * * 1-5' -> {"minute": "0", "hour": "2", ...}; ValueError with a message a person
+    can act on when it is not five valid fields."""
+    parts = spec.split()
+    if len(parts) != len(CRONTAB_FIELDS):
+        raise ValueError(
+            f"Five fields separated by spaces (minute hour day-of-month month day-of-week), "
+            f"e.g. '0 2 * * *'; got {len(parts)}."
+        )
+    fields = dict(zip(CRONTAB_FIELDS, parts, strict=True))
+    try:
+        crontab(**fields)
+    except ValueError as error:
+        raise ValueError(f"Not a valid crontab: {error}") from error
+    return fields
+
+
+def _sync_errors(destination: Destination) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    every = destination.sync_every
+    Every = destination.SyncEvery
+    if destination.kind != destination.Kind.PROFILE:
+        for field in ("sync_segment_id", "removal_mapping"):
+            if getattr(destination, field):
+                errors[field.removesuffix("_id")] = [
+                    "Scheduled syncs are for profile destinations; clear this or change the "
+                    "kind to profile."
+                ]
+        if every:
+            errors["sync_every"] = ["Scheduled syncs are for profile destinations."]
+        return errors
+    if every and not destination.sync_segment_id:
+        errors["sync_segment"] = ["A schedule needs an audience segment: choose one."]
+    if every == Every.DAY and destination.sync_time is None:
+        errors["sync_time"] = ["Every day: give the time, e.g. 02:00."]
+    if every == Every.HOURS and not (
+        destination.sync_interval_hours
+        and 1 <= destination.sync_interval_hours <= MAX_SYNC_INTERVAL_HOURS
+    ):
+        errors["sync_interval_hours"] = [
+            f"Every N hours: give a number of hours from 1 to {MAX_SYNC_INTERVAL_HOURS}."
+        ]
+    if every == Every.CRONTAB:
+        try:
+            crontab_fields(destination.sync_crontab)
+        except ValueError as error:
+            errors["sync_crontab"] = [str(error)]
+    if problems := mapping_errors(destination.removal_mapping):
+        errors["removal_mapping"] = problems
+    return errors
+
+
+def _batch_conflicts(destination: Destination) -> list[str]:
+    settings = destination.settings
+    if destination.resource.type != "webhook" or not isinstance(settings, dict):
+        return []
+    if settings.get("method") == "GET" and settings.get("batch_size", 1) != 1:
+        return ["settings.batch_size: batches are sent as a JSON body; use POST, PUT or PATCH."]
+    return []
+
+
 def destination_errors(destination: Destination) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if destination.condition.strip():
@@ -109,6 +175,7 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
         if sender is not None:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
             problems += _authorization_conflicts(destination)
+            problems += _batch_conflicts(destination)
             if problems:
                 errors["settings"] = problems
     if destination.max_delay_seconds < destination.delay_seconds:
@@ -129,4 +196,5 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
             "Event type and source filter apply to event destinations only; clear them or "
             "change the kind to event."
         ]
+    errors.update(_sync_errors(destination))
     return errors

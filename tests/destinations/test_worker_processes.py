@@ -45,7 +45,13 @@ def test_every_destinations_task_is_routed_to_the_deliveries_queue():
     app.loader.import_default_modules()
     tasks = sorted(name for name in app.tasks if name.startswith("destinations."))
 
-    assert tasks == ["destinations.deliveries_dispatch", "destinations.destination_deliveries_send"]
+    assert tasks == [
+        "destinations.deliveries_dispatch",
+        "destinations.destination_deliveries_send",
+        "destinations.destination_sync_scheduled",
+        "destinations.destination_sync_step",
+        "destinations.sync_runs_resume",
+    ]
     for name in tasks:
         assert app.amqp.router.route({}, name)["queue"].name == "destinations"
     assert app.amqp.router.route({}, "workflows.process_profile_events")["queue"].name == "celery"

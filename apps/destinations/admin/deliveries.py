@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from apps.core.admin_helpers import (
@@ -59,7 +60,14 @@ class DeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "finished_at",
         "error_excerpt",
     )
-    list_filter = ("status", "destination", "is_test", related_id_filter("profile", "profile"))
+    list_filter = (
+        "status",
+        "destination",
+        "is_test",
+        "is_removal",
+        related_id_filter("profile", "profile"),
+        related_id_filter("sync_run", "sync run"),
+    )
     list_select_related = ("destination",)
     # Exact ids only (custom search below), each served by an index.
     search_fields = ("id",)
@@ -74,6 +82,8 @@ class DeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "target",
         "status",
         "is_test",
+        "is_removal",
+        "sync_run",
         "attempts",
         "recoveries",
         "first_change_at",
@@ -116,6 +126,10 @@ class DeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             )
         if delivery.event_id:
             return object_link(Event, delivery.event_id)
+        if delivery.is_removal:
+            if delivery.profile_id is None:  # deleted or merged away since the last sync
+                return f"removal of {delivery.removed_profile_id} (gone)"
+            return format_html("removal of {}", object_link(Profile, delivery.profile_id))
         return object_link(Profile, delivery.profile_id)
 
     @admin.display(description="last error")

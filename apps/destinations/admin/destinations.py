@@ -1,31 +1,48 @@
 """Destinations: each shows its health line (sent and failed in 24 h, pending, last error) and
 has a "Send test" page: a real send for a chosen profile (or event), recorded as a test
-delivery."""
+delivery. Profile destinations also have a scheduled sync of an audience segment (plain form
+fields that the services turn into a django-celery-beat entry), a "Send now" button and the
+list of their last sync runs."""
 
 from __future__ import annotations
 
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from apps.core.admin_helpers import (
     PRETTY_JSON_OVERRIDES,
+    LargeTableAdminMixin,
+    ReadOnlyAdminMixin,
     object_link,
     pretty_json,
 )
-from apps.destinations.models import Delivery, Destination
-from apps.destinations.selectors import destinations_with_health, enabled_destinations_cached
+from apps.destinations.models import Delivery, Destination, DestinationSyncRun
+from apps.destinations.selectors import (
+    destinations_with_health,
+    enabled_destinations_cached,
+    sync_runs_with_deliveries,
+)
 from apps.destinations.senders import SENDERS
-from apps.destinations.services import TestSendError, destination_test_send
+from apps.destinations.services import (
+    TestSendError,
+    destination_delete,
+    destination_sync_schedule_apply,
+    destination_test_send,
+)
+from apps.destinations.tasks import destination_sync_request
+
+# Sync runs listed on a destination's page (the rest are on the sync runs list).
+RECENT_SYNC_RUNS = 10
 
 
 class DestinationForm(forms.ModelForm):
@@ -45,8 +62,18 @@ class DestinationForm(forms.ModelForm):
             "max_delay_seconds",
             "event_type",
             "source",
+            "sync_segment",
+            "sync_every",
+            "sync_time",
+            "sync_interval_hours",
+            "sync_crontab",
+            "removal_mapping",
         )
-        widgets = {"condition": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+        widgets = {
+            "condition": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+            "sync_time": forms.TimeInput(format="%H:%M", attrs={"placeholder": "02:00"}),
+            "sync_crontab": forms.TextInput(attrs={"placeholder": "0 2 * * *"}),
+        }
 
 
 class SendTestForm(forms.Form):
@@ -72,6 +99,87 @@ def health_line(destination: Destination) -> str:
     )
 
 
+def sync_run_outcome(run: DestinationSyncRun) -> str:
+    """The run's status, "done" once everything it queued is sent, failed or skipped."""
+    if run.status == DestinationSyncRun.Status.QUEUED and not run.deliveries_waiting:
+        return "done"
+    if run.message and run.status != DestinationSyncRun.Status.QUEUED:
+        return f"{run.get_status_display()}: {run.message}"
+    return run.get_status_display()
+
+
+@admin.register(DestinationSyncRun)
+class DestinationSyncRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "started",
+        "destination",
+        "trigger",
+        "requested_by",
+        "outcome",
+        "members_queued",
+        "already_pending",
+        "skipped_by_condition",
+        "removals_queued",
+        "left_not_sent",
+        "sent",
+        "failed",
+        "waiting",
+        "finished",
+    )
+    list_filter = ("status", "trigger", "destination")
+    list_select_related = ("destination",)
+    ordering = ("-started",)
+    fields = (
+        "id",
+        "destination",
+        "trigger",
+        "requested_by",
+        "outcome",
+        "segment_slug",
+        "phase",
+        "started",
+        "finished",
+        "members_queued",
+        "already_pending",
+        "skipped_by_condition",
+        "removals_queued",
+        "left_not_sent",
+        "sent",
+        "failed",
+        "waiting",
+        "deliveries",
+        "message",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        return sync_runs_with_deliveries(super().get_queryset(request))
+
+    @admin.display(description="status")
+    def outcome(self, run: DestinationSyncRun) -> str:
+        return sync_run_outcome(run)
+
+    @admin.display(description="sent")
+    def sent(self, run: DestinationSyncRun) -> int:
+        return run.deliveries_sent
+
+    @admin.display(description="failed")
+    def failed(self, run: DestinationSyncRun) -> int:
+        return run.deliveries_failed
+
+    @admin.display(description="waiting")
+    def waiting(self, run: DestinationSyncRun) -> int:
+        return run.deliveries_waiting
+
+    @admin.display(description="deliveries")
+    def deliveries(self, run: DestinationSyncRun) -> str:
+        return format_html(
+            '<a href="{}?sync_run={}">The deliveries of this sync</a>',
+            reverse("admin:destinations_delivery_changelist"),
+            run.pk,
+        )
+
+
 @admin.register(Destination)
 class DestinationAdmin(admin.ModelAdmin):
     form = DestinationForm
@@ -80,7 +188,7 @@ class DestinationAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "kind", "resource__type")
     list_select_related = ("resource",)
     search_fields = ("name",)
-    readonly_fields = ("health", "settings_shape", "deliveries")
+    readonly_fields = ("health", "settings_shape", "deliveries", "sync_runs")
     fieldsets = (
         (
             None,
@@ -106,6 +214,25 @@ class DestinationAdmin(admin.ModelAdmin):
         ),
         ("When", {"fields": ("delay_seconds", "max_delay_seconds")}),
         ("Event destinations", {"fields": ("event_type", "source")}),
+        (
+            "Scheduled sync (profile destinations)",
+            {
+                "fields": (
+                    "sync_segment",
+                    "sync_every",
+                    "sync_time",
+                    "sync_interval_hours",
+                    "sync_crontab",
+                    "removal_mapping",
+                    "sync_runs",
+                ),
+                "description": "Send every profile of the audience segment (that passes the "
+                "condition) on a schedule, or at once with the 'Send now' button above. It "
+                "goes through the usual deliveries (retries, attempts, health). A profile that "
+                "left the segment since the last sync is sent with the removal mapping. Fill "
+                "in the field that goes with the schedule you choose.",
+            },
+        ),
         (None, {"fields": ("deliveries",)}),
     )
 
@@ -114,7 +241,64 @@ class DestinationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
+        # The beat entry follows the schedule fields (in the admin's transaction).
+        destination_sync_schedule_apply(destination=obj)
         enabled_destinations_cached.cache_clear()
+
+    def delete_model(self, request, obj) -> None:
+        destination_delete(destination=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for destination in queryset:
+            destination_delete(destination=destination)
+
+    @admin.display(description="Last sync runs")
+    def sync_runs(self, destination: Destination) -> str:
+        if destination.pk is None:
+            return "-"
+        runs = list(
+            sync_runs_with_deliveries(
+                DestinationSyncRun.objects.filter(destination=destination).order_by("-started")
+            )[:RECENT_SYNC_RUNS]
+        )
+        if not runs:
+            return "No sync yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    object_link(
+                        DestinationSyncRun,
+                        run.pk,
+                        timezone.localtime(run.started).strftime("%Y-%m-%d %H:%M:%S"),
+                    ),
+                    run.get_trigger_display()
+                    + (f" ({run.requested_by})" if run.requested_by else ""),
+                    sync_run_outcome(run),
+                    run.members_queued,
+                    run.already_pending,
+                    run.skipped_by_condition,
+                    run.removals_queued,
+                    run.deliveries_sent,
+                    run.deliveries_failed,
+                    run.deliveries_waiting,
+                )
+                for run in runs
+            ),
+        )
+        url = reverse("admin:destinations_destinationsyncrun_changelist")
+        return format_html(
+            "<table><thead><tr><th>started</th><th>trigger</th><th>status</th>"
+            "<th>members queued</th><th>already pending</th><th>skipped by condition</th>"
+            "<th>removals queued</th><th>sent</th><th>failed</th><th>waiting</th></tr></thead>"
+            '<tbody>{}</tbody></table><p><a href="{}?destination__id__exact={}">All sync runs'
+            "</a></p>",
+            rows,
+            url,
+            destination.pk,
+        )
 
     @admin.display(description="health")
     def health(self, destination: Destination) -> str:
@@ -145,10 +329,32 @@ class DestinationAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         send_test = self.admin_site.admin_view(self.send_test_view)
+        sync_now = self.admin_site.admin_view(self.sync_now_view)
         return [
             path("<path:object_id>/send-test/", send_test, name="destinations_destination_test"),
+            path("<path:object_id>/sync-now/", sync_now, name="destinations_destination_sync"),
             *super().get_urls(),
         ]
+
+    def sync_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """'Send now': the scheduled sync, started at once (POST)."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        destination = get_object_or_404(Destination, pk=object_id)
+        if not self.has_change_permission(request, destination):
+            raise PermissionDenied
+        started = destination_sync_request(
+            destination_id=destination.pk, requested_by=request.user.get_username()
+        )
+        self.message_user(
+            request,
+            started.message
+            + (" Its progress is under 'Last sync runs' below." if started.run else ""),
+            messages.SUCCESS if started.run else messages.WARNING,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:destinations_destination_change", args=[destination.pk])
+        )
 
     def send_test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         destination = get_object_or_404(

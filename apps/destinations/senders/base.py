@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -42,6 +43,47 @@ class Sender(Protocol):
         `idempotency_key` is the same when the same attempt is sent again after a lost worker.
         Must not raise for remote failures: they are reported in the SendResult."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One delivery in a batch: its rendered payload, changes and own idempotency key."""
+
+    payload: Any
+    changes: Sequence[str]
+    idempotency_key: str
+
+
+class BatchSender(Sender, Protocol):
+    """A sender that can also carry several deliveries in one message (optional: the
+    dispatcher checks for `send_batch`)."""
+
+    def batch_size(self, settings: Mapping[str, Any]) -> int:
+        """How many deliveries one message may carry with these settings (1: no batches)."""
+        ...
+
+    def send_batch(
+        self,
+        *,
+        items: Sequence[BatchItem],
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> SendResult:
+        """Deliver every item in one message; the outcome is that of each item. Must not
+        raise for remote failures."""
+        ...
+
+
+def batch_size_of(sender: Sender, settings: Mapping[str, Any]) -> int:
+    size = getattr(sender, "batch_size", None)
+    return max(1, size(settings)) if size is not None else 1
+
+
+def batch_idempotency_key(item_keys: Sequence[str]) -> str:
+    """The key of a batch message: the same items in the same order give the same key."""
+    digest = hashlib.sha256("\n".join(item_keys).encode()).hexdigest()[:32]
+    return f"batch-{digest}"
 
 
 def excerpt(text: str) -> str:

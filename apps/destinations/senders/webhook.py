@@ -1,4 +1,11 @@
-"""HTTP webhook: `{"data": <mapped>, "changes": [...]}` as JSON, or as query parameters for GET."""
+"""HTTP webhook: `{"data": <mapped>, "changes": [...]}` as JSON, or as query parameters for GET.
+
+With `batch_size` > 1 in the destination's settings (POST, PUT or PATCH), one request carries up
+to that many deliveries: `{"items": [{"data": ..., "changes": [...], "idempotency_key": ...},
+...]}`, each item with its delivery's own key (a receiver drops the items it has seen), the
+request's `Idempotency-Key` a digest of them. A 2xx settles every item; a failure retries each.
+Deletion requests (forwarded erasures) travel as items too.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,11 @@ from typing import Any, ClassVar
 
 import requests
 
-from apps.destinations.senders.base import SendResult, excerpt
+from apps.destinations.senders.base import BatchItem, SendResult, excerpt
 
 MAX_TIMEOUT_SECONDS = 30
 DEFAULT_TIMEOUT_SECONDS = 10
+MAX_BATCH_SIZE = 500
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
 _session: tuple[int, requests.Session] | None = None
@@ -76,6 +84,7 @@ class WebhookSender:
                 "exclusiveMinimum": 0,
                 "maximum": MAX_TIMEOUT_SECONDS,
             },
+            "batch_size": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH_SIZE},
         },
         "additionalProperties": False,
     }
@@ -93,6 +102,33 @@ class WebhookSender:
         "additionalProperties": False,
     }
 
+    def batch_size(self, settings: Mapping[str, Any]) -> int:
+        if settings.get("method", "POST") == "GET":
+            return 1
+        return int(settings.get("batch_size", 1))
+
+    def send_batch(
+        self,
+        *,
+        items: Sequence[BatchItem],
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> SendResult:
+        body = {
+            "items": [
+                {
+                    "data": item.payload,
+                    "changes": list(item.changes),
+                    "idempotency_key": item.idempotency_key,
+                }
+                for item in items
+            ]
+        }
+        return self._request(
+            body, settings=settings, credentials=credentials, idempotency_key=idempotency_key
+        )
+
     def send(
         self,
         *,
@@ -103,8 +139,20 @@ class WebhookSender:
         context: Mapping[str, Any],
         idempotency_key: str,
     ) -> SendResult:
-        method = settings.get("method", "POST")
         body = {"data": payload, "changes": list(changes)}
+        return self._request(
+            body, settings=settings, credentials=credentials, idempotency_key=idempotency_key
+        )
+
+    def _request(
+        self,
+        body: dict,
+        *,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        idempotency_key: str,
+    ) -> SendResult:
+        method = settings.get("method", "POST")
         headers = {
             **settings.get("headers", {}),
             **credentials.get("headers", {}),

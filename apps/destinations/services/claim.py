@@ -54,7 +54,9 @@ def delivery_claim_next(
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("destination__resource", "profile", "event")
+            .select_related(
+                "destination__resource", "destination__sync_segment", "profile", "event"
+            )
             .filter(destination_id=destination_id, status=Status.PENDING, due_at__lte=now)
             .order_by("due_at")
             .first()
@@ -74,6 +76,8 @@ def delivery_claim_next(
             )
             return True, claimed
         data = delivery_documents(delivery)
+        if delivery.is_removal and not _back_in_audience(destination, data):
+            return True, _removal_claim(delivery, destination=destination, data=data, now=now)
         if data is None:
             delivery_finish(
                 delivery, status=Status.SKIPPED, reason="The profile or event is gone.", now=now
@@ -102,6 +106,42 @@ def delivery_claim_next(
             delivery, destination=destination, data=data, payload=payload, now=now
         )
     return True, claimed
+
+
+def _back_in_audience(destination: Destination, data: dict | None) -> bool:
+    """A profile whose removal was queued but who is in the audience again (the segment, and
+    the condition holds) is sent as a member, not as removed."""
+    segment = destination.sync_segment
+    if data is None or segment is None:
+        return False
+    if segment.slug not in (data["profile"].get("segments") or []):
+        return False
+    if not destination.condition.strip():
+        return True
+    try:
+        return bool(notation.evaluate(destination.condition, data))
+    except notation.NotationError:
+        return False
+
+
+def _removal_claim(
+    delivery: Delivery, *, destination: Destination, data: dict | None, now: datetime
+) -> ClaimedDelivery | None:
+    """A profile that left the audience of a scheduled sync: the removal mapping over the
+    profile, or over its id alone when it is gone. No condition: it chose who was a member."""
+    if destination.removal_mapping in ({}, [], "", None):
+        reason = "Removals are not sent: the destination has no removal mapping."
+        delivery_finish(delivery, status=Status.SKIPPED, reason=reason, now=now)
+        return None
+    if data is None:
+        data = {"profile": {"id": delivery.removed_profile_id or delivery.profile_id}}
+    try:
+        payload = notation.render_template(destination.removal_mapping, data, default=None)
+    except notation.NotationError as error:
+        reason = f"Removal mapping error: {error}"
+        delivery_finish(delivery, status=Status.FAILED, reason=reason, now=now)
+        return None
+    return _attempt_start(delivery, destination=destination, data=data, payload=payload, now=now)
 
 
 def _attempt_start(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
+
+from django.db import transaction
 
 from apps.destinations.models import Destination, Resource
 from apps.destinations.selectors import enabled_destinations_cached
+from apps.destinations.services.syncs import (
+    destination_sync_schedule_apply,
+    destination_sync_schedule_drop,
+)
 
 
 def resource_create(
@@ -40,6 +47,12 @@ def destination_create(
     event_type: str = "",
     source_id: str | None = None,
     description: str = "",
+    sync_segment_id: str | None = None,
+    sync_every: str = "",
+    sync_time: time | None = None,
+    sync_interval_hours: int | None = None,
+    sync_crontab: str = "",
+    removal_mapping: Any = None,
 ) -> Destination:
     destination = Destination(
         name=name,
@@ -54,9 +67,17 @@ def destination_create(
         event_type=event_type,
         source_id=source_id,
         description=description,
+        sync_segment_id=sync_segment_id,
+        sync_every=sync_every,
+        sync_time=sync_time,
+        sync_interval_hours=sync_interval_hours,
+        sync_crontab=sync_crontab,
+        removal_mapping=removal_mapping if removal_mapping is not None else {},
     )
     destination.full_clean()
-    destination.save(force_insert=True)
+    with transaction.atomic():
+        destination.save(force_insert=True)
+        destination_sync_schedule_apply(destination=destination)
     # This process sees the new destination at once; others within CDP_DESTINATION_CACHE_SECONDS.
     enabled_destinations_cached.cache_clear()
     return destination
@@ -66,6 +87,17 @@ def destination_update(*, destination: Destination, **fields: Any) -> Destinatio
     for name, value in fields.items():
         setattr(destination, name, value)
     destination.full_clean()
-    destination.save()
+    with transaction.atomic():
+        destination.save()
+        destination_sync_schedule_apply(destination=destination)
     enabled_destinations_cached.cache_clear()
     return destination
+
+
+def destination_delete(*, destination: Destination) -> None:
+    """Delete a destination with its deliveries, sync runs and scheduled sync's beat entry."""
+    with transaction.atomic():
+        destination_id = destination.pk
+        destination.delete()
+        destination_sync_schedule_drop(destination_id=destination_id)
+    enabled_destinations_cached.cache_clear()

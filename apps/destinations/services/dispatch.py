@@ -14,6 +14,8 @@ Flow and failure model (the database is the source of truth; Celery messages are
   without one its run ends and beat starts it again later, so however many destinations
   hang, the deliveries worker keeps processes for the healthy ones. A fast send ends the
   slowness. It processes a bounded batch of deliveries, then re-enqueues itself if more are due.
+- A sender that takes batches (webhook with `batch_size`) gets up to that many claimed
+  deliveries in one message; each keeps its own attempt, idempotency key, retries and record.
 - Each delivery is claimed (claim.py) with `SELECT ... FOR UPDATE SKIP LOCKED`; in that same short
   transaction its condition is evaluated (false → `skipped`), its mapping rendered, its status
   set to `sending` with `claimed_at` (the lease) and its DeliveryAttempt row created. That commit
@@ -42,9 +44,10 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.destinations.selectors import destinations_with_due_deliveries
+from apps.destinations.senders import batch_size_of, sender_for
 from apps.destinations.services.claim import delivery_claim_next
 from apps.destinations.services.recovery import deliveries_recover_stale
-from apps.destinations.services.send import claimed_delivery_send
+from apps.destinations.services.send import claimed_batch_send, claimed_delivery_send
 
 # How long the "a run is queued" marker of a destination lives: if the message is lost
 # (broker restart), beat enqueues a new run after this.
@@ -81,18 +84,38 @@ def deliveries_dispatch(*, now: datetime | None = None) -> list[str]:
     ]
 
 
-def delivery_process_next(*, destination_id: str) -> bool:
-    """Claim, send and record the next due delivery of a destination; False when none is due.
-    The send's duration says whether the destination is slow."""
+def delivery_process_next(*, destination_id: str) -> int:
+    """Claim, send and record the next due delivery of a destination or, when its sender takes
+    batches (webhook `batch_size`), up to a batch of them in one message. Returns how many
+    deliveries were claimed (sent or settled without a send); 0 when none is due. The send's
+    duration says whether the destination is slow."""
     found, claimed = delivery_claim_next(destination_id=destination_id)
-    if claimed is not None:
-        started = time.monotonic()
+    if not found:
+        return 0
+    handled = 1
+    if claimed is None:
+        return handled
+    batch = [claimed]
+    # Each claim commits on its own (the attempt is recorded before the network call); at most
+    # `size` claims, so the first one's lease is never spent waiting for a batch to fill.
+    size = batch_size_of(sender_for(claimed.resource.type), claimed.destination.settings)
+    while handled < size:
+        found, more = delivery_claim_next(destination_id=destination_id)
+        if not found:
+            break
+        handled += 1
+        if more is not None:
+            batch.append(more)
+    started = time.monotonic()
+    if len(batch) == 1:
         claimed_delivery_send(claimed)
-        if (time.monotonic() - started) * 1000 >= settings.CDP_DELIVERY_SLOW_SEND_MS:
-            cache.set(_slow_marker(destination_id), 1, timeout=SLOW_MARKER_SECONDS)
-        else:
-            cache.delete(_slow_marker(destination_id))
-    return found
+    else:
+        claimed_batch_send(batch)
+    if (time.monotonic() - started) * 1000 >= settings.CDP_DELIVERY_SLOW_SEND_MS:
+        cache.set(_slow_marker(destination_id), 1, timeout=SLOW_MARKER_SECONDS)
+    else:
+        cache.delete(_slow_marker(destination_id))
+    return handled
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +152,10 @@ def destination_deliveries_send(*, destination_id: str) -> DestinationRun:
                         processed=processed, more_due=False, had_slot=processed > 0
                     )
                 held.append(slow_slot)
-            if not delivery_process_next(destination_id=destination_id):
+            handled = delivery_process_next(destination_id=destination_id)
+            if not handled:
                 return DestinationRun(processed=processed, more_due=False)
-            processed += 1
+            processed += handled
             for slot in held:
                 slot.reacquire()
         return DestinationRun(processed=processed, more_due=True)

@@ -70,6 +70,70 @@ ON CONFLICT (destination_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 """
 
 
+# A scheduled sync's members, a batch at a time, against the same partial unique index as the
+# profile-change upsert above, so a member whose change sync is waiting is not queued twice: that
+# pending row is linked to the run and due now (unless it waits on a retry backoff), and a
+# pending removal of a member that came back becomes a sync again. RETURNING says which rows
+# were inserted (xmax = 0) and which were already pending.
+_SYNC_MEMBERS_UPSERT = """
+INSERT INTO destinations_delivery AS d (
+    id, destination_id, profile_id, event_id, status, is_test, due_at, first_change_at,
+    latest_due_at, changed_fields, attempts, round_start_attempts, in_flight_attempt, recoveries,
+    claimed_at, claim_token, payload, last_error, finished_at, created, updated,
+    is_removal, removed_profile_id, sync_run_id
+)
+SELECT gen_random_uuid()::text, %(destination_id)s, p.id, NULL, 'pending', false,
+       %(now)s, %(now)s, %(now)s, '{}'::varchar(300)[],
+       0, 0, NULL, 0, NULL, '', NULL, '', NULL, %(now)s, %(now)s,
+       %(removal)s, CASE WHEN %(removal)s THEN p.id ELSE '' END, %(run_id)s
+FROM profiles_profile p
+WHERE p.id = ANY(%(profile_ids)s)
+ON CONFLICT (destination_id, profile_id) WHERE status = 'pending' AND event_id IS NULL
+DO UPDATE SET
+    due_at = CASE WHEN d.attempts > 0 THEN d.due_at ELSE LEAST(d.due_at, EXCLUDED.due_at) END,
+    -- A recovered row resends its lost attempt under the same idempotency key; once it turns
+    -- from a sync into a removal (or back) it is another message, so it takes a new attempt.
+    in_flight_attempt = CASE
+        WHEN d.is_removal = EXCLUDED.is_removal THEN d.in_flight_attempt
+    END,
+    is_removal = EXCLUDED.is_removal,
+    removed_profile_id = EXCLUDED.removed_profile_id,
+    sync_run_id = EXCLUDED.sync_run_id,
+    updated = EXCLUDED.updated
+RETURNING (xmax = 0) AS inserted
+"""
+
+
+def sync_deliveries_schedule(
+    *,
+    destination_id: str,
+    run_id: str,
+    profile_ids: Sequence[str],
+    removal: bool = False,
+    now: datetime | None = None,
+) -> tuple[int, int]:
+    """Queue the sync (or, with `removal`, the removal) of a batch of profiles to one
+    destination, due now, linked to the sync run. A pending delivery of (destination, profile)
+    is reused, never doubled. Profiles that no longer exist are left out. Returns (inserted,
+    already pending)."""
+    if not profile_ids:
+        return 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SYNC_MEMBERS_UPSERT,
+            {
+                "now": now or timezone.now(),
+                "destination_id": destination_id,
+                "run_id": run_id,
+                "profile_ids": list(profile_ids),
+                "removal": removal,
+            },
+        )
+        rows = cursor.fetchall()
+    inserted = sum(1 for (was_inserted,) in rows if was_inserted)
+    return inserted, len(rows) - inserted
+
+
 def profile_deliveries_schedule(
     *, profile_id: str, changed_fields: Sequence[str], now: datetime | None = None
 ) -> int:

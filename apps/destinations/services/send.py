@@ -7,6 +7,7 @@ import logging
 import random
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -16,7 +17,12 @@ from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt
 from apps.destinations.redaction import redact
-from apps.destinations.senders import SendResult, sender_for
+from apps.destinations.senders import (
+    BatchItem,
+    SendResult,
+    batch_idempotency_key,
+    sender_for,
+)
 from apps.destinations.services.claim import ClaimedDelivery
 from apps.destinations.services.transitions import delivery_requeue
 
@@ -38,16 +44,56 @@ def retry_delay_seconds(*, attempt_in_round: int, retry_after: float | None) -> 
 
 def claimed_delivery_send(claimed: ClaimedDelivery) -> SendResult:
     """The network call, outside any transaction, then its record."""
-    started = time.monotonic()
-    try:
-        result = sender_for(claimed.resource.type).send(
+    sender = sender_for(claimed.resource.type)
+    result, duration_ms = _guarded_call(
+        claimed,
+        lambda: sender.send(
             payload=claimed.payload,
             changes=list(claimed.delivery.changed_fields),
             settings=claimed.destination.settings,
             credentials=claimed.resource.credentials,
             context={**claimed.data, "payload": claimed.payload},
             idempotency_key=claimed.idempotency_key,
-        )
+        ),
+    )
+    attempt_result_record(claimed, result=result, duration_ms=duration_ms)
+    return result
+
+
+def claimed_batch_send(batch: Sequence[ClaimedDelivery]) -> SendResult:
+    """Several claimed deliveries of one destination in one message (a sender that takes
+    batches), outside any transaction; the outcome is recorded on each one's attempt."""
+    first = batch[0]
+    sender = sender_for(first.resource.type)
+    keys = [claimed.idempotency_key for claimed in batch]
+    result, duration_ms = _guarded_call(
+        first,
+        lambda: sender.send_batch(
+            items=[
+                BatchItem(
+                    payload=claimed.payload,
+                    changes=list(claimed.delivery.changed_fields),
+                    idempotency_key=claimed.idempotency_key,
+                )
+                for claimed in batch
+            ],
+            settings=first.destination.settings,
+            credentials=first.resource.credentials,
+            idempotency_key=batch_idempotency_key(keys),
+        ),
+    )
+    for claimed in batch:
+        attempt_result_record(claimed, result=result, duration_ms=duration_ms)
+    return result
+
+
+def _guarded_call(
+    claimed: ClaimedDelivery, call: Callable[[], SendResult]
+) -> tuple[SendResult, int]:
+    """Run the sender's call: its result with secrets redacted, and its duration in ms."""
+    started = time.monotonic()
+    try:
+        result = call()
     except SoftTimeLimitExceeded:
         result = SendResult(ok=False, error="The send exceeded the task time limit", retryable=True)
     except Exception as error:
@@ -72,8 +118,7 @@ def claimed_delivery_send(claimed: ClaimedDelivery) -> SendResult:
         retryable=result.retryable,
         retry_after=result.retry_after,
     )
-    attempt_result_record(claimed, result=result, duration_ms=duration_ms)
-    return result
+    return result, duration_ms
 
 
 def attempt_result_record(
