@@ -43,6 +43,7 @@ def _sending(entry: str, task: str) -> None:
 def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
     assert frequent_beat_tasks(settings.CELERY_BEAT_SCHEDULE) == {
         "destinations.deliveries_dispatch",
+        "destinations.sync_runs_resume",
         "workflows.requeue_collected_events",
         "profiles.erasures_resume",
     }
