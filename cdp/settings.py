@@ -286,6 +286,12 @@ CDP_PURGE_PAUSE_MS = env_int("CDP_PURGE_PAUSE_MS", 50)
 CDP_PURGE_RUN_SECONDS = env_int("CDP_PURGE_RUN_SECONDS", 240)
 # Nightly at 03:30 (TIME_ZONE): delete what is past its retention. Expires after 6 hours: a
 # night missed is caught up by the next one, never run in the day's traffic.
+# Every ten minutes: the daily figures of the admin's trend charts (apps.tracking.trends).
+CELERY_BEAT_SCHEDULE["tracking-daily-metrics"] = {
+    "task": "tracking.daily_metrics_refresh",
+    "schedule": 600.0,
+    "options": {"expires": 540.0},
+}
 CELERY_BEAT_SCHEDULE["tracking-retention-purge"] = {
     "task": "tracking.retention_purge",
     "schedule": crontab(hour=3, minute=30),

@@ -23,6 +23,7 @@ from apps.tracking.processing import (
 )
 from apps.tracking.replay import events_replay
 from apps.tracking.retention import purge_proceed, retention_purge_start
+from apps.tracking.trends import daily_metrics_refresh
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -79,3 +80,11 @@ def retention_purge(record_id: str | None = None) -> None:
         record_id = record.pk
     if not purge_proceed(record_id=record_id, seconds=settings.CDP_PURGE_RUN_SECONDS):
         retention_purge.delay(record_id)
+
+
+@shared_task(
+    name="tracking.daily_metrics_refresh", ignore_result=True, soft_time_limit=240, time_limit=300
+)
+def daily_metrics_refresh_task() -> None:
+    """Beat, every ten minutes: the figures behind the admin's trend charts."""
+    daily_metrics_refresh()
