@@ -307,7 +307,9 @@ class _JobProgress:
             raise ImportCancelled(actor)
 
 
-def import_job_run(*, job_id: str, progress_seconds: float | None = None) -> ImportJob | None:
+def import_job_run(
+    *, job_id: str, progress_seconds: float | None = None, batch_size: int | None = None
+) -> ImportJob | None:
     """Run a pending import to its end (done, failed or cancelled); None when the job is not
     pending (cancelled before it started, or run already)."""
     claimed = ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
@@ -328,6 +330,8 @@ def import_job_run(*, job_id: str, progress_seconds: float | None = None) -> Imp
             clear_empty=job.empty == ImportJob.Empty.CLEAR,
             format=job.format,
         )
+        if batch_size is not None:
+            options.batch_size = batch_size
         input_file = job_input(job)
         try:
             profiles_import(
@@ -360,11 +364,12 @@ def import_job_run(*, job_id: str, progress_seconds: float | None = None) -> Imp
     if status == Status.DONE:
         counts["rows_total"] = summary.rows
     error_file = opened[0] if opened else None
+    now = timezone.now()
     ImportJob.objects.filter(pk=job_id).update(
         status=status,
         error=error,
-        finished_at=timezone.now(),
-        progress_at=timezone.now(),
+        finished_at=now,
+        progress_at=now,
         error_file=_media_name(error_file.path) if error_file and error_file.count else "",
         **counts,
     )
