@@ -84,7 +84,7 @@ class MappingForm(forms.Form):
                 initial=current,
                 required=False,
             )
-        possible = dict(job.mapping)
+        possible = {column: job.mapping.get(column, IGNORE) for column in job.columns}
         possible.update({f"_{path}": path for path in _MATCH_FIELDS})
         for index, column in enumerate(job.columns):
             trait = trait_for(column)
@@ -294,7 +294,8 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
         samples = import_job_samples(job=job)
     except ImportFileError as error:
         preview, samples, problems = [], {}, [*problems, str(error)]
-    fields = [path for path in dict.fromkeys(mapping.values()) if path]
+    # In the file's column order (a JSON object column keeps no order of its keys).
+    fields = [path for path in dict.fromkeys(mapping.get(c) for c in job.columns) if path]
     context = _context(
         model_admin,
         request,
@@ -346,7 +347,8 @@ def _job_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse
         state=job_state(job),
         mapping=[
             (column, field_label(target) if target else None, target)
-            for column, target in job.mapping.items()
+            for column in job.columns
+            for target in [job.mapping.get(column, "")]
         ],
         match_label="Profile id" if job.match == "id" else field_label(job.match),
         can_cancel=model_admin.has_add_permission(request) and job.status in ACTIVE,
