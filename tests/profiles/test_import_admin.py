@@ -126,11 +126,11 @@ def test_the_preview_shows_the_first_rows_as_stored_with_row_errors(admin_client
         },
         {
             "line": 3,
-            "error": "data.contact.email.main: expected an e-mail address, got 'not-an-email'",
+            "error": "E-mail address: expected an e-mail address, got 'not-an-email'",
             "cells": ["", "", "", ""],
         },
     ]
-    assert "Skipped: data.contact.email.main: expected an e-mail address" in page.content.decode()
+    assert "Skipped: E-mail address: expected an e-mail address" in page.content.decode()
 
 
 def test_refresh_keeps_the_changed_mapping_and_previews_it(admin_client):
@@ -154,7 +154,7 @@ def test_refresh_keeps_the_changed_mapping_and_previews_it(admin_client):
     assert [label for _path, label in response.context["preview_fields"]] == [
         "E-mail address",
         "First name",
-        "Card name",
+        "Loyalty card: name",
     ]
     assert response.context["preview_rows"][0]["cells"] == ["ann@example.com", "Ann", "gold"]
     assert job.status == "draft"

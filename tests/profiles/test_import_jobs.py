@@ -371,3 +371,35 @@ def test_stalled_jobs_are_marked_failed_with_how_far_they_got():
         f"{when:%Y-%m-%d %H:%M:%S}). The rows counted were imported; to import the rest, "
         "upload the file again (matched by id or e-mail, rows already imported change nothing)."
     )
+
+
+def test_a_json_lines_file_offers_the_keys_of_its_rows_and_imports_them():
+    job = upload(
+        '{"email": "ann@example.com", "plan": "pro"}\n{"email": "bob@example.com", "vip": true}\n',
+        name="people.jsonl",
+    )
+    assert (job.format, job.columns) == ("jsonl", ["email", "plan", "vip"])
+    assert job.mapping == {
+        "email": "data.contact.email.main",
+        "plan": "traits.plan",
+        "vip": "traits.vip",
+    }
+
+    done = jobs.import_job_run(job_id=started(job).pk)
+
+    assert (done.status, done.rows_total, done.created, done.skipped) == ("done", 2, 2, 0)
+    traits = dict(Profile.objects.values_list("data__contact__email__main", "traits"))
+    # A key a row lacks leaves its field alone.
+    assert traits == {"ann@example.com": {"plan": "pro"}, "bob@example.com": {"vip": True}}
+
+
+def test_deleting_an_import_deletes_its_files():
+    job = started(upload(PEOPLE))
+    done = jobs.import_job_run(job_id=job.pk)
+    files = [Path(done.file.path), Path(done.error_file.path)]
+    assert all(path.exists() for path in files)
+
+    assert jobs.import_jobs_delete(job_ids=[job.pk]) == 1
+
+    assert not ImportJob.objects.exists()
+    assert not any(path.exists() for path in files)

@@ -43,6 +43,7 @@ from apps.profiles.services.imports.jobs import (
     import_job_preview,
     import_job_samples,
     import_job_upload,
+    import_jobs_delete,
     job_stalled,
 )
 from apps.profiles.services.imports.readers import ImportFileError
@@ -160,14 +161,18 @@ class ImportJobAdmin(admin.ModelAdmin):
             return f"{job.rows:,} of {job.rows_total:,}"
         return f"{job.rows:,}"
 
-    @admin.display(description="created / updated / unchanged / merged / skipped")
+    @admin.display(description="result")
     def counts(self, job: ImportJob) -> str:
         if job.status in (Status.DRAFT, Status.PENDING):
             return "-"
-        return (
-            f"{job.created:,} / {job.updated:,} / {job.unchanged:,} / {job.merged:,} / "
-            f"{job.skipped:,}"
-        )
+        counts = [
+            (job.created, "created"),
+            (job.updated, "updated"),
+            (job.unchanged, "unchanged"),
+            (job.merged, "merged"),
+            (job.skipped, "skipped"),
+        ]
+        return ", ".join(f"{count:,} {name}" for count, name in counts if count) or "nothing"
 
     @admin.display(description="started", ordering="started_at")
     def started(self, job: ImportJob):
@@ -176,6 +181,15 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(description="by", ordering="started_by")
     def by(self, job: ImportJob) -> str:
         return job.started_by or job.uploaded_by
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Imports", **(extra_context or {})})
+
+    def delete_model(self, request, obj: ImportJob) -> None:
+        import_jobs_delete(job_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        import_jobs_delete(job_ids=list(queryset.values_list("pk", flat=True)))
 
     def has_change_permission(self, request, obj=None) -> bool:
         # The change page is the job's page; nothing is edited through a ModelForm.
@@ -308,7 +322,7 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
         preview_rows=[
             {
                 "line": row.line,
-                "error": row.error,
+                "error": _labelled(row.error, fields),
                 "cells": [_cell(row.values.get(path)) for path in fields],
             }
             for row in preview
@@ -320,6 +334,17 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
     return TemplateResponse(
         request, "admin/profiles/importjob/mapping.html", context, status=status
     )
+
+
+def _labelled(error: str | None, fields: list[str]) -> str | None:
+    """A row error as a person reads it: "E-mail address: expected ..." for the reader's
+    "data.contact.email.main: expected ..." (the error file keeps the field path)."""
+    if error is None:
+        return None
+    path, separator, reason = error.partition(": ")
+    if separator and path in fields:
+        return f"{field_label(path)}: {reason}"
+    return error
 
 
 def _cell(value: Any) -> str:

@@ -61,13 +61,28 @@ _LABELS = {
     "data.contact.phone.business": "Phone (business)",
     "data.contact.phone.mobile": "Mobile phone",
     "data.contact.phone.whatsapp": "WhatsApp number",
-    "data.contact.address.town": "Town / city",
-    "data.contact.address.postcode": "Postcode / ZIP",
+    "data.contact.address.town": "Address: town / city",
+    "data.contact.address.postcode": "Address: postcode / ZIP",
     "data.identifier.id": "Customer id",
     "data.job.company.name": "Company",
     "data.job.company.size": "Company size",
     "data.job.position": "Job title",
     "data.metrics.ltv": "Lifetime value",
+}
+# Where a field's last key alone would not say what it is.
+_PREFIXES = {
+    ("data", "contact", "address"): "Address: ",
+    ("data", "contact", "app"): "Messenger: ",
+    ("data", "media", "social"): "Social profile: ",
+    ("data", "loyalty", "card"): "Loyalty card: ",
+    ("data", "loyalty"): "Loyalty ",
+    ("data", "job", "company"): "Company ",
+    ("data", "job"): "Job ",
+    ("data", "identifier"): "Identifier: ",
+    ("data", "devices"): "Devices: ",
+    ("data", "preferences"): "Preferred ",
+    ("data", "metrics"): "Metrics: ",
+    ("data", "media"): "Media: ",
 }
 _WORDS = {"ltv": "lifetime value", "pii": "person", "ltcosc": "lifetime count of shopping carts"}
 
@@ -112,14 +127,19 @@ def field_label(path: str) -> str:
         return "Aux: " + ".".join(keys[1:])
     if keys[0] == "interests":
         return "Interest: " + ".".join(keys[1:])
+    prefix = ""
     shown = keys[2:] if keys[0] == "data" else keys
+    for start, name in _PREFIXES.items():
+        if keys[: len(start)] == start and len(keys) > len(start):
+            prefix, shown = name, keys[len(start) :]
+            break
     words = [_WORDS.get(key, key.replace("_", " ")) for key in shown]
     if len(words) > 1 and words[-1] == "main":
         words = words[:-1]
     text = " ".join(words)
-    kind = SCHEMA.get(keys)
-    if kind == "list":
+    if SCHEMA.get(keys) == "list":
         text += " (list)"
+    text = prefix + text
     return text[:1].upper() + text[1:]
 
 

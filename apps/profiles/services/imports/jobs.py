@@ -246,6 +246,18 @@ def import_job_cancel(*, job_id: str, actor: str, now: datetime | None = None) -
     return job
 
 
+def import_jobs_delete(*, job_ids: list[str]) -> int:
+    """Delete imports and their files (the upload, the error file). A running import stops at
+    its next batch, when its progress finds no row."""
+    deleted = 0
+    for job in ImportJob.objects.filter(pk__in=job_ids):
+        for stored in (job.file, job.error_file):
+            if stored:
+                stored.storage.delete(stored.name)
+        deleted += ImportJob.objects.filter(pk=job.pk).delete()[0]
+    return deleted
+
+
 def job_stalled(job: ImportJob, *, now: datetime | None = None) -> bool:
     moment = job.progress_at or job.started_at
     return (
@@ -300,9 +312,13 @@ class _JobProgress:
         ImportJob.objects.filter(pk=self.job_id).update(
             progress_at=timezone.now(), **{name: getattr(summary, name) for name in _COUNTS}
         )
-        actor = ImportJob.objects.filter(pk=self.job_id).values_list(
-            "cancel_requested_by", flat=True
-        )[0]
+        actor = (
+            ImportJob.objects.filter(pk=self.job_id)
+            .values_list("cancel_requested_by", flat=True)
+            .first()
+        )
+        if actor is None:
+            raise ImportCancelled("the deletion of the import")
         if actor:
             raise ImportCancelled(actor)
 
