@@ -3,6 +3,7 @@ start, watch the job page reach "Done" through a real Celery worker, check the c
 downloaded error file. Screenshots of each step go to /tmp/shots-imports/ for a person to look
 at."""
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,68 @@ def test_upload_map_run_and_see_the_result(
     expect(page.locator("#result_list")).to_contain_text("crm-export.csv")
     shot(page, "5-list")
     wait_for(lambda: ImportJob.objects.get().status == "done", message="the job is done")
+
+
+def upload_and_start(on: Page, live_server, path: Path) -> None:
+    on.goto(f"{live_server.url}/admin/profiles/importjob/add/")
+    on.set_input_files("#id_file", str(path))
+    on.get_by_role("button", name="Upload and continue").click()
+    on.get_by_test_id("start-import").click()
+
+
+def test_a_running_import_shows_its_progress_and_can_be_cancelled(
+    page: Page,  # noqa: F811
+    live_server,
+    media,
+    tmp_path,
+    celery_worker_factory,  # noqa: F811
+):
+    celery_worker_factory(extra_env={"CDP_MEDIA_ROOT": str(media)})
+    path = tmp_path / "big.csv"
+    rows = 200_000
+    path.write_text("Email,First name\n" + "".join(f"p{n}@example.com,P{n}\n" for n in range(rows)))
+
+    upload_and_start(page, live_server, path)
+
+    expect(page.get_by_test_id("job-status")).to_have_text("Running", timeout=60_000)
+    # The page polls: the counts grow without a reload.
+    expect(page.get_by_test_id("count-created")).not_to_have_text("0", timeout=60_000)
+    expect(page.get_by_test_id("progress-text")).to_contain_text(f"of {rows}")
+    shot(page, "6-running")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("cancel").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("Cancelled", timeout=60_000)
+    shot(page, "7-cancelled")
+
+    job = ImportJob.objects.get()
+    assert job.status == "cancelled"
+    assert 0 < job.rows < rows
+    assert job.created == Profile.objects.count()
+    expect(page.get_by_test_id("job-reason")).to_have_text(
+        f"Cancelled by marketer after {job.rows:,} rows; the rows imported before that stay."
+    )
+
+
+def test_a_failed_import_says_why(
+    page: Page,  # noqa: F811
+    live_server,
+    media,
+    tmp_path,
+    celery_worker_factory,  # noqa: F811
+):
+    celery_worker_factory(extra_env={"CDP_MEDIA_ROOT": str(media)})
+    whole = gzip.compress(
+        (
+            "Email,First name\n" + "".join(f"p{n}@example.com,{'x' * 50}\n" for n in range(20_000))
+        ).encode()
+    )
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    upload_and_start(page, live_server, path)
+
+    expect(page.get_by_test_id("job-status")).to_have_text("Failed", timeout=60_000)
+    expect(page.get_by_test_id("job-reason")).to_contain_text(
+        "cut.csv.gz is a gzip file that is damaged or cut short after line"
+    )
+    shot(page, "8-failed")
