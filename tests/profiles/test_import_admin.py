@@ -253,11 +253,28 @@ def test_the_job_page_json_tells_the_progress(admin_client):
         "finished_at": None,
         "quiet_seconds": None,
         "stalled": False,
+        "text": {
+            "rows": "1,000",
+            "rows_total": "4,000",
+            "created": "900",
+            "updated": "90",
+            "unchanged": "5",
+            "merged": "0",
+            "skipped": "5",
+            "rate": "250",
+            "seconds": "4.0",
+            "progress_at": f"{timezone.localtime(job.progress_at):%H:%M:%S}",
+            "quiet_seconds": "",
+        },
         "error_file_url": None,
     }
     page = admin_client.get(reverse("admin:profiles_importjob_change", args=[job.pk]))
     html = page.content.decode()
     assert 'style="width: 25%"' in html
+    assert (
+        '<span data-field="rows">1,000</span> rows read of <span data-field="rows_total">4,000'
+        in html
+    )
     assert 'data-testid="cancel"' in html
 
 

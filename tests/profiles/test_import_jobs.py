@@ -299,7 +299,10 @@ def test_a_file_cut_short_fails_the_job_with_the_reason(tmp_path):
     assert done.error.startswith(
         "people.csv.gz is a gzip file that is damaged or cut short after line "
     )
-    assert done.error.endswith("; the rows before it were read.")
+    assert done.error.endswith(
+        "; the rows before it were read. The counts show the rows written before it stopped "
+        "(in whole batches)."
+    )
     assert done.rows_total is None
     # Whole batches were written; the rows read after the last one were not.
     assert done.created == Profile.objects.count() == 10_000

@@ -417,6 +417,20 @@ def job_state(job: ImportJob, *, now=None) -> dict:
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "quiet_seconds": int((now - job.progress_at).total_seconds()) if quiet else None,
         "stalled": job_stalled(job, now=now),
+        # As the page shows them (the JSON's numbers and times are for programs).
+        "text": {
+            **{
+                name: f"{getattr(job, name):,}"
+                for name in ("rows", "created", "updated", "unchanged", "merged", "skipped")
+            },
+            "rows_total": f"{job.rows_total:,}" if job.rows_total is not None else "",
+            "rate": f"{rate:,.0f}",
+            "seconds": f"{job.seconds:,.1f}",
+            "progress_at": (
+                f"{timezone.localtime(job.progress_at):%H:%M:%S}" if job.progress_at else ""
+            ),
+            "quiet_seconds": f"{int((now - job.progress_at).total_seconds())}" if quiet else "",
+        },
         "error_file_url": (
             reverse("admin:profiles_importjob_errors", args=[job.pk]) if job.error_file else None
         ),

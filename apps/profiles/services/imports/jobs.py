@@ -369,6 +369,8 @@ def import_job_run(
         )
     except (ImportFileError, RowError) as failure:
         status, error = Status.FAILED, admin_wording(str(failure))
+        if summary.rows:
+            error += " The counts show the rows written before it stopped (in whole batches)."
     except Exception as failure:
         log.exception("Import %s failed", job_id)
         status = Status.FAILED
