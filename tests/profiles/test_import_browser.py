@@ -133,7 +133,7 @@ def test_a_running_import_shows_its_progress_and_can_be_cancelled(
     expect(page.get_by_test_id("job-status")).to_have_text("Running", timeout=60_000)
     # The page polls: the counts grow without a reload.
     expect(page.get_by_test_id("count-created")).not_to_have_text("0", timeout=60_000)
-    expect(page.get_by_test_id("progress-text")).to_contain_text(f"of {rows}")
+    expect(page.get_by_test_id("progress-text")).to_contain_text(f"of {rows:,}")
     shot(page, "6-running")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("cancel").click()
