@@ -261,6 +261,7 @@ def test_the_job_page_json_tells_the_progress(admin_client):
             "unchanged": "5",
             "merged": "0",
             "skipped": "5",
+            "percent": "25%",
             "rate": "250",
             "seconds": "4.0",
             "progress_at": f"{timezone.localtime(job.progress_at):%H:%M:%S}",

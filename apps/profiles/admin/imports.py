@@ -424,6 +424,7 @@ def job_state(job: ImportJob, *, now=None) -> dict:
                 for name in ("rows", "created", "updated", "unchanged", "merged", "skipped")
             },
             "rows_total": f"{job.rows_total:,}" if job.rows_total is not None else "",
+            "percent": f"{percent}%" if percent is not None else "",
             "rate": f"{rate:,.0f}",
             "seconds": f"{job.seconds:,.1f}",
             "progress_at": (
