@@ -4,6 +4,7 @@ columns and preview, start, the job page and its JSON, cancel, the error file.""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -319,3 +320,32 @@ def test_a_done_job_shows_its_reason_and_its_error_file_downloads(admin_client, 
         "3,\"data.contact.email.main: expected an e-mail address, got 'not-an-email'\","
         "not-an-email,Bob,,silver\r\n"
     )
+
+
+def test_matching_by_id_without_an_id_column_warns_that_every_row_is_new(admin_client):
+    uploaded(admin_client)
+    job = ImportJob.objects.get()
+    page = admin_client.get(mapping_url(job))
+    assert page.context["warnings"] == []
+
+    response = admin_client.post(mapping_url(job), form_data(page, match="id", preview="Refresh"))
+
+    assert response.context["warnings"] == [
+        "No column goes to Profile id and rows find their profile by id: every row becomes a "
+        "new profile. To update people already stored, find them by their e-mail address (or "
+        "another identifier column)."
+    ]
+
+
+def test_a_view_only_user_sees_the_job_but_cannot_upload_or_cancel(client, django_user_model):
+    user = django_user_model.objects.create_user("viewer", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_importjob"))
+    client.force_login(user)
+    job = running_job()
+
+    assert client.get(reverse("admin:profiles_importjob_change", args=[job.pk])).status_code == 200
+    assert client.get(ADD).status_code == 403
+    cancel = client.post(reverse("admin:profiles_importjob_cancel", args=[job.pk]))
+    assert cancel.status_code == 403
+    job.refresh_from_db()
+    assert job.cancel_requested_by == ""

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from apps.profiles import tasks
 from apps.profiles.models import ImportJob, Profile
 from apps.profiles.services.imports import jobs
 from apps.profiles.services.imports.columns import suggested_mapping
@@ -406,3 +407,21 @@ def test_deleting_an_import_deletes_its_files():
 
     assert not ImportJob.objects.exists()
     assert not any(path.exists() for path in files)
+
+
+def test_a_job_whose_message_cannot_be_sent_fails_with_the_reason(monkeypatch):
+    job = started(upload(PEOPLE))
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(tasks.import_job_run, "delay", broker_down)
+
+    tasks.import_job_enqueue(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.error) == (
+        "failed",
+        "The import could not be handed to a worker ([Errno 111] Connection refused); upload "
+        "the file again when the task broker is back.",
+    )

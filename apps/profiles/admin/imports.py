@@ -310,6 +310,14 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
         preview, samples, problems = [], {}, [*problems, str(error)]
     # In the file's column order (a JSON object column keeps no order of its keys).
     fields = [path for path in dict.fromkeys(mapping.get(c) for c in job.columns) if path]
+    match = form.cleaned_data["match"] if form.is_bound and form.is_valid() else job.match
+    warnings = []
+    if match == "id" and "id" not in fields:
+        warnings.append(
+            "No column goes to Profile id and rows find their profile by id: every row "
+            "becomes a new profile. To update people already stored, find them by their "
+            "e-mail address (or another identifier column)."
+        )
     context = _context(
         model_admin,
         request,
@@ -318,6 +326,7 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
         form=form,
         step=2,
         problems=problems,
+        warnings=warnings,
         preview_fields=[(path, field_label(path)) for path in fields],
         preview_rows=[
             {

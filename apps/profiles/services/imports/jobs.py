@@ -207,6 +207,10 @@ def import_job_configure(
 def import_job_start(*, job_id: str, actor: str) -> ImportJob:
     """Mark a draft import as waiting for a worker (the caller enqueues its run once this
     commits). Raises ImportJobError when it is not a draft any more."""
+    job = ImportJob.objects.get(pk=job_id)
+    errors = mapping_errors(job.mapping)
+    if errors:
+        raise ImportJobError(" ".join(errors))
     started = ImportJob.objects.filter(pk=job_id, status=Status.DRAFT).update(
         status=Status.PENDING, started_by=actor
     )
