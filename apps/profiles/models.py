@@ -269,49 +269,33 @@ class IdentificationPoint(models.Model):
             raise ValidationError(errors)
 
 
-class ImportJob(models.Model):
-    """A profile import started from the admin: the uploaded file, how its columns map to
-    profile fields, and what the background job did (status, counts, progress, the error
-    file). The job itself runs in a worker (services.imports.jobs)."""
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Not started"
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
-    class Kind(models.TextChoices):
-        PROFILES = "profiles", "Profiles"
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Not started"
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+class ImportJobBase(models.Model):
+    """What every import started from the admin has (profiles here, events in the tracking
+    app): the uploaded file, the status, progress and skipped rows of its background job, who
+    started and who cancelled it, why it failed, its error file (services.imports.jobs)."""
 
-    class Empty(models.TextChoices):
-        KEEP = "keep", "Keep the stored value"
-        CLEAR = "clear", "Clear the stored value"
+    Status = ImportStatus
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PROFILES)
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
     file_name = models.CharField(max_length=255, help_text="The name of the uploaded file.")
     file_size = models.PositiveBigIntegerField(default=0)
     format = models.CharField(max_length=8)
     encoding = models.CharField(max_length=32, default="utf-8")
-    # The columns of the file (CSV header, or the keys of the first JSON rows), in order.
-    columns = models.JSONField(default=list)
-    # {column: profile field path ("data.contact.email.main", "traits.plan") or "" (ignored)}
-    mapping = models.JSONField(default=dict)
-    # "id", or the identifier field rows are matched by (e.g. "data.contact.email.main").
-    match = models.CharField(max_length=200, default="id")
-    empty = models.CharField(max_length=8, choices=Empty.choices, default=Empty.KEEP)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     rows_total = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Rows in the file, when counted before the import."
     )
     rows = models.PositiveBigIntegerField(default=0, help_text="Rows read so far.")
-    created = models.PositiveBigIntegerField(default=0)
-    updated = models.PositiveBigIntegerField(default=0)
-    unchanged = models.PositiveBigIntegerField(default=0)
-    merged = models.PositiveBigIntegerField(default=0)
     skipped = models.PositiveBigIntegerField(default=0)
     seconds = models.FloatField(default=0.0, help_text="Import time so far.")
     uploaded_at = models.DateTimeField()
@@ -326,6 +310,45 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True, help_text="Why the import failed or was cancelled.")
     error_file = models.FileField(upload_to="imports/errors/", max_length=300, blank=True)
 
+    # The counts of the import's summary that the job keeps (besides rows and skipped).
+    COUNTS: tuple[str, ...] = ()
+    # How re-importing the file behaves, for the message of a job whose worker died.
+    AGAIN = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"import of {self.file_name}"
+
+
+class ImportJob(ImportJobBase):
+    """A profile import started from the admin: how the file's columns map to profile fields,
+    how rows find their profile, and the counts."""
+
+    class Kind(models.TextChoices):
+        PROFILES = "profiles", "Profiles"
+
+    class Empty(models.TextChoices):
+        KEEP = "keep", "Keep the stored value"
+        CLEAR = "clear", "Clear the stored value"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PROFILES)
+    # The columns of the file (CSV header, or the keys of the first JSON rows), in order.
+    columns = models.JSONField(default=list)
+    # {column: profile field path ("data.contact.email.main", "traits.plan") or "" (ignored)}
+    mapping = models.JSONField(default=dict)
+    # "id", or the identifier field rows are matched by (e.g. "data.contact.email.main").
+    match = models.CharField(max_length=200, default="id")
+    empty = models.CharField(max_length=8, choices=Empty.choices, default=Empty.KEEP)
+    created = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+    unchanged = models.PositiveBigIntegerField(default=0)
+    merged = models.PositiveBigIntegerField(default=0)
+
+    COUNTS = ("created", "updated", "unchanged", "merged")
+    AGAIN = "matched by id or e-mail, rows already imported change nothing"
+
     class Meta:
         ordering = ["-uploaded_at"]
         verbose_name = "import"
@@ -336,6 +359,3 @@ class ImportJob(models.Model):
                 condition=models.Q(status="running"),
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"import of {self.file_name}"

@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.profiles.models import ImportJob
+from apps.profiles.models import ImportJob, ImportJobBase
 from apps.profiles.services.imports.columns import (
     IGNORE,
     field_choices,
@@ -205,21 +205,7 @@ class ImportJobAdmin(admin.ModelAdmin):
                 view(partial(_mapping_view, self)),
                 name="profiles_importjob_mapping",
             ),
-            path(
-                "<str:object_id>/status.json",
-                view(partial(_status_view, self)),
-                name="profiles_importjob_status",
-            ),
-            path(
-                "<str:object_id>/cancel/",
-                view(partial(_cancel_view, self)),
-                name="profiles_importjob_cancel",
-            ),
-            path(
-                "<str:object_id>/errors/",
-                view(partial(_errors_view, self)),
-                name="profiles_importjob_errors",
-            ),
+            *job_urls(self),
             *super().get_urls(),
         ]
 
@@ -230,7 +216,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         return _job_view(self, request, object_id)
 
 
-def _status(job: ImportJob) -> str:
+def _status(job: ImportJobBase) -> str:
     if job_stalled(job):
         return "Stalled (no progress)"
     if job.status == Status.RUNNING and job.cancel_requested_by:
@@ -373,24 +359,94 @@ def _job_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse
     job = _job(model_admin, request, object_id)
     if job.status == Status.DRAFT and model_admin.has_add_permission(request):
         return redirect("admin:profiles_importjob_mapping", job.pk)
+    details = [
+        (
+            "Rows find their profile by",
+            "Profile id" if job.match == "id" else field_label(job.match),
+        ),
+        ("An empty cell", job.get_empty_display()),
+    ]
+    for column in job.columns:
+        target = job.mapping.get(column, "")
+        details.append(
+            (
+                f"Column “{column}”",
+                format_html(
+                    '{} <small class="cdp-quiet-text">{}</small>', field_label(target), target
+                )
+                if target
+                else format_html("<em>ignored</em>"),
+            )
+        )
+    return job_page(model_admin, request, job, details=details, steps=True)
+
+
+def job_urls(model_admin) -> list:
+    """The job page's endpoints (JSON state, cancel, error file) of an import ModelAdmin."""
+    view = model_admin.admin_site.admin_view
+    prefix = _prefix(model_admin.model)
+    return [
+        path(
+            "<str:object_id>/status.json",
+            view(partial(_status_view, model_admin)),
+            name=f"{prefix}_status",
+        ),
+        path(
+            "<str:object_id>/cancel/",
+            view(partial(_cancel_view, model_admin)),
+            name=f"{prefix}_cancel",
+        ),
+        path(
+            "<str:object_id>/errors/",
+            view(partial(_errors_view, model_admin)),
+            name=f"{prefix}_errors",
+        ),
+    ]
+
+
+def _prefix(model) -> str:
+    return f"{model._meta.app_label}_{model._meta.model_name}"
+
+
+COUNT_LABELS = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "merged": "merged",
+    "stored": "stored",
+    "already_stored": "already stored",
+    "queued": "queued for workflows",
+    "skipped": "skipped (bad rows)",
+}
+
+
+def job_page(
+    model_admin, request: HttpRequest, job, *, details: list, steps: bool = False
+) -> HttpResponse:
+    """The page of an import job (any ImportJobBase): status, progress, counts, the error
+    file, Cancel, and `details` [(label, value)] about what is imported."""
+    prefix = _prefix(type(job))
+    state = job_state(job)
     context = _context(
         model_admin,
         request,
         f"Import of {job.file_name}",
         job=job,
-        state=job_state(job),
-        mapping=[
-            (column, field_label(target) if target else None, target)
-            for column in job.columns
-            for target in [job.mapping.get(column, "")]
+        state=state,
+        steps=steps,
+        counts=[
+            (name, COUNT_LABELS[name], state["text"][name]) for name in (*job.COUNTS, "skipped")
         ],
-        match_label="Profile id" if job.match == "id" else field_label(job.match),
+        details=details,
+        status_url=reverse(f"admin:{prefix}_status", args=[job.pk]),
+        cancel_url=reverse(f"admin:{prefix}_cancel", args=[job.pk]),
+        add_url=reverse(f"admin:{prefix}_add"),
         can_cancel=model_admin.has_add_permission(request) and job.status in ACTIVE,
     )
     return TemplateResponse(request, "admin/profiles/importjob/job.html", context)
 
 
-def job_state(job: ImportJob, *, now=None) -> dict:
+def job_state(job: ImportJobBase, *, now=None) -> dict:
     """What the job page shows, as its JSON endpoint answers it."""
     now = now or timezone.now()
     rate = job.rows / job.seconds if job.seconds else 0.0
@@ -414,10 +470,7 @@ def job_state(job: ImportJob, *, now=None) -> dict:
         "percent": percent,
         "rate": round(rate, 1),
         "seconds": round(job.seconds, 1),
-        "created": job.created,
-        "updated": job.updated,
-        "unchanged": job.unchanged,
-        "merged": job.merged,
+        **{name: getattr(job, name) for name in job.COUNTS},
         "skipped": job.skipped,
         "error": job.error,
         "cancel_requested_by": job.cancel_requested_by,
@@ -428,10 +481,7 @@ def job_state(job: ImportJob, *, now=None) -> dict:
         "stalled": job_stalled(job, now=now),
         # As the page shows them (the JSON's numbers and times are for programs).
         "text": {
-            **{
-                name: f"{getattr(job, name):,}"
-                for name in ("rows", "created", "updated", "unchanged", "merged", "skipped")
-            },
+            **{name: f"{getattr(job, name):,}" for name in ("rows", "skipped", *job.COUNTS)},
             "rows_total": f"{job.rows_total:,}" if job.rows_total is not None else "",
             "percent": f"{percent}%" if percent is not None else "",
             "rate": f"{rate:,.0f}",
@@ -442,15 +492,15 @@ def job_state(job: ImportJob, *, now=None) -> dict:
             "quiet_seconds": f"{int((now - job.progress_at).total_seconds())}" if quiet else "",
         },
         "error_file_url": (
-            reverse("admin:profiles_importjob_errors", args=[job.pk]) if job.error_file else None
+            reverse(f"admin:{_prefix(type(job))}_errors", args=[job.pk]) if job.error_file else None
         ),
     }
 
 
-def _job(model_admin, request: HttpRequest, object_id: str) -> ImportJob:
+def _job(model_admin, request: HttpRequest, object_id: str):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    job = ImportJob.objects.filter(pk=object_id).first()
+    job = model_admin.model.objects.filter(pk=object_id).first()
     if job is None:
         raise Http404(f"There is no import with id {object_id!r}.")
     return job
@@ -462,12 +512,15 @@ def _status_view(model_admin, request: HttpRequest, object_id: str) -> HttpRespo
 
 def _cancel_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
     job = _job(model_admin, request, object_id)
+    page = f"admin:{_prefix(model_admin.model)}_change"
     if request.method != "POST":
-        return redirect("admin:profiles_importjob_change", job.pk)
+        return redirect(page, job.pk)
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     try:
-        job = import_job_cancel(job_id=job.pk, actor=request.user.get_username())
+        job = import_job_cancel(
+            job_id=job.pk, actor=request.user.get_username(), model=model_admin.model
+        )
     except ImportJobError as error:
         messages.error(request, str(error))
     else:
@@ -475,7 +528,7 @@ def _cancel_view(model_admin, request: HttpRequest, object_id: str) -> HttpRespo
             messages.success(request, "The import is cancelled.")
         else:
             messages.info(request, "The import stops after the batch it is writing.")
-    return redirect("admin:profiles_importjob_change", job.pk)
+    return redirect(page, job.pk)
 
 
 def _errors_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:

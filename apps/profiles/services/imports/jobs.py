@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path as FilePath
@@ -27,7 +28,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.profiles.models import ImportJob
+from apps.profiles.models import ImportJob, ImportJobBase
 from apps.profiles.services.imports.columns import (
     PreviewRow,
     column_samples,
@@ -58,7 +59,7 @@ PROGRESS_SECONDS = 0.5
 STALLED_AFTER = timedelta(minutes=10)
 # Shown on the job page as "no progress for ..." before the job counts as stalled.
 QUIET_AFTER = timedelta(seconds=60)
-_COUNTS = ("rows", "created", "updated", "unchanged", "merged", "skipped", "seconds")
+JobModel = type[ImportJobBase]
 
 
 class ImportJobError(Exception):
@@ -83,7 +84,7 @@ class StoredInputFile(InputFile):
         return self.display_name
 
 
-def job_input(job: ImportJob) -> StoredInputFile:
+def job_input(job: ImportJobBase) -> StoredInputFile:
     """The job's file, opened (the caller closes it). ImportFileError when it is gone."""
     try:
         path = job.file.path
@@ -219,12 +220,14 @@ def import_job_start(*, job_id: str, actor: str) -> ImportJob:
     return ImportJob.objects.get(pk=job_id)
 
 
-def import_job_cancel(*, job_id: str, actor: str, now: datetime | None = None) -> ImportJob:
+def import_job_cancel(
+    *, job_id: str, actor: str, now: datetime | None = None, model: JobModel = ImportJob
+) -> ImportJobBase:
     """Cancel an import: at once when it has not started (or its worker stopped), else after
     the batch it is writing. Raises ImportJobError when it is over."""
     now = now or timezone.now()
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        job = model.objects.select_for_update().get(pk=job_id)
         if job.status in (Status.DRAFT, Status.PENDING):
             job.status = Status.CANCELLED
             job.cancel_requested_by = actor
@@ -250,19 +253,19 @@ def import_job_cancel(*, job_id: str, actor: str, now: datetime | None = None) -
     return job
 
 
-def import_jobs_delete(*, job_ids: list[str]) -> int:
+def import_jobs_delete(*, job_ids: list[str], model: JobModel = ImportJob) -> int:
     """Delete imports and their files (the upload, the error file). A running import stops at
     its next batch, when its progress finds no row."""
     deleted = 0
-    for job in ImportJob.objects.filter(pk__in=job_ids):
+    for job in model.objects.filter(pk__in=job_ids):
         for stored in (job.file, job.error_file):
             if stored:
                 stored.storage.delete(stored.name)
-        deleted += ImportJob.objects.filter(pk=job.pk).delete()[0]
+        deleted += model.objects.filter(pk=job.pk).delete()[0]
     return deleted
 
 
-def job_stalled(job: ImportJob, *, now: datetime | None = None) -> bool:
+def job_stalled(job: ImportJobBase, *, now: datetime | None = None) -> bool:
     moment = job.progress_at or job.started_at
     return (
         job.status == Status.RUNNING
@@ -275,14 +278,16 @@ def _when(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else "its start"
 
 
-def import_jobs_fail_stalled(*, now: datetime | None = None) -> list[str]:
+def import_jobs_fail_stalled(
+    *, now: datetime | None = None, model: JobModel = ImportJob
+) -> list[str]:
     """Mark failed the running imports that wrote no progress for STALLED_AFTER (their worker
     died); the ids."""
     now = now or timezone.now()
     failed = []
     cutoff = now - STALLED_AFTER
-    for job in ImportJob.objects.filter(status=Status.RUNNING, progress_at__lt=cutoff):
-        updated = ImportJob.objects.filter(
+    for job in model.objects.filter(status=Status.RUNNING, progress_at__lt=cutoff):
+        updated = model.objects.filter(
             pk=job.pk, status=Status.RUNNING, progress_at__lt=cutoff
         ).update(
             status=Status.FAILED,
@@ -290,8 +295,7 @@ def import_jobs_fail_stalled(*, now: datetime | None = None) -> list[str]:
             error=(
                 f"The worker running this import stopped after {job.rows:,} rows (no progress "
                 f"since {_when(job.progress_at)}). The rows counted were imported; to import "
-                "the rest, upload the file again (matched by id or e-mail, rows already "
-                "imported change nothing)."
+                f"the rest, upload the file again ({model.AGAIN})."
             ),
         )
         if updated:
@@ -299,68 +303,77 @@ def import_jobs_fail_stalled(*, now: datetime | None = None) -> list[str]:
     return failed
 
 
+def import_job_fail(*, job_id: str, error: str, model: JobModel = ImportJob) -> None:
+    """Mark an import failed that never ran (e.g. its message could not be sent)."""
+    model.objects.filter(pk=job_id, status=Status.PENDING).update(
+        status=Status.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
 # -- the run ---------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _JobProgress:
+    model: JobModel
     job_id: str
     every: float
     last: float = 0.0
 
-    def __call__(self, summary: ImportSummary) -> None:
+    def __call__(self, summary) -> None:
         now = time.monotonic()
         if self.last and now - self.last < self.every:
             return
         self.last = now
-        ImportJob.objects.filter(pk=self.job_id).update(
-            progress_at=timezone.now(), **{name: getattr(summary, name) for name in _COUNTS}
-        )
-        actor = (
-            ImportJob.objects.filter(pk=self.job_id)
-            .values_list("cancel_requested_by", flat=True)
-            .first()
-        )
+        jobs = self.model.objects.filter(pk=self.job_id)
+        jobs.update(progress_at=timezone.now(), **_counts(self.model, summary))
+        actor = jobs.values_list("cancel_requested_by", flat=True).first()
         if actor is None:
             raise ImportCancelled("the deletion of the import")
         if actor:
             raise ImportCancelled(actor)
 
 
-def import_job_run(
-    *, job_id: str, progress_seconds: float | None = None, batch_size: int | None = None
-) -> ImportJob | None:
-    """Run a pending import to its end (done, failed or cancelled); None when the job is not
-    pending (cancelled before it started, or run already)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
+def _counts(model: JobModel, summary) -> dict:
+    return {name: getattr(summary, name) for name in ("rows", "skipped", "seconds", *model.COUNTS)}
+
+
+# run(job, input_file, errors, progress): the importer's call (it raises to stop).
+Runner = Callable[[ImportJobBase, InputFile, Callable, Callable], object]
+
+
+def job_run(
+    *,
+    model: JobModel,
+    job_id: str,
+    summary,
+    run: Runner,
+    progress_seconds: float | None = None,
+) -> ImportJobBase | None:
+    """Run a pending import of `model` to its end (done, failed or cancelled), `run` calling
+    the importer with `summary`; None when the job is not pending (cancelled before it
+    started, or run already)."""
+    claimed = model.objects.filter(pk=job_id, status=Status.PENDING).update(
         status=Status.RUNNING, started_at=timezone.now(), progress_at=timezone.now()
     )
     if not claimed:
         return None
-    job = ImportJob.objects.get(pk=job_id)
-    summary = ImportSummary()
+    job = model.objects.get(pk=job_id)
     opened: list[ErrorFile] = []
     status, error = Status.DONE, ""
     try:
         job.rows_total = _rows_in(job)
-        ImportJob.objects.filter(pk=job_id).update(rows_total=job.rows_total)
-        options = ImportOptions(
-            match=match_option([job.match]),
-            mapping=importer_mapping(job.mapping, fmt=job.format),
-            clear_empty=job.empty == ImportJob.Empty.CLEAR,
-            format=job.format,
-        )
-        if batch_size is not None:
-            options.batch_size = batch_size
+        model.objects.filter(pk=job_id).update(rows_total=job.rows_total)
         input_file = job_input(job)
         try:
-            profiles_import(
-                input_file=input_file,
-                options=options,
-                errors=lambda header, fmt: _error_file(job, header, fmt, opened),
-                summary=summary,
-                progress=_JobProgress(
-                    job_id, PROGRESS_SECONDS if progress_seconds is None else progress_seconds
+            run(
+                job,
+                input_file,
+                lambda header, fmt: _error_file(job, header, fmt, opened),
+                _JobProgress(
+                    model,
+                    job_id,
+                    PROGRESS_SECONDS if progress_seconds is None else progress_seconds,
                 ),
             )
         finally:
@@ -382,12 +395,12 @@ def import_job_run(
             f"The import stopped on an unexpected error after {summary.rows:,} rows "
             f"({type(failure).__name__}: {failure}). The rows counted were imported."
         )
-    counts = {name: getattr(summary, name) for name in _COUNTS}
+    counts = _counts(model, summary)
     if status == Status.DONE:
         counts["rows_total"] = summary.rows
     error_file = opened[0] if opened else None
     now = timezone.now()
-    ImportJob.objects.filter(pk=job_id).update(
+    model.objects.filter(pk=job_id).update(
         status=status,
         error=error,
         finished_at=now,
@@ -395,17 +408,42 @@ def import_job_run(
         error_file=_media_name(error_file.path) if error_file and error_file.count else "",
         **counts,
     )
-    return ImportJob.objects.get(pk=job_id)
+    return model.objects.get(pk=job_id)
 
 
-def import_job_fail(*, job_id: str, error: str) -> None:
-    """Mark an import failed that never ran (e.g. its message could not be sent)."""
-    ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now()
+def import_job_run(
+    *, job_id: str, progress_seconds: float | None = None, batch_size: int | None = None
+) -> ImportJob | None:
+    """Run a pending profile import (job_run over profiles_import)."""
+
+    def run(job: ImportJob, input_file, errors, progress) -> None:
+        options = ImportOptions(
+            match=match_option([job.match]),
+            mapping=importer_mapping(job.mapping, fmt=job.format),
+            clear_empty=job.empty == ImportJob.Empty.CLEAR,
+            format=job.format,
+        )
+        if batch_size is not None:
+            options.batch_size = batch_size
+        profiles_import(
+            input_file=input_file,
+            options=options,
+            errors=errors,
+            summary=summary,
+            progress=progress,
+        )
+
+    summary = ImportSummary()
+    return job_run(  # type: ignore[return-value]
+        model=ImportJob,
+        job_id=job_id,
+        summary=summary,
+        run=run,
+        progress_seconds=progress_seconds,
     )
 
 
-def _error_file(job: ImportJob, header, fmt: str, opened: list[ErrorFile]) -> ErrorFile:
+def _error_file(job: ImportJobBase, header, fmt: str, opened: list[ErrorFile]) -> ErrorFile:
     extension = "csv" if fmt == "csv" else "jsonl"
     path = FilePath(settings.MEDIA_ROOT) / "imports" / "errors" / f"{job.pk}.errors.{extension}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -417,7 +455,7 @@ def _media_name(path: str) -> str:
     return str(FilePath(path).relative_to(FilePath(settings.MEDIA_ROOT)))
 
 
-def _rows_in(job: ImportJob) -> int | None:
+def _rows_in(job: ImportJobBase) -> int | None:
     """The rows of a CSV or JSON Lines file, counted as non-blank lines before the import (a
     CSV value spanning lines counts more than once); None for a JSON array."""
     if job.format not in ("csv", "jsonl"):
