@@ -260,10 +260,15 @@ CELERY_BEAT_SCHEDULE["profiles-erasures-resume"] = {
     "options": {"expires": 55.0},
 }
 
-# Every five minutes: profile imports whose worker stopped writing progress are marked failed
-# (a worker that died mid-import; the rows it committed stay).
+# Every five minutes: profile and event imports whose worker stopped writing progress are
+# marked failed (a worker that died mid-import; the rows it committed stay).
 CELERY_BEAT_SCHEDULE["profiles-imports-fail-stalled"] = {
     "task": "profiles.import_jobs_fail_stalled",
+    "schedule": 300.0,
+    "options": {"expires": 290.0},
+}
+CELERY_BEAT_SCHEDULE["events-imports-fail-stalled"] = {
+    "task": "events.import_jobs_fail_stalled",
     "schedule": 300.0,
     "options": {"expires": 290.0},
 }

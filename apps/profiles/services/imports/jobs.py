@@ -110,10 +110,16 @@ def admin_wording(message: str) -> str:
 # -- upload and mapping -------------------------------------------------------------------------
 
 
-def import_job_upload(*, uploaded: UploadedFile, encoding: str, actor: str) -> ImportJob:
-    """Store an uploaded file as a new draft import, its columns read and a mapping suggested.
-    Raises ImportFileError (with what to do) for a file that cannot be imported; nothing is
-    stored then."""
+def upload_store(
+    *,
+    uploaded: UploadedFile,
+    encoding: str,
+    create: Callable[[str, str, StoredInputFile], ImportJobBase],
+    binary_hint: str = "save it as CSV (comma-separated, with a header line) and upload that",
+) -> ImportJobBase:
+    """Store an uploaded file and create its job with `create(stored name, original name,
+    the file opened)`, which reads what it needs and raises ImportFileError for a file that
+    cannot be imported: nothing is kept then."""
     original = FilePath(uploaded.name or "upload").name
     if not uploaded.size:
         raise ImportFileError(f"{original} is empty: there is nothing to import.")
@@ -126,12 +132,27 @@ def import_job_upload(*, uploaded: UploadedFile, encoding: str, actor: str) -> I
             if b"\x00" in input_file.head_text().encode("latin-1")[:4096]:
                 raise ImportFileError(
                     f"{original} is not a text file (it holds binary data, e.g. a spreadsheet): "
-                    "save it as CSV (comma-separated, with a header line) and upload that."
+                    f"{binary_hint}."
                 )
-            fmt = input_file.format(None)
-            columns = file_columns(input_file, fmt)
+            return create(stored, original, input_file)
         finally:
             input_file.close()
+    except ImportFileError as error:
+        default_storage.delete(stored)
+        raise ImportFileError(admin_wording(str(error))) from None
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+
+
+def import_job_upload(*, uploaded: UploadedFile, encoding: str, actor: str) -> ImportJob:
+    """Store an uploaded file as a new draft import, its columns read and a mapping suggested.
+    Raises ImportFileError (with what to do) for a file that cannot be imported; nothing is
+    stored then."""
+
+    def create(stored: str, original: str, input_file: StoredInputFile) -> ImportJob:
+        fmt = input_file.format(None)
+        columns = file_columns(input_file, fmt)
         mapping = suggested_mapping(columns)
         return ImportJob.objects.create(
             file=stored,
@@ -145,12 +166,8 @@ def import_job_upload(*, uploaded: UploadedFile, encoding: str, actor: str) -> I
             uploaded_at=timezone.now(),
             uploaded_by=actor,
         )
-    except ImportFileError as error:
-        default_storage.delete(stored)
-        raise ImportFileError(admin_wording(str(error))) from None
-    except BaseException:
-        default_storage.delete(stored)
-        raise
+
+    return upload_store(uploaded=uploaded, encoding=encoding, create=create)  # type: ignore[return-value]
 
 
 def import_job_preview(*, job: ImportJob, mapping: dict[str, str], empty: str) -> list[PreviewRow]:
