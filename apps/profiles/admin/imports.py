@@ -131,30 +131,31 @@ def _column_choices(column: str, current: str, schema_choices) -> list:
     return choices
 
 
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdminMixin:
+    """The list of an import model (any ImportJobBase) and its job page; the ModelAdmin adds
+    the upload (add_view) and, for a draft, what comes before the start."""
+
     list_display = ("file_link", "status_shown", "progress_shown", "counts", "started", "by")
     list_filter = ("status",)
     search_fields = ("file_name",)
     search_help_text = "The name of the uploaded file."
     ordering = ("-uploaded_at",)
     list_per_page = 50
-
-    # -- the list ---------------------------------------------------------------------------
+    change_list_template = "admin/profiles/importjob/change_list.html"
 
     @admin.display(description="file", ordering="file_name")
-    def file_link(self, job: ImportJob) -> str:
-        url = reverse("admin:profiles_importjob_change", args=[job.pk])
+    def file_link(self, job: ImportJobBase) -> str:
+        url = reverse(f"admin:{_prefix(type(job))}_change", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, job.file_name)
 
     @admin.display(description="status", ordering="status")
-    def status_shown(self, job: ImportJob) -> str:
+    def status_shown(self, job: ImportJobBase) -> str:
         return format_html(
             '<span class="cdp-import-status cdp-import-{}">{}</span>', job.status, _status(job)
         )
 
     @admin.display(description="rows")
-    def progress_shown(self, job: ImportJob) -> str:
+    def progress_shown(self, job: ImportJobBase) -> str:
         if job.status in (Status.DRAFT, Status.PENDING):
             return "-"
         if job.status == Status.RUNNING and job.rows_total:
@@ -162,40 +163,43 @@ class ImportJobAdmin(admin.ModelAdmin):
         return f"{job.rows:,}"
 
     @admin.display(description="result")
-    def counts(self, job: ImportJob) -> str:
+    def counts(self, job: ImportJobBase) -> str:
         if job.status in (Status.DRAFT, Status.PENDING):
             return "-"
-        counts = [
-            (job.created, "created"),
-            (job.updated, "updated"),
-            (job.unchanged, "unchanged"),
-            (job.merged, "merged"),
-            (job.skipped, "skipped"),
-        ]
+        counts = [(getattr(job, name), name.replace("_", " ")) for name in job.COUNTS]
+        counts.append((job.skipped, "skipped"))
         return ", ".join(f"{count:,} {name}" for count, name in counts if count) or "nothing"
 
     @admin.display(description="started", ordering="started_at")
-    def started(self, job: ImportJob):
+    def started(self, job: ImportJobBase):
         return job.started_at or "-"
 
     @admin.display(description="by", ordering="started_by")
-    def by(self, job: ImportJob) -> str:
+    def by(self, job: ImportJobBase) -> str:
         return job.started_by or job.uploaded_by
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "Imports", **(extra_context or {})})
+        context = {
+            "title": self.model._meta.verbose_name_plural.capitalize(),
+            "add_label": self.add_label,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
 
-    def delete_model(self, request, obj: ImportJob) -> None:
-        import_jobs_delete(job_ids=[obj.pk])
+    def delete_model(self, request, obj: ImportJobBase) -> None:
+        import_jobs_delete(job_ids=[obj.pk], model=self.model)
 
     def delete_queryset(self, request, queryset) -> None:
-        import_jobs_delete(job_ids=list(queryset.values_list("pk", flat=True)))
+        import_jobs_delete(job_ids=list(queryset.values_list("pk", flat=True)), model=self.model)
 
     def has_change_permission(self, request, obj=None) -> bool:
         # The change page is the job's page; nothing is edited through a ModelForm.
         return self.has_view_permission(request, obj)
 
-    # -- URLs --------------------------------------------------------------------------------
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ImportJobAdminMixin, admin.ModelAdmin):
+    add_label = "Import profiles from a file"
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -224,11 +228,12 @@ def _status(job: ImportJobBase) -> str:
     return job.get_status_display()
 
 
-def _context(model_admin, request, title: str, **extra) -> dict:
+def admin_context(model_admin, request, title: str, **extra) -> dict:
     return {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": title,
+        "changelist_url": reverse(f"admin:{_prefix(model_admin.model)}_changelist"),
         **extra,
     }
 
@@ -254,7 +259,18 @@ def _upload_view(model_admin, request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("admin:profiles_importjob_mapping", job.pk)
         status = 400
-    context = _context(model_admin, request, "Import profiles: upload a file", form=form, step=1)
+    context = admin_context(
+        model_admin,
+        request,
+        "Import profiles: upload a file",
+        form=form,
+        step=1,
+        steps=True,
+        intro="Upload a file of people. Next you choose which profile field each column goes "
+        "to and see the first rows as they will be stored; nothing is imported before you "
+        "start it.",
+        submit_label="Upload and continue",
+    )
     return TemplateResponse(request, "admin/profiles/importjob/upload.html", context, status=status)
 
 
@@ -304,7 +320,7 @@ def _mapping_view(model_admin, request: HttpRequest, object_id: str) -> HttpResp
             "becomes a new profile. To update people already stored, find them by their "
             "e-mail address (or another identifier column)."
         )
-    context = _context(
+    context = admin_context(
         model_admin,
         request,
         f"Import profiles: columns of {job.file_name}",
@@ -356,7 +372,7 @@ def _cell(value: Any) -> str:
 
 
 def _job_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-    job = _job(model_admin, request, object_id)
+    job = job_or_404(model_admin, request, object_id)
     if job.status == Status.DRAFT and model_admin.has_add_permission(request):
         return redirect("admin:profiles_importjob_mapping", job.pk)
     details = [
@@ -427,7 +443,7 @@ def job_page(
     file, Cancel, and `details` [(label, value)] about what is imported."""
     prefix = _prefix(type(job))
     state = job_state(job)
-    context = _context(
+    context = admin_context(
         model_admin,
         request,
         f"Import of {job.file_name}",
@@ -497,7 +513,7 @@ def job_state(job: ImportJobBase, *, now=None) -> dict:
     }
 
 
-def _job(model_admin, request: HttpRequest, object_id: str):
+def job_or_404(model_admin, request: HttpRequest, object_id: str):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     job = model_admin.model.objects.filter(pk=object_id).first()
@@ -507,11 +523,11 @@ def _job(model_admin, request: HttpRequest, object_id: str):
 
 
 def _status_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-    return JsonResponse(job_state(_job(model_admin, request, object_id)))
+    return JsonResponse(job_state(job_or_404(model_admin, request, object_id)))
 
 
 def _cancel_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-    job = _job(model_admin, request, object_id)
+    job = job_or_404(model_admin, request, object_id)
     page = f"admin:{_prefix(model_admin.model)}_change"
     if request.method != "POST":
         return redirect(page, job.pk)
@@ -532,7 +548,7 @@ def _cancel_view(model_admin, request: HttpRequest, object_id: str) -> HttpRespo
 
 
 def _errors_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-    job = _job(model_admin, request, object_id)
+    job = job_or_404(model_admin, request, object_id)
     if not job.error_file:
         raise Http404("This import skipped no row: there is no error file.")
     try:
