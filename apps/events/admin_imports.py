@@ -89,7 +89,13 @@ class EventImportJobAdmin(ImportJobAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = job_or_404(self, request, object_id)
         source = EventSource.objects.filter(pk=job.source_id).first() if job.source_id else None
-        matched = ", ".join(job.match) if job.match else "the profile id each event names"
+        matched = (
+            " and ".join(
+                f"{field_label(field)} (held by the event at {path})"
+                for field, _, path in (pair.partition("=") for pair in job.match)
+            )
+            or "the profile id each event names"
+        )
         details = [
             ("Event source", source.name if source else job.source_id or "each event's own"),
             ("Profile found by", matched),

@@ -210,7 +210,7 @@ def test_the_admin_upload_starts_the_import_and_opens_its_page(
     assert len(callbacks) == 1
     page = admin_client.get(response["Location"]).content.decode()
     assert "Waiting for a worker" in page
-    assert "data.contact.email.main=properties.email" in page
+    assert "E-mail address (held by the event at properties.email)" in page
     assert "Web shop" in page
     state = admin_client.get(reverse("admin:events_eventimportjob_status", args=[job.pk])).json()
     assert (state["status"], state["stored"], state["already_stored"]) == ("pending", 0, 0)
