@@ -1,5 +1,7 @@
 """Profile imports started from the admin (ImportJob): upload, column mapping, start, the run in
-a worker, cancel, and stalled jobs.
+a worker, cancel, and stalled jobs. The parts that do not depend on the kind of import (the
+stored upload, `job_run`, cancel, delete, the stalled sweep) take the job model, so that event
+imports (apps.events.import_jobs, EventImportJob) share them.
 
 The run is `profiles_import` over the stored file with the job's options. Progress (rows read,
 counts, the time of the last progress) is written to the job row after each batch, at most
