@@ -15,6 +15,7 @@ from apps.profiles.models import ImportJob, Profile
 from apps.profiles.services.imports import jobs
 from apps.profiles.services.imports.columns import suggested_mapping
 from apps.profiles.services.imports.readers import ImportFileError
+from cdp.celery import app
 from tests.profiles.factories import ProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -425,3 +426,10 @@ def test_a_job_whose_message_cannot_be_sent_fails_with_the_reason(monkeypatch):
         "The import could not be handed to a worker ([Errno 111] Connection refused); upload "
         "the file again when the task broker is back.",
     )
+
+
+def test_the_stalled_sweeps_are_scheduled_tasks(settings):
+    for entry in ("profiles-imports-fail-stalled", "events-imports-fail-stalled"):
+        schedule = settings.CELERY_BEAT_SCHEDULE[entry]
+        assert schedule["task"] in app.tasks
+        assert (schedule["schedule"], schedule["options"]) == (300.0, {"expires": 290.0})
