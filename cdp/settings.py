@@ -98,6 +98,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (the admin's profile imports): read by the web process that takes the upload
+# and by the worker that imports it, so web and workers must share this directory.
+MEDIA_ROOT = Path(env_str("CDP_MEDIA_ROOT", "") or CDP_VAR_DIR / "media")
+MEDIA_URL = "media/"  # never served as such: files are downloaded through admin views
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -268,6 +272,19 @@ CELERY_BEAT_SCHEDULE["profiles-erasures-resume"] = {
     "task": "profiles.erasures_resume",
     "schedule": 60.0,
     "options": {"expires": 55.0},
+}
+
+# Every five minutes: profile and event imports whose worker stopped writing progress are
+# marked failed (a worker that died mid-import; the rows it committed stay).
+CELERY_BEAT_SCHEDULE["profiles-imports-fail-stalled"] = {
+    "task": "profiles.import_jobs_fail_stalled",
+    "schedule": 300.0,
+    "options": {"expires": 290.0},
+}
+CELERY_BEAT_SCHEDULE["events-imports-fail-stalled"] = {
+    "task": "events.import_jobs_fail_stalled",
+    "schedule": 300.0,
+    "options": {"expires": 290.0},
 }
 
 # Retention (apps.tracking.retention, DESIGN §13): how many days to keep each kind of row;

@@ -9,7 +9,7 @@ from apps.core.admin_helpers import (
     object_link,
     related_id_filter,
 )
-from apps.events import admin_types  # noqa: F401  (registers event types, quarantine)
+from apps.events import admin_imports, admin_types  # noqa: F401  (register their ModelAdmins)
 from apps.events.models import Event
 from apps.events.selectors import event_types_in_use
 from apps.profiles.models import Profile, Session

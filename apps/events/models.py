@@ -15,6 +15,7 @@ from django.db import models
 
 from apps.core.ids import new_id
 from apps.events.validation import event_type_errors, mapping_errors
+from apps.profiles.models import ImportJobBase
 
 EARLIEST_TIME = datetime(1, 1, 1, tzinfo=UTC)
 LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
@@ -196,3 +197,31 @@ class QuarantinedEvent(Event):
     class Meta:
         proxy = True
         verbose_name = "quarantined event"
+
+
+class EventImportJob(ImportJobBase):
+    """An import of historic events started from the admin (apps.events.import_jobs): the
+    event source of events that name none, how events find their profile, and the counts.
+    Events are stored as processed history (no workflow runs; `manage.py import_events
+    --process` hands them to the workers)."""
+
+    # The source of events that name none ("": each event names its own).
+    source_id = models.CharField(max_length=64, blank=True)
+    # "PROFILE_FIELD=EVENT_PATH" pairs (all must match); empty: the profile id the event names.
+    match = models.JSONField(default=list, blank=True)
+    stored = models.PositiveBigIntegerField(default=0)
+    already_stored = models.PositiveBigIntegerField(default=0)
+
+    COUNTS = ("stored", "already_stored")
+    AGAIN = "events already stored are not stored twice"
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = "event import"
+        indexes = [
+            models.Index(
+                fields=["progress_at"],
+                name="eventimportjob_running",
+                condition=models.Q(status="running"),
+            ),
+        ]

@@ -267,3 +267,95 @@ class IdentificationPoint(models.Model):
         errors = identification_point_errors(self)
         if errors:
             raise ValidationError(errors)
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Not started"
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ImportJobBase(models.Model):
+    """What every import started from the admin has (profiles here, events in the tracking
+    app): the uploaded file, the status, progress and skipped rows of its background job, who
+    started and who cancelled it, why it failed, its error file (services.imports.jobs)."""
+
+    Status = ImportStatus
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=255, help_text="The name of the uploaded file.")
+    file_size = models.PositiveBigIntegerField(default=0)
+    format = models.CharField(max_length=8)
+    encoding = models.CharField(max_length=32, default="utf-8")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    rows_total = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Rows in the file, when counted before the import."
+    )
+    rows = models.PositiveBigIntegerField(default=0, help_text="Rows read so far.")
+    skipped = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0, help_text="Import time so far.")
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.CharField(max_length=150)
+    started_by = models.CharField(max_length=150, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written with the progress: a running job whose progress is old lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Set by Cancel while the job runs; the job stops after its current batch.
+    cancel_requested_by = models.CharField(max_length=150, blank=True)
+    error = models.TextField(blank=True, help_text="Why the import failed or was cancelled.")
+    error_file = models.FileField(upload_to="imports/errors/", max_length=300, blank=True)
+
+    # The counts of the import's summary that the job keeps (besides rows and skipped).
+    COUNTS: tuple[str, ...] = ()
+    # How re-importing the file behaves, for the message of a job whose worker died.
+    AGAIN = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"import of {self.file_name}"
+
+
+class ImportJob(ImportJobBase):
+    """A profile import started from the admin: how the file's columns map to profile fields,
+    how rows find their profile, and the counts."""
+
+    class Kind(models.TextChoices):
+        PROFILES = "profiles", "Profiles"
+
+    class Empty(models.TextChoices):
+        KEEP = "keep", "Keep the stored value"
+        CLEAR = "clear", "Clear the stored value"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PROFILES)
+    # The columns of the file (CSV header, or the keys of the first JSON rows), in order.
+    columns = models.JSONField(default=list)
+    # {column: profile field path ("data.contact.email.main", "traits.plan") or "" (ignored)}
+    mapping = models.JSONField(default=dict)
+    # "id", or the identifier field rows are matched by (e.g. "data.contact.email.main").
+    match = models.CharField(max_length=200, default="id")
+    empty = models.CharField(max_length=8, choices=Empty.choices, default=Empty.KEEP)
+    created = models.PositiveBigIntegerField(default=0)
+    updated = models.PositiveBigIntegerField(default=0)
+    unchanged = models.PositiveBigIntegerField(default=0)
+    merged = models.PositiveBigIntegerField(default=0)
+
+    COUNTS = ("created", "updated", "unchanged", "merged")
+    AGAIN = "matched by id or e-mail, rows already imported change nothing"
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = "import"
+        indexes = [
+            models.Index(
+                fields=["progress_at"],
+                name="importjob_running",
+                condition=models.Q(status="running"),
+            ),
+        ]

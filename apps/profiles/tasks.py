@@ -7,13 +7,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from apps.profiles.models import ErasureRecord, Segment
+from apps.profiles.models import ErasureRecord, ImportJob, Segment
 from apps.profiles.services.erasure import (
     STALLED_AFTER,
     erasure_proceed,
     erasures_stalled,
     profile_forget,
 )
+from apps.profiles.services.imports import jobs as import_jobs
 from apps.profiles.services.segments import segment_sweep_batch
 
 log = logging.getLogger(__name__)
@@ -87,3 +88,38 @@ def profile_erasure_start(*, profile_id: str, actor: str) -> ErasureRecord:
     record = profile_forget(profile_id=profile_id, actor=actor)
     transaction.on_commit(lambda: erasure_enqueue(record.pk))
     return record
+
+
+# Acknowledged on receipt (not acks_late): a half-done import must not run a second time (its
+# rows without an id would create profiles again); a job whose worker died is marked failed by
+# import_jobs_fail_stalled instead.
+@shared_task(name="profiles.import_job_run", acks_late=False)
+def import_job_run(job_id: str) -> None:
+    """Run an import started from the admin (services.imports.jobs)."""
+    import_jobs.import_job_run(job_id=job_id)
+
+
+@shared_task(name="profiles.import_jobs_fail_stalled")
+def import_jobs_fail_stalled() -> int:
+    """Beat: mark failed the imports whose worker stopped writing progress."""
+    return len(import_jobs.import_jobs_fail_stalled())
+
+
+def import_job_enqueue(job_id: str) -> None:
+    try:
+        import_job_run.delay(job_id)
+    except Exception as error:
+        log.exception("Import %s not enqueued", job_id)
+        import_jobs.import_job_fail(
+            job_id=job_id,
+            error=f"The import could not be handed to a worker ({error}); upload the file "
+            "again when the task broker is back.",
+        )
+
+
+def import_job_start(*, job_id: str, actor: str) -> ImportJob:
+    """Start a draft import (services.imports.jobs.import_job_start) and enqueue its run once
+    that is committed. Raises ImportJobError."""
+    job = import_jobs.import_job_start(job_id=job_id, actor=actor)
+    transaction.on_commit(lambda: import_job_enqueue(job.pk))
+    return job
