@@ -15,6 +15,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("events", "EventType"),
             ("events", "QuarantinedEvent"),
             ("profiles", "IdentificationPoint"),
+            ("profiles", "ImportJob"),
+            ("events", "EventImportJob"),
             ("sources", "RedirectLink"),
         ),
     ),

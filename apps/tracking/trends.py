@@ -20,17 +20,17 @@ from apps.destinations.models import DeliveryAttempt, Destination
 from apps.events.metrics import event_counts
 from apps.profiles.metrics import segment_sizes
 from apps.profiles.models import Segment
-from apps.tracking.pipeline import (
-    SYSTEM_PROFILE_CREATED,
-    SYSTEM_SESSION_OPENED,
-    SYSTEM_VISIT_STARTED,
-)
 from apps.workflows.metrics import run_counts
 
 TREND_DAYS = 14
 DELIVERY_DAYS = 7
-PROFILE_CREATED, VISIT_STARTED = SYSTEM_PROFILE_CREATED, SYSTEM_VISIT_STARTED
-SYSTEM_TYPES = frozenset({PROFILE_CREATED, VISIT_STARTED, SYSTEM_SESSION_OPENED})
+# The system events the pipeline stores (apps.tracking.pipeline, which tasks.py cannot import).
+PROFILE_CREATED, VISIT_STARTED, SESSION_OPENED = (
+    "profile-created",
+    "visit-started",
+    "session-opened",
+)
+SYSTEM_TYPES = frozenset({PROFILE_CREATED, VISIT_STARTED, SESSION_OPENED})
 
 
 def daily_metrics_refresh(*, now: datetime | None = None) -> list[date]:

@@ -44,6 +44,8 @@ def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
     assert frequent_beat_tasks(settings.CELERY_BEAT_SCHEDULE) == {
         "destinations.deliveries_dispatch",
         "destinations.sync_runs_resume",
+        "events.import_jobs_fail_stalled",
+        "profiles.import_jobs_fail_stalled",
         "workflows.requeue_collected_events",
         "profiles.erasures_resume",
     }
