@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Min
 
 from apps.core.models import DailyMetric
 
@@ -40,3 +41,10 @@ def metric_series(*, name: str, days: list[date]) -> dict[str, list[int]]:
 
 def metric_known(*, name: str, day: date) -> bool:
     return DailyMetric.objects.filter(name=name, day=day).exists()
+
+
+def metric_first_day(*, name: str, since: date) -> date | None:
+    """The first day from `since` on with figures `name` (a snapshot's history start)."""
+    return DailyMetric.objects.filter(name=name, day__gte=since).aggregate(first=Min("day"))[
+        "first"
+    ]

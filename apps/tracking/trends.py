@@ -14,7 +14,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from apps.core.metrics import metric_days, metric_known, metric_series, metrics_replace
+from apps.core.metrics import (
+    metric_days,
+    metric_first_day,
+    metric_known,
+    metric_series,
+    metrics_replace,
+)
 from apps.destinations.metrics import SEPARATOR, attempt_counts
 from apps.destinations.models import DeliveryAttempt, Destination
 from apps.events.metrics import event_counts
@@ -86,7 +92,7 @@ class Trends:
     days: list[date]
     event_types: list[Series]  # the most frequent types, then "other"
     visitors: list[Series]  # new profiles, returning visits
-    segments: list[Series]  # size per day, largest first
+    segments: list[Series]  # size per day since the first snapshot, largest first
     runs: list[Series]  # completed, error
     destinations: list[DestinationTrend]
 
@@ -128,7 +134,11 @@ def trends_read(*, now: datetime | None = None, top_types: int = 5) -> Trends:
 
 
 def _segments(days: list[date]) -> list[Series]:
-    sizes = metric_series(name="segment.members", days=days)
+    # Sizes are snapshots: their history starts at the first refresh, not TREND_DAYS ago.
+    first = metric_first_day(name="segment.members", since=days[0])
+    if first is None:
+        return []
+    sizes = metric_series(name="segment.members", days=[day for day in days if day >= first])
     names = dict(Segment.objects.filter(slug__in=list(sizes)).values_list("slug", "name"))
     shown = sorted((slug for slug in sizes if slug in names), key=lambda s: -sizes[s][-1])
     return [Series(names[slug], sizes[slug], f"segment={slug}") for slug in shown]

@@ -150,9 +150,10 @@ def test_trends_read_back_the_figures_for_the_charts(traffic, settings):
         ("completed", [1, 1]),
         ("error", [1, 0]),
     ]
-    assert [(s.label, s.values[-1], s.link) for s in trends.segments] == [
-        ("VIP", 3, "segment=vip"),
-        ("Empty", 0, "segment=empty"),
+    # Sizes are snapshots: their history starts at the first refresh.
+    assert [(s.label, s.values, s.link) for s in trends.segments] == [
+        ("VIP", [3], "segment=vip"),
+        ("Empty", [0], "segment=empty"),
     ]
     [crm] = trends.destinations
     assert (crm.name, crm.sent, crm.failed, crm.rate) == ("CRM", 3, 2, 60)
@@ -171,6 +172,7 @@ def test_the_index_page_draws_the_charts_with_links_to_the_lists(client, traffic
     assert '<a href="/admin/workflows/workflowrun/?status__exact=error">error</a> (1)' in page
     assert '<a href="/admin/profiles/profile/?segment=vip">VIP</a>' in page
     assert '<td class="cdp-number" data-figure="segment-vip">3</td>' in page
+    assert page.count("history from today") == 2
     crm = traffic["crm"].pk
     assert (
         f'<a href="/admin/destinations/delivery/?destination__id__exact={crm}&amp;'
@@ -189,3 +191,22 @@ def test_before_the_first_refresh_the_page_says_when_figures_come(client):
 def test_beat_refreshes_the_figures_every_ten_minutes():
     entry = settings.CELERY_BEAT_SCHEDULE["tracking-daily-metrics"]
     assert (entry["task"], entry["schedule"]) == ("tracking.daily_metrics_refresh", 600.0)
+
+
+def test_a_segment_with_days_of_history_gets_its_line(client, settings):
+    settings.TIME_ZONE = "UTC"
+    SegmentFactory(name="VIP", slug="vip")
+    today = date.today()
+    for days_ago, members in ((2, 10), (1, 15), (0, 20)):
+        DailyMetric.objects.create(
+            day=today - timedelta(days=days_ago),
+            name="segment.members",
+            dimension="vip",
+            value=members,
+        )
+    DailyMetric.objects.create(day=today, name="events.type", dimension="page-view", value=1)
+    assert [(s.label, s.values) for s in trends_read().segments] == [("VIP", [10, 15, 20])]
+    cache.delete(CACHE_KEY)
+    client.force_login(get_user_model().objects.create_superuser(username="marketer"))
+    page = client.get("/admin/").content.decode()
+    assert '<polyline points="0.0,12.0 70.0,6.5 140.0,1.0"' in page
