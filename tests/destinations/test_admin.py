@@ -145,7 +145,7 @@ def destination_form(resource, **overrides):
         "resource": resource.pk,
         "condition": "",
         "mapping": '{"email": "profile@data.contact.email.main"}',
-        "settings": '{"url": "http://127.0.0.1:9/hook"}',
+        "settings__webhook__url": "http://127.0.0.1:9/hook",
         "delay_seconds": "20",
         "max_delay_seconds": "60",
         "event_type": "",
@@ -181,18 +181,22 @@ def test_destination_settings_and_delays_are_validated(staff_client):
         reverse("admin:destinations_destination_add"),
         destination_form(
             resource,
-            settings='{"url": "ftp://x", "method": "DELETE", "timeout": 600}',
+            settings__webhook__url="ftp://x",
+            settings__webhook__method="DELETE",
+            settings__webhook__timeout="600",
             delay_seconds="90",
             max_delay_seconds="30",
         ),
     )
 
     errors = response.context["adminform"].form.errors
-    assert errors["settings"] == [
-        "settings.method: 'DELETE' is not one of ['POST', 'PUT', 'PATCH', 'GET']",
-        "settings.timeout: 600 is greater than the maximum of 30",
-        "settings.url: 'ftp://x' does not match '^https?://[^\\\\s]+$'",
+    assert errors["settings__webhook__method"] == [
+        "Select a valid choice. DELETE is not one of the available choices."
     ]
+    assert errors["settings__webhook__timeout"] == [
+        "Ensure this value is less than or equal to 30."
+    ]
+    assert errors["settings__webhook__url"] == ["'ftp://x' does not match '^https?://[^\\\\s]+$'"]
     assert errors["max_delay_seconds"] == [
         "The max delay (30 s) must not be shorter than the delay (90 s)."
     ]

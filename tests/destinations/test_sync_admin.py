@@ -162,7 +162,7 @@ def destination_form(resource, segment, **overrides):
         "resource": resource.pk,
         "condition": "",
         "mapping": '{"email": "profile@data.contact.email.main"}',
-        "settings": '{"url": "http://127.0.0.1:9/hook"}',
+        "settings__webhook__url": "http://127.0.0.1:9/hook",
         "delay_seconds": "20",
         "max_delay_seconds": "60",
         "event_type": "",

@@ -7,10 +7,11 @@ list of their last sync runs."""
 from __future__ import annotations
 
 import json
+import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,8 +25,8 @@ from apps.core.admin_helpers import (
     LargeTableAdminMixin,
     ReadOnlyAdminMixin,
     object_link,
-    pretty_json,
 )
+from apps.core.schema_forms import SchemaField, document_from, initial_values, schema_fields
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.selectors import (
     destinations_with_health,
@@ -41,8 +42,17 @@ from apps.destinations.services import (
 )
 from apps.destinations.tasks import destination_sync_request
 
+REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
 # Sync runs listed on a destination's page (the rest are on the sync runs list).
 RECENT_SYNC_RUNS = 10
+
+
+# The sender settings of each resource type as form fields (apps.core.schema_forms); the page
+# shows those of the selected resource's type (static/destinations/settings_form.js).
+SETTINGS_FIELDS: dict[str, list[SchemaField]] = {
+    resource_type: schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
+    for resource_type, sender in SENDERS.items()
+}
 
 
 class DestinationForm(forms.ModelForm):
@@ -57,7 +67,6 @@ class DestinationForm(forms.ModelForm):
             "forward_erasures",
             "condition",
             "mapping",
-            "settings",
             "delay_seconds",
             "max_delay_seconds",
             "event_type",
@@ -74,6 +83,65 @@ class DestinationForm(forms.ModelForm):
             "sync_time": forms.TimeInput(format="%H:%M", attrs={"placeholder": "02:00"}),
             "sync_crontab": forms.TextInput(attrs={"placeholder": "0 2 * * *"}),
         }
+
+    class Media:
+        js = ("destinations/settings_form.js",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        resource = self.instance.resource if self.instance.resource_id else None
+        if resource is not None:
+            self.initial.update(
+                initial_values(self.instance.settings, SETTINGS_FIELDS[resource.type])
+            )
+        if "resource" in self.fields:
+            choices = self.fields["resource"].queryset.values_list("pk", "type")
+            select = getattr(
+                self.fields["resource"].widget, "widget", self.fields["resource"].widget
+            )
+            select.attrs["data-resource-types"] = json.dumps(dict(choices))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        resource = cleaned.get("resource")
+        if resource is not None:
+            try:
+                # Validated against the sender's schema by Destination.clean() (_post_clean).
+                self.instance.settings = document_from(cleaned, SETTINGS_FIELDS[resource.type])
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    self.add_error(name, messages)
+        return cleaned
+
+    def _update_errors(self, errors) -> None:
+        # Destination.clean() reports on `settings` ("settings.timeout: ..."), which this form
+        # edits field by field: each message goes to its field, or above the form.
+        if hasattr(errors, "error_dict") and "settings" in errors.error_dict:
+            resource = self.cleaned_data.get("resource")
+            for error in errors.error_dict.pop("settings"):
+                for message in error.messages:
+                    target, text = self._settings_field_of(message, resource)
+                    errors.error_dict.setdefault(target, []).append(ValidationError(text))
+        super()._update_errors(errors)
+
+    def _settings_field_of(self, message: str, resource) -> tuple[str, str]:
+        """The form field a schema message is about, and the message to show there."""
+        path, separator, text = message.partition(": ")
+        if resource is None or not separator or not path.startswith("settings."):
+            return NON_FIELD_ERRORS, f"Settings: {message}"
+        keys = path.removeprefix("settings.").split(".")
+        if keys == ["(top level)"] and (missing := REQUIRED_PROPERTY.fullmatch(text)):
+            keys, text = [missing[1]], "Required for this resource type."
+        name = f"settings__{resource.type}__" + "__".join(keys)
+        if name not in self.fields:
+            return NON_FIELD_ERRORS, f"Settings: {message}"
+        return name, text
+
+
+for _fields in SETTINGS_FIELDS.values():
+    for _item in _fields:
+        DestinationForm.base_fields[_item.name] = _item.field
+        DestinationForm.declared_fields[_item.name] = _item.field
 
 
 class SendTestForm(forms.Form):
@@ -188,7 +256,7 @@ class DestinationAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "kind", "resource__type")
     list_select_related = ("resource",)
     search_fields = ("name",)
-    readonly_fields = ("health", "settings_shape", "deliveries", "sync_runs")
+    readonly_fields = ("health", "settings_hint", "deliveries", "sync_runs")
     fieldsets = (
         (
             None,
@@ -207,7 +275,12 @@ class DestinationAdmin(admin.ModelAdmin):
         (
             "What is sent",
             {
-                "fields": ("condition", "mapping", "settings", "settings_shape"),
+                "fields": (
+                    "condition",
+                    "mapping",
+                    "settings_hint",
+                    *(item.name for fields in SETTINGS_FIELDS.values() for item in fields),
+                ),
                 "description": "The condition and the mapping read profile@... (and event@... "
                 "for event destinations).",
             },
@@ -306,12 +379,14 @@ class DestinationAdmin(admin.ModelAdmin):
             return "-"
         return health_line(destination)
 
-    @admin.display(description="Settings shape per resource type")
-    def settings_shape(self, destination: Destination) -> str:
-        if destination.resource_id:
-            sender = SENDERS[destination.resource.type]
-            return pretty_json(sender.settings_schema)
-        return pretty_json({name: s.settings_schema for name, s in SENDERS.items()})
+    @admin.display(description="Settings")
+    def settings_hint(self, destination: Destination) -> str:
+        return format_html(
+            '<span class="settings-hint">The settings below are those of the selected '
+            "resource's type ({}); pick a resource to see them. Empty fields use the "
+            "sender's default.</span>",
+            ", ".join(SENDERS),
+        )
 
     @admin.display(description="Deliveries")
     def deliveries(self, destination: Destination) -> str:

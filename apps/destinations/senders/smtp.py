@@ -33,7 +33,7 @@ class SmtpSender:
                 "several addresses separated by commas.",
             },
             "subject": {"type": "string"},
-            "body": {"type": "string"},
+            "body": {"type": "string", "x-widget": "textarea"},
             "html": {"type": "boolean"},
             "reply_to": {"type": "string"},
             "timeout": {
