@@ -91,14 +91,14 @@ def test_headers_are_lines_of_name_and_value(staff_client):
         "headers": {"X-Team": "growth", "X-Env": "test"},
         "batch_size": 50,
     }
-    page = staff_client.get(
+    html = staff_client.get(
         reverse("admin:destinations_destination_change", args=[destination.pk])
     ).content.decode()
     # JSONB keeps an object's keys in its own order (shorter first).
-    assert "X-Env: test\nX-Team: growth</textarea>" in page
-    assert 'name="settings__webhook__url" value="https://example.com/hook"' in page
-    assert '<option value="PUT" selected>PUT</option>' in page
-    assert "Settings shape" not in page and "additionalProperties" not in page
+    assert "X-Env: test\nX-Team: growth</textarea>" in html
+    assert 'name="settings__webhook__url" value="https://example.com/hook"' in html
+    assert '<option value="PUT" selected>PUT</option>' in html
+    assert "Settings shape" not in html and "additionalProperties" not in html
 
 
 def test_a_header_line_without_a_colon_is_refused_on_its_field(staff_client):
