@@ -5,7 +5,8 @@ Supported, which is what the senders' schemas use: an object whose properties ar
 (`enum` gives a select; `"x-widget": "textarea"` a text area), numbers, integers, booleans,
 string maps (`additionalProperties` strings, e.g. HTTP headers: one `Name: value` per line)
 and objects of those (flattened, e.g. `basic_auth.username`). Another shape raises
-SchemaNotSupported: the caller keeps JSON then. An empty field is left out of the document (the sender's default applies).
+SchemaNotSupported: the caller keeps JSON then. An empty field is left out of the document
+(the sender's default applies).
 """
 
 from __future__ import annotations
