@@ -1,7 +1,6 @@
 """The destinations admin: masked credentials, validation messages, health line, send test,
 deliveries list without full counts, retry."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -55,7 +54,7 @@ def make_delivery(destination, *, status, profile=None, error="", code=None, **f
 
 
 def resource_form(**overrides):
-    return {"name": "CRM", "type": "webhook", "description": "", "new_credentials": "", **overrides}
+    return {"name": "CRM", "type": "webhook", "description": "", **overrides}
 
 
 @pytest.mark.django_db
@@ -79,51 +78,71 @@ def test_resource_credentials_are_masked_on_the_change_page(staff_client):
 
 
 @pytest.mark.django_db
-def test_empty_credentials_field_keeps_and_json_replaces_them(staff_client):
-    resource = ResourceFactory(credentials={"headers": {"X-Key": SECRET}})
+def test_empty_credential_fields_keep_and_filled_ones_replace_their_value(staff_client):
+    resource = ResourceFactory(
+        credentials={
+            "headers": {"X-Key": SECRET, "X-Old": "1"},
+            "basic_auth": {"username": "crm-user", "password": SECRET},
+        }
+    )
     url = reverse("admin:destinations_resource_change", args=[resource.pk])
 
     kept = staff_client.post(url, resource_form())
     resource.refresh_from_db()
     assert kept.status_code == 302
-    assert resource.credentials == {"headers": {"X-Key": SECRET}}
+    assert resource.credentials == {
+        "headers": {"X-Key": SECRET, "X-Old": "1"},
+        "basic_auth": {"username": "crm-user", "password": SECRET},
+    }
 
     replaced = staff_client.post(
-        url, resource_form(new_credentials='{"headers": {"X-Key": "new"}}')
+        url,
+        resource_form(
+            credentials__webhook__headers="X-Key: new",
+            credentials__webhook__basic_auth__password="n3w-p4ss",
+        ),
     )
     resource.refresh_from_db()
     assert replaced.status_code == 302
-    assert resource.credentials == {"headers": {"X-Key": "new"}}
+    assert resource.credentials == {
+        "headers": {"X-Key": "new"},
+        "basic_auth": {"username": "crm-user", "password": "n3w-p4ss"},
+    }
+    html = staff_client.get(url).content.decode()
+    assert "n3w-p4ss" not in html and "X-Key: new" not in html
 
 
 @pytest.mark.django_db
 def test_invalid_credentials_are_refused_with_a_message_and_not_echoed(staff_client):
     url = reverse("admin:destinations_resource_add")
 
+    missing = staff_client.post(url, resource_form(type="rabbitmq"))
+    assert missing.context["adminform"].form.errors["credentials__rabbitmq__url"] == [
+        "Required for this resource type."
+    ]
+
     response = staff_client.post(
-        url,
-        resource_form(type="rabbitmq", new_credentials=f'{{"uri": "{SECRET}"}}'),
+        url, resource_form(type="rabbitmq", credentials__rabbitmq__url=SECRET)
     )
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "credentials.(top level): &#x27;url&#x27; is a required property" in html
-    assert "credentials.(top level): unknown key (&#x27;uri&#x27; was unexpected)" in html
+    assert response.context["adminform"].form.errors["credentials__rabbitmq__url"] == [
+        "must satisfy pattern '^amqps?://'"
+    ]
     assert SECRET not in html
     assert Resource.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_an_authorization_header_with_basic_auth_is_refused_on_the_form(staff_client):
-    credentials = json.dumps(
-        {
-            "headers": {"Authorization": f"Bearer {SECRET}"},
-            "basic_auth": {"username": "crm-user", "password": SECRET},
-        }
-    )
-
     response = staff_client.post(
-        reverse("admin:destinations_resource_add"), resource_form(new_credentials=credentials)
+        reverse("admin:destinations_resource_add"),
+        resource_form(
+            credentials__webhook__headers=f"Authorization: Bearer {SECRET}",
+            credentials__webhook__basic_auth__username="crm-user",
+            credentials__webhook__basic_auth__password=SECRET,
+        ),
     )
 
     html = response.content.decode()

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from apps.destinations.models import Destination
+from apps.destinations.models import Destination, Resource
 from tests.destinations.factories import DestinationFactory, ResourceFactory
 from tests.workflows.test_editor_browser import browser, page, staff  # noqa: F401  (fixtures)
 
@@ -164,3 +164,28 @@ def test_the_page_shows_the_settings_of_the_selected_resources_type(page: Page, 
         "subject": "Hello",
         "body": "Welcome",
     }
+
+
+@pytest.mark.browser
+def test_the_resource_page_shows_the_credentials_of_the_chosen_type(page: Page, live_server):  # noqa: F811
+    page.goto(f"{live_server.url}/admin/destinations/resource/add/")
+    host = page.locator("#id_credentials__smtp__host")
+    url = page.locator("#id_credentials__rabbitmq__url")
+    headers = page.locator("#id_credentials__webhook__headers")
+    page.fill("#id_name", "Office mail")
+    page.select_option("#id_type", "smtp")
+    expect(host).to_be_visible()
+    expect(url).to_be_hidden()
+    expect(headers).to_be_hidden()
+    page.fill("#id_credentials__smtp__host", "mail.example.com")
+    page.fill("#id_credentials__smtp__password", "s3cret")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "resource-smtp.png"), full_page=True)
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert Resource.objects.get().credentials == {
+        "host": "mail.example.com",
+        "password": "s3cret",
+    }
+    expect(page.locator("#id_credentials__smtp__password")).to_have_value("")

@@ -48,7 +48,7 @@ RECENT_SYNC_RUNS = 10
 
 
 # The sender settings of each resource type as form fields (apps.core.schema_forms); the page
-# shows those of the selected resource's type (static/destinations/settings_form.js).
+# shows those of the selected resource's type (static/destinations/type_fields.js).
 SETTINGS_FIELDS: dict[str, list[SchemaField]] = {
     resource_type: schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
     for resource_type, sender in SENDERS.items()
@@ -85,7 +85,7 @@ class DestinationForm(forms.ModelForm):
         }
 
     class Media:
-        js = ("destinations/settings_form.js",)
+        js = ("destinations/type_fields.js",)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -100,6 +100,7 @@ class DestinationForm(forms.ModelForm):
                 self.fields["resource"].widget, "widget", self.fields["resource"].widget
             )
             select.attrs["data-resource-types"] = json.dumps(dict(choices))
+            select.attrs["data-type-fields"] = "settings"
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -1,16 +1,21 @@
-"""Resources: credentials are never shown in clear. The page shows them masked, and a
-write-only field replaces them (left empty, the stored ones are kept)."""
+"""Resources: credentials are never shown in clear. The page shows them masked, and write-only
+fields made from the resource type's schema replace them one by one (a field left empty keeps
+its stored value)."""
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from apps.core.admin_helpers import (
     pretty_json,
 )
+from apps.core.schema_forms import SchemaField, document_from, schema_fields
 from apps.destinations.models import Resource
 from apps.destinations.senders import SENDERS
 
@@ -31,41 +36,100 @@ def masked(value: Any) -> Any:
 # ------------------------------------------------------------------------------ resources
 
 
-class WriteOnlyTextarea(forms.Textarea):
-    """Renders empty whatever the value: a secret never goes back into the page, not even the
-    one just typed into a form that is shown again with an error."""
-
-    def format_value(self, value: Any) -> None:
-        return None
+# The credentials of each resource type as write-only form fields (apps.core.schema_forms); the
+# page shows those of the selected type (static/destinations/type_fields.js).
+CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {
+    resource_type: schema_fields(
+        sender.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
+    )
+    for resource_type, sender in SENDERS.items()
+}
 
 
 class ResourceForm(forms.ModelForm):
-    new_credentials = forms.JSONField(
-        required=False,
-        label="Credentials",
-        widget=WriteOnlyTextarea(attrs={"rows": 6, "cols": 80, "class": "vLargeTextField"}),
-        help_text="Write-only: the stored credentials are never shown. Enter a JSON object to "
-        "replace them; leave empty to keep them.",
-    )
-
     class Meta:
         model = Resource
         fields = ("name", "type", "description")
 
+    class Media:
+        js = ("destinations/type_fields.js",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "type" in self.fields:
+            self.fields["type"].widget.attrs["data-type-fields"] = "credentials"
+
     def clean(self) -> dict:
         cleaned = super().clean()
-        new = cleaned.get("new_credentials")
-        if new not in (None, ""):
+        resource_type = cleaned.get("type")
+        if resource_type in CREDENTIAL_FIELDS:
+            try:
+                typed = document_from(cleaned, CREDENTIAL_FIELDS[resource_type])
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    self.add_error(name, messages)
+                return cleaned
+            # Write-only: what is left empty keeps its stored value (of the same type).
+            stored = self.instance.credentials if self.instance.type == resource_type else {}
             # Validated with the type by Resource.clean() in _post_clean.
-            self.instance.credentials = new
+            self.instance.credentials = _filled_in(
+                stored or {}, typed, CREDENTIAL_FIELDS[resource_type]
+            )
         return cleaned
 
     def _update_errors(self, errors: Any) -> None:
-        # Resource.clean() reports on `credentials`, which this form edits as new_credentials.
+        # Resource.clean() reports on `credentials` ("credentials.host: ..."), edited here
+        # field by field: each message goes to its field, or above the form.
         if hasattr(errors, "error_dict") and "credentials" in errors.error_dict:
-            messages = errors.error_dict.pop("credentials")
-            errors.error_dict.setdefault("new_credentials", []).extend(messages)
+            resource_type = self.cleaned_data.get("type")
+            for error in errors.error_dict.pop("credentials"):
+                for message in error.messages:
+                    target, text = _credentials_field_of(message, resource_type, self.fields)
+                    errors.error_dict.setdefault(target, []).append(ValidationError(text))
         super()._update_errors(errors)
+
+
+def _filled_in(stored: dict, typed: dict, fields: list[SchemaField]) -> dict:
+    """The stored credentials with each field that was filled in replaced (a header list is
+    one field: it replaces the stored headers whole)."""
+    credentials = copy.deepcopy(stored)
+    for item in fields:
+        value: Any = typed
+        for key in item.path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        node = credentials
+        for key in item.path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[item.path[-1]] = value
+    return credentials
+
+
+REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
+
+
+def _credentials_field_of(message: str, resource_type, fields) -> tuple[str, str]:
+    path, separator, text = message.partition(": ")
+    if not separator or not path.startswith("credentials"):
+        return NON_FIELD_ERRORS, f"Credentials: {message}"
+    keys = [key for key in path.removeprefix("credentials").strip(".").split(".") if key]
+    if keys and keys[-1] == "(top level)":
+        keys = keys[:-1]
+    if missing := REQUIRED_PROPERTY.fullmatch(text):
+        keys, text = [*keys, missing[1]], "Required for this resource type."
+    name = f"credentials__{resource_type}__" + "__".join(keys)
+    if name not in fields:
+        return NON_FIELD_ERRORS, f"Credentials: {message}"
+    return name, text
+
+
+for _fields in CREDENTIAL_FIELDS.values():
+    for _item in _fields:
+        ResourceForm.base_fields[_item.name] = _item.field
+        ResourceForm.declared_fields[_item.name] = _item.field
 
 
 @admin.register(Resource)
@@ -74,14 +138,20 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ("name", "type", "credential_keys", "updated")
     list_filter = ("type",)
     search_fields = ("name",)
-    readonly_fields = ("credentials_masked", "credentials_shape")
-    fields = (
-        "name",
-        "type",
-        "description",
-        "credentials_masked",
-        "new_credentials",
-        "credentials_shape",
+    readonly_fields = ("credentials_masked",)
+    fieldsets = (
+        (None, {"fields": ("name", "type", "description")}),
+        (
+            "Credentials",
+            {
+                "fields": (
+                    "credentials_masked",
+                    *(item.name for fields in CREDENTIAL_FIELDS.values() for item in fields),
+                ),
+                "description": "Write-only: stored credentials are never shown. Fill in a field "
+                "to replace its value; leave it empty to keep the stored one.",
+            },
+        ),
     )
 
     @admin.display(description="credentials")
@@ -93,8 +163,3 @@ class ResourceAdmin(admin.ModelAdmin):
         if resource.pk is None:
             return "-"
         return pretty_json(masked(resource.credentials))
-
-    @admin.display(description="Expected shape per type")
-    def credentials_shape(self, resource: Resource) -> str:
-        schemas = {name: sender.credentials_schema for name, sender in SENDERS.items()}
-        return pretty_json(schemas)
