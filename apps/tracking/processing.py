@@ -48,9 +48,12 @@ from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.identification import event_type_identifies, identification_apply
+from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.merge import MergeError, profiles_merge_by
+from apps.profiles.services.segments import segments_only
 from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
+from apps.tracking.routing import counted_fields, event_changes_live_segments
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.runs import event_workflows_run, workflow_runs_insert
 
@@ -403,6 +406,12 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
+        counted = [] if replay else _counted(events)
+        if counted and (not result.changed_fields or segments_only(result.changed_fields)):
+            # The request counted a visit or page views on the row without segmentation (it
+            # stays cheap); the profile's change is reported here, once per batch. A batch
+            # whose workflows changed the profile has reported its change already.
+            profile_changed(profile_id=state.id, changed_fields=counted)
     for injected in effects.collected:
         # Injected for the batch's profile, or for one merged into it since: its events now.
         if injected.profile_id:
@@ -411,6 +420,16 @@ def events_run(
             result.follow_up.event_ids.append(injected.pk)
     result.profile_id = state.id
     return result
+
+
+def _counted(events: list[Event]) -> list[str]:
+    """What the request counted for these events, where a live segment reads it (the other
+    subscribers, destination syncs, are not woken by every page view)."""
+    fields: dict[str, None] = {}
+    for event in events:
+        if event_changes_live_segments(event.type):
+            fields.update(dict.fromkeys(counted_fields(event.type)))
+    return list(fields)
 
 
 def _sessions(events: list[Event]) -> dict[str, dict]:
