@@ -47,8 +47,8 @@ from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
-from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.merge import MergeError, profiles_merge_by
 from apps.profiles.services.segments import segments_only
 from apps.profiles.services.writes import profile_save_changes
