@@ -1,6 +1,8 @@
 """Segment previews: counted in SQL exactly as the Python evaluation decides, or on a sample;
 conditions that read paths no profile has."""
 
+import contextlib
+
 import pytest
 
 from apps import notation
@@ -79,10 +81,8 @@ def python_matches(condition: str) -> int:
     compiled = notation.compile_condition(condition)
     matched = 0
     for profile in Profile.objects.all():
-        try:
+        with contextlib.suppress(notation.NotationError):
             matched += bool(compiled.evaluate({"profile": profile_document(profile)}))
-        except notation.NotationError:
-            pass
     return matched
 
 
