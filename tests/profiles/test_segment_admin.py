@@ -1,7 +1,7 @@
 """The segment admin: preview, evaluate now, warnings about paths no profile has, and the
 progress of the evaluation a save starts."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -162,7 +162,7 @@ def test_the_segment_pages_show_the_progress_and_the_members(staff_client, visit
             segment_id=segment.pk, after_id=cursor, batch_size=2, run_id=segment.evaluation_run
         )
     Segment.objects.filter(pk=segment.pk).update(
-        last_evaluated_at=datetime(2026, 12, 3, 4, 5, 6, tzinfo=timezone.utc)
+        last_evaluated_at=datetime(2026, 12, 3, 4, 5, 6, tzinfo=UTC)
     )
     assert staff_client.get(progress).json() == {
         "status": "done",
