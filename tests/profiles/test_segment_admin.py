@@ -144,6 +144,7 @@ def test_the_segment_pages_show_the_progress_and_the_members(staff_client, visit
 
     assert staff_client.get(progress).json() == {
         "status": "running",
+        "percent": 0,
         "text": "Evaluating… 0% (0 of about 5 profiles)",
         "members": '<a href="/admin/profiles/profile/?segment=returning">0 profile(s)</a>',
     }
@@ -166,6 +167,7 @@ def test_the_segment_pages_show_the_progress_and_the_members(staff_client, visit
     )
     assert staff_client.get(progress).json() == {
         "status": "done",
+        "percent": 100,
         "text": "Done: 5 profiles evaluated, finished 2026-12-03 04:05:06",
         "members": '<a href="/admin/profiles/profile/?segment=returning">3 profile(s)</a>',
     }

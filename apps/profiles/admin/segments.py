@@ -31,13 +31,18 @@ from apps.profiles.services.segments import live_segments, segment_member_count,
 from apps.profiles.tasks import segment_evaluate_now, segment_evaluation_enqueue
 
 
+def evaluation_percent(segment: Segment) -> int:
+    if segment.evaluation_status == Segment.EvaluationStatus.DONE:
+        return 100
+    # The total is counted when it starts (an estimate past 100,000): 99% at most until done.
+    return min(99, segment.evaluation_done * 100 // max(segment.evaluation_total, 1))
+
+
 def evaluation_text(segment: Segment) -> str:
     """The latest evaluation over all profiles, as a marketer reads it."""
     status = segment.evaluation_status
     if status == Segment.EvaluationStatus.RUNNING:
-        total = max(segment.evaluation_total, 1)
-        # The total is counted when it starts (an estimate past 100,000): 99% until done.
-        percent = min(99, segment.evaluation_done * 100 // total)
+        percent = evaluation_percent(segment)
         return (
             f"Evaluating… {percent}% ({segment.evaluation_done:,} of about "
             f"{segment.evaluation_total:,} profiles)"
@@ -85,7 +90,8 @@ class SegmentAdmin(admin.ModelAdmin):
 
     change_form_template = "admin/profiles/segment/change_form.html"
     actions = (evaluate_now,)
-    list_display = ("name", "kind", "enabled", "members", "evaluation", "last_evaluated_at")
+    # The evaluation column says when the last one finished (last_evaluated_at).
+    list_display = ("name", "kind_label", "enabled", "members", "evaluation")
     list_filter = ("kind", "enabled")
     search_fields = ("name", "slug")
     fields = (
@@ -97,11 +103,10 @@ class SegmentAdmin(admin.ModelAdmin):
         "enabled",
         "members",
         "evaluation",
-        "last_evaluated_at",
         "created",
         "updated",
     )
-    readonly_fields = ("slug", "members", "evaluation", "last_evaluated_at", "created", "updated")
+    readonly_fields = ("slug", "members", "evaluation", "created", "updated")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -147,20 +152,31 @@ class SegmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="members")
     def members(self, segment: Segment) -> str:
-        if not segment.pk:
+        if segment._state.adding:
             return "-"
         count = segment_member_count(segment=segment)
         # The profile list's segment filter (?segment=<slug>), served by the GIN index.
         return changelist_link(Profile, f"{count.label} profile(s)", segment=segment.slug)
 
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, segment: Segment) -> str:
+        return "Live" if segment.kind == Segment.Kind.LIVE else "Scheduled"
+
     @admin.display(description="evaluation over all profiles")
     def evaluation(self, segment: Segment) -> str:
-        if not segment.pk:
+        if segment._state.adding:
             return "Starts when you save"
-        return format_html(
+        text = format_html(
             '<span class="cdp-evaluation" data-status="{}">{}</span>',
             segment.evaluation_status or "none",
             evaluation_text(segment),
+        )
+        if segment.evaluation_status != Segment.EvaluationStatus.RUNNING:
+            return text
+        return format_html(
+            '<progress class="cdp-evaluation-bar" max="100" value="{}"></progress>{}',
+            evaluation_percent(segment),
+            text,
         )
 
     # --- views --------------------------------------------------------------------------
@@ -207,6 +223,7 @@ class SegmentAdmin(admin.ModelAdmin):
         return JsonResponse(
             {
                 "status": segment.evaluation_status or "none",
+                "percent": evaluation_percent(segment),
                 "text": evaluation_text(segment),
                 "members": str(self.members(segment)),
             }
