@@ -181,7 +181,8 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
     visit_count = sum(profile.visit_count for profile in [survivor, *others])
     # Tracardi's stats.visits is the visit count (a profile from before it was kept, or
     # imported without it, would make the deep merge's sum fall short); stats.views add up.
-    document["stats"]["visits"] = visit_count
+    if visit_count or "visits" in document["stats"]:
+        document["stats"]["visits"] = visit_count
 
     repointed = _repoint(merged_ids, survivor.pk)
     Profile.objects.filter(pk__in=merged_ids).delete()
