@@ -281,6 +281,8 @@ class SegmentPreview:
     evaluated: int
     total: Count
     in_database: bool
+    # Why a sample: the condition does not translate to SQL, or counting took too long.
+    too_slow: bool = False
 
     @property
     def sample(self) -> bool:
@@ -293,12 +295,16 @@ class SegmentPreview:
         if not self.sample:
             return f"Matches {self.matched:,} of {self.total.label} profiles."
         share = self.matched / self.evaluated if self.evaluated else 0
+        why = (
+            "counting all of them in the database took too long"
+            if self.too_slow
+            else "this condition uses something the database cannot count exactly (a function, "
+            "BETWEEN, CONTAINS, IN, a list index)"
+        )
         return (
             f"Matches {self.matched:,} of a sample of {self.evaluated:,} profiles "
-            f"({share:.1%}), out of {self.total.label} profiles. Only a sample: this condition "
-            "uses something the database cannot count exactly (a function, BETWEEN, CONTAINS, "
-            "IN, a list index), so it was evaluated here on the first profiles by id; saving "
-            "evaluates it on all of them."
+            f"({share:.1%}), out of {self.total.label} profiles. Only a sample: {why}, so it "
+            "was evaluated here on the first profiles by id; saving evaluates it on all of them."
         )
 
 
@@ -309,6 +315,7 @@ def segment_preview(*, condition: str, sample: int = PREVIEW_SAMPLE) -> SegmentP
     compiled = notation.compile_condition(condition)
     total = bounded_count(Profile.objects.all(), cap=100_000)
     translated = condition_sql(condition)
+    too_slow = False
     if translated is not None:
         where, params = translated
         try:
@@ -321,7 +328,7 @@ def segment_preview(*, condition: str, sample: int = PREVIEW_SAMPLE) -> SegmentP
                 return SegmentPreview(matched, matched, total, in_database=True)
             return SegmentPreview(matched, total.value, total, in_database=True)
         except OperationalError:
-            pass  # too slow here: a sample instead
+            too_slow = True  # a sample instead
     rows = Profile.objects.order_by("pk").values_list("pk", *DOCUMENT_FIELDS)[:sample]
     matched = evaluated = 0
     for row in rows.iterator(chunk_size=1000):
@@ -331,7 +338,7 @@ def segment_preview(*, condition: str, sample: int = PREVIEW_SAMPLE) -> SegmentP
                 matched += 1
         except notation.NotationError:
             pass  # does not hold on this profile (as in segmentation)
-    return SegmentPreview(matched, evaluated, total, in_database=False)
+    return SegmentPreview(matched, evaluated, total, in_database=False, too_slow=too_slow)
 
 
 def profile_paths_unheld(*, condition: str) -> list[str]:

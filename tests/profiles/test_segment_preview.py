@@ -6,6 +6,7 @@ import contextlib
 import pytest
 
 from apps import notation
+from apps.profiles import selectors
 from apps.profiles.documents import profile_document
 from apps.profiles.models import Profile
 from apps.profiles.segment_sql import condition_sql
@@ -125,6 +126,26 @@ def test_a_condition_the_database_cannot_count_is_evaluated_on_a_labelled_sample
         "condition uses something the database cannot count exactly (a function, BETWEEN, "
         "CONTAINS, IN, a list index), so it was evaluated here on the first profiles by id; "
         "saving evaluates it on all of them."
+    )
+
+
+@pytest.mark.django_db
+def test_a_count_that_takes_too_long_falls_back_to_a_labelled_sample(profiles, monkeypatch):
+    monkeypatch.setattr(selectors, "PREVIEW_TIMEOUT_MS", 20)
+    monkeypatch.setattr(
+        selectors, "condition_sql", lambda condition: ("pg_sleep(0.1) IS NOT NULL", {})
+    )
+    preview = segment_preview(condition="profile@stats.visits > 1", sample=10)
+    assert (preview.matched, preview.evaluated, preview.in_database, preview.sample) == (
+        2,
+        10,
+        False,
+        True,
+    )
+    assert preview.text == (
+        "Matches 2 of a sample of 10 profiles (20.0%), out of 20 profiles. Only a sample: "
+        "counting all of them in the database took too long, so it was evaluated here on the "
+        "first profiles by id; saving evaluates it on all of them."
     )
 
 
