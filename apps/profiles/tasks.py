@@ -66,14 +66,11 @@ def segment_sweep(segment_id: str, after_id: str, run_id: str = "") -> None:
     segment_sweep.delay(segment_id, next_after, run_id)
 
 
-def segment_evaluation_enqueue(segment: Segment) -> None:
-    """Once the current transaction commits, enqueue the evaluation `segment_save` began (if it
-    began one). A broker that is down is logged: the segment shows the evaluation as running,
-    and "Evaluate now" (or, for scheduled segments, the beat) starts it again."""
-    if segment.evaluation_status != Segment.EvaluationStatus.RUNNING or not segment.evaluation_run:
-        return
-    segment_id, run = segment.pk, segment.evaluation_run
-    transaction.on_commit(lambda: _sweep_enqueue(segment_id, run))
+def segment_evaluation_enqueue(*, segment_id: str, run_id: str) -> None:
+    """Once the current transaction commits, enqueue the evaluation `segment_save` began. A
+    broker that is down is logged: the segment shows the evaluation as running, and "Evaluate
+    now" (or, for scheduled segments, the beat) starts it again."""
+    transaction.on_commit(lambda: _sweep_enqueue(segment_id, run_id))
 
 
 def segment_evaluate_now(*, segment: Segment) -> str:

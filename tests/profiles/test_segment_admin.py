@@ -119,7 +119,12 @@ def test_saving_a_new_segment_starts_its_evaluation_and_warns_about_unheld_paths
 def test_saving_without_changing_the_condition_starts_no_evaluation(
     staff_client, visitors, sent, django_capture_on_commit_callbacks
 ):
-    segment = SegmentFactory(name="Returning", condition="profile@stats.visits > 1")
+    segment = SegmentFactory(
+        name="Returning",
+        condition="profile@stats.visits > 1",
+        evaluation_run="earlier",
+        evaluation_status="running",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(
             reverse("admin:profiles_segment_change", args=[segment.pk]),
@@ -133,7 +138,7 @@ def test_saving_without_changing_the_condition_starts_no_evaluation(
         )
     assert sent == []
     segment.refresh_from_db()
-    assert (segment.description, segment.evaluation_status) == ("Now with a description", "")
+    assert (segment.description, segment.evaluation_run) == ("Now with a description", "earlier")
 
 
 def test_the_segment_pages_show_the_progress_and_the_members(staff_client, visitors, sent):

@@ -126,9 +126,11 @@ class SegmentAdmin(admin.ModelAdmin):
         ]
 
     def save_model(self, request, obj, form, change) -> None:
+        run_before = obj.evaluation_run
         segment_save(segment=obj)
-        segment_evaluation_enqueue(obj)
-        if obj.evaluation_status == Segment.EvaluationStatus.RUNNING:
+        if obj.evaluation_run != run_before:
+            # The save began an evaluation (a new or changed condition, kind or enabled flag).
+            segment_evaluation_enqueue(segment_id=obj.pk, run_id=obj.evaluation_run)
             self.message_user(
                 request,
                 f"{obj.name} is being evaluated over the {obj.evaluation_total:,} existing "
