@@ -16,6 +16,11 @@ of its transaction, then processes all collected events of that profile, in one 
 lock does not block the tracking pipeline (which locks the profile row only briefly); the
 profile changes are written at the end with `profile_save_changes`, which re-reads the row.
 
+The request counts visits and page views on the profile row (stats.visits, stats.views) but
+does not segment; when a live segment reads those counters, their `visit-started` and
+`page-view` events come here (tracking.routing), and the batch reports the change through
+`profile_changed`, which re-evaluates the live segments in the worker.
+
 One event that cannot be read back (a time outside Python's years 1-9999, stored by another
 path) or processed (its outcome cannot be written) fails alone: a batch that fails on the data
 runs again one event at a time, each in its own savepoint, and the event that fails is marked
