@@ -2,10 +2,12 @@
 
 Pure Python, no Django imports. See `tests/notation/cases/` for the conformance corpus.
 
-- Dot notation: `resolve("profile@data.pii.email", data)`, `assign(reference, value, data)`.
+- Dot notation: `resolve("profile@data.contact.email.main", data)`,
+  `assign(reference, value, data)`.
 - Conditions: `evaluate('profile@stats.visits > 3 AND event@type == "purchase"', data)`;
   `compile_condition(text)` returns a cached `Condition` whose `.evaluate(data)` does no parsing.
-- Object templates: `render_template({"email": "profile@data.pii.email", "id?": ...}, data)`.
+- Object templates:
+  `render_template({"email": "profile@data.contact.email.main", "id?": ...}, data)`.
 - String templates: `render_string("Hello {{profile@data.pii.firstname}}", data)`.
 
 `data` maps sources (`profile`, `event`, `session`, `payload`, `flow`, `memory`) to plain

@@ -188,11 +188,19 @@ class ErasureRecord(models.Model):
 class Segment(models.Model):
     """A named condition over profiles. A profile in the segment carries the segment's slug in
     `Profile.segments`. Live segments are re-evaluated on every profile change; scheduled ones
-    by a periodic sweep over all profiles."""
+    by a periodic sweep over all profiles. Either kind is evaluated over all existing profiles
+    in the background when it is created or its condition changes, and on demand; the
+    `evaluation_*` fields follow the latest such evaluation."""
 
     class Kind(models.TextChoices):
         LIVE = "live", "Live (on every profile change)"
         SCHEDULED = "scheduled", "Scheduled (periodic sweep over all profiles)"
+
+    class EvaluationStatus(models.TextChoices):
+        NONE = "", "Not evaluated yet"
+        RUNNING = "running", "Evaluating"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     name = models.CharField(max_length=200, unique=True)
@@ -205,13 +213,28 @@ class Segment(models.Model):
     description = models.TextField(blank=True)
     condition = models.TextField(
         help_text="Logic notation over the profile, e.g. profile@stats.visits > 3 AND "
-        "profile@data.contact.email.main EXISTS"
+        "profile@data.contact.email.main EXISTS. Filled by the CDP: profile@stats.visits "
+        "(visits), profile@stats.views (page views), profile@metadata.time.visit.current "
+        "(this visit's start); traits, data and interests come from your event mappings and "
+        "workflows."
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LIVE)
     enabled = models.BooleanField(default=True)
     last_evaluated_at = models.DateTimeField(
-        null=True, blank=True, help_text="Scheduled segments: when the last sweep finished."
+        null=True,
+        blank=True,
+        help_text="When the last evaluation over all profiles (a sweep) finished.",
     )
+    # The latest evaluation over all profiles (services.segments: segment_evaluation_begin).
+    evaluation_run = models.CharField(max_length=64, blank=True, editable=False)
+    evaluation_status = models.CharField(
+        max_length=16, choices=EvaluationStatus.choices, blank=True, default="", editable=False
+    )
+    evaluation_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Profiles when it started (exact up to 100,000, else PostgreSQL's estimate) and so far.
+    evaluation_total = models.PositiveBigIntegerField(default=0, editable=False)
+    evaluation_done = models.PositiveBigIntegerField(default=0, editable=False)
+    evaluation_error = models.TextField(blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from apps.profiles.models import ErasureRecord, ImportJob, Segment
 from apps.profiles.services.erasure import (
@@ -15,7 +15,11 @@ from apps.profiles.services.erasure import (
     profile_forget,
 )
 from apps.profiles.services.imports import jobs as import_jobs
-from apps.profiles.services.segments import segment_sweep_batch
+from apps.profiles.services.segments import (
+    segment_evaluation_begin,
+    segment_evaluation_fail,
+    segment_sweep_batch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,32 +28,65 @@ SWEEP_KEY = "profiles:segment-sweep:{}"
 
 @shared_task(name="profiles.segments_refresh_scheduled")
 def segments_refresh_scheduled() -> int:
-    """Beat: start a sweep for each enabled scheduled segment that has none running."""
+    """Beat: start an evaluation of each enabled scheduled segment that has none running."""
     started = 0
-    segment_ids = Segment.objects.filter(enabled=True, kind=Segment.Kind.SCHEDULED).values_list(
-        "pk", flat=True
-    )
-    for segment_id in segment_ids:
+    segments = Segment.objects.filter(enabled=True, kind=Segment.Kind.SCHEDULED)
+    for segment in segments:
         # A sweep marks itself for one schedule interval; a sweep whose worker died is
         # restarted once the mark expires.
         if cache.add(
-            SWEEP_KEY.format(segment_id), 1, timeout=settings.CDP_SEGMENT_SCHEDULE_SECONDS
+            SWEEP_KEY.format(segment.pk), 1, timeout=settings.CDP_SEGMENT_SCHEDULE_SECONDS
         ):
-            segment_sweep.delay(segment_id, "")
+            run = segment_evaluation_begin(segment=segment)
+            segment_sweep.delay(segment.pk, "", run)
             started += 1
     return started
 
 
 @shared_task(name="profiles.segment_sweep", acks_late=True)
-def segment_sweep(segment_id: str, after_id: str) -> None:
-    """One batch of a scheduled segment's sweep; enqueues the next batch while more is left."""
-    next_after = segment_sweep_batch(
-        segment_id=segment_id, after_id=after_id, batch_size=settings.CDP_SEGMENT_BATCH_SIZE
-    )
+def segment_sweep(segment_id: str, after_id: str, run_id: str = "") -> None:
+    """One batch of a segment's evaluation; enqueues the next batch while more is left. An
+    error that is not the database's passing trouble is recorded on the segment."""
+    try:
+        next_after = segment_sweep_batch(
+            segment_id=segment_id,
+            after_id=after_id,
+            batch_size=settings.CDP_SEGMENT_BATCH_SIZE,
+            run_id=run_id,
+        )
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as error:
+        segment_evaluation_fail(
+            segment_id=segment_id, run_id=run_id, error=f"{type(error).__name__}: {error}"
+        )
+        raise
     if next_after is None:
         cache.delete(SWEEP_KEY.format(segment_id))
         return
-    segment_sweep.delay(segment_id, next_after)
+    segment_sweep.delay(segment_id, next_after, run_id)
+
+
+def segment_evaluation_enqueue(*, segment_id: str, run_id: str) -> None:
+    """Once the current transaction commits, enqueue the evaluation `segment_save` began. A
+    broker that is down is logged: the segment shows the evaluation as running, and "Evaluate
+    now" (or, for scheduled segments, the beat) starts it again."""
+    transaction.on_commit(lambda: _sweep_enqueue(segment_id, run_id))
+
+
+def segment_evaluate_now(*, segment: Segment) -> str:
+    """Begin a new evaluation of `segment` over all profiles (superseding a running one) and
+    enqueue it once committed. Returns the run id."""
+    run = segment_evaluation_begin(segment=segment)
+    transaction.on_commit(lambda: _sweep_enqueue(segment.pk, run))
+    return run
+
+
+def _sweep_enqueue(segment_id: str, run: str) -> None:
+    try:
+        segment_sweep.delay(segment_id, "", run)
+    except Exception:
+        log.exception("Evaluation %s of segment %s not enqueued.", run, segment_id)
 
 
 # A run works about RUN_SECONDS, then one batch and, at the end, the final pass; the limits

@@ -31,6 +31,8 @@ from apps.tracking.routing import event_needs_processing
 SYSTEM_PROFILE_CREATED = "profile-created"
 SYSTEM_SESSION_OPENED = "session-opened"
 SYSTEM_VISIT_STARTED = "visit-started"
+# Counted in the profile's stats.views (Tracardi's page view counter).
+PAGE_VIEW = "page-view"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     agent = client_agent(client.user_agent)
     store_events = track.save_events and not source.transitional
     request_block = {**track.request, "headers": client.headers, "ip": client.ip}
+    page_views = sum(1 for event in track.events if event.type == PAGE_VIEW)
     for attempt in (1, 2):
         try:
             with transaction.atomic():
@@ -66,6 +69,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                     os=agent.os,
                     app=agent.app,
                     is_bot=agent.is_bot,
+                    page_views=page_views,
                 )
                 events = _event_documents(track, source, client, identity, now=now)
                 if store_events:

@@ -16,6 +16,11 @@ of its transaction, then processes all collected events of that profile, in one 
 lock does not block the tracking pipeline (which locks the profile row only briefly); the
 profile changes are written at the end with `profile_save_changes`, which re-reads the row.
 
+The request counts visits and page views on the profile row (stats.visits, stats.views) but
+does not segment; when a live segment reads those counters, their `visit-started` and
+`page-view` events come here (tracking.routing), and the batch reports the change through
+`profile_changed`, which re-evaluates the live segments in the worker.
+
 One event that cannot be read back (a time outside Python's years 1-9999, stored by another
 path) or processed (its outcome cannot be written) fails alone: a batch that fails on the data
 runs again one event at a time, each in its own savepoint, and the event that fails is marked
@@ -47,10 +52,13 @@ from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
+from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.merge import MergeError, profiles_merge_by
+from apps.profiles.services.segments import segments_only
 from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
+from apps.tracking.routing import counted_fields, event_changes_live_segments
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.runs import event_workflows_run, workflow_runs_insert
 
@@ -403,6 +411,12 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
+        counted = [] if replay else _counted(events)
+        if counted and (not result.changed_fields or segments_only(result.changed_fields)):
+            # The request counted a visit or page views on the row without segmentation (it
+            # stays cheap); the profile's change is reported here, once per batch. A batch
+            # whose workflows changed the profile has reported its change already.
+            profile_changed(profile_id=state.id, changed_fields=counted)
     for injected in effects.collected:
         # Injected for the batch's profile, or for one merged into it since: its events now.
         if injected.profile_id:
@@ -411,6 +425,16 @@ def events_run(
             result.follow_up.event_ids.append(injected.pk)
     result.profile_id = state.id
     return result
+
+
+def _counted(events: list[Event]) -> list[str]:
+    """What the request counted for these events, where a live segment reads it (the other
+    subscribers, destination syncs, are not woken by every page view)."""
+    fields: dict[str, None] = {}
+    for event in events:
+        if event_changes_live_segments(event.type):
+            fields.update(dict.fromkeys(counted_fields(event.type)))
+    return list(fields)
 
 
 def _sessions(events: list[Event]) -> dict[str, dict]:

@@ -268,3 +268,24 @@ def test_concurrent_merges_of_the_same_people_end_in_one_survivor():
     assert survivor.traits == {"n": 3}
     assert set(Event.objects.values_list("profile_id", flat=True)) == {survivor.pk}
     assert set(Session.objects.values_list("profile_id", flat=True)) == {survivor.pk}
+
+
+@pytest.mark.django_db
+def test_merge_sums_the_counters_and_undo_restores_them():
+    # A profile from before stats.visits was kept (only its visit_count says 4).
+    ProfileFactory(id="old", visit_count=4, stats={"views": 6, "spent": 1.5})
+    ProfileFactory(id="new", visit_count=2, stats={"visits": 2, "views": 3})
+    before = {p.pk: profile_row_snapshot(p) for p in Profile.objects.all()}
+
+    profiles_merge(profile_ids=["new", "old"], reason="same person", actor="admin")
+
+    survivor = Profile.objects.get()
+    assert (survivor.pk, survivor.visit_count) == ("new", 6)
+    assert survivor.stats == {"visits": 6, "views": 9, "spent": 1.5}
+
+    merge_undo(merge_id=MergeRecord.objects.get().pk, actor="admin")
+    assert {p.pk: profile_row_snapshot(p) for p in Profile.objects.all()} == before
+    assert dict(Profile.objects.values_list("pk", "stats")) == {
+        "old": {"views": 6, "spent": 1.5},
+        "new": {"visits": 2, "views": 3},
+    }

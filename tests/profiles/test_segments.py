@@ -207,3 +207,29 @@ def test_add_segment_if_condition():
     assert profile["segments"] == ["a", "buyers"]
     with pytest.raises(notation.NotationError):
         segment_add_if(profile=profile, segment="x", condition="profile@ >", data=data)
+
+
+@pytest.mark.django_db
+def test_saving_begins_an_evaluation_when_the_condition_kind_or_enabled_flag_changes():
+    ProfileFactory(id="p1"), ProfileFactory(id="p2")
+    segment = segment_save(segment=Segment(name="Frequent", condition=FREQUENT))
+    runs = [segment.evaluation_run]
+    assert (segment.evaluation_status, segment.evaluation_total) == ("running", 2)
+
+    segment.description = "only the description"
+    segment_save(segment=segment)
+    segment.condition = "profile@stats.visits > 4"
+    segment_save(segment=segment)
+    runs.append(segment.evaluation_run)
+    segment.enabled = False
+    segment_save(segment=segment)
+    runs.append(segment.evaluation_run)  # disabled: not evaluated
+    segment.enabled = True
+    segment_save(segment=segment)
+    runs.append(segment.evaluation_run)
+    segment.kind = Segment.Kind.SCHEDULED
+    segment_save(segment=segment)
+    runs.append(segment.evaluation_run)
+
+    assert [len(set(runs[: index + 1])) for index in range(len(runs))] == [1, 2, 2, 3, 4]
+    assert Segment.objects.get(pk=segment.pk).evaluation_run == runs[-1]

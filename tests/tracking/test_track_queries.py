@@ -80,7 +80,8 @@ def test_new_visitor_with_a_fresh_session_id(warm_api, django_assert_num_queries
 def test_returning_visitor_within_the_visit(warm_api, django_assert_num_queries, on_commit):
     """4 queries: SAVEPOINT; the session touch, which also returns the session's profile id and
     last activity (it matches the profile id sent, and the visit goes on: the profile is not
-    read); one INSERT of the 2 events; RELEASE."""
+    read) and adds the page view to the profile's stats.views in the same statement; one
+    INSERT of the 2 events; RELEASE."""
     first = track(warm_api, session="s-back")
 
     with django_assert_num_queries(4), on_commit(execute=True):
@@ -94,8 +95,9 @@ def test_returning_visitor_after_the_visit_timed_out(
     warm_api, django_assert_num_queries, on_commit
 ):
     """6 queries: SAVEPOINT; the session touch (its last activity is older than
-    CDP_VISIT_TIMEOUT_MINUTES: a new visit); SELECT the profile's id, updated, visit_count and
-    metadata FOR UPDATE; UPDATE the profile (visit count and times); one INSERT of 3 events
+    CDP_VISIT_TIMEOUT_MINUTES: a new visit; it adds the page view to stats.views); SELECT the
+    profile's id, updated, visit_count, metadata and stats FOR UPDATE; UPDATE the profile
+    (visit count, stats.visits and times); one INSERT of 3 events
     (2 client, visit-started); RELEASE."""
     first = track(warm_api, session="s-idle")
     Session.objects.filter(pk="s-idle").update(updated="2020-01-01T00:00:00Z")

@@ -24,6 +24,7 @@ from apps.profiles.documents import profile_new
 from apps.profiles.models import Profile, Session
 from apps.profiles.selectors import profile_id_is_forgotten, profile_id_resolve
 from apps.profiles.services.sessions import (
+    profile_views_add,
     session_attach_profile,
     session_state,
     session_touch,
@@ -78,15 +79,21 @@ def identity_resolve(
     os: dict,
     app: dict,
     is_bot: bool,
+    page_views: int = 0,
 ) -> Identity:
     """Find or create the profile and session of a request. Runs inside the ingest transaction.
 
     `save_profile` / `save_session`: whether they are stored at all; `trust_profile_id`: the
     client may name a profile by a static id, and an unknown `profile_id` becomes the new
     profile's (static) id (else static ids do not resolve, and a fresh id is used); `device`, `os`,
-    `app`, `is_bot`: the parsed user agent, for a new session.
+    `app`, `is_bot`: the parsed user agent, for a new session; `page_views`: the request's
+    page-view events, added to the profile's `stats.views` (Tracardi's counter; `stats.visits`
+    follows the visit count).
 
-    A returning visitor costs one statement (the session touch); a new one a few inserts."""
+    A returning visitor costs one statement (the session touch, which also counts the page
+    views); a new one a few inserts."""
+    if not save_profile:
+        page_views = 0
     if profile_less:
         return Identity(None, None, profile_stored=False, session_stored=False)
     visit = _Visit(context, utm, properties, device, os, app, is_bot)
@@ -95,7 +102,12 @@ def identity_resolve(
     if session_id:
         existing = (
             session_touch(
-                session_id=session_id, now=now, context=context, utm=utm, properties=properties
+                session_id=session_id,
+                now=now,
+                context=context,
+                utm=utm,
+                properties=properties,
+                page_views=page_views,
             )
             if save_session
             else session_state(session_id=session_id)
@@ -118,6 +130,7 @@ def identity_resolve(
         answer_profile_id=answer_id,
     )
 
+    views_counted = existing is not None and existing.views_counted
     if existing is None:
         identity.session_created = identity.visit_started = True
         if save_session:
@@ -125,8 +138,14 @@ def identity_resolve(
             if not insert_unless_exists(session):
                 # A concurrent first request stored this session first: its profile wins.
                 winner = session_touch(
-                    session_id=session.pk, now=now, context={}, utm={}, properties={}
+                    session_id=session.pk,
+                    now=now,
+                    context={},
+                    utm={},
+                    properties={},
+                    page_views=page_views,
                 )
+                views_counted = winner.views_counted
                 identity.session_created = identity.visit_started = False
                 if winner.profile_id:
                     identity.profile_id = winner.profile_id
@@ -141,10 +160,13 @@ def identity_resolve(
             session_attach_profile(session_id=session_id, profile_id=resolved_id)
 
     if save_profile:
+        views = 0 if views_counted else page_views
         if identity.profile_created:
-            _profile_insert(profile, now=now)
+            _profile_insert(profile, now=now, page_views=views)
         elif identity.visit_started:
-            _profile_visit(profile_id=identity.profile_id, now=now)
+            _profile_visit(profile_id=identity.profile_id, now=now, page_views=views)
+        elif views:
+            profile_views_add(profile_id=identity.profile_id, page_views=views)
     return identity
 
 
@@ -169,28 +191,30 @@ def _profile_for_request(
     return profile.pk, profile, None
 
 
-def _profile_insert(profile: Profile, *, now: datetime) -> None:
-    _visit_rotate(profile, now)
+def _profile_insert(profile: Profile, *, now: datetime, page_views: int) -> None:
+    _visit_rotate(profile, now, page_views=page_views)
     if not insert_unless_exists(profile):
         # A static profile id created by a concurrent request: count this visit on it.
-        _profile_visit(profile_id=profile.pk, now=now)
+        _profile_visit(profile_id=profile.pk, now=now, page_views=page_views)
 
 
-def _profile_visit(*, profile_id: str, now: datetime) -> None:
+def _profile_visit(*, profile_id: str, now: datetime, page_views: int) -> None:
     profile = (
         Profile.objects.select_for_update()
-        .only("id", "metadata", "visit_count", "updated")
+        .only("id", "metadata", "visit_count", "stats", "updated")
         .filter(pk=profile_id)
         .first()
     )
     if profile is None:
         return
-    _visit_rotate(profile, now)
+    _visit_rotate(profile, now, page_views=page_views)
     profile.updated = now
-    profile.save(update_fields=["metadata", "visit_count", "updated"])
+    profile.save(update_fields=["metadata", "visit_count", "stats", "updated"])
 
 
-def _visit_rotate(profile: Profile, now: datetime) -> None:
+def _visit_rotate(profile: Profile, now: datetime, *, page_views: int) -> None:
+    """Count a visit (metadata.time.visit, `visit_count` and Tracardi's `stats.visits`, which
+    always equals it) and the request's page views (`stats.views`)."""
     time_block = profile.metadata.setdefault("time", {})
     visit = time_block.setdefault("visit", {"last": None, "current": None, "count": 0})
     visit["last"] = visit.get("current")
@@ -198,6 +222,16 @@ def _visit_rotate(profile: Profile, now: datetime) -> None:
     visit["count"] = int(visit.get("count") or 0) + 1
     time_block["update"] = now.isoformat()
     profile.visit_count = visit["count"]
+    stats = profile.stats if isinstance(profile.stats, dict) else {}
+    stats["visits"] = profile.visit_count
+    views = stats.get("views")
+    if page_views or not _is_number(views):
+        stats["views"] = (views if _is_number(views) else 0) + page_views
+    profile.stats = stats
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _session_build(identity: Identity, visit: _Visit, now: datetime, *, profile_stored) -> Session:

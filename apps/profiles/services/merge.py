@@ -9,7 +9,8 @@ Semantics (Tracardi's, DESIGN §4.2):
 - traits, data, aux, stats and interests are deep-merged, each merged profile applied onto the
   survivor in the order given: objects merge key by key, numbers add, lists append the values
   they lack, anything else (strings, booleans) is overridden by the merged profile's value
-  unless that is null. Segments are unioned, consents updated key by key, visit counts summed.
+  unless that is null. Segments are unioned, consents updated key by key, visit counts summed
+  (`stats.visits` is set to the sum; `stats.views`, page views, add up as numbers do).
 - The rows that follow a profile (apps.profiles.hooks: sessions, events, workflow runs,
   deliveries) are re-pointed to the survivor with one UPDATE per table, after each follower's
   `before_merge`, and the merged rows are deleted. `profile_changed` runs in the merge's
@@ -177,6 +178,11 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
         all_ids.extend([profile.pk, *profile.ids])
     document["ids"] = [pid for pid in dict.fromkeys(all_ids) if pid != survivor.pk]
     document["metadata"].setdefault("time", {})["update"] = now.isoformat()
+    visit_count = sum(profile.visit_count for profile in [survivor, *others])
+    # Tracardi's stats.visits is the visit count (a profile from before it was kept, or
+    # imported without it, would make the deep merge's sum fall short); stats.views add up.
+    if visit_count or "visits" in document["stats"]:
+        document["stats"]["visits"] = visit_count
 
     repointed = _repoint(merged_ids, survivor.pk)
     Profile.objects.filter(pk__in=merged_ids).delete()
@@ -188,7 +194,7 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
     survivor.static_ids = list(
         dict.fromkeys(pid for profile in [survivor, *others] for pid in profile.static_ids)
     )
-    survivor.visit_count = sum(profile.visit_count for profile in [survivor, *others])
+    survivor.visit_count = visit_count
     survivor.created = min(profile.created for profile in [survivor, *others])
     survivor.updated = now
     survivor.save()

@@ -11,6 +11,13 @@ the `add segment` workflow action and the admin's member links all use the slug.
 - Scheduled segments are re-evaluated over all profiles by a periodic sweep in bounded batches
   (`segment_sweep_batch`, driven by the tasks in apps.profiles.tasks); each member change is
   reported through `profile_changed` in the batch's transaction.
+- An *evaluation* is such a sweep for any kind of segment, with its progress on the segment row
+  (`evaluation_*` fields): started when a segment is created, or its condition or enabled flag
+  changes (`segment_save`), by "Evaluate now" in the admin, and by the beat for scheduled ones.
+  Each evaluation has a run id; a newer one supersedes a running one (its batches stop).
+- A visit (stats.visits, metadata.time.visit) and a page view (stats.views) are counted by the
+  tracking request without segmentation; the worker re-evaluates live segments when it
+  processes the `visit-started` or `page-view` event (`live_segments_read`, apps.tracking).
 - Segment slugs that no Segment row defines (added by a workflow action) are left alone by both.
 """
 
@@ -25,9 +32,10 @@ from django.utils import timezone
 
 from apps import notation
 from apps.core.caches import process_cached
+from apps.core.ids import new_id
 from apps.core.paginator import Count, bounded_count
 from apps.core.text import segment_slug
-from apps.profiles.documents import profile_document
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
 from apps.profiles.models import Profile, Segment
 from apps.profiles.services.changes import profile_changed
 
@@ -37,11 +45,25 @@ MEMBER_COUNT_CAP = 100_000
 
 
 def segment_save(*, segment: Segment) -> Segment:
-    """Validate and save a segment (new or changed); live segments apply from the next change
-    of each profile, scheduled ones from the next sweep."""
+    """Validate and save a segment (new or changed). When it is new, or its condition or enabled
+    flag changed, and it is enabled, an evaluation over the existing profiles is begun
+    (`segment.evaluation_run` names it): the caller enqueues it (apps.profiles.tasks
+    `segment_evaluation_enqueue`) once the save commits. Live segments also apply from each
+    profile's next change."""
     # The slug is checked by segment_errors, with a message that names the clash.
     segment.full_clean(exclude=["slug"])
-    segment.save()
+    with transaction.atomic():
+        before = (
+            Segment.objects.filter(pk=segment.pk).values("condition", "enabled", "kind").first()
+            if segment.pk
+            else None
+        )
+        segment.save()
+        changed = before is None or any(
+            before[name] != getattr(segment, name) for name in ("condition", "enabled", "kind")
+        )
+        if changed and segment.enabled:
+            segment_evaluation_begin(segment=segment)
     live_segments.cache_clear()
     return segment
 
@@ -58,6 +80,8 @@ def segment_member_count(*, segment: Segment, cap: int = MEMBER_COUNT_CAP) -> Co
 class _LiveSegment:
     slug: str
     condition: notation.Condition
+    # The profile paths the condition reads, as key tuples (() for the whole profile).
+    reads: tuple[tuple[str, ...], ...] = ()
 
 
 @process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
@@ -67,10 +91,34 @@ def live_segments() -> tuple[_LiveSegment, ...]:
     rows = Segment.objects.filter(enabled=True, kind=Segment.Kind.LIVE).order_by("slug")
     for slug, condition in rows.values_list("slug", "condition"):
         try:
-            loaded.append(_LiveSegment(slug, notation.compile_condition(condition)))
+            compiled = notation.compile_condition(condition)
+            loaded.append(_LiveSegment(slug, compiled, condition_profile_paths(compiled)))
         except notation.NotationError as error:
             logger.warning("Live segment %s skipped: its condition is invalid: %s", slug, error)
     return tuple(loaded)
+
+
+def condition_profile_paths(condition: str | notation.Condition) -> tuple[tuple[str, ...], ...]:
+    """The profile paths a condition reads, as key tuples (`profile@stats.visits` ->
+    ("stats", "visits"); `profile@...` -> ()). Raises NotationError."""
+    paths = []
+    for text in notation.references(condition):
+        reference = notation.parse_reference(text)
+        if reference is not None and reference.source == "profile":
+            paths.append(tuple(key for key, _ in reference.keys))
+    return tuple(dict.fromkeys(paths))
+
+
+def live_segments_read(path: tuple[str, ...]) -> bool:
+    """Whether an enabled live segment reads `path` of the profile, a part of it or an object
+    that holds it (per-process cache; no query). The tracking routing asks it for the counters
+    the request writes without segmentation (stats.visits, stats.views)."""
+    for segment in live_segments():
+        for read in segment.reads:
+            common = min(len(read), len(path))
+            if read[:common] == path[:common]:
+                return True
+    return False
 
 
 def _holds(condition: notation.Condition, data: dict, slug: str) -> bool:
@@ -142,22 +190,74 @@ def segment_add_if(*, profile: dict, segment: str, condition: str, data: dict) -
 _SEGMENTS_FIELD = ArrayField(models.CharField(max_length=200))
 
 
-def segment_sweep_batch(*, segment_id: str, after_id: str, batch_size: int) -> str | None:
-    """Evaluate a scheduled segment on the next `batch_size` profiles by id after `after_id`
-    (keyset pagination) and add or remove its slug where the answer changed.
+def segment_evaluation_begin(*, segment: Segment) -> str:
+    """Begin an evaluation of `segment` over all profiles: a new run id, progress at 0 of the
+    profiles there are now (exact up to MEMBER_COUNT_CAP, else PostgreSQL's estimate). A
+    running evaluation of the segment is superseded. Returns the run id for the task."""
+    run = new_id()
+    segment.evaluation_run = run
+    segment.evaluation_status = Segment.EvaluationStatus.RUNNING
+    segment.evaluation_started_at = timezone.now()
+    segment.evaluation_total = bounded_count(Profile.objects.all(), cap=MEMBER_COUNT_CAP).value
+    segment.evaluation_done = 0
+    segment.evaluation_error = ""
+    Segment.objects.filter(pk=segment.pk).update(
+        **{name: getattr(segment, name) for name in EVALUATION_FIELDS}
+    )
+    return run
 
-    Returns the id to continue after, or None when the sweep is over (or the segment gone)."""
-    segment = Segment.objects.filter(
-        pk=segment_id, enabled=True, kind=Segment.Kind.SCHEDULED
-    ).first()
-    if segment is None:
+
+EVALUATION_FIELDS = (
+    "evaluation_run",
+    "evaluation_status",
+    "evaluation_started_at",
+    "evaluation_total",
+    "evaluation_done",
+    "evaluation_error",
+)
+
+
+def segment_evaluation_fail(*, segment_id: str, run_id: str, error: str) -> None:
+    """Record that an evaluation stopped on an error (shown on the segment's admin page)."""
+    Segment.objects.filter(pk=segment_id, evaluation_run=run_id).update(
+        evaluation_status=Segment.EvaluationStatus.FAILED, evaluation_error=error[:2000]
+    )
+
+
+def segment_sweep_batch(
+    *, segment_id: str, after_id: str, batch_size: int, run_id: str = ""
+) -> str | None:
+    """Evaluate a segment on the next `batch_size` profiles by id after `after_id` (keyset
+    pagination), add or remove its slug where the answer changed, and count the batch in the
+    evaluation's progress.
+
+    Returns the id to continue after, or None when the sweep is over: the profiles are all
+    done, the segment is gone or disabled, or a newer evaluation (another `run_id`) took over.
+    A message without `run_id` (sent before evaluations had ids) sweeps unconditionally."""
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None or (run_id and segment.evaluation_run != run_id):
         return None
+    if not segment.enabled:
+        segment_evaluation_fail(
+            segment_id=segment.pk,
+            run_id=segment.evaluation_run,
+            error="Stopped: the segment was disabled.",
+        )
+        return None
+    run = Segment.objects.filter(pk=segment.pk, evaluation_run=segment.evaluation_run)
     try:
         condition = notation.compile_condition(segment.condition)
     except notation.NotationError as error:
-        logger.warning("Scheduled segment %s skipped: invalid condition: %s", segment.slug, error)
+        logger.warning("Segment %s not evaluated: invalid condition: %s", segment.slug, error)
+        segment_evaluation_fail(
+            segment_id=segment.pk, run_id=segment.evaluation_run, error=str(error)
+        )
         return None
-    profiles = list(Profile.objects.filter(pk__gt=after_id).order_by("pk")[:batch_size])
+    profiles = list(
+        Profile.objects.filter(pk__gt=after_id)
+        .order_by("pk")
+        .only("pk", *DOCUMENT_FIELDS)[:batch_size]
+    )
     slug = segment.slug
     joining, leaving = [], []
     for profile in profiles:
@@ -166,11 +266,15 @@ def segment_sweep_batch(*, segment_id: str, after_id: str, batch_size: int) -> s
             joining.append(profile.pk)
         elif not holds and slug in profile.segments:
             leaving.append(profile.pk)
-    if joining or leaving:
-        _segment_members_update(slug=slug, joining=joining, leaving=leaving)
-    if len(profiles) < batch_size:
-        Segment.objects.filter(pk=segment.pk).update(last_evaluated_at=timezone.now())
-        return None
+    with transaction.atomic():
+        if joining or leaving:
+            _segment_members_update(slug=slug, joining=joining, leaving=leaving)
+        run.update(evaluation_done=F("evaluation_done") + len(profiles))
+        if len(profiles) < batch_size:
+            run.update(
+                last_evaluated_at=timezone.now(), evaluation_status=Segment.EvaluationStatus.DONE
+            )
+            return None
     return profiles[-1].pk
 
 

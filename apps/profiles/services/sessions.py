@@ -11,13 +11,15 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
-from apps.profiles.models import Session
+from apps.profiles.models import Profile, Session
 
 
 @dataclass(frozen=True, slots=True)
 class SessionState:
     profile_id: str | None
     updated: datetime
+    # The request's page views were added to the profile's stats.views by the touch.
+    views_counted: bool = False
 
 
 _SESSION_TOUCH = f"""
@@ -32,6 +34,34 @@ WHERE s.id = old.id
 RETURNING old.profile_id, old.updated
 """
 
+# The same touch, and the request's page views added to its profile's `stats.views` in the
+# same round trip (a returning visitor's request stays at one statement before the events).
+# A `stats.views` that a workflow overwrote with a non-number counts again from 0.
+_SESSION_TOUCH_COUNTING_VIEWS = f"""
+WITH touched AS ({_SESSION_TOUCH}),
+viewed AS (
+    UPDATE {Profile._meta.db_table} AS p
+    SET stats = jsonb_set(
+        CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
+        '{{views}}',
+        to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
+                      THEN (p.stats ->> 'views')::numeric ELSE 0 END + %(views)s))
+    FROM touched WHERE p.id = touched.profile_id
+    RETURNING p.id
+)
+SELECT profile_id, updated, (SELECT count(*) FROM viewed) FROM touched
+"""
+
+_PROFILE_VIEWS_ADD = f"""
+UPDATE {Profile._meta.db_table} AS p
+SET stats = jsonb_set(
+    CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
+    '{{views}}',
+    to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
+                  THEN (p.stats ->> 'views')::numeric ELSE 0 END + %s))
+WHERE p.id = %s
+"""
+
 _SESSION_STATE = f"SELECT profile_id, updated FROM {Session._meta.db_table} WHERE id = %s"
 
 _SESSION_ATTACH = (
@@ -40,23 +70,44 @@ _SESSION_ATTACH = (
 
 
 def session_touch(
-    *, session_id: str, now: datetime, context: dict, utm: dict, properties: dict
+    *,
+    session_id: str,
+    now: datetime,
+    context: dict,
+    utm: dict,
+    properties: dict,
+    page_views: int = 0,
 ) -> SessionState | None:
     """Mark a stored session as seen and merge the request's context into it (shallow, like
-    `{**old, **new}`); returns its state before the touch, or None when it is not stored."""
+    `{**old, **new}`); returns its state before the touch, or None when it is not stored.
+
+    With `page_views`, they are added to the session's profile's `stats.views` in the same
+    statement (`SessionState.views_counted` says whether there was a profile to count them on).
+    """
+    params = {
+        "id": session_id,
+        "now": now,
+        "context": orjson.dumps(context).decode(),
+        "utm": orjson.dumps(utm).decode(),
+        "properties": orjson.dumps(properties).decode(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SESSION_TOUCH,
-            {
-                "id": session_id,
-                "now": now,
-                "context": orjson.dumps(context).decode(),
-                "utm": orjson.dumps(utm).decode(),
-                "properties": orjson.dumps(properties).decode(),
-            },
-        )
+        if page_views:
+            cursor.execute(_SESSION_TOUCH_COUNTING_VIEWS, {**params, "views": page_views})
+        else:
+            cursor.execute(_SESSION_TOUCH, params)
         row = cursor.fetchone()
-    return SessionState(profile_id=row[0], updated=row[1]) if row else None
+    if row is None:
+        return None
+    return SessionState(
+        profile_id=row[0], updated=row[1], views_counted=bool(page_views and row[2])
+    )
+
+
+def profile_views_add(*, profile_id: str, page_views: int) -> None:
+    """Add page views to a profile's `stats.views` (requests whose session did not count them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_VIEWS_ADD, [page_views, profile_id])
 
 
 def session_state(*, session_id: str) -> SessionState | None:

@@ -1,0 +1,199 @@
+"""Segment conditions as SQL over the profiles table, where that gives exactly the answer of
+the Python evaluation (apps.notation), so a preview can count matches in the database.
+
+Only a subset translates: AND, OR, NOT, parentheses, TRUE/FALSE, and predicates on one
+`profile@<json column>.<keys>` reference (stats, traits, data, ...; no list indexes):
+`EXISTS`, `IS [NOT] NULL`, `[NOT] EMPTY`, and comparisons with a constant on the right
+(`==`/`!=` with a string, number, boolean or null; `<`, `<=`, `>`, `>=` with a number or a
+string). Anything else (functions, BETWEEN, CONTAINS, IN, two references) returns None and the
+caller evaluates in Python instead.
+
+Exactness: the notation's operators (apps.notation.operators) are mirrored case by case on the
+JSON type of the value: a missing path or null makes orderings false, numbers compare with
+numbers (a boolean counts as 0 or 1, as in Python), `==` on a list means membership, strings
+order by code point (COLLATE "C"). An ordering that Python refuses (a string against a number)
+raises there, and a condition that raises does not hold for that profile, whatever NOT or OR
+around it say; here such a value is SQL NULL, AND and OR short-circuit as Python does (CASE),
+and the whole condition is `COALESCE(..., false)`.
+
+Only column names from PROFILE_JSON_COLUMNS reach the SQL text; paths and constants are
+parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lark import Token, Tree
+
+from apps.notation.dot import parse_reference, unescape
+from apps.notation.parsing import parse_tree
+
+PROFILE_JSON_COLUMNS = ("metadata", "stats", "traits", "interests", "consents", "aux", "data")
+_ORDERINGS = {">": ">", ">=": ">=", "=>": ">=", "<": "<", "<=": "<=", "=<": "<="}
+_EQUALS = ("==", "=")
+_NOT_EQUALS = ("!=", "<>")
+
+
+class Untranslatable(Exception):
+    pass
+
+
+@dataclass
+class _Sql:
+    params: dict = field(default_factory=dict)
+
+    def param(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def value(self, column: str, keys: list[str]) -> str:
+        return f'("{column}" #> {self.param(keys)}::text[])'
+
+
+def condition_sql(condition: str) -> tuple[str, dict] | None:
+    """A boolean SQL expression over the profiles table that holds exactly where the condition
+    holds, with its (named) parameters; None when the condition does not translate. Raises the
+    notation's ConditionSyntaxError for a condition that does not parse."""
+    tree = parse_tree(condition)
+    sql = _Sql()
+    try:
+        expression = _predicate(tree, sql)
+    except Untranslatable:
+        return None
+    return f"COALESCE({expression}, false)", sql.params
+
+
+def _predicate(tree: Tree | Token, sql: _Sql) -> str:
+    if not isinstance(tree, Tree):
+        raise Untranslatable
+    kind = tree.data
+    if kind == "or_expr":
+        parts = [_predicate(child, sql) for child in tree.children]
+        return _fold(parts, "WHEN ({p}) IS NULL THEN NULL WHEN ({p}) THEN true")
+    if kind == "and_expr":
+        parts = [_predicate(child, sql) for child in tree.children]
+        return _fold(parts, "WHEN ({p}) IS NULL THEN NULL WHEN NOT ({p}) THEN false")
+    if kind == "negation":
+        return f"(NOT {_predicate(tree.children[0], sql)})"
+    if kind == "constant_condition":
+        return "true" if tree.children[0].type == "TRUE" else "false"
+    if kind in ("exists", "not_exists"):
+        value = _field(tree.children[0], sql)
+        test = f"({value} IS NOT NULL)"
+        return test if kind == "exists" else f"(NOT {test})"
+    if kind in ("is_null", "is_not_null"):
+        value = _field(tree.children[0], sql)
+        test = f"({value} IS NULL OR jsonb_typeof({value}) = 'null')"
+        return test if kind == "is_null" else f"(NOT {test})"
+    if kind in ("empty", "not_empty"):
+        value = _field(tree.children[0], sql)
+        test = (
+            f"({value} IS NULL OR {value} IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, "
+            "'{}'::jsonb))"
+        )
+        return test if kind == "empty" else f"(NOT {test})"
+    if kind == "comparison":
+        left, comparator, right = tree.children
+        return _comparison(left, str(comparator), right, sql)
+    raise Untranslatable
+
+
+def _fold(parts: list[str], rule: str) -> str:
+    """Python's short-circuit: each part but the last decides (or fails), else the next."""
+    expression = parts[-1]
+    for part in reversed(parts[:-1]):
+        expression = f"(CASE {rule.format(p=part)} ELSE {expression} END)"
+    return expression
+
+
+def _field(tree: Tree, sql: _Sql) -> str:
+    if not isinstance(tree, Tree) or tree.data != "field":
+        raise Untranslatable
+    reference = parse_reference(str(tree.children[0]))
+    if reference is None or reference.source != "profile" or len(reference.keys) < 2:
+        raise Untranslatable
+    (column, column_index), *rest = reference.keys
+    if column not in PROFILE_JSON_COLUMNS or column_index is not None:
+        raise Untranslatable
+    if any(index is not None for _, index in rest):
+        raise Untranslatable  # a key that may index a list: left to Python
+    return sql.value(column, [name for name, _ in rest])
+
+
+def _constant(tree: Tree):
+    if not isinstance(tree, Tree):
+        raise Untranslatable
+    kind = tree.data
+    token = tree.children[0] if tree.children else None
+    if kind == "string":
+        return unescape(str(token)[1:-1])
+    if kind == "number":
+        text = str(token)
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    if kind == "boolean":
+        return token.type == "TRUE"
+    if kind == "null":
+        return None
+    raise Untranslatable
+
+
+def _comparison(left: Tree, comparator: str, right: Tree, sql: _Sql) -> str:
+    value = _field(left, sql)
+    constant = _constant(right)
+    if comparator in _EQUALS or comparator in _NOT_EQUALS:
+        test = _equals(value, constant, sql)
+        return test if comparator in _EQUALS else f"(NOT {test})"
+    operator = _ORDERINGS.get(comparator)
+    if operator is None or isinstance(constant, bool) or constant is None:
+        raise Untranslatable
+    kind = f"jsonb_typeof({value})"
+    missing_or_null = f"WHEN {value} IS NULL OR {kind} = 'null' THEN false"
+    if isinstance(constant, int | float):
+        number = sql.param(constant)
+        return (
+            f"(CASE {missing_or_null} "
+            f"WHEN {kind} = 'number' THEN ({value} #>> '{{}}')::numeric {operator} "
+            f"{number}::numeric "
+            f"WHEN {kind} = 'boolean' THEN ({value})::boolean::int {operator} {number}::numeric "
+            "ELSE NULL END)"
+        )
+    text = sql.param(constant)
+    return (
+        f"(CASE {missing_or_null} "
+        f"WHEN {kind} = 'string' THEN ({value} #>> '{{}}') COLLATE \"C\" {operator} "
+        f'{text}::text COLLATE "C" ELSE NULL END)'
+    )
+
+
+def _equals(value: str, constant, sql: _Sql) -> str:
+    """`==` never raises: equal scalars (1 == 1.0 == true), or membership in a list."""
+    kind = f"jsonb_typeof({value})"
+    if constant is None:
+        return f"COALESCE({kind} = 'null' OR ({kind} = 'array' AND {value} @> '[null]'), false)"
+    if isinstance(constant, str):
+        text = sql.param(constant)
+        return (
+            f"COALESCE((CASE WHEN {kind} = 'string' THEN ({value} #>> '{{}}') = {text}::text "
+            f"ELSE false END) OR ({kind} = 'array' AND {value} @> jsonb_build_array({text}::text)"
+            "), false)"
+        )
+    number = sql.param(int(constant) if isinstance(constant, bool) else constant)
+
+    def scalar(item: str) -> str:
+        # CASE, not AND: PostgreSQL may evaluate a cast before the type test beside it.
+        return (
+            f"(CASE jsonb_typeof({item}) "
+            f"WHEN 'number' THEN ({item} #>> '{{}}')::numeric = {number}::numeric "
+            f"WHEN 'boolean' THEN ({item})::boolean::int = {number}::numeric ELSE false END)"
+        )
+
+    return (
+        f"COALESCE({scalar(value)} OR (CASE WHEN {kind} = 'array' THEN EXISTS (SELECT 1 FROM "
+        f"jsonb_array_elements({value}) AS item(value) WHERE {scalar('item.value')}) "
+        "ELSE false END), false)"
+    )
