@@ -42,7 +42,7 @@ class ConditionBuilderWidget(forms.Textarea):
         compact: bool = False,
         attrs: dict | None = None,
     ) -> None:
-        defaults = {"rows": 2 if compact else 3, "cols": 34 if compact else 80}
+        defaults = {"rows": 2 if compact else 3, "cols": 30 if compact else 80}
         super().__init__(attrs={**defaults, **(attrs or {})})
         self.sources = tuple(sources)
         self.event_type_input = event_type_input

@@ -48,6 +48,9 @@ class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):
     )
     ordering = ("position", "id")
 
+    class Media:
+        css = {"all": ["events/mappings.css"]}
+
 
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):

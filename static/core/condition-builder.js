@@ -295,12 +295,24 @@ class ConditionBuilder {
   }
 
   place() {
-    // A panel in the top layer, under the textarea: the table row keeps its width.
+    // A panel in the top layer, under the textarea (or above it when there is more room
+    // there), never over it: the table row keeps its width and the text stays in view.
     const anchor = this.textarea.getBoundingClientRect();
     const width = Math.min(760, window.innerWidth - 16);
-    this.panel.style.width = `${width}px`;
-    this.panel.style.left = `${Math.max(8, Math.min(anchor.left, window.innerWidth - width - 8))}px`;
-    this.panel.style.top = `${Math.max(8, anchor.bottom + 6)}px`;
+    const panel = this.panel;
+    panel.style.width = `${width}px`;
+    panel.style.left = `${Math.max(8, Math.min(anchor.left, window.innerWidth - width - 8))}px`;
+    panel.style.maxHeight = "none";
+    const height = panel.offsetHeight;
+    const below = window.innerHeight - anchor.bottom - 14;
+    const above = anchor.top - 14;
+    if (height <= below || below >= above) {
+      panel.style.top = `${anchor.bottom + 6}px`;
+      panel.style.maxHeight = `${Math.max(120, below)}px`;
+    } else {
+      panel.style.top = `${Math.max(8, anchor.top - 6 - Math.min(height, above))}px`;
+      panel.style.maxHeight = `${Math.max(120, above)}px`;
+    }
   }
 
   updatePreview() {
@@ -366,6 +378,7 @@ class ConditionBuilder {
     this.tree.replaceChildren();
     this.notice.textContent = message;
     this.notice.hidden = false;
+    if (this.isOpen()) this.place();
   }
 
   // Builder -> text --------------------------------------------------------------------------
@@ -388,6 +401,7 @@ class ConditionBuilder {
   render() {
     this.notice.hidden = true;
     this.tree.replaceChildren(this.renderGroup(this.model, null, 0));
+    if (this.isOpen()) this.place();
   }
 
   renderGroup(group, parent, depth) {
