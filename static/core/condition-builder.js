@@ -232,6 +232,7 @@ class ConditionBuilder {
           el("span", { className: "cdp-cond-preview" }),
           el("button", { type: "button", className: "cdp-cond-close", text: "Done", onclick: () => this.close() })),
         this.builder,
+        el("div", { className: "cdp-cond-panel-text", title: "The condition as text (the text box in the row)" }),
       );
       this.openButton = el("button", {
         type: "button",
@@ -316,8 +317,11 @@ class ConditionBuilder {
   }
 
   updatePreview() {
-    const preview = this.panel?.querySelector(".cdp-cond-preview");
-    if (preview) preview.textContent = this.textarea.value.trim() ? "" : "empty: the rule always applies";
+    // The panel repeats the text in full: the row's text box is narrow.
+    if (!this.panel) return;
+    const text = this.textarea.value.trim();
+    this.panel.querySelector(".cdp-cond-preview").textContent = text ? "" : "empty: always true";
+    this.panel.querySelector(".cdp-cond-panel-text").textContent = text;
   }
 
   // Text -> builder --------------------------------------------------------------------------

@@ -308,3 +308,51 @@ def test_the_serializer_writes_what_the_notation_reads(page, live_server, purcha
     assert notation.evaluate(texts[2], {"profile": {"n": 2}})
     assert notation.evaluate(texts[3], {"profile": {"zip": "007"}})
     assert not notation.evaluate(texts[3], {"profile": {"zip": 7}})
+
+
+def test_the_builder_above_a_segment_condition(page, live_server, monkeypatch):
+    """The widget as the segment form will carry it (the lead applies it there): the builder
+    above the textarea, profile fields only."""
+    from apps.core.widgets import ConditionBuilderWidget
+    from apps.profiles.admin.segments import SegmentAdmin
+    from apps.profiles.models import Segment
+    from tests.profiles.factories import ProfileFactory
+
+    original = SegmentAdmin.formfield_for_dbfield
+
+    def with_builder(self, db_field, request, **kwargs):
+        if db_field.name == "condition":
+            kwargs["widget"] = ConditionBuilderWidget(sources=("profile",))
+        return original(self, db_field, request, **kwargs)
+
+    monkeypatch.setattr(SegmentAdmin, "formfield_for_dbfield", with_builder)
+    ProfileFactory(stats={"visits": 4}, traits={"plan": "pro"})
+    page.goto(f"{live_server.url}/admin/profiles/segment/add/")
+    builder = page.locator(".cdp-cond-builder")
+    expect(builder.locator(".cdp-cond-empty")).to_be_visible()
+    page.fill("#id_name", "Loyal pros")
+    builder.locator(".cdp-cond-add").click()
+    first = builder.locator(".cdp-cond-rule").first
+    first.locator(".cdp-cond-field").fill("stats.visits")
+    # A number field of the sampled profiles: number operators.
+    expect(first.locator(".cdp-cond-op option")).to_have_text(
+        ["equals", "does not equal", "greater than", "at least", "less than", "at most",
+         "between", "is one of", "exists", "does not exist"]
+    )  # fmt: skip
+    first.locator(".cdp-cond-op").select_option("between")
+    first.locator(".cdp-cond-value").nth(0).fill("3")
+    first.locator(".cdp-cond-value").nth(1).fill("10")
+    builder.locator(".cdp-cond-add").click()
+    second = builder.locator(".cdp-cond-rule").nth(1)
+    second.locator(".cdp-cond-field").fill("profile@traits.plan")
+    second.locator(".cdp-cond-op").select_option("in")
+    second.locator(".cdp-cond-value").fill("pro, team")
+    builder.locator(".cdp-cond-join").select_option("or")
+
+    condition = "profile@stats.visits BETWEEN 3 AND 10 OR profile@traits.plan IN ['pro', 'team']"
+    expect(page.locator("#id_condition")).to_have_value(condition)
+    page.locator("#id_condition").evaluate("element => element.scrollIntoView({block: 'center'})")
+    shot(page, "08-segment-form")
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert Segment.objects.get(name="Loyal pros").condition == condition
