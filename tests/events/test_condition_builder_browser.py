@@ -83,7 +83,7 @@ def open_page(page: Page, live_server, event_type: EventType) -> None:
     expect(page.locator(".cdp-cond-ready").first).to_be_attached()
     # The mapping rows at the top of the window, with room for the builder's panel below.
     page.locator("#mappings-group").evaluate(
-        "element => element.scrollIntoView({block: \"start\", inline: \"nearest\"})"
+        'element => element.scrollIntoView({block: "start", inline: "nearest"})'
     )
 
 
@@ -153,7 +153,10 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
     panel.locator(".cdp-cond-close").click()
 
     # A valid condition typed as text: the builder's rows reflect it.
-    typed = "event@properties.plan IN ['pro', 'team'] OR (event@properties.amount >= 100 AND event@properties.email ENDS WITH '@example.com')"
+    typed = (
+        "event@properties.plan IN ['pro', 'team'] OR (event@properties.amount >= 100 AND "
+        "event@properties.email ENDS WITH '@example.com')"
+    )
     condition.fill(typed)
     expect(error).to_be_hidden()
     panel = open_builder(page, 0)
@@ -256,7 +259,7 @@ CANONICAL = [
     "profile@t BETWEEN datetime('2024-01-01') AND datetime('2024-02-01')",
     "profile@t >= now.offset('-7d') AND profile@t < now.offset('-365d')",
     "profile@s = 'O\\'Hara \\\\ \"q\"\\n'",
-    'profile@data["first name"] = \'Ann\'',
+    "profile@data[\"first name\"] = 'Ann'",
     "profile@a EXISTS OR (profile@b EXISTS AND profile@c EXISTS)",
 ]
 
@@ -279,7 +282,7 @@ def test_the_serializer_writes_what_the_notation_reads(page, live_server, purcha
 
     # Values as the builder's inputs give them: every text parses back to the same model and
     # evaluates as intended.
-    tricky = "it's a \\ \"quote\"\nnew line\ttab é"
+    tricky = 'it\'s a \\ "quote"\nnew line\ttab é'
     built = [
         {"op": "and", "items": [{"field": "traits.note", "op": "=", "value": tricky}]},
         {"op": "and", "items": [{"field": "event@x", "op": "in", "value": ["a,b", 5, False]}]},
