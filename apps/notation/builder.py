@@ -108,12 +108,12 @@ def _node(tree: Tree) -> Model:
         rule.update(op="in" if kind == "in_list" else "not in", value=items)
     elif kind == "between":
         low, high = (_value(operand) for operand in operands)
-        dates = isinstance(low, _Date) and isinstance(high, _Date)
-        if not dates and (_special(low) or _special(high)):
+        if isinstance(low, _Date) and isinstance(high, _Date):
+            rule.update(op="between dates", value=[str(low), str(high)])
+        elif _special(low) or _special(high):
             raise _NotShown
-        rule.update(op="between dates" if dates else "between", value=[str(low), str(high)])
-        if not dates:
-            rule["value"] = [low, high]
+        else:
+            rule.update(op="between", value=[low, high])
     elif kind == "comparison":
         rule.update(_comparison(_COMPARATORS[str(operands[0])], _value(operands[1])))
     else:

@@ -172,7 +172,7 @@ function loadFields(url) {
           const option = document.createElement("option");
           option.value = field.path;
           option.label = field.count
-            ? `${field.type} · ${field.count} · e.g. ${field.example}`
+            ? `${field.type} · in ${field.count} recent · e.g. ${field.example}`
             : `${field.type} · Tracardi field`;
           datalist.append(option);
         }
@@ -209,7 +209,8 @@ class ConditionBuilder {
     this.textarea = root.querySelector("textarea");
     this.sources = (root.dataset.sources || "profile").split(",");
     this.defaultSource = this.sources[0];
-    this.compact = root.classList.contains("cdp-cond-compact");
+    // A browser without popovers shows the builder above the text box, as for a form field.
+    this.compact = root.classList.contains("cdp-cond-compact") && "showPopover" in HTMLElement.prototype;
     this.model = null; // the group shown, or null while the text is not the builder's to show
     this.builderText = null; // the text the builder last wrote
     this.checkSequence = 0;
@@ -593,6 +594,7 @@ class ConditionBuilder {
 }
 
 function initIn(container) {
+  if (!container.querySelectorAll) return;
   for (const root of container.querySelectorAll(".cdp-cond:not(.cdp-cond-ready)")) {
     // The inline formset's template row is cloned when a row is added; it is set up then.
     if (root.closest(".empty-form") || root.querySelector("textarea")?.name.includes("__prefix__")) continue;
