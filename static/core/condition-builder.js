@@ -372,9 +372,13 @@ class ConditionBuilder {
     if (!error) return;
     this.error.append(el("span", { className: "cdp-cond-message", text: error.message }));
     if (error.line && error.column) {
+      // The line around the column (a narrow cell shows a short window), a caret under it.
       const line = text.split("\n")[error.line - 1] ?? "";
-      const caret = `${" ".repeat(error.column - 1)}^`;
-      this.error.append(el("pre", { className: "cdp-cond-caret" }, el("span", { text: line }), "\n", el("b", { text: caret })));
+      const before = this.compact ? 16 : 60;
+      const start = Math.max(0, error.column - 1 - before);
+      const snippet = (start ? "…" : "") + line.slice(start, error.column - 1 + before / 2);
+      const caret = `${" ".repeat(error.column - 1 - start + (start ? 1 : 0))}^`;
+      this.error.append(el("pre", { className: "cdp-cond-caret" }, el("span", { text: snippet }), "\n", el("b", { text: caret })));
     }
   }
 

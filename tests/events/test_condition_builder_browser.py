@@ -142,7 +142,8 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
         "Unexpected 'OR' at column 35; expected a condition (field reference, value, "
         "function call, NOT or '(')"
     )
-    expect(error.locator(".cdp-cond-caret")).to_have_text(f"{broken}\n{' ' * 34}^")
+    # The narrow cell shows the 16 characters before the column and 8 after.
+    expect(error.locator(".cdp-cond-caret")).to_have_text(f"…{broken[18:42]}\n{' ' * 17}^")
     shot(page, "03-text-error")
     panel = open_builder(page, 0)
     expect(panel.locator(".cdp-cond-notice")).to_have_text(
