@@ -107,6 +107,8 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
     condition = page.locator("#id_mappings-0-condition")
     page.fill("#id_mappings-0-profile_path", "traits.plan")
     page.fill("#id_mappings-0-event_path", "properties.plan")
+    # The mapping rows fit a 1280 px window next to the admin's sidebar (1,968 px wide before).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     shot(page, "01-event-type-page")
 
     panel = open_builder(page, 0)
