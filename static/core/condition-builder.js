@@ -158,6 +158,7 @@ function valueText(value) {
 // The widget.
 
 const fieldLists = new Map(); // fields URL -> Promise of {fields, byPath, datalistId}
+let openBuilder = null; // the compact builder whose panel is open
 let datalistCount = 0;
 
 function loadFields(url) {
@@ -222,6 +223,10 @@ class ConditionBuilder {
     this.tree = el("div", { className: "cdp-cond-tree" });
     this.notice = el("p", { className: "cdp-cond-notice", hidden: true });
     this.builder = el("div", { className: "cdp-cond-builder" }, this.tree, this.notice);
+    // Enter in a builder input would submit the admin's form.
+    this.builder.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+    });
     root.classList.add("cdp-cond-ready");
 
     if (this.compact) {
@@ -279,6 +284,8 @@ class ConditionBuilder {
   }
 
   open() {
+    if (openBuilder && openBuilder !== this) openBuilder.close(); // one panel at a time
+    openBuilder = this;
     this.load();
     this.panel.showPopover();
     this.openButton.setAttribute("aria-expanded", "true");

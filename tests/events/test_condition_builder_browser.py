@@ -4,11 +4,13 @@ Debian's Chromium driven by Playwright (as tests/tracker) against pytest-django'
 logged in as a staff user. Screenshots go to /tmp/shots-condbuilder/ for a person to look at.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps import notation
@@ -68,8 +70,13 @@ def page(browser, live_server, staff) -> Page:
 @pytest.fixture
 def purchase(transactional_db) -> EventType:
     event_type = EventType.objects.create(type="purchase", name="Purchase")
-    EventFactory(type="purchase", properties={"email": "ann@example.com", "plan": "pro"})
-    EventFactory(type="purchase", properties={"plan": "team", "amount": 120})
+    now = timezone.now()
+    EventFactory(
+        type="purchase",
+        time=now - timedelta(minutes=1),
+        properties={"email": "ann@example.com", "plan": "pro"},
+    )
+    EventFactory(type="purchase", time=now, properties={"plan": "team", "amount": 120})
     return event_type
 
 
@@ -113,6 +120,17 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
 
     panel = open_builder(page, 0)
     expect(panel.locator(".cdp-cond-empty")).to_have_text("No conditions: always true. Add one.")
+    # Suggestions: the paths of recent purchase events (most common first), then profiles'.
+    options = page.locator("datalist option")
+    expect(options.first).to_be_attached()
+    assert values(options)[:4] == [
+        "event@properties.plan",
+        "event@properties.amount",
+        "event@properties.email",
+        "event@type",
+    ]
+    assert options.nth(0).get_attribute("label") == 'string · in 2 recent · e.g. "team"'
+    assert "profile@data.contact.email.main" in values(options)
     panel.locator(".cdp-cond-add").click()
     first = panel.locator(".cdp-cond-rule").nth(0)
     expect(first.locator(".cdp-cond-field")).to_be_focused()
@@ -129,6 +147,7 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
     )  # fmt: skip
     second.locator(".cdp-cond-op").select_option("=")
     second.locator(".cdp-cond-value").fill("pro")
+    second.locator(".cdp-cond-value").press("Enter")  # does not submit the page
 
     expect(condition).to_have_value(BUILT)
     expect(panel.locator(".cdp-cond-joiner")).to_have_text(["and"])
