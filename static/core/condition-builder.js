@@ -451,8 +451,7 @@ class ConditionBuilder {
         onclick: () => {
           group.items.push({ field: "", op: "=", value: "" });
           this.changed({ rerender: true });
-          const fields = this.tree.querySelectorAll(".cdp-cond-field");
-          this.focusLastIn(group, fields);
+          this.focusLastIn(group);
         },
       }),
       depth < 1
