@@ -381,3 +381,63 @@ def test_the_builder_above_a_segment_condition(page, live_server, monkeypatch):
     page.locator("input[name=_save]").click()
     expect(page.locator(".messagelist .success")).to_be_visible()
     assert Segment.objects.get(name="Loyal pros").condition == condition
+
+
+SCALAR_OPS = ["=", "!=", ">", ">=", "<", "<=", "contains", "not contains", "starts with",
+              "ends with"]  # fmt: skip
+BARE_OPS = ["exists", "not exists", "empty", "not empty", "is true", "is false"]
+
+
+def random_scalar(rng, *, booleans: bool = True):
+    kind = rng.choice(["text", "int", "float", "bool"] if booleans else ["text", "int", "float"])
+    if kind == "int":
+        return rng.randint(-(10**12), 10**12)
+    if kind == "float":
+        return rng.choice([0.5, -2.25, 1e21, 3.14159, 1e-7])
+    if kind == "bool":
+        return rng.choice([True, False])
+    alphabet = "ab Z09'\"\\\n\t,.()[]@éż€"
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+
+def random_rule(rng) -> dict:
+    field = rng.choice(["profile@traits.plan", "profile@stats.visits", 'profile@data["a b"]'])
+    op = rng.choice([*SCALAR_OPS, *BARE_OPS, "between", "in", "not in", "before", "after",
+                     "between dates", "in the last days", "more than days ago"])  # fmt: skip
+    rule = {"field": field, "op": op}
+    if op in SCALAR_OPS:
+        rule["value"] = random_scalar(rng, booleans=op != "=")
+    elif op == "between":
+        rule["value"] = [random_scalar(rng), random_scalar(rng)]
+    elif op in ("in", "not in"):
+        rule["value"] = [random_scalar(rng) for _ in range(rng.randint(0, 3))]
+    elif op in ("before", "after"):
+        rule["value"] = random_scalar(rng, booleans=False) if rng.random() < 0.3 else "2024-05-01"
+        rule["value"] = str(rule["value"])
+    elif op == "between dates":
+        rule["value"] = ["2024-01-01", "2024-02-01T10:00:00+02:00"]
+    elif op in ("in the last days", "more than days ago"):
+        rule["value"] = rng.randint(0, 999)
+    return rule
+
+
+def random_group(rng, depth: int = 0) -> dict:
+    items = []
+    for _ in range(rng.randint(2, 4)):
+        nested = depth < 1 and rng.random() < 0.3
+        items.append(random_group(rng, depth + 1) if nested else random_rule(rng))
+    return {"op": rng.choice(["and", "or"]), "items": items}
+
+
+def test_every_model_the_builder_writes_reads_back_the_same(page, live_server, purchase):
+    import random
+
+    rng = random.Random(15)
+    models = [random_group(rng) for _ in range(150)]
+    models += [{"op": "and", "items": [random_rule(rng)]} for _ in range(100)]
+    open_page(page, live_server, purchase)
+
+    texts = serialized(page, models)
+
+    for model, text in zip(models, texts, strict=True):
+        assert condition_builder_model(text) == model, text
