@@ -160,7 +160,11 @@ def test_event_fields_come_from_recent_events_of_the_type(staff_client, profiles
 
 
 def test_fields_are_cached_for_a_minute(staff_client, profiles, django_assert_num_queries):
-    staff_client.get(FIELDS_URL, {"sources": "profile"})
+    # The session, the user, then one query per source.
+    with django_assert_num_queries(4):
+        staff_client.get(FIELDS_URL, {"sources": "event,profile", "event_type": "purchase"})
+    with django_assert_num_queries(3):
+        staff_client.get(FIELDS_URL, {"sources": "profile"})
     ProfileFactory(id="p3", traits={"late": 1})
 
     with django_assert_num_queries(2):  # the session and the user, no paths
