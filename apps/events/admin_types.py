@@ -3,7 +3,11 @@ that broke their type's schema. Imported by apps.events.admin."""
 
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
 
+from apps import notation
 from apps.core.admin_helpers import (
     PRETTY_JSON_OVERRIDES,
     LargeTableAdminMixin,
@@ -11,14 +15,27 @@ from apps.core.admin_helpers import (
     json_display,
     object_link,
 )
+from apps.core.widgets import ConditionBuilderAdminMixin, ConditionBuilderWidget
 from apps.events.models import Event, EventType, EventTypeMapping, QuarantinedEvent
 from apps.events.registry import event_type_registry
+from apps.events.selectors import condition_fields
 from apps.events.services import event_type_save
+from apps.notation.builder import condition_builder_model
 from apps.profiles.models import Profile
 
+# Sources a condition may read, as the builder's field endpoint accepts them.
+CONDITION_SOURCES = ("event", "profile")
+MAX_CONDITION_LENGTH = 10_000
 
-class EventTypeMappingInline(admin.TabularInline):
+
+class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):
     model = EventTypeMapping
+    # Compact: the builder opens in a panel, so the row stays one line wide.
+    condition_builder_fields = {
+        "condition": ConditionBuilderWidget(
+            sources=CONDITION_SOURCES, event_type_input="id_type", compact=True
+        )
+    }
     extra = 1
     fields = (
         "position",
@@ -30,6 +47,9 @@ class EventTypeMappingInline(admin.TabularInline):
         "enabled",
     )
     ordering = ("position", "id")
+
+    class Media:
+        css = {"all": ["events/mappings.css"]}
 
 
 @admin.register(EventType)
@@ -62,6 +82,23 @@ class EventTypeAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("predefined", "created", "updated")
 
+    def get_urls(self):
+        # The condition builder's endpoints (apps.core.widgets), used by every condition field
+        # of the admin: segments, destinations and these mappings.
+        return [
+            path(
+                "condition-fields/",
+                self.admin_site.admin_view(condition_fields_view),
+                name="events_eventtype_condition_fields",
+            ),
+            path(
+                "condition-check/",
+                self.admin_site.admin_view(condition_check_view),
+                name="events_eventtype_condition_check",
+            ),
+            *super().get_urls(),
+        ]
+
     def get_queryset(self, request):
         return (
             super()
@@ -87,6 +124,53 @@ class EventTypeAdmin(admin.ModelAdmin):
     @admin.display(description="mapping rules", ordering="rule_count")
     def mapping_rules(self, event_type: EventType) -> int:
         return event_type.rule_count
+
+
+@require_GET
+def condition_fields_view(request: HttpRequest) -> JsonResponse:
+    """`?sources=event,profile&event_type=purchase`: the fields a condition can read, from real
+    rows: {"fields": [{"path", "type", "count", "example"}, ...]}."""
+    sources = [
+        source
+        for source in request.GET.get("sources", "profile").split(",")
+        if source in CONDITION_SOURCES
+    ]
+    event_type = request.GET.get("event_type", "").strip()[:100]
+    return JsonResponse(
+        {"fields": condition_fields(sources=list(dict.fromkeys(sources)), event_type=event_type)}
+    )
+
+
+@require_POST
+def condition_check_view(request: HttpRequest) -> JsonResponse:
+    """POST `condition`: {"ok": true, "builder": <model or null>} for a valid condition (null:
+    the builder cannot show it), or {"ok": false, "message", "line", "column", "position",
+    "expected"} from the notation's syntax error."""
+    text = request.POST.get("condition", "")
+    if len(text) > MAX_CONDITION_LENGTH:
+        return JsonResponse(
+            {"ok": False, "message": f"The condition is longer than {MAX_CONDITION_LENGTH} "
+             "characters", "line": 1, "column": 1, "position": 0, "expected": []}
+        )  # fmt: skip
+    try:
+        model = condition_builder_model(text)
+    except notation.ConditionSyntaxError as error:
+        return JsonResponse(
+            {
+                "ok": False,
+                "message": error.message,
+                "line": error.line,
+                "column": error.column,
+                "position": error.position,
+                "expected": list(error.expected),
+            }
+        )
+    except notation.NotationError as error:
+        return JsonResponse(
+            {"ok": False, "message": str(error), "line": None, "column": None,
+             "position": None, "expected": []}
+        )  # fmt: skip
+    return JsonResponse({"ok": True, "builder": model})
 
 
 @admin.register(QuarantinedEvent)

@@ -2,16 +2,41 @@
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TypedDict
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import JSONObject, RowNumber
 
+from apps.core.jsonpaths import JsonPath, json_paths
 from apps.core.rows import values_stream
 from apps.events.documents import DOCUMENT_COLUMNS, event_document_of
 from apps.events.models import Event
+from apps.notation import make_reference
 from apps.profiles.models import Session
+from apps.profiles.selectors import PROFILE_KNOWN_PATHS, profile_field_paths
 
 MAX_EVENT_TYPES = 200
+# The condition builder suggests the paths of this many most recent events (of one type).
+RECENT_EVENTS_FOR_PATHS = 1_000
+# The event document's parts whose paths are suggested (the rest are known fields).
+EVENT_PATH_COLUMNS = ("properties", "context", "traits")
+# The condition builder's suggestions are computed at most once a minute per (sources, type).
+CONDITION_FIELDS_CACHE_SECONDS = 60
+CONDITION_FIELDS_CACHE_KEY = "condition-fields:v1:{sources}:{event_type}"
+# Paths of Tracardi's Event object that the condition builder offers even when no event has them.
+EVENT_KNOWN_PATHS: tuple[tuple[str, str], ...] = (
+    ("type", "string"),
+    ("time", "date"),
+    ("source.id", "string"),
+    ("session.id", "string"),
+    ("profile.id", "string"),
+    ("metadata.time.insert", "date"),
+    ("context.page.url", "string"),
+    ("context.page.title", "string"),
+    ("properties", "object"),
+)
 
 # Distinct event types by a "loose index scan" over the (type, -time) index: one index probe per
 # type instead of reading every event (SELECT DISTINCT would scan the whole table). The table
@@ -110,3 +135,63 @@ def event_documents_stream(
     """The events' documents (event_document's shape), in id order, a page at a time."""
     for values in values_stream(events, fields=DOCUMENT_COLUMNS, chunk_size=chunk_size):
         yield event_document_of(*values)
+
+
+def event_field_paths(
+    *, event_type: str = "", limit: int = RECENT_EVENTS_FOR_PATHS
+) -> list[JsonPath]:
+    """The paths under properties, context and traits of the `limit` most recent events of
+    `event_type` (through the (type, -time) index; all types when empty, through the -inserted
+    index), with their types, the most common first."""
+    document = JSONObject(**{column: column for column in EVENT_PATH_COLUMNS})
+    newest = "time" if event_type else "inserted"
+    events = Event.objects.filter(type=event_type) if event_type else Event.objects.all()
+    sample = (
+        events.order_by(f"-{newest}", "id")
+        .annotate(doc=document, rank=Window(RowNumber(), order_by=(F(newest).desc(), "id")))
+        .values("doc", "rank")[:limit]
+    )
+    return json_paths(sample)
+
+
+class ConditionField(TypedDict):
+    path: str  # a full reference, e.g. profile@stats.visits
+    type: str  # string, number, boolean, date, array, object
+    count: int  # rows of the sample that have it (0: a known field no sampled row has)
+    example: str  # its value in the most recent row that has it, as JSON text ("" for none)
+
+
+def condition_fields(*, sources: Sequence[str], event_type: str = "") -> list[ConditionField]:
+    """The fields a condition over `sources` ("event", "profile") can read: for each source, the
+    paths real rows have (recent events of `event_type`, recent profiles), the most common
+    first, then the well-known Tracardi fields no sampled row has. Cached for a minute."""
+    key = CONDITION_FIELDS_CACHE_KEY.format(sources=",".join(sources), event_type=event_type)
+    fields = cache.get(key)
+    if fields is None:
+        fields = []
+        for source in sources:
+            if source == "event":
+                fields += _condition_fields("event", event_field_paths(event_type=event_type))
+            elif source == "profile":
+                fields += _condition_fields("profile", profile_field_paths())
+        cache.set(key, fields, CONDITION_FIELDS_CACHE_SECONDS)
+    return fields
+
+
+def _condition_fields(source: str, paths: list[JsonPath]) -> list[ConditionField]:
+    known = EVENT_KNOWN_PATHS if source == "event" else PROFILE_KNOWN_PATHS
+    fields = [
+        ConditionField(
+            path=make_reference(source, *path.keys),
+            type=path.type,
+            count=path.count,
+            example=path.example,
+        )
+        for path in paths
+    ]
+    seen = {field["path"] for field in fields}
+    for dotted, type_ in known:
+        path = make_reference(source, *dotted.split("."))
+        if path not in seen:
+            fields.append(ConditionField(path=path, type=type_, count=0, example=""))
+    return fields

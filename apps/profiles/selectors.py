@@ -18,11 +18,13 @@ from django.db.models import (
     QuerySet,
     TextField,
     Value,
+    Window,
 )
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, JSONObject, RowNumber
 
 from apps import notation
 from apps.core.db import statement_timeout
+from apps.core.jsonpaths import JsonPath, json_paths
 from apps.core.paginator import Count, bounded_count
 from apps.core.rows import values_stream
 from apps.core.text import segment_slug
@@ -33,6 +35,36 @@ from apps.profiles.segment_sql import PROFILE_JSON_COLUMNS, condition_sql
 
 RELATED_COUNT_CAP = 1_000
 RECENT_PROFILES_FOR_SEGMENTS = 500
+# The condition builder suggests the paths of this many most recently updated profiles.
+RECENT_PROFILES_FOR_PATHS = 1_000
+# Paths of Tracardi's Profile object that the condition builder offers even when no profile has
+# them yet, with their types.
+PROFILE_KNOWN_PATHS: tuple[tuple[str, str], ...] = (
+    ("data.contact.email.main", "string"),
+    ("data.contact.email.business", "string"),
+    ("data.contact.email.private", "string"),
+    ("data.contact.phone.main", "string"),
+    ("data.contact.phone.mobile", "string"),
+    ("data.contact.address.town", "string"),
+    ("data.contact.address.country", "string"),
+    ("data.pii.firstname", "string"),
+    ("data.pii.lastname", "string"),
+    ("data.pii.gender", "string"),
+    ("data.pii.birthday", "date"),
+    ("data.preferences.language", "string"),
+    ("data.job.company.name", "string"),
+    ("stats.visits", "number"),
+    ("stats.views", "number"),
+    ("metadata.time.insert", "date"),
+    ("metadata.time.create", "date"),
+    ("metadata.time.update", "date"),
+    ("metadata.time.visit.last", "date"),
+    ("metadata.time.visit.count", "number"),
+    ("segments", "array"),
+    ("ids", "array"),
+    ("active", "boolean"),
+    ("id", "string"),
+)
 
 
 def profile_find(*, profile_id: str, lock: bool = False) -> Profile | None:
@@ -374,3 +406,15 @@ def profile_paths_unheld(*, condition: str) -> list[str]:
         unheld.extend(text for (text, _, _), found in zip(checked, held, strict=True) if not found)
     order = {text: index for index, text in enumerate(notation.references(condition))}
     return sorted(unheld, key=order.__getitem__)
+
+
+def profile_field_paths(*, limit: int = RECENT_PROFILES_FOR_PATHS) -> list[JsonPath]:
+    """The paths of the documents of the `limit` most recently updated profiles (through the
+    profile_updated_idx index), with their types, the most common first."""
+    document = JSONObject(id="id", **{field: field for field in DOCUMENT_FIELDS})
+    sample = (
+        Profile.objects.order_by("-updated", "id")
+        .annotate(doc=document, rank=Window(RowNumber(), order_by=(F("updated").desc(), "id")))
+        .values("doc", "rank")[:limit]
+    )
+    return json_paths(sample)

@@ -27,6 +27,7 @@ from apps.core.admin_helpers import (
     object_link,
 )
 from apps.core.schema_forms import SchemaField, document_from, initial_values, schema_fields
+from apps.core.widgets import ConditionBuilderWidget
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.selectors import (
     destinations_with_health,
@@ -79,7 +80,7 @@ class DestinationForm(forms.ModelForm):
             "removal_mapping",
         )
         widgets = {
-            "condition": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+            "condition": ConditionBuilderWidget(sources=("profile", "event")),
             "sync_time": forms.TimeInput(format="%H:%M", attrs={"placeholder": "02:00"}),
             "sync_crontab": forms.TextInput(attrs={"placeholder": "0 2 * * *"}),
         }

@@ -18,6 +18,7 @@ from apps.core.admin_helpers import (
     json_display,
     object_link,
 )
+from apps.core.widgets import ConditionBuilderAdminMixin, ConditionBuilderWidget
 from apps.profiles.models import ErasureRecord, IdentificationPoint, MergeRecord, Profile, Segment
 from apps.profiles.selectors import profile_paths_unheld, segment_preview
 from apps.profiles.services.erasure import erasure_counts_text
@@ -84,9 +85,11 @@ def evaluate_now(modeladmin, request, queryset) -> None:
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ConditionBuilderAdminMixin, admin.ModelAdmin):
     """Segments, with a preview of the condition (how many profiles it matches now), the
     progress of the evaluation over all profiles that a save starts, and "Evaluate now"."""
+
+    condition_builder_fields = {"condition": ConditionBuilderWidget(sources=("profile",))}
 
     change_form_template = "admin/profiles/segment/change_form.html"
     actions = (evaluate_now,)
