@@ -77,6 +77,9 @@ def test_preview_save_and_watch_the_evaluation(page, live_server, celery_worker)
     page.fill("#id_condition", "profile@stats.visits > 1")
     page.get_by_role("button", name="Preview").click()
     expect(result.locator(".cdp-preview-count")).to_have_text("Matches 3 of 5 profiles.")
+    # The condition builder has read the text back into its rows (its check is debounced).
+    expect(page.locator(".cdp-cond-error")).to_be_hidden()
+    expect(page.locator(".cdp-cond-builder input")).to_have_count(2)
     shot(page, "3-preview")
 
     page.click("input[name=_continue]")
