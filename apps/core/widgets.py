@@ -95,3 +95,34 @@ class ConditionBuilderAdminMixin:
         if widget is not None:
             kwargs["widget"] = widget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class MappingTableWidget(forms.Textarea):
+    """An object template (a destination's mapping) as a table: one row per field sent,
+    "field ← value", where the value is a reference (`profile@data.contact.email.main`) or a
+    constant (static/core/mapping-table.js). The JSON textarea stays the field's value: it is shown
+    instead of the table for a mapping with nested objects or lists, and "Edit as JSON" shows
+    it on demand. `preview_url`: a POST endpoint answering {"payload": ...} or {"error": ...}
+    for {"mapping": ..., "profile_id": ...}, for a "Preview on a profile" button."""
+
+    def __init__(self, *, preview_url_name: str = "", attrs: dict | None = None) -> None:
+        super().__init__(attrs={"rows": 6, "cols": 80, **(attrs or {})})
+        self.preview_url_name = preview_url_name
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(
+            css={"all": ["core/mapping-table.css"]},
+            js=[forms.Script("core/mapping-table.js", type="module")],
+        )
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        attrs = {**(attrs or {}), "class": _join_classes(self.attrs, attrs, "cdp-map-json")}
+        textarea = super().render(name, value, attrs, renderer)
+        preview = ""
+        if self.preview_url_name:
+            try:
+                preview = reverse(self.preview_url_name)
+            except NoReverseMatch:
+                preview = ""
+        return format_html('<div class="cdp-map" data-preview-url="{}">{}</div>', preview, textarea)

@@ -12,10 +12,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from apps import notation
 from apps.core.caches import process_cached
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, DestinationSyncRun
 from apps.events.documents import event_document
 from apps.profiles.documents import profile_document
+from apps.profiles.models import Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +147,22 @@ def sync_runs_with_deliveries(
         deliveries_skipped=_run_delivery_count(S.SKIPPED),
         deliveries_waiting=_run_delivery_count(S.PENDING, S.SENDING),
     )
+
+
+def mapping_preview(*, mapping: Any, profile_id: str = "") -> tuple[str, Any]:
+    """What a destination with `mapping` would send for a profile (by id, or a merged id; the
+    most recently updated one when `profile_id` is empty): (profile id, payload). Raises
+    LookupError when there is no such profile, and the notation's errors for a mapping that
+    does not render. Event references render as null: no event is at hand."""
+    profiles = Profile.objects.order_by("-updated")
+    if profile_id:
+        profiles = profiles.filter(Q(pk=profile_id) | Q(ids__contains=[profile_id]))
+    profile = profiles.first()
+    if profile is None:
+        raise LookupError(
+            f"No profile has the id {profile_id}." if profile_id else "There is no profile yet."
+        )
+    data = {"profile": profile_document(profile), "event": {}}
+    if mapping in ({}, [], "", None):
+        return profile.pk, data
+    return profile.pk, notation.render_template(mapping, data, default=None)

@@ -12,7 +12,7 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,11 +27,12 @@ from apps.core.admin_helpers import (
     object_link,
 )
 from apps.core.schema_forms import SchemaField, document_from, initial_values, schema_fields
-from apps.core.widgets import ConditionBuilderWidget
+from apps.core.widgets import ConditionBuilderWidget, MappingTableWidget
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.selectors import (
     destinations_with_health,
     enabled_destinations_cached,
+    mapping_preview,
     sync_runs_with_deliveries,
 )
 from apps.destinations.senders import SENDERS
@@ -42,7 +43,9 @@ from apps.destinations.services import (
     destination_test_send,
 )
 from apps.destinations.tasks import destination_sync_request
+from apps.notation import NotationError
 
+PREVIEW_URL_NAME = "admin:destinations_destination_preview_mapping"
 REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
 # Sync runs listed on a destination's page (the rest are on the sync runs list).
 RECENT_SYNC_RUNS = 10
@@ -81,6 +84,8 @@ class DestinationForm(forms.ModelForm):
         )
         widgets = {
             "condition": ConditionBuilderWidget(sources=("profile", "event")),
+            "mapping": MappingTableWidget(preview_url_name=PREVIEW_URL_NAME),
+            "removal_mapping": MappingTableWidget(preview_url_name=PREVIEW_URL_NAME),
             "sync_time": forms.TimeInput(format="%H:%M", attrs={"placeholder": "02:00"}),
             "sync_crontab": forms.TextInput(attrs={"placeholder": "0 2 * * *"}),
         }
@@ -407,11 +412,34 @@ class DestinationAdmin(admin.ModelAdmin):
     def get_urls(self):
         send_test = self.admin_site.admin_view(self.send_test_view)
         sync_now = self.admin_site.admin_view(self.sync_now_view)
+        preview = self.admin_site.admin_view(self.preview_mapping_view)
         return [
+            path("preview-mapping/", preview, name="destinations_destination_preview_mapping"),
             path("<path:object_id>/send-test/", send_test, name="destinations_destination_test"),
             path("<path:object_id>/sync-now/", sync_now, name="destinations_destination_sync"),
             *super().get_urls(),
         ]
+
+    def preview_mapping_view(self, request: HttpRequest) -> HttpResponse:
+        """POST {"mapping": ..., "profile_id": ""}: what the mapping sends for that profile."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            body = json.loads(request.body)
+            mapping, profile_id = body["mapping"], str(body.get("profile_id") or "")
+        except (ValueError, KeyError, TypeError):
+            return JsonResponse(
+                {"error": 'Send {"mapping": {...}, "profile_id": "..."}.'}, status=400
+            )
+        try:
+            found, payload = mapping_preview(mapping=mapping, profile_id=profile_id.strip())
+        except LookupError as error:
+            return JsonResponse({"error": str(error.args[0])}, status=404)
+        except NotationError as error:
+            return JsonResponse({"error": f"The mapping does not render: {error}"}, status=400)
+        return JsonResponse({"profile_id": found, "payload": payload})
 
     def sync_now_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """'Send now': the scheduled sync, started at once (POST)."""
