@@ -67,8 +67,10 @@ class Profile(models.Model):
         ]
 
     def __str__(self) -> str:
-        email = (self.data or {}).get("contact", {}).get("email", {}).get("main")
-        return email or self.id
+        """How lists name a person: the e-mail, else the name, else the id."""
+        pii = (self.data or {}).get("pii") or {}
+        name = " ".join(str(part) for part in (pii.get("firstname"), pii.get("lastname")) if part)
+        return self.email or name or self.id
 
     @property
     def email(self) -> str | None:

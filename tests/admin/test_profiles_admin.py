@@ -42,7 +42,12 @@ def profiles():
         ("ann@example.COM", ["ann"]),
         ("BOB@example.com", ["bob"]),
         ("merged", []),  # exact ids only
-        ("example.com", []),
+        ("example.com", []),  # an e-mail's beginning, not any part of it
+        ("AN", ["ann"]),  # the beginning of an e-mail, in any case
+        ("b", ["bob"]),
+        ("bob@", ["bob"]),
+        ("ann@example.co", ["ann"]),
+        ("x_%", []),  # LIKE's wildcards are plain characters
     ],
 )
 def test_search_by_exact_id_merged_id_or_email(staff_client, profiles, term, expected):
@@ -166,3 +171,13 @@ class TestSessions:
         assert f'<a href="{events}?session=s-ann">2 event(s)</a>' in content
         assert reverse("admin:profiles_profile_change", args=["ann"]) in content
         assert '<pre class="cdp-json">{\n  &quot;type&quot;: &quot;pc&quot;\n}</pre>' in content
+
+
+def test_lists_name_a_person_by_email_then_name_then_id():
+    assert str(ProfileFactory(id="p1", data={"contact": {"email": {"main": "a@x.io"}}})) == "a@x.io"
+    assert (
+        str(ProfileFactory(id="p2", data={"pii": {"firstname": "Ann", "lastname": "Lee"}}))
+        == "Ann Lee"
+    )
+    assert str(ProfileFactory(id="p3", data={"pii": {"lastname": "Lee"}})) == "Lee"
+    assert str(ProfileFactory(id="p4", data={})) == "p4"

@@ -60,7 +60,10 @@ class ProfileAdmin(
     list_filter = ("active", SegmentFilter)
     # The search is custom (get_search_results): exact ids and e-mails only, through indexes.
     search_fields = ("id",)
-    search_help_text = "An exact profile id (its own or one merged into it) or an e-mail address."
+    search_help_text = (
+        "An exact profile id (its own or one merged into it), or an e-mail address or its "
+        "beginning (ann@, ann.smith)."
+    )
     ordering = ("-updated",)
     sortable_by = ("updated",)
     fieldsets = (
@@ -103,9 +106,10 @@ class ProfileAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
-        # Each branch is served by an index: the pk, the GIN index on ids, lower(email main).
+        # Each branch is served by an index: the pk, the GIN index on ids, lower(email main)
+        # (text_pattern_ops: the e-mail or its beginning, e.g. "ann@" or "ann.smith").
         matches = queryset.alias(email_main_lower=Lower(KT("data__contact__email__main"))).filter(
-            Q(pk=term) | Q(ids__contains=[term]) | Q(email_main_lower=term.lower())
+            Q(pk=term) | Q(ids__contains=[term]) | Q(email_main_lower__startswith=term.lower())
         )
         return matches, False
 
