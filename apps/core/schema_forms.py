@@ -11,12 +11,13 @@ SchemaNotSupported: the caller keeps JSON then. An empty field is left out of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 class SchemaNotSupported(ValueError):
@@ -159,3 +160,34 @@ def _map_lines(text: str) -> dict[str, str]:
             raise ValueError(f"Line {number} is not 'Name: value': {line.strip()[:40]!r}")
         values[name.strip()] = value.strip()
     return values
+
+
+REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
+
+
+def schema_errors_to_fields(
+    errors: Any, *, document: str, prefix: str, field_names: Container[str]
+) -> None:
+    """Move the model's errors on the JSON field `document` (messages such as
+    "settings.timeout: 600 is greater than the maximum of 30") onto the generated form fields
+    they are about, in place on a ValidationError's error_dict; a message about no single field
+    goes above the form, named after the document."""
+    if not hasattr(errors, "error_dict") or document not in errors.error_dict:
+        return
+    title = document.replace("_", " ").capitalize()
+    for error in errors.error_dict.pop(document):
+        for message in error.messages:
+            target, text = _field_of(message, document, prefix, field_names)
+            shown = text if target != NON_FIELD_ERRORS else f"{title}: {message}"
+            errors.error_dict.setdefault(target, []).append(ValidationError(shown))
+
+
+def _field_of(message: str, document: str, prefix: str, field_names) -> tuple[str, str]:
+    path, separator, text = message.partition(": ")
+    if not separator or not (path == document or path.startswith(document + ".")):
+        return NON_FIELD_ERRORS, message
+    keys = [key for key in path.removeprefix(document).split(".") if key and key != "(top level)"]
+    if missing := REQUIRED_PROPERTY.fullmatch(text):
+        keys, text = [*keys, missing[1]], "Required for this resource type."
+    name = f"{prefix}__" + "__".join(keys)
+    return (name, text) if keys and name in field_names else (NON_FIELD_ERRORS, message)

@@ -7,11 +7,10 @@ list of their last sync runs."""
 from __future__ import annotations
 
 import json
-import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,7 +25,13 @@ from apps.core.admin_helpers import (
     ReadOnlyAdminMixin,
     object_link,
 )
-from apps.core.schema_forms import SchemaField, document_from, initial_values, schema_fields
+from apps.core.schema_forms import (
+    SchemaField,
+    document_from,
+    initial_values,
+    schema_errors_to_fields,
+    schema_fields,
+)
 from apps.core.widgets import ConditionBuilderWidget, MappingTableWidget
 from apps.destinations.models import Delivery, Destination, DestinationSyncRun
 from apps.destinations.selectors import (
@@ -46,7 +51,6 @@ from apps.destinations.tasks import destination_sync_request
 from apps.notation import NotationError
 
 PREVIEW_URL_NAME = "admin:destinations_destination_preview_mapping"
-REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
 # Sync runs listed on a destination's page (the rest are on the sync runs list).
 RECENT_SYNC_RUNS = 10
 
@@ -121,28 +125,16 @@ class DestinationForm(forms.ModelForm):
         return cleaned
 
     def _update_errors(self, errors) -> None:
-        # Destination.clean() reports on `settings` ("settings.timeout: ..."), which this form
-        # edits field by field: each message goes to its field, or above the form.
-        if hasattr(errors, "error_dict") and "settings" in errors.error_dict:
-            resource = self.cleaned_data.get("resource")
-            for error in errors.error_dict.pop("settings"):
-                for message in error.messages:
-                    target, text = self._settings_field_of(message, resource)
-                    errors.error_dict.setdefault(target, []).append(ValidationError(text))
+        # Destination.clean() reports on `settings`, which this form edits field by field.
+        resource = self.cleaned_data.get("resource")
+        if resource is not None:
+            schema_errors_to_fields(
+                errors,
+                document="settings",
+                prefix=f"settings__{resource.type}",
+                field_names=self.fields,
+            )
         super()._update_errors(errors)
-
-    def _settings_field_of(self, message: str, resource) -> tuple[str, str]:
-        """The form field a schema message is about, and the message to show there."""
-        path, separator, text = message.partition(": ")
-        if resource is None or not separator or not path.startswith("settings."):
-            return NON_FIELD_ERRORS, f"Settings: {message}"
-        keys = path.removeprefix("settings.").split(".")
-        if keys == ["(top level)"] and (missing := REQUIRED_PROPERTY.fullmatch(text)):
-            keys, text = [missing[1]], "Required for this resource type."
-        name = f"settings__{resource.type}__" + "__".join(keys)
-        if name not in self.fields:
-            return NON_FIELD_ERRORS, f"Settings: {message}"
-        return name, text
 
 
 for _fields in SETTINGS_FIELDS.values():

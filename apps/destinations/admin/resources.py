@@ -5,17 +5,21 @@ its stored value)."""
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from apps.core.admin_helpers import (
     pretty_json,
 )
-from apps.core.schema_forms import SchemaField, document_from, schema_fields
+from apps.core.schema_forms import (
+    SchemaField,
+    document_from,
+    schema_errors_to_fields,
+    schema_fields,
+)
 from apps.destinations.models import Resource
 from apps.destinations.senders import SENDERS
 
@@ -78,14 +82,13 @@ class ResourceForm(forms.ModelForm):
         return cleaned
 
     def _update_errors(self, errors: Any) -> None:
-        # Resource.clean() reports on `credentials` ("credentials.host: ..."), edited here
-        # field by field: each message goes to its field, or above the form.
-        if hasattr(errors, "error_dict") and "credentials" in errors.error_dict:
-            resource_type = self.cleaned_data.get("type")
-            for error in errors.error_dict.pop("credentials"):
-                for message in error.messages:
-                    target, text = _credentials_field_of(message, resource_type, self.fields)
-                    errors.error_dict.setdefault(target, []).append(ValidationError(text))
+        # Resource.clean() reports on `credentials`, edited here field by field.
+        schema_errors_to_fields(
+            errors,
+            document="credentials",
+            prefix=f"credentials__{self.cleaned_data.get('type')}",
+            field_names=self.fields,
+        )
         super()._update_errors(errors)
 
 
@@ -106,24 +109,6 @@ def _filled_in(stored: dict, typed: dict, fields: list[SchemaField]) -> dict:
             node = node[key]
         node[item.path[-1]] = value
     return credentials
-
-
-REQUIRED_PROPERTY = re.compile(r"'([^']+)' is a required property")
-
-
-def _credentials_field_of(message: str, resource_type, fields) -> tuple[str, str]:
-    path, separator, text = message.partition(": ")
-    if not separator or not path.startswith("credentials"):
-        return NON_FIELD_ERRORS, f"Credentials: {message}"
-    keys = [key for key in path.removeprefix("credentials").strip(".").split(".") if key]
-    if keys and keys[-1] == "(top level)":
-        keys = keys[:-1]
-    if missing := REQUIRED_PROPERTY.fullmatch(text):
-        keys, text = [*keys, missing[1]], "Required for this resource type."
-    name = f"credentials__{resource_type}__" + "__".join(keys)
-    if name not in fields:
-        return NON_FIELD_ERRORS, f"Credentials: {message}"
-    return name, text
 
 
 for _fields in CREDENTIAL_FIELDS.values():
