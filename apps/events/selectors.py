@@ -148,8 +148,9 @@ def _cache_key(kind: str, event_type: str) -> str:
 
 def event_type_key_properties(event_type: str, *, limit: int = KEY_PROPERTIES) -> list[str]:
     """Up to `limit` property keys that tell a type's events apart in a list: the ones its
-    schema declares (required first), else the commonest scalar keys of its newest 500 events.
-    Cached for 10 minutes (one index range read when not)."""
+    schema declares (required first, then in jsonb's key order: shorter names first), else the
+    commonest scalar keys of its newest 500 events. Cached for 10 minutes (one index range read
+    when not)."""
     key = _cache_key("key-properties", event_type)
     keys = cache.get(key)
     if keys is None:

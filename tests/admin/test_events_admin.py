@@ -1,11 +1,18 @@
+import html
 import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.admin import site
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.core.paginator import LargeTablePaginator
+from apps.events.models import Event, EventType
+from apps.events.selectors import event_type_caches_clear
 from tests.admin.factories import EventFactory, ProfileFactory, SessionFactory
 from tests.sources.factories import EventSourceFactory
 
@@ -163,3 +170,379 @@ def test_change_page_is_read_only_with_readable_json(staff_client, events):
     assert staff_client.get(reverse("admin:events_event_add")).status_code == 403
     event.refresh_from_db()
     assert event.type == "page-view"
+
+
+# ---- issue 15: find and see -----------------------------------------------------------------
+
+NOW = timezone.now()
+
+
+def _at(**delta) -> datetime:
+    return NOW - timedelta(**delta)
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 2 and an exact count up to 4: page numbers stop at page 2."""
+    monkeypatch.setattr(LargeTablePaginator, "count_cap", 4)
+    monkeypatch.setattr(site._registry[Event], "list_per_page", 2)
+
+
+@pytest.fixture
+def stream():
+    """Processed page views stored a minute apart (pv-0 the newest), with others between; pv-3
+    and pv-3b stored in the same request (the same time)."""
+    web = EventSourceFactory(id="web", name="Web")
+    rows = {}
+    for n in range(8):
+        rows[f"pv-{n}"] = EventFactory(
+            id=f"pv-{n}", source=web, type="page-view", status="processed", inserted=_at(minutes=n)
+        )
+        rows[f"x-{n}"] = EventFactory(
+            id=f"x-{n}", source=web, type="purchase", status="processed", inserted=_at(minutes=n)
+        )
+        rows[f"err-{n}"] = EventFactory(
+            id=f"err-{n}", source=web, type="page-view", status="error", inserted=_at(minutes=n)
+        )
+    rows["pv-3b"] = EventFactory(
+        id="pv-3b", source=web, type="page-view", status="processed", inserted=_at(minutes=3)
+    )
+    return rows
+
+
+def _older_link(response) -> str:
+    match = re.search(r'<a href="([^"]+)" class="cdp-older"', response.content.decode())
+    assert match, "no Older link"
+    return html.unescape(match[1])
+
+
+def test_older_link_continues_past_the_last_page_with_the_same_filters(
+    staff_client, stream, small_pages
+):
+    filters = {"status__exact": "processed", "type": "page-view"}
+
+    first = staff_client.get(CHANGELIST, filters)
+    last_page = staff_client.get(CHANGELIST, {**filters, "p": "2"})
+
+    assert _result_ids(first) == ["pv-0", "pv-1"]
+    assert first.context["cl"].paginator.count_kind == "more"
+    assert 'class="cdp-older"' not in first.content.decode()  # page numbers go on
+    assert _result_ids(last_page) == ["pv-2", "pv-3b"]
+    older_url = _older_link(last_page)
+    query = parse_qs(urlsplit(older_url).query)
+    assert query == {
+        "before": [f"{_at(minutes=3).astimezone(UTC).isoformat()},pv-3b"],
+        "status__exact": ["processed"],
+        "type": ["page-view"],
+    }
+
+    older = staff_client.get(CHANGELIST + older_url)
+
+    # pv-3, stored in the same request as pv-3b, is not skipped.
+    assert _result_ids(older) == ["pv-3", "pv-4"]
+    assert 'class="cdp-newest"' in older.content.decode()
+    older_still = staff_client.get(
+        CHANGELIST + _older_link(staff_client.get(CHANGELIST + older_url + "&p=2"))
+    )
+    assert _result_ids(older_still) == ["pv-7"]
+    assert 'class="cdp-older"' not in older_still.content.decode()  # the end: an exact count
+
+
+def test_a_page_past_the_end_keeps_the_filters(staff_client, stream, small_pages):
+    response = staff_client.get(
+        CHANGELIST, {"status__exact": "error", "type": "page-view", "p": "101"}
+    )
+
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert cl.page_num == 2
+    assert _result_ids(response) == ["err-2", "err-3"]
+    assert [str(message) for message in response.context["messages"]] == [
+        "There is no page 101 of this list: showing page 2, the last one, with the same filters."
+    ]
+
+
+def test_a_page_past_the_end_of_an_exact_list(staff_client, stream):
+    response = staff_client.get(CHANGELIST, {"status__exact": "error", "p": "3"})
+
+    assert response.status_code == 200
+    assert _result_ids(response) == [f"err-{n}" for n in range(8)]
+
+
+@pytest.fixture
+def ages():
+    web = EventSourceFactory(id="web", name="Web")
+    for name, delta in [
+        ("30min", {"minutes": 30}),
+        ("2h", {"hours": 2}),
+        ("3d", {"days": 3}),
+        ("10d", {"days": 10}),
+        ("40d", {"days": 40}),
+    ]:
+        EventFactory(id=f"age-{name}", source=web, inserted=_at(**delta), time=_at(**delta))
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("1h", ["age-30min"]),
+        ("24h", ["age-30min", "age-2h"]),
+        ("7d", ["age-30min", "age-2h", "age-3d"]),
+        ("30d", ["age-30min", "age-2h", "age-3d", "age-10d"]),
+    ],
+)
+def test_stored_in_filter(staff_client, ages, stored, expected):
+    assert _result_ids(staff_client.get(CHANGELIST, {"stored": stored})) == expected
+
+
+def test_go_to_date(staff_client, ages):
+    day = timezone.localtime(_at(days=5)).strftime("%Y-%m-%dT%H:%M")
+
+    response = staff_client.get(CHANGELIST, {"before": day, "type": "page-view"})
+
+    assert _result_ids(response) == ["age-10d", "age-40d"]
+    before_filter = next(
+        s for s in response.context["cl"].filter_specs if s.title == "stored before"
+    )
+    assert before_filter.lookup_choices == [(day, f"{day.replace('T', ' ')}:00 (UTC)")]
+
+
+def test_go_to_date_form_keeps_the_other_filters(staff_client, ages):
+    response = staff_client.get(
+        CHANGELIST, {"status__exact": "processed", "type": "page-view", "stored": "7d", "p": "1"}
+    )
+
+    form = re.search(
+        r'<form method="get" class="cdp-goto">(.*?)</form>', response.content.decode(), re.S
+    )[1]
+    assert re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', form) == [
+        ("status__exact", "processed"),
+        ("type", "page-view"),
+    ]
+    assert 'name="before"' in form
+
+
+def test_a_date_that_is_not_one_is_said_and_ignored(staff_client, ages):
+    response = staff_client.get(CHANGELIST, {"before": "yesterday", "stored": "1h"})
+
+    assert response.status_code == 200
+    assert _result_ids(response) == ["age-30min"]
+    assert [str(message) for message in response.context["messages"]] == [
+        "“yesterday” is not a date and time (e.g. 2026-12-01 or 2026-12-01T14:30): the list is "
+        "not narrowed by it."
+    ]
+
+
+@pytest.fixture
+def orders():
+    web = EventSourceFactory(id="web", name="Web")
+    for event_id, delta, properties in [
+        ("o-new", {"days": 1}, {"order_id": "A-1001", "total": 19.99}),
+        ("o-old", {"days": 10}, {"order_id": "A-1001", "total": 5}),
+        ("o-other", {"days": 2}, {"order_id": "A-1002", "customer": {"email": "ann@example.com"}}),
+        ("o-mail", {"days": 3}, {"email": "ann@example.com"}),
+    ]:
+        EventFactory(
+            id=event_id, source=web, type="purchase", inserted=_at(**delta), properties=properties
+        )
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "order_id=A-1001"}, ["o-new"]),  # the last 7 days
+        ({"q": " order_id = A-1001 "}, []),  # a key has no spaces
+        ({"q": 'order_id="A-1001"', "stored": "30d"}, ["o-new", "o-old"]),
+        ({"q": "order_id=A-1001", "stored": "1h"}, []),
+        ({"q": "order_id=A-1001", "before": _at(days=5).isoformat()}, ["o-old"]),
+        ({"q": "total=19.99"}, ["o-new"]),
+        ({"q": "email=ann@example.com"}, ["o-mail"]),
+        ({"q": "customer.email=ann@example.com"}, ["o-other"]),
+        ({"q": "o-new"}, ["o-new"]),  # an exact id, in any period
+        ({"q": "o-old"}, ["o-old"]),
+    ],
+)
+def test_property_search(staff_client, orders, params, expected):
+    assert _result_ids(staff_client.get(CHANGELIST, params)) == expected
+
+
+def test_search_help_text_says_the_window(staff_client):
+    response = staff_client.get(CHANGELIST)
+
+    assert response.context["cl"].search_help_text == (
+        "An exact event id, profile id or session id; or a property as key=value "
+        "(order_id=A-1001, email=ann@example.com), looked for among the events stored in the "
+        "period chosen under “stored in”, or the last 7 days when none is chosen."
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_type_caches():
+    types = ("page-view", "purchase", "signup")
+    for event_type in types:
+        event_type_caches_clear(event_type)
+    yield
+    for event_type in types:
+        event_type_caches_clear(event_type)
+
+
+def _headers(response) -> list[str]:
+    head = re.search(r'<table id="result_list">(.*?)</thead>', response.content.decode(), re.S)[1]
+    return [
+        re.sub(r"<[^>]+>", "", header).strip()
+        for header in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', head, re.S)
+    ]
+
+
+def test_key_property_columns_from_the_schema(staff_client, orders):
+    EventType.objects.update_or_create(
+        type="purchase",
+        defaults={
+            "name": "Purchase",
+            "json_schema": {
+                "type": "object",
+                "required": ["total", "order_id"],
+                "properties": {
+                    "order_id": {"type": "string"},
+                    "currency": {"type": "string"},
+                    "total": {"type": "number"},
+                    "items": {"type": "array"},
+                    "coupon": {"type": "string"},
+                },
+            },
+        },
+    )
+
+    response = staff_client.get(CHANGELIST, {"type": "purchase", "stored": "7d"})
+
+    assert _headers(response) == [
+        "",
+        "Time",
+        "Inserted",
+        "Total",
+        "Order_id",
+        "Items",
+        "Coupon",
+        "Source",
+        "Profile",
+        "Session",
+        "Status",
+        "Is bot",
+    ]  # fmt: skip (required first, then jsonb's key order: by length, then by name)
+    content = response.content.decode()
+    assert '<td class="field-property_total">19.99</td>' in content
+    assert '<td class="field-property_order_id">A-1001</td>' in content
+    assert '<td class="field-property_coupon">-</td>' in content
+
+
+def test_key_property_columns_from_recent_events_in_one_query_per_page(staff_client):
+    web = EventSourceFactory(id="web", name="Web")
+    EventFactory(id="s-0", source=web, type="signup", properties={"email": "a@x", "plan": "pro"})
+    for n in range(1, 4):
+        EventFactory(
+            id=f"s-{n}",
+            source=web,
+            type="signup",
+            properties={"email": f"{n}@x", "referrer": {"nested": 1}, "long": "y" * 60},
+        )
+    staff_client.get(CHANGELIST, {"type": "signup"})  # warm the session and the caches
+
+    with CaptureQueriesContext(connection) as few:
+        response = staff_client.get(CHANGELIST, {"type": "signup"})
+    for n in range(4, 30):
+        EventFactory(id=f"s-{n}", source=web, type="signup", properties={"email": f"{n}@x"})
+    with CaptureQueriesContext(connection) as many:
+        staff_client.get(CHANGELIST, {"type": "signup"})
+
+    # Commonest scalar keys first, then by name; the nested one is left out.
+    assert _headers(response)[3:7] == ["Email", "Long", "Plan", "Source"]
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert (
+        '<td class="field-property_long"><span title="' + "y" * 60 + '">' + "y" * 39 + "…</span>"
+    ) in response.content.decode()
+
+
+def test_trend_per_day_of_a_type(staff_client):
+    web = EventSourceFactory(id="web", name="Web")
+    today = timezone.localdate()
+    midnight = datetime.combine(today, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+    for event_id, day, event_type in [
+        ("t-1", 0, "page-view"),
+        ("t-2", 1, "page-view"),
+        ("t-3", 1, "page-view"),
+        ("t-4", 29, "page-view"),
+        ("t-5", 30, "page-view"),  # before the 30 days
+        ("t-6", 1, "purchase"),
+    ]:
+        at = midnight - timedelta(days=day) + timedelta(minutes=1)
+        EventFactory(id=event_id, source=web, type=event_type, time=at, inserted=at)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(CHANGELIST, {"type": "page-view"})
+
+    trend = response.context["type_trend"]
+    counts = {bar["day"]: bar["count"] for bar in trend["bars"]}
+    assert len(counts) == 30
+    assert {day: count for day, count in counts.items() if count} == {
+        today: 1,
+        today - timedelta(days=1): 2,
+        today - timedelta(days=29): 1,
+    }
+    assert (trend["first"], trend["last"], trend["total"], trend["peak"]) == (
+        today - timedelta(days=29),
+        today,
+        4,
+        2,
+    )
+    content = response.content.decode()
+    assert re.findall(r'data-count="(\d+)"', content) == [
+        "1", *["0"] * 27, "2", "1"
+    ]  # fmt: skip
+    assert "page-view</strong>: 4 events in the last 30 days" in content
+    trend_queries = [q["sql"] for q in queries.captured_queries if "GROUP BY day" in q["sql"]]
+    assert len(trend_queries) == 1
+    assert "type_trend" not in staff_client.get(CHANGELIST).context
+
+
+def test_the_filters_indexes(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events_event' "
+            "AND indexname IN ('event_error_inserted', 'event_bot_inserted') ORDER BY indexname"
+        )
+        assert cursor.fetchall() == [
+            (
+                "event_bot_inserted",
+                "CREATE INDEX event_bot_inserted ON public.events_event USING btree "
+                "(inserted DESC) WHERE is_bot",
+            ),
+            (
+                "event_error_inserted",
+                "CREATE INDEX event_error_inserted ON public.events_event USING btree "
+                "(inserted DESC) WHERE ((status)::text = 'error'::text)",
+            ),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        ({"status__exact": "error"}, "event_error_inserted"),
+        ({"is_bot__exact": "1"}, "event_bot_inserted"),
+    ],
+)
+def test_the_filters_queries_use_their_index(staff_client, stream, params, index):
+    with CaptureQueriesContext(connection) as queries:
+        staff_client.get(CHANGELIST, params)
+    event_queries = [
+        q["sql"] for q in queries.captured_queries if 'FROM "events_event"' in q["sql"]
+    ]
+    page = next(sql for sql in event_queries if "ORDER BY" in sql)
+    count = next(sql for sql in event_queries if "COUNT(" in sql)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in (page, count):
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert re.search(rf"Index (Only )?Scan (using|on) {index}\b", plan), plan
