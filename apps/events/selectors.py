@@ -118,7 +118,7 @@ def event_documents_stream(
 
 # ---- the admin's event list ----------------------------------------------------------------
 
-KEY_PROPERTIES = 4
+KEY_PROPERTIES = 3
 KEY_PROPERTIES_SAMPLE = 500
 KEY_PROPERTIES_SECONDS = 600
 TREND_DAYS = 30
