@@ -138,6 +138,7 @@ def test_older_link_past_the_paged_range(page, live_server, purchases, monkeypat
     monkeypatch.setattr(site._registry[Event], "list_per_page", 20)
 
     page.goto(f"{live_server.url}/admin/events/event/?type=purchase&status__exact=processed&p=2")
+    page.locator("a.cdp-older").scroll_into_view_if_needed()
     shot(page, "2-last-numbered-page-with-older-link")
     page.locator("a.cdp-older").click()
 
