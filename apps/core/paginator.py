@@ -51,7 +51,13 @@ def table_row_estimate(model: type[models.Model]) -> int | None:
 
 
 def bounded_count(queryset: models.QuerySet, *, cap: int = DEFAULT_COUNT_CAP) -> Count:
-    """The exact count when it is at most `cap`; otherwise a lower bound or the table estimate."""
+    """The exact count when it is at most `cap`; otherwise a lower bound or the table estimate.
+
+    The rows counted need no order: without one the planner may take any index that serves
+    the filter (a partial index, (type, time)) or a scan that stops at `cap` + 1 rows, where the
+    list's order (-inserted) would walk that index past every row the filter drops."""
+    if not queryset.query.distinct_fields:
+        queryset = queryset.order_by()
     counted = queryset[: cap + 1].count()
     if counted <= cap:
         return Count(counted, "exact")

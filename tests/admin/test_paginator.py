@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.core.paginator import Count, LargeTablePaginator, bounded_count, table_row_estimate
 from apps.events.models import Event
@@ -55,3 +56,14 @@ def test_paginator_exact_count(five_events):
     paginator = LargeTablePaginator(Event.objects.order_by("pk"), per_page=2)
 
     assert (paginator.count, paginator.count_kind, paginator.num_pages) == (5, "exact", 3)
+
+
+def test_the_bounded_count_has_no_order(five_events):
+    with CaptureQueriesContext(connection) as queries:
+        count = bounded_count(Event.objects.filter(type="b").order_by("-inserted", "-pk"), cap=2)
+
+    assert count == Count(3, "more")
+    assert queries.captured_queries[-1]["sql"] == (
+        'SELECT COUNT(*) FROM (SELECT "events_event"."id" AS "col1" FROM "events_event" '
+        """WHERE "events_event"."type" = 'b' LIMIT 3) subquery"""
+    )
