@@ -16,9 +16,10 @@ class KeepFiltersChangeList(ChangeList):
             paginator = self.model_admin.get_paginator(request, self.queryset, self.list_per_page)
             asked, last = self.page_num, max(1, paginator.num_pages)
             self.page_num = min(max(asked, 1), last)
+            which = "the last one" if self.page_num == last else "the first one"
             messages.warning(
                 request,
                 f"There is no page {asked} of this list: showing page {self.page_num}, "
-                f"the last one, with the same filters.",
+                f"{which}, with the same filters.",
             )
             super().get_results(request)

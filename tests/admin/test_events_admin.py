@@ -537,3 +537,13 @@ def test_the_filters_queries_use_their_index(staff_client, stream, params, index
             cursor.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert re.search(rf"Index (Only )?Scan (using|on) {index}\b", plan), plan
+
+
+def test_page_zero_shows_the_first_page(staff_client, stream, small_pages):
+    response = staff_client.get(CHANGELIST, {"type": "purchase", "p": "0"})
+
+    assert response.status_code == 200
+    assert _result_ids(response) == ["x-0", "x-1"]
+    assert [str(message) for message in response.context["messages"]] == [
+        "There is no page 0 of this list: showing page 1, the first one, with the same filters."
+    ]
