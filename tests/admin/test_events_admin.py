@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.paginator import LargeTablePaginator
+from apps.events.admin import parse_before
 from apps.events.models import Event, EventType
 from apps.events.selectors import event_type_caches_clear
 from tests.admin.factories import EventFactory, ProfileFactory, SessionFactory
@@ -547,3 +548,21 @@ def test_page_zero_shows_the_first_page(staff_client, stream, small_pages):
     assert [str(message) for message in response.context["messages"]] == [
         "There is no page 0 of this list: showing page 1, the first one, with the same filters."
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12-01", (datetime(2026, 12, 1, tzinfo=UTC), None)),
+        ("2026-12-01T14:30", (datetime(2026, 12, 1, 14, 30, tzinfo=UTC), None)),
+        (
+            "2026-12-01T14:30:05.123456+01:00,ev-1,2",
+            (datetime(2026, 12, 1, 13, 30, 5, 123456, tzinfo=UTC), "ev-1,2"),
+        ),
+        ("2026-13-01", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_parse_before(value, expected):
+    assert parse_before(value) == expected
