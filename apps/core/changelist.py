@@ -7,7 +7,8 @@ from django.contrib.admin.views.main import ChangeList
 
 class KeepFiltersChangeList(ChangeList):
     """Django answers a page number past the last page by redirecting to `?e=1`, which drops
-    every filter and search. This one shows the last page instead, with a message saying so."""
+    every filter and search. This one shows the last page instead, with a message saying so.
+    With a FirstPageFirstPaginator, a list of one page is shown from the rows it counted."""
 
     def get_results(self, request):
         try:
@@ -23,3 +24,7 @@ class KeepFiltersChangeList(ChangeList):
                 f"{which}, with the same filters.",
             )
             super().get_results(request)
+        # A list that fits one page: the rows the paginator read to count them (Django would
+        # read them again).
+        if not self.multi_page and "first_rows" in vars(self.paginator):
+            self.result_list = self.paginator.first_rows

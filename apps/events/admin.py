@@ -22,6 +22,7 @@ from apps.core.admin_helpers import (
     short_id,
 )
 from apps.core.changelist import KeepFiltersChangeList
+from apps.core.paginator import FirstPageFirstPaginator
 from apps.events import admin_types  # noqa: F401  (registers event types, quarantine)
 from apps.events.models import Event
 from apps.events.selectors import (
@@ -354,6 +355,12 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return EventChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = self.paginator
+        if request.GET.get(PAGE_VAR, "1") == "1":
+            paginator = FirstPageFirstPaginator
+        return paginator(queryset, per_page, orphans, allow_empty_first_page)
 
     def get_list_display(self, request):
         """Filtered to one type, its key properties replace the type column (the same on every
