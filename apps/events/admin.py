@@ -423,7 +423,7 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="profile")
     def profile_link(self, event: Event) -> str:
-        # A profile's name is its id unless it has a primary id: both can be long.
+        # A profile shows as its e-mail or its id, both long; the id is in the link's title.
         label = short_id(str(event.profile), 13) if event.profile else None
         return object_link(Profile, event.profile_id, label)
 
