@@ -51,7 +51,13 @@ def table_row_estimate(model: type[models.Model]) -> int | None:
 
 
 def bounded_count(queryset: models.QuerySet, *, cap: int = DEFAULT_COUNT_CAP) -> Count:
-    """The exact count when it is at most `cap`; otherwise a lower bound or the table estimate."""
+    """The exact count when it is at most `cap`; otherwise a lower bound or the table estimate.
+
+    The rows counted need no order: without one the planner may take any index that serves
+    the filter (a partial index, (type, time)) or a scan that stops at `cap` + 1 rows, where the
+    list's order (-inserted) would walk that index past every row the filter drops."""
+    if not queryset.query.distinct_fields:
+        queryset = queryset.order_by()
     counted = queryset[: cap + 1].count()
     if counted <= cap:
         return Count(counted, "exact")
@@ -79,6 +85,9 @@ class LargeTablePaginator(Paginator):
 
     @cached_property
     def _bounded(self) -> Count:
+        return self._count_rows()
+
+    def _count_rows(self) -> Count:
         return bounded_count(self.object_list, cap=self.count_cap)
 
     @cached_property
@@ -100,3 +109,25 @@ class LargeTablePaginator(Paginator):
     def count_kind(self) -> str:
         """ "exact", "estimate" (about `count` rows) or "more" (more than `count_cap` rows)."""
         return self._bounded.kind
+
+
+class FirstPageFirstPaginator(LargeTablePaginator):
+    """A LargeTablePaginator for the first page: it reads that page's rows, and one more,
+    before counting. When they are all the rows, their number is the count and no COUNT runs;
+    either way the first page is served from them. A filter or search that reads a whole range
+    to find few rows (a property search in its time window) then reads it once, not twice."""
+
+    @cached_property
+    def first_rows(self) -> list:
+        return list(self.object_list[: self.per_page + 1])
+
+    def _count_rows(self) -> Count:
+        if len(self.first_rows) <= self.per_page:
+            return Count(len(self.first_rows), "exact")
+        return super()._count_rows()
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number == 1 and not self.orphans:
+            return self._get_page(self.first_rows[: self.per_page], number, self)
+        return super().page(number)

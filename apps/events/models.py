@@ -68,6 +68,19 @@ class Event(models.Model):
                 name="event_invalid_inserted",
                 condition=models.Q(status="invalid"),
             ),
+            # The admin's status=error and is_bot filters (and their bounded counts): small
+            # sets, newest stored first. Rows outside them cost a partial index nothing on
+            # insert. status=processed (most events) walks event_inserted instead.
+            models.Index(
+                fields=["-inserted"],
+                name="event_error_inserted",
+                condition=models.Q(status="error"),
+            ),
+            models.Index(
+                fields=["-inserted"],
+                name="event_bot_inserted",
+                condition=models.Q(is_bot=True),
+            ),
             # A worker's one hot query: a profile's collected events in order. Created by
             # workflows migration 0002 (as SQL, before this declaration existed).
             models.Index(

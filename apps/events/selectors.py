@@ -1,18 +1,21 @@
 """Reads of events for the admin, the workers and the purge."""
 
+import hashlib
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import JSONObject, RowNumber
+from django.utils import timezone
 
 from apps.core.jsonpaths import JsonPath, json_paths
 from apps.core.rows import values_stream
 from apps.events.documents import DOCUMENT_COLUMNS, event_document_of
-from apps.events.models import Event
+from apps.events.models import Event, EventType
 from apps.notation import make_reference
 from apps.profiles.models import Session
 from apps.profiles.selectors import PROFILE_KNOWN_PATHS, profile_field_paths
@@ -195,3 +198,97 @@ def _condition_fields(source: str, paths: list[JsonPath]) -> list[ConditionField
         if path not in seen:
             fields.append(ConditionField(path=path, type=type_, count=0, example=""))
     return fields
+
+
+# ---- the admin's event list ----------------------------------------------------------------
+
+KEY_PROPERTIES = 3
+KEY_PROPERTIES_SAMPLE = 500
+KEY_PROPERTIES_SECONDS = 600
+TREND_DAYS = 30
+TREND_SECONDS = 300
+
+# The most common scalar keys of a type's newest events (by the (type, -time) index), most
+# common first. Table name: a constant of this code.
+_COMMON_KEYS_SQL = f"""
+SELECT item.key FROM (
+    SELECT properties FROM {Event._meta.db_table} WHERE type = %s ORDER BY time DESC LIMIT %s
+) recent, jsonb_each(recent.properties) AS item
+WHERE jsonb_typeof(recent.properties) = 'object'
+  AND jsonb_typeof(item.value) NOT IN ('object', 'array')
+GROUP BY item.key ORDER BY count(*) DESC, item.key LIMIT %s
+"""
+
+# Events of a type per local day, over the (type, -time) index (an index-only range scan).
+_TREND_SQL = f"""
+SELECT (time AT TIME ZONE %s)::date AS day, count(*) FROM {Event._meta.db_table}
+WHERE type = %s AND time >= %s AND time < %s GROUP BY day
+"""
+
+
+def _cache_key(kind: str, event_type: str) -> str:
+    return f"events:{kind}:{hashlib.sha256(event_type.encode()).hexdigest()[:32]}"
+
+
+def event_type_key_properties(event_type: str, *, limit: int = KEY_PROPERTIES) -> list[str]:
+    """Up to `limit` property keys that tell a type's events apart in a list: the ones its
+    schema declares (required first, then in jsonb's key order: shorter names first), else the
+    commonest scalar keys of its newest 500 events. Cached for 10 minutes (one index range read
+    when not)."""
+    key = _cache_key("key-properties", event_type)
+    keys = cache.get(key)
+    if keys is None:
+        keys = _key_properties(event_type, limit)
+        cache.set(key, keys, KEY_PROPERTIES_SECONDS)
+    return keys
+
+
+def _key_properties(event_type: str, limit: int) -> list[str]:
+    schema = EventType.objects.filter(type=event_type).values_list("json_schema", flat=True).first()
+    declared = schema.get("properties") if isinstance(schema, dict) else None
+    if isinstance(declared, dict) and declared:
+        required = [name for name in schema.get("required") or [] if name in declared]
+        return list(dict.fromkeys([*required, *declared]))[:limit]
+    with connection.cursor() as cursor:
+        cursor.execute(_COMMON_KEYS_SQL, [event_type, KEY_PROPERTIES_SAMPLE, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class TrendDay:
+    day: date
+    count: int
+
+
+def event_type_trend(event_type: str, *, days: int = TREND_DAYS) -> list[TrendDay]:
+    """Events of the type per day (by event time, in TIME_ZONE) over the last `days` days,
+    today included, oldest first, days without events as 0. Cached for 5 minutes."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    key = f"{_cache_key('trend', event_type)}:{today.isoformat()}:{days}:{tz}"
+    trend = cache.get(key)
+    if trend is None:
+        first = today - timedelta(days=days - 1)
+        start = datetime.combine(first, time.min, tzinfo=tz)
+        end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+        with connection.cursor() as cursor:
+            cursor.execute(_TREND_SQL, [str(tz), event_type, start, end])
+            counts = dict(cursor.fetchall())
+        trend = [
+            TrendDay(day, counts.get(day, 0))
+            for day in (first + timedelta(days=n) for n in range(days))
+        ]
+        cache.set(key, trend, TREND_SECONDS)
+    return trend
+
+
+def event_type_caches_clear(event_type: str) -> None:
+    """Forget the cached key properties and today's trend of a type (tests, schema edits)."""
+    today = timezone.localdate().isoformat()
+    tz = timezone.get_current_timezone()
+    cache.delete_many(
+        [
+            _cache_key("key-properties", event_type),
+            f"{_cache_key('trend', event_type)}:{today}:{TREND_DAYS}:{tz}",
+        ]
+    )

@@ -14,6 +14,7 @@ from apps.events.registry import (
     event_type_registry,
     mapping_apply,
 )
+from apps.events.selectors import event_type_caches_clear
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.writes import profile_save_changes
@@ -25,6 +26,8 @@ def event_type_save(*, event_type: EventType) -> EventType:
     event_type.full_clean()
     event_type.save()
     event_type_registry.cache_clear()
+    # The events list's key-property columns follow the schema.
+    event_type_caches_clear(event_type.type)
     return event_type
 
 

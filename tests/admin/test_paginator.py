@@ -1,7 +1,14 @@
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from apps.core.paginator import Count, LargeTablePaginator, bounded_count, table_row_estimate
+from apps.core.paginator import (
+    Count,
+    FirstPageFirstPaginator,
+    LargeTablePaginator,
+    bounded_count,
+    table_row_estimate,
+)
 from apps.events.models import Event
 from tests.admin.factories import EventFactory
 
@@ -55,3 +62,29 @@ def test_paginator_exact_count(five_events):
     paginator = LargeTablePaginator(Event.objects.order_by("pk"), per_page=2)
 
     assert (paginator.count, paginator.count_kind, paginator.num_pages) == (5, "exact", 3)
+
+
+def test_the_bounded_count_has_no_order(five_events):
+    with CaptureQueriesContext(connection) as queries:
+        count = bounded_count(Event.objects.filter(type="b").order_by("-inserted", "-pk"), cap=2)
+
+    assert count == Count(3, "more")
+    assert queries.captured_queries[-1]["sql"] == (
+        'SELECT COUNT(*) FROM (SELECT "events_event"."id" AS "col1" FROM "events_event" '
+        """WHERE "events_event"."type" = 'b' LIMIT 3) subquery"""
+    )
+
+
+def test_first_page_first_paginator_counts_only_past_a_page(five_events):
+    with CaptureQueriesContext(connection) as one_page:
+        paginator = FirstPageFirstPaginator(Event.objects.order_by("pk"), per_page=5)
+        rows = list(paginator.page(1).object_list)
+    with CaptureQueriesContext(connection) as more:
+        more_pages = FirstPageFirstPaginator(Event.objects.order_by("pk"), per_page=2)
+        first = list(more_pages.page(1).object_list)
+
+    assert (paginator.count, paginator.count_kind, len(rows)) == (5, "exact", 5)
+    assert len(one_page.captured_queries) == 1  # the rows, no COUNT
+    assert (more_pages.count, more_pages.num_pages) == (5, 3)
+    assert first == sorted(five_events, key=lambda event: event.pk)[:2]
+    assert len(more.captured_queries) == 2  # three rows, then the bounded count
