@@ -119,10 +119,38 @@ class MappingTableWidget(forms.Textarea):
     def render(self, name, value, attrs=None, renderer=None) -> str:
         attrs = {**(attrs or {}), "class": _join_classes(self.attrs, attrs, "cdp-map-json")}
         textarea = super().render(name, value, attrs, renderer)
-        preview = ""
-        if self.preview_url_name:
-            try:
-                preview = reverse(self.preview_url_name)
-            except NoReverseMatch:
-                preview = ""
+        preview = _url(self.preview_url_name) if self.preview_url_name else ""
         return format_html('<div class="cdp-map" data-preview-url="{}">{}</div>', preview, textarea)
+
+
+class SchemaTableWidget(forms.Textarea):
+    """An event type's JSON schema as a table of its properties: name, type, required
+    (static/core/schema-table.js). "Generate from recent events" fills it from the answer of
+    `suggest_url_name` (`?type=` the value of the `type_input` element). The JSON textarea
+    stays the field's value; a schema the table cannot show (nested objects, formats, enums...)
+    is edited as JSON, and "Edit as JSON" shows it on demand."""
+
+    def __init__(
+        self, *, suggest_url_name: str = "", type_input: str = "", attrs: dict | None = None
+    ) -> None:
+        super().__init__(attrs={"rows": 8, "cols": 80, **(attrs or {})})
+        self.suggest_url_name = suggest_url_name
+        self.type_input = type_input
+
+    @property
+    def media(self) -> forms.Media:
+        return forms.Media(
+            css={"all": ["core/schema-table.css"]},
+            js=[forms.Script("core/schema-table.js", type="module")],
+        )
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        attrs = {**(attrs or {}), "class": _join_classes(self.attrs, attrs, "cdp-schema-json")}
+        textarea = super().render(name, value, attrs, renderer)
+        suggest = _url(self.suggest_url_name) if self.suggest_url_name else ""
+        return format_html(
+            '<div class="cdp-schema" data-suggest-url="{}" data-type-input="{}">{}</div>',
+            suggest,
+            self.type_input,
+            textarea,
+        )

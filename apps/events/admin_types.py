@@ -15,10 +15,14 @@ from apps.core.admin_helpers import (
     json_display,
     object_link,
 )
-from apps.core.widgets import ConditionBuilderAdminMixin, ConditionBuilderWidget
+from apps.core.widgets import (
+    ConditionBuilderAdminMixin,
+    ConditionBuilderWidget,
+    SchemaTableWidget,
+)
 from apps.events.models import Event, EventType, EventTypeMapping, QuarantinedEvent
 from apps.events.registry import event_type_registry
-from apps.events.selectors import condition_fields
+from apps.events.selectors import condition_fields, event_type_schema_suggestion
 from apps.events.services import event_type_save
 from apps.notation.builder import condition_builder_model
 from apps.profiles.models import Profile
@@ -56,6 +60,15 @@ class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):
 class EventTypeAdmin(admin.ModelAdmin):
     inlines = (EventTypeMappingInline,)
     formfield_overrides = PRETTY_JSON_OVERRIDES
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "json_schema":
+            # Edited as a table of properties, generated from recent events on demand.
+            kwargs["widget"] = SchemaTableWidget(
+                suggest_url_name="admin:events_eventtype_schema_suggestion", type_input="id_type"
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     list_display = (
         "type",
         "name",
@@ -96,6 +109,11 @@ class EventTypeAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(condition_check_view),
                 name="events_eventtype_condition_check",
             ),
+            path(
+                "schema-suggestion/",
+                self.admin_site.admin_view(schema_suggestion_view),
+                name="events_eventtype_schema_suggestion",
+            ),
             *super().get_urls(),
         ]
 
@@ -124,6 +142,16 @@ class EventTypeAdmin(admin.ModelAdmin):
     @admin.display(description="mapping rules", ordering="rule_count")
     def mapping_rules(self, event_type: EventType) -> int:
         return event_type.rule_count
+
+
+@require_GET
+def schema_suggestion_view(request: HttpRequest) -> JsonResponse:
+    """`?type=purchase`: a JSON schema for the properties of that type's recent events,
+    {"sampled": n, "schema": {...}}, for the schema table's "Generate" button."""
+    event_type = request.GET.get("type", "").strip()[:100]
+    if not event_type:
+        return JsonResponse({"error": "Fill in the event type first."}, status=400)
+    return JsonResponse(event_type_schema_suggestion(event_type))
 
 
 @require_GET

@@ -292,3 +292,45 @@ def event_type_caches_clear(event_type: str) -> None:
             f"{_cache_key('trend', event_type)}:{today}:{TREND_DAYS}:{tz}",
         ]
     )
+
+
+# ---- a schema from recent events -----------------------------------------------------------
+
+SCHEMA_SAMPLE = 500
+_SCHEMA_TYPES = {"string": "string", "date": "string", "number": "number"}
+
+
+def event_type_schema_suggestion(event_type: str, *, limit: int = SCHEMA_SAMPLE) -> dict:
+    """A JSON schema for the properties of the `limit` most recent events of `event_type`:
+    every property seen with its most common type (objects walked into), a top-level one
+    `required` when every sampled event has it. {"sampled": n, "schema": {...}}."""
+    events = Event.objects.filter(type=event_type)
+    sampled = events.order_by("-time")[:limit].count()
+    sample = (
+        events.order_by("-time", "id")
+        .annotate(
+            doc=JSONObject(properties="properties"),
+            rank=Window(RowNumber(), order_by=(F("time").desc(), "id")),
+        )
+        .values("doc", "rank")[:limit]
+    )
+    schema: dict = {"type": "object", "properties": {}}
+    required = []
+    for found in json_paths(sample):
+        keys = found.keys[1:]  # under "properties"
+        if not keys:
+            continue
+        node = schema
+        for key in keys[:-1]:
+            node = node["properties"].setdefault(key, {"type": "object", "properties": {}})
+            if "properties" not in node:  # a leaf seen before under this name
+                break
+        else:
+            node["properties"].setdefault(
+                keys[-1], {"type": _SCHEMA_TYPES.get(found.type, found.type)}
+            )
+            if len(keys) == 1 and found.count == sampled:
+                required.append(keys[-1])
+    if required:
+        schema["required"] = sorted(required)
+    return {"sampled": sampled, "schema": schema}
