@@ -38,6 +38,9 @@ def fire_once(task: PeriodicTask) -> None:
     task.crontab = None
     task.one_off = True
     task.enabled = True
+    # A one-off entry that ran before is disabled again by beat unless its count is reset.
+    task.total_run_count = 0
+    task.last_run_at = None
     task.save()
 
 
@@ -76,7 +79,7 @@ def test_a_scheduled_sync_sends_the_audience_then_a_removal_to_a_local_http_serv
     assert task.crontab.hour == "2"
     fire_once(task)
     celery_worker_factory(extra_env=WORKER_ENV)
-    celery_beat()
+    beat = celery_beat()
 
     wait_for(lambda: settled_runs() == [("queued", 3, 0, 3)], timeout=60, message="the first sync")
     assert sorted(json.dumps(r.json(), sort_keys=True) for r in server.requests) == sorted(
@@ -85,7 +88,12 @@ def test_a_scheduled_sync_sends_the_audience_then_a_removal_to_a_local_http_serv
     assert all(r.headers["idempotency-key"].endswith("-1") for r in server.requests)
 
     Profile.objects.filter(pk=profiles["bob@x.io"].pk).update(segments=["newsletter"])
-    fire_once(PeriodicTask.objects.get(pk=task.pk))  # beat disabled the one-off entry
+    # Beat keeps the entries in memory and writes them back when it likes: stopped first (it
+    # saves the one-off entry as run and disabled), the entry re-armed, a new beat reads it.
+    beat.terminate()
+    beat.wait(timeout=60)
+    fire_once(PeriodicTask.objects.get(pk=task.pk))
+    celery_beat()
 
     wait_for(
         lambda: settled_runs() == [("queued", 3, 0, 3), ("queued", 2, 1, 3)],
