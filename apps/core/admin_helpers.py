@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.core.changelist import KeepFiltersChangeList
 from apps.core.paginator import LargeTablePaginator
 
 
@@ -106,6 +107,10 @@ class LargeTableAdminMixin:
     paginator = LargeTablePaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request, **kwargs):
+        # A page number past the end shows the last page, filters kept (not Django's `?e=1`).
+        return KeepFiltersChangeList
 
 
 class ReadOnlyAdminMixin:

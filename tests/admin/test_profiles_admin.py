@@ -1,6 +1,8 @@
 import pytest
+from django.contrib.admin import site
 from django.urls import reverse
 
+from apps.profiles.models import Profile
 from tests.admin.factories import EventFactory, ProfileFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +183,17 @@ def test_lists_name_a_person_by_email_then_name_then_id():
     )
     assert str(ProfileFactory(id="p3", data={"pii": {"lastname": "Lee"}})) == "Lee"
     assert str(ProfileFactory(id="p4", data={})) == "p4"
+
+
+def test_a_page_past_the_end_keeps_the_filters(staff_client, profiles, monkeypatch):
+    monkeypatch.setattr(site._registry[Profile], "list_per_page", 1)
+
+    response = staff_client.get(PROFILES, {"segment": "buyers", "p": "7"}, follow=True)
+
+    assert response.redirect_chain == []
+    assert len(_result_ids(response)) == 1
+    assert response.context["cl"].page_num == 2
+    assert (
+        "There is no page 7 of this list: showing page 2, the last one, with the same filters."
+        in response.content.decode()
+    )
