@@ -143,14 +143,25 @@ def session_event_count(*, session_id: str, cap: int | None = None) -> Count:
     return bounded_count(rows, cap=cap or RELATED_COUNT_CAP)
 
 
-def profile_timeline(*, profile_id: str, offset: int, limit: int) -> list:
-    """The profile's events, newest first (through the (profile, time) index)."""
+def profile_timeline(
+    *,
+    profile_id: str,
+    offset: int,
+    limit: int,
+    event_type: str = "",
+    before: datetime | None = None,
+) -> list:
+    """The profile's events, newest first (through the (profile, time) index), of one type
+    and from before a time when asked."""
+    events = _rows_of_profile("events", profile_id)
+    if event_type:
+        events = events.filter(type=event_type)
+    if before is not None:
+        events = events.filter(time__lt=before)
     return list(
-        _rows_of_profile("events", profile_id)
-        .order_by("-time", "-id")
-        .only("id", "type", "time", "status", "session_id", "source_id", "properties")[
-            offset : offset + limit
-        ]
+        events.order_by("-time", "-id").only(
+            "id", "type", "time", "status", "session_id", "source_id", "properties"
+        )[offset : offset + limit]
     )
 
 

@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -197,3 +198,32 @@ def test_record_admin_pages_render(staff_client):
         reverse("admin:profiles_identificationpoint_add"),
     ):
         assert staff_client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_the_timeline_filters_by_type_and_day_and_its_pages_keep_the_filter(staff_client):
+    profile = ProfileFactory(id="jo")
+    start = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    for number in range(60):
+        EventFactory(
+            id=f"v{number:02}",
+            profile=profile,
+            type="page-view",
+            time=start + timedelta(hours=number),
+        )
+    EventFactory(id="buy", profile=profile, type="purchase", time=start + timedelta(days=1))
+
+    purchases = staff_client.get(change_url("jo"), {"timeline_type": "purchase"})
+    views = staff_client.get(
+        change_url("jo"), {"timeline_type": "page-view", "timeline_before": "2026-11-02"}
+    )
+    broken = staff_client.get(change_url("jo"), {"timeline_before": "yesterday"})
+
+    assert [event.pk for event in purchases.context["timeline_events"]] == ["buy"]
+    # Up to the end of 2 November: 36 views (12:00 on the 1st to 23:00 on the 2nd).
+    assert [event.pk for event in views.context["timeline_events"]][:2] == ["v35", "v34"]
+    assert len(views.context["timeline_events"]) == 36
+    assert views.context["timeline_older"] is None
+    assert len(broken.context["timeline_events"]) == 50  # an unreadable day filters nothing
+    page = staff_client.get(change_url("jo"), {"timeline_type": "page-view"}).content.decode()
+    assert '?timeline=2&amp;timeline_type=page-view#timeline">Older' in page

@@ -9,6 +9,7 @@ merge, undo a merge, forget, export. A mixin for apps.profiles.admin.profiles.Pr
 - `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
 """
 
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -19,6 +20,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -192,8 +194,29 @@ def _erasure_notice(request, profile: Profile) -> None:
 def _person_context(request, profile: Profile) -> dict:
     page = _page_number(request.GET.get("timeline"))
     offset = (page - 1) * TIMELINE_PAGE_SIZE
+    event_type = request.GET.get("timeline_type", "").strip()[:100]
+    before_day = _day(request.GET.get("timeline_before"))
+    before = (
+        datetime.combine(before_day, time.min, tzinfo=timezone.get_current_timezone())
+        + timedelta(days=1)
+        if before_day
+        else None
+    )
     # One row more than shown tells whether an older page exists, without a COUNT.
-    events = profile_timeline(profile_id=profile.pk, offset=offset, limit=TIMELINE_PAGE_SIZE + 1)
+    events = profile_timeline(
+        profile_id=profile.pk,
+        offset=offset,
+        limit=TIMELINE_PAGE_SIZE + 1,
+        event_type=event_type,
+        before=before,
+    )
+    kept = urlencode(
+        {
+            key: value
+            for key, value in (("timeline_type", event_type), ("timeline_before", before_day))
+            if value
+        }
+    )
     sessions = list(
         Session.objects.filter(profile_id=profile.pk).order_by("-updated")[:LATEST_SESSIONS]
     )
@@ -222,6 +245,9 @@ def _person_context(request, profile: Profile) -> dict:
             "visit": visit,
         },
         "timeline_events": events[:TIMELINE_PAGE_SIZE],
+        "timeline_type": event_type,
+        "timeline_before": before_day.isoformat() if before_day else "",
+        "timeline_filters": f"&{kept}" if kept else "",
         "timeline_page": page,
         "timeline_newer": page - 1 if page > 1 else None,
         "timeline_older": page + 1 if len(events) > TIMELINE_PAGE_SIZE else None,
@@ -230,6 +256,13 @@ def _person_context(request, profile: Profile) -> dict:
         "runs_url": _runs_url(profile.pk),
         "export_url": reverse("admin:profiles_profile_export", args=[profile.pk]),
     }
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _number(value) -> float:
