@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright (as tests/tracker) against pytest-django'
 logged in as a staff user. Screenshots go to /tmp/shots-condbuilder/ for a person to look at.
 """
 
+import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from apps import notation
 from apps.events.models import EventType, EventTypeMapping
 from apps.notation.builder import condition_builder_model
+from apps.profiles.models import Segment
 from tests.events.factories import EventFactory
+from tests.profiles.factories import ProfileFactory
 from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -335,22 +338,9 @@ def test_the_serializer_writes_what_the_notation_reads(page, live_server, purcha
     assert not notation.evaluate(texts[3], {"profile": {"zip": 7}})
 
 
-def test_the_builder_above_a_segment_condition(page, live_server, monkeypatch):
-    """The widget as the segment form will carry it (the lead applies it there): the builder
-    above the textarea, profile fields only."""
-    from apps.core.widgets import ConditionBuilderWidget
-    from apps.profiles.admin.segments import SegmentAdmin
-    from apps.profiles.models import Segment
-    from tests.profiles.factories import ProfileFactory
-
-    original = SegmentAdmin.formfield_for_dbfield
-
-    def with_builder(self, db_field, request, **kwargs):
-        if db_field.name == "condition":
-            kwargs["widget"] = ConditionBuilderWidget(sources=("profile",))
-        return original(self, db_field, request, **kwargs)
-
-    monkeypatch.setattr(SegmentAdmin, "formfield_for_dbfield", with_builder)
+def test_the_builder_above_a_segment_condition(page, live_server):
+    """The segment form as it is configured (SegmentAdmin.condition_builder_fields): the
+    builder above the textarea, profile fields only."""
     ProfileFactory(stats={"visits": 4}, traits={"plan": "pro"})
     page.goto(f"{live_server.url}/admin/profiles/segment/add/")
     builder = page.locator(".cdp-cond-builder")
@@ -430,8 +420,6 @@ def random_group(rng, depth: int = 0) -> dict:
 
 
 def test_every_model_the_builder_writes_reads_back_the_same(page, live_server, purchase):
-    import random
-
     rng = random.Random(15)
     models = [random_group(rng) for _ in range(150)]
     models += [{"op": "and", "items": [random_rule(rng)]} for _ in range(100)]
