@@ -294,6 +294,44 @@ class IdentificationPoint(models.Model):
             raise ValidationError(errors)
 
 
+class ConsentType(models.Model):
+    """A kind of consent a visitor can give (Tracardi's consent types): the consent bar offers
+    the enabled ones, and a granted one is kept in `Profile.consents[<id>]` as
+    {"grant": iso time, "revoke": iso time or null}."""
+
+    id = models.SlugField(
+        primary_key=True,
+        max_length=64,
+        help_text="What profiles carry in `consents`, e.g. marketing. Lower case, '-' or '_'.",
+    )
+    name = models.CharField(max_length=200, help_text="What the visitor reads, e.g. Newsletter.")
+    description = models.TextField(
+        blank=True, help_text="One or two sentences the consent bar shows under the name."
+    )
+    enabled = models.BooleanField(default=True, help_text="Offered by the consent bar.")
+    revokable = models.BooleanField(default=True, help_text="The visitor may take it back later.")
+    default_granted = models.BooleanField(
+        default=False, help_text="Ticked in the consent bar before the visitor chooses."
+    )
+    required = models.BooleanField(
+        default=False,
+        help_text="The visitor cannot untick it (e.g. cookies the site needs to work).",
+    )
+    auto_revoke_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Revoke a grant this many days after it was given. Empty: never.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ImportStatus(models.TextChoices):
     DRAFT = "draft", "Not started"
     PENDING = "pending", "Waiting for a worker"

@@ -30,7 +30,14 @@ from apps.core.rows import values_stream
 from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
 from apps.profiles.hooks import ProfileFollower, profile_follower
-from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
+from apps.profiles.models import (
+    ConsentType,
+    ErasureRecord,
+    IdentificationPoint,
+    Profile,
+    Segment,
+    Session,
+)
 from apps.profiles.segment_sql import PROFILE_JSON_COLUMNS, condition_sql
 
 RELATED_COUNT_CAP = 1_000
@@ -429,3 +436,12 @@ def profile_field_paths(*, limit: int = RECENT_PROFILES_FOR_PATHS) -> list[JsonP
         .values("doc", "rank")[:limit]
     )
     return json_paths(sample)
+
+
+def consent_types_enabled(*, ids: list[str] | None = None) -> list[ConsentType]:
+    """The consent types a consent bar offers: the enabled ones (of `ids`, when given), in
+    the admin's order."""
+    types = ConsentType.objects.filter(enabled=True)
+    if ids:
+        types = types.filter(id__in=ids)
+    return list(types)

@@ -57,6 +57,11 @@ class Flow:
     effects: FlowEffects | None = None
     memory: dict = field(default_factory=dict)
     messages: list[dict] = field(default_factory=list)
+    # What this run adds to the /track answer when its rule answers in the request: `response`
+    # is deep-merged into the answer's `response`, `ux` items are appended to its `ux`
+    # (each {"tag", "props", "content"}, the shape the tracker renders). Worker runs drop them.
+    response: dict = field(default_factory=dict)
+    ux: list[dict] = field(default_factory=list)
     # The node running now, and how many times it has run in this run (1 on its first value):
     # with the event and workflow ids, what names a side effect stably (idempotency keys).
     node_id: str = ""
