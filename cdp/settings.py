@@ -29,8 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "apps.core",
     "apps.sources",
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.tracking",
     "apps.workflows",
     "apps.destinations",
+    "apps.api",
 ]
 
 MIDDLEWARE = [
@@ -121,16 +122,39 @@ CORS_ALLOW_HEADERS = (
 CORS_EXPOSE_HEADERS = ("x-process-time",)
 
 REST_FRAMEWORK = {
+    # The management API (/api/v1/): API keys, or a staff user's admin session. The tracking
+    # endpoints set their own (none: a source id is their credential).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.ApiCursorPagination",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "CDP API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CDP API",
+    "DESCRIPTION": (
+        "The management API (/api/v1/, `Authorization: Bearer <API key>`) and the public "
+        "tracking endpoints (/track, /collect, /redirect: Tracardi-compatible)."
+    ),
+    "VERSION": "1.0.0",
+    # Swagger UI and Redoc from this server's static files: nothing loads from another site.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: the tracking contract is JSON Schema 2020-12 (e.g. "type": ["string", "null"]).
+    "OAS_VERSION": "3.1.0",
+    "PREPROCESSING_HOOKS": ["apps.api.schema.drop_aliases"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+# Requests per window per API key (0: no limit).
+CDP_API_RATE_LIMIT = env_int("CDP_API_RATE_LIMIT", 1200)
+CDP_API_RATE_WINDOW_SECONDS = env_int("CDP_API_RATE_WINDOW_SECONDS", 60)
 
 # Tracking
 CDP_TRACK_MAX_BODY_BYTES = env_int("CDP_TRACK_MAX_BODY_BYTES", 1024 * 1024)
@@ -186,7 +210,8 @@ CDP_HANDOFF_TIMEOUT_MS = env_int("CDP_HANDOFF_TIMEOUT_MS", 500)
 # After a failed send, a process leaves its messages to the sweep this long without trying, so
 # a frozen broker costs one request per process the timeout, not every request.
 CDP_HANDOFF_PAUSE_SECONDS = env_int("CDP_HANDOFF_PAUSE_SECONDS", 5)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, recording a heartbeat on every tick (health check).
+CELERY_BEAT_SCHEDULER = "apps.core.beat:HeartbeatScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # The beat schedule is code: each app lists its periodic jobs in CELERY_BEAT_SCHEDULE below.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
@@ -314,6 +339,17 @@ CELERY_BEAT_SCHEDULE["tracking-retention-purge"] = {
     "schedule": crontab(hour=3, minute=30),
     "options": {"expires": 6 * 3600.0},
 }
+
+# Liveness for /api/v1/health (apps.core.heartbeats): each worker queue runs a heartbeat task.
+for _queue in ("celery", "destinations"):
+    CELERY_BEAT_SCHEDULE[f"core-heartbeat-{_queue}"] = {
+        "task": "core.heartbeat",
+        "schedule": 15.0,
+        "args": [_queue],
+        "options": {"queue": _queue, "expires": 60.0},
+    }
+# A heartbeat older than this marks its process down (503 from /api/v1/health).
+CDP_HEALTH_MAX_HEARTBEAT_AGE_SECONDS = env_int("CDP_HEALTH_MAX_HEARTBEAT_AGE_SECONDS", 90)
 
 LOGGING = {
     "version": 1,

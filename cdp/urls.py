@@ -13,6 +13,8 @@ urlpatterns = [
     # The root is the marketers' front door: the admin (its login for anyone signed out).
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
+    # The management API (/api/v1/) and its OpenAPI schema and docs (/api/schema/, /api/docs/).
+    path("", include("apps.api.urls")),
     path("", include("apps.tracking.urls")),
     # The browser tracker: script files, a staff test page per source, a development demo.
     path("tracker/demo/", tracker.tracker_demo_view, name="tracker-demo"),

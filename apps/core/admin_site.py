@@ -1,6 +1,6 @@
 """The admin site, its index and navigation grouped by the marketer's work instead of by
 Django app: Collect (what comes in), Understand (people and what they did), Activate (what
-the CDP does with it) and System. Technical models (API tokens, Celery beat internals) show
+the CDP does with it) and System. Technical models (API keys, Celery beat internals) show
 to superusers only."""
 
 from django.contrib import admin
@@ -47,6 +47,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("auth", "User"),
             ("auth", "Group"),
+            ("api", "ApiKey"),
             ("profiles", "ErasureRecord"),
             ("tracking", "PurgeRecord"),
         ),
@@ -60,7 +61,7 @@ APP_SECTIONS = {
     "workflows": "Activate",
     "destinations": "Activate",
 }
-SUPERUSER_ONLY_APPS = frozenset({"authtoken", "django_celery_beat"})
+SUPERUSER_ONLY_APPS = frozenset({"api", "django_celery_beat"})
 
 
 class CdpAdminSite(admin.AdminSite):

@@ -2,8 +2,9 @@
 
 import logging
 
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import InterfaceError, OperationalError
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -56,4 +57,39 @@ def api_exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, ModelValidationError):
+        # A service refused the change (model validation): the same answer as a form error.
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        # Tracardi's (FastAPI's) shape, as /track answers: one entry per field path.
+        return Response({"detail": validation_details(exc.detail)}, status=exc.status_code)
     return exception_handler(exc, context)
+
+
+# Errors of the whole body, not one field (DRF's and Django's names).
+NON_FIELD_KEYS = ("non_field_errors", "__all__")
+
+
+def validation_details(detail, loc: tuple = ("body",)) -> list[dict]:
+    """DRF's nested error detail as [{"loc": [...], "msg": ..., "type": ...}]."""
+    if isinstance(detail, dict):
+        return [
+            entry
+            for key, value in detail.items()
+            for entry in validation_details(value, loc if key in NON_FIELD_KEYS else (*loc, key))
+        ]
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [
+                {"loc": list(loc), "msg": str(item), "type": getattr(item, "code", "invalid")}
+                for item in detail
+            ]
+        return [
+            entry
+            for index, item in enumerate(detail)
+            if item
+            for entry in validation_details(item, (*loc, index))
+        ]
+    return [{"loc": list(loc), "msg": str(detail), "type": getattr(detail, "code", "invalid")}]

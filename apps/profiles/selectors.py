@@ -2,6 +2,7 @@
 behind the admin's pages. Rows of other apps (events, runs) are read through the followers
 they registered (apps.profiles.hooks), never by importing those apps."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from django.db.models import (
     Value,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, JSONObject, RowNumber
 
 from apps import notation
@@ -445,3 +447,30 @@ def consent_types_enabled(*, ids: list[str] | None = None) -> list[ConsentType]:
     if ids:
         types = types.filter(id__in=ids)
     return list(types)
+
+
+class ConditionNotSearchable(ValueError):
+    """A condition that parses but that the database cannot evaluate (the segment preview
+    samples those instead)."""
+
+
+_NAMED_PARAM = re.compile(r"%\((p\d+)\)s")
+
+
+def profiles_matching(condition: str) -> QuerySet[Profile]:
+    """The profiles where a logic-notation condition holds, as a queryset evaluated in the
+    database. Raises the notation's NotationError for a condition that does not parse and
+    ConditionNotSearchable for one that does not translate to SQL."""
+    notation.compile_condition(condition)
+    translated = condition_sql(condition)
+    if translated is None:
+        raise ConditionNotSearchable(
+            "This condition cannot be searched in the database (it uses a function, BETWEEN, "
+            "CONTAINS, IN or a list index); use comparisons, EXISTS and AND/OR/NOT."
+        )
+    where, named = translated
+    # RawSQL takes positional parameters; the translation names each one once, in order.
+    params = [named[name] for name in _NAMED_PARAM.findall(where)]
+    return Profile.objects.filter(
+        RawSQL(_NAMED_PARAM.sub("%s", where), params, output_field=BooleanField())
+    )

@@ -16,12 +16,20 @@ def event_source_create(
     transitional: bool = False,
     enabled: bool = True,
     config: dict | None = None,
+    **details,
 ) -> EventSource:
+    """A new source; `details` are its other fields (description, channel, tags,
+    retention_days)."""
     config = dict(config or {})
     if static_profile_ids:
         config["static_profile_id"] = True
     source = EventSource(
-        name=name, bridge=bridge, enabled=enabled, transitional=transitional, config=config
+        name=name,
+        bridge=bridge,
+        enabled=enabled,
+        transitional=transitional,
+        config=config,
+        **details,
     )
     if source_id:
         source.id = source_id
@@ -35,6 +43,27 @@ def event_source_create(
             {"id": ValidationError("Event source with this Id already exists.", code="unique")}
         ) from exc
     return source
+
+
+def event_source_update(*, source: EventSource, **fields) -> EventSource:
+    """Change a source's fields (not its id: clients and links carry it); /track sees the
+    change within the source cache's lifetime."""
+    for name, value in fields.items():
+        setattr(source, name, value)
+    source.full_clean()
+    source.save()
+    return source
+
+
+def event_source_delete(*, source: EventSource) -> None:
+    """Delete a source that has no events or redirect links (ValidationError otherwise: its
+    events keep their source; disable it instead)."""
+    if source.events.exists() or source.redirect_links.exists():
+        raise ValidationError(
+            f"Event source {source.id!r} has stored events or redirect links, so it cannot be "
+            "deleted; disable it instead (enabled: false)."
+        )
+    source.delete()
 
 
 def event_source_ensure(*, source_id: str, name: str, bridge: str) -> tuple[EventSource, bool]:
@@ -61,6 +90,7 @@ def redirect_link_create(
     event_type: str = "redirect",
     props: dict | None = None,
     link_id: str | None = None,
+    **details,
 ) -> RedirectLink:
     if source.bridge != EventSource.Bridge.REDIRECT:
         raise ValidationError(
@@ -72,9 +102,23 @@ def redirect_link_create(
                 )
             }
         )
-    link = RedirectLink(name=name, url=url, source=source, event_type=event_type, props=props or {})
+    link = RedirectLink(
+        name=name, url=url, source=source, event_type=event_type, props=props or {}, **details
+    )
     if link_id:
         link.id = link_id
     link.full_clean()
     link.save(force_insert=True)
+    return link
+
+
+def redirect_link_update(*, link: RedirectLink, **fields) -> RedirectLink:
+    for name, value in fields.items():
+        setattr(link, name, value)
+    if link.source.bridge != EventSource.Bridge.REDIRECT:
+        raise ValidationError(
+            {"source": f"Event source {link.source.id!r} is not a redirect source."}
+        )
+    link.full_clean()
+    link.save()
     return link

@@ -6,32 +6,20 @@ source's `config.rate_limit` ({"source": n, "client": n, "window_seconds": s}, v
 EventSource.clean) overrides them for that source, 0 lifting a limit there. A client is the
 request's address as CDP_RATE_LIMIT_PROXIES trusted proxies report it, counted per source.
 
-Counting: fixed windows aligned to the epoch, one Redis counter per (source | client, window),
-INCR and EXPIRE for every counter sent in one pipeline: one round trip per limited request, none
-when no limit applies. Over the limit: 429 `{"detail": ...}` with `Retry-After` (the seconds
-left in the window), before anything is stored. Redis unreachable or slow: the request goes
+Counting: apps.core.ratelimit's fixed windows, one Redis counter per (source | client, window):
+one round trip per limited request, none when no limit applies. Over the limit: 429
+`{"detail": ...}` with `Retry-After` (the seconds left in the window), before anything is
+stored. Redis unreachable or slow: the request goes
 through (a limit is protection, not the source of truth) and a warning is logged.
 """
 
-import logging
-import math
-import time
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from rest_framework.exceptions import Throttled
 
+from apps.core.ratelimit import KEY_PREFIX, current_window, window_hits
 from apps.sources.models import EventSource
-
-logger = logging.getLogger(__name__)
-
-# A limiter that waits on a frozen Redis would stall the endpoint it protects: its own client,
-# with timeouts well under a request's budget.
-REDIS_TIMEOUT_SECONDS = 0.25
-KEY_PREFIX = "cdp:ratelimit"
-
-_client: redis.Redis | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,28 +47,22 @@ def request_rate_check(*, source: EventSource, request) -> None:
     limits = source_rate_limits(source)
     if not limits.source and not limits.client:
         return
-    now = time.time()
-    window = int(now // limits.window_seconds)
+    window = current_window(limits.window_seconds)
     counters = []
     if limits.source:
-        counters.append((f"{KEY_PREFIX}:s:{source.pk}:{window}", limits.source, "event source"))
+        counters.append(
+            (f"{KEY_PREFIX}:s:{source.pk}:{window.index}", limits.source, "event source")
+        )
     if limits.client:
-        client = f"{KEY_PREFIX}:c:{source.pk}:{client_address(request)}:{window}"
+        client = f"{KEY_PREFIX}:c:{source.pk}:{client_address(request)}:{window.index}"
         counters.append((client, limits.client, "client of event source"))
-    pipeline = _redis().pipeline(transaction=False)
-    for key, _, _ in counters:
-        pipeline.incr(key)
-        pipeline.expire(key, limits.window_seconds)
-    try:
-        replies = pipeline.execute()
-    except redis.RedisError as error:
-        logger.warning("Rate limit of source %s not checked: %s", source.pk, error)
+    counts = window_hits([key for key, _, _ in counters], limits.window_seconds)
+    if counts is None:
         return
-    for (_, limit, scope), count in zip(counters, replies[::2], strict=True):
+    for (_, limit, scope), count in zip(counters, counts, strict=True):
         if count > limit:
-            wait = math.ceil((window + 1) * limits.window_seconds - now)
             raise Throttled(
-                wait=max(wait, 1),
+                wait=window.seconds_left,
                 detail=f"Too many requests: more than {limit} per {limits.window_seconds} s "
                 f"for this {scope} {source.pk}.",
             )
@@ -104,14 +86,3 @@ def _count(value, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return default
     return value
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-    return _client

@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from apps.core import ratelimit as counters
 from apps.events.models import Event
 from apps.sources.models import EventSource
 from apps.sources.services import event_source_create, redirect_link_create
@@ -49,7 +50,7 @@ def track(api, source, kind, ip, **extra):
 def test_nothing_is_limited_by_default_not_even_the_demo_source(api, db):
     call_command("ensure_demo_source", stdout=open("/dev/null", "w"))  # noqa: SIM115
     demo = EventSource.objects.get()
-    client = ratelimit._redis()
+    client = counters._redis()
 
     statuses = {track(api, demo, "view", "203.0.113.5").status_code for _ in range(30)}
 
@@ -141,7 +142,7 @@ def test_an_unreachable_redis_lets_requests_through(api, make_source, monkeypatc
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(ratelimit, "_client", redis.Redis(port=port, socket_connect_timeout=0.25))
+    monkeypatch.setattr(counters, "_client", redis.Redis(port=port, socket_connect_timeout=0.25))
 
     statuses = [track(api, source, f"down-{n}", "203.0.113.5").status_code for n in range(3)]
 

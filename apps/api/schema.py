@@ -1,0 +1,144 @@
+"""OpenAPI additions: the API key scheme, and the public tracking endpoints (whose views stay
+free of schema code) with their request and answer shapes."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+
+from apps.tracking.payload import TRACKER_PAYLOAD_SCHEMA
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "description": "A sentence, or for invalid input one entry per field path.",
+            "oneOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
+            ],
+        }
+    },
+    "required": ["detail"],
+}
+TRACK_ANSWER = {
+    "type": ["object", "null"],
+    "description": "null when the request had no events.",
+    "properties": {
+        "task": {"type": "string"},
+        "ux": {"type": "array", "items": {"type": "object"}},
+        "response": {"type": "object"},
+        "events": {"type": "array"},
+        "profile": {"type": "object", "properties": {"id": {"type": ["string", "null"]}}},
+        "session": {"type": "object", "properties": {"id": {"type": ["string", "null"]}}},
+        "errors": {"type": "array"},
+        "warnings": {"type": "array"},
+    },
+}
+_TRACKING_ERRORS = {
+    400: OpenApiResponse(ERROR, description="The body is not JSON."),
+    401: OpenApiResponse(ERROR, description="Unknown or disabled event source."),
+    413: OpenApiResponse(ERROR, description="The body is over the size limit."),
+    422: OpenApiResponse(ERROR, description="The body breaks the contract (field path)."),
+    429: OpenApiResponse(ERROR, description="Over the source's rate limit (Retry-After)."),
+}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from the admin (System → API keys) or "
+            "`manage.py create_api_key`.",
+        }
+
+
+class TrackViewSchema(OpenApiViewExtension):
+    target_class = "apps.tracking.views.TrackView"
+
+    def view_replacement(self):
+        class Schema(self.target_class):
+            @extend_schema(
+                summary="Track events (Tracardi-compatible)",
+                tags=["tracking"],
+                auth=[],
+                request={"application/json": TRACKER_PAYLOAD_SCHEMA},
+                responses={200: OpenApiResponse(TRACK_ANSWER), **_TRACKING_ERRORS},
+                examples=[
+                    OpenApiExample(
+                        "A page view",
+                        request_only=True,
+                        value={
+                            "source": {"id": "<event source id>"},
+                            "session": {"id": "<session id>"},
+                            "events": [{"type": "page-view", "properties": {"title": "Home"}}],
+                        },
+                    )
+                ],
+            )
+            def post(self, request):
+                return super().post(request)
+
+        return Schema
+
+
+class CollectViewSchema(OpenApiViewExtension):
+    target_class = "apps.tracking.views.CollectView"
+
+    def view_replacement(self):
+        decorate = extend_schema(
+            summary="Collect one event from a webhook (Tracardi-compatible)",
+            tags=["tracking"],
+            auth=[],
+            request={"application/json": {"type": "object"}},
+            responses={200: OpenApiResponse(TRACK_ANSWER), **_TRACKING_ERRORS},
+        )
+
+        class Schema(self.target_class):
+            @decorate
+            def get(self, request, *args, **kwargs):
+                return super().get(request, *args, **kwargs)
+
+            @decorate
+            def post(self, request, *args, **kwargs):
+                return super().post(request, *args, **kwargs)
+
+        return Schema
+
+
+class RedirectViewSchema(OpenApiViewExtension):
+    target_class = "apps.tracking.views.RedirectView"
+
+    def view_replacement(self):
+        class Schema(self.target_class):
+            @extend_schema(
+                summary="Follow a tracked link: store its event, then 307 to its URL",
+                tags=["tracking"],
+                auth=[],
+                responses={
+                    307: OpenApiResponse(description="To the link's URL."),
+                    404: OpenApiResponse(ERROR, description="No such link."),
+                    **_TRACKING_ERRORS,
+                },
+            )
+            def get(self, request, *args, **kwargs):
+                return super().get(request, *args, **kwargs)
+
+        return Schema
+
+
+def drop_aliases(endpoints):
+    """Preprocessing hook: `/track/` is an alias of `/track`; document it once."""
+    return [endpoint for endpoint in endpoints if endpoint[0] != "/track/"]

@@ -1,0 +1,25 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from apps.api.views.health import HealthView, StatsView
+from apps.api.views.profiles import ProfileViewSet
+from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
+
+router = DefaultRouter(trailing_slash="/?")
+router.register("sources", EventSourceViewSet, basename="source")
+router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
+router.register("profiles", ProfileViewSet, basename="profile")
+
+v1 = [
+    path("health", HealthView.as_view(), name="health"),
+    path("stats", StatsView.as_view(), name="stats"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("api/v1/", include((v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
