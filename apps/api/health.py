@@ -78,14 +78,21 @@ def health_checks() -> list[Check]:
 
 
 def queue_depths() -> dict[str, int | None]:
-    """Messages waiting in each worker queue (None: the broker did not answer)."""
-    depths: dict[str, int | None] = {}
+    """Messages waiting in each worker queue (None: the broker did not answer). A queue the
+    broker does not know yet (no worker or producer declared it) holds nothing."""
+    depths: dict[str, int | None] = dict.fromkeys(WORKER_QUEUES)
     try:
         with current_app.connection_for_read() as conn:
-            channel = conn.default_channel
+            conn.ensure_connection(max_retries=1, timeout=2)
             for queue in WORKER_QUEUES:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-    except Exception:  # a broker that is down or has no such queue yet
+                channel = conn.channel()
+                try:
+                    depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+                except conn.channel_errors:
+                    depths[queue] = 0
+                finally:
+                    channel.close()
+    except Exception:  # a broker that is down or refuses us: depths stay unknown
         return dict.fromkeys(WORKER_QUEUES)
     return depths
 

@@ -13,3 +13,7 @@ class ApiCursorPagination(CursorPagination):
     max_page_size = MAX_PAGE_SIZE
     # Views set `ordering` (a unique, indexed column first: cursor positions must not tie).
     ordering = "-created"
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        ordering = getattr(view, "ordering", None) or self.ordering
+        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
