@@ -1,10 +1,15 @@
 """The management API's shapes of the CDP's objects (requests and responses)."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from apps.profiles.documents import profile_document
-from apps.profiles.models import Profile
+from apps.events.documents import event_document
+from apps.events.models import Event
+from apps.profiles.documents import profile_document, session_document
+from apps.profiles.models import ErasureRecord, Profile, Session
+from apps.profiles.services.writes import EDITABLE_FIELDS
 from apps.sources.models import EventSource, RedirectLink
+from apps.workflows.models import WorkflowRun
 
 
 class EventSourceSerializer(serializers.ModelSerializer):
@@ -52,8 +57,134 @@ class RedirectLinkSerializer(serializers.ModelSerializer):
         return value
 
 
+@extend_schema_serializer(component_name="Profile")
 class ProfileSerializer(serializers.Serializer):
     """A profile in Tracardi's shape (the document workflows and exports see)."""
 
+    id = serializers.CharField()
+    ids = serializers.ListField(child=serializers.CharField())
+    active = serializers.BooleanField()
+    segments = serializers.ListField(child=serializers.CharField())
+    metadata = serializers.DictField()
+    stats = serializers.DictField()
+    traits = serializers.DictField()
+    interests = serializers.DictField()
+    consents = serializers.DictField()
+    aux = serializers.DictField()
+    data = serializers.DictField()
+    merged_from = serializers.CharField(
+        required=False, help_text="The id asked for, when it was merged into this profile."
+    )
+
     def to_representation(self, profile: Profile) -> dict:
         return profile_document(profile)
+
+
+class ProfileEditSerializer(serializers.Serializer):
+    """Each given object replaces the profile's (as the admin's edit does)."""
+
+    active = serializers.BooleanField(required=False)
+    traits = serializers.DictField(required=False)
+    interests = serializers.DictField(required=False)
+    consents = serializers.DictField(required=False)
+    aux = serializers.DictField(required=False)
+    data = serializers.DictField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(EDITABLE_FIELDS))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Not editable: {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}."
+            )
+        if not attrs:
+            raise serializers.ValidationError(
+                f"Send at least one of: {', '.join(EDITABLE_FIELDS)}."
+            )
+        return attrs
+
+
+class ProfileEditedSerializer(serializers.Serializer):
+    changed = serializers.ListField(child=serializers.CharField(), help_text="Dot paths.")
+    profile = ProfileSerializer()
+
+
+class MergeSerializer(serializers.Serializer):
+    profile_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=2,
+        max_length=100,
+        help_text="The first one survives; the others are merged into it.",
+    )
+    reason = serializers.CharField(max_length=500, default="Merged through the API")
+
+
+class ErasureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ErasureRecord
+        fields = ("id", "profile_ids", "actor", "status", "started_at", "erased_at", "deleted")
+
+
+class SessionSerializer(serializers.Serializer):
+    def to_representation(self, session: Session) -> dict:
+        return session_document(session)
+
+
+class EventSerializer(serializers.Serializer):
+    """An event in Tracardi's shape, with its processing status."""
+
+    id = serializers.CharField()
+    type = serializers.CharField()
+    time = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_message = serializers.CharField()
+    properties = serializers.DictField()
+
+    def to_representation(self, event: Event) -> dict:
+        return {
+            **event_document(event),
+            "status": event.status,
+            "status_message": event.status_message,
+        }
+
+
+class RunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkflowRun
+        fields = (
+            "id",
+            "workflow",
+            "workflow_version",
+            "event_ref",
+            "event_type",
+            "profile",
+            "status",
+            "error",
+            "error_node",
+            "started",
+            "duration_ms",
+        )
+
+
+class AttemptSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    started = serializers.DateTimeField()
+    outcome = serializers.CharField()
+    status_code = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+
+
+class DeliveryOutcomeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    destination = serializers.CharField(source="destination.name")
+    destination_id = serializers.CharField()
+    status = serializers.CharField()
+    last_error = serializers.CharField()
+    attempts = AttemptSerializer(many=True, source="attempts_log.all")
+
+
+class EventLineageSerializer(serializers.Serializer):
+    """The event, how it was received and validated, what it caused."""
+
+    event = EventSerializer()
+    runs = RunSerializer(many=True)
+    deliveries = DeliveryOutcomeSerializer(many=True)

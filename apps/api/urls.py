@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
 from apps.api.views.profiles import ProfileViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
@@ -10,6 +11,7 @@ router = DefaultRouter(trailing_slash="/?")
 router.register("sources", EventSourceViewSet, basename="source")
 router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
+router.register("events", EventViewSet, basename="event")
 
 v1 = [
     path("health", HealthView.as_view(), name="health"),
