@@ -6,7 +6,7 @@ from rest_framework import serializers
 from apps.events.documents import event_document
 from apps.events.models import Event
 from apps.profiles.documents import profile_document, session_document
-from apps.profiles.models import ErasureRecord, Profile, Session
+from apps.profiles.models import ErasureRecord, Profile, Segment, Session
 from apps.profiles.services.writes import EDITABLE_FIELDS
 from apps.sources.models import EventSource, RedirectLink
 from apps.workflows.models import WorkflowRun
@@ -188,3 +188,39 @@ class EventLineageSerializer(serializers.Serializer):
     event = EventSerializer()
     runs = RunSerializer(many=True)
     deliveries = DeliveryOutcomeSerializer(many=True)
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    """Validated by the segment services (name clash, condition syntax with its column)."""
+
+    class Meta:
+        model = Segment
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "description",
+            "condition",
+            "kind",
+            "enabled",
+            "last_evaluated_at",
+            "evaluation_status",
+            "evaluation_total",
+            "evaluation_done",
+            "evaluation_error",
+            "created",
+            "updated",
+        )
+        read_only_fields = (
+            "id",
+            "slug",
+            "last_evaluated_at",
+            "evaluation_status",
+            "evaluation_total",
+            "evaluation_done",
+            "evaluation_error",
+            "created",
+            "updated",
+        )
+        # The name's uniqueness is checked by the service, with a message that names the clash.
+        extra_kwargs = {"name": {"validators": []}}

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
 from apps.api.views.profiles import ProfileViewSet
+from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
 
 router = DefaultRouter(trailing_slash="/?")
@@ -12,6 +13,7 @@ router.register("sources", EventSourceViewSet, basename="source")
 router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
+router.register("segments", SegmentViewSet, basename="segment")
 
 v1 = [
     path("health", HealthView.as_view(), name="health"),
