@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.events.documents import event_document
-from apps.events.models import Event
+from apps.events.models import Event, EventType, EventTypeMapping
 from apps.profiles.documents import profile_document, session_document
-from apps.profiles.models import ErasureRecord, Profile, Segment, Session
+from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
 from apps.profiles.services.writes import EDITABLE_FIELDS
 from apps.sources.models import EventSource, RedirectLink
 from apps.workflows.models import WorkflowRun
@@ -224,3 +224,52 @@ class SegmentSerializer(serializers.ModelSerializer):
         )
         # The name's uniqueness is checked by the service, with a message that names the clash.
         extra_kwargs = {"name": {"validators": []}}
+
+
+class EventTypeMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EventTypeMapping
+        fields = ("profile_path", "event_path", "operation", "amount", "condition", "enabled")
+
+
+class EventTypeSerializer(serializers.ModelSerializer):
+    mappings = EventTypeMappingSerializer(many=True, required=False)
+
+    class Meta:
+        model = EventType
+        fields = (
+            "type",
+            "name",
+            "description",
+            "journey_state",
+            "tags",
+            "json_schema",
+            "predefined",
+            "mappings",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("predefined", "created", "updated")
+        # The type's spelling and uniqueness are checked by the service (with the fix).
+        extra_kwargs = {"type": {"validators": []}}
+
+
+class IdentificationPointSerializer(serializers.ModelSerializer):
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=EventSource.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = IdentificationPoint
+        fields = (
+            "id",
+            "name",
+            "description",
+            "event_type",
+            "source",
+            "fields",
+            "enabled",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("id", "created", "updated")

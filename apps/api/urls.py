@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from apps.api.views.event_types import EventTypeViewSet, IdentificationPointViewSet
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
 from apps.api.views.profiles import ProfileViewSet
@@ -14,6 +15,10 @@ router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("event-types", EventTypeViewSet, basename="event-type")
+router.register(
+    "identification-points", IdentificationPointViewSet, basename="identification-point"
+)
 
 v1 = [
     path("health", HealthView.as_view(), name="health"),

@@ -78,7 +78,9 @@ def validation_details(detail, loc: tuple = ("body",)) -> list[dict]:
         return [
             entry
             for key, value in detail.items()
-            for entry in validation_details(value, loc if key in NON_FIELD_KEYS else (*loc, key))
+            for entry in validation_details(
+                value, loc if key in NON_FIELD_KEYS else (*loc, *_path(key))
+            )
         ]
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -93,3 +95,8 @@ def validation_details(detail, loc: tuple = ("body",)) -> list[dict]:
             for entry in validation_details(item, (*loc, index))
         ]
     return [{"loc": list(loc), "msg": str(detail), "type": getattr(detail, "code", "invalid")}]
+
+
+def _path(key) -> tuple:
+    """A dotted error key ("mappings.0.profile_path") as its path segments."""
+    return tuple(int(part) if part.isdigit() else part for part in str(key).split("."))

@@ -5,10 +5,11 @@ import copy
 from collections.abc import Iterable
 from itertools import groupby
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.events.documents import event_document
-from apps.events.models import Event, EventType
+from apps.events.models import Event, EventType, EventTypeMapping
 from apps.events.registry import (
     event_type_has_mapping,
     event_type_registry,
@@ -29,6 +30,38 @@ def event_type_save(*, event_type: EventType) -> EventType:
     # The events list's key-property columns follow the schema.
     event_type_caches_clear(event_type.type)
     return event_type
+
+
+def event_type_mappings_replace(*, event_type: EventType, mappings: list[dict]) -> list:
+    """Replace the mapping rows of a saved event type, in order (their positions follow the
+    list). Every row is validated first (ValidationError naming the row and field); nothing
+    is changed then."""
+    rows = [
+        EventTypeMapping(event_type=event_type, position=position, **fields)
+        for position, fields in enumerate(mappings)
+    ]
+    errors = {}
+    for index, row in enumerate(rows):
+        try:
+            row.full_clean(exclude=["event_type"])
+        except ValidationError as error:
+            # Dotted keys: the API names the row and field as a path (mappings, index, field).
+            errors.update(
+                {f"mappings.{index}.{key}": value for key, value in error.message_dict.items()}
+            )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        event_type.mappings.all().delete()
+        EventTypeMapping.objects.bulk_create(rows)
+    event_type_registry.cache_clear()
+    return rows
+
+
+def event_type_delete(*, event_type: EventType) -> None:
+    event_type.delete()
+    event_type_registry.cache_clear()
+    event_type_caches_clear(event_type.type)
 
 
 def event_mappings_process(*, event_ids: Iterable[str]) -> None:
