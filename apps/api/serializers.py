@@ -3,13 +3,15 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from apps.core.text import normalise_event_type
 from apps.events.documents import event_document
 from apps.events.models import Event, EventType, EventTypeMapping
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
 from apps.profiles.services.writes import EDITABLE_FIELDS
 from apps.sources.models import EventSource, RedirectLink
-from apps.workflows.models import WorkflowRun
+from apps.workflows.graph import graph_problems
+from apps.workflows.models import Rule, Workflow, WorkflowRun
 
 
 class EventSourceSerializer(serializers.ModelSerializer):
@@ -273,3 +275,71 @@ class IdentificationPointSerializer(serializers.ModelSerializer):
             "updated",
         )
         read_only_fields = ("id", "created", "updated")
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    """`graph` is what runs (the deployed version); `draft` what is being edited."""
+
+    draft = serializers.JSONField(required=False, help_text="Only on create; then PUT draft/.")
+    problems = serializers.SerializerMethodField(help_text="The draft's, by node.")
+
+    class Meta:
+        model = Workflow
+        fields = (
+            "id",
+            "name",
+            "description",
+            "enabled",
+            "version",
+            "deployed_at",
+            "graph",
+            "draft",
+            "revision",
+            "draft_saved",
+            "problems",
+            "created",
+            "updated",
+        )
+        read_only_fields = (
+            "id",
+            "version",
+            "deployed_at",
+            "graph",
+            "revision",
+            "draft_saved",
+            "created",
+            "updated",
+        )
+
+    def get_problems(self, workflow: Workflow) -> list[dict]:
+        return [problem.as_dict() for problem in graph_problems(workflow.draft)]
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=EventSource.objects.all(), allow_null=True, required=False
+    )
+    workflow = serializers.PrimaryKeyRelatedField(queryset=Workflow.objects.all())
+
+    class Meta:
+        model = Rule
+        fields = (
+            "id",
+            "name",
+            "description",
+            "event_type",
+            "source",
+            "workflow",
+            "enabled",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("id", "created", "updated")
+
+    def validate_event_type(self, value: str) -> str:
+        stored = normalise_event_type(value)
+        if not stored:
+            raise serializers.ValidationError("Write the event type, e.g. page-view.")
+        if stored != value:
+            raise serializers.ValidationError(f"Write the event type as stored: {stored!r}.")
+        return value

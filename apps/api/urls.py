@@ -8,6 +8,7 @@ from apps.api.views.health import HealthView, StatsView
 from apps.api.views.profiles import ProfileViewSet
 from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
+from apps.api.views.workflows import RuleViewSet, WorkflowViewSet
 
 router = DefaultRouter(trailing_slash="/?")
 router.register("sources", EventSourceViewSet, basename="source")
@@ -15,6 +16,8 @@ router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("workflows", WorkflowViewSet, basename="workflow")
+router.register("rules", RuleViewSet, basename="rule")
 router.register("event-types", EventTypeViewSet, basename="event-type")
 router.register(
     "identification-points", IdentificationPointViewSet, basename="identification-point"
