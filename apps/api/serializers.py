@@ -4,10 +4,18 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.core.text import normalise_event_type
+from apps.destinations.models import Delivery, Destination, Resource
 from apps.events.documents import event_document
 from apps.events.models import Event, EventType, EventTypeMapping
 from apps.profiles.documents import profile_document, session_document
-from apps.profiles.models import ErasureRecord, IdentificationPoint, Profile, Segment, Session
+from apps.profiles.models import (
+    ErasureRecord,
+    IdentificationPoint,
+    ImportJob,
+    Profile,
+    Segment,
+    Session,
+)
 from apps.profiles.services.writes import EDITABLE_FIELDS
 from apps.sources.models import EventSource, RedirectLink
 from apps.workflows.graph import graph_problems
@@ -343,3 +351,120 @@ class RuleSerializer(serializers.ModelSerializer):
         if stored != value:
             raise serializers.ValidationError(f"Write the event type as stored: {stored!r}.")
         return value
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    """`credentials` can be written, never read: answers say which keys are set."""
+
+    credentials = serializers.DictField(write_only=True, required=False)
+    credential_keys = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = (
+            "id",
+            "name",
+            "description",
+            "type",
+            "credentials",
+            "credential_keys",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("id", "created", "updated")
+
+    def get_credential_keys(self, resource: Resource) -> list[str]:
+        return sorted(resource.credentials or {})
+
+
+class DestinationSerializer(serializers.ModelSerializer):
+    resource = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.all())
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=EventSource.objects.all(), allow_null=True, required=False
+    )
+    sync_segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Destination
+        fields = (
+            "id",
+            "name",
+            "description",
+            "resource",
+            "kind",
+            "condition",
+            "mapping",
+            "settings",
+            "delay_seconds",
+            "max_delay_seconds",
+            "enabled",
+            "forward_erasures",
+            "event_type",
+            "source",
+            "sync_segment",
+            "sync_every",
+            "sync_time",
+            "sync_interval_hours",
+            "sync_crontab",
+            "removal_mapping",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("id", "created", "updated")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = (
+            "id",
+            "destination",
+            "profile",
+            "event",
+            "status",
+            "is_test",
+            "due_at",
+            "attempts",
+            "changed_fields",
+            "last_error",
+            "finished_at",
+            "created",
+            "updated",
+        )
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """A profile import: its file, mapping, status and progress (poll it)."""
+
+    class Meta:
+        model = ImportJob
+        fields = (
+            "id",
+            "file_name",
+            "file_size",
+            "format",
+            "encoding",
+            "columns",
+            "mapping",
+            "match",
+            "empty",
+            "status",
+            "rows_total",
+            "rows",
+            "skipped",
+            "created",
+            "updated",
+            "unchanged",
+            "merged",
+            "seconds",
+            "uploaded_at",
+            "uploaded_by",
+            "started_by",
+            "started_at",
+            "progress_at",
+            "finished_at",
+            "error",
+        )
+        read_only_fields = fields

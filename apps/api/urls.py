@@ -2,9 +2,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from apps.api.views.destinations import DeliveryViewSet, DestinationViewSet, ResourceViewSet
 from apps.api.views.event_types import EventTypeViewSet, IdentificationPointViewSet
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
+from apps.api.views.imports import ProfileImportViewSet
 from apps.api.views.profiles import ProfileViewSet
 from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
@@ -18,6 +20,10 @@ router.register("events", EventViewSet, basename="event")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("rules", RuleViewSet, basename="rule")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("destinations", DestinationViewSet, basename="destination")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("imports/profiles", ProfileImportViewSet, basename="profile-import")
 router.register("event-types", EventTypeViewSet, basename="event-type")
 router.register(
     "identification-points", IdentificationPointViewSet, basename="identification-point"
