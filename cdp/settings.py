@@ -150,6 +150,10 @@ SPECTACULAR_SETTINGS = {
     # 3.1: the tracking contract is JSON Schema 2020-12 (e.g. "type": ["string", "null"]).
     "OAS_VERSION": "3.1.0",
     "PREPROCESSING_HOOKS": ["apps.api.schema.drop_aliases"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.add_error_responses",
+    ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 # Requests per window per API key (0: no limit).

@@ -142,3 +142,50 @@ class RedirectViewSchema(OpenApiViewExtension):
 def drop_aliases(endpoints):
     """Preprocessing hook: `/track/` is an alias of `/track`; document it once."""
     return [endpoint for endpoint in endpoints if endpoint[0] != "/track/"]
+
+
+# The error answers every management API operation can give, documented once here.
+_API_ERRORS = {
+    "400": "Invalid input: `detail` names each field path.",
+    "401": "No API key, or one that is wrong, revoked or expired (`detail` says which).",
+    "403": "The API key lacks the scope (`detail` names it).",
+    "404": "No such object.",
+    "429": "Over the key's rate limit (Retry-After).",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Postprocessing hook: every /api/v1/ operation documents its error answers; a nullable
+    JSON field is "any value" (drf-spectacular writes oneOf [{}, null], which a null
+    matches twice, so no null fits it)."""
+    _any_value_unwrap(result.get("components", {}).get("schemas", {}))
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _API_ERRORS.items():
+                if path == "/api/v1/health" and status in ("401", "403", "429"):
+                    continue
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": error_ref}},
+                    },
+                )
+    return result
+
+
+def _any_value_unwrap(node) -> None:
+    if isinstance(node, dict):
+        one_of = node.get("oneOf")
+        if isinstance(one_of, list) and {} in one_of:
+            del node["oneOf"]
+        for value in node.values():
+            _any_value_unwrap(value)
+    elif isinstance(node, list):
+        for value in node:
+            _any_value_unwrap(value)

@@ -1,7 +1,7 @@
-"""The error pages of the public endpoints: JSON {"detail": ...}.
+"""The error pages of the public endpoints and the management API: JSON {"detail": ...}.
 
-Clients of /track, /collect and /redirect read JSON, so the pages Django renders itself answer
-JSON under these paths: a request Django refuses before any view (400, e.g. too many form
+Clients of /track, /collect, /redirect and /api/ read JSON, so the pages Django renders itself
+answer JSON under these paths: a request Django refuses before any view (400, e.g. too many form
 fields), a path that matches no view (404), an exception no view handled (500). Every other
 path keeps Django's pages. Wired in cdp/urls.py (handler400, handler404, handler500).
 """
@@ -9,7 +9,7 @@ path keeps Django's pages. Wired in cdp/urls.py (handler400, handler404, handler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-PUBLIC_PREFIXES = ("/track", "/collect", "/redirect")
+PUBLIC_PREFIXES = ("/track", "/collect", "/redirect", "/api")
 
 
 def is_public_path(path: str) -> bool:
