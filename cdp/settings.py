@@ -150,6 +150,8 @@ SPECTACULAR_SETTINGS = {
     # 3.1: the tracking contract is JSON Schema 2020-12 (e.g. "type": ["string", "null"]).
     "OAS_VERSION": "3.1.0",
     "PREPROCESSING_HOOKS": ["apps.api.schema.drop_aliases"],
+    # Operations are grouped by what follows /api/v1/ (sources, profiles, ...).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.api.schema.add_error_responses",

@@ -139,9 +139,13 @@ class RedirectViewSchema(OpenApiViewExtension):
         return Schema
 
 
+UNDOCUMENTED = ("/track/", "/api/schema/")
+
+
 def drop_aliases(endpoints):
-    """Preprocessing hook: `/track/` is an alias of `/track`; document it once."""
-    return [endpoint for endpoint in endpoints if endpoint[0] != "/track/"]
+    """Preprocessing hook: `/track/` is an alias of `/track`, documented once; the schema
+    does not describe itself."""
+    return [endpoint for endpoint in endpoints if endpoint[0] not in UNDOCUMENTED]
 
 
 # The error answers every management API operation can give, documented once here.
