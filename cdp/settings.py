@@ -346,6 +346,12 @@ CELERY_BEAT_SCHEDULE["tracking-retention-purge"] = {
     "options": {"expires": 6 * 3600.0},
 }
 
+# Every minute: close the visits idle for CDP_VISIT_TIMEOUT_MINUTES (a `visit-ended` event).
+CELERY_BEAT_SCHEDULE["tracking-visits-end"] = {
+    "task": "tracking.visits_end",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Liveness for /api/v1/health (apps.core.heartbeats): each worker queue runs a heartbeat task.
 for _queue in ("celery", "destinations"):
     CELERY_BEAT_SCHEDULE[f"core-heartbeat-{_queue}"] = {

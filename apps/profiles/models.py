@@ -103,6 +103,12 @@ class Session(models.Model):
             models.Index(fields=["profile", "-updated"], name="session_profile_updated"),
             # The admin's session list, newest activity first.
             models.Index(fields=["-updated"], name="session_updated"),
+            # The visit-end job's open sessions, oldest activity first.
+            models.Index(
+                fields=["updated"],
+                name="session_open_updated",
+                condition=models.Q(status="started"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,14 +23,15 @@ from apps.events.models import Event
 from apps.events.registry import event_validation_error
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
+from apps.tracking import system_events
 from apps.tracking.enrichment import utm_from_context
 from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import TrackRequest, server_event
 from apps.tracking.routing import event_needs_processing
 
-SYSTEM_PROFILE_CREATED = "profile-created"
-SYSTEM_SESSION_OPENED = "session-opened"
-SYSTEM_VISIT_STARTED = "visit-started"
+SYSTEM_PROFILE_CREATED = system_events.PROFILE_CREATED
+SYSTEM_SESSION_OPENED = system_events.SESSION_OPENED
+SYSTEM_VISIT_STARTED = system_events.VISIT_STARTED
 # Counted in the profile's stats.views (Tracardi's page view counter).
 PAGE_VIEW = "page-view"
 

@@ -10,6 +10,8 @@ prefix (where these tasks used to live) so messages in flight and the beat sched
 route to them.
 """
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -24,6 +26,7 @@ from apps.tracking.processing import (
 from apps.tracking.replay import events_replay
 from apps.tracking.retention import purge_proceed, retention_purge_start
 from apps.tracking.trends import daily_metrics_refresh
+from apps.tracking.visits import SESSIONS_PER_BATCH, visits_end
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -88,3 +91,26 @@ def retention_purge(record_id: str | None = None) -> None:
 def daily_metrics_refresh_task() -> None:
     """Beat, every ten minutes: the figures behind the admin's trend charts."""
     daily_metrics_refresh()
+
+
+# A run ends visits for at most this long, then leaves the rest to the next beat tick.
+VISITS_END_RUN_SECONDS = 45
+
+
+@shared_task(name="tracking.visits_end", **RETRY)
+def visits_end_task() -> int:
+    """Close the visits idle for the visit timeout (tracking.visits), batch after batch, and
+    hand the routed `visit-ended` events to the workers. Returns how many visits ended."""
+    deadline = time.monotonic() + VISITS_END_RUN_SECONDS
+    total = 0
+    while True:
+        ended = visits_end()
+        total += len(ended)
+        by_profile = {visit.profile_id for visit in ended if visit.routed and visit.profile_id}
+        for profile_id in by_profile:
+            process_profile_events.delay(profile_id)
+        profileless = [v.event_id for v in ended if v.routed and not v.profile_id]
+        if profileless:
+            process_events.delay(profileless)
+        if len(ended) < SESSIONS_PER_BATCH or time.monotonic() > deadline:
+            return total

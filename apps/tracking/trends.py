@@ -26,17 +26,16 @@ from apps.destinations.models import DeliveryAttempt, Destination
 from apps.events.metrics import event_counts
 from apps.profiles.metrics import segment_sizes
 from apps.profiles.models import Segment
+from apps.tracking.system_events import (
+    PROFILE_CREATED,
+    SYSTEM_EVENT_TYPES,
+    VISIT_STARTED,
+)
 from apps.workflows.metrics import run_counts
 
 TREND_DAYS = 14
 DELIVERY_DAYS = 7
-# The system events the pipeline stores (apps.tracking.pipeline, which tasks.py cannot import).
-PROFILE_CREATED, VISIT_STARTED, SESSION_OPENED = (
-    "profile-created",
-    "visit-started",
-    "session-opened",
-)
-SYSTEM_TYPES = frozenset({PROFILE_CREATED, VISIT_STARTED, SESSION_OPENED})
+SYSTEM_TYPES = frozenset(SYSTEM_EVENT_TYPES)
 
 
 def daily_metrics_refresh(*, now: datetime | None = None) -> list[date]:

@@ -25,6 +25,10 @@ class SessionState:
 _SESSION_TOUCH = f"""
 UPDATE {Session._meta.db_table} AS s
 SET updated = %(now)s,
+    -- A visit the visit-end job closed is open again (a new visit of the same session).
+    status = 'started',
+    metadata = CASE WHEN s.status = 'ended' AND jsonb_typeof(s.metadata) = 'object'
+                    THEN jsonb_set(s.metadata, '{{status}}', '"started"') ELSE s.metadata END,
     context = s.context || %(context)s::jsonb,
     utm = s.utm || %(utm)s::jsonb,
     properties = s.properties || %(properties)s::jsonb
