@@ -5,8 +5,6 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.db.models import Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -21,6 +19,7 @@ from apps.core.admin_helpers import (
 from apps.profiles.admin.edit import ProfileEditAdminMixin
 from apps.profiles.admin.person import ProfilePersonAdminMixin
 from apps.profiles.models import Profile, Session
+from apps.profiles.search import profile_search
 from apps.profiles.selectors import (
     profile_related_counts,
     segments_of_recent_profiles,
@@ -58,11 +57,12 @@ class ProfileAdmin(
 ):
     list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
     list_filter = ("active", SegmentFilter)
-    # The search is custom (get_search_results): exact ids and e-mails only, through indexes.
+    # The search is custom (get_search_results, apps.profiles.search): every form through
+    # an index.
     search_fields = ("id",)
     search_help_text = (
-        "An exact profile id (its own or one merged into it), or an e-mail address or its "
-        "beginning (ann@, ann.smith)."
+        "A name (ann smith), e-mail (ann@), phone (+48 600 100 200), customer id or other "
+        "identifier, or profile id. A trait as key=value: plan=pro, orders=42."
     )
     ordering = ("-updated",)
     sortable_by = ("updated",)
@@ -103,15 +103,9 @@ class ProfileAdmin(
     data_json = json_display("data")
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
+        if not search_term.strip():
             return queryset, False
-        # Each branch is served by an index: the pk, the GIN index on ids, lower(email main)
-        # (text_pattern_ops: the e-mail or its beginning, e.g. "ann@" or "ann.smith").
-        matches = queryset.alias(email_main_lower=Lower(KT("data__contact__email__main"))).filter(
-            Q(pk=term) | Q(ids__contains=[term]) | Q(email_main_lower__startswith=term.lower())
-        )
-        return matches, False
+        return profile_search(queryset, search_term), False
 
     @admin.display(description="e-mail")
     def email(self, profile: Profile) -> str:
