@@ -70,13 +70,26 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         """How lists name a person: the e-mail, else the name, else the id."""
-        pii = (self.data or {}).get("pii") or {}
-        name = " ".join(str(part) for part in (pii.get("firstname"), pii.get("lastname")) if part)
-        return self.email or name or self.id
+        return str(self.email or self.name or self.id)
+
+    @property
+    def name(self) -> str:
+        """ "firstname lastname" from data.pii, or what there is of it."""
+        pii = _object_at(self.data, "pii")
+        return " ".join(str(part) for part in (pii.get("firstname"), pii.get("lastname")) if part)
 
     @property
     def email(self) -> str | None:
-        return (self.data or {}).get("contact", {}).get("email", {}).get("main")
+        # A workflow may write any JSON anywhere: a text where an object belongs is no e-mail.
+        return _object_at(self.data, "contact", "email").get("main")
+
+
+def _object_at(document, *keys: str) -> dict:
+    """The object at `keys` of a JSON document, or {} where something else is in the way."""
+    node = document
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
 
 
 class Session(models.Model):

@@ -1,14 +1,21 @@
 """The admin's profile search (apps.profiles.search): exact results for each form of the term,
 and each form served by its index (EXPLAIN)."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.profiles.models import Profile
 from apps.profiles.search import profile_search, typed_values
 from tests.profiles.factories import ProfileFactory
+from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
+
+SHOTS = Path("/tmp/shots-wt-search")
+PASSWORD = "search-test-password"
 
 
 def person(pid: str, **data) -> Profile:
@@ -169,3 +176,48 @@ def test_the_admin_list_searches_and_explains_the_forms(people, client):
     page = by_name.content.decode()
     assert "A name (ann smith), e-mail (ann@), phone (+48 600 100 200)" in page
     assert "A trait as key=value: plan=pro, orders=42." in page
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    if not CHROMIUM.exists():
+        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_marketer_searches_by_name_and_by_trait_in_the_browser(browser, live_server, people):
+    get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/profiles/profile/")
+    page.fill("#id_username", "marketer")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/profiles/profile/")
+
+    expect(page.locator("#changelist-search")).to_contain_text(
+        "A name (ann smith), e-mail (ann@), phone (+48 600 100 200)"
+    )
+    page.fill("#searchbar", "ann smith")
+    page.press("#searchbar", "Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody")).to_contain_text("ann.smith@example.com")
+    shot(page, "profiles-search-name")
+
+    page.fill("#searchbar", "orders=42")
+    page.press("#searchbar", "Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#result_list tbody")).to_contain_text("plan-text")
+    shot(page, "profiles-search-trait")
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

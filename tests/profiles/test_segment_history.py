@@ -3,12 +3,14 @@ by live segmentation, the sweep, workflows and merges; it follows the profile th
 undo and erasure, and the profile page shows it."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from apps.profiles.models import MergeRecord, Profile, Segment, SegmentTransition
 from apps.profiles.services.erasure import erasure_proceed, profile_forget
@@ -22,11 +24,14 @@ from apps.profiles.services.segments import (
 )
 from apps.tracking.processing import profile_events_process
 from tests.profiles.factories import ProfileFactory, SegmentFactory
+from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.workflows.factories import EventFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
 
 FREQUENT = "profile@stats.visits > 3"
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+SHOTS = Path("/tmp/shots-wt-search")
+PASSWORD = "history-test-password"
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +221,60 @@ def test_the_profile_page_shows_the_last_50_changes_newest_first_and_counts_the_
     assert "1 Mar 2026, 10:22" in html
     assert "3 older change(s) not shown." in html
     assert "This person never entered or left a segment." in quiet.content.decode()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    if not CHROMIUM.exists():
+        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_segment_history_on_the_profile_page_in_the_browser(browser, live_server):
+    get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
+    segment_save(segment=Segment(name="Frequent visitor", condition=FREQUENT))
+    segment_save(segment=Segment(name="Big spender", condition="profile@stats.spent >= 100"))
+    ProfileFactory(
+        id="ann",
+        stats={"visits": 5, "spent": 20},
+        segments=["newsletter"],
+        data={
+            "pii": {"firstname": "Ann", "lastname": "Smith"},
+            "contact": {"email": {"main": "ann.smith@example.com"}},
+        },
+    )
+    # Live: enters Frequent visitor; then spends, enters Big spender; then visits lapse.
+    segments_refresh_live(profile_id="ann", changed_fields=["stats.visits"])
+    Profile.objects.filter(pk="ann").update(stats={"visits": 5, "spent": 150})
+    segments_refresh_live(profile_id="ann", changed_fields=["stats.spent"])
+    Profile.objects.filter(pk="ann").update(stats={"visits": 1, "spent": 150})
+    segments_refresh_live(profile_id="ann", changed_fields=["stats.visits"])
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/profiles/profile/ann/change/")
+    page.fill("#id_username", "marketer")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/profiles/profile/ann/change/")
+
+    section = page.locator('[data-section="segment-history"]')
+    expect(section.locator("h2")).to_have_text("Segment history (newest first)")
+    rows = section.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("left")
+    expect(rows.nth(0)).to_contain_text("Frequent visitor")
+    expect(rows.nth(1)).to_contain_text("entered")
+    expect(rows.nth(1)).to_contain_text("Big spender")
+    expect(rows.nth(2)).to_contain_text("Live segmentation (a profile change)")
+    section.scroll_into_view_if_needed()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "profile-segment-history.png"), full_page=True)
+    section.screenshot(path=str(SHOTS / "profile-segment-history-section.png"))
+    context.close()

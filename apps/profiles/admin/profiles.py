@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from apps.core.admin_helpers import (
     LargeTableAdminMixin,
@@ -55,14 +56,15 @@ class ProfileAdmin(
     ReadOnlyAdminMixin,
     admin.ModelAdmin,
 ):
-    list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
+    list_display = ("id", "name", "email", "visit_count", "segment_list", "active", "updated")
     list_filter = ("active", SegmentFilter)
     # The search is custom (get_search_results, apps.profiles.search): every form through
     # an index.
     search_fields = ("id",)
-    search_help_text = (
+    # Two lines (a constant, hence safe): the forms of a person, then the trait form.
+    search_help_text = mark_safe(
         "A name (ann smith), e-mail (ann@), phone (+48 600 100 200), customer id or other "
-        "identifier, or profile id. A trait as key=value: plan=pro, orders=42."
+        "identifier, or profile id.<br>A trait as key=value: plan=pro, orders=42."
     )
     ordering = ("-updated",)
     sortable_by = ("updated",)
@@ -106,6 +108,10 @@ class ProfileAdmin(
         if not search_term.strip():
             return queryset, False
         return profile_search(queryset, search_term), False
+
+    @admin.display(description="name")
+    def name(self, profile: Profile) -> str:
+        return profile.name or "-"
 
     @admin.display(description="e-mail")
     def email(self, profile: Profile) -> str:
