@@ -44,7 +44,8 @@ IDENTIFIERS = Func(F("data"), function="cdp_profile_identifiers", output_field=J
 
 def profile_search(queryset, term: str):
     """`queryset` narrowed to the profiles the search box term finds (see the module doc)."""
-    term = term.strip()
+    # PostgreSQL text cannot hold NUL: a pasted one would fail the query instead of the match.
+    term = term.replace("\x00", "").strip()
     match = TRAIT_TERM.match(term)
     if match:
         return queryset.filter(_trait_condition(match["key"], match["value"]))

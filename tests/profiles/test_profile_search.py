@@ -59,6 +59,7 @@ def found(term: str) -> list[str]:
         ("Smith", ["ann"]),
         ("ann smith", ["ann"]),
         ("  ANN   SMITH ", ["ann"]),
+        ("ann\x00 smith", ["ann"]),
         ("joanna now", ["joanna"]),
         ("smith ann", []),
         # Fewer than 3 characters: not a name search (too many would match).

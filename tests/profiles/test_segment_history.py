@@ -16,6 +16,7 @@ from apps.profiles.models import MergeRecord, Profile, Segment, SegmentTransitio
 from apps.profiles.services.erasure import erasure_proceed, profile_forget
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
+from apps.profiles.services.purge import profiles_purge_anonymous
 from apps.profiles.services.segment_history import segment_transitions_record
 from apps.profiles.services.segments import (
     segment_save,
@@ -175,6 +176,20 @@ def test_erasure_removes_the_history_with_the_profile():
     assert erasure_proceed(erasure_id=profile_forget(profile_id="gone", actor="dpo").pk)
 
     assert all_history() == [("kept", "vip", "VIP", True, "live")]
+
+
+def test_a_purged_anonymous_profile_takes_its_history_with_it():
+    old = T0 - timedelta(days=400)
+    for pid in ("stale", "recent"):
+        profile = ProfileFactory(id=pid, updated=old if pid == "stale" else T0)
+        SegmentTransition.objects.create(
+            profile=profile, segment="vip", segment_name="VIP", entered=True, at=old, cause="live"
+        )
+
+    deleted = profiles_purge_anonymous(profile_ids=["stale", "recent"], before=T0)
+
+    assert deleted == {"profiles.Profile": 1, "profiles.SegmentTransition": 1}
+    assert all_history() == [("recent", "vip", "VIP", True, "live")]
 
 
 def test_the_profile_page_shows_the_last_50_changes_newest_first_and_counts_the_rest(client):

@@ -52,7 +52,8 @@ def segment_transitions_record(
 ) -> list[Transition]:
     """Record the segments a profile entered (in `after`, not in `before`) and left (the other
     way round); return them, entries first. Nothing is written when both hold the same slugs.
-    Call inside the transaction that writes `after` to the profile."""
+    Call inside the transaction that writes `after` to the profile. The place for the
+    `segment-entered` / `segment-left` system events to hook in (with the bulk recorder)."""
     held_before, held_after = set(before), set(after)
     entered = list(dict.fromkeys(slug for slug in after if slug not in held_before))
     left = list(dict.fromkeys(slug for slug in before if slug not in held_after))
@@ -92,7 +93,8 @@ def segment_transitions_record_bulk(
     """Record that the profiles of `entered` entered the segment (a slug) and those of `left`
     left it, in one INSERT ... SELECT over two arrays (an evaluation sweeps millions of profiles
     a batch at a time: never one statement per profile); return them. The callers pass only
-    profiles whose membership they changed."""
+    profiles whose membership they changed. The sweep's hook for the `segment-entered` /
+    `segment-left` system events."""
     if not entered and not left:
         return []
     name = _segment_names([segment])[segment]
