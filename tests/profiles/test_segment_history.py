@@ -153,6 +153,7 @@ def test_a_merge_moves_the_history_to_the_survivor_and_records_what_it_gains():
         ("alice", "mobile", "mobile", True, "merge"),
     ]
     moved = SegmentTransition.objects.get(cause="live").pk
+    assert MergeRecord.objects.get().repointed["segment_transitions"] == {"phone": [str(moved)]}
 
     merge_undo(merge_id=MergeRecord.objects.get().pk, actor="a")
 
@@ -270,6 +271,11 @@ def test_the_segment_history_on_the_profile_page_in_the_browser(browser, live_se
     segments_refresh_live(profile_id="ann", changed_fields=["stats.spent"])
     Profile.objects.filter(pk="ann").update(stats={"visits": 1, "spent": 150})
     segments_refresh_live(profile_id="ann", changed_fields=["stats.visits"])
+    # The nightly evaluation of a scheduled segment.
+    loyal = SegmentFactory(
+        name="Loyal customers", condition="profile@stats.spent >= 100", kind="scheduled"
+    )
+    segment_sweep_batch(segment_id=loyal.pk, after_id="", batch_size=100)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -282,12 +288,15 @@ def test_the_segment_history_on_the_profile_page_in_the_browser(browser, live_se
     section = page.locator('[data-section="segment-history"]')
     expect(section.locator("h2")).to_have_text("Segment history (newest first)")
     rows = section.locator("tbody tr")
-    expect(rows).to_have_count(3)
-    expect(rows.nth(0)).to_contain_text("left")
-    expect(rows.nth(0)).to_contain_text("Frequent visitor")
-    expect(rows.nth(1)).to_contain_text("entered")
-    expect(rows.nth(1)).to_contain_text("Big spender")
-    expect(rows.nth(2)).to_contain_text("Live segmentation (a profile change)")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(0)).to_contain_text("entered")
+    expect(rows.nth(0)).to_contain_text("Loyal customers")
+    expect(rows.nth(0)).to_contain_text("Evaluation over all profiles")
+    expect(rows.nth(1)).to_contain_text("left")
+    expect(rows.nth(1)).to_contain_text("Frequent visitor")
+    expect(rows.nth(2)).to_contain_text("entered")
+    expect(rows.nth(2)).to_contain_text("Big spender")
+    expect(rows.nth(3)).to_contain_text("Live segmentation (a profile change)")
     section.scroll_into_view_if_needed()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "profile-segment-history.png"), full_page=True)
