@@ -19,16 +19,22 @@
 Every branch is an index lookup, so PostgreSQL combines them with a BitmapOr and never reads
 the whole table: tests/profiles/test_profile_search.py asserts each index in EXPLAIN. A name
 or a phone shorter than the minimum gives trigrams too few to narrow anything down, so those
-branches are left out below it (the others still apply).
+branches are left out below it (the others still apply). A search keeps at most SEARCH_CAP
+matches (`profile_search` says why it takes two steps). Measured on 200,000 generated
+profiles: every form under 150 ms, where one query with the list's order took 2 s.
 """
 
 import re
 from typing import Any
 
+from django.db import models
 from django.db.models import F, Func, JSONField, Q, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 
+# A search keeps this many matches (the list shows them newest first); a term that finds more
+# is too broad to read through anyway, and the admin says so.
+SEARCH_CAP = 1000
 NAME_MIN = 3
 PHONE_MIN = 6
 TRAIT_TERM = re.compile(r"^(?P<key>[A-Za-z_][\w.-]{0,99})=(?P<value>.+)$")
@@ -42,10 +48,25 @@ PHONE_DIGITS = Func(F("data"), function="cdp_profile_phone_digits", output_field
 IDENTIFIERS = Func(F("data"), function="cdp_profile_identifiers", output_field=JSONField())
 
 
-def profile_search(queryset, term: str):
-    """`queryset` narrowed to the profiles the search box term finds (see the module doc)."""
+def profile_search(queryset, term: str, *, cap: int = SEARCH_CAP) -> tuple[models.QuerySet, bool]:
+    """`queryset` narrowed to the profiles the search box term finds (see the module doc), and
+    whether more than `cap` matched (then `cap` of them are kept).
+
+    Two steps, on purpose: first the ids of the matches (`profile_matches`, at most cap + 1,
+    no order: the indexes above), then the caller's query over those ids. In
+    one query with the list's ORDER BY updated LIMIT 100, PostgreSQL walks the whole
+    (-updated) index filtering rows whenever it overestimates the matches (a GIN containment
+    on `ids` is estimated at 0.5% of the table): 2 s at 200,000 profiles for a name nobody has.
+    """
+    ids = list(profile_matches(queryset, term).values_list("pk", flat=True)[: cap + 1])
+    return queryset.filter(pk__in=ids[:cap]), len(ids) > cap
+
+
+def profile_matches(queryset, term: str) -> models.QuerySet:
+    """The profiles of `queryset` the term finds, unordered: each branch an index lookup."""
     # PostgreSQL text cannot hold NUL: a pasted one would fail the query instead of the match.
     term = term.replace("\x00", "").strip()
+    queryset = queryset.order_by()
     match = TRAIT_TERM.match(term)
     if match:
         return queryset.filter(_trait_condition(match["key"], match["value"]))

@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.profiles.models import Profile
-from apps.profiles.search import profile_search, typed_values
+from apps.profiles.search import SEARCH_CAP, profile_matches, profile_search, typed_values
 from tests.profiles.factories import ProfileFactory
 from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
@@ -48,7 +49,9 @@ def people(db):
 
 
 def found(term: str) -> list[str]:
-    return sorted(profile_search(Profile.objects.all(), term).values_list("pk", flat=True))
+    profiles, more = profile_search(Profile.objects.all(), term)
+    assert more is False
+    return sorted(profiles.values_list("pk", flat=True))
 
 
 @pytest.mark.parametrize(
@@ -132,6 +135,39 @@ def test_typed_values_read_numbers_booleans_and_quoted_text():
     assert typed_values("1_000") == ["1_000"]
 
 
+def test_a_broad_term_keeps_the_cap_and_says_there_is_more(people):
+    profiles, more = profile_search(Profile.objects.all(), "ann", cap=2)
+    assert more is True
+    assert profiles.count() == 2
+    assert set(profiles.values_list("pk", flat=True)) <= {"ann", "bob", "joanna"}
+
+    profiles, more = profile_search(Profile.objects.all(), "ann", cap=3)
+    assert more is False
+    assert sorted(profiles.values_list("pk", flat=True)) == ["ann", "bob", "joanna"]
+
+
+def test_the_admin_warns_when_a_term_finds_more_than_it_lists(db, client):
+    client.force_login(get_user_model().objects.create_superuser(username="marketer"))
+    now = timezone.now()
+    Profile.objects.bulk_create(
+        Profile(
+            id=f"p{number:04}",
+            created=now,
+            updated=now,
+            data={"pii": {"firstname": "Ann", "lastname": f"Number {number}"}},
+        )
+        for number in range(SEARCH_CAP + 1)
+    )
+
+    response = client.get(reverse("admin:profiles_profile_changelist"), {"q": "ann"})
+
+    assert response.context["cl"].result_count == SEARCH_CAP
+    assert [str(message) for message in response.context["messages"]] == [
+        "More than 1,000 profiles match 'ann': 1,000 of them are listed. Type more of the "
+        "name, number or e-mail to narrow the search down."
+    ]
+
+
 # Every branch is an index lookup: with sequential scans priced out, the plan names each index
 # (a branch without one would force a scan of the whole table, whatever the setting).
 @pytest.mark.parametrize(
@@ -156,7 +192,7 @@ def test_typed_values_read_numbers_booleans_and_quoted_text():
 def test_each_form_of_the_search_uses_its_index(people, term, indexes):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = profile_search(Profile.objects.order_by(), term).explain()
+        plan = profile_matches(Profile.objects.all(), term).values("pk")[:SEARCH_CAP].explain()
     assert "Seq Scan" not in plan
     for index in indexes:
         assert index in plan, plan

@@ -3,7 +3,7 @@
 
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,7 +20,7 @@ from apps.core.admin_helpers import (
 from apps.profiles.admin.edit import ProfileEditAdminMixin
 from apps.profiles.admin.person import ProfilePersonAdminMixin
 from apps.profiles.models import Profile, Session
-from apps.profiles.search import profile_search
+from apps.profiles.search import SEARCH_CAP, profile_search
 from apps.profiles.selectors import (
     profile_related_counts,
     segments_of_recent_profiles,
@@ -107,7 +107,16 @@ class ProfileAdmin(
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return profile_search(queryset, search_term), False
+        found, more = profile_search(queryset, search_term)
+        if more:
+            self.message_user(
+                request,
+                f"More than {SEARCH_CAP:,} profiles match {search_term.strip()!r}: "
+                f"{SEARCH_CAP:,} of them are listed. Type more of the name, number or e-mail "
+                "to narrow the search down.",
+                messages.WARNING,
+            )
+        return found, False
 
     @admin.display(description="name")
     def name(self, profile: Profile) -> str:
