@@ -65,16 +65,31 @@ class Profile(models.Model):
             models.Index(fields=["-updated"], name="profile_updated_idx"),
             models.Index(Lower(KT("data__contact__email__main")), name="profile_email_main_idx"),
         ]
+        # Also, written in SQL by migration 0010 (the admin's search, apps.profiles.search):
+        # profile_name_trgm, profile_phone_trgm, profile_identifiers_gin, profile_traits_gin.
 
     def __str__(self) -> str:
         """How lists name a person: the e-mail, else the name, else the id."""
-        pii = (self.data or {}).get("pii") or {}
-        name = " ".join(str(part) for part in (pii.get("firstname"), pii.get("lastname")) if part)
-        return self.email or name or self.id
+        return str(self.email or self.name or self.id)
+
+    @property
+    def name(self) -> str:
+        """ "firstname lastname" from data.pii, or what there is of it."""
+        pii = _object_at(self.data, "pii")
+        return " ".join(str(part) for part in (pii.get("firstname"), pii.get("lastname")) if part)
 
     @property
     def email(self) -> str | None:
-        return (self.data or {}).get("contact", {}).get("email", {}).get("main")
+        # A workflow may write any JSON anywhere: a text where an object belongs is no e-mail.
+        return _object_at(self.data, "contact", "email").get("main")
+
+
+def _object_at(document, *keys: str) -> dict:
+    """The object at `keys` of a JSON document, or {} where something else is in the way."""
+    node = document
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
 
 
 class Session(models.Model):
@@ -428,3 +443,38 @@ class ImportJob(ImportJobBase):
                 condition=models.Q(status="running"),
             ),
         ]
+
+
+class SegmentTransition(models.Model):
+    """That a profile entered or left a segment: one row per real change of membership,
+    written in the transaction of the change (apps.profiles.services.segment_history). The
+    profile page shows them as its segment history; they go with the profile (cascade on
+    erasure and purge) and move to the survivor of a merge."""
+
+    class Cause(models.TextChoices):
+        LIVE = "live", "Live segmentation (a profile change)"
+        SWEEP = "sweep", "Evaluation over all profiles"
+        WORKFLOW = "workflow", "Workflow"
+        MERGE = "merge", "Profile merge"
+        # Kept for a change of membership by hand in the admin, which nothing offers yet.
+        ADMIN = "admin", "By hand in the admin"
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="segment_transitions", db_index=False
+    )
+    # The slug profiles carry in `segments`, and the segment's name when it happened (the
+    # slug itself for a segment no Segment row defines).
+    segment = models.CharField(max_length=200)
+    segment_name = models.CharField(max_length=200)
+    entered = models.BooleanField(help_text="True: entered the segment; false: left it.")
+    at = models.DateTimeField()
+    cause = models.CharField(max_length=16, choices=Cause.choices)
+
+    class Meta:
+        indexes = [
+            # The profile page's history, newest first; also serves the cascade on the profile.
+            models.Index(fields=["profile", "-at"], name="segtransition_profile_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {'entered' if self.entered else 'left'} {self.segment}"

@@ -3,7 +3,8 @@ merge, undo a merge, forget, export. A mixin for apps.profiles.admin.profiles.Pr
 
 - The change page adds identity, segments, traits, interests, consents and visits on top, and
   below: the latest sessions, a timeline of events (newest first, TIMELINE_PAGE_SIZE per page
-  through `?timeline=<page>`), the workflow runs link and the merge history with undo buttons.
+  through `?timeline=<page>`), the workflow runs link, the merge history with undo buttons and
+  the segment history (admin/segment_history.py), first of the `person_sections`.
   Events and runs are read through their followers (apps.profiles.hooks) and linked by admin
   URL names: profiles imports neither app.
 - `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from apps.profiles.admin.segment_history import segment_history_section
 from apps.profiles.documents import profile_document
 from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Session
 from apps.profiles.selectors import profile_timeline
@@ -169,6 +171,10 @@ class ProfilePersonAdminMixin:
         if profile is not None:
             extra.update(_person_context(request, profile))
             _erasure_notice(request, profile)
+            extra["person_sections"] = [
+                segment_history_section(profile.pk),
+                *(extra_context or {}).get("person_sections", []),
+            ]
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 

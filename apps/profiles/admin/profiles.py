@@ -3,12 +3,11 @@
 
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from apps.core.admin_helpers import (
     LargeTableAdminMixin,
@@ -21,6 +20,7 @@ from apps.core.admin_helpers import (
 from apps.profiles.admin.edit import ProfileEditAdminMixin
 from apps.profiles.admin.person import ProfilePersonAdminMixin
 from apps.profiles.models import Profile, Session
+from apps.profiles.search import SEARCH_CAP, profile_search
 from apps.profiles.selectors import (
     profile_related_counts,
     segments_of_recent_profiles,
@@ -56,13 +56,15 @@ class ProfileAdmin(
     ReadOnlyAdminMixin,
     admin.ModelAdmin,
 ):
-    list_display = ("id", "email", "visit_count", "segment_list", "active", "updated")
+    list_display = ("id", "name", "email", "visit_count", "segment_list", "active", "updated")
     list_filter = ("active", SegmentFilter)
-    # The search is custom (get_search_results): exact ids and e-mails only, through indexes.
+    # The search is custom (get_search_results, apps.profiles.search): every form through
+    # an index.
     search_fields = ("id",)
-    search_help_text = (
-        "An exact profile id (its own or one merged into it), or an e-mail address or its "
-        "beginning (ann@, ann.smith)."
+    # Two lines (a constant, hence safe): the forms of a person, then the trait form.
+    search_help_text = mark_safe(
+        "A name (ann smith), e-mail (ann@), phone (+48 600 100 200), customer id or other "
+        "identifier, or profile id.<br>A trait as key=value: plan=pro, orders=42."
     )
     ordering = ("-updated",)
     sortable_by = ("updated",)
@@ -103,15 +105,22 @@ class ProfileAdmin(
     data_json = json_display("data")
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
+        if not search_term.strip():
             return queryset, False
-        # Each branch is served by an index: the pk, the GIN index on ids, lower(email main)
-        # (text_pattern_ops: the e-mail or its beginning, e.g. "ann@" or "ann.smith").
-        matches = queryset.alias(email_main_lower=Lower(KT("data__contact__email__main"))).filter(
-            Q(pk=term) | Q(ids__contains=[term]) | Q(email_main_lower__startswith=term.lower())
-        )
-        return matches, False
+        found, more = profile_search(queryset, search_term)
+        if more:
+            self.message_user(
+                request,
+                f"More than {SEARCH_CAP:,} profiles match {search_term.strip()!r}: "
+                f"{SEARCH_CAP:,} of them are listed. Type more of the name, number or e-mail "
+                "to narrow the search down.",
+                messages.WARNING,
+            )
+        return found, False
+
+    @admin.display(description="name")
+    def name(self, profile: Profile) -> str:
+        return profile.name or "-"
 
     @admin.display(description="e-mail")
     def email(self, profile: Profile) -> str:

@@ -18,8 +18,9 @@ thousands of events:
   sweep over stalled records) carries on from what is left.
 - The last transaction locks the profile, deletes what arrived meanwhile (an event of a
   session that was open when the erasure began), the merge records that mention the ids and
-  the profile, lets followers forward the erasure (deletion requests to destinations) and marks
-  the record `done`.
+  the profile (its segment history goes with it by the foreign key's cascade, one DELETE),
+  lets followers forward the erasure (deletion requests to destinations) and marks the record
+  `done`.
 """
 
 from __future__ import annotations

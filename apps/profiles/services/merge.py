@@ -13,8 +13,9 @@ Semantics (Tracardi's, DESIGN §4.2):
   (`stats.visits` is set to the sum; `stats.views`, page views, add up as numbers do).
 - The rows that follow a profile (apps.profiles.hooks: sessions, events, workflow runs,
   deliveries) are re-pointed to the survivor with one UPDATE per table, after each follower's
-  `before_merge`, and the merged rows are deleted. `profile_changed` runs in the merge's
-  transaction.
+  `before_merge`, and the merged rows are deleted. Their segment history moves too, and the
+  segments the survivor gains are recorded in its history (cause "merge"). `profile_changed`
+  runs in the merge's transaction.
 
 Concurrency: all involved rows are locked with SELECT ... FOR UPDATE in id order, and the ids
 are resolved again after locking (a merge that committed meanwhile may have moved them into
@@ -42,6 +43,12 @@ from apps.profiles.services.identifiers import (
     identifier_holders,
     identifier_lock,
     identifier_values,
+)
+from apps.profiles.services.segment_history import (
+    MERGE_KEY,
+    Cause,
+    segment_transitions_move,
+    segment_transitions_record,
 )
 
 # Deep-merged: numbers add, lists union, strings override.
@@ -185,7 +192,18 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
         document["stats"]["visits"] = visit_count
 
     repointed = _repoint(merged_ids, survivor.pk)
+    # Their segment history goes with them, or the delete below would cascade to it.
+    moved_history = segment_transitions_move(from_ids=merged_ids, to_id=survivor.pk)
+    if moved_history:
+        repointed[MERGE_KEY] = moved_history
     Profile.objects.filter(pk__in=merged_ids).delete()
+    segment_transitions_record(
+        profile_id=survivor.pk,
+        before=survivor.segments,
+        after=document["segments"],
+        cause=Cause.MERGE,
+        at=now,
+    )
 
     changed = [name for name in DOCUMENT_FIELDS if document[name] != getattr(survivor, name)]
     for name in DOCUMENT_FIELDS:

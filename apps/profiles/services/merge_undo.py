@@ -14,6 +14,12 @@ from apps.profiles.hooks import profile_followers
 from apps.profiles.models import MergeRecord, Profile
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.merge import MergeError
+from apps.profiles.services.segment_history import (
+    MERGE_KEY,
+    Cause,
+    segment_transitions_move_back,
+    segment_transitions_record,
+)
 
 # The shape of apps.core.ids.new_id's ids (str(uuid4())), as migration 0004 matches it.
 _SERVER_ISSUED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -75,6 +81,7 @@ def merge_undo(*, merge_id: str, actor: str) -> MergeRecord:
                 f"Profile id(s) {', '.join(taken)} exist again; the merge cannot be undone."
             )
 
+        segments_now = survivor.segments
         profile_from_row_snapshot(record.survivor_before).save(force_update=True)
         Profile.objects.bulk_create(
             [profile_from_row_snapshot(snapshot) for snapshot in record.merged_profiles]
@@ -84,6 +91,16 @@ def merge_undo(*, merge_id: str, actor: str) -> MergeRecord:
                 follower.model.objects.filter(pk__in=row_ids, profile_id=record.survivor_id).update(
                     profile_id=old_profile
                 )
+        segment_transitions_move_back(
+            moved=record.repointed.get(MERGE_KEY, {}), survivor_id=record.survivor_id
+        )
+        # The survivor returns to its segments before the merge: what that changes is history.
+        segment_transitions_record(
+            profile_id=record.survivor_id,
+            before=segments_now,
+            after=record.survivor_before.get("segments") or [],
+            cause=Cause.MERGE,
+        )
         record.status = MergeRecord.Status.UNDONE
         record.undone_at = timezone.now()
         record.undone_by = actor

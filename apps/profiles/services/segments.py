@@ -38,6 +38,11 @@ from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
 from apps.profiles.models import Profile, Segment
 from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.segment_history import (
+    Cause,
+    segment_transitions_record,
+    segment_transitions_record_bulk,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +143,8 @@ def segments_only(changed_fields: Sequence[str]) -> bool:
 
 
 def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> list[str] | None:
-    """Re-evaluate the live segments on a changed profile and store the result.
+    """Re-evaluate the live segments on a changed profile and store the result, with a
+    segment history row per segment entered or left (cause "live").
 
     Returns the new segment list when it changed, else None. Cheap when there are no live
     segments (no query) and when the change was to the segments alone (nothing to do)."""
@@ -162,6 +168,13 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
         if new_segments == profile.segments:
             return None
         now = timezone.now()
+        segment_transitions_record(
+            profile_id=profile_id,
+            before=profile.segments,
+            after=new_segments,
+            cause=Cause.LIVE,
+            at=now,
+        )
         profile.segments = new_segments
         profile.metadata.setdefault("time", {})["segmentation"] = now.isoformat()
         profile.updated = now
@@ -229,7 +242,8 @@ def segment_sweep_batch(
 ) -> str | None:
     """Evaluate a segment on the next `batch_size` profiles by id after `after_id` (keyset
     pagination), add or remove its slug where the answer changed, and count the batch in the
-    evaluation's progress.
+    evaluation's progress. The profiles that entered or left get segment history rows (cause
+    "sweep"), one INSERT for the batch.
 
     Returns the id to continue after, or None when the sweep is over: the profiles are all
     done, the segment is gone or disabled, or a newer evaluation (another `run_id`) took over.
@@ -280,7 +294,8 @@ def segment_sweep_batch(
 
 def _segment_members_update(*, slug: str, joining: list[str], leaving: list[str]) -> None:
     # array_append / array_remove in SQL: a profile written concurrently by a workflow keeps
-    # its other changes (no read-modify-write of the whole row).
+    # its other changes (no read-modify-write of the whole row). The history records only the
+    # profiles whose row changed here, read again under their locks.
     now = timezone.now()
     with transaction.atomic():
         joined = list(
@@ -311,6 +326,9 @@ def _segment_members_update(*, slug: str, joining: list[str], leaving: list[str]
                 output_field=_SEGMENTS_FIELD,
             ),
             updated=now,
+        )
+        segment_transitions_record_bulk(
+            segment=slug, entered=joined, left=left, cause=Cause.SWEEP, at=now
         )
         for profile_id in [*joined, *left]:
             profile_changed(profile_id=profile_id, changed_fields=["segments"])

@@ -25,6 +25,7 @@ from django.utils import timezone
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
 from apps.profiles.models import Profile
 from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.segment_history import Cause, segment_transitions_record
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ def profile_save_changes(
     paths (empty when nothing changed, and then nothing is written).
 
     Joins the caller's transaction if there is one, and so do the subscribers of the change.
-    A profile deleted meanwhile is skipped.
+    A profile deleted meanwhile is skipped. A change of `segments` is recorded in the segment
+    history with cause "workflow": workflow runs are the writers here that change segments
+    (event mappings, the admin's edit page and imports may not).
     """
     paths = profile_changed_paths(before, after)
     if not paths:
@@ -95,6 +98,14 @@ def profile_save_changes(
         metadata.setdefault("time", {})["update"] = stamp
         current["metadata"] = metadata
         columns = {path[0] for path in paths} | {"metadata"}
+        if "segments" in columns:
+            segment_transitions_record(
+                profile_id=profile_id,
+                before=profile.segments,
+                after=current["segments"],
+                cause=Cause.WORKFLOW,
+                at=now,
+            )
         # One UPDATE of the changed columns (no model save machinery: this runs per batch).
         Profile.objects.filter(pk=profile_id).update(
             **{column: current[column] for column in sorted(columns)}, updated=now
