@@ -61,7 +61,7 @@ INDEXES = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("profiles", "0009_consent_types"),
+        ("profiles", "0010_session_open_index"),
     ]
 
     operations = [

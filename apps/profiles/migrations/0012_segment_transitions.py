@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0010_profile_search_indexes'),
+        ('profiles', '0011_profile_search_indexes'),
     ]
 
     operations = [
