@@ -196,3 +196,24 @@ def test_export_streams_json_lines_of_a_segment(client_all):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["p-1"]
     assert json.loads(lines[0])["traits"] == {"plan": "gold"}
+
+
+def test_search_by_phone_identifier_and_the_admins_search_box(client_all):
+    data = empty_profile_data()
+    data["contact"]["phone"]["mobile"] = "+48 600-100-200"
+    data["identifier"]["customer_id"] = "C-4242"
+    data["pii"]["firstname"], data["pii"]["lastname"] = "Ann", "Smith"
+    ProfileFactory(id="ann", data=data)
+    _person("bob", "bob@example.com")
+    assert _ids(client_all.get("/api/v1/profiles/", {"phone": "48600100200"})) == ["ann"]
+    assert _ids(client_all.get("/api/v1/profiles/", {"identifier": "C-4242"})) == ["ann"]
+    assert _ids(client_all.get("/api/v1/profiles/", {"q": "ann smith"})) == ["ann"]
+    short = client_all.get("/api/v1/profiles/", {"phone": "600"})
+    assert short.status_code == 400
+    assert short.json()["detail"] == [
+        {
+            "loc": ["query", "phone"],
+            "msg": "Give at least 6 digits of the number.",
+            "type": "value_error",
+        }
+    ]

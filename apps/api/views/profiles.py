@@ -1,5 +1,7 @@
 """Profiles: read one (an id merged away resolves to its survivor), search."""
 
+import re
+
 from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
@@ -26,6 +28,13 @@ from apps.api.serializers import (
 )
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
+from apps.profiles.search import (
+    IDENTIFIERS,
+    PHONE_DIGITS,
+    PHONE_MIN,
+    profile_matches,
+    typed_values,
+)
 from apps.profiles.selectors import (
     ConditionNotSearchable,
     profile_document_lines,
@@ -42,19 +51,6 @@ from apps.workflows.models import WorkflowRun
 TRAIT_PREFIX = "trait."
 
 
-def _typed(text: str) -> list:
-    """The JSON values a query-string value may stand for: 42 matches 42 and "42"."""
-    values: list = [text]
-    if text in ("true", "false"):
-        values.append(text == "true")
-    try:
-        number = float(text)
-    except ValueError:
-        return values
-    values.append(int(number) if number.is_integer() else number)
-    return values
-
-
 def _nested(path: str, value) -> dict:
     document = value
     for key in reversed(path.split(".")):
@@ -67,6 +63,20 @@ def _nested(path: str, value) -> dict:
         summary="Search profiles",
         parameters=[
             OpenApiParameter("email", OpenApiTypes.STR, description="Main e-mail, any case."),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="What the admin's search box takes: a name, e-mail, phone, "
+                "identifier or profile id.",
+            ),
+            OpenApiParameter(
+                "phone", OpenApiTypes.STR, description="Any format; at least 6 digits."
+            ),
+            OpenApiParameter(
+                "identifier",
+                OpenApiTypes.STR,
+                description="A data.identifier value (customer id, loyalty card) or a merged id.",
+            ),
             OpenApiParameter("segment", OpenApiTypes.STR, description="A segment's slug."),
             OpenApiParameter(
                 "condition",
@@ -106,13 +116,29 @@ class ProfileViewSet(viewsets.ReadOnlyModelViewSet):
         if params.get("email"):
             profiles = profiles.alias(email_main_lower=Lower(KT("data__contact__email__main")))
             profiles = profiles.filter(email_main_lower=params["email"].strip().lower())
+        if params.get("q"):
+            profiles = profile_matches(profiles, params["q"])
+        if params.get("phone"):
+            digits = re.sub(r"\D", "", params["phone"])
+            if len(digits) < PHONE_MIN:
+                raise query_invalid("phone", f"Give at least {PHONE_MIN} digits of the number.")
+            profiles = profiles.alias(search_phone=PHONE_DIGITS).filter(
+                search_phone__contains=digits
+            )
+        if params.get("identifier"):
+            term = params["identifier"]
+            profiles = profiles.alias(search_identifiers=IDENTIFIERS).filter(
+                Q(ids__contains=[term])
+                | Q(search_identifiers__contains=[term])
+                | Q(search_identifiers__contains=typed_values(term)[-1:])
+            )
         if params.get("segment"):
             profiles = profiles.filter(segments__contains=[params["segment"]])
         for name, text in params.items():
             if name.startswith(TRAIT_PREFIX) and len(name) > len(TRAIT_PREFIX):
                 path = name[len(TRAIT_PREFIX) :]
                 any_type = Q()
-                for value in _typed(text):
+                for value in typed_values(text):
                     any_type |= Q(traits__contains=_nested(path, value))
                 profiles = profiles.filter(any_type)
         return profiles
