@@ -6,7 +6,7 @@ from rest_framework import serializers
 from apps.core.text import normalise_event_type
 from apps.destinations.models import Delivery, Destination, Resource
 from apps.events.documents import event_document
-from apps.events.models import Event, EventType, EventTypeMapping
+from apps.events.models import Event, EventImportJob, EventType, EventTypeMapping
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import (
     ErasureRecord,
@@ -458,6 +458,37 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "updated",
             "unchanged",
             "merged",
+            "seconds",
+            "uploaded_at",
+            "uploaded_by",
+            "started_by",
+            "started_at",
+            "progress_at",
+            "finished_at",
+            "error",
+        )
+        read_only_fields = fields
+
+
+class EventImportJobSerializer(serializers.ModelSerializer):
+    """An import of historic events: its file, options, status and progress (poll it)."""
+
+    class Meta:
+        model = EventImportJob
+        fields = (
+            "id",
+            "file_name",
+            "file_size",
+            "format",
+            "encoding",
+            "source_id",
+            "match",
+            "status",
+            "rows_total",
+            "rows",
+            "skipped",
+            "stored",
+            "already_stored",
             "seconds",
             "uploaded_at",
             "uploaded_by",

@@ -6,7 +6,7 @@ from apps.api.views.destinations import DeliveryViewSet, DestinationViewSet, Res
 from apps.api.views.event_types import EventTypeViewSet, IdentificationPointViewSet
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
-from apps.api.views.imports import ProfileImportViewSet
+from apps.api.views.imports import EventImportViewSet, ProfileImportViewSet
 from apps.api.views.profiles import ProfileViewSet
 from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
@@ -24,6 +24,7 @@ router.register("resources", ResourceViewSet, basename="resource")
 router.register("destinations", DestinationViewSet, basename="destination")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("imports/profiles", ProfileImportViewSet, basename="profile-import")
+router.register("imports/events", EventImportViewSet, basename="event-import")
 router.register("event-types", EventTypeViewSet, basename="event-type")
 router.register(
     "identification-points", IdentificationPointViewSet, basename="identification-point"

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.destinations.models import Delivery, Destination, Resource
 from apps.profiles.models import ImportJob
+from apps.sources.models import EventSource
 from tests.destinations.factories import DestinationFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,30 @@ def test_a_file_that_cannot_be_imported_is_refused_with_the_fix(client_all):
     assert response.status_code == 400
     assert response.json()["detail"][0]["loc"] == ["body", "file"]
     assert ImportJob.objects.count() == 0
+
+
+def test_an_event_import_from_upload_to_started(client_all, django_capture_on_commit_callbacks):
+    EventSource.objects.create(id="crm", name="CRM")
+    upload = SimpleUploadedFile(
+        "events.jsonl",
+        b'{"type": "purchase", "profile": {"id": "p-1"}, "properties": {"total": 10}}\n',
+        content_type="application/json",
+    )
+    made = client_all.post(
+        "/api/v1/imports/events/", {"file": upload, "source": "crm"}, format="multipart"
+    )
+    assert made.status_code == 201, made.content
+    job = made.json()
+    assert (job["status"], job["source_id"], job["format"]) == ("draft", "crm", "jsonl")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        started = client_all.post(f"/api/v1/imports/events/{job['id']}/start/")
+    assert started.status_code == 202
+    assert started.json()["status"] == "pending"
+    assert len(callbacks) == 1
+    unknown = client_all.post(
+        "/api/v1/imports/events/",
+        {"file": SimpleUploadedFile("e.jsonl", b"{}\n"), "source": "nope"},
+        format="multipart",
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["detail"][0]["msg"] == "No event source has the id 'nope'."

@@ -1,5 +1,7 @@
-"""Profile imports: upload a file (its columns read and a mapping suggested), adjust the
-mapping, start, poll the progress, cancel. The same jobs as the admin's."""
+"""Imports, the same jobs as the admin's. Profiles: upload a file (its columns read and a
+mapping suggested), adjust the mapping, start, poll the progress, cancel. Events (historic,
+stored as processed): upload JSON Lines or a JSON array with the source and match options,
+start, poll, cancel."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -9,8 +11,11 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.api.actors import request_actor
-from apps.api.serializers import ImportJobSerializer
+from apps.api.serializers import EventImportJobSerializer, ImportJobSerializer
 from apps.core.exceptions import ApiError
+from apps.events.import_jobs import event_import_job_upload
+from apps.events.models import EventImportJob
+from apps.events.tasks import import_job_start as event_import_job_start
 from apps.profiles.models import ImportJob
 from apps.profiles.services.imports.jobs import (
     ImportJobError,
@@ -104,3 +109,74 @@ class ProfileImportViewSet(viewsets.ReadOnlyModelViewSet):
         except ImportJobError as error:
             raise ApiError(str(error), status_code=409) from error
         return Response(ImportJobSerializer(job).data)
+
+
+class EventUploadSerializer(UploadSerializer):
+    source = serializers.CharField(
+        required=False,
+        default="",
+        help_text="The event source of events that name none (empty: each names its own).",
+    )
+    match = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text='"PROFILE_FIELD=EVENT_PATH" pairs that find the profile; empty: the '
+        "profile id each event names.",
+    )
+
+
+class EventImportViewSet(viewsets.ReadOnlyModelViewSet):
+    api_area = "imports"
+    serializer_class = EventImportJobSerializer
+    queryset = EventImportJob.objects.all()
+    ordering = "-uploaded_at"
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        summary="Upload historic events: a draft import",
+        request={"multipart/form-data": EventUploadSerializer},
+        responses={201: EventImportJobSerializer},
+    )
+    def create(self, request):
+        body = EventUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            job = event_import_job_upload(
+                uploaded=body.validated_data["file"],
+                encoding=body.validated_data["encoding"],
+                source_id=body.validated_data["source"],
+                match=body.validated_data["match"],
+                actor=request_actor(request),
+            )
+        except ImportFileError as error:
+            raise exceptions.ValidationError({"file": [str(error)]}) from error
+        return Response(EventImportJobSerializer(job).data, status=201)
+
+    @extend_schema(
+        summary="Start a draft event import in the background",
+        request=None,
+        responses={202: EventImportJobSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        job = self.get_object()
+        try:
+            job = event_import_job_start(job_id=job.pk, actor=request_actor(request))
+        except ImportJobError as error:
+            raise ApiError(str(error), status_code=409) from error
+        return Response(EventImportJobSerializer(job).data, status=202)
+
+    @extend_schema(
+        summary="Cancel an event import", request=None, responses=EventImportJobSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        try:
+            job = import_job_cancel(
+                job_id=job.pk, actor=request_actor(request), model=EventImportJob
+            )
+        except ImportJobError as error:
+            raise ApiError(str(error), status_code=409) from error
+        return Response(EventImportJobSerializer(job).data)
