@@ -31,6 +31,7 @@ from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
 from apps.profiles.hooks import ProfileFollower, profile_follower
 from apps.profiles.models import (
+    ConsentChange,
     ConsentType,
     ErasureRecord,
     IdentificationPoint,
@@ -445,3 +446,16 @@ def consent_types_enabled(*, ids: list[str] | None = None) -> list[ConsentType]:
     if ids:
         types = types.filter(id__in=ids)
     return list(types)
+
+
+def profile_consent_history(*, profile_id: str, limit: int) -> list[ConsentChange]:
+    """The latest grants and revokes of a profile's consents, newest first (through the
+    (profile, -at, -id) index)."""
+    return list(ConsentChange.objects.filter(profile_id=profile_id).order_by("-at", "-id")[:limit])
+
+
+def consent_type_names(ids: list[str]) -> dict[str, str]:
+    """Consent type id -> name, for the ids given (deleted types are left out)."""
+    if not ids:
+        return {}
+    return dict(ConsentType.objects.filter(pk__in=ids).values_list("pk", "name"))
