@@ -177,6 +177,7 @@ def test_forget_profile_command_prints_what_it_deleted():
         "  profiles: 1",
         "  sessions: 2",
         "  events: 3",
+        "  consent changes: 2",
         "  workflow runs: 1",
         "  deliveries: 2",
         "  merge records: 2",
