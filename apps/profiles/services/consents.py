@@ -57,7 +57,8 @@ def consents_give(*, profile: dict, event: dict, at: datetime) -> list[str]:
     if not isinstance(consents, dict):
         consents = profile["consents"] = {}
     notes = []
-    for consent_id, value in given.items():
+    # In id order: the stored properties (JSONB) keep no order of their own.
+    for consent_id, value in sorted(given.items()):
         consent_type = types.get(consent_id)
         if consent_type is None:
             notes.append(f"Consent type '{consent_id}' is unknown or disabled; ignored.")
