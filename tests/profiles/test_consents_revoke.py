@@ -94,7 +94,7 @@ def test_segments_and_destinations_follow_the_revoke():
     pending = Delivery.objects.get(profile_id="reader", destination=destination)
     assert (pending.status, pending.changed_fields) == (
         "pending",
-        ["consents.marketing", "segments"],
+        ["segments", "consents.marketing"],
     )
 
 
