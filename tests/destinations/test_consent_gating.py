@@ -73,7 +73,12 @@ def test_the_profile_is_synced_after_it_grants_the_consent(http_server, marketin
         ("skipped", "No consent 'marketing'", ["traits.plan"]),
         ("sent", "", ["consents.marketing.grant", "consents.marketing.revoke"]),
     ]
-    assert [request.json() for request in server.requests] == [{"id": "p-later"}]
+    assert [request.json() for request in server.requests] == [
+        {
+            "data": {"id": "p-later"},
+            "changes": ["consents.marketing.grant", "consents.marketing.revoke"],
+        }
+    ]
 
 
 def test_a_destination_without_a_required_consent_sends_everyone(http_server):
