@@ -39,7 +39,7 @@ def test_the_list_shows_what_each_type_means(staff_client):
 
     page = staff_client.get(LIST_URL).content.decode()
 
-    for header in ("Name", "Id", "Enabled", "Required", "Revokable", "Default granted"):
+    for header in ("Name", "Id", "Enabled", "Required", "Revokable"):
         assert f">{header}</a>" in page
     assert ">Auto-revoke</a>" in page
     assert '<td class="field-id">marketing</td>' in page

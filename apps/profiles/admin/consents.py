@@ -17,7 +17,8 @@ class ConsentTypeForm(forms.ModelForm):
     id = forms.CharField(
         label="Id",
         max_length=64,
-        help_text=ConsentType._meta.get_field("id").help_text,
+        help_text="How profiles, the consent bar and workflows name it, e.g. marketing: "
+        "lower-case letters, digits, '-' or '_'. It cannot change once saved.",
     )
 
     class Meta:
@@ -69,7 +70,6 @@ class ConsentTypeAdmin(admin.ModelAdmin):
         "enabled",
         "required",
         "revokable",
-        "default_granted",
         "auto_revoke",
     )
     list_display_links = ("name",)
