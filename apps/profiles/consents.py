@@ -3,16 +3,16 @@ valid, when the next one expires, and what changed between two versions.
 
 An entry is {"grant": iso time, "revoke": iso time or null} (models.ConsentEntry). Entries
 written before grant times were kept have only "revoke"; they read as granted at an unknown
-time. Times without a zone are UTC, as everywhere in the CDP.
+time. Times without a zone are UTC, as everywhere in the CDP; a date alone is its start.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 
 def consent_time(value: Any) -> datetime | None:
@@ -22,6 +22,9 @@ def consent_time(value: Any) -> datetime | None:
     elif isinstance(value, str) and value.strip():
         try:
             moment = parse_datetime(value.strip())
+            if moment is None and (day := parse_date(value.strip())) is not None:
+                # A date alone: its start (as PostgreSQL casts it, see profiles migration 0010).
+                moment = datetime.combine(day, time.min)
         except ValueError:
             return None
         if moment is None:

@@ -471,7 +471,9 @@ def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:
             setattr(event, name, document[name])
     failed = [run for run in runs if run.status == WorkflowRun.Status.ERROR]
     event.status = Event.Status.ERROR if failed else Event.Status.PROCESSED
-    event.status_message = failed[0].error[:2000] if failed else ""
+    # A processed event says what its profile steps ignored (e.g. an unknown consent type).
+    notes = (document.get("metadata") or {}).get("warnings") or []
+    event.status_message = (failed[0].error if failed else " ".join(map(str, notes)))[:2000]
     metadata = event.metadata
     metadata["processed_by"] = {
         "rules": [rule_id for run in runs for rule_id in run.rule_ids],

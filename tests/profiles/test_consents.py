@@ -7,6 +7,7 @@ import pytest
 
 from apps.events.models import Event, EventType
 from apps.events.services import event_mappings_process
+from apps.profiles.consents import consent_entry_valid, consents_next_revoke
 from apps.profiles.models import ConsentChange, ConsentType, MergeRecord, Profile
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
@@ -72,7 +73,11 @@ def test_a_grant_runs_until_the_auto_revoke_days_or_for_good(consent_types):
         ("marketing", "granted", T0, "event", "ev-1", datetime(2026, 5, 31, 9, 30, tzinfo=UTC)),
     ]
     event.refresh_from_db()
-    assert (event.status, event.metadata.get("warnings")) == ("processed", None)
+    assert (event.status, event.status_message, event.metadata.get("warnings")) == (
+        "processed",
+        "",
+        None,
+    )
 
 
 def test_false_revokes_a_revokable_consent_and_keeps_a_non_revokable_one(consent_types):
@@ -93,6 +98,8 @@ def test_false_revokes_a_revokable_consent_and_keeps_a_non_revokable_one(consent
     event.refresh_from_db()
     assert event.status == "processed"
     assert event.metadata["warnings"] == ["Consent 'cookies' cannot be revoked; it stays granted."]
+    # Shown at the top of the event's admin page.
+    assert event.status_message == "Consent 'cookies' cannot be revoked; it stays granted."
 
 
 def test_unknown_and_disabled_types_are_ignored_with_a_note_on_the_event(consent_types):
@@ -220,3 +227,34 @@ def test_the_survivor_of_a_merge_keeps_the_history_and_an_undo_gives_it_back(con
     assert history("survivor") == []
     assert len(history("merged")) == 1
     assert Profile.objects.get(pk="survivor").consents_next_revoke is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "valid"),
+    [
+        ({"grant": "2026-05-01T00:00:00Z", "revoke": None}, True),
+        ({"revoke": None}, True),  # the shape from before grant times were kept
+        ({"revoke": "2026-05-01T09:30:01+00:00"}, True),
+        ({"revoke": "2026-05-01T09:30:00+00:00"}, False),
+        ({"revoke": "2026-05-01"}, False),  # a date alone: its start
+        ({"revoke": "soon"}, False),  # unreadable: never assumed
+        ("yes", False),
+        (None, False),
+    ],
+)
+def test_a_consent_holds_until_its_revoke_time(entry, valid):
+    assert consent_entry_valid(entry, T0) is valid
+
+
+def test_the_next_revoke_is_the_earliest_readable_one():
+    assert consents_next_revoke(
+        {
+            "a": {"grant": None, "revoke": "2026-07-01T00:00:00+02:00"},
+            "b": {"revoke": "2026-06-30"},
+            "c": {"revoke": "soon"},
+            "d": {"revoke": None},
+            "e": 5,
+        }
+    ) == datetime(2026, 6, 30, tzinfo=UTC)
+    assert consents_next_revoke({"d": {"revoke": None}}) is None
+    assert consents_next_revoke([]) is None

@@ -119,8 +119,8 @@ def consents_revoke_expired(
             )
             revoked += len(history.rows)
             if not profile_save_changes(profile_id=profile.pk, before=before, after=after, now=now):
-                # Nothing expired after all (an unreadable time was fixed meanwhile): the
-                # column only needs to follow the consents.
+                # Nothing had expired: the column was stale (consents written by a path that
+                # does not keep it). Set it right, or this profile would be taken every run.
                 Profile.objects.filter(pk=profile.pk).update(
                     consents_next_revoke=consents_next_revoke(kept)
                 )
