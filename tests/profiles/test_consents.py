@@ -1,6 +1,7 @@
 """Consents: the consent-given event applied by the worker, the consent history of every path
 (visitor, workflow action, admin edit, merge), and the column the auto-revoke job reads."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from apps.profiles.models import ConsentChange, ConsentType, MergeRecord, Profil
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
 from apps.profiles.services.writes import profile_edit
+from apps.sources.services import event_source_create
 from apps.tracking.processing import profile_events_process
 from apps.tracking.routing import event_needs_processing
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
@@ -258,3 +260,35 @@ def test_the_next_revoke_is_the_earliest_readable_one():
     ) == datetime(2026, 6, 30, tzinfo=UTC)
     assert consents_next_revoke({"d": {"revoke": None}}) is None
     assert consents_next_revoke([]) is None
+
+
+def test_a_consent_bar_event_sent_to_track_is_applied_by_the_worker(client, consent_types):
+    event_source_create(name="Web", source_id="web-source")
+    body = {
+        "source": {"id": "web-source"},
+        "session": {"id": "s-bar"},
+        "events": [
+            {"type": "consent-given", "properties": {"consents": {"marketing": True}}},
+        ],
+    }
+
+    response = client.post("/track", data=json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 200
+    profile_id = response.json()["profile"]["id"]
+    event = Event.objects.get(type="consent-given")
+    assert event.status == "collected"  # left for the worker
+
+    profile_events_process(profile_id=profile_id)
+
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert Profile.objects.get(pk=profile_id).consents == {
+        "marketing": {
+            "grant": event.time.isoformat(),
+            "revoke": (event.time + timedelta(days=30)).isoformat(),
+        }
+    }
+    assert history(profile_id) == [
+        ("marketing", "granted", event.time, "event", event.pk, event.time + timedelta(days=30))
+    ]
