@@ -315,7 +315,8 @@ class ConsentType(models.Model):
     id = models.SlugField(
         primary_key=True,
         max_length=64,
-        help_text="What profiles carry in `consents`, e.g. marketing. Lower case, '-' or '_'.",
+        help_text="How profiles, the consent bar and workflows name it, e.g. marketing: "
+        "lower-case letters, digits, '-' or '_'. It cannot change once saved.",
     )
     name = models.CharField(max_length=200, help_text="What the visitor reads, e.g. Newsletter.")
     description = models.TextField(

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from apps.destinations.models import Delivery, Destination, Resource
 from apps.profiles.models import ConsentChange, ConsentType
 from tests.profiles.factories import ProfileFactory
 from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -135,9 +136,32 @@ def test_the_profile_page_shows_consents_and_their_history(page, live_server):
             revoke_at=revoke_at,
         )
 
+    # A destination that requires the consent skipped this person once (before the grant).
+    destination = Destination.objects.create(
+        name="CRM",
+        resource=Resource.objects.create(name="Hook", type="webhook"),
+        required_consent_id="marketing",
+    )
+    skipped = datetime(2026, 4, 1, 7, 0, tzinfo=UTC)
+    Delivery.objects.create(
+        destination=destination,
+        profile=profile,
+        status="skipped",
+        last_error="No consent 'marketing'",
+        due_at=skipped,
+        first_change_at=skipped,
+        latest_due_at=skipped,
+        created=skipped,
+        updated=skipped,
+    )
+
     page.goto(f"{live_server.url}/admin/profiles/profile/p-ann/change/")
     expect(page.locator("table.cdp-consents")).to_contain_text("2099-05-31 09:30")
     expect(page.locator("#consent-history tbody tr")).to_have_count(4)
     page.locator(".cdp-person").screenshot(path=str(SHOTS / "profile-consents.png"))
     page.locator("#consent-history").screenshot(path=str(SHOTS / "profile-consent-history.png"))
+    expect(page.locator('[data-section="deliveries"]')).to_contain_text("No consent 'marketing'")
+    page.locator('[data-section="deliveries"]').screenshot(
+        path=str(SHOTS / "profile-deliveries-skipped.png")
+    )
     shot(page, "profile-page")

@@ -17,8 +17,7 @@ class ConsentTypeForm(forms.ModelForm):
     id = forms.CharField(
         label="Id",
         max_length=64,
-        help_text="How profiles, the consent bar and workflows name it, e.g. marketing: "
-        "lower-case letters, digits, '-' or '_'. It cannot change once saved.",
+        help_text=ConsentType._meta.get_field("id").help_text,
     )
 
     class Meta:

@@ -59,5 +59,10 @@ class Migration(migrations.Migration):
             model_name='consentchange',
             index=models.Index(fields=['profile', '-at', '-id'], name='consentchange_profile_at'),
         ),
+        migrations.AlterField(
+            model_name='consenttype',
+            name='id',
+            field=models.SlugField(help_text="How profiles, the consent bar and workflows name it, e.g. marketing: lower-case letters, digits, '-' or '_'. It cannot change once saved.", max_length=64, primary_key=True, serialize=False),
+        ),
         migrations.RunSQL(BACKFILL_NEXT_REVOKE, migrations.RunSQL.noop),
     ]
