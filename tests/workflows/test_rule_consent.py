@@ -108,10 +108,14 @@ def test_a_rule_without_a_required_consent_lets_the_shared_workflow_run(marketin
 def test_the_rule_form_offers_the_consent_and_the_run_list_filters_skipped_runs(client, marketing):
     client.force_login(get_user_model().objects.create_superuser(username="marketer"))
 
+    RuleFactory(name="Gated", event_type="purchase", required_consent=marketing)
     form = client.get("/admin/workflows/rule/add/").content.decode()
+    rules = client.get("/admin/workflows/rule/").content.decode()
     listing = client.get("/admin/workflows/workflowrun/").content.decode()
 
     assert '<label for="id_required_consent">Required consent:</label>' in form
     assert '<option value="marketing">Newsletter</option>' in form
     assert "Run the workflow only for profiles that granted this consent" in form
     assert "Skipped (no consent)" in listing
+    assert ">Requires consent</a>" in rules
+    assert '<td class="field-consent_needed">marketing</td>' in rules
