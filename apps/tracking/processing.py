@@ -8,7 +8,9 @@ nothing left to do (or redoes the rolled-back work once).
 Before its workflows, each event goes through the profile steps that the tracking pipeline
 also routes here: identification points (which may merge the profile into the one that already
 holds an identifier: the batch then goes on with that survivor) and the event type's mapping
-into the profile. Workflows see the mapped profile; all of it is saved once at the end.
+into the profile, with the consents of a `consent-given` event (apps.profiles.services.
+consents). Workflows see the mapped profile; all of it is saved once at the end, with the
+consent history of what the events and their workflows granted or revoked.
 
 Events of one profile are processed in order (event time, then insert time) and never
 concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
