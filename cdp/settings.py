@@ -305,6 +305,15 @@ CELERY_BEAT_SCHEDULE["profiles-erasures-resume"] = {
     "options": {"expires": 55.0},
 }
 
+# Every five minutes: revoke the consents whose revoke time has passed (auto-revoke days of
+# their consent type, or a revoke time a workflow set). A batch per run, re-enqueued while more
+# are due; expires before the next tick so runs never pile up behind a busy worker.
+CELERY_BEAT_SCHEDULE["profiles-consents-auto-revoke"] = {
+    "task": "profiles.consents_auto_revoke",
+    "schedule": 300.0,
+    "options": {"expires": 290.0},
+}
+
 # Every five minutes: profile and event imports whose worker stopped writing progress are
 # marked failed (a worker that died mid-import; the rows it committed stay).
 CELERY_BEAT_SCHEDULE["profiles-imports-fail-stalled"] = {

@@ -111,6 +111,16 @@ class Destination(models.Model):
         "changes keep coming.",
     )
     enabled = models.BooleanField(default=True)
+    required_consent = models.ForeignKey(
+        "profiles.ConsentType",
+        null=True,
+        blank=True,
+        # A consent type in use must not vanish: the destination would start sending everyone.
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Send only profiles that granted this consent (and have not revoked it); the "
+        "others are recorded as skipped. Empty: every profile.",
+    )
     forward_erasures = models.BooleanField(
         default=False,
         help_text="Webhook resources: when a person is forgotten, send a deletion request "
@@ -212,7 +222,7 @@ class Delivery(models.Model):
         SENDING = "sending"
         SENT = "sent"
         FAILED = "failed"
-        SKIPPED = "skipped", "Skipped (condition false or superseded)"
+        SKIPPED = "skipped", "Skipped (no consent, condition false or superseded)"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     destination = models.ForeignKey(

@@ -186,6 +186,18 @@ PREDEFINED_EVENT_TYPES: list[dict[str, Any]] = [
         ["entity:profile", "activity:consent"],
         [_rule("consents", "properties.consents")],
     ),
+    # The consent bar's event: properties.consents = {"<consent type id>": true | false}. No
+    # mapping rules: the consent types decide what it does (grant times, auto-revoke,
+    # revokable), so the profile step apps.profiles.services.consents.consents_give applies it.
+    _type(
+        "consent-given",
+        "Consent Given",
+        'The visitor chose consents in the consent bar (properties.consents: {"marketing": '
+        "true, ...}). Each true grants a known consent type (until its auto-revoke days); each "
+        "false revokes a revokable one. Recorded in the profile's consent history.",
+        "awareness",
+        ["entity:profile", "activity:consent"],
+    ),
     # Traffic.
     _type("page-view", "Page View", "Customer views a page.", "awareness", ["browsing"]),
     _type(

@@ -16,8 +16,11 @@ from apps.events.registry import (
     mapping_apply,
 )
 from apps.events.selectors import event_type_caches_clear
+from apps.profiles.consents import consents_copy
 from apps.profiles.documents import profile_document, session_document
-from apps.profiles.models import Profile, Session
+from apps.profiles.models import ConsentChange, Profile, Session
+from apps.profiles.services.consent_history import ConsentHistory
+from apps.profiles.services.consents import consents_give, event_type_gives_consents
 from apps.profiles.services.writes import profile_save_changes
 
 
@@ -66,14 +69,19 @@ def event_type_delete(*, event_type: EventType) -> None:
 
 def event_mappings_process(*, event_ids: Iterable[str]) -> None:
     """Apply the mappings of stored events to their profiles (re-applying mappings; tests): per
-    profile, in event time order, one read under a row lock and one save."""
+    profile, in event time order, one read under a row lock and one save. The consents of
+    `consent-given` events are applied too, and their grants and revokes recorded."""
     events = list(
         Event.objects.filter(pk__in=list(event_ids), profile__isnull=False)
         .exclude(status=Event.Status.INVALID)
         .order_by("profile_id", "time", "inserted", "id")
     )
     for profile_id, group in groupby(events, key=lambda event: event.profile_id):
-        profile_events = [event for event in group if event_type_has_mapping(event.type)]
+        profile_events = [
+            event
+            for event in group
+            if event_type_has_mapping(event.type) or event_type_gives_consents(event.type)
+        ]
         if not profile_events:
             continue
         with transaction.atomic():
@@ -87,10 +95,19 @@ def event_mappings_process(*, event_ids: Iterable[str]) -> None:
             }
             before = profile_document(profile)
             after = copy.deepcopy(before)
+            history = ConsentHistory()
             for event in profile_events:
-                mapping_apply(
-                    profile=after,
-                    event=event_document(event),
-                    session=sessions.get(event.session_id),
+                document = event_document(event)
+                consents_before = consents_copy(after)
+                mapping_apply(profile=after, event=document, session=sessions.get(event.session_id))
+                if event_type_gives_consents(event.type):
+                    consents_give(profile=after, event=document, at=event.time)
+                history.note(
+                    before=consents_before,
+                    after=after,
+                    via=ConsentChange.Via.EVENT,
+                    by=event.pk,
+                    at=event.time,
                 )
             profile_save_changes(profile_id=profile_id, before=before, after=after)
+            history.save(profile_id=profile_id)

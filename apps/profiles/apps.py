@@ -11,7 +11,7 @@ class ProfilesConfig(AppConfig):
             profile_change_subscribe,
             profile_follower_register,
         )
-        from apps.profiles.models import Session
+        from apps.profiles.models import ConsentChange, Session
         from apps.profiles.services.segments import segments_refresh_live
 
         # First subscriber: what live segments change is itself a change the next ones see.
@@ -25,5 +25,14 @@ class ProfilesConfig(AppConfig):
                 ],
                 # After the events, which name their session.
                 erase_rank=2,
+            )
+        )
+        profile_follower_register(
+            ProfileFollower(
+                key="consent_changes",
+                model=ConsentChange,
+                erasure_rows=lambda profile_id, ids: [
+                    ConsentChange.objects.filter(profile_id=profile_id).order_by("-at", "-id")
+                ],
             )
         )

@@ -4,12 +4,16 @@ JSON shapes (see docs/profile.md for the full picture):
 - Profile.metadata: {"time": {"insert", "create", "update", "segmentation",
   "visit": {"last", "current", "count", "tz"}}, "fields": {"<dot path>": "<iso time>"},
   "system": {...}}
-- Profile.stats, traits, interests ({"<name>": number}), consents ({"<id>": {"revoke": iso|null}}),
-  aux: open objects.
+- Profile.stats, traits, interests ({"<name>": number}), aux: open objects.
+- Profile.consents: {"<consent type id>": {"grant": iso time, "revoke": iso time or null}}
+  (ConsentEntry; older entries carry only "revoke"). `consents_next_revoke` is the earliest
+  revoke time among them, kept by every writer, so the auto-revoke job finds the profiles due.
 - Profile.data: {"pii": {...}, "contact": {"email": {"main", "business", "private"}, "phone": ...},
   "identifier": {...}, "devices": {...}, "media": {...}, "preferences": {...}, "job": {...},
   "loyalty": {...}, "metrics": {...}}
 """
+
+from typing import TypedDict
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -57,10 +61,19 @@ class Profile(models.Model):
     consents = models.JSONField(default=dict, blank=True)
     aux = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=empty_profile_data, blank=True)
+    # The earliest "revoke" time in `consents` (null: none will expire). A column rather than an
+    # expression index: casting JSON text to a timestamp is not IMMUTABLE in PostgreSQL, and
+    # the partial index below holds only the few profiles with a revoke time to come.
+    consents_next_revoke = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
             GinIndex(fields=["ids"], name="profile_ids_gin"),
+            models.Index(
+                fields=["consents_next_revoke"],
+                name="profile_consents_next_revoke",
+                condition=models.Q(consents_next_revoke__isnull=False),
+            ),
             GinIndex(fields=["segments"], name="profile_segments_gin"),
             models.Index(fields=["-updated"], name="profile_updated_idx"),
             models.Index(Lower(KT("data__contact__email__main")), name="profile_email_main_idx"),
@@ -323,7 +336,8 @@ class ConsentType(models.Model):
     id = models.SlugField(
         primary_key=True,
         max_length=64,
-        help_text="What profiles carry in `consents`, e.g. marketing. Lower case, '-' or '_'.",
+        help_text="How profiles, the consent bar and workflows name it, e.g. marketing: "
+        "lower-case letters, digits, '-' or '_'. It cannot change once saved.",
     )
     name = models.CharField(max_length=200, help_text="What the visitor reads, e.g. Newsletter.")
     description = models.TextField(
@@ -351,6 +365,49 @@ class ConsentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConsentEntry(TypedDict, total=False):
+    """One value of `Profile.consents`: ISO times; `revoke` null means it never expires."""
+
+    grant: str | None
+    revoke: str | None
+
+
+class ConsentChange(models.Model):
+    """One grant or revoke of a consent of a profile, as it happened: by the visitor (a
+    `consent-given` event), a workflow action, the auto-revoke job or an admin edit. It follows
+    its profile through merges (the survivor keeps it) and goes with it on erasure."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        REVOKED = "revoked", "Revoked"
+
+    class Via(models.TextChoices):
+        EVENT = "event", "The visitor (consent event)"
+        WORKFLOW = "workflow", "A workflow action"
+        AUTO_REVOKE = "auto-revoke", "Auto-revoke (expired)"
+        ADMIN = "admin", "An admin edit"
+
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="consent_changes", db_index=False
+    )
+    # The type's id as text, not a key: the history outlives a deleted consent type.
+    consent_type = models.CharField(max_length=64)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    at = models.DateTimeField(help_text="When it was granted or revoked.")
+    via = models.CharField(max_length=16, choices=Via.choices)
+    # The event id, "auto-revoke", or the admin user's name.
+    by = models.CharField(max_length=200, blank=True)
+    revoke_at = models.DateTimeField(
+        null=True, blank=True, help_text="A grant: when it expires (empty: never)."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["profile", "-at", "-id"], name="consentchange_profile_at")]
+
+    def __str__(self) -> str:
+        return f"{self.consent_type} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ImportStatus(models.TextChoices):

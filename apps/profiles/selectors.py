@@ -33,6 +33,7 @@ from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
 from apps.profiles.hooks import ProfileFollower, profile_follower
 from apps.profiles.models import (
+    ConsentChange,
     ConsentType,
     ErasureRecord,
     IdentificationPoint,
@@ -474,3 +475,16 @@ def profiles_matching(condition: str) -> QuerySet[Profile]:
     return Profile.objects.filter(
         RawSQL(_NAMED_PARAM.sub("%s", where), params, output_field=BooleanField())
     )
+
+
+def profile_consent_history(*, profile_id: str, limit: int) -> list[ConsentChange]:
+    """The latest grants and revokes of a profile's consents, newest first (through the
+    (profile, -at, -id) index)."""
+    return list(ConsentChange.objects.filter(profile_id=profile_id).order_by("-at", "-id")[:limit])
+
+
+def consent_type_names(ids: list[str]) -> dict[str, str]:
+    """Consent type id -> name, for the ids given (deleted types are left out)."""
+    if not ids:
+        return {}
+    return dict(ConsentType.objects.filter(pk__in=ids).values_list("pk", "name"))

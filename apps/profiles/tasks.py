@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 
 from apps.profiles.models import ErasureRecord, ImportJob, Segment
+from apps.profiles.services.consents import consents_revoke_expired
 from apps.profiles.services.erasure import (
     STALLED_AFTER,
     erasure_proceed,
@@ -106,6 +107,16 @@ def erasures_resume() -> int:
     for erasure_id in stalled:
         erasure_enqueue(erasure_id)
     return len(stalled)
+
+
+@shared_task(name="profiles.consents_auto_revoke", acks_late=True)
+def consents_auto_revoke() -> int:
+    """Beat (and itself while more are due): revoke the expired consents of one batch of
+    profiles. Safe to run twice or side by side: each batch takes the rows no other holds."""
+    revoked = consents_revoke_expired()
+    if revoked.more:
+        consents_auto_revoke.delay()
+    return revoked.consents
 
 
 def erasure_enqueue(erasure_id: str) -> None:

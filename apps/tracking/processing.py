@@ -8,7 +8,9 @@ nothing left to do (or redoes the rolled-back work once).
 Before its workflows, each event goes through the profile steps that the tracking pipeline
 also routes here: identification points (which may merge the profile into the one that already
 holds an identifier: the batch then goes on with that survivor) and the event type's mapping
-into the profile. Workflows see the mapped profile; all of it is saved once at the end.
+into the profile, with the consents of a `consent-given` event (apps.profiles.services.
+consents). Workflows see the mapped profile; all of it is saved once at the end, with the
+consent history of what the events and their workflows granted or revoked.
 
 Events of one profile are processed in order (event time, then insert time) and never
 concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
@@ -50,9 +52,12 @@ from apps.events.bulk import events_fail, events_outcome_write
 from apps.events.documents import EventDataError, event_document, event_from_dict
 from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
+from apps.profiles.consents import consents_copy
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
-from apps.profiles.models import Profile, Session
+from apps.profiles.models import ConsentChange, Profile, Session
 from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.consent_history import ConsentHistory
+from apps.profiles.services.consents import consents_give, event_type_gives_consents
 from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.merge import MergeError, profiles_merge_by
 from apps.profiles.services.segments import segments_only
@@ -72,6 +77,7 @@ REQUEUE_SWEEP_LIMIT = 5000
 # them. Any other error in a batch is the data's: the batch is run again one event at a time.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 _EVENT_ORDER = "ORDER BY time, inserted, id"
+Via = ConsentChange.Via
 
 
 def _advisory_lock(key_text: str) -> None:
@@ -375,6 +381,8 @@ def events_run(
     sessions = _sessions(events)
     effects = StoredEffects(now=now, profile_stored=state.stored)
     result = BatchResult(profile_id=profile_id, events=events)
+    # Grants and revokes by the events (consent-given, mappings) and by their workflows.
+    history = ConsentHistory()
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
@@ -384,8 +392,17 @@ def events_run(
                 state = _profile_switch(state, survivor_id, result.runs, now)
                 effects.profile_stored = state.stored
                 document["profile"] = {"id": survivor_id}
+        consents_before = consents_copy(state.document)
         if state.document is not None and not replay and event_type_has_mapping(event.type):
             mapping_apply(profile=state.document, event=document, session=session)
+        if state.document is not None and not replay and event_type_gives_consents(event.type):
+            notes = consents_give(profile=state.document, event=document, at=event.time)
+            if notes:
+                document.setdefault("metadata", {}).setdefault("warnings", []).extend(notes)
+        history.note(
+            before=consents_before, after=state.document, via=Via.EVENT, by=event.pk, at=event.time
+        )
+        consents_before = consents_copy(state.document)
         runs = event_workflows_run(
             event=event,
             document=document,
@@ -397,6 +414,9 @@ def events_run(
             stored=stored,
             replay=replay,
             skip=skip,
+        )
+        history.note(
+            before=consents_before, after=state.document, via=Via.WORKFLOW, by=event.pk, at=now
         )
         result.runs.extend(runs)
         if stored and not replay:
@@ -417,6 +437,7 @@ def events_run(
             # stays cheap); the profile's change is reported here, once per batch. A batch
             # whose workflows changed the profile has reported its change already.
             profile_changed(profile_id=state.id, changed_fields=counted)
+        history.save(profile_id=state.id)
     for injected in effects.collected:
         # Injected for the batch's profile, or for one merged into it since: its events now.
         if injected.profile_id:
@@ -452,7 +473,9 @@ def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:
             setattr(event, name, document[name])
     failed = [run for run in runs if run.status == WorkflowRun.Status.ERROR]
     event.status = Event.Status.ERROR if failed else Event.Status.PROCESSED
-    event.status_message = failed[0].error[:2000] if failed else ""
+    # A processed event says what its profile steps ignored (e.g. an unknown consent type).
+    notes = (document.get("metadata") or {}).get("warnings") or []
+    event.status_message = (failed[0].error if failed else " ".join(map(str, notes)))[:2000]
     metadata = event.metadata
     metadata["processed_by"] = {
         "rules": [rule_id for run in runs for rule_id in run.rule_ids],

@@ -111,6 +111,16 @@ class Rule(models.Model):
     )
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="rules")
     enabled = models.BooleanField(default=True)
+    required_consent = models.ForeignKey(
+        "profiles.ConsentType",
+        null=True,
+        blank=True,
+        # A consent type in use must not vanish: the rule would start running for everyone.
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Run the workflow only for profiles that granted this consent (and have not "
+        "revoked it); for the others the run is recorded as skipped. Empty: for everyone.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -126,6 +136,7 @@ class WorkflowRun(models.Model):
     class Status(models.TextChoices):
         OK = "ok", "Completed"
         ERROR = "error"
+        SKIPPED = "skipped", "Skipped (no consent)"
 
     # Runs are written at the rate of events: every index costs. The foreign keys get no
     # index of their own (Django's would add a second, LIKE-pattern one on text keys); the

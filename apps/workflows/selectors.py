@@ -32,6 +32,8 @@ class RoutedRule:
     name: str
     workflow_id: str
     workflow_version: int
+    # The consent type the profile must hold for the rule to run its workflow (None: any).
+    required_consent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +62,20 @@ def routing_table() -> RoutingTable:
             enabled=True, workflow__enabled=True, workflow__deployed_at__isnull=False
         )
         .order_by("name", "id")
-        .values_list("id", "name", "event_type", "source_id", "workflow_id", "workflow__version")
+        .values_list(
+            "id",
+            "name",
+            "event_type",
+            "source_id",
+            "workflow_id",
+            "workflow__version",
+            "required_consent_id",
+        )
     )
     rules: dict[tuple[str | None, str], list[RoutedRule]] = {}
-    for rule_id, name, event_type, source_id, workflow_id, version in rows:
+    for rule_id, name, event_type, source_id, workflow_id, version, consent in rows:
         rules.setdefault((source_id, event_type), []).append(
-            RoutedRule(rule_id, name, workflow_id, version)
+            RoutedRule(rule_id, name, workflow_id, version, consent)
         )
     return RoutingTable(rules={key: tuple(value) for key, value in rules.items()})
 

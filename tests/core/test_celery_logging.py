@@ -48,6 +48,7 @@ def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
         "profiles.import_jobs_fail_stalled",
         "workflows.requeue_collected_events",
         "profiles.erasures_resume",
+        "profiles.consents_auto_revoke",
     }
 
 

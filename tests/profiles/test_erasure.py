@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.events.models import Event
-from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Session
+from apps.profiles.models import ConsentChange, ErasureRecord, MergeRecord, Profile, Session
 from apps.profiles.selectors import profile_id_is_forgotten
 from apps.profiles.services.erasure import ProfileNotFound, erasure_proceed, profile_forget
 from apps.profiles.services.merge import profiles_merge
@@ -26,7 +26,8 @@ def person_with_history() -> tuple[Profile, list[str]]:
     """A person seen on a laptop and a phone (merged), with events, runs and deliveries; plus an
     undone merge with a third profile (whose record holds a snapshot of the person). Each merge
     and undo schedules the pending sync of the profiles it changed: laptop and bystander have a
-    sent delivery and a pending one each."""
+    sent delivery and a pending one each. The phone granted and revoked a consent (its history
+    moves to the laptop with the merge)."""
     now = timezone.now()
     laptop = ProfileFactory(id="laptop", data={"contact": {"email": {"main": EMAIL}}})
     phone = ProfileFactory(id="phone", traits={"name": "Forget Me"})
@@ -75,6 +76,11 @@ def person_with_history() -> tuple[Profile, list[str]]:
             delivery=delivery, destination=destination, number=1, started=now, duration_ms=1
         )
 
+    for profile, action in ((phone, "granted"), (phone, "revoked"), (bystander, "granted")):
+        ConsentChange.objects.create(
+            profile=profile, consent_type="marketing", action=action, at=now, via="event", by="e"
+        )
+
     profiles_merge(profile_ids=["laptop", "bystander"], reason="wrong guess", actor="a")
     merge_undo(merge_id=MergeRecord.objects.get().pk, actor="a")
     profiles_merge(profile_ids=["laptop", "phone"], reason="same person", actor="a")
@@ -94,6 +100,7 @@ def rows_mentioning(ids: list[str]) -> dict[str, int]:
             Q(profile_id__in=ids) | Q(event_ref__in=["laptop-e", "phone-e"])
         ).count(),
         "deliveries": Delivery.objects.filter(profile_id__in=ids).count(),
+        "consent_changes": ConsentChange.objects.filter(profile_id__in=ids).count(),
         "delivery_attempts": DeliveryAttempt.objects.filter(delivery__profile_id__in=ids).count(),
         "merge_records": MergeRecord.objects.filter(
             Q(survivor_id__in=ids) | Q(merged_ids__overlap=ids)
@@ -111,6 +118,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "events": 3,
         "workflow_runs": 1,
         "deliveries": 2,
+        "consent_changes": 2,
         "delivery_attempts": 1,
         "merge_records": 2,
     }
@@ -127,6 +135,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "events": 3,
         "workflow_runs": 1,
         "deliveries": 2,
+        "consent_changes": 2,
         "merge_records": 2,
     }
     stored = json.dumps(list(ErasureRecord.objects.values("profile_ids", "actor", "deleted")))
@@ -136,6 +145,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
     assert Event.objects.filter(pk="bystander-e", profile_id="bystander").exists()
     assert WorkflowRun.objects.filter(profile_id="bystander").count() == 1
     assert Delivery.objects.filter(profile_id="bystander").count() == 2
+    assert ConsentChange.objects.filter(profile_id="bystander").count() == 1
 
 
 @pytest.mark.django_db
@@ -167,6 +177,7 @@ def test_forget_profile_command_prints_what_it_deleted():
         "  profiles: 1",
         "  sessions: 2",
         "  events: 3",
+        "  consent changes: 2",
         "  workflow runs: 1",
         "  deliveries: 2",
         "  merge records: 2",

@@ -36,6 +36,7 @@ DONE_COUNTS = {
     "events": 3,
     "workflow_runs": 1,
     "deliveries": 2,
+    "consent_changes": 2,
     "merge_records": 2,
 }
 
@@ -114,6 +115,7 @@ def test_erasure_goes_in_bounded_batches_each_committing_its_counts():
             "events": 5,
             "workflow_runs": 5,
             "deliveries": 0,
+            "consent_changes": 0,
             "merge_records": 0,
         },
     )
@@ -146,6 +148,7 @@ def test_every_batch_query_of_an_erasure_is_served_by_an_index():
     )
     assert unindexed == []
     assert sorted(plans) == [
+        "consent_changes[0]",
         "deliveries of events",
         "deliveries[0]",
         "events[0]",
@@ -309,11 +312,12 @@ def test_forget_profile_waits_printing_progress():
     call_command("forget_profile", "laptop", "--yes", "--wait", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[-8:] == [
+    assert lines[-9:] == [
         "Erased profile laptop.",
         "  profiles: 1",
         "  sessions: 1",
         "  events: 3",
+        "  consent changes: 0",
         "  workflow runs: 3",
         "  deliveries: 0",
         "  merge records: 0",

@@ -6,7 +6,7 @@ from apps.destinations.models import Delivery
 from apps.destinations.services.scheduling import profile_deliveries_schedule
 from apps.events.models import Event
 from apps.profiles.hooks import profile_change_subscribers, profile_followers
-from apps.profiles.models import Session
+from apps.profiles.models import ConsentChange, Session
 from apps.profiles.services.segments import segments_refresh_live
 from apps.workflows.models import WorkflowRun
 from tests.destinations.factories import DestinationFactory
@@ -17,12 +17,13 @@ def test_live_segments_see_a_change_first_then_destination_syncs():
     assert profile_change_subscribers() == (segments_refresh_live, profile_deliveries_schedule)
 
 
-def test_events_sessions_runs_and_deliveries_follow_a_profile_under_their_merge_record_keys():
+def test_events_sessions_consents_runs_and_deliveries_follow_a_profile_under_their_keys():
     followers = {follower.key: follower for follower in profile_followers()}
 
     assert {key: follower.model for key, follower in followers.items()} == {
         "events": Event,
         "sessions": Session,
+        "consent_changes": ConsentChange,
         "workflow_runs": WorkflowRun,
         "deliveries": Delivery,
     }

@@ -137,6 +137,7 @@ def test_every_merge_is_recorded_with_snapshots_and_the_rows_it_moved():
     assert record.repointed == {
         "events": {"phone": ["e1", "e2"]},
         "sessions": {"phone": ["s1"]},
+        "consent_changes": {},
         "workflow_runs": {},
         "deliveries": {},
     }

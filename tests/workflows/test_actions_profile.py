@@ -106,16 +106,22 @@ def test_a_counter_over_a_text_fails():
 
 
 def test_add_consent_with_and_without_revoke_time():
-    _, flow = run_action("add_consent", {"consent": "marketing"}, profile=profile())
-    assert flow.profile["consents"] == {"marketing": {"revoke": None}}
+    _, flow = run_action("add_consent", {"consent": "marketing"}, profile=profile(), now=NOW)
+    assert flow.profile["consents"] == {
+        "marketing": {"grant": "2026-03-04T12:00:00+00:00", "revoke": None}
+    }
 
     _, flow = run_action(
         "add_consent",
         {"consent": "event@properties.consent", "revoke": "event@properties.until"},
         event={"id": "e", "properties": {"consent": "sms", "until": "2027-01-01T00:00:00+00:00"}},
-        profile=profile(),
+        profile=profile(consents={"marketing": {"revoke": None}}),
+        now=NOW,
     )
-    assert flow.profile["consents"] == {"sms": {"revoke": "2027-01-01T00:00:00+00:00"}}
+    assert flow.profile["consents"] == {
+        "marketing": {"revoke": None},
+        "sms": {"grant": "2026-03-04T12:00:00+00:00", "revoke": "2027-01-01T00:00:00+00:00"},
+    }
 
 
 def test_add_consent_rejects_a_bad_fixed_date():
@@ -134,6 +140,13 @@ def test_add_consent_rejects_a_bad_fixed_date():
         ({"marketing": {"revoke": "2026-03-01T00:00:00+00:00"}}, "false"),
         ({"other": {"revoke": None}}, "false"),
         ({}, "false"),
+        # The shape consent-given writes: grant and revoke times.
+        ({"marketing": {"grant": "2026-03-01T00:00:00+00:00", "revoke": None}}, "true"),
+        (
+            {"marketing": {"grant": "2026-01-01T00:00:00Z", "revoke": "2026-03-04T11:59:59Z"}},
+            "false",
+        ),
+        ({"marketing": {"grant": "2026-03-01T00:00:00+00:00", "revoke": "soon"}}, "false"),
     ],
 )
 def test_has_consent(consents, port):

@@ -73,6 +73,7 @@ class DestinationForm(forms.ModelForm):
             "kind",
             "resource",
             "forward_erasures",
+            "required_consent",
             "condition",
             "mapping",
             "delay_seconds",
@@ -275,6 +276,7 @@ class DestinationAdmin(admin.ModelAdmin):
             "What is sent",
             {
                 "fields": (
+                    "required_consent",
                     "condition",
                     "mapping",
                     "settings_hint",

@@ -40,7 +40,8 @@ def deliveries_section(profile_id: str) -> dict:
                 delivery.destination.name
                 + (" (removal)" if delivery.is_removal else "")
                 + (" (test)" if delivery.is_test else ""),
-                delivery.get_status_display(),
+                # The short word: the reason is in the next-but-one column.
+                delivery.status.capitalize(),
                 delivery.attempts,
                 Truncator(delivery.last_error).chars(80) or "-",
             )

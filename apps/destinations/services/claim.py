@@ -15,6 +15,7 @@ from apps.core.ids import new_id
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.destinations.selectors import delivery_documents
 from apps.destinations.services.transitions import delivery_finish
+from apps.profiles.consents import consent_valid
 
 Status = Delivery.Status
 Outcome = DeliveryAttempt.Outcome
@@ -48,7 +49,8 @@ def delivery_claim_next(
 ) -> tuple[bool, ClaimedDelivery | None]:
     """Claim the most overdue pending delivery of a destination and prepare it, in one short
     transaction. Returns (False, None) when nothing is due; (True, None) when the delivery was
-    settled without a send (condition false → skipped; condition or mapping error → failed);
+    settled without a send (the profile lacks the destination's required consent, or the
+    condition is false → skipped; condition or mapping error → failed);
     (True, claimed) when it is `sending` with its attempt committed and ready to go."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -81,6 +83,14 @@ def delivery_claim_next(
         if data is None:
             delivery_finish(
                 delivery, status=Status.SKIPPED, reason="The profile or event is gone.", now=now
+            )
+            return True, None
+        consent = destination.required_consent_id
+        if consent and not consent_valid(data.get("profile"), consent, now):
+            # Decided at send time, not when the change was scheduled: a consent revoked
+            # during the debounce delay still stops the send.
+            delivery_finish(
+                delivery, status=Status.SKIPPED, reason=f"No consent '{consent}'", now=now
             )
             return True, None
         if destination.condition.strip():

@@ -3,8 +3,9 @@ merge, undo a merge, forget, export. A mixin for apps.profiles.admin.profiles.Pr
 
 - The change page adds identity, segments, traits, interests, consents and visits on top, and
   below: the latest sessions, a timeline of events (newest first, TIMELINE_PAGE_SIZE per page
-  through `?timeline=<page>`), the workflow runs link, the merge history with undo buttons and
-  the segment history (admin/segment_history.py), first of the `person_sections`.
+  through `?timeline=<page>`), the workflow runs link, the consent history (latest
+  CONSENT_HISTORY grants and revokes), the merge history with undo buttons and the segment
+  history (admin/segment_history.py), first of the `person_sections`.
   Events and runs are read through their followers (apps.profiles.hooks) and linked by admin
   URL names: profiles imports neither app.
 - `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
@@ -26,9 +27,10 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from apps.profiles.admin.segment_history import segment_history_section
+from apps.profiles.consents import consent_entry_valid, consent_time
 from apps.profiles.documents import profile_document
-from apps.profiles.models import ErasureRecord, MergeRecord, Profile, Session
-from apps.profiles.selectors import profile_timeline
+from apps.profiles.models import ConsentChange, ErasureRecord, MergeRecord, Profile, Session
+from apps.profiles.selectors import consent_type_names, profile_consent_history, profile_timeline
 from apps.profiles.services.erasure import ProfileNotFound, erasure_counts_text
 from apps.profiles.services.merge import MergeError, profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
@@ -37,6 +39,7 @@ from apps.profiles.tasks import profile_erasure_start
 TIMELINE_PAGE_SIZE = 50
 LATEST_SESSIONS = 20
 MERGE_HISTORY = 50
+CONSENT_HISTORY = 50
 MERGE_MAX = 50
 FORGET_MAX = 100
 
@@ -247,9 +250,10 @@ def _person_context(request, profile: Profile) -> dict:
             "interests": sorted(
                 (profile.interests or {}).items(), key=lambda item: _number(item[1]), reverse=True
             ),
-            "consents": sorted((profile.consents or {}).items()),
+            "consents": _consents(profile),
             "visit": visit,
         },
+        "consent_history": _consent_history(profile),
         "timeline_events": events[:TIMELINE_PAGE_SIZE],
         "timeline_type": event_type,
         "timeline_before": before_day.isoformat() if before_day else "",
@@ -262,6 +266,40 @@ def _person_context(request, profile: Profile) -> dict:
         "runs_url": _runs_url(profile.pk),
         "export_url": reverse("admin:profiles_profile_export", args=[profile.pk]),
     }
+
+
+def _consents(profile: Profile) -> list[dict]:
+    """The profile's consents as a person reads them: the type's name, the grant and revoke
+    times as dates, and whether the consent holds now."""
+    consents = profile.consents if isinstance(profile.consents, dict) else {}
+    names = consent_type_names(list(consents))
+    now = timezone.now()
+    return [
+        {
+            "id": consent_id,
+            "name": names.get(consent_id, ""),
+            "granted": consent_time(entry.get("grant")) if isinstance(entry, dict) else None,
+            "revoke": consent_time(entry.get("revoke")) if isinstance(entry, dict) else None,
+            "valid": consent_entry_valid(entry, now),
+        }
+        for consent_id, entry in sorted(consents.items())
+    ]
+
+
+def _consent_history(profile: Profile) -> list[dict]:
+    changes = profile_consent_history(profile_id=profile.pk, limit=CONSENT_HISTORY)
+    names = consent_type_names(sorted({change.consent_type for change in changes}))
+    return [
+        {
+            "change": change,
+            "name": names.get(change.consent_type, ""),
+            # Grants and revokes by an event (or its workflows) link to the event.
+            "event_id": change.by
+            if change.via in (ConsentChange.Via.EVENT, ConsentChange.Via.WORKFLOW)
+            else "",
+        }
+        for change in changes
+    ]
 
 
 def _day(raw: str | None) -> date | None:

@@ -11,11 +11,11 @@ Semantics (Tracardi's, DESIGN §4.2):
   they lack, anything else (strings, booleans) is overridden by the merged profile's value
   unless that is null. Segments are unioned, consents updated key by key, visit counts summed
   (`stats.visits` is set to the sum; `stats.views`, page views, add up as numbers do).
-- The rows that follow a profile (apps.profiles.hooks: sessions, events, workflow runs,
-  deliveries) are re-pointed to the survivor with one UPDATE per table, after each follower's
-  `before_merge`, and the merged rows are deleted. Their segment history moves too, and the
-  segments the survivor gains are recorded in its history (cause "merge"). `profile_changed`
-  runs in the merge's transaction.
+- The rows that follow a profile (apps.profiles.hooks: sessions, consent history, events,
+  workflow runs, deliveries) are re-pointed to the survivor with one UPDATE per table, after
+  each follower's `before_merge`, and the merged rows are deleted. Their segment history moves
+  too, and the segments the survivor gains are recorded in its history (cause "merge").
+  `profile_changed` runs in the merge's transaction.
 
 Concurrency: all involved rows are locked with SELECT ... FOR UPDATE in id order, and the ids
 are resolved again after locking (a merge that committed meanwhile may have moved them into
@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.profiles.consents import consents_next_revoke
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
 from apps.profiles.hooks import profile_followers
 from apps.profiles.models import MergeRecord, Profile
@@ -213,6 +214,7 @@ def _merge(survivor: Profile, others: list[Profile], *, reason: str, actor: str)
         dict.fromkeys(pid for profile in [survivor, *others] for pid in profile.static_ids)
     )
     survivor.visit_count = visit_count
+    survivor.consents_next_revoke = consents_next_revoke(survivor.consents)
     survivor.created = min(profile.created for profile in [survivor, *others])
     survivor.updated = now
     survivor.save()

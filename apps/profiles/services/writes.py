@@ -22,9 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.profiles.consents import consents_copy, consents_next_revoke
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
-from apps.profiles.models import Profile
+from apps.profiles.models import ConsentChange, Profile
 from apps.profiles.services.changes import profile_changed
+from apps.profiles.services.consent_history import ConsentHistory
 from apps.profiles.services.segment_history import Cause, segment_transitions_record
 
 logger = logging.getLogger(__name__)
@@ -106,10 +108,12 @@ def profile_save_changes(
                 cause=Cause.WORKFLOW,
                 at=now,
             )
+        values = {column: current[column] for column in sorted(columns)}
+        if "consents" in columns:
+            # The auto-revoke job finds profiles by this column (models.Profile).
+            values["consents_next_revoke"] = consents_next_revoke(current["consents"])
         # One UPDATE of the changed columns (no model save machinery: this runs per batch).
-        Profile.objects.filter(pk=profile_id).update(
-            **{column: current[column] for column in sorted(columns)}, updated=now
-        )
+        Profile.objects.filter(pk=profile_id).update(**values, updated=now)
         profile_changed(profile_id=profile_id, changed_fields=changed)
     return changed
 
@@ -187,7 +191,8 @@ def profile_edit(*, profile_id: str, changes: dict, actor: str) -> list[str]:
     Saved through profile_save_changes, like every other writer, so the changed paths are
     stamped in metadata.fields and `profile_changed` (live segments, destination syncs) runs
     in the same transaction. Raises ValidationError naming the field for a value of the wrong
-    type, and Profile.DoesNotExist for an unknown id; nothing is written then.
+    type, and Profile.DoesNotExist for an unknown id; nothing is written then. Consents
+    granted or removed here are recorded in the consent history as the actor's.
     """
     errors = {}
     for field, value in changes.items():
@@ -208,7 +213,17 @@ def profile_edit(*, profile_id: str, changes: dict, actor: str) -> list[str]:
             raise Profile.DoesNotExist(f"No profile with id {profile_id!r}.") from None
         before = profile_document(profile)
         after = {**profile_document(profile), **copy.deepcopy(changes)}
-        changed = profile_save_changes(profile_id=profile_id, before=before, after=after)
+        now = timezone.now()
+        changed = profile_save_changes(profile_id=profile_id, before=before, after=after, now=now)
+        history = ConsentHistory()
+        history.note(
+            before=consents_copy(before),
+            after=after,
+            via=ConsentChange.Via.ADMIN,
+            by=actor,
+            at=now,
+        )
+        history.save(profile_id=profile_id)
     if changed:
         logger.info("Profile %s edited by %s: %s", profile_id, actor, ", ".join(changed))
     return changed

@@ -1,12 +1,14 @@
-"""Consents: `profile.consents` maps a consent id to {"revoke": ISO time or null}."""
+"""Consents: `profile.consents` maps a consent type id to {"grant": ISO time, "revoke": ISO
+time or null} (entries from before grant times were kept have only "revoke"). The event
+processing records what these actions grant in the profile's consent history."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from apps import notation
 from apps.notation.functions import to_datetime
+from apps.profiles.consents import consent_valid
 from apps.workflows.actions.base import Action, ActionError, ConfigError, Result, readable_reference
 
 
@@ -25,7 +27,8 @@ class AddConsentAction(Action):
     docs = (
         "`consent`: the consent id (e.g. `marketing`, or a dot path to it). `revoke`: when the "
         "consent ends — empty for never, an ISO date/time, or a dot path to one. The profile "
-        'gets `consents.<id> = {"revoke": <ISO time or null>}`.'
+        'gets `consents.<id> = {"grant": <now>, "revoke": <ISO time or null>}`, and the grant '
+        "is recorded in its consent history."
     )
     config_schema = {
         "type": "object",
@@ -68,8 +71,10 @@ class AddConsentAction(Action):
                     revoke_text = to_datetime(value).isoformat()
                 except (notation.NotationError, ValueError) as exc:
                     raise ActionError(f"revoke: {value!r} is not a date/time") from exc
-        consents = profile.setdefault("consents", {})
-        consents[consent] = {"revoke": revoke_text}
+        consents = profile.get("consents")
+        if not isinstance(consents, dict):
+            consents = profile["consents"] = {}
+        consents[consent] = {"grant": flow.now.isoformat(), "revoke": revoke_text}
         return Result("payload", payload)
 
 
@@ -80,7 +85,8 @@ class HasConsentAction(Action):
     description = "Routes by whether the profile holds a consent that is not revoked."
     docs = (
         "`consent`: the consent id. The payload goes to `true` when the profile has it and its "
-        "revoke time is empty or still in the future, to `false` otherwise."
+        "revoke time is empty or still in the future, to `false` otherwise (also when the "
+        "revoke time cannot be read)."
     )
     outputs = ("true", "false")
     config_schema = {
@@ -101,18 +107,5 @@ class HasConsentAction(Action):
         readable_reference(self.config["consent"], field="consent")
 
     def run(self, payload: Any, flow) -> Result:
-        profile = flow.profile or {}
-        consent = (profile.get("consents") or {}).get(_consent_id(self, payload, flow))
-        return Result("true" if _granted(consent, flow.now) else "false", payload)
-
-
-def _granted(consent: Any, now: datetime) -> bool:
-    if not isinstance(consent, dict):
-        return False
-    revoke = consent.get("revoke")
-    if revoke in (None, ""):
-        return True
-    try:
-        return to_datetime(revoke) > now
-    except (notation.NotationError, ValueError):
-        return False
+        granted = consent_valid(flow.profile, _consent_id(self, payload, flow), flow.now)
+        return Result("true" if granted else "false", payload)

@@ -192,7 +192,15 @@ class WorkflowAdmin(admin.ModelAdmin):
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
     form = RuleForm
-    list_display = ("name", "event_type", "source_name", "workflow_link", "enabled", "updated")
+    list_display = (
+        "name",
+        "event_type",
+        "source_name",
+        "workflow_link",
+        "consent_needed",
+        "enabled",
+        "updated",
+    )
     list_filter = ("enabled", "workflow", "source")
     search_fields = ("name", "event_type")
     list_select_related = ("source", "workflow")
@@ -205,6 +213,11 @@ class RuleAdmin(admin.ModelAdmin):
     @admin.display(description="workflow", ordering="workflow__name")
     def workflow_link(self, rule: Rule) -> str:
         return object_link(Workflow, rule.workflow_id, rule.workflow.name)
+
+    @admin.display(description="requires consent", ordering="required_consent")
+    def consent_needed(self, rule: Rule) -> str:
+        # The consent type's id: no join for the list.
+        return rule.required_consent_id or "-"
 
 
 @admin.register(WorkflowRun)

@@ -19,10 +19,11 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.events.models import Event
+from apps.profiles.consents import consent_valid
 from apps.workflows.engine import Flow, FlowEffects, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
-from apps.workflows.selectors import routing_table, workflow_compiled
+from apps.workflows.selectors import RoutedRule, routing_table, workflow_compiled
 
 _RUN_COLUMNS = (
     ("workflow_id", "text"),
@@ -60,7 +61,8 @@ def event_workflows_run(
     `document`, `profile` and `session`; (workflow id, event id) pairs in `skip` are not run
     again. The runs are returned unsaved."""
     workflows: dict[str, tuple[int, list[str]]] = {}
-    for rule in routing_table().rules_for(event.source_id, event.type):
+    rules = routing_table().rules_for(event.source_id, event.type)
+    for rule in rules:
         version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
         rule_ids.append(rule.id)
     runs = []
@@ -69,7 +71,15 @@ def event_workflows_run(
             continue
         compiled = workflow_compiled(workflow_id=workflow_id, version=version)
         started = timezone.now()
-        if isinstance(compiled, GraphInvalid):
+        missing = consent_missing(rules, workflow_id=workflow_id, profile=profile, now=now)
+        if missing is not None:
+            outcome = RunOutcome(
+                status=WorkflowRun.Status.SKIPPED,
+                log=[],
+                duration_ms=0.0,
+                error=f"No consent '{missing}'",
+            )
+        elif isinstance(compiled, GraphInvalid):
             outcome = RunOutcome(
                 status=WorkflowRun.Status.ERROR,
                 log=[],
@@ -105,6 +115,21 @@ def event_workflows_run(
             )
         )
     return runs
+
+
+def consent_missing(
+    rules: Sequence[RoutedRule], *, workflow_id: str, profile: dict | None, now: datetime
+) -> str | None:
+    """The consent a workflow's rules require and the profile lacks, when none of its rules
+    lets it run (a rule without a required consent always does); None to run it."""
+    missing = None
+    for rule in rules:
+        if rule.workflow_id != workflow_id:
+            continue
+        if rule.required_consent is None or consent_valid(profile, rule.required_consent, now):
+            return None
+        missing = missing or rule.required_consent
+    return missing
 
 
 def workflow_runs_insert(runs: Sequence[WorkflowRun]) -> None:
