@@ -9,6 +9,7 @@ from apps.events.documents import event_document
 from apps.events.models import Event, EventImportJob, EventType, EventTypeMapping
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import (
+    ConsentType,
     ErasureRecord,
     IdentificationPoint,
     ImportJob,
@@ -339,6 +340,7 @@ class RuleSerializer(serializers.ModelSerializer):
             "source",
             "workflow",
             "enabled",
+            "required_consent",
             "created",
             "updated",
         )
@@ -409,6 +411,7 @@ class DestinationSerializer(serializers.ModelSerializer):
             "sync_interval_hours",
             "sync_crontab",
             "removal_mapping",
+            "required_consent",
             "created",
             "updated",
         )
@@ -499,3 +502,30 @@ class EventImportJobSerializer(serializers.ModelSerializer):
             "error",
         )
         read_only_fields = fields
+
+
+class ConsentTypeSerializer(serializers.ModelSerializer):
+    id = serializers.SlugField(max_length=64, help_text="What profiles carry in `consents`.")
+
+    class Meta:
+        model = ConsentType
+        fields = (
+            "id",
+            "name",
+            "description",
+            "enabled",
+            "revokable",
+            "default_granted",
+            "required",
+            "auto_revoke_days",
+            "created",
+            "updated",
+        )
+        read_only_fields = ("created", "updated")
+
+    def validate_id(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.pk:
+            raise serializers.ValidationError("The id of a consent type cannot change.")
+        if self.instance is None and ConsentType.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(f"A consent type has the id {value!r} already.")
+        return value

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from apps.api.views.consents import ConsentTypeViewSet
 from apps.api.views.destinations import DeliveryViewSet, DestinationViewSet, ResourceViewSet
 from apps.api.views.event_types import EventTypeViewSet, IdentificationPointViewSet
 from apps.api.views.events import EventViewSet
@@ -18,6 +19,7 @@ router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("consent-types", ConsentTypeViewSet, basename="consent-type")
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("resources", ResourceViewSet, basename="resource")

@@ -4,6 +4,7 @@ import pytest
 
 from apps.events.models import EventType
 from apps.profiles.models import IdentificationPoint
+from apps.workflows.models import Rule, Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +112,31 @@ def test_identification_points_crud(client_all):
         }
     ]
     assert client_all.delete(f"/api/v1/identification-points/{point.pk}/").status_code == 204
+
+
+def test_consent_types_crud_and_a_rule_that_requires_one(client_all):
+    made = client_all.post(
+        "/api/v1/consent-types/",
+        {"id": "marketing", "name": "Newsletter", "auto_revoke_days": 365},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["revokable"] is True
+    again = client_all.post(
+        "/api/v1/consent-types/", {"id": "marketing", "name": "Other"}, format="json"
+    )
+    assert again.status_code == 400
+    assert again.json()["detail"][0]["msg"] == "A consent type has the id 'marketing' already."
+    workflow = Workflow.objects.create(name="W")
+    rule = client_all.post(
+        "/api/v1/rules/",
+        {
+            "name": "Offers",
+            "event_type": "purchase",
+            "workflow": workflow.pk,
+            "required_consent": "marketing",
+        },
+        format="json",
+    )
+    assert rule.status_code == 201, rule.content
+    assert Rule.objects.get().required_consent_id == "marketing"
