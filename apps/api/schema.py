@@ -4,6 +4,7 @@ free of schema code) with their request and answer shapes."""
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
+from apps.api.examples import EXAMPLES
 from apps.tracking.payload import TRACKER_PAYLOAD_SCHEMA
 
 ERROR = {
@@ -163,6 +164,7 @@ def add_error_responses(result, generator, request, public):
     JSON field is "any value" (drf-spectacular writes oneOf [{}, null], which a null
     matches twice, so no null fits it)."""
     _any_value_unwrap(result.get("components", {}).get("schemas", {}))
+    _examples_add(result.get("paths", {}))
     error_ref = {"$ref": "#/components/schemas/Error"}
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
     for path, operations in result.get("paths", {}).items():
@@ -193,3 +195,18 @@ def _any_value_unwrap(node) -> None:
     elif isinstance(node, list):
         for value in node:
             _any_value_unwrap(value)
+
+
+def _examples_add(paths: dict) -> None:
+    for (method, path), example in EXAMPLES.items():
+        operation = paths.get(path, {}).get(method)
+        if operation is None:
+            continue
+        if "request" in example:
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                content["examples"] = {"example": {"value": example["request"]}}
+        if "response" in example:
+            status, body = example["response"]
+            response = operation.get("responses", {}).get(status, {})
+            for content in response.get("content", {}).values():
+                content["examples"] = {"example": {"value": body}}

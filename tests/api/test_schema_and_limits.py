@@ -6,6 +6,8 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from apps.api.examples import EXAMPLES
+
 pytestmark = pytest.mark.django_db
 
 
@@ -79,3 +81,21 @@ def test_unknown_routes_and_methods_answer_detail(client_all):
     )
     assert bad_json.status_code == 400
     assert bad_json.json()["detail"].startswith("JSON parse error")
+
+
+def test_the_main_operations_carry_examples():
+
+    paths = APIClient().get("/api/schema/?format=json").json()["paths"]
+    missing = []
+    for (method, path), example in EXAMPLES.items():
+        operation = paths[path][method]
+        if "request" in example:
+            bodies = operation["requestBody"]["content"].values()
+            if not all(body.get("examples") for body in bodies):
+                missing.append(f"{method} {path} request")
+        if "response" in example:
+            status, _ = example["response"]
+            if not operation["responses"][status]["content"]["application/json"].get("examples"):
+                missing.append(f"{method} {path} response")
+    assert missing == []
+    assert len(EXAMPLES) == 11
