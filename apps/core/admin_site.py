@@ -27,6 +27,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("profiles", "Session"),
             ("events", "Event"),
             ("profiles", "Segment"),
+            ("profiles", "ConsentType"),
             ("profiles", "MergeRecord"),
         ),
     ),
@@ -80,9 +81,14 @@ class CdpAdminSite(admin.AdminSite):
                 continue
             for model in app["models"]:
                 by_key[(app["app_label"], model["object_name"])] = model
+        # The listed models first, for every section: a section's leftovers must not take a
+        # model another section lists (profiles' ErasureRecord is System's, not Understand's).
+        listed = {
+            name: [by_key.pop(key) for key in keys if key in by_key] for name, keys in SECTIONS
+        }
         sections = []
-        for name, keys in SECTIONS:
-            models = [by_key.pop(key) for key in keys if key in by_key]
+        for name, _ in SECTIONS:
+            models = listed[name]
             models += sorted(
                 (
                     by_key.pop(key)

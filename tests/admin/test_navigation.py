@@ -24,7 +24,15 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Quarantined events",
         "Identification points",
     ]
-    assert sections[1][1][:5] == ["Profiles", "Sessions", "Events", "Segments", "Merge records"]
+    assert sections[1][1][:6] == [
+        "Profiles",
+        "Sessions",
+        "Events",
+        "Segments",
+        "Consent types",
+        "Merge records",
+    ]
+    assert "Erasure records" not in sections[1][1]
     assert sections[2][1][:6] == [
         "Workflows",
         "Rules",
@@ -33,7 +41,7 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Resources",
         "Deliveries",
     ]
-    assert sections[3][1][:3] == ["Users", "Groups", "API keys"]
+    assert sections[3][1][:4] == ["Users", "Groups", "API keys", "Erasure records"]
     assert "Periodic tasks" in sections[3][1]
 
 
