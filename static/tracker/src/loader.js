@@ -5,6 +5,9 @@
  * loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
  * when the document is ready. The tracker script takes over the queue when it runs.
  *
+ * It also defines Tracardi's `window.onTracardiReady.bind(fn)`, so a page can bind its
+ * callback before the tracker has loaded.
+ *
  * The page's `const options = {tracker: {...}}` may come before or after this code in the same
  * <script>: it is read only once the document is ready, never while the snippet runs.
  */
@@ -21,6 +24,28 @@
         return stub;
     };
     win.tracker = stub;
+    // Tracardi's hook for the first answer: window.onTracardiReady.bind(fn) may be called
+    // before the tracker has loaded; the tracker calls the bound functions (see tracker.js).
+    if (!win.onTracardiReady) {
+        var ready = [];
+        win.onTracardiReady = {
+            bind: function (callback) {
+                if (typeof callback === "function") {
+                    ready.push(callback);
+                }
+            },
+            call: function (params) {
+                ready.forEach(function (callback) {
+                    try {
+                        callback(params);
+                    } catch (error) {
+                        console.error("[Tracker] A window.onTracardiReady callback failed: " +
+                            (error && error.message || error));
+                    }
+                });
+            }
+        };
+    }
 
     function readOptions() {
         try {
