@@ -1,8 +1,8 @@
 /*
  * CDP tracker loader: the part of the snippet that is pasted into a page.
  *
- * It defines window.tracker.track at once, so calls made before the tracker script has
- * loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
+ * It defines window.tracker.track (and onResponse) at once, so calls made before the tracker
+ * script has loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
  * when the document is ready. The tracker script takes over the queue when it runs.
  *
  * It also defines Tracardi's `window.onTracardiReady.bind(fn)`, so a page can bind its
@@ -21,6 +21,11 @@
     stub.q = queue;
     stub.track = function () {
         queue.push(["track"].concat(Array.prototype.slice.call(arguments)));
+        return stub;
+    };
+    // Registered before the first answer, so a callback set in the page's <head> sees it.
+    stub.onResponse = function (callback) {
+        queue.push(["onResponse", callback]);
         return stub;
     };
     win.tracker = stub;

@@ -997,6 +997,8 @@
         earlyCalls.splice(0, earlyCalls.length).forEach(function (call) {
             if (call[0] === "track") {
                 track.apply(null, call.slice(1));
+            } else if (call[0] === "onResponse") {
+                onResponse(call[1]);
             }
         });
         bindTriggers(tracker.auto && tracker.auto.triggers);
