@@ -338,8 +338,8 @@ def test_the_defaults_are_a_valid_config(action_id):
 HTML_GRAPH = linear_graph(("ux_html_tag", {"html": "<script>1</script>"}))
 RATING_GRAPH = linear_graph(("ux_rating_popup", {"subject": "Shoes"}))
 REFUSAL = (
-    "Only an admin (superuser) may save or deploy a workflow with 'n1' (n1): its code runs in "
-    "visitors' browsers. Remove the node, or ask an admin to make this change."
+    "Only an admin (superuser) may save or deploy a workflow with the node 'n1': its code runs "
+    "in visitors' browsers. Remove it, or ask an admin to make this change."
 )
 
 
@@ -401,9 +401,16 @@ def test_others_may_save_every_other_widget(editor):
 
 
 def test_others_may_not_create_a_workflow_with_it(editor):
-    with pytest.raises(SuperuserOnly):
-        workflow_add(workflow=Workflow(name="Imported"), user=editor, draft=HTML_GRAPH)
+    two_tags = linear_graph(
+        ("ux_html_tag", {"html": "<b>1</b>"}), ("ux_html_tag", {"html": "<b>2</b>"})
+    )
 
+    with pytest.raises(SuperuserOnly) as raised:
+        workflow_add(workflow=Workflow(name="Imported"), user=editor, draft=two_tags)
+
+    assert str(raised.value).startswith(
+        "Only an admin (superuser) may save or deploy a workflow with the nodes 'n1', 'n2': "
+    )
     assert not Workflow.objects.filter(name="Imported").exists()
 
 

@@ -51,10 +51,11 @@ class SuperuserOnly(PermissionError):
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
+        nodes = "the node" if len(names) == 1 else "the nodes"
         super().__init__(
-            f"Only an admin (superuser) may save or deploy a workflow with "
-            f"{', '.join(names)}: its code runs in visitors' browsers. Remove the node, or ask "
-            "an admin to make this change."
+            f"Only an admin (superuser) may save or deploy a workflow with {nodes} "
+            f"{', '.join(repr(name) for name in names)}: its code runs in visitors' browsers. "
+            "Remove it, or ask an admin to make this change."
         )
 
 
@@ -68,8 +69,8 @@ def superuser_only_check(*, graph: Any, user: AbstractBaseUser | None) -> None:
         spec = ((node or {}).get("data") or {}).get("spec") if isinstance(node, dict) else None
         action = action_class_for(spec) if isinstance(spec, dict) else None
         if action is not None and action.superuser_only:
-            name = ((node.get("data") or {}).get("metadata") or {}).get("name") or action.name
-            names.append(f"{name!r} ({node.get('id')})")
+            metadata = (node.get("data") or {}).get("metadata") or {}
+            names.append(str(metadata.get("name") or action.name))
     if names:
         raise SuperuserOnly(names)
 

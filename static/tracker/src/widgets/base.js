@@ -106,7 +106,7 @@ var BASE_CSS = [
     ".cdpw-bottom-right{right:16px;bottom:16px;}",
     ".cdpw-bottom-left{left:16px;bottom:16px;}",
     ".cdpw-center{left:50%;top:50%;transform:translate(-50%,-50%);}",
-    ".cdpw-bar{left:0;right:0;padding:16px 56px 16px 24px;}",
+    ".cdpw-bar{left:0;right:0;padding:16px 56px 16px 24px;max-height:85vh;overflow:auto;}",
     ".cdpw-bar-top{top:0;}",
     ".cdpw-bar-bottom{bottom:0;}",
     ".cdpw-title{margin:0 32px 6px 0;font-size:17px;font-weight:650;line-height:1.3;}",
