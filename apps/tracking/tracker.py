@@ -123,7 +123,11 @@ def tracker_snippet_admin_html(source: EventSource) -> str:
         '<textarea readonly rows="16" cols="100" class="vLargeTextField" '
         'id="tracker-snippet" onclick="this.select()">{}</textarea>'
         '<p><a href="{}" target="_blank" rel="noopener">Open a test page</a> that loads this '
-        "snippet (it stores real events from your browser).</p>",
+        "snippet (it stores real events from your browser).</p>"
+        "<p>Workflows whose rule answers in the request can show widgets on the page (consent "
+        "bar, popups, messages) and send data to the page's code: "
+        "<code>window.tracker.onResponse(function (response) {{ ... }})</code> receives each "
+        "answer's <code>response</code> (see docs/tracker.md).</p>",
         warning,
         snippet,
         reverse("tracker-test", args=[source.id]),

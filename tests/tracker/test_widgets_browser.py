@@ -269,6 +269,20 @@ def test_a_question_with_answers_sends_the_one_clicked(shop, shop_source):
     assert event.properties == {"question": "Who are you shopping for today?", "answer": "A gift"}
 
 
+def test_a_popup_works_with_the_keyboard(shop, shop_source):
+    answer_first_track_with(shop, ux_of("ux_rating_popup", {"subject": "Delivery"}))
+
+    page = open_product_page(shop)
+    popup = page.locator(".cdpw-box")
+    popup.wait_for()
+    popup.get_by_role("button", name="5 of 5 stars").focus()
+    page.keyboard.press("Enter")
+
+    assert stored_event("rating-given").properties == {"rating": 5, "subject": "Delivery"}
+    page.keyboard.press("Escape")
+    assert page.locator(".cdpw-box").count() == 0
+
+
 def test_a_contact_form_checks_its_fields_then_sends_an_identification(shop, shop_source):
     ux = ux_of(
         "ux_contact_form_popup",

@@ -1,12 +1,13 @@
-"""The UX actions in the workflow editor, for a marketer who is no superuser: the widgets'
-forms (texts, enums as drop-downs, colours), and the HTML/JavaScript tag refused on save with
-the reason in the editor's banner."""
+"""What a marketer (no superuser) sees of the widgets in the admin: the UX actions' forms in the
+workflow editor (texts, enums as drop-downs, colours), the HTML/JavaScript tag refused on save
+with the reason in the editor's banner, and the snippet's note on the answer's response."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from playwright.sync_api import Browser, expect
 
+from apps.sources.services import event_source_create
 from tests.tracker.test_widgets_browser import SHOTS
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.graphs import graph, node
@@ -69,3 +70,22 @@ def test_a_marketer_configures_a_widget_but_may_not_save_an_html_tag(marketer_pa
     page.screenshot(path=str(SHOTS / "editor-html-tag-refused.png"))
     workflow.refresh_from_db()
     assert workflow.revision == 1
+
+
+def test_the_source_page_says_how_the_page_gets_the_answer(marketer_page, live_server):
+    source = event_source_create(name="Shop website", source_id="shop-web")
+    marketer = get_user_model().objects.get(username="marketer")
+    marketer.user_permissions.add(Permission.objects.get(codename="view_eventsource"))
+    page = marketer_page
+
+    page.goto(f"{live_server.url}/admin/sources/eventsource/{source.pk}/change/")
+    hint = page.get_by_text("Workflows whose rule answers in the request")
+    hint.scroll_into_view_if_needed()
+
+    assert hint.inner_text() == (
+        "Workflows whose rule answers in the request can show widgets on the page (consent "
+        "bar, popups, messages) and send data to the page's code: "
+        "window.tracker.onResponse(function (response) { ... }) receives each answer's "
+        "response (see docs/tracker.md)."
+    )
+    page.screenshot(path=str(SHOTS / "admin-source-snippet.png"))

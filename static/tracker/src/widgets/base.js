@@ -189,12 +189,18 @@ function send(type, properties) {
 // After an answer: the box shows the thank-you text, then goes away.
 function thank(view, message) {
     var keep = view.box.querySelector(".cdpw-close");
+    // The focused control is about to go: a keyboard user keeps the focus, on "Close".
+    var focused = view.root.activeElement;
+    var hadFocus = Boolean(focused && view.box.contains(focused));
     Array.prototype.slice.call(view.box.childNodes).forEach(function (child) {
         if (child !== keep) {
             view.box.removeChild(child);
         }
     });
     view.box.appendChild(el("p", {"class": "cdpw-thanks", role: "status", text: message}));
+    if (hadFocus) {
+        keep.focus();
+    }
     setTimeout(view.close, 4000);
 }
 
