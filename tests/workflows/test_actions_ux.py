@@ -6,6 +6,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.profiles.models import ConsentType
@@ -13,7 +14,7 @@ from apps.workflows.actions import action_by_id
 from apps.workflows.actions.base import ActionError
 from apps.workflows.models import Workflow
 from apps.workflows.services.drafts import SuperuserOnly, workflow_deploy, workflow_draft_save
-from apps.workflows.services.workflows import workflow_add
+from apps.workflows.services.workflows import workflow_add, workflow_create
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.graphs import linear_graph, run_action
 
@@ -412,6 +413,36 @@ def test_others_may_not_create_a_workflow_with_it(editor):
         "Only an admin (superuser) may save or deploy a workflow with the nodes 'n1', 'n2': "
     )
     assert not Workflow.objects.filter(name="Imported").exists()
+
+
+def test_others_may_not_upload_it_into_a_draft_nor_import_it(client, editor):
+    workflow = WorkflowFactory()
+    editor.user_permissions.add(Permission.objects.get(codename="add_workflow"))
+    client.force_login(editor)
+
+    upload = client.post(
+        reverse("admin:workflows_workflow_tracardi_draft_import", args=[workflow.pk]),
+        json.dumps({"flow": HTML_GRAPH, "revision": 1}),
+        content_type="application/json",
+    )
+    imported = client.post(
+        reverse("admin:workflows_workflow_tracardi_import"),
+        {"file": SimpleUploadedFile("flow.json", json.dumps(HTML_GRAPH).encode())},
+    )
+
+    assert upload.status_code == 403
+    assert upload.json() == {"detail": REFUSAL}
+    workflow.refresh_from_db()
+    assert workflow.revision == 1
+    assert imported.status_code == 400
+    assert REFUSAL.replace("'", "&#x27;") in imported.content.decode()
+    assert Workflow.objects.count() == 1
+
+
+def test_code_without_a_user_is_trusted_and_a_non_superuser_is_not(editor):
+    assert workflow_create(name="By code", graph=HTML_GRAPH).graph == HTML_GRAPH
+    with pytest.raises(SuperuserOnly):
+        workflow_create(name="By a marketer", graph=HTML_GRAPH, user=editor)
 
 
 def test_the_editor_answers_403_with_the_reason(client, editor):

@@ -32,6 +32,7 @@ def workflow_create(
 ) -> Workflow:
     """A workflow that runs `graph` at once: deployed as version 1, with the same draft."""
     workflow_graph_validate(graph=graph)
+    superuser_only_check(graph=graph, user=user)
     now = timezone.now()
     workflow = Workflow(
         name=name,
