@@ -288,6 +288,29 @@ def test_a_question_with_answers_sends_the_one_clicked(shop, shop_source):
     assert event.properties == {"question": "Who are you shopping for today?", "answer": "A gift"}
 
 
+def test_a_question_without_answers_takes_a_typed_one(shop, shop_source):
+    ux = ux_of(
+        "ux_question_popup",
+        {"title": "", "question": "What would make this frame perfect for you?"},
+    )
+    answer_first_track_with(shop, ux)
+
+    page = open_product_page(shop)
+    popup = page.locator(".cdpw-box")
+    popup.wait_for()
+    popup.get_by_role("button", name="Send").click()
+    assert popup.get_by_role("alert").inner_text() == "Please write an answer first."
+    popup.get_by_role("textbox").fill("  A blue version  ")
+    shot(page, "question-popup-free-text")
+    popup.get_by_role("button", name="Send").click()
+
+    event = stored_event("question-answered")
+    assert event.properties == {
+        "question": "What would make this frame perfect for you?",
+        "answer": "A blue version",
+    }
+
+
 def test_a_popup_works_with_the_keyboard(shop, shop_source):
     answer_first_track_with(shop, ux_of("ux_rating_popup", {"subject": "Delivery"}))
 

@@ -60,6 +60,12 @@ widgetStart("contact", function (host, config) {
     var error = el("p", {"class": "cdpw-error", role: "alert"});
     form.appendChild(error);
     form.appendChild(el("button", {type: "submit", "class": "cdpw-button", text: submitLabel}));
+    form.addEventListener("input", function () {
+        error.textContent = "";  // the visitor is fixing it
+    });
+    form.addEventListener("change", function () {
+        error.textContent = "";
+    });
     form.addEventListener("submit", function (event) {
         event.preventDefault();
         var properties = {};

@@ -4,7 +4,7 @@
  * types an answer. Sends `event_type` (question-answered) with {"question", "answer"}.
  */
 var QUESTION_CSS = [
-    ".cdpw-question{margin:0 0 12px;font-weight:600;}",
+    ".cdpw-question{margin:0 32px 12px 0;font-weight:600;}",
     ".cdpw-answers{display:flex;flex-direction:column;gap:8px;}",
     ".cdpw-answers .cdpw-button{text-align:left;width:100%;}",
     ".cdpw-error{color:#b42318;font-size:13px;margin:-6px 0 8px;}"
@@ -53,6 +53,9 @@ widgetStart("question", function (host, config) {
     var error = el("p", {"class": "cdpw-error", role: "alert"});
     var form = el("form", {novalidate: "novalidate"}, [input, error,
         el("button", {type: "submit", "class": "cdpw-button", text: submitLabel})]);
+    input.addEventListener("input", function () {
+        error.textContent = "";
+    });
     form.addEventListener("submit", function (event) {
         event.preventDefault();
         var answer = input.value.trim();
