@@ -19,5 +19,6 @@ urlpatterns = [
     # The browser tracker: script files, a staff test page per source, a development demo.
     path("tracker/demo/", tracker.tracker_demo_view, name="tracker-demo"),
     path("tracker/test/<str:source_id>/", tracker.tracker_test_page_view, name="tracker-test"),
+    path("tracker/widgets/<str:name>", tracker.tracker_widget_view, name="tracker-widget"),
     path("tracker/<str:name>", tracker.tracker_script_view, name="tracker-script"),
 ]

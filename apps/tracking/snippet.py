@@ -1,9 +1,12 @@
 """The browser tracker's build (pure Python: rjsmin, no npm) and the snippet pasted into pages.
 
 Sources live in static/tracker/src/; `manage.py build_tracker` writes static/tracker/build/
-(git-ignored). The files are served under /tracker/ because that is where the Tracardi snippet
-looks: `options.tracker.url.script` is "<server>/tracker" and the loader appends a file name
-(ours: index.min.js; Tracardi's loaders: liliput.min.js, older ones tracker.min.js).
+(git-ignored). The UX widgets' scripts (static/tracker/src/widgets/) are built into
+build/widgets/<name>.js, each one closure holding widgets/base.js and the widget's own file, and
+served under /tracker/widgets/. The files are served under /tracker/ because that is where the
+Tracardi snippet looks: `options.tracker.url.script` is "<server>/tracker" and the loader
+appends a file name (ours: index.min.js; Tracardi's loaders: liliput.min.js, older ones
+tracker.min.js).
 """
 
 import hashlib
@@ -33,26 +36,46 @@ SERVED_FILES = {
     "loader.js": "loader.js",
     "loader.min.js": "loader.min.js",
 }
+# The widgets the UX workflow actions deliver (apps/workflows/actions/ux*.py).
+WIDGET_NAMES = ("consent", "question", "rating", "contact", "message")
+WIDGETS_DIR = "widgets"
 DEMO_SOURCE_ID = "demo-source"
 
 
 logger = logging.getLogger(__name__)
 
 
+def widget_file_name(widget: str) -> str:
+    return f"{WIDGETS_DIR}/{widget}.js"
+
+
+def _widget_source(widget: str) -> str:
+    parts = [
+        (SOURCE_DIR / WIDGETS_DIR / file_name).read_text(encoding="utf-8")
+        for file_name in ("base.js", f"{widget}.js")
+    ]
+    body = "\n".join(parts)
+    return f'(function (win, doc) {{\n"use strict";\n{body}\n}})(window, document);\n'
+
+
 def tracker_output_render(name: str) -> str:
     """The text of one built file: a version banner, then the source, minified or not."""
-    source_name, minify = BUILD_OUTPUTS[name]
-    source = (SOURCE_DIR / source_name).read_text(encoding="utf-8")
+    if name.startswith(f"{WIDGETS_DIR}/"):
+        source_name, source, minify = name, _widget_source(name[len(WIDGETS_DIR) + 1 : -3]), True
+    else:
+        source_name, minify = BUILD_OUTPUTS[name]
+        source = (SOURCE_DIR / source_name).read_text(encoding="utf-8")
     version = hashlib.sha256(source.encode()).hexdigest()[:12]
     code = rjsmin.jsmin(source) if minify else source
     return f"/*! CDP {source_name} {version} */\n{code.strip()}\n"
 
 
 def tracker_build(*, build_dir: Path = BUILD_DIR) -> dict[str, Path]:
-    """Write the readable and minified tracker and loader; returns {file name: path}."""
-    build_dir.mkdir(parents=True, exist_ok=True)
+    """Write the readable and minified tracker and loader, and the widgets' scripts; returns
+    {file name: path}."""
+    (build_dir / WIDGETS_DIR).mkdir(parents=True, exist_ok=True)
     written = {}
-    for name in BUILD_OUTPUTS:
+    for name in (*BUILD_OUTPUTS, *(widget_file_name(widget) for widget in WIDGET_NAMES)):
         target = build_dir / name
         # Written under another name first so a running server never serves half a file.
         partial = target.with_name(target.name + ".tmp")

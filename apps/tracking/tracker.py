@@ -17,8 +17,10 @@ from apps.sources.models import EventSource
 from apps.tracking.snippet import (
     DEMO_SOURCE_ID,
     SERVED_FILES,
+    WIDGET_NAMES,
     tracker_file_read,
     tracker_snippet_render,
+    widget_file_name,
 )
 
 
@@ -27,12 +29,24 @@ def tracker_script_view(request: HttpRequest, name: str) -> HttpResponse:
     built_name = SERVED_FILES.get(name)
     if built_name is None:
         raise Http404(f"No tracker file {name!r}; the tracker is /tracker/index.min.js.")
-    code = tracker_file_read(built_name)
+    return _script_response(tracker_file_read(built_name))
+
+
+def _script_response(code: str) -> HttpResponse:
     response = HttpResponse(code, content_type="application/javascript; charset=utf-8")
     # Not fingerprinted (the snippet's URL never changes), so caches must revalidate soon.
     response["Cache-Control"] = "public, max-age=300"
     response["ETag"] = '"' + hashlib.sha256(code.encode()).hexdigest()[:16] + '"'
     return response
+
+
+@require_GET
+def tracker_widget_view(request: HttpRequest, name: str) -> HttpResponse:
+    """A UX widget's script, which the tracker loads when a /track answer shows the widget."""
+    widget = name.removesuffix(".js")
+    if not name.endswith(".js") or widget not in WIDGET_NAMES:
+        raise Http404(f"No widget {name!r}; the widgets are {', '.join(WIDGET_NAMES)}.")
+    return _script_response(tracker_file_read(widget_file_name(widget)))
 
 
 @staff_member_required
@@ -109,7 +123,11 @@ def tracker_snippet_admin_html(source: EventSource) -> str:
         '<textarea readonly rows="16" cols="100" class="vLargeTextField" '
         'id="tracker-snippet" onclick="this.select()">{}</textarea>'
         '<p><a href="{}" target="_blank" rel="noopener">Open a test page</a> that loads this '
-        "snippet (it stores real events from your browser).</p>",
+        "snippet (it stores real events from your browser).</p>"
+        "<p>Workflows whose rule answers in the request can show widgets on the page (consent "
+        "bar, popups, messages) and send data to the page's code: "
+        "<code>window.tracker.onResponse(function (response) {{ ... }})</code> receives each "
+        "answer's <code>response</code> (see docs/tracker.md).</p>",
         warning,
         snippet,
         reverse("tracker-test", args=[source.id]),

@@ -46,6 +46,14 @@ def test_a_missing_build_is_made_when_first_read(tmp_path):
         "index.min.js",
         "loader.js",
         "loader.min.js",
+        "widgets",
+    ]
+    assert sorted(path.name for path in (build_dir / "widgets").iterdir()) == [
+        "consent.js",
+        "contact.js",
+        "message.js",
+        "question.js",
+        "rating.js",
     ]
 
 

@@ -275,6 +275,12 @@ def test_the_table_maps_31_tracardi_plugins_to_our_actions():
         "reduce_list",
         "reset_interest",
         "set_data",
+        "ux_call_to_action",
+        "ux_consent_bar",
+        "ux_contact_form_popup",
+        "ux_html_tag",
+        "ux_question_popup",
+        "ux_rating_popup",
         "weekday",
     ]
 

@@ -25,6 +25,8 @@ from apps.workflows.actions import (
     privacy,
     segments,
     text,
+    ux_content,
+    ux_popups,
 )
 from apps.workflows.actions.base import Action
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
@@ -68,6 +70,12 @@ ACTIONS: tuple[type[Action], ...] = (
     dates.DayNightAction,
     dates.WeekdayAction,
     dates.TimeDifferenceAction,
+    ux_popups.ConsentBarAction,
+    ux_popups.QuestionPopupAction,
+    ux_popups.RatingPopupAction,
+    ux_popups.ContactFormPopupAction,
+    ux_content.CallToActionAction,
+    ux_content.HtmlTagAction,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -47,6 +47,8 @@ class Action:
     inputs: ClassVar[tuple[str, ...]] = ("payload",)
     outputs: ClassVar[tuple[str, ...]] = ("payload",)
     config_schema: ClassVar[dict] = {"type": "object", "properties": {}}
+    # Code that runs in visitors' browsers: only a superuser may save a graph with such a node.
+    superuser_only: ClassVar[bool] = False
     # Templates show action classes (the catalogue); they must not try to instantiate them.
     do_not_call_in_templates: ClassVar[bool] = True
 

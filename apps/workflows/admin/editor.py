@@ -37,6 +37,7 @@ from apps.workflows.services.drafts import (
     DraftConflict,
     DraftShapeError,
     NeverDeployed,
+    SuperuserOnly,
     draft_shape_check,
     workflow_deploy,
     workflow_draft_revert,
@@ -63,6 +64,7 @@ FAMILY_COLOURS = {
     "Devices": "#5d6d7e",
     "Events": "#1f618d",
     "Connectors": "#b03a2e",
+    "UX": "#ad1457",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120
@@ -85,6 +87,7 @@ _DOMAIN_ERRORS: tuple[tuple[type[Exception], Callable[[Any], _Answer]], ...] = (
     (DraftConflict, lambda exc: _Answer(409, str(exc), revision=exc.revision)),
     (DeployRefused, lambda exc: _Answer(400, str(exc), problems=_problems(exc.problems))),
     (NeverDeployed, lambda exc: _Answer(400, str(exc))),
+    (SuperuserOnly, lambda exc: _Answer(403, str(exc))),
     (DraftShapeError, lambda exc: _Answer(400, str(exc))),
     (RuleInputError, lambda exc: _Answer(400, str(exc))),
     (TestRunError, lambda exc: _Answer(400, str(exc))),
@@ -247,6 +250,7 @@ class EditorViews:
                         "name": action.name,
                         "group": action.group,
                         "description": action.description,
+                        "superuser_only": action.superuser_only,
                         "docs_html": str(docs_html(action.docs)),
                         "inputs": list(action.inputs),
                         "outputs": list(action.outputs),

@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.text import slugify
 
 from apps.workflows.models import Workflow
-from apps.workflows.services.drafts import DraftConflict, workflow_draft_save
+from apps.workflows.services.drafts import DraftConflict, SuperuserOnly, workflow_draft_save
 from apps.workflows.services.tracardi_io import workflow_import_tracardi
 from apps.workflows.tracardi import (
     MAX_FLOW_BYTES,
@@ -108,6 +108,8 @@ def tracardi_draft_import_view(model_admin, request: HttpRequest, object_id: str
         )
     except DraftConflict as exc:
         return _detail(409, str(exc), revision=exc.revision)
+    except SuperuserOnly as exc:
+        return _detail(403, str(exc))
     return JsonResponse(
         {
             "graph": workflow.draft,
@@ -184,9 +186,13 @@ def tracardi_import_view(model_admin, request: HttpRequest) -> HttpResponse:
         form = TracardiImportForm()
     if request.method == "POST" and form.is_valid():
         flow: ImportedFlow = form.cleaned_data["flow"]
-        workflow = workflow_import_tracardi(flow=flow, user=request.user)
-        _report(request, workflow, flow)
-        return redirect(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
+        try:
+            workflow = workflow_import_tracardi(flow=flow, user=request.user)
+        except SuperuserOnly as exc:
+            form.add_error("file", str(exc))
+        else:
+            _report(request, workflow, flow)
+            return redirect(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,

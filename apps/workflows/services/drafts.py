@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.workflows.actions import action_class_for
 from apps.workflows.actions.flow import StartAction
 from apps.workflows.graph import GraphProblem, graph_problems
 from apps.workflows.models import Workflow, WorkflowVersion
@@ -43,6 +44,35 @@ class DraftConflict(Exception):
             f"{who} saved this workflow{when}, after you opened it. Your changes are still "
             "in this page: copy what you need, then reload."
         )
+
+
+class SuperuserOnly(PermissionError):
+    """The graph has a node only a superuser may save (code that runs in visitors' pages)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        nodes = "the node" if len(names) == 1 else "the nodes"
+        super().__init__(
+            f"Only an admin (superuser) may save or deploy a workflow with {nodes} "
+            f"{', '.join(repr(name) for name in names)}: its code runs in visitors' browsers. "
+            "Remove it, or ask an admin to make this change."
+        )
+
+
+def superuser_only_check(*, graph: Any, user: AbstractBaseUser | None) -> None:
+    """SuperuserOnly when `user` is not a superuser and `graph` has a superuser-only node.
+    No user is code (imports, management commands, tests), which is trusted."""
+    if user is None or getattr(user, "is_superuser", False) or not isinstance(graph, dict):
+        return
+    names = []
+    for node in graph.get("nodes") or []:
+        spec = ((node or {}).get("data") or {}).get("spec") if isinstance(node, dict) else None
+        action = action_class_for(spec) if isinstance(spec, dict) else None
+        if action is not None and action.superuser_only:
+            metadata = (node.get("data") or {}).get("metadata") or {}
+            names.append(str(metadata.get("name") or action.name))
+    if names:
+        raise SuperuserOnly(names)
 
 
 class DeployRefused(Exception):
@@ -100,6 +130,7 @@ def workflow_draft_save(
     """Save `graph` as the draft if `revision` is still the current one (DraftConflict if
     not). A draft with problems is saved; the problems come back."""
     draft_shape_check(graph)
+    superuser_only_check(graph=graph, user=user)
     graph = {**graph, "edges": graph.get("edges", [])}
     if not _draft_write(workflow=workflow, revision=revision, user=user, draft=graph):
         raise DraftConflict(workflow)
@@ -126,6 +157,7 @@ def workflow_deploy(
         locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if locked.revision != revision:
             raise DraftConflict(locked)
+        superuser_only_check(graph=locked.draft, user=user)
         problems = graph_problems(locked.draft)
         if problems:
             raise DeployRefused(problems)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.workflows.graph import graph_problems
 from apps.workflows.models import Workflow, WorkflowVersion
-from apps.workflows.services.drafts import draft_shape_check, start_graph
+from apps.workflows.services.drafts import draft_shape_check, start_graph, superuser_only_check
 
 
 def workflow_graph_validate(*, graph: object) -> None:
@@ -32,6 +32,7 @@ def workflow_create(
 ) -> Workflow:
     """A workflow that runs `graph` at once: deployed as version 1, with the same draft."""
     workflow_graph_validate(graph=graph)
+    superuser_only_check(graph=graph, user=user)
     now = timezone.now()
     workflow = Workflow(
         name=name,
@@ -61,6 +62,7 @@ def workflow_add(
     events to it until its first deploy."""
     if draft is not None:
         draft_shape_check(draft)
+        superuser_only_check(graph=draft, user=user)
     workflow.draft = start_graph() if draft is None else draft
     workflow.graph = {"nodes": [], "edges": []}
     workflow.version, workflow.revision, workflow.deployed_at = 1, 1, None

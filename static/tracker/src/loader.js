@@ -1,9 +1,12 @@
 /*
  * CDP tracker loader: the part of the snippet that is pasted into a page.
  *
- * It defines window.tracker.track at once, so calls made before the tracker script has
- * loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
+ * It defines window.tracker.track (and onResponse) at once, so calls made before the tracker
+ * script has loaded are queued (in window.tracker.q), then loads <options.tracker.url.script>/index.min.js
  * when the document is ready. The tracker script takes over the queue when it runs.
+ *
+ * It also defines Tracardi's `window.onTracardiReady.bind(fn)`, so a page can bind its
+ * callback before the tracker has loaded.
  *
  * The page's `const options = {tracker: {...}}` may come before or after this code in the same
  * <script>: it is read only once the document is ready, never while the snippet runs.
@@ -20,7 +23,34 @@
         queue.push(["track"].concat(Array.prototype.slice.call(arguments)));
         return stub;
     };
+    // Registered before the first answer, so a callback set in the page's <head> sees it.
+    stub.onResponse = function (callback) {
+        queue.push(["onResponse", callback]);
+        return stub;
+    };
     win.tracker = stub;
+    // Tracardi's hook for the first answer: window.onTracardiReady.bind(fn) may be called
+    // before the tracker has loaded; the tracker calls the bound functions (see tracker.js).
+    if (!win.onTracardiReady) {
+        var ready = [];
+        win.onTracardiReady = {
+            bind: function (callback) {
+                if (typeof callback === "function") {
+                    ready.push(callback);
+                }
+            },
+            call: function (params) {
+                ready.forEach(function (callback) {
+                    try {
+                        callback(params);
+                    } catch (error) {
+                        console.error("[Tracker] A window.onTracardiReady callback failed: " +
+                            (error && error.message || error));
+                    }
+                });
+            }
+        };
+    }
 
     function readOptions() {
         try {

@@ -19,7 +19,14 @@
  *
  * Every request and answer is also announced as a DOM event on window: `tracker:request`
  * (detail: {payload, beacon}) and `tracker:response` (detail: {status, body, payload}; status 0
- * when the request failed on the network).
+ * when the request failed on the network); `tracker:ux` (detail: {items}) once an answer's ux
+ * items are on the page.
+ *
+ * Personalisation: the answer's `ux` items are added to the page (see renderUx: widget scripts
+ * load from the CDP, raw HTML items run their scripts), and its `response` goes to the page's
+ * callbacks: window.tracker.onResponse(fn) after every answer, Tracardi's
+ * window.onTracardiReady.bind(fn) once (see answerResponse). Neither a broken ux item nor a
+ * throwing callback stops the tracker: each is one console message.
  */
 (function (win, doc, nav) {
     "use strict";
@@ -440,6 +447,7 @@
             if (data && Array.isArray(data.ux)) {
                 renderUx(data.ux);
             }
+            answerResponse(data);
             settle(batch, data);
         } else if (status === 401 || status === 403) {
             reportSourceRejected(data);
@@ -587,25 +595,151 @@
     }
 
     // ---- ux: elements the server asks to add to the page -------------------------------
+    //
+    // Each item is {tag, props, content}: an element with those attributes and `content` as
+    // its text. Two kinds are special:
+    // - a script whose `src` starts with a single "/" (e.g. /tracker/widgets/rating.js, what
+    //   the CDP's UX actions send) is loaded from the CDP: the path is resolved against
+    //   options.tracker.url.api, not against the shop's page; a script already loaded by an
+    //   earlier answer is not loaded again (the widget scripts pick up new markers by the
+    //   `tracker:ux` event announced after every rendering);
+    // - an item with the attribute data-cdp-html (the HTML/JavaScript tag action) has HTML as
+    //   its content; <script> elements in it run, in order.
+    // An item that fails is skipped with one console message; the others still render.
+
+    var RAW_HTML_ATTRIBUTE = "data-cdp-html";
+    var loadedScripts = {};
+
+    function cdpUrl(path) {
+        var base = ((tracker.url && tracker.url.api) || "").replace(/\/+$/, "");
+        return base + path;
+    }
+
+    function runnableCopy(script) {
+        // Scripts put in by innerHTML never run; a fresh element with the same attributes does.
+        var copy = doc.createElement("script");
+        Array.prototype.forEach.call(script.attributes, function (attribute) {
+            copy.setAttribute(attribute.name, attribute.value);
+        });
+        copy.async = false;  // external ones run in document order, like in a page
+        copy.text = script.text;
+        return copy;
+    }
+
+    function renderUxItem(item) {
+        if (!item || typeof item.tag !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]*$/.test(item.tag)) {
+            console.warn("[Tracker] Skipped a ux item without a valid tag:", item);
+            return;
+        }
+        var props = item.props && typeof item.props === "object" ? item.props : {};
+        var tag = item.tag.toLowerCase();
+        var src = tag === "script" && typeof props.src === "string" ? props.src : null;
+        if (src && /^\/(?!\/)/.test(src)) {
+            src = cdpUrl(src);
+        }
+        if (src) {
+            if (loadedScripts[src]) {
+                return;
+            }
+            loadedScripts[src] = true;
+        }
+        var element = doc.createElement(tag);
+        for (var name in props) {
+            if (Object.prototype.hasOwnProperty.call(props, name)) {
+                element.setAttribute(name, name === "src" && src ? src : props[name]);
+            }
+        }
+        var raw = Object.prototype.hasOwnProperty.call(props, RAW_HTML_ATTRIBUTE);
+        if (raw && typeof item.content === "string") {
+            element.innerHTML = item.content;
+            Array.prototype.forEach.call(element.querySelectorAll("script"), function (script) {
+                script.parentNode.replaceChild(runnableCopy(script), script);
+            });
+        } else if (item.content !== undefined && item.content !== null) {
+            element.textContent = String(item.content);
+        }
+        if (src) {
+            element.onerror = function () {
+                console.error("[Tracker] Could not load " + src + " (a ux script of the answer).");
+            };
+        }
+        (doc.body || doc.documentElement).appendChild(element);
+    }
 
     function renderUx(items) {
         items.forEach(function (item) {
-            if (!item || typeof item.tag !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]*$/.test(item.tag)) {
-                console.warn("[Tracker] Skipped a ux item without a valid tag:", item);
-                return;
+            try {
+                renderUxItem(item);
+            } catch (error) {
+                console.error("[Tracker] A ux item could not be added to the page (" +
+                    (error && error.message) + "):", item);
             }
-            var element = doc.createElement(item.tag);
-            var props = item.props || {};
-            for (var name in props) {
-                if (Object.prototype.hasOwnProperty.call(props, name)) {
-                    element.setAttribute(name, props[name]);
-                }
-            }
-            if (item.content !== undefined && item.content !== null) {
-                element.textContent = String(item.content);
-            }
-            (doc.body || doc.documentElement).appendChild(element);
         });
+        if (items.length) {
+            announce("tracker:ux", {items: items});
+        }
+    }
+
+    // ---- the answer's `response`, for the page's own code --------------------------------
+    //
+    // window.tracker.onResponse(fn): fn(response) after every /track answer (200), with the
+    // answer's `response` object ({} when no workflow filled it). Tracardi's hook works too:
+    // window.onTracardiReady.bind(fn) calls fn({tracker, helpers, context, config}) once, after
+    // the first answer, with `context` the whole answer (so context.response). A callback that
+    // throws is reported on the console and never stops the tracker or other callbacks.
+
+    var responseCallbacks = [];
+    var readyCalled = false;
+
+    function tracardiReadyHook() {
+        var hook = win.onTracardiReady;
+        if (!hook || typeof hook.bind !== "function" || typeof hook.call !== "function") {
+            var bound = [];
+            hook = win.onTracardiReady = {
+                bind: function (callback) {
+                    if (typeof callback === "function") {
+                        bound.push(callback);
+                    }
+                },
+                call: function (params) {
+                    bound.forEach(function (callback) {
+                        safely("A window.onTracardiReady callback", callback, params);
+                    });
+                }
+            };
+        }
+        return hook;
+    }
+
+    function safely(what, callback, argument) {
+        try {
+            callback(argument);
+        } catch (error) {
+            console.error("[Tracker] " + what + " failed: " + (error && error.message || error));
+        }
+    }
+
+    function onResponse(callback) {
+        if (typeof callback !== "function") {
+            console.error("[Tracker] tracker.onResponse needs a function.");
+            return;
+        }
+        responseCallbacks.push(callback);
+    }
+
+    function answerResponse(data) {
+        var response = data && data.response && typeof data.response === "object" ?
+            data.response : {};
+        responseCallbacks.slice().forEach(function (callback) {
+            safely("An onResponse callback", callback, response);
+        });
+        if (!readyCalled) {
+            readyCalled = true;
+            var params = {tracker: api, helpers: api, context: data || {}, config: config};
+            safely("window.onTracardiReady", function () {
+                tracardiReadyHook().call(params);
+            });
+        }
     }
 
     // ---- auto triggers bound through data-tracardi-tag ----------------------------------
@@ -814,6 +948,7 @@
         loaded: true,
         track: track,
         flush: flush,
+        onResponse: onResponse,
         getProfileId: function () {
             return profileId;
         },
@@ -862,6 +997,8 @@
         earlyCalls.splice(0, earlyCalls.length).forEach(function (call) {
             if (call[0] === "track") {
                 track.apply(null, call.slice(1));
+            } else if (call[0] === "onResponse") {
+                onResponse(call[1]);
             }
         });
         bindTriggers(tracker.auto && tracker.auto.triggers);
@@ -878,6 +1015,7 @@
     }
 
     win.tracker = api;
+    tracardiReadyHook();
     win.tracardi = win.tracardi || {};
     win.tracardi.default = api;
     start();

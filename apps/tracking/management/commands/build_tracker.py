@@ -13,4 +13,4 @@ class Command(BaseCommand):
         written = tracker_build()
         for name, path in written.items():
             self.stdout.write(f"{name}: {path.stat().st_size} bytes")
-        self.stdout.write(self.style.SUCCESS(f"Tracker built in {path.parent}"))
+        self.stdout.write(self.style.SUCCESS(f"Tracker built in {written['index.js'].parent}"))
