@@ -49,6 +49,8 @@ def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
         "workflows.requeue_collected_events",
         "profiles.erasures_resume",
         "profiles.consents_auto_revoke",
+        "core.heartbeat",
+        "tracking.visits_end",
     }
 
 
