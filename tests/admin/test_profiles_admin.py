@@ -86,7 +86,11 @@ def test_list_columns(staff_client, profiles):
     response = staff_client.get(PROFILES, {"q": "ann"})
 
     content = response.content.decode()
-    assert '<td class="field-email">Ann@Example.com</td>' in content
+    assert (
+        '<td class="field-email_in_list"><span title="Ann@Example.com" style="display: '
+        "inline-block; max-width: 16em; overflow: hidden; text-overflow: ellipsis; white-space: "
+        'nowrap; vertical-align: bottom">Ann@Example.com</span></td>'
+    ) in content
     assert '<td class="field-segment_list">vip, buyers</td>' in content
     assert '<td class="field-visit_count">3</td>' in content
 
