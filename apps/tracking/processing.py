@@ -60,7 +60,13 @@ from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
 from apps.tracking.routing import counted_fields, event_changes_live_segments
 from apps.workflows.models import WorkflowRun
-from apps.workflows.services.runs import event_workflows_run, workflow_runs_insert
+from apps.workflows.selectors import routing_table
+from apps.workflows.services.answers import RequestAnswer
+from apps.workflows.services.runs import (
+    event_has_background_workflows,
+    event_workflows_run,
+    workflow_runs_insert,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +80,15 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 _EVENT_ORDER = "ORDER BY time, inserted, id"
 
 
-def _advisory_lock(key_text: str) -> None:
-    """Wait (at most the lock timeout) for the transaction-scoped lock named by `key_text`."""
+def _advisory_lock(key_text: str, *, timeout_ms: int | None = None) -> None:
+    """Wait (at most `timeout_ms`, by default the worker's lock timeout) for the
+    transaction-scoped lock named by `key_text`."""
     digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
+    if timeout_ms is None:
+        timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
+    else:
+        timeout = f"{max(1, timeout_ms)}ms"
     with connection.cursor() as cursor:
         # One round trip; the subquery in FROM runs first, so the timeout covers the wait.
         cursor.execute(
@@ -88,8 +98,8 @@ def _advisory_lock(key_text: str) -> None:
         )
 
 
-def profile_lock(profile_id: str) -> None:
-    _advisory_lock(f"profile:{profile_id}")
+def profile_lock(profile_id: str, *, timeout_ms: int | None = None) -> None:
+    _advisory_lock(f"profile:{profile_id}", timeout_ms=timeout_ms)
 
 
 @dataclass
@@ -105,6 +115,15 @@ class Processed:
     def profile_add(self, profile_id: str) -> None:
         if profile_id not in self.profile_ids:
             self.profile_ids.append(profile_id)
+
+
+class BudgetPassed(Exception):  # noqa: N818 (a signal to roll back, not a failure)
+    """A run in the request reached its deadline: raised from the transaction so that nothing
+    of the request's runs is saved; `runs` are the ones that timed out, to record."""
+
+    def __init__(self, runs: list[WorkflowRun]) -> None:
+        super().__init__(f"{len(runs)} run(s) past the time budget")
+        self.runs = runs
 
 
 @dataclass
@@ -366,25 +385,43 @@ def events_run(
     stored: bool,
     replay: bool = False,
     skip: set[tuple[str, str]] | frozenset = frozenset(),
+    answer: RequestAnswer | None = None,
+    deadline: float | None = None,
 ) -> BatchResult:
     """Run `events` (one profile, in order) through identification, mapping and their routed
     workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
-    events), the profile changes. Call inside a transaction holding the profile's lock."""
+    events), the profile changes. Call inside a transaction holding the profile's lock.
+
+    With `answer`, this is the /track request (apps.tracking.answers): the same steps, but
+    only the workflows of rules that answer in the request run, each stopped at `deadline`
+    (BudgetPassed is raised at the first that is); an event that also has workflows for the
+    worker stays `collected`. The worker then skips what the request did: the profile steps
+    of those events and the workflows that ran (`_request_runs`)."""
     now = timezone.now()
     state = _profile_state(profile_id)
     sessions = _sessions(events)
     effects = StoredEffects(now=now, profile_stored=state.stored)
     result = BatchResult(profile_id=profile_id, events=events)
+    in_request = answer is not None
+    earlier: dict[str, list[WorkflowRun]] = {}
+    if stored and not replay and not in_request:
+        earlier = _request_runs(events)
+        skip = {
+            *skip,
+            *((run.workflow_id, run.event_ref) for runs in earlier.values() for run in runs),
+        }
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
-        if state.stored and not replay and event_type_identifies(event.type):
+        # The request that ran this event's answering workflows applied its profile steps.
+        profile_steps = not replay and event.pk not in earlier
+        if state.stored and profile_steps and event_type_identifies(event.type):
             survivor_id = identification_apply(event=document, profile_id=state.id)
             if survivor_id != state.id:
                 state = _profile_switch(state, survivor_id, result.runs, now)
                 effects.profile_stored = state.stored
                 document["profile"] = {"id": survivor_id}
-        if state.document is not None and not replay and event_type_has_mapping(event.type):
+        if state.document is not None and profile_steps and event_type_has_mapping(event.type):
             mapping_apply(profile=state.document, event=document, session=session)
         runs = event_workflows_run(
             event=event,
@@ -397,10 +434,18 @@ def events_run(
             stored=stored,
             replay=replay,
             skip=skip,
+            answer=answer,
+            deadline=deadline,
         )
+        timed_out = [run for run in runs if run.status == WorkflowRun.Status.TIMEOUT]
+        if timed_out:
+            raise BudgetPassed(timed_out)
         result.runs.extend(runs)
         if stored and not replay:
-            _event_mark(event, document, runs)
+            if in_request and event_has_background_workflows(event.source_id, event.type):
+                _event_keep(event, document)
+            else:
+                _event_mark(event, document, [*earlier.get(event.pk, ()), *runs])
         merge_by = effects.merge_requested()
         if merge_by and state.stored:
             state = _profile_merge(state, merge_by, now, result.follow_up)
@@ -411,7 +456,7 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
-        counted = [] if replay else _counted(events)
+        counted = [] if replay else _counted([e for e in events if e.pk not in earlier])
         if counted and (not result.changed_fields or segments_only(result.changed_fields)):
             # The request counted a visit or page views on the row without segmentation (it
             # stays cheap); the profile's change is reported here, once per batch. A batch
@@ -443,6 +488,35 @@ def _sessions(events: list[Event]) -> dict[str, dict]:
         return {}
     sessions = rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
     return {session.pk: session_document(session) for session in sessions}
+
+
+def _request_runs(events: list[Event]) -> dict[str, list[WorkflowRun]]:
+    """The runs the /track request recorded (ok or error) for these events, by event id: the
+    worker does not run those workflows again. One query, and only when a rule answers in the
+    request for one of the events (none do in most installations)."""
+    table = routing_table()
+    if not table.answering:
+        return {}
+    ids = [event.pk for event in events if table.answers(event.source_id, event.type)]
+    if not ids:
+        return {}
+    found: dict[str, list[WorkflowRun]] = {}
+    runs = (
+        WorkflowRun.objects.filter(event_ref__in=ids, replay=False, in_request=True)
+        .exclude(status=WorkflowRun.Status.TIMEOUT)
+        .only("workflow_id", "event_ref", "rule_ids", "status", "error", "duration_ms")
+    )
+    for run in runs:
+        found.setdefault(run.event_ref, []).append(run)
+    return found
+
+
+def _event_keep(event: Event, document: dict) -> None:
+    """An event the request ran in part: what its nodes changed is kept, it stays
+    `collected` for the worker's workflows."""
+    for name in ("metadata", "properties", "traits", "context", "tags"):
+        if isinstance(document.get(name), dict):
+            setattr(event, name, document[name])
 
 
 def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:

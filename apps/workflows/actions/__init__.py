@@ -23,6 +23,7 @@ from apps.workflows.actions import (
     lists,
     merging,
     privacy,
+    response,
     segments,
     text,
 )
@@ -68,6 +69,7 @@ ACTIONS: tuple[type[Action], ...] = (
     dates.DayNightAction,
     dates.WeekdayAction,
     dates.TimeDifferenceAction,
+    response.CreateResponseAction,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -40,7 +40,7 @@ from apps.workflows.services.workflows import workflow_add, workflow_details_sav
 class RuleInline(admin.TabularInline):
     model = Rule
     form = RuleForm
-    fields = ("name", "event_type", "source", "enabled")
+    fields = ("name", "event_type", "source", "enabled", "answers_in_request")
     extra = 0
     show_change_link = True
 
@@ -192,8 +192,16 @@ class WorkflowAdmin(admin.ModelAdmin):
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
     form = RuleForm
-    list_display = ("name", "event_type", "source_name", "workflow_link", "enabled", "updated")
-    list_filter = ("enabled", "workflow", "source")
+    list_display = (
+        "name",
+        "event_type",
+        "source_name",
+        "workflow_link",
+        "enabled",
+        "answers_in_request",
+        "updated",
+    )
+    list_filter = ("enabled", "answers_in_request", "workflow", "source")
     search_fields = ("name", "event_type")
     list_select_related = ("source", "workflow")
     ordering = ("name",)
@@ -217,12 +225,14 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "profile_link",
         "status",
         "duration_ms",
+        "in_request",
         "replay",
         "canvas_link",
     )
     list_filter = (
         "status",
         "workflow",
+        "in_request",
         "replay",
         related_id_filter("profile", "profile"),
         related_id_filter("event", "event"),
@@ -242,6 +252,7 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "event_type",
         "profile_link",
         "rules",
+        "in_request",
         "replay",
         "started",
         "duration_ms",

@@ -19,7 +19,15 @@ class WorkflowForm(forms.ModelForm):
 class RuleForm(forms.ModelForm):
     class Meta:
         model = Rule
-        fields = ("name", "description", "event_type", "source", "workflow", "enabled")
+        fields = (
+            "name",
+            "description",
+            "event_type",
+            "source",
+            "workflow",
+            "enabled",
+            "answers_in_request",
+        )
 
     def clean_event_type(self):
         event_type = normalise_event_type(self.cleaned_data["event_type"])
