@@ -55,10 +55,16 @@ from apps.workflows.services.runs import (
 
 logger = logging.getLogger(__name__)
 
+BUSY = "the profile was busy in another task"
+
 _EARLIER_WAITING = (
     f"SELECT 1 FROM {Event._meta.db_table} "
     "WHERE profile_id = %s AND status = %s AND NOT (id = ANY(%s)) LIMIT 1"
 )
+
+
+class _ProfileBusy(Exception):  # noqa: N818 (the budget passed while waiting for the lock)
+    """The profile's lock stayed with another task (a worker) past the budget."""
 
 
 class _EarlierEventsWaiting(Exception):  # noqa: N818 (a reason to step aside, not an error)
@@ -101,11 +107,16 @@ def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
     except BudgetPassed as passed:
         answer = RequestAnswer(warnings=_late_warnings(passed.runs, budget_ms))
         _timeouts_record(passed.runs)
+    except _ProfileBusy:
+        runs = _planned_timeouts(events, reason=BUSY)
+        answer = RequestAnswer(warnings=_late_warnings(runs, budget_ms))
+        _timeouts_record(runs)
     except _EarlierEventsWaiting:
         answer = RequestAnswer(warnings=_waiting_warnings(events))
     except DatabaseError as exc:
-        if _is_budget_error(exc):
-            runs = _planned_timeouts(events, reason="the database did not answer in time")
+        reason = _budget_reason(exc)
+        if reason:
+            runs = _planned_timeouts(events, reason=reason)
             answer = RequestAnswer(warnings=_late_warnings(runs, budget_ms))
             _timeouts_record(runs)
         else:
@@ -123,7 +134,13 @@ def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> 
     with transaction.atomic():
         _bound(deadline)
         if events.profile_id:
-            profile_lock(events.profile_id, timeout_ms=_left_ms(deadline))
+            try:
+                profile_lock(events.profile_id, timeout_ms=_left_ms(deadline))
+            except DatabaseError as exc:
+                # statement_timeout and lock_timeout are both the budget: either may fire.
+                if _budget_reason(exc):
+                    raise _ProfileBusy from exc
+                raise
             with connection.cursor() as cursor:
                 routed_ids = [event["id"] for event in events.routed]
                 cursor.execute(
@@ -164,10 +181,15 @@ def _left_ms(deadline: float) -> int:
     return max(1, int((deadline - time.monotonic()) * 1000))
 
 
-def _is_budget_error(exc: DatabaseError) -> bool:
-    """A statement cancelled by statement_timeout, or a lock wait cut by lock_timeout."""
+def _budget_reason(exc: DatabaseError) -> str:
+    """Why the database stopped at the budget (lock_timeout: the profile's lock or an event
+    row held by a worker; statement_timeout: a slow statement), or "" for another error."""
     code = getattr(exc.__cause__, "sqlstate", None)
-    return code in ("57014", "55P03")
+    if code == "55P03":
+        return BUSY
+    if code == "57014":
+        return "the database did not answer in time"
+    return ""
 
 
 def _hand_off(events: AnsweringEvents, *, follow_up: Processed, ran_here: bool) -> None:
