@@ -41,7 +41,13 @@ from django.utils import timezone
 from apps.core.rows import rows_fetch
 from apps.events.models import Event
 from apps.tracking.handoff import events_enqueue, processed_enqueue
-from apps.tracking.processing import BudgetPassed, Processed, events_run, profile_lock
+from apps.tracking.processing import (
+    EVENT_ORDER,
+    BudgetPassed,
+    Processed,
+    events_run,
+    profile_lock,
+)
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
 from apps.workflows.routing import answering_rules_exist, event_answers_in_request
@@ -56,11 +62,6 @@ from apps.workflows.services.runs import (
 logger = logging.getLogger(__name__)
 
 BUSY = "the profile was busy in another task"
-
-_EARLIER_WAITING = (
-    f"SELECT 1 FROM {Event._meta.db_table} "
-    "WHERE profile_id = %s AND status = %s AND NOT (id = ANY(%s)) LIMIT 1"
-)
 
 
 class _ProfileBusy(Exception):  # noqa: N818 (the budget passed while waiting for the lock)
@@ -130,31 +131,41 @@ def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
 
 
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
-    ids = [event["id"] for event in events.answering]
+    answering = {event["id"] for event in events.answering}
     with transaction.atomic():
-        _bound(deadline)
         if events.profile_id:
             try:
-                profile_lock(events.profile_id, timeout_ms=_left_ms(deadline))
+                profile_lock(events.profile_id, budget_ms=_left_ms(deadline))
             except DatabaseError as exc:
                 # statement_timeout and lock_timeout are both the budget: either may fire.
                 if _budget_reason(exc):
                     raise _ProfileBusy from exc
                 raise
-            with connection.cursor() as cursor:
-                routed_ids = [event["id"] for event in events.routed]
-                cursor.execute(
-                    _EARLIER_WAITING, [events.profile_id, Event.Status.COLLECTED, routed_ids]
-                )
-                if cursor.fetchone():
-                    raise _EarlierEventsWaiting
-        rows = rows_fetch(
-            Event,
-            "id = ANY(%s) AND status = %s ORDER BY time, inserted, id FOR UPDATE",
-            [ids, Event.Status.COLLECTED],
-        )
+            # The profile's waiting events, in one read: any from an earlier request goes
+            # first (the worker's order); ours may have been taken by a worker already. One
+            # row more than ours is enough to tell.
+            routed = {event["id"] for event in events.routed}
+            waiting = rows_fetch(
+                Event,
+                f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
+                [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
+            )
+            if any(row.pk not in routed for row in waiting):
+                raise _EarlierEventsWaiting
+            rows = [row for row in waiting if row.pk in answering]
+        else:
+            _bound(deadline)
+            rows = rows_fetch(
+                Event,
+                f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
+                [list(answering), Event.Status.COLLECTED],
+            )
         if not rows:
             return Processed()
+        # Events of one request share their insert time, and often their time (none sent):
+        # the request's order, not the id, breaks the tie, so that the answer is stable.
+        position = {event["id"]: index for index, event in enumerate(events.answering)}
+        rows.sort(key=lambda row: (row.time, position[row.pk]))
         batch = events_run(
             rows, profile_id=events.profile_id, stored=True, answer=answer, deadline=deadline
         )
@@ -167,7 +178,8 @@ def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> 
 
 
 def _bound(deadline: float) -> None:
-    """Every statement and lock wait of the transaction within the remaining budget."""
+    """Every statement and lock wait of the transaction within the remaining budget (the
+    profile's lock sets both when there is a profile)."""
     left = f"{_left_ms(deadline)}ms"
     with connection.cursor() as cursor:
         cursor.execute(

@@ -77,29 +77,35 @@ REQUEUE_SWEEP_LIMIT = 5000
 # Errors that can pass (a lock wait that timed out, a restarting PostgreSQL): the task retries
 # them. Any other error in a batch is the data's: the batch is run again one event at a time.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-_EVENT_ORDER = "ORDER BY time, inserted, id"
+EVENT_ORDER = "ORDER BY time, inserted, id"
 
 
-def _advisory_lock(key_text: str, *, timeout_ms: int | None = None) -> None:
-    """Wait (at most `timeout_ms`, by default the worker's lock timeout) for the
-    transaction-scoped lock named by `key_text`."""
+def _advisory_lock(key_text: str, *, budget_ms: int | None = None) -> None:
+    """Wait (at most the lock timeout) for the transaction-scoped lock named by `key_text`.
+    With `budget_ms` (a run in the /track request) the wait, and every statement of the
+    transaction after it (`statement_timeout`), are bounded by it instead."""
     digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    if timeout_ms is None:
-        timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
-    else:
-        timeout = f"{max(1, timeout_ms)}ms"
     with connection.cursor() as cursor:
         # One round trip; the subquery in FROM runs first, so the timeout covers the wait.
+        if budget_ms is None:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s) "
+                "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
+                [PROFILE_LOCK_NAMESPACE, key, f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"],
+            )
+            return
+        budget = f"{max(1, budget_ms)}ms"
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, %s) "
-            "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
-            [PROFILE_LOCK_NAMESPACE, key, timeout],
+            "FROM (SELECT set_config('lock_timeout', %s, true), "
+            "set_config('statement_timeout', %s, true)) AS budget",
+            [PROFILE_LOCK_NAMESPACE, key, budget, budget],
         )
 
 
-def profile_lock(profile_id: str, *, timeout_ms: int | None = None) -> None:
-    _advisory_lock(f"profile:{profile_id}", timeout_ms=timeout_ms)
+def profile_lock(profile_id: str, *, budget_ms: int | None = None) -> None:
+    _advisory_lock(f"profile:{profile_id}", budget_ms=budget_ms)
 
 
 @dataclass
@@ -150,7 +156,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
             # locked until the final write, so the tracking pipeline is not held up meanwhile.
             events = rows_fetch(
                 Event,
-                f"profile_id = %s AND status = %s {_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
                 [profile_id, Event.Status.COLLECTED, batch_size + 1],
             )
             processed = Processed()
@@ -171,7 +177,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM {Event._meta.db_table} WHERE profile_id = %s AND status = %s "
-                f"{_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                f"{EVENT_ORDER} LIMIT %s FOR UPDATE",
                 [profile_id, Event.Status.COLLECTED, batch_size + 1],
             )
             ids = [event_id for (event_id,) in cursor.fetchall()]

@@ -129,13 +129,14 @@ def test_two_answering_workflows_merge_their_responses_the_later_keys_winning(ap
     assert WorkflowRun.objects.filter(in_request=True, status="ok").count() == 2
 
 
-def test_responses_follow_the_order_of_the_events(api, rest_source):
+@pytest.mark.parametrize("types", [["purchase", "view"], ["view", "purchase"]])
+def test_responses_follow_the_order_of_the_events_in_the_request(api, rest_source, types):
     answering_rule("Views", respond("last", {"type": "event@type"}), event_type="view")
     answering_rule("Buys", respond("last", {"type": "event@type"}), event_type="purchase")
 
-    body = track(api, [{"type": "purchase"}, {"type": "view"}], session="s1")
+    body = track(api, [{"type": kind} for kind in types], session="s1")
 
-    assert body["response"] == {"last": {"type": "view"}}
+    assert body["response"] == {"last": {"type": types[-1]}}
 
 
 def test_without_answering_rules_the_answer_keeps_its_shape_and_nothing_runs(api, rest_source):
