@@ -106,7 +106,8 @@ def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
         follow_up = _run(events, answer=answer, deadline=deadline)
         ran_here = True
     except BudgetPassed as passed:
-        answer = RequestAnswer(warnings=_late_warnings(passed.runs, budget_ms))
+        # The runs that had finished are undone with the one that timed out: none answers.
+        answer = RequestAnswer(warnings=_late_warnings([*passed.undone, *passed.runs], budget_ms))
         _timeouts_record(passed.runs)
     except _ProfileBusy:
         runs = _planned_timeouts(events, reason=BUSY)

@@ -125,11 +125,13 @@ class Processed:
 
 class BudgetPassed(Exception):  # noqa: N818 (a signal to roll back, not a failure)
     """A run in the request reached its deadline: raised from the transaction so that nothing
-    of the request's runs is saved; `runs` are the ones that timed out, to record."""
+    of the request's runs is saved. `runs` are the ones that timed out, to record; `undone`
+    the ones that had finished before it and are rolled back with it (the worker runs them)."""
 
-    def __init__(self, runs: list[WorkflowRun]) -> None:
+    def __init__(self, runs: list[WorkflowRun], undone: list[WorkflowRun]) -> None:
         super().__init__(f"{len(runs)} run(s) past the time budget")
         self.runs = runs
+        self.undone = undone
 
 
 @dataclass
@@ -445,7 +447,8 @@ def events_run(
         )
         timed_out = [run for run in runs if run.status == WorkflowRun.Status.TIMEOUT]
         if timed_out:
-            raise BudgetPassed(timed_out)
+            undone = [*result.runs, *(run for run in runs if run not in timed_out)]
+            raise BudgetPassed(timed_out, undone)
         result.runs.extend(runs)
         if stored and not replay:
             if in_request and event_has_background_workflows(event.source_id, event.type):

@@ -222,6 +222,33 @@ def test_a_run_past_the_budget_is_stopped_recorded_and_left_to_the_worker(api, r
     assert Profile.objects.get(pk=body["profile"]["id"]).traits == {}
 
 
+def test_a_timeout_undoes_the_runs_that_finished_before_it_in_the_request(api, rest_source, server):
+    slow = server(delay=2.0)
+    answering_rule(
+        "A fast",
+        ("copy_data", {"traits": {"set": {"profile@traits.fast": True}}}),
+        respond("fast", {"n": 1}),
+        workflow_name="Fast",
+    )
+    answering_rule(
+        "B slow",
+        ("remote_call", {"url": slow.url, "method": "GET", "timeout": 10}, "response"),
+        workflow_name="Slow",
+    )
+
+    body = track(api, [{"type": "purchase"}], session="s1")
+
+    assert (body["response"], body["ux"]) == ({}, [])
+    assert body["warnings"] == [
+        "Workflow 'Fast' did not answer within 100 ms; it will run in the background.",
+        "Workflow 'Slow' did not answer within 100 ms; it will run in the background.",
+    ]
+    run = WorkflowRun.objects.get()
+    assert (run.workflow.name, run.status, run.in_request) == ("Slow", "timeout", True)
+    assert Profile.objects.get(pk=body["profile"]["id"]).traits == {}
+    assert Event.objects.get(type="purchase").status == Event.Status.COLLECTED
+
+
 def test_a_profile_held_by_a_worker_past_the_budget_is_a_timeout_too(api, rest_source):
     first = track(api, [{"type": "page-view"}], session="s1")
     profile_id = first["profile"]["id"]
