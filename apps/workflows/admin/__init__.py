@@ -215,6 +215,23 @@ class RuleAdmin(admin.ModelAdmin):
         return object_link(Workflow, rule.workflow_id, rule.workflow.name)
 
 
+class RanInFilter(admin.SimpleListFilter):
+    """Runs made inside the /track request (rules that answer in the request) or by a worker."""
+
+    title = "where it ran"
+    parameter_name = "ran_in"
+
+    def lookups(self, request, model_admin):
+        return (("request", "In the visitor's request"), ("worker", "In the background"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "request":
+            return queryset.filter(in_request=True)
+        if self.value() == "worker":
+            return queryset.filter(in_request=False)
+        return queryset
+
+
 @admin.register(WorkflowRun)
 class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -225,14 +242,14 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "profile_link",
         "status",
         "duration_ms",
-        "in_request",
+        "ran_in",
         "replay",
         "canvas_link",
     )
     list_filter = (
         "status",
+        RanInFilter,
         "workflow",
-        "in_request",
         "replay",
         related_id_filter("profile", "profile"),
         related_id_filter("event", "event"),
@@ -252,7 +269,7 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "event_type",
         "profile_link",
         "rules",
-        "in_request",
+        "ran_in",
         "replay",
         "started",
         "duration_ms",
@@ -274,6 +291,10 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     @admin.display(description="workflow")
     def workflow_link(self, run: WorkflowRun) -> str:
         return object_link(Workflow, run.workflow_id, run.workflow.name)
+
+    @admin.display(description="ran in")
+    def ran_in(self, run: WorkflowRun) -> str:
+        return "request" if run.in_request else "worker"
 
     @admin.display(description="canvas")
     def canvas_link(self, run: WorkflowRun) -> str:
