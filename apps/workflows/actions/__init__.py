@@ -37,6 +37,7 @@ ACTIONS: tuple[type[Action], ...] = (
     flow.ConditionSetAction,
     flow.LogMessageAction,
     flow.ThrowErrorAction,
+    response.CreateResponseAction,
     data.CopyDataAction,
     data.DeleteDataAction,
     data.AppendRemoveAction,
@@ -69,7 +70,6 @@ ACTIONS: tuple[type[Action], ...] = (
     dates.DayNightAction,
     dates.WeekdayAction,
     dates.TimeDifferenceAction,
-    response.CreateResponseAction,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}
