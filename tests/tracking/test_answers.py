@@ -12,7 +12,8 @@ import pytest
 from django.db import transaction
 
 from apps.events.models import Event
-from apps.profiles.models import Profile
+from apps.profiles.models import Profile, Segment
+from apps.profiles.services.segments import segment_save
 from apps.tracking.processing import profile_lock
 from apps.workflows.models import WorkflowRun
 from tests.sources.factories import EventSourceFactory
@@ -103,6 +104,22 @@ def test_answering_workflows_change_the_profile_through_the_save_path(api, rest_
     profile = Profile.objects.get(pk=body["profile"]["id"])
     assert profile.traits == {"plan": "pro"}
     assert "traits.plan" in profile.metadata["fields"]
+
+
+def test_a_profile_change_in_the_request_updates_live_segments_at_once(api, rest_source):
+    segment_save(segment=Segment(name="Pro", condition='profile@traits.plan == "pro"', kind="live"))
+    answering_rule(
+        "Remember",
+        ("copy_data", {"traits": {"set": {"profile@traits.plan": "event@properties.plan"}}}),
+        respond("segments", {"now": "profile@segments"}),
+    )
+
+    body = track(api, [{"type": "purchase", "properties": {"plan": "pro"}}], session="s1")
+
+    # Segmentation follows the save, after the workflow answered: the answer cannot see it,
+    # the stored profile has it when the request ends.
+    assert body["response"] == {"segments": {"now": []}}
+    assert Profile.objects.get(pk=body["profile"]["id"]).segments == ["pro"]
 
 
 def test_two_answering_workflows_merge_their_responses_the_later_keys_winning(api, rest_source):
