@@ -62,6 +62,9 @@ from apps.workflows.services.runs import (
 logger = logging.getLogger(__name__)
 
 BUSY = "the profile was busy in another task"
+UNAVAILABLE = (
+    "The workflows that answer in the request could not run; they will run in the background."
+)
 
 
 class _ProfileBusy(Exception):  # noqa: N818 (the budget passed while waiting for the lock)
@@ -96,39 +99,43 @@ def answering_events(events: list[dict], *, source_id: str) -> list[dict]:
 
 def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
     """Run the answering workflows of a committed request, hand the rest to the worker, and
-    return what goes into the answer. Never raises for the runs' sake."""
+    return what goes into the answer. Never raises: the events are committed already."""
     budget_ms = settings.CDP_ANSWER_BUDGET_MS
-    deadline = time.monotonic() + budget_ms / 1000
-    answer = RequestAnswer()
     follow_up = Processed()
     ran_here = False
     try:
-        follow_up = _run(events, answer=answer, deadline=deadline)
-        ran_here = True
-    except BudgetPassed as passed:
-        # The runs that had finished are undone with the one that timed out: none answers.
-        answer = RequestAnswer(warnings=_late_warnings([*passed.undone, *passed.runs], budget_ms))
-        _timeouts_record(passed.runs)
-    except _ProfileBusy:
-        runs = _planned_timeouts(events, reason=BUSY)
-        answer = RequestAnswer(warnings=_late_warnings(runs, budget_ms))
-        _timeouts_record(runs)
-    except _EarlierEventsWaiting:
-        answer = RequestAnswer(warnings=_waiting_warnings(events))
-    except DatabaseError as exc:
-        reason = _budget_reason(exc)
-        if reason:
-            runs = _planned_timeouts(events, reason=reason)
-            answer = RequestAnswer(warnings=_late_warnings(runs, budget_ms))
-            _timeouts_record(runs)
-        else:
-            logger.exception("Answering workflows failed in the request; left to the worker")
-            answer = RequestAnswer(warnings=_failed_warnings(events))
+        answer, follow_up, ran_here = _attempt(events, budget_ms=budget_ms)
     except Exception:
         logger.exception("Answering workflows failed in the request; left to the worker")
         answer = RequestAnswer(warnings=_failed_warnings(events))
     _hand_off(events, follow_up=follow_up, ran_here=ran_here)
     return answer
+
+
+def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer, Processed, bool]:
+    """(the answer, what the runs leave for the workers, whether they ran here)."""
+    deadline = time.monotonic() + budget_ms / 1000
+    answer = RequestAnswer()
+    try:
+        return answer, _run(events, answer=answer, deadline=deadline), True
+    except BudgetPassed as passed:
+        # The runs that had finished are undone with the one that timed out: none answers.
+        _timeouts_record(passed.runs)
+        warnings = _late_warnings([*passed.undone, *passed.runs], budget_ms)
+    except _ProfileBusy:
+        runs = _planned_timeouts(events, reason=BUSY)
+        _timeouts_record(runs)
+        warnings = _late_warnings(runs, budget_ms)
+    except _EarlierEventsWaiting:
+        warnings = _waiting_warnings(events)
+    except DatabaseError as exc:
+        reason = _budget_reason(exc)
+        if not reason:
+            raise
+        runs = _planned_timeouts(events, reason=reason)
+        _timeouts_record(runs)
+        warnings = _late_warnings(runs, budget_ms)
+    return RequestAnswer(warnings=warnings), Processed(), False
 
 
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
@@ -297,7 +304,14 @@ def _waiting_warnings(events: AnsweringEvents) -> list[str]:
 
 
 def _failed_warnings(events: AnsweringEvents) -> list[str]:
+    try:
+        names = _planned_names(events)
+    except Exception:
+        # Naming them needs the routing table and the graphs, which may need the database,
+        # which may be what failed: a warning all the same.
+        logger.exception("Could not name the answering workflows")
+        return [UNAVAILABLE]
     return [
         f"Workflow '{name}' could not run in the request; it will run in the background."
-        for name in _planned_names(events)
+        for name in names
     ]

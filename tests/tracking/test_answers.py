@@ -208,6 +208,26 @@ def test_a_workflow_that_fails_answers_200_with_a_warning(api, rest_source):
     )
 
 
+def test_a_database_error_in_the_request_answers_200_with_a_warning(api, rest_source):
+    # The injected event's type comes from the event and is longer than the column: the
+    # database refuses the row, a real error the engine does not catch (it is not the node's).
+    answering_rule(
+        "Inject",
+        ("inject_event", {"type": "{{event@properties.kind}}", "properties": {}}),
+        respond("offer", {"n": 1}),
+    )
+
+    body = track(api, [{"type": "purchase", "properties": {"kind": "k" * 150}}], session="s1")
+
+    assert (body["response"], body["ux"]) == ({}, [])
+    assert body["warnings"] == [
+        "Workflow 'Inject' could not run in the request; it will run in the background."
+    ]
+    assert not WorkflowRun.objects.exists()
+    assert Event.objects.get(type="purchase").status == Event.Status.COLLECTED
+    assert Event.objects.count() == 4  # purchase + profile-created, session-opened, visit-started
+
+
 def test_a_run_past_the_budget_is_stopped_recorded_and_left_to_the_worker(api, rest_source, server):
     slow = server(delay=2.0)
     answering_rule(
