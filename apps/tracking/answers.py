@@ -38,15 +38,17 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from apps.core.rows import rows_fetch
+from apps.core.rows import rows_fetch_together
 from apps.events.models import Event
+from apps.profiles.models import Profile, Session
 from apps.tracking.handoff import events_enqueue, processed_enqueue
 from apps.tracking.processing import (
     EVENT_ORDER,
     BudgetPassed,
+    PrefetchedRows,
     Processed,
     events_run,
-    profile_lock,
+    profile_lock_statement,
 )
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
@@ -82,7 +84,9 @@ class AnsweringEvents:
     routed: list[dict]
     answering: list[dict]
     source_id: str
+    # The stored profile and session of the request (None when not stored).
     profile_id: str | None
+    session_id: str | None
 
 
 def answering_events(events: list[dict], *, source_id: str) -> list[dict]:
@@ -140,34 +144,48 @@ def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer,
 
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
     answering = {event["id"] for event in events.answering}
+    sessions = [events.session_id] if events.session_id else []
     with transaction.atomic():
         if events.profile_id:
+            # One round trip: the profile's lock (bounded by the budget, which then bounds
+            # every statement), its waiting events, the profile and the session. Any waiting
+            # event from an earlier request goes first (the worker's order); ours may have
+            # been taken by a worker already. One row more than ours is enough to tell.
+            routed = {event["id"] for event in events.routed}
             try:
-                profile_lock(events.profile_id, budget_ms=_left_ms(deadline))
+                waiting, profiles, session_rows = rows_fetch_together(
+                    [
+                        (
+                            Event,
+                            f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
+                            [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
+                        ),
+                        (Profile, "id = %s", [events.profile_id]),
+                        (Session, "id = ANY(%s)", [sessions]),
+                    ],
+                    first=profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
+                )
             except DatabaseError as exc:
                 # statement_timeout and lock_timeout are both the budget: either may fire.
                 if _budget_reason(exc):
                     raise _ProfileBusy from exc
                 raise
-            # The profile's waiting events, in one read: any from an earlier request goes
-            # first (the worker's order); ours may have been taken by a worker already. One
-            # row more than ours is enough to tell.
-            routed = {event["id"] for event in events.routed}
-            waiting = rows_fetch(
-                Event,
-                f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
-                [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
-            )
             if any(row.pk not in routed for row in waiting):
                 raise _EarlierEventsWaiting
             rows = [row for row in waiting if row.pk in answering]
         else:
             _bound(deadline)
-            rows = rows_fetch(
-                Event,
-                f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
-                [list(answering), Event.Status.COLLECTED],
+            rows, profiles, session_rows = rows_fetch_together(
+                [
+                    (
+                        Event,
+                        f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
+                        [list(answering), Event.Status.COLLECTED],
+                    ),
+                    (Session, "id = ANY(%s)", [sessions]),
+                ]
             )
+            profiles = []
         if not rows:
             return Processed()
         # Events of one request share their insert time, and often their time (none sent):
@@ -175,7 +193,12 @@ def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> 
         position = {event["id"]: index for index, event in enumerate(events.answering)}
         rows.sort(key=lambda row: (row.time, position[row.pk]))
         batch = events_run(
-            rows, profile_id=events.profile_id, stored=True, answer=answer, deadline=deadline
+            rows,
+            profile_id=events.profile_id,
+            stored=True,
+            answer=answer,
+            deadline=deadline,
+            rows=PrefetchedRows(profiles=profiles, sessions=session_rows),
         )
         for run in batch.runs:
             if run.status == WorkflowRun.Status.ERROR:

@@ -197,6 +197,7 @@ def _hand_off(
                 answering=answering,
                 source_id=source_id,
                 profile_id=profile_id if identity.profile_stored else None,
+                session_id=identity.session_id if identity.session_stored else None,
             )
         events_enqueue(event_ids=[event["id"] for event in routed], profile_id=profile_id)
         return None

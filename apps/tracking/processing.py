@@ -80,32 +80,41 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 EVENT_ORDER = "ORDER BY time, inserted, id"
 
 
-def _advisory_lock(key_text: str, *, budget_ms: int | None = None) -> None:
-    """Wait (at most the lock timeout) for the transaction-scoped lock named by `key_text`.
-    With `budget_ms` (a run in the /track request) the wait, and every statement of the
-    transaction after it (`statement_timeout`), are bounded by it instead."""
+def _advisory_lock_statement(key_text: str, *, budget_ms: int | None) -> tuple[str, list]:
+    """The statement that waits (at most the lock timeout) for the transaction-scoped lock
+    named by `key_text`. With `budget_ms` (a run in the /track request) the wait, and every
+    statement of the transaction after it (`statement_timeout`), are bounded by it instead.
+    The subquery in FROM runs first, so the timeouts cover the wait."""
     digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    with connection.cursor() as cursor:
-        # One round trip; the subquery in FROM runs first, so the timeout covers the wait.
-        if budget_ms is None:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s) "
-                "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
-                [PROFILE_LOCK_NAMESPACE, key, f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"],
-            )
-            return
-        budget = f"{max(1, budget_ms)}ms"
-        cursor.execute(
+    if budget_ms is None:
+        return (
             "SELECT pg_advisory_xact_lock(%s, %s) "
-            "FROM (SELECT set_config('lock_timeout', %s, true), "
-            "set_config('statement_timeout', %s, true)) AS budget",
-            [PROFILE_LOCK_NAMESPACE, key, budget, budget],
+            "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
+            [PROFILE_LOCK_NAMESPACE, key, f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"],
         )
+    budget = f"{max(1, budget_ms)}ms"
+    return (
+        "SELECT pg_advisory_xact_lock(%s, %s) "
+        "FROM (SELECT set_config('lock_timeout', %s, true), "
+        "set_config('statement_timeout', %s, true)) AS budget",
+        [PROFILE_LOCK_NAMESPACE, key, budget, budget],
+    )
 
 
-def profile_lock(profile_id: str, *, budget_ms: int | None = None) -> None:
-    _advisory_lock(f"profile:{profile_id}", budget_ms=budget_ms)
+def _advisory_lock(key_text: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(*_advisory_lock_statement(key_text, budget_ms=None))
+
+
+def profile_lock(profile_id: str) -> None:
+    _advisory_lock(f"profile:{profile_id}")
+
+
+def profile_lock_statement(profile_id: str, *, budget_ms: int) -> tuple[str, list]:
+    """`profile_lock` as a statement bounded by a budget, to send with the reads that follow
+    it in one round trip (the /track request's answering runs)."""
+    return _advisory_lock_statement(f"profile:{profile_id}", budget_ms=budget_ms)
 
 
 @dataclass
@@ -328,6 +337,14 @@ def collected_events_requeue(*, older_than_seconds: int | None = None) -> Proces
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PrefetchedRows:
+    """The profile (none or one) and the sessions of a batch, read by its caller."""
+
+    profiles: list[Profile]
+    sessions: list[Session]
+
+
 @dataclass
 class _ProfileState:
     """The profile a batch works on: its id, whether it is stored, the snapshot taken after
@@ -339,8 +356,10 @@ class _ProfileState:
     document: dict | None
 
 
-def _profile_state(profile_id: str | None) -> _ProfileState:
-    row = next(iter(rows_fetch(Profile, "id = %s", [profile_id])), None) if profile_id else None
+def _profile_state(profile_id: str | None, rows: list[Profile] | None = None) -> _ProfileState:
+    if rows is None and profile_id:
+        rows = rows_fetch(Profile, "id = %s", [profile_id])
+    row = next(iter(rows), None) if profile_id and rows else None
     if row is not None:
         before = profile_document(row)
         return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
@@ -395,6 +414,7 @@ def events_run(
     skip: set[tuple[str, str]] | frozenset = frozenset(),
     answer: RequestAnswer | None = None,
     deadline: float | None = None,
+    rows: PrefetchedRows | None = None,
 ) -> BatchResult:
     """Run `events` (one profile, in order) through identification, mapping and their routed
     workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
@@ -404,10 +424,11 @@ def events_run(
     only the workflows of rules that answer in the request run, each stopped at `deadline`
     (BudgetPassed is raised at the first that is); an event that also has workflows for the
     worker stays `collected`. The worker then skips what the request did: the profile steps
-    of those events and the workflows that ran (`_request_runs`)."""
+    of those events and the workflows that ran (`_request_runs`). `rows`: the profile and
+    session rows, when the caller read them already (under the lock)."""
     now = timezone.now()
-    state = _profile_state(profile_id)
-    sessions = _sessions(events)
+    state = _profile_state(profile_id, rows.profiles if rows is not None else None)
+    sessions = _sessions(events, rows.sessions if rows is not None else None)
     effects = StoredEffects(now=now, profile_stored=state.stored)
     result = BatchResult(profile_id=profile_id, events=events)
     in_request = answer is not None
@@ -491,11 +512,11 @@ def _counted(events: list[Event]) -> list[str]:
     return list(fields)
 
 
-def _sessions(events: list[Event]) -> dict[str, dict]:
+def _sessions(events: list[Event], rows: list[Session] | None = None) -> dict[str, dict]:
     wanted = {event.session_id for event in events if event.session_id}
     if not wanted:
         return {}
-    sessions = rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
+    sessions = rows if rows is not None else rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
     return {session.pk: session_document(session) for session in sessions}
 
 
