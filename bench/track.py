@@ -16,6 +16,12 @@ request at a fixed concurrency, after a warm-up, and prints per case:
 - latency p50 / p99 as the load generator saw it; errors and non-200 answers;
 - the ratio CDP / floor on client events/s.
 
+With `--answering` it then measures, for each case, the CDP at half of the peak it just
+measured (paced load, the Python generator), in rounds taken in turn between the benchmark's
+source and a second source whose page-view events a rule that answers in the request routes
+to a 3-node workflow (start -> Create response -> end): the same server, the same rate, the
+same payloads; it prints both and the added p99, and how the in-request runs ended.
+
 With `--before DIR` it also measures the CDP of checkout DIR (e.g. a git worktree of the base
 commit; its servers run from DIR, on a database of their own) as target `before`, in the same
 rounds (before, CDP, floor, before, ...), and prints before and after side by side with the
@@ -55,6 +61,32 @@ TARGETS = {
     "cdp": ("cdp.wsgi:application", CDP_TABLE),
     "floor": ("bench.raw_floor:application", FLOOR_TABLE),
 }
+# --answering: the rule and its workflow, made in the benchmark's database by manage.py shell.
+ANSWERING_EVENT_TYPE = "page-view"  # the first event of every benchmark request
+ANSWERING_SETUP = """
+from apps.workflows.actions import action_by_id
+from apps.workflows.models import Rule
+from apps.workflows.services.workflows import workflow_create
+
+def node(node_id, action_id, **config):
+    return {"id": node_id, "type": "flowNode", "position": {"x": 0, "y": 0},
+            "data": {"start": action_id == "start", "debug": False,
+                     "spec": action_by_id(action_id).spec(config),
+                     "metadata": {"name": node_id}}}
+
+def edge(source, target):
+    return {"id": source + "-" + target, "source": source, "sourceHandle": "payload",
+            "target": target, "targetHandle": "payload"}
+
+body = {"code": "event@type", "percent": 10, "visits": "profile@stats.visits"}
+graph = {"nodes": [node("start", "start"),
+                   node("respond", "create_response", key="offer", body=body),
+                   node("end", "end")],
+         "edges": [edge("start", "respond"), edge("respond", "end")]}
+workflow = workflow_create(name="Bench offer", graph=graph)
+Rule.objects.create(name="Bench offer", event_type="__TYPE__", source_id="__SOURCE__",
+                    workflow=workflow, answers_in_request=True)
+"""
 
 
 @dataclass(frozen=True)
@@ -150,6 +182,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=2000, help="Returning visitors' pool.")
     parser.add_argument(
         "--new-ratio", type=float, default=0.1, help="Share of requests from new visitors."
+    )
+    parser.add_argument(
+        "--answering",
+        action="store_true",
+        help="Also measure an answering rule against none at half the peak (paced, Python).",
     )
     parser.add_argument("--database", default="cdp_bench", help="Dropped and recreated.")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
@@ -319,11 +356,22 @@ class Target:
 
 
 def run_load(
-    args, *, port: int, templates, prefix: str, duration: float, workdir: Path, seed=False
+    args,
+    *,
+    port: int,
+    templates,
+    prefix: str,
+    duration: float,
+    workdir: Path,
+    seed=False,
+    rate: float | None = None,
 ) -> dict:
     profiles_path = workdir / f"{prefix}-profiles.tsv"
-    use_wrk = not seed and (
-        args.loadgen == "wrk" or (args.loadgen == "auto" and loadgen.wrk_available())
+    # wrk cannot pace its requests: a paced run uses the Python generator.
+    use_wrk = (
+        not seed
+        and not rate
+        and (args.loadgen == "wrk" or (args.loadgen == "auto" and loadgen.wrk_available()))
     )
     if use_wrk:
         return loadgen.run_wrk(
@@ -350,19 +398,31 @@ def run_load(
         "profiles_path": str(profiles_path),
         "seed": seed,
     }
+    if rate:
+        config["rate"] = rate
     return loadgen.run_python(config=config, workdir=workdir)
 
 
-def measure_round(args, *, target: Target, templates, duration: float, workdir: Path):
+def measure_round(
+    args,
+    *,
+    target: Target,
+    templates,
+    duration: float,
+    workdir: Path,
+    rate: float | None = None,
+    prefix: str | None = None,
+):
     """One measured stretch of load: the generator's figures and what the database stored."""
     since = datetime.now(UTC)
     load = run_load(
         args,
         port=target.server.port,
         templates=templates,
-        prefix=target.prefix,
+        prefix=prefix or target.prefix,
         duration=duration,
         workdir=workdir,
+        rate=rate,
     )
     time.sleep(1)  # let the requests still in flight when the generator stopped commit
     stored, client_stored, span = stored_since(target.checkout.url, TARGETS[target.name][1], since)
@@ -461,10 +521,114 @@ def run_config(
                 result = combine_rounds(target.name, events, rounds[target.name])
                 print_result(result)
                 results.append(result)
+        if args.answering:
+            cdp = next(target for target in targets if target.name == "cdp")
+            peaks = {
+                result.events_per_request: result.requests_per_s
+                for result in results
+                if result.target == "cdp"
+            }
+            results.extend(answering_phase(args, target=cdp, peaks=peaks, workdir=workdir))
         return results
     finally:
         for target in targets:
             target.server.stop()
+
+
+def answering_rule_create(checkout: Checkout) -> str:
+    """A second REST source whose page-view events an answering rule routes; its id."""
+    source_id = manage(
+        checkout.env, "create_event_source", "Bench answering", "--bridge", "rest"
+    ).strip()
+    script = ANSWERING_SETUP.replace("__SOURCE__", source_id).replace(
+        "__TYPE__", ANSWERING_EVENT_TYPE
+    )
+    manage(checkout.env, "shell", "-c", script, repo=checkout.repo)
+    return source_id
+
+
+def in_request_runs(url: str, since: datetime) -> dict[str, int]:
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT status, count(*) FROM workflows_workflowrun "
+            "WHERE in_request AND started >= %s GROUP BY status",
+            [since],
+        ).fetchall()
+    return dict(rows)
+
+
+def answering_phase(args, *, target: Target, peaks: dict[int, float], workdir: Path):
+    """Per case, at half the peak requests/s: rounds in turn between the benchmark's source
+    (no rule) and the answering source; the two results are labelled `norule` and `answer`."""
+    source_id = target.checkout.source_id
+    answering_source = answering_rule_create(target.checkout)
+    prefix = f"{target.prefix}-answer"
+    seed_templates = loadgen.payload_templates(source_id=answering_source, events_per_request=1)
+    run_load(
+        args,
+        port=target.server.port,
+        templates=seed_templates,
+        prefix=prefix,
+        duration=0,
+        workdir=workdir,
+        seed=True,
+    )
+    results = []
+    for events, peak in sorted(peaks.items()):
+        rate = peak / 2
+        sides = {
+            "norule": (
+                loadgen.payload_templates(source_id=source_id, events_per_request=events),
+                target.prefix,
+            ),
+            "answer": (
+                loadgen.payload_templates(source_id=answering_source, events_per_request=events),
+                prefix,
+            ),
+        }
+        for templates, side_prefix in sides.values():
+            if args.warmup > 0:
+                run_load(
+                    args,
+                    port=target.server.port,
+                    templates=templates,
+                    prefix=side_prefix,
+                    duration=args.warmup,
+                    workdir=workdir,
+                    rate=rate,
+                )
+        rounds: dict[str, list] = {name: [] for name in sides}
+        since = datetime.now(UTC)
+        for _ in range(args.rounds):
+            for name, (templates, side_prefix) in sides.items():
+                rounds[name].append(
+                    measure_round(
+                        args,
+                        target=target,
+                        templates=templates,
+                        duration=args.duration / args.rounds,
+                        workdir=workdir,
+                        rate=rate,
+                        prefix=side_prefix,
+                    )
+                )
+        print(
+            f"answering rule, {events} ev/request, paced at {rate:.0f} requests/s "
+            f"(half the peak {peak:.0f}):"
+        )
+        combined = {name: combine_rounds(name, events, rounds[name]) for name in sides}
+        for result in combined.values():
+            print_result(result)
+        runs = in_request_runs(target.checkout.url, since)
+        added = combined["answer"].p99_ms - combined["norule"].p99_ms
+        print(
+            f"added p99 with an answering rule: {added:+.1f} ms "
+            f"(p50 {combined['answer'].p50_ms - combined['norule'].p50_ms:+.1f} ms); "
+            f"in-request runs by status: {runs or 'none'}",
+            flush=True,
+        )
+        results.extend(combined.values())
+    return results
 
 
 # ---- output -----------------------------------------------------------------------------

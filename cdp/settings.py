@@ -273,6 +273,9 @@ CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = env_int("CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
 CDP_WORKFLOW_BATCH_SIZE = env_int("CDP_WORKFLOW_BATCH_SIZE", 200)
 # How long a task waits for another task holding the same profile before it retries later.
 CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS = env_int("CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS", 30)
+# The time a /track request gives all the workflows of its rules that answer in the request,
+# together (apps.tracking.answers); a run past it is stopped and left to the worker.
+CDP_ANSWER_BUDGET_MS = env_int("CDP_ANSWER_BUDGET_MS", 100)
 # Networks (CIDR) that a remote call whose URL is templated from event data may reach although
 # they are not public (loopback, private, link-local...); empty: none (apps.workflows.urlguard).
 CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")

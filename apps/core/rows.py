@@ -38,10 +38,41 @@ def _layout(model: type[models.Model]) -> tuple[str, tuple[str, ...], frozenset[
 def rows_fetch(model: type[M], condition: str, params: list) -> list[M]:
     """Instances of `model` matching `condition` (SQL after WHERE, written in this app, with
     %s placeholders for `params`; it may end with ORDER BY / LIMIT / FOR UPDATE)."""
-    select, names, json_positions = _layout(model)
+    select, _, _ = _layout(model)
     with connection.cursor() as cursor:
         cursor.execute(f"{select} WHERE {condition}", params)
         rows = cursor.fetchall()
+    return _instances(model, rows)
+
+
+def rows_fetch_together(
+    queries: Sequence[tuple[type[models.Model], str, list]],
+    *,
+    first: tuple[str, list] | None = None,
+) -> list[list]:
+    """Several `rows_fetch` in one round trip: the statements go as one text (the cursor
+    binds parameters on the client) and run in order in the current transaction; `first` is
+    a statement run before them whose result is not read (e.g. taking a lock)."""
+    statements, params = [], []
+    if first is not None:
+        statements.append(first[0])
+        params.extend(first[1])
+    for model, condition, query_params in queries:
+        statements.append(f"{_layout(model)[0]} WHERE {condition}")
+        params.extend(query_params)
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), params)
+        if first is not None:
+            cursor.nextset()
+        for model, _, _ in queries:
+            results.append(_instances(model, cursor.fetchall()))
+            cursor.nextset()
+    return results
+
+
+def _instances(model: type[M], rows: list) -> list[M]:
+    _, names, json_positions = _layout(model)
     instances = []
     for row in rows:
         values = [

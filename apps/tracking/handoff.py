@@ -30,6 +30,7 @@ from django.db import transaction
 from kombu.connection import ConnectionPool
 from kombu.exceptions import KombuError
 
+from apps.tracking.processing import Processed
 from apps.tracking.tasks import (
     process_events,
     process_profile_events,
@@ -107,6 +108,16 @@ def events_enqueue(*, event_ids: Sequence[str], profile_id: str | None) -> None:
         transaction.on_commit(lambda: _publish(process_profile_events, profile_id))
     else:
         ids = list(event_ids)
+        transaction.on_commit(lambda: _publish(process_events, ids))
+
+
+def processed_enqueue(processed: Processed) -> None:
+    """The collected events a service run in the request leaves for the workers (injected
+    events, a merge survivor's): the answering workflows of /track (answers.py)."""
+    for profile_id in processed.profile_ids:
+        transaction.on_commit(lambda p=profile_id: _publish(process_profile_events, p))
+    ids = list(processed.event_ids)
+    if ids:
         transaction.on_commit(lambda: _publish(process_events, ids))
 
 

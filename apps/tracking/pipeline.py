@@ -4,7 +4,11 @@
 2. resolve profile and session (apps.profiles.services.identity);
 3. write the events with one multi-row INSERT ... ON CONFLICT (id) DO NOTHING, so a client
    retry that repeats an event id stores it once;
-4. commit, then hand the events that need a worker to the workers (handoff.py).
+4. commit, then hand the events that need a worker to the workers (handoff.py);
+5. when rules that answer in the request route some of the stored events, run those
+   workflows now, within the time budget, and put their `response` and `ux` into the
+   answer (answers.py); the request's hand-off then waits for them, so that a worker does not
+   take the events first.
 """
 
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from apps.events.registry import event_validation_error
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
 from apps.tracking import system_events
+from apps.tracking.answers import AnsweringEvents, answering_events, request_answers_run
 from apps.tracking.enrichment import utm_from_context
 from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import TrackRequest, server_event
@@ -52,6 +57,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     store_events = track.save_events and not source.transitional
     request_block = {**track.request, "headers": client.headers, "ip": client.ip}
     page_views = sum(1 for event in track.events if event.type == PAGE_VIEW)
+    answering: AnsweringEvents | None = None
     for attempt in (1, 2):
         try:
             with transaction.atomic():
@@ -88,7 +94,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                         event_types={event["type"] for event in events},
                         source_id=source.pk,
                     )
-                _hand_off(
+                answering = _hand_off(
                     events,
                     stored=store_events,
                     identity=identity,
@@ -102,16 +108,22 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
             # the survivor through its `ids`.
             if attempt == 2:
                 raise
+    ux: list[dict] = []
+    response: dict = {}
+    warnings: list[str] = []
+    if answering is not None:
+        answer = request_answers_run(events=answering)
+        ux, response, warnings = answer.ux, answer.response, answer.warnings
     return {
         "task": new_id(),
-        "ux": [],
-        "response": {},
+        "ux": ux,
+        "response": response,
         "events": [],
         # The shape stays without a profile or session: Tracardi's clients read profile.id.
         "profile": {"id": identity.client_profile_id if identity.profile_id else None},
         "session": {"id": identity.session_id},
         "errors": [],
-        "warnings": [],
+        "warnings": warnings,
     }
 
 
@@ -169,14 +181,27 @@ def _event_documents(
 
 def _hand_off(
     events: list[dict], *, stored: bool, identity: Identity, source_id: str, request: dict
-) -> None:
+) -> AnsweringEvents | None:
+    """Enqueue the routed events for the workers at commit; when rules that answer in the
+    request route some of them, nothing is enqueued and they are returned instead: the
+    answering runs come first and hand off what they leave (answers.py). Events that were
+    not stored always go to the workers."""
     routed = [event for event in events if event["status"] == Event.Status.COLLECTED]
     if not routed:
-        return
+        return None
     profile_id = identity.profile_id
     if stored:
+        answering = answering_events(routed, source_id=source_id)
+        if answering:
+            return AnsweringEvents(
+                routed=routed,
+                answering=answering,
+                source_id=source_id,
+                profile_id=profile_id if identity.profile_stored else None,
+                session_id=identity.session_id if identity.session_stored else None,
+            )
         events_enqueue(event_ids=[event["id"] for event in routed], profile_id=profile_id)
-        return
+        return None
     # Not stored (ephemeral source, saveEvents=false): the message carries the whole event.
     copies = [
         {
@@ -189,3 +214,4 @@ def _hand_off(
         for event in routed
     ]
     unsaved_events_enqueue(events=copies, profile_id=profile_id)
+    return None

@@ -65,7 +65,13 @@ from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
 from apps.tracking.routing import counted_fields, event_changes_live_segments
 from apps.workflows.models import WorkflowRun
-from apps.workflows.services.runs import event_workflows_run, workflow_runs_insert
+from apps.workflows.selectors import routing_table
+from apps.workflows.services.answers import RequestAnswer
+from apps.workflows.services.runs import (
+    event_has_background_workflows,
+    event_workflows_run,
+    workflow_runs_insert,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,26 +82,45 @@ REQUEUE_SWEEP_LIMIT = 5000
 # Errors that can pass (a lock wait that timed out, a restarting PostgreSQL): the task retries
 # them. Any other error in a batch is the data's: the batch is run again one event at a time.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-_EVENT_ORDER = "ORDER BY time, inserted, id"
+EVENT_ORDER = "ORDER BY time, inserted, id"
 Via = ConsentChange.Via
 
 
-def _advisory_lock(key_text: str) -> None:
-    """Wait (at most the lock timeout) for the transaction-scoped lock named by `key_text`."""
+def _advisory_lock_statement(key_text: str, *, budget_ms: int | None) -> tuple[str, list]:
+    """The statement that waits (at most the lock timeout) for the transaction-scoped lock
+    named by `key_text`. With `budget_ms` (a run in the /track request) the wait, and every
+    statement of the transaction after it (`statement_timeout`), are bounded by it instead.
+    The subquery in FROM runs first, so the timeouts cover the wait."""
     digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    timeout = f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"
-    with connection.cursor() as cursor:
-        # One round trip; the subquery in FROM runs first, so the timeout covers the wait.
-        cursor.execute(
+    if budget_ms is None:
+        return (
             "SELECT pg_advisory_xact_lock(%s, %s) "
             "FROM (SELECT set_config('lock_timeout', %s, true)) AS lock_timeout",
-            [PROFILE_LOCK_NAMESPACE, key, timeout],
+            [PROFILE_LOCK_NAMESPACE, key, f"{settings.CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS}s"],
         )
+    budget = f"{max(1, budget_ms)}ms"
+    return (
+        "SELECT pg_advisory_xact_lock(%s, %s) "
+        "FROM (SELECT set_config('lock_timeout', %s, true), "
+        "set_config('statement_timeout', %s, true)) AS budget",
+        [PROFILE_LOCK_NAMESPACE, key, budget, budget],
+    )
+
+
+def _advisory_lock(key_text: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(*_advisory_lock_statement(key_text, budget_ms=None))
 
 
 def profile_lock(profile_id: str) -> None:
     _advisory_lock(f"profile:{profile_id}")
+
+
+def profile_lock_statement(profile_id: str, *, budget_ms: int) -> tuple[str, list]:
+    """`profile_lock` as a statement bounded by a budget, to send with the reads that follow
+    it in one round trip (the /track request's answering runs)."""
+    return _advisory_lock_statement(f"profile:{profile_id}", budget_ms=budget_ms)
 
 
 @dataclass
@@ -111,6 +136,17 @@ class Processed:
     def profile_add(self, profile_id: str) -> None:
         if profile_id not in self.profile_ids:
             self.profile_ids.append(profile_id)
+
+
+class BudgetPassed(Exception):  # noqa: N818 (a signal to roll back, not a failure)
+    """A run in the request reached its deadline: raised from the transaction so that nothing
+    of the request's runs is saved. `runs` are the ones that timed out, to record; `undone`
+    the ones that had finished before it and are rolled back with it (the worker runs them)."""
+
+    def __init__(self, runs: list[WorkflowRun], undone: list[WorkflowRun]) -> None:
+        super().__init__(f"{len(runs)} run(s) past the time budget")
+        self.runs = runs
+        self.undone = undone
 
 
 @dataclass
@@ -137,7 +173,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
             # locked until the final write, so the tracking pipeline is not held up meanwhile.
             events = rows_fetch(
                 Event,
-                f"profile_id = %s AND status = %s {_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
                 [profile_id, Event.Status.COLLECTED, batch_size + 1],
             )
             processed = Processed()
@@ -158,7 +194,7 @@ def profile_events_process(*, profile_id: str, batch_size: int | None = None) ->
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM {Event._meta.db_table} WHERE profile_id = %s AND status = %s "
-                f"{_EVENT_ORDER} LIMIT %s FOR UPDATE",
+                f"{EVENT_ORDER} LIMIT %s FOR UPDATE",
                 [profile_id, Event.Status.COLLECTED, batch_size + 1],
             )
             ids = [event_id for (event_id,) in cursor.fetchall()]
@@ -307,6 +343,14 @@ def collected_events_requeue(*, older_than_seconds: int | None = None) -> Proces
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PrefetchedRows:
+    """The profile (none or one) and the sessions of a batch, read by its caller."""
+
+    profiles: list[Profile]
+    sessions: list[Session]
+
+
 @dataclass
 class _ProfileState:
     """The profile a batch works on: its id, whether it is stored, the snapshot taken after
@@ -318,8 +362,10 @@ class _ProfileState:
     document: dict | None
 
 
-def _profile_state(profile_id: str | None) -> _ProfileState:
-    row = next(iter(rows_fetch(Profile, "id = %s", [profile_id])), None) if profile_id else None
+def _profile_state(profile_id: str | None, rows: list[Profile] | None = None) -> _ProfileState:
+    if rows is None and profile_id:
+        rows = rows_fetch(Profile, "id = %s", [profile_id])
+    row = next(iter(rows), None) if profile_id and rows else None
     if row is not None:
         before = profile_document(row)
         return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
@@ -372,30 +418,50 @@ def events_run(
     stored: bool,
     replay: bool = False,
     skip: set[tuple[str, str]] | frozenset = frozenset(),
+    answer: RequestAnswer | None = None,
+    deadline: float | None = None,
+    rows: PrefetchedRows | None = None,
 ) -> BatchResult:
     """Run `events` (one profile, in order) through identification, mapping and their routed
     workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
-    events), the profile changes. Call inside a transaction holding the profile's lock."""
+    events), the profile changes. Call inside a transaction holding the profile's lock.
+
+    With `answer`, this is the /track request (apps.tracking.answers): the same steps, but
+    only the workflows of rules that answer in the request run, each stopped at `deadline`
+    (BudgetPassed is raised at the first that is); an event that also has workflows for the
+    worker stays `collected`. The worker then skips what the request did: the profile steps
+    of those events and the workflows that ran (`_request_runs`). `rows`: the profile and
+    session rows, when the caller read them already (under the lock)."""
     now = timezone.now()
-    state = _profile_state(profile_id)
-    sessions = _sessions(events)
+    state = _profile_state(profile_id, rows.profiles if rows is not None else None)
+    sessions = _sessions(events, rows.sessions if rows is not None else None)
     effects = StoredEffects(now=now, profile_stored=state.stored)
     result = BatchResult(profile_id=profile_id, events=events)
     # Grants and revokes by the events (consent-given, mappings) and by their workflows.
     history = ConsentHistory()
+    in_request = answer is not None
+    earlier: dict[str, list[WorkflowRun]] = {}
+    if stored and not replay and not in_request:
+        earlier = _request_runs(events)
+        skip = {
+            *skip,
+            *((run.workflow_id, run.event_ref) for runs in earlier.values() for run in runs),
+        }
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
-        if state.stored and not replay and event_type_identifies(event.type):
+        # The request that ran this event's answering workflows applied its profile steps.
+        profile_steps = not replay and event.pk not in earlier
+        if state.stored and profile_steps and event_type_identifies(event.type):
             survivor_id = identification_apply(event=document, profile_id=state.id)
             if survivor_id != state.id:
                 state = _profile_switch(state, survivor_id, result.runs, now)
                 effects.profile_stored = state.stored
                 document["profile"] = {"id": survivor_id}
         consents_before = consents_copy(state.document)
-        if state.document is not None and not replay and event_type_has_mapping(event.type):
+        if state.document is not None and profile_steps and event_type_has_mapping(event.type):
             mapping_apply(profile=state.document, event=document, session=session)
-        if state.document is not None and not replay and event_type_gives_consents(event.type):
+        if state.document is not None and profile_steps and event_type_gives_consents(event.type):
             notes = consents_give(profile=state.document, event=document, at=event.time)
             if notes:
                 document.setdefault("metadata", {}).setdefault("warnings", []).extend(notes)
@@ -414,13 +480,22 @@ def events_run(
             stored=stored,
             replay=replay,
             skip=skip,
+            answer=answer,
+            deadline=deadline,
         )
+        timed_out = [run for run in runs if run.status == WorkflowRun.Status.TIMEOUT]
+        if timed_out:
+            undone = [*result.runs, *(run for run in runs if run not in timed_out)]
+            raise BudgetPassed(timed_out, undone)
         history.note(
             before=consents_before, after=state.document, via=Via.WORKFLOW, by=event.pk, at=now
         )
         result.runs.extend(runs)
         if stored and not replay:
-            _event_mark(event, document, runs)
+            if in_request and event_has_background_workflows(event.source_id, event.type):
+                _event_keep(event, document)
+            else:
+                _event_mark(event, document, [*earlier.get(event.pk, ()), *runs])
         merge_by = effects.merge_requested()
         if merge_by and state.stored:
             state = _profile_merge(state, merge_by, now, result.follow_up)
@@ -431,7 +506,7 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
-        counted = [] if replay else _counted(events)
+        counted = [] if replay else _counted([e for e in events if e.pk not in earlier])
         if counted and (not result.changed_fields or segments_only(result.changed_fields)):
             # The request counted a visit or page views on the row without segmentation (it
             # stays cheap); the profile's change is reported here, once per batch. A batch
@@ -458,12 +533,41 @@ def _counted(events: list[Event]) -> list[str]:
     return list(fields)
 
 
-def _sessions(events: list[Event]) -> dict[str, dict]:
+def _sessions(events: list[Event], rows: list[Session] | None = None) -> dict[str, dict]:
     wanted = {event.session_id for event in events if event.session_id}
     if not wanted:
         return {}
-    sessions = rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
+    sessions = rows if rows is not None else rows_fetch(Session, "id = ANY(%s)", [list(wanted)])
     return {session.pk: session_document(session) for session in sessions}
+
+
+def _request_runs(events: list[Event]) -> dict[str, list[WorkflowRun]]:
+    """The runs the /track request recorded (ok or error) for these events, by event id: the
+    worker does not run those workflows again. One query, and only when a rule answers in the
+    request for one of the events (none do in most installations)."""
+    table = routing_table()
+    if not table.answering:
+        return {}
+    ids = [event.pk for event in events if table.answers(event.source_id, event.type)]
+    if not ids:
+        return {}
+    found: dict[str, list[WorkflowRun]] = {}
+    runs = (
+        WorkflowRun.objects.filter(event_ref__in=ids, replay=False, in_request=True)
+        .exclude(status=WorkflowRun.Status.TIMEOUT)
+        .only("workflow_id", "event_ref", "rule_ids", "status", "error", "duration_ms")
+    )
+    for run in runs:
+        found.setdefault(run.event_ref, []).append(run)
+    return found
+
+
+def _event_keep(event: Event, document: dict) -> None:
+    """An event the request ran in part: what its nodes changed is kept, it stays
+    `collected` for the worker's workflows."""
+    for name in ("metadata", "properties", "traits", "context", "tags"):
+        if isinstance(document.get(name), dict):
+            setattr(event, name, document[name])
 
 
 def _event_mark(event: Event, document: dict, runs: list[WorkflowRun]) -> None:

@@ -5,7 +5,11 @@ Semantics:
 - a node's result on port P travels along the edges that leave P, and only those;
 - a node runs once per value that reaches it (two branches joining run it twice);
 - a None value ends its branch; the run ends when no value is left to deliver;
-- an error stops the whole run and is recorded with the node and the message.
+- an error stops the whole run and is recorded with the node and the message;
+- with a deadline (a time.monotonic() value: runs inside the /track request have a time
+  budget), the engine checks it before each node and stops the run as `timeout` once it has
+  passed; a node that failed after the deadline (a remote call cut at the remaining time) is
+  a timeout too, not an error. Actions that wait on I/O cap their wait at `flow.remaining()`.
 
 Values are delivered first-in first-out, so nodes run breadth-first from the start node.
 The engine knows nothing about the database: profile, event and session are plain dicts in
@@ -66,6 +70,15 @@ class Flow:
     # with the event and workflow ids, what names a side effect stably (idempotency keys).
     node_id: str = ""
     node_visit: int = 0
+    # time.monotonic() value past which the run stops (runs in the request); None: no limit.
+    deadline: float | None = None
+
+    def remaining(self, wanted: float) -> float:
+        """Seconds an action may wait for I/O: `wanted`, capped at the time left before the
+        deadline (at least a millisecond, so that a library given it still fails fast)."""
+        if self.deadline is None:
+            return wanted
+        return max(0.001, min(wanted, self.deadline - time.monotonic()))
 
     def data(self, payload: Any) -> dict:
         return {
@@ -126,7 +139,7 @@ class CompiledWorkflow:
 
 @dataclass
 class RunOutcome:
-    status: str  # "ok" or "error"
+    status: str  # "ok", "error" or "timeout" (past the flow's deadline)
     log: list[dict]
     duration_ms: float
     error: str = ""
@@ -143,9 +156,13 @@ def workflow_execute(
     *,
     keep_payloads: bool = False,
     clock: Callable[[], float] = time.perf_counter,
+    deadline: float | None = None,
 ) -> RunOutcome:
     """Run `workflow` on `flow.event`. `keep_payloads` logs every node's input and output (test
-    runs); otherwise only nodes with `debug` on keep them, since runs are stored at volume."""
+    runs); otherwise only nodes with `debug` on keep them, since runs are stored at volume.
+    `deadline` (time.monotonic()) stops the run as `timeout` before a node that would start
+    after it."""
+    flow.deadline = deadline
     started = clock()
     pending: deque[tuple[str, str | None, Any]] = deque([(workflow.start, None, flow.event)])
     log: list[dict] = []
@@ -154,6 +171,8 @@ def workflow_execute(
     while pending:
         node_id, in_port, payload = pending.popleft()
         node = workflow.nodes[node_id]
+        if _past(deadline):
+            return _timed_out(started, clock, log, node, "before it started")
         node_runs += 1
         if node_runs > MAX_NODE_RUNS:
             message = f"stopped after {MAX_NODE_RUNS} node runs: the graph fans out too much"
@@ -180,10 +199,19 @@ def workflow_execute(
         except DatabaseError:
             raise  # infrastructure, not the workflow: the task fails and the message is retried
         except (ActionError, notation.NotationError) as exc:
+            if _past(deadline):
+                return _timed_out(started, clock, log, node, str(exc), entry, node_started)
             return _failed(started, clock, log, node, str(exc), entry, node_started)
         except Exception as exc:  # an action bug must fail this run, not the whole batch
             message = f"{type(exc).__name__}: {exc}"
+            if _past(deadline):
+                return _timed_out(started, clock, log, node, message, entry, node_started)
             return _failed(started, clock, log, node, message, entry, node_started)
+        if _past(deadline) and any(result.port == "error" for result in results):
+            # A remote call cut at the deadline answers on its error port: not the remote's
+            # fault, the budget's.
+            message = "its answer came after the deadline"
+            return _timed_out(started, clock, log, node, message, entry, node_started)
         entry["duration_ms"] = _ms(clock() - node_started)
         live = [result for result in results if result.value is not None]
         entry["port"] = ",".join(result.port for result in live) or None
@@ -235,6 +263,26 @@ def _failed(
         error=f"Node {node.label}: {message}",
         error_node=node.id,
     )
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _timed_out(
+    started: float,
+    clock: Callable[[], float],
+    log: list[dict],
+    node: CompiledNode,
+    message: str,
+    entry: dict | None = None,
+    node_started: float | None = None,
+) -> RunOutcome:
+    outcome = _failed(
+        started, clock, log, node, f"stopped at the time budget ({message})", entry, node_started
+    )
+    outcome.status = "timeout"
+    return outcome
 
 
 def _ms(seconds: float) -> float:

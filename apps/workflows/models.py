@@ -111,6 +111,12 @@ class Rule(models.Model):
     )
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="rules")
     enabled = models.BooleanField(default=True)
+    answers_in_request = models.BooleanField(
+        "answers in the request",
+        default=False,
+        help_text="Run this rule's workflow while the visitor's request waits, so it can "
+        "answer the page: personalisation, widgets. Keep such workflows short.",
+    )
     required_consent = models.ForeignKey(
         "profiles.ConsentType",
         null=True,
@@ -137,6 +143,9 @@ class WorkflowRun(models.Model):
         OK = "ok", "Completed"
         ERROR = "error"
         SKIPPED = "skipped", "Skipped (no consent)"
+        # Stopped at the time budget of a run in the request: rolled back, the worker runs
+        # it again (the once-per-event constraint does not count it).
+        TIMEOUT = "timeout", "Timed out"
 
     # Runs are written at the rate of events: every index costs. The foreign keys get no
     # index of their own (Django's would add a second, LIKE-pattern one on text keys); the
@@ -167,6 +176,8 @@ class WorkflowRun(models.Model):
     )
     rule_ids = models.JSONField(default=list, blank=True)
     replay = models.BooleanField(default=False)
+    # Run inside the /track request (its rule answers in the request), not by a worker.
+    in_request = models.BooleanField("in the request", default=False)
     status = models.CharField(max_length=8, choices=Status.choices)
     error = models.TextField(blank=True)
     error_node = models.CharField(max_length=64, blank=True)
@@ -176,11 +187,12 @@ class WorkflowRun(models.Model):
 
     class Meta:
         constraints = [
-            # A redelivered message must not run a workflow twice for one event; replays may.
+            # A redelivered message must not run a workflow twice for one event; replays may,
+            # and a run stopped at the request's time budget is run again by the worker.
             # (event_ref first: it also serves the lookup of an unsaved event's runs.)
             models.UniqueConstraint(
                 fields=["event_ref", "workflow"],
-                condition=Q(replay=False),
+                condition=Q(replay=False) & ~Q(status="timeout"),
                 name="workflowrun_once_per_event",
             )
         ]

@@ -10,3 +10,13 @@ from apps.workflows.selectors import routing_table
 
 def event_is_routed(*, source_id: str, event_type: str) -> bool:
     return routing_table().routes(source_id, event_type)
+
+
+def event_answers_in_request(*, source_id: str, event_type: str) -> bool:
+    """A rule marked "answers in the request" routes the event (same cached table)."""
+    return routing_table().answers(source_id, event_type)
+
+
+def answering_rules_exist() -> bool:
+    """Any enabled rule answers in the request: when none does, /track skips the whole step."""
+    return bool(routing_table().answering)

@@ -34,12 +34,17 @@ class RoutedRule:
     workflow_version: int
     # The consent type the profile must hold for the rule to run its workflow (None: any).
     required_consent: str | None = None
+    # The rule answers in the request: its workflow runs inside /track (apps.tracking.answers).
+    answers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingTable:
     # (source id or None for any source, event type) -> rules, by rule name
     rules: dict[tuple[str | None, str], tuple[RoutedRule, ...]]
+    # The keys of `rules` with at least one rule that answers in the request: empty in most
+    # installations, so a request asks one set lookup per event at most.
+    answering: frozenset[tuple[str | None, str]] = frozenset()
 
     def rules_for(self, source_id: str, event_type: str) -> list[RoutedRule]:
         exact = self.rules.get((source_id, event_type), ())
@@ -52,6 +57,13 @@ class RoutingTable:
 
     def routes(self, source_id: str, event_type: str) -> bool:
         return (source_id, event_type) in self.rules or (None, event_type) in self.rules
+
+    def answers(self, source_id: str, event_type: str) -> bool:
+        """Whether a rule that answers in the request routes the event."""
+        answering = self.answering
+        return bool(answering) and (
+            (source_id, event_type) in answering or (None, event_type) in answering
+        )
 
 
 @process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
@@ -70,14 +82,20 @@ def routing_table() -> RoutingTable:
             "workflow_id",
             "workflow__version",
             "required_consent_id",
+            "answers_in_request",
         )
     )
     rules: dict[tuple[str | None, str], list[RoutedRule]] = {}
-    for rule_id, name, event_type, source_id, workflow_id, version, consent in rows:
+    answering: set[tuple[str | None, str]] = set()
+    for rule_id, name, event_type, source_id, workflow_id, version, consent, answers in rows:
         rules.setdefault((source_id, event_type), []).append(
-            RoutedRule(rule_id, name, workflow_id, version, consent)
+            RoutedRule(rule_id, name, workflow_id, version, consent, answers)
         )
-    return RoutingTable(rules={key: tuple(value) for key, value in rules.items()})
+        if answers:
+            answering.add((source_id, event_type))
+    return RoutingTable(
+        rules={key: tuple(value) for key, value in rules.items()}, answering=frozenset(answering)
+    )
 
 
 @process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")

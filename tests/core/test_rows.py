@@ -1,6 +1,6 @@
 import pytest
 
-from apps.core.rows import rows_fetch
+from apps.core.rows import rows_fetch, rows_fetch_together
 from apps.events.models import Event
 from apps.profiles.models import Profile
 from tests.workflows.factories import EventFactory, ProfileFactory
@@ -29,3 +29,22 @@ def test_rows_read_like_the_orm(django_assert_num_queries):
 
 def test_no_rows():
     assert rows_fetch(Profile, "id = %s", ["nobody"]) == []
+
+
+def test_several_reads_travel_together_in_one_query(django_assert_num_queries):
+    profile = ProfileFactory(traits={"plan": "pro"})
+    event = EventFactory(profile=profile, properties={"n": 1})
+
+    with django_assert_num_queries(1):
+        events, profiles, nothing = rows_fetch_together(
+            [
+                (Event, "profile_id = %s ORDER BY time", [profile.pk]),
+                (Profile, "id = %s", [profile.pk]),
+                (Profile, "id = %s", ["missing"]),
+            ],
+            first=("SELECT set_config('lock_timeout', %s, true)", ["50ms"]),
+        )
+
+    assert [(row.pk, row.properties) for row in events] == [(event.pk, {"n": 1})]
+    assert [(row.pk, row.traits) for row in profiles] == [(profile.pk, {"plan": "pro"})]
+    assert nothing == []

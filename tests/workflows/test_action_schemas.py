@@ -7,7 +7,7 @@ import re
 import jsonschema
 import pytest
 
-from apps.workflows.actions import ACTIONS
+from apps.workflows.actions import ACTIONS, action_by_id
 from apps.workflows.notation_check import NOTATION_KINDS
 
 # Property names that always take notation (a condition, a target, a path).
@@ -104,9 +104,8 @@ def test_the_five_kinds_are_all_used():
 
 
 def test_copy_data_describes_its_map_of_target_paths_to_values():
-    fields = ACTIONS[6].config_schema["properties"]["traits"]["properties"]["set"]
+    fields = action_by_id("copy_data").config_schema["properties"]["traits"]["properties"]["set"]
 
-    assert ACTIONS[6].id == "copy_data"
     assert (fields["x-key-notation"], fields["x-key-title"]) == ("writable_path", "Target")
     assert fields["additionalProperties"] == {
         "title": "Value",

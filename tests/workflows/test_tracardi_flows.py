@@ -271,6 +271,7 @@ def test_the_table_maps_31_tracardi_plugins_to_our_actions():
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [
         "add_consent",
         "add_segment_if",
+        "create_response",
         "inject_event",
         "reduce_list",
         "reset_interest",

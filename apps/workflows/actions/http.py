@@ -167,7 +167,9 @@ class RemoteCallAction(Action):
                 url,
                 headers=headers,
                 data=None if body is None else json.dumps(body, default=str),
-                timeout=self.config["timeout"],
+                # In the request, the wait ends with the time budget (the engine then
+                # records the run as timed out and the worker calls again).
+                timeout=flow.remaining(self.config["timeout"]),
                 allow_redirects=False,
             )
         except requests.RequestException as exc:

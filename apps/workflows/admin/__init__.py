@@ -40,7 +40,7 @@ from apps.workflows.services.workflows import workflow_add, workflow_details_sav
 class RuleInline(admin.TabularInline):
     model = Rule
     form = RuleForm
-    fields = ("name", "event_type", "source", "enabled")
+    fields = ("name", "event_type", "source", "enabled", "answers_in_request")
     extra = 0
     show_change_link = True
 
@@ -199,9 +199,10 @@ class RuleAdmin(admin.ModelAdmin):
         "workflow_link",
         "consent_needed",
         "enabled",
+        "answers_in_request",
         "updated",
     )
-    list_filter = ("enabled", "workflow", "source")
+    list_filter = ("enabled", "answers_in_request", "workflow", "source")
     search_fields = ("name", "event_type")
     list_select_related = ("source", "workflow")
     ordering = ("name",)
@@ -220,6 +221,23 @@ class RuleAdmin(admin.ModelAdmin):
         return rule.required_consent_id or "-"
 
 
+class RanInFilter(admin.SimpleListFilter):
+    """Runs made inside the /track request (rules that answer in the request) or by a worker."""
+
+    title = "where it ran"
+    parameter_name = "ran_in"
+
+    def lookups(self, request, model_admin):
+        return (("request", "In the visitor's request"), ("worker", "In the background"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "request":
+            return queryset.filter(in_request=True)
+        if self.value() == "worker":
+            return queryset.filter(in_request=False)
+        return queryset
+
+
 @admin.register(WorkflowRun)
 class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -230,11 +248,13 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "profile_link",
         "status",
         "duration_ms",
+        "ran_in",
         "replay",
         "canvas_link",
     )
     list_filter = (
         "status",
+        RanInFilter,
         "workflow",
         "replay",
         related_id_filter("profile", "profile"),
@@ -255,6 +275,7 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "event_type",
         "profile_link",
         "rules",
+        "ran_in",
         "replay",
         "started",
         "duration_ms",
@@ -276,6 +297,10 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     @admin.display(description="workflow")
     def workflow_link(self, run: WorkflowRun) -> str:
         return object_link(Workflow, run.workflow_id, run.workflow.name)
+
+    @admin.display(description="ran in")
+    def ran_in(self, run: WorkflowRun) -> str:
+        return "request" if run.in_request else "worker"
 
     @admin.display(description="canvas")
     def canvas_link(self, run: WorkflowRun) -> str:

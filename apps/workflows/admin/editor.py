@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 
 from apps.workflows.actions import actions_by_group
 from apps.workflows.admin.docs import docs_html
+from apps.workflows.engine import loggable
 from apps.workflows.graph import GraphInvalid, graph_problems
 from apps.workflows.models import Rule, Workflow, WorkflowRun
 from apps.workflows.notation_check import notation_check
@@ -386,6 +387,8 @@ class EditorViews:
                 "changed_fields": result.changed_fields,
                 "injected": result.injected,
                 "profile_note": result.profile_note,
+                "response": loggable(result.response),
+                "ux": loggable(result.ux),
             }
         )
 

@@ -27,6 +27,7 @@ class RuleForm(forms.ModelForm):
             "workflow",
             "enabled",
             "required_consent",
+            "answers_in_request",
         )
 
     def clean_event_type(self):

@@ -3,6 +3,8 @@
 `event_workflows_run` is the one entry point of the workflows library for its callers (the
 event processing of apps.tracking): it runs every workflow whose enabled rules route the event
 and returns the WorkflowRun rows, unsaved; `workflow_runs_insert` stores a batch of them.
+In the /track request (`in_request`) it runs only the workflows of rules that answer in the
+request, within a deadline, and gathers their `response` and `ux` into a RequestAnswer.
 
 The insert is one statement: the rows travel as one JSON array parameter, read by
 `jsonb_to_recordset` (Django's bulk_create costs more than the workflows themselves on the
@@ -24,6 +26,7 @@ from apps.workflows.engine import Flow, FlowEffects, RunOutcome, workflow_execut
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
 from apps.workflows.selectors import RoutedRule, routing_table, workflow_compiled
+from apps.workflows.services.answers import RequestAnswer
 
 _RUN_COLUMNS = (
     ("workflow_id", "text"),
@@ -34,6 +37,7 @@ _RUN_COLUMNS = (
     ("profile_id", "text"),
     ("rule_ids", "jsonb"),
     ("replay", "bool"),
+    ("in_request", "bool"),
     ("status", "text"),
     ("error", "text"),
     ("error_node", "text"),
@@ -55,18 +59,23 @@ def event_workflows_run(
     stored: bool,
     replay: bool = False,
     skip: set[tuple[str, str]] | frozenset = frozenset(),
+    answer: RequestAnswer | None = None,
+    deadline: float | None = None,
 ) -> list[WorkflowRun]:
     """Run the workflows the rules route `event` to, in rule-name order, each once (a
     workflow routed by several rules runs once and names them all). The nodes read and change
     `document`, `profile` and `session`; (workflow id, event id) pairs in `skip` are not run
-    again. The runs are returned unsaved."""
-    workflows: dict[str, tuple[int, list[str]]] = {}
+    again. The runs are returned unsaved.
+
+    With `answer` (the /track request) only the workflows of rules that answer in the
+    request run, each stopped at `deadline`; the response and ux of each run that ends `ok`
+    go into `answer`, and the runs are marked `in_request`."""
+    in_request = answer is not None
     rules = routing_table().rules_for(event.source_id, event.type)
-    for rule in rules:
-        version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
-        rule_ids.append(rule.id)
     runs = []
-    for workflow_id, (version, rule_ids) in workflows.items():
+    for workflow_id, (version, rule_ids) in event_workflows(
+        event.source_id, event.type, answering_only=in_request
+    ).items():
         if (workflow_id, event.pk) in skip:
             continue
         compiled = workflow_compiled(workflow_id=workflow_id, version=version)
@@ -95,7 +104,9 @@ def event_workflows_run(
                 now=now,
                 effects=effects,
             )
-            outcome = workflow_execute(compiled, flow)
+            outcome = workflow_execute(compiled, flow, deadline=deadline)
+            if answer is not None and outcome.ok:
+                answer.add(response=flow.response, ux=flow.ux)
         runs.append(
             WorkflowRun(
                 workflow_id=workflow_id,
@@ -106,6 +117,7 @@ def event_workflows_run(
                 profile_id=profile["id"] if profile is not None and profile_stored else None,
                 rule_ids=rule_ids,
                 replay=replay,
+                in_request=in_request,
                 status=outcome.status,
                 error=outcome.error,
                 error_node=outcome.error_node,
@@ -130,6 +142,29 @@ def consent_missing(
             return None
         missing = missing or rule.required_consent
     return missing
+
+
+def event_workflows(
+    source_id: str, event_type: str, *, answering_only: bool = False
+) -> dict[str, tuple[int, list[str]]]:
+    """workflow id -> (version, rule ids) routed for an event, in the order they run. A
+    workflow routed by an answering rule and by another one answers (it runs once)."""
+    rules: list[RoutedRule] = routing_table().rules_for(source_id, event_type)
+    answering = {rule.workflow_id for rule in rules if rule.answers}
+    workflows: dict[str, tuple[int, list[str]]] = {}
+    for rule in rules:
+        if answering_only and rule.workflow_id not in answering:
+            continue
+        version, rule_ids = workflows.setdefault(rule.workflow_id, (rule.workflow_version, []))
+        rule_ids.append(rule.id)
+    return workflows
+
+
+def event_has_background_workflows(source_id: str, event_type: str) -> bool:
+    """A workflow routed for the event that does not answer in the request (the worker's)."""
+    rules = routing_table().rules_for(source_id, event_type)
+    answering = {rule.workflow_id for rule in rules if rule.answers}
+    return any(rule.workflow_id not in answering for rule in rules)
 
 
 def workflow_runs_insert(runs: Sequence[WorkflowRun]) -> None:

@@ -2,7 +2,9 @@
 
 The engine runs exactly as in production, but with every node's input and output logged,
 injected events only reported (DryRunEffects), profile changes only computed, and the whole
-thing inside a transaction that is rolled back. Remote HTTP calls do go out.
+thing inside a transaction that is rolled back. Remote HTTP calls do go out. The result
+shows the `response` and `ux` the run produced: what the page would receive if the workflow's
+rule answers in the request.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class TestRunResult:
     injected: list[dict]
     merge_by: list[str]
     profile_note: str
+    # What the run would add to the /track answer (when its rule answers in the request).
+    response: dict
+    ux: list[dict]
 
 
 def workflow_test_run(
@@ -91,6 +96,8 @@ def workflow_test_run(
         injected=effects.injected,
         merge_by=effects.merge_by,
         profile_note=note,
+        response=flow.response,
+        ux=flow.ux,
     )
 
 

@@ -446,6 +446,22 @@ export function TestRunPanel({ api, onRun, result, busy, readOnly, onClear }) {
           ) : (
             <div className="cdpwe-muted">No profile field changed.</div>
           )}
+          {result.response && Object.keys(result.response).length ? (
+            <div data-testid="test-run-response" style={{ marginTop: "0.75em" }}>
+              <div>Response to the page (when its rule answers in the request):</div>
+              <pre className="cdpwe-pre">{JSON.stringify(result.response, null, 2)}</pre>
+            </div>
+          ) : (
+            <div className="cdpwe-muted" style={{ marginTop: "0.75em" }}>
+              No response to the page.
+            </div>
+          )}
+          {result.ux && result.ux.length ? (
+            <details data-testid="test-run-ux">
+              <summary>{result.ux.length} widget(s) for the page</summary>
+              <pre className="cdpwe-pre">{JSON.stringify(result.ux, null, 2)}</pre>
+            </details>
+          ) : null}
           {result.injected && result.injected.length ? (
             <details>
               <summary>{result.injected.length} injected event(s)</summary>

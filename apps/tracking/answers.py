@@ -1,0 +1,340 @@
+"""Workflows that answer in the /track request (DESIGN §4.1, §6, §8).
+
+A rule marked "answers in the request" has its workflow run inside the request that stored
+the event, so that its `response` and `ux` go into the answer (personalisation, widgets). The
+request's events are committed first (pipeline.py); then, for the events such a rule routes:
+
+- one transaction, bounded by the budget CDP_ANSWER_BUDGET_MS for all answering runs of the
+  request together: `statement_timeout` and `lock_timeout` are the remaining budget, the
+  engine stops a run before a node that would start past the deadline and remote calls wait
+  at most the time left;
+- the same ordering guarantee as the worker: the profile's advisory lock (processing.
+  profile_lock) for the length of the transaction; the events are read again `FOR UPDATE`
+  and only those still `collected` run (a worker may have taken them meanwhile). When
+  earlier events of the profile still wait for a worker, the request does not jump ahead of
+  them: its answering workflows run in the background, after those;
+- the same steps and save path as the worker (processing.events_run): identification and
+  mapping, the answering workflows, WorkflowRun rows (marked `in_request`), the event's
+  status (`processed`, or still `collected` when other rules route it to workflows of the
+  worker), `profile_save_changes` and its `profile_changed` follow-ups.
+
+Nothing here ever turns the answer into an error: the events are committed already. A run
+past the budget rolls the whole transaction back (no profile change half-saved, the other
+runs' answers dropped as they will run again), is recorded as a `timeout` run, and the answer
+carries a warning naming the workflow; any other failure (a database error, a bug) is logged
+and warned about the same way. In every case what is left `collected` goes to the worker
+through the hand-off, which then runs exactly the workflows that did not run here.
+
+A request with no answering rule pays one look-up in the cached routing table.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from apps.core.rows import rows_fetch_together
+from apps.events.models import Event
+from apps.profiles.models import Profile, Session
+from apps.tracking.handoff import events_enqueue, processed_enqueue
+from apps.tracking.processing import (
+    EVENT_ORDER,
+    BudgetPassed,
+    PrefetchedRows,
+    Processed,
+    events_run,
+    profile_lock_statement,
+)
+from apps.workflows.graph import GraphInvalid
+from apps.workflows.models import WorkflowRun
+from apps.workflows.routing import answering_rules_exist, event_answers_in_request
+from apps.workflows.selectors import workflow_compiled
+from apps.workflows.services.answers import RequestAnswer
+from apps.workflows.services.runs import (
+    event_has_background_workflows,
+    event_workflows,
+    workflow_runs_insert,
+)
+
+logger = logging.getLogger(__name__)
+
+BUSY = "the profile was busy in another task"
+UNAVAILABLE = (
+    "The workflows that answer in the request could not run; they will run in the background."
+)
+
+
+class _ProfileBusy(Exception):  # noqa: N818 (the budget passed while waiting for the lock)
+    """The profile's lock stayed with another task (a worker) past the budget."""
+
+
+class _EarlierEventsWaiting(Exception):  # noqa: N818 (a reason to step aside, not an error)
+    """The profile has events from earlier requests that a worker has not processed yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweringEvents:
+    """The stored, routed events of one request, and those of them an answering rule routes."""
+
+    routed: list[dict]
+    answering: list[dict]
+    source_id: str
+    # The stored profile and session of the request (None when not stored).
+    profile_id: str | None
+    session_id: str | None
+
+
+def answering_events(events: list[dict], *, source_id: str) -> list[dict]:
+    """The events (documents as the pipeline built them) to run in the request."""
+    if not answering_rules_exist():
+        return []
+    return [
+        event
+        for event in events
+        if event["status"] == Event.Status.COLLECTED
+        and event_answers_in_request(source_id=source_id, event_type=event["type"])
+    ]
+
+
+def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
+    """Run the answering workflows of a committed request, hand the rest to the worker, and
+    return what goes into the answer. Never raises: the events are committed already."""
+    budget_ms = settings.CDP_ANSWER_BUDGET_MS
+    follow_up = Processed()
+    ran_here = False
+    try:
+        answer, follow_up, ran_here = _attempt(events, budget_ms=budget_ms)
+    except Exception:
+        logger.exception("Answering workflows failed in the request; left to the worker")
+        answer = RequestAnswer(warnings=_failed_warnings(events))
+    _hand_off(events, follow_up=follow_up, ran_here=ran_here)
+    return answer
+
+
+def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer, Processed, bool]:
+    """(the answer, what the runs leave for the workers, whether they ran here)."""
+    deadline = time.monotonic() + budget_ms / 1000
+    answer = RequestAnswer()
+    try:
+        return answer, _run(events, answer=answer, deadline=deadline), True
+    except BudgetPassed as passed:
+        # The runs that had finished are undone with the one that timed out: none answers.
+        _timeouts_record(passed.runs)
+        warnings = _late_warnings([*passed.undone, *passed.runs], budget_ms)
+    except _ProfileBusy:
+        runs = _planned_timeouts(events, reason=BUSY)
+        _timeouts_record(runs)
+        warnings = _late_warnings(runs, budget_ms)
+    except _EarlierEventsWaiting:
+        warnings = _waiting_warnings(events)
+    except DatabaseError as exc:
+        reason = _budget_reason(exc)
+        if not reason:
+            raise
+        runs = _planned_timeouts(events, reason=reason)
+        _timeouts_record(runs)
+        warnings = _late_warnings(runs, budget_ms)
+    return RequestAnswer(warnings=warnings), Processed(), False
+
+
+def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
+    answering = {event["id"] for event in events.answering}
+    sessions = [events.session_id] if events.session_id else []
+    with transaction.atomic():
+        if events.profile_id:
+            # One round trip: the profile's lock (bounded by the budget, which then bounds
+            # every statement), its waiting events, the profile and the session. Any waiting
+            # event from an earlier request goes first (the worker's order); ours may have
+            # been taken by a worker already. One row more than ours is enough to tell.
+            routed = {event["id"] for event in events.routed}
+            try:
+                waiting, profiles, session_rows = rows_fetch_together(
+                    [
+                        (
+                            Event,
+                            f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
+                            [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
+                        ),
+                        (Profile, "id = %s", [events.profile_id]),
+                        (Session, "id = ANY(%s)", [sessions]),
+                    ],
+                    first=profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
+                )
+            except DatabaseError as exc:
+                # statement_timeout and lock_timeout are both the budget: either may fire.
+                if _budget_reason(exc):
+                    raise _ProfileBusy from exc
+                raise
+            if any(row.pk not in routed for row in waiting):
+                raise _EarlierEventsWaiting
+            rows = [row for row in waiting if row.pk in answering]
+        else:
+            _bound(deadline)
+            rows, profiles, session_rows = rows_fetch_together(
+                [
+                    (
+                        Event,
+                        f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
+                        [list(answering), Event.Status.COLLECTED],
+                    ),
+                    (Session, "id = ANY(%s)", [sessions]),
+                ]
+            )
+            profiles = []
+        if not rows:
+            return Processed()
+        # Events of one request share their insert time, and often their time (none sent):
+        # the request's order, not the id, breaks the tie, so that the answer is stable.
+        position = {event["id"]: index for index, event in enumerate(events.answering)}
+        rows.sort(key=lambda row: (row.time, position[row.pk]))
+        batch = events_run(
+            rows,
+            profile_id=events.profile_id,
+            stored=True,
+            answer=answer,
+            deadline=deadline,
+            rows=PrefetchedRows(profiles=profiles, sessions=session_rows),
+        )
+        for run in batch.runs:
+            if run.status == WorkflowRun.Status.ERROR:
+                answer.warnings.append(
+                    f"Workflow '{_workflow_name(run)}' failed: {run.error}"[:1000]
+                )
+        return batch.follow_up
+
+
+def _bound(deadline: float) -> None:
+    """Every statement and lock wait of the transaction within the remaining budget (the
+    profile's lock sets both when there is a profile)."""
+    left = f"{_left_ms(deadline)}ms"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true), "
+            "set_config('lock_timeout', %s, true)",
+            [left, left],
+        )
+
+
+def _left_ms(deadline: float) -> int:
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
+def _budget_reason(exc: DatabaseError) -> str:
+    """Why the database stopped at the budget (lock_timeout: the profile's lock or an event
+    row held by a worker; statement_timeout: a slow statement), or "" for another error."""
+    code = getattr(exc.__cause__, "sqlstate", None)
+    if code == "55P03":
+        return BUSY
+    if code == "57014":
+        return "the database did not answer in time"
+    return ""
+
+
+def _hand_off(events: AnsweringEvents, *, follow_up: Processed, ran_here: bool) -> None:
+    """What is left for the worker: the routed events, except those the request finished."""
+    if ran_here:
+        finished = {
+            event["id"]
+            for event in events.answering
+            if not event_has_background_workflows(events.source_id, event["type"])
+        }
+        left = [event["id"] for event in events.routed if event["id"] not in finished]
+    else:
+        left = [event["id"] for event in events.routed]
+    try:
+        events_enqueue(event_ids=left, profile_id=events.profile_id)
+        processed_enqueue(follow_up)
+    except Exception:
+        # The events are committed and `collected`: the requeue sweep finds them.
+        logger.exception("Hand-off after the answering workflows failed; left to the sweep")
+
+
+def _timeouts_record(runs: list[WorkflowRun]) -> None:
+    """The runs stopped at the budget, in their own transaction (the run's was rolled back)."""
+    for run in runs:
+        run.in_request = True
+        run.status = WorkflowRun.Status.TIMEOUT
+    try:
+        with transaction.atomic():
+            workflow_runs_insert(runs)
+    except DatabaseError:
+        logger.exception("Could not record %d timed-out runs", len(runs))
+
+
+def _planned_timeouts(events: AnsweringEvents, *, reason: str) -> list[WorkflowRun]:
+    """Timeout rows for every answering workflow of the request (the budget passed in the
+    database, before or between the runs)."""
+    now = timezone.now()
+    runs = []
+    for event in events.answering:
+        planned = event_workflows(events.source_id, event["type"], answering_only=True)
+        for workflow_id, (version, rule_ids) in planned.items():
+            runs.append(
+                WorkflowRun(
+                    workflow_id=workflow_id,
+                    workflow_version=version,
+                    event_id=event["id"],
+                    event_ref=event["id"],
+                    event_type=event["type"],
+                    profile_id=events.profile_id,
+                    rule_ids=rule_ids,
+                    replay=False,
+                    in_request=True,
+                    status=WorkflowRun.Status.TIMEOUT,
+                    error=f"Stopped at the time budget: {reason}.",
+                    error_node="",
+                    started=now,
+                    duration_ms=0.0,
+                    log=[],
+                )
+            )
+    return runs
+
+
+def _workflow_name(run: WorkflowRun) -> str:
+    compiled = workflow_compiled(workflow_id=run.workflow_id, version=run.workflow_version)
+    if isinstance(compiled, GraphInvalid):
+        return run.workflow_id
+    return compiled.name
+
+
+def _names(runs: list[WorkflowRun]) -> list[str]:
+    return list(dict.fromkeys(_workflow_name(run) for run in runs))
+
+
+def _late_warnings(runs: list[WorkflowRun], budget_ms: int) -> list[str]:
+    return [
+        f"Workflow '{name}' did not answer within {budget_ms} ms; it will run in the background."
+        for name in _names(runs)
+    ]
+
+
+def _planned_names(events: AnsweringEvents) -> list[str]:
+    return _names(_planned_timeouts(events, reason=""))
+
+
+def _waiting_warnings(events: AnsweringEvents) -> list[str]:
+    return [
+        f"Workflow '{name}' did not answer: earlier events of this profile are still being "
+        "processed; it will run in the background, after them."
+        for name in _planned_names(events)
+    ]
+
+
+def _failed_warnings(events: AnsweringEvents) -> list[str]:
+    try:
+        names = _planned_names(events)
+    except Exception:
+        # Naming them needs the routing table and the graphs, which may need the database,
+        # which may be what failed: a warning all the same.
+        logger.exception("Could not name the answering workflows")
+        return [UNAVAILABLE]
+    return [
+        f"Workflow '{name}' could not run in the request; it will run in the background."
+        for name in names
+    ]
