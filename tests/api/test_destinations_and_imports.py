@@ -5,10 +5,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from apps.destinations.models import Delivery, Destination, Resource
+from apps.destinations.models import Delivery, Destination, DestinationSyncRun, Resource
 from apps.profiles.models import ImportJob
 from apps.sources.models import EventSource
 from tests.destinations.factories import DestinationFactory, ProfileFactory
+from tests.profiles.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,19 @@ def test_an_event_import_from_upload_to_started(client_all, django_capture_on_co
     )
     assert unknown.status_code == 400
     assert unknown.json()["detail"][0]["msg"] == "No event source has the id 'nope'."
+
+
+def test_sync_now_starts_a_run_of_the_segments_members(
+    client_all, django_capture_on_commit_callbacks
+):
+    vip = SegmentFactory(name="VIP")
+    ProfileFactory(segments=["vip"])
+    destination = DestinationFactory(sync_segment=vip)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_all.post(f"/api/v1/destinations/{destination.pk}/sync-now/")
+    assert response.status_code == 202
+    run = DestinationSyncRun.objects.get()
+    assert response.json()["run"] == run.pk
+    assert run.destination_id == destination.pk
+    assert run.requested_by.startswith("API key Test (")
+    assert len(callbacks) == 1

@@ -90,3 +90,15 @@ def test_update_and_delete(client_all, django_capture_on_commit_callbacks):
     assert len(callbacks) == 1
     assert client_all.delete(f"/api/v1/segments/{segment.pk}/").status_code == 204
     assert Segment.objects.count() == 0
+
+
+def test_evaluate_now_begins_an_evaluation(client_all, django_capture_on_commit_callbacks):
+    segment = SegmentFactory(name="VIP")
+    ProfileFactory(stats={"visits": 9})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_all.post(f"/api/v1/segments/{segment.pk}/evaluate/")
+    assert response.status_code == 202
+    segment.refresh_from_db()
+    assert response.json() == {"evaluation_run": segment.evaluation_run}
+    assert segment.evaluation_status == "running"
+    assert len(callbacks) == 1
