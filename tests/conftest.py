@@ -2,6 +2,9 @@ import pytest
 
 from apps.core.caches import process_caches_clear
 
+# Fixtures every test package may use by name (the tracker's tests define their own browser).
+pytest_plugins = ["tests.support.browser"]
+
 
 # The per-process caches the /track hot path and the workers read (each lives a few seconds in
 # production). Every test starts and ends with them empty, so rows a test creates are seen at

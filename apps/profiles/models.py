@@ -75,7 +75,9 @@ class Profile(models.Model):
                 condition=models.Q(consents_next_revoke__isnull=False),
             ),
             GinIndex(fields=["segments"], name="profile_segments_gin"),
-            models.Index(fields=["-updated"], name="profile_updated_idx"),
+            # The admin's list: newest change first, the id breaking ties as Django's changelist
+            # orders (with "-updated" alone it sorted the whole table: 82 ms at 200,000).
+            models.Index(fields=["-updated", "-id"], name="profile_updated_id_idx"),
             models.Index(Lower(KT("data__contact__email__main")), name="profile_email_main_idx"),
         ]
         # Also, written in SQL by migration 0010 (the admin's search, apps.profiles.search):

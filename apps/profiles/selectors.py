@@ -431,7 +431,7 @@ def profile_paths_unheld(*, condition: str) -> list[str]:
 
 def profile_field_paths(*, limit: int = RECENT_PROFILES_FOR_PATHS) -> list[JsonPath]:
     """The paths of the documents of the `limit` most recently updated profiles (through the
-    profile_updated_idx index), with their types, the most common first."""
+    profile_updated_id_idx index), with their types, the most common first."""
     document = JSONObject(id="id", **{field: field for field in DOCUMENT_FIELDS})
     sample = (
         Profile.objects.order_by("-updated", "id")

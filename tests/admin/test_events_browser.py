@@ -9,31 +9,19 @@ import pytest
 from django.contrib.admin import site
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.core.paginator import LargeTablePaginator
 from apps.events.models import Event, EventType
 from apps.events.selectors import event_type_caches_clear
 from tests.admin.factories import EventFactory, ProfileFactory, SessionFactory
 from tests.sources.factories import EventSourceFactory
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-events")
 PASSWORD = "events-test-password"
 WIDTH = 1400
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

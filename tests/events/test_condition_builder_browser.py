@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps import notation
 from apps.events.models import EventType, EventTypeMapping
@@ -20,7 +20,6 @@ from apps.notation.builder import condition_builder_model
 from apps.profiles.models import Segment
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -30,17 +29,6 @@ BUILT = "event@properties.email EXISTS AND event@properties.plan = 'pro'"
 
 
 # Module scope: Playwright's loop must be gone before other modules' tests use the ORM.
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(autouse=True)
 def _no_cached_fields():
     cache.delete_pattern("condition-fields:*")

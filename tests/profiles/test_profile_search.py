@@ -8,12 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.profiles.models import Profile
 from apps.profiles.search import SEARCH_CAP, profile_matches, profile_search, typed_values
 from tests.profiles.factories import ProfileFactory
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 SHOTS = Path("/tmp/shots-wt-search")
 PASSWORD = "search-test-password"
@@ -213,17 +212,6 @@ def test_the_admin_list_searches_and_explains_the_forms(people, client):
     page = by_name.content.decode()
     assert "A name (ann smith), e-mail (ann@), phone (+48 600 100 200)" in page
     assert "A trait as key=value: plan=pro, orders=42." in page
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.browser

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.profiles.models import Profile, Segment
 from tests.profiles.factories import ProfileFactory
 from tests.support.celery_worker import celery_worker  # noqa: F401  (fixture)
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -19,17 +18,6 @@ SHOTS = Path("/tmp/shots-segments")
 PASSWORD = "segments-test-password"
 # Generous: the machine is shared; the evaluation of 5 profiles takes milliseconds.
 DEADLINE_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.profiles.models import MergeRecord, Profile, Segment, SegmentTransition
 from apps.profiles.services.erasure import erasure_proceed, profile_forget
@@ -25,7 +25,6 @@ from apps.profiles.services.segments import (
 )
 from apps.tracking.processing import profile_events_process
 from tests.profiles.factories import ProfileFactory, SegmentFactory
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.workflows.factories import EventFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
 
@@ -237,17 +236,6 @@ def test_the_profile_page_shows_the_last_50_changes_newest_first_and_counts_the_
     assert "1 Mar 2026, 10:22" in html
     assert "3 older change(s) not shown." in html
     assert "This person never entered or left a segment." in quiet.content.decode()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.browser

@@ -11,7 +11,6 @@ from apps.workflows.models import Rule, WorkflowRun
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
 from tests.workflows.test_editor_browser import (  # noqa: F401  (fixtures)
-    browser,
     open_editor,
     page,
     staff,

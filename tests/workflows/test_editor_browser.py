@@ -11,10 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from apps.workflows.models import Rule, Workflow, WorkflowRun
-from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.workflows.factories import EventFactory, WorkflowFactory
 from tests.workflows.graphs import edge, graph, linear_graph, node
 
@@ -25,17 +24,6 @@ PASSWORD = "editor-test-password"
 
 
 # Module scope: Playwright's loop must be gone before other modules' tests use the ORM.
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not CHROMIUM.exists():
-        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def staff(transactional_db):
     return get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)

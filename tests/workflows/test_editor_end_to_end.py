@@ -18,7 +18,6 @@ from tests.support.celery_worker import celery_worker, wait_for  # noqa: F401  (
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.servers import RecordingServer
 from tests.workflows.test_editor_browser import (  # noqa: F401  (fixtures)
-    browser,
     connect,
     draft,
     drop_action,
