@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -57,5 +59,8 @@ def _redis() -> redis.Redis:
             settings.REDIS_URL,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            # No retries: redis-py's default (3, with backoff) made every limited request
+            # wait 3.3 s for a Redis that refuses connections.
+            retry=Retry(NoBackoff(), 0),
         )
     return _client
