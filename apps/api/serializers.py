@@ -438,37 +438,37 @@ class DeliverySerializer(serializers.ModelSerializer):
         )
 
 
+# What every import job answers (ImportJobBase): its file, status and progress.
+_IMPORT_JOB_FILE = ("id", "file_name", "file_size", "format", "encoding")
+_IMPORT_JOB_PROGRESS = (
+    "status",
+    "rows_total",
+    "rows",
+    "skipped",
+    "seconds",
+    "uploaded_at",
+    "uploaded_by",
+    "started_by",
+    "started_at",
+    "progress_at",
+    "finished_at",
+    "error",
+)
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     """A profile import: its file, mapping, status and progress (poll it)."""
 
     class Meta:
         model = ImportJob
         fields = (
-            "id",
-            "file_name",
-            "file_size",
-            "format",
-            "encoding",
+            *_IMPORT_JOB_FILE,
             "columns",
             "mapping",
             "match",
             "empty",
-            "status",
-            "rows_total",
-            "rows",
-            "skipped",
-            "created",
-            "updated",
-            "unchanged",
-            "merged",
-            "seconds",
-            "uploaded_at",
-            "uploaded_by",
-            "started_by",
-            "started_at",
-            "progress_at",
-            "finished_at",
-            "error",
+            *_IMPORT_JOB_PROGRESS,
+            *ImportJob.COUNTS,
         )
         read_only_fields = fields
 
@@ -479,27 +479,11 @@ class EventImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = EventImportJob
         fields = (
-            "id",
-            "file_name",
-            "file_size",
-            "format",
-            "encoding",
+            *_IMPORT_JOB_FILE,
             "source_id",
             "match",
-            "status",
-            "rows_total",
-            "rows",
-            "skipped",
-            "stored",
-            "already_stored",
-            "seconds",
-            "uploaded_at",
-            "uploaded_by",
-            "started_by",
-            "started_at",
-            "progress_at",
-            "finished_at",
-            "error",
+            *_IMPORT_JOB_PROGRESS,
+            *EventImportJob.COUNTS,
         )
         read_only_fields = fields
 

@@ -69,7 +69,7 @@ def profile_matches(queryset, term: str) -> models.QuerySet:
     queryset = queryset.order_by()
     match = TRAIT_TERM.match(term)
     if match:
-        return queryset.filter(_trait_condition(match["key"], match["value"]))
+        return queryset.filter(trait_condition(match["key"], match["value"]))
     return queryset.alias(
         search_email=Lower(KT("data__contact__email__main")),
         search_name=NAME,
@@ -78,7 +78,9 @@ def profile_matches(queryset, term: str) -> models.QuerySet:
     ).filter(_any_condition(term))
 
 
-def _trait_condition(key: str, raw: str) -> Q:
+def trait_condition(key: str, raw: str) -> Q:
+    """Profiles whose trait at the dot path `key` holds `raw` as any of its typed values
+    (typed_values), through the traits GIN index (containment)."""
     condition = Q()
     for value in typed_values(raw):
         document: Any = value

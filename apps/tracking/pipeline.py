@@ -34,9 +34,6 @@ from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import TrackRequest, server_event
 from apps.tracking.routing import event_needs_processing
 
-SYSTEM_PROFILE_CREATED = system_events.PROFILE_CREATED
-SYSTEM_SESSION_OPENED = system_events.SESSION_OPENED
-SYSTEM_VISIT_STARTED = system_events.VISIT_STARTED
 # Counted in the profile's stats.views (Tracardi's page view counter).
 PAGE_VIEW = "page-view"
 
@@ -146,11 +143,13 @@ def _event_documents(
     events = list(track.events)
     client_types = [event.type for event in track.events]
     if identity.profile_created:
-        events.append(server_event(SYSTEM_PROFILE_CREATED, {}))
+        events.append(server_event(system_events.PROFILE_CREATED, {}))
     if identity.session_created:
-        events.append(server_event(SYSTEM_SESSION_OPENED, {}))
+        events.append(server_event(system_events.SESSION_OPENED, {}))
     if identity.visit_started:
-        events.append(server_event(SYSTEM_VISIT_STARTED, {"trigger-event-types": client_types}))
+        events.append(
+            server_event(system_events.VISIT_STARTED, {"trigger-event-types": client_types})
+        )
     inserted = now.isoformat()
     documents = []
     for event in events:

@@ -33,6 +33,7 @@ from apps.profiles.search import (
     PHONE_DIGITS,
     PHONE_MIN,
     profile_matches,
+    trait_condition,
     typed_values,
 )
 from apps.profiles.selectors import (
@@ -49,13 +50,6 @@ from apps.profiles.tasks import profile_erasure_start
 from apps.workflows.models import WorkflowRun
 
 TRAIT_PREFIX = "trait."
-
-
-def _nested(path: str, value) -> dict:
-    document = value
-    for key in reversed(path.split(".")):
-        document = {key: document}
-    return document
 
 
 @extend_schema_view(
@@ -136,11 +130,7 @@ class ProfileViewSet(viewsets.ReadOnlyModelViewSet):
             profiles = profiles.filter(segments__contains=[params["segment"]])
         for name, text in params.items():
             if name.startswith(TRAIT_PREFIX) and len(name) > len(TRAIT_PREFIX):
-                path = name[len(TRAIT_PREFIX) :]
-                any_type = Q()
-                for value in typed_values(text):
-                    any_type |= Q(traits__contains=_nested(path, value))
-                profiles = profiles.filter(any_type)
+                profiles = profiles.filter(trait_condition(name[len(TRAIT_PREFIX) :], text))
         return profiles
 
     def _found(self, pk: str) -> Profile:
