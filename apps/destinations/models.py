@@ -225,14 +225,30 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Skipped (no consent, condition false or superseded)"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    # Deliveries are written at the rate of events. The keys get no single-column index
+    # (Django's would add a second, LIKE-pattern one on text keys): delivery_health and
+    # delivery_profile_created lead with them, and delivery_event serves an event's lineage.
+    # The event keeps no database constraint (checked on every insert, on the hottest table's
+    # key): deliveries go with their event through the ORM's cascade (erasure, purge).
     destination = models.ForeignKey(
-        Destination, on_delete=models.CASCADE, related_name="deliveries"
+        Destination, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     profile = models.ForeignKey(
-        "profiles.Profile", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "profiles.Profile",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     event = models.ForeignKey(
-        "events.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     is_test = models.BooleanField(default=False, help_text="A 'send test' from the admin.")
@@ -311,6 +327,8 @@ class Delivery(models.Model):
                 condition=models.Q(status="sending"),
             ),
             models.Index(fields=["destination", "status", "finished_at"], name="delivery_health"),
+            # An event's lineage (its deliveries); the event's cascade in the ORM.
+            models.Index(fields=["event"], name="delivery_event"),
             models.Index(fields=["profile", "-created"], name="delivery_profile_created"),
             models.Index(fields=["-created"], name="delivery_created"),
             # A sync run's sent / failed / pending figures.
@@ -343,9 +361,14 @@ class DeliveryAttempt(models.Model):
         FAILED = "failed"
         LOST = "lost", "Worker lost during the send (outcome unknown)"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_log")
+    # Indexed by attempt_delivery_started and attempt_destination (Meta): no LIKE-pattern copies.
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempts_log", db_index=False
+    )
     # Denormalised so the destination's "last error" is one index scan.
-    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="+")
+    destination = models.ForeignKey(
+        Destination, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     number = models.PositiveIntegerField(help_text="Attempt number; part of the idempotency key.")
     is_test = models.BooleanField(default=False)
     started = models.DateTimeField()
@@ -359,6 +382,7 @@ class DeliveryAttempt(models.Model):
         ordering = ["started", "id"]
         indexes = [
             models.Index(fields=["delivery", "started"], name="attempt_delivery_started"),
+            models.Index(fields=["destination"], name="attempt_destination"),
             # The retention purge's range of old attempts (CDP_DELIVERY_ATTEMPT_RETENTION_DAYS).
             models.Index(fields=["started"], name="attempt_started"),
             models.Index(

@@ -30,14 +30,37 @@ class Event(models.Model):
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     type = models.CharField(max_length=100)
+    # The hottest table: every index and foreign-key check is paid on every insert. The keys
+    # get no single-column index (Django's would add a second, LIKE-pattern one on text keys);
+    # the composite indexes in Meta lead with them. Only the profile keeps its database
+    # constraint: a merge that deletes the profile while a request stores events for it
+    # fails that request's commit, which then resolves the survivor (pipeline.track_ingest).
+    # Sources are never deleted while they have events (PROTECT, checked by the ORM through
+    # event_source_inserted) and sessions go only with their events (the ORM's cascade in
+    # erasure, purge and retention), so those two constraints would only cost.
     source = models.ForeignKey(
-        "sources.EventSource", on_delete=models.PROTECT, related_name="events"
+        "sources.EventSource",
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     profile = models.ForeignKey(
-        "profiles.Profile", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "profiles.Profile",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     session = models.ForeignKey(
-        "profiles.Session", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "profiles.Session",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     time = models.DateTimeField(help_text="When the event happened (client time if sent).")
     inserted = models.DateTimeField(help_text="When the server stored it.")
@@ -56,6 +79,8 @@ class Event(models.Model):
             models.Index(fields=["profile", "time"], name="event_profile_time"),
             models.Index(fields=["type", "-time"], name="event_type_time"),
             models.Index(fields=["-inserted"], name="event_inserted"),
+            # The events list and the API filtered by source, newest first; the PROTECT check.
+            models.Index(fields=["source", "-inserted"], name="event_source_inserted"),
             models.Index(fields=["session", "time"], name="event_session_time"),
             # The re-enqueue sweep and the quarantine list scan only these small sets.
             models.Index(

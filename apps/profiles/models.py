@@ -113,8 +113,14 @@ class Session(models.Model):
         ENDED = "ended"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    # No single-column index: session_profile_updated leads with the profile.
     profile = models.ForeignKey(
-        Profile, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+        Profile,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        db_index=False,
     )
     created = models.DateTimeField()
     updated = models.DateTimeField()

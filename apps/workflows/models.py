@@ -162,6 +162,10 @@ class WorkflowRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="workflow_runs",
         db_index=False,
+        # No database constraint: checked on every run insert against the hottest table's
+        # key. The ORM sets it null when the event goes (erasure, purge), through
+        # workflowrun_event.
+        db_constraint=False,
     )
     # The event id as text, also for unsaved events: the idempotency key of a run.
     event_ref = models.CharField(max_length=64)
