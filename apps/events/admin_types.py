@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from apps import notation
@@ -14,18 +15,26 @@ from apps.core.admin_helpers import (
     ReadOnlyAdminMixin,
     json_display,
     object_link,
+    pretty_json,
 )
 from apps.core.widgets import (
     ConditionBuilderAdminMixin,
     ConditionBuilderWidget,
     SchemaTableWidget,
 )
-from apps.events.models import Event, EventType, EventTypeMapping, QuarantinedEvent
+from apps.events.models import (
+    Event,
+    EventReshaping,
+    EventType,
+    EventTypeMapping,
+    QuarantinedEvent,
+)
 from apps.events.registry import event_type_registry
+from apps.events.reshaping import event_reshape, reshaping_compile
 from apps.events.selectors import condition_fields, event_type_schema_suggestion
 from apps.events.services import event_type_save
 from apps.notation.builder import condition_builder_model
-from apps.profiles.models import Profile
+from apps.profiles.models import Profile, Session
 
 # Sources a condition may read, as the builder's field endpoint accepts them.
 CONDITION_SOURCES = ("event", "profile")
@@ -56,9 +65,32 @@ class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):
         css = {"all": ["events/mappings.css"]}
 
 
+class EventReshapingInline(ConditionBuilderAdminMixin, admin.StackedInline):
+    """Tracardi's event reshaping, edited on its event type's page (apps.events.reshaping)."""
+
+    model = EventReshaping
+    condition_builder_fields = {
+        "condition": ConditionBuilderWidget(sources=("event",), event_type_input="id_type")
+    }
+    formfield_overrides = PRETTY_JSON_OVERRIDES
+    extra = 0
+    fields = (
+        ("name", "position", "enabled"),
+        "source",
+        "condition",
+        "properties",
+        "context",
+        "session",
+    )
+    ordering = ("position", "id")
+    verbose_name_plural = (
+        "reshaping: rewrite incoming events of this type before they are validated and mapped"
+    )
+
+
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):
-    inlines = (EventTypeMappingInline,)
+    inlines = (EventReshapingInline, EventTypeMappingInline)
     formfield_overrides = PRETTY_JSON_OVERRIDES
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -91,9 +123,17 @@ class EventTypeAdmin(admin.ModelAdmin):
                 "re-validate them from the list of quarantined events.",
             },
         ),
+        (
+            "Reshaping preview",
+            {
+                "fields": ("reshaping_preview",),
+                "description": "The latest stored event of this type, as its saved reshapings "
+                "would rewrite it now. Save the page to preview a change.",
+            },
+        ),
         ("Bookkeeping", {"fields": ("predefined", "created", "updated")}),
     )
-    readonly_fields = ("predefined", "created", "updated")
+    readonly_fields = ("predefined", "created", "updated", "reshaping_preview")
 
     def get_urls(self):
         # The condition builder's endpoints (apps.core.widgets), used by every condition field
@@ -134,6 +174,52 @@ class EventTypeAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
         event_type_registry.cache_clear()
+
+    @admin.display(description="preview")
+    def reshaping_preview(self, event_type: EventType) -> str:
+        if event_type.pk is None:
+            return "Save the event type first."
+        reshapings = tuple(
+            reshaping_compile(row)
+            for row in event_type.reshapings.filter(enabled=True).order_by("position", "id")
+        )
+        if not reshapings:
+            return "No enabled reshaping: events of this type are stored as sent."
+        # The newest by time, through event_type_time.
+        event = Event.objects.filter(type=event_type.type).order_by("-time").first()
+        if event is None:
+            return "No event of this type is stored yet: send one, then come back."
+        reshaped = event_reshape(
+            reshapings,
+            event_type=event.type,
+            source_id=event.source_id,
+            properties=event.properties,
+            context=event.context,
+            traits=event.traits,
+            session_context=Session.objects.filter(pk=event.session_id)
+            .values_list("context", flat=True)
+            .first()
+            or {},
+        )
+        if reshaped.warning:
+            return reshaped.warning
+        if not reshaped.applied:
+            return format_html(
+                "No reshaping matches event {} (its source or the conditions).",
+                object_link(Event, event.pk),
+            )
+        before = {"properties": event.properties, "context": event.context}
+        after = {"properties": reshaped.properties, "context": reshaped.context}
+        if reshaped.session_context:
+            after["session context adds"] = reshaped.session_context
+        return format_html(
+            '<p>Event {}, reshaped by "{}".</p><div class="cdp-reshaping-preview">'
+            "<div><strong>As stored</strong>{}</div><div><strong>Reshaped</strong>{}</div></div>",
+            object_link(Event, event.pk),
+            reshaped.applied,
+            pretty_json(before),
+            pretty_json(after),
+        )
 
     @admin.display(description="schema", boolean=True)
     def validated(self, event_type: EventType) -> bool:

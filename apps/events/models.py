@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
-from apps.events.validation import event_type_errors, mapping_errors
+from apps.events.validation import event_type_errors, mapping_errors, reshaping_errors
 from apps.profiles.models import ImportJobBase
 
 EARLIEST_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -224,6 +224,68 @@ class EventTypeMapping(models.Model):
 
     def clean(self) -> None:
         errors = mapping_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventReshaping(models.Model):
+    """Tracardi's event reshaping: before an incoming event of this type is validated, mapped
+    or routed, its properties and context are rewritten with object templates, and the
+    session's context is completed, when the condition holds (apps.events.reshaping).
+
+    Templates read `event@...` (the event as sent: type, properties, context, traits) and
+    `session@context...` (the request's context); the profile is not known yet at that point.
+    A missing reference renders as null. The first enabled reshaping (by position) whose
+    source and condition match applies; the others are skipped.
+    """
+
+    event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="reshapings")
+    name = models.CharField(max_length=200)
+    source = models.ForeignKey(
+        "sources.EventSource",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only events from this source. Empty: events from every source.",
+    )
+    condition = models.TextField(
+        blank=True,
+        help_text="Logic notation; reshape only when it holds, e.g. "
+        "event@properties.sku EXISTS. Empty: always.",
+    )
+    properties = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The event's new properties, an object template. Example: "
+        '{"product": {"id": "event@properties.sku", "price": "event@properties.price"}}. '
+        "Empty: the properties stay as sent.",
+    )
+    context = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The event's new context, an object template. Example: "
+        '{"page": "event@context.page", "campaign": "session@context.utm.campaign"}. '
+        "Empty: the context stays as sent.",
+    )
+    session = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Merged into the session's context, an object template. Example: "
+        '{"shop": "event@properties.shop"}. Empty: the session is not changed.',
+    )
+    position = models.PositiveIntegerField(default=0, help_text="The first that matches applies.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["event_type", "position", "id"]
+        verbose_name = "reshaping"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = reshaping_errors(self)
         if errors:
             raise ValidationError(errors)
 

@@ -17,7 +17,8 @@ from jsonschema.protocols import Validator
 
 from apps.core.caches import process_cached
 from apps.events.mapping import MappingRule, mapping_rule_compile, mapping_rules_apply
-from apps.events.models import EventType, EventTypeMapping
+from apps.events.models import EventReshaping, EventType, EventTypeMapping
+from apps.events.reshaping import CompiledReshaping, Reshaped, event_reshape, reshaping_compile
 from apps.events.validation import properties_error
 from apps.notation import NotationError
 
@@ -31,6 +32,7 @@ class EventTypeRegistry:
     # Types whose schema could not be compiled (saved before check_schema, or edited in the
     # database by hand): their events are quarantined with this message rather than let through.
     broken: dict[str, str] = field(default_factory=dict)
+    reshapings: dict[str, tuple[CompiledReshaping, ...]] = field(default_factory=dict)
 
 
 @process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
@@ -69,6 +71,50 @@ def event_type_registry() -> EventTypeRegistry:
         validators=validators,
         mappings={event_type: tuple(items) for event_type, items in rules.items()},
         broken=broken,
+        reshapings=_reshapings(),
+    )
+
+
+def _reshapings() -> dict[str, tuple[CompiledReshaping, ...]]:
+    compiled: dict[str, list[CompiledReshaping]] = {}
+    rows = (
+        EventReshaping.objects.filter(enabled=True)
+        .select_related("event_type")
+        .order_by("event_type__type", "position", "id")
+    )
+    for row in rows:
+        try:
+            reshaping = reshaping_compile(row)
+        except NotationError as error:
+            # Checked at save; one broken by hand in the database is skipped, not fatal.
+            logger.warning("Reshaping %s of %s skipped: %s", row.pk, row.event_type.type, error)
+            continue
+        compiled.setdefault(row.event_type.type, []).append(reshaping)
+    return {event_type: tuple(items) for event_type, items in compiled.items()}
+
+
+def event_reshaped(
+    *,
+    event_type: str,
+    source_id: str,
+    properties: dict,
+    context: dict,
+    traits: dict,
+    session_context: dict,
+) -> Reshaped | None:
+    """The event rewritten by its type's reshaping (Tracardi's event reshaping schemas), or
+    None when no reshaping of its type exists (the common case: one dictionary look-up)."""
+    reshapings = event_type_registry().reshapings.get(event_type)
+    if not reshapings:
+        return None
+    return event_reshape(
+        reshapings,
+        event_type=event_type,
+        source_id=source_id,
+        properties=properties,
+        context=context,
+        traits=traits,
+        session_context=session_context,
     )
 
 

@@ -18,7 +18,7 @@ from apps.notation import parse_reference
 from apps.notation.paths import EventPathError, event_reference_parse
 
 if TYPE_CHECKING:
-    from apps.events.models import EventType, EventTypeMapping
+    from apps.events.models import EventReshaping, EventType, EventTypeMapping
 
 # A message names the first few problems; the whole list is rarely useful and can be huge.
 MAX_REPORTED_ERRORS = 3
@@ -131,3 +131,58 @@ def mapping_errors(rule: "EventTypeMapping") -> dict[str, list[str]]:
         except notation.NotationError as error:
             errors["condition"] = [str(error)]
     return errors
+
+
+# What a reshaping template may read: the event as sent and the request's session context.
+RESHAPING_SOURCES = ("event", "session")
+
+
+def reshaping_errors(reshaping: "EventReshaping") -> dict[str, list[str]]:
+    """Field errors of one event reshaping (empty when valid): the condition parses, each
+    template is an object whose references parse and read only the event and the session."""
+    errors: dict[str, list[str]] = {}
+    if reshaping.condition.strip():
+        try:
+            notation.validate(reshaping.condition)
+        except notation.NotationError as error:
+            errors["condition"] = [str(error)]
+    for name in ("properties", "context", "session"):
+        template = getattr(reshaping, name)
+        if template is None:
+            continue
+        if not isinstance(template, dict):
+            errors[name] = ['Write an object, e.g. {"id": "event@properties.sku"}.']
+            continue
+        message = _template_error(template)
+        if message:
+            errors[name] = [message]
+    if all(getattr(reshaping, name) is None for name in ("properties", "context", "session")):
+        errors["properties"] = ["Fill in at least one template: properties, context or session."]
+    return errors
+
+
+def _template_error(node) -> str | None:
+    """The first reference of an object template that does not parse or reads a source a
+    reshaping cannot see, as a message; None when every leaf is fine."""
+    if isinstance(node, dict):
+        leaves = node.values()
+    elif isinstance(node, list):
+        leaves = node
+    elif isinstance(node, str):
+        try:
+            reference = parse_reference(node)
+        except notation.NotationError as error:
+            return str(error)
+        if reference is not None and reference.source not in RESHAPING_SOURCES:
+            return (
+                f"{node!r} reads {reference.source}@, which is not known before the event is "
+                "stored; a reshaping reads event@... and session@context...."
+            )
+        return None
+    else:
+        return None
+    for leaf in leaves:
+        message = _template_error(leaf)
+        if message:
+            return message
+    return None

@@ -11,7 +11,7 @@
    take the events first.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -24,14 +24,15 @@ from apps.destinations.services import (
 )
 from apps.events.bulk import events_insert
 from apps.events.models import Event
-from apps.events.registry import event_validation_error
+from apps.events.registry import event_reshaped, event_validation_error
+from apps.events.reshaping import session_context_merge
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
 from apps.tracking import system_events
 from apps.tracking.answers import AnsweringEvents, answering_events, request_answers_run
 from apps.tracking.enrichment import utm_from_context
 from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
-from apps.tracking.payload import TrackRequest, server_event
+from apps.tracking.payload import IncomingEvent, TrackRequest, server_event
 from apps.tracking.routing import event_needs_processing
 
 # Counted in the profile's stats.views (Tracardi's page view counter).
@@ -54,6 +55,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     store_events = track.save_events and not source.transitional
     request_block = {**track.request, "headers": client.headers, "ip": client.ip}
     page_views = sum(1 for event in track.events if event.type == PAGE_VIEW)
+    incoming, session_context = _reshape(track, source_id=source.pk)
     answering: AnsweringEvents | None = None
     for attempt in (1, 2):
         try:
@@ -66,7 +68,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                     save_session=track.save_session and not source.transitional,
                     trust_profile_id=source.static_profile_ids or track.trust_profile_id,
                     now=now,
-                    context=track.context,
+                    context=session_context,
                     utm=utm_from_context(track.context),
                     properties=track.properties,
                     device=agent.device,
@@ -75,7 +77,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                     is_bot=agent.is_bot,
                     page_views=page_views,
                 )
-                events = _event_documents(track, source, client, identity, now=now)
+                events = _event_documents(incoming, source, client, identity, now=now)
                 if store_events:
                     events_insert(
                         events=events,
@@ -124,8 +126,33 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     }
 
 
+def _reshape(track: TrackRequest, *, source_id: str) -> tuple[list[IncomingEvent], dict]:
+    """The request's events after their types' reshapings (apps.events.reshaping), and the
+    session context with what the reshapings add to it. A reshaping that could not run is
+    said in the request's warnings."""
+    events = []
+    session_updates = []
+    for event in track.events:
+        reshaped = event_reshaped(
+            event_type=event.type,
+            source_id=source_id,
+            properties=event.properties,
+            context=event.context,
+            traits=event.traits,
+            session_context=track.context,
+        )
+        if reshaped is None or not reshaped.applied:
+            events.append(event)
+            if reshaped is not None and reshaped.warning:
+                track.warnings.append(reshaped.warning)
+            continue
+        events.append(replace(event, properties=reshaped.properties, context=reshaped.context))
+        session_updates.append(reshaped.session_context)
+    return events, session_context_merge(track.context, session_updates)
+
+
 def _event_documents(
-    track: TrackRequest,
+    incoming: list[IncomingEvent],
     source: EventSource,
     client: ClientInfo,
     identity: Identity,
@@ -140,8 +167,8 @@ def _event_documents(
         # Kept even when the profile itself is not stored (saveProfile=false).
         "profile_id": identity.profile_id,
     }
-    events = list(track.events)
-    client_types = [event.type for event in track.events]
+    events = list(incoming)
+    client_types = [event.type for event in incoming]
     if identity.profile_created:
         events.append(server_event(system_events.PROFILE_CREATED, {}))
     if identity.session_created:

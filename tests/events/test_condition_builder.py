@@ -279,7 +279,7 @@ def test_the_form_still_refuses_a_bad_condition_and_stores_a_good_one(staff_clie
     url = reverse("admin:events_eventtype_add")
     refused = staff_client.post(url, event_type_form(**{"mappings-0-condition": "event@x ="}))
 
-    errors = refused.context["inline_admin_formsets"][0].formset.errors[0]
+    errors = refused.context["inline_admin_formsets"][1].formset.errors[0]
     assert errors["condition"] == [
         "Unexpected end of the condition at column 10; expected a value (number, string, "
         "field reference, function call)"

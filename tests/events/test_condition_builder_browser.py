@@ -221,7 +221,7 @@ def test_build_a_condition_then_edit_the_text_and_save(page, live_server, purcha
 
 def test_groups_dates_and_a_row_added_to_the_formset(page, live_server, purchase):
     open_page(page, live_server, purchase)
-    page.locator(".add-row a").click()
+    page.locator("#mappings-group .add-row a").click()
     panel = open_builder(page, 1)
     panel.locator(".cdp-cond-add").click()
     first = panel.locator(".cdp-cond-rule").first
