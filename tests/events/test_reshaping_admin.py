@@ -146,7 +146,7 @@ def test_the_admin_refuses_a_broken_template_and_stores_nothing(staff_client, pu
         {
             "properties": [
                 "Reference 'event@properties[0' has an unclosed or malformed [...] at offset "
-                "10; write [\"key\"] or [0]"
+                '10; write ["key"] or [0]'
             ]
         }
     ]
