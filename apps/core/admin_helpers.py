@@ -40,6 +40,9 @@ class PrettyJSONFormField(forms.JSONField):
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
+        if value is None:
+            # Empty, not "null": an empty box saves a nullable field as null again.
+            return ""
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 

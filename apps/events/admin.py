@@ -299,7 +299,8 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("id",)
     search_help_text = (
         "An exact event id, profile id or session id; or a property as key=value "
-        "(order_id=A-1001, email=ann@example.com), looked for among the events stored in the "
+        "(order_id=A-1001, email=ann@example.com) or an indexed trait as traits.name=value "
+        "(traits.order_total=19.99), looked for among the events stored in the "
         'period chosen under "Stored in" (the last 7 days when none is chosen).'
     )
     fieldsets = (
@@ -397,8 +398,14 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
+        # traits.<name>=value: an indexed property (apps.events.indexing); else a property.
+        column, _, trait = key.partition(".")
+        if column == "traits" and trait:
+            column, key = "traits", trait
+        else:
+            column = "properties"
         path = "__".join(key.split("."))
-        found = queryset.alias(_searched=KT(f"properties__{path}")).filter(_searched=value)
+        found = queryset.alias(_searched=KT(f"{column}__{path}")).filter(_searched=value)
         if request.GET.get("stored") in STORED_WINDOWS:
             return found
         cursor = parse_before(request.GET.get("before", ""))

@@ -1,10 +1,12 @@
 """Admin for event types (schema, journey state, mapping rows) and the quarantine of events
 that broke their type's schema. Imported by apps.events.admin."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,15 +26,18 @@ from apps.core.widgets import (
 )
 from apps.events.models import (
     Event,
+    EventReindexJob,
     EventReshaping,
     EventType,
     EventTypeMapping,
+    IndexedProperty,
     QuarantinedEvent,
 )
 from apps.events.registry import event_type_registry
 from apps.events.reshaping import event_reshape, reshaping_compile
 from apps.events.selectors import condition_fields, event_type_schema_suggestion
 from apps.events.services import event_type_save
+from apps.events.tasks import reindex_start
 from apps.notation.builder import condition_builder_model
 from apps.profiles.models import Profile, Session
 
@@ -88,9 +93,22 @@ class EventReshapingInline(ConditionBuilderAdminMixin, admin.StackedInline):
     )
 
 
+class IndexedPropertyInline(admin.TabularInline):
+    """Event indexing: properties copied, typed, into the events' traits (apps.events.indexing)."""
+
+    model = IndexedProperty
+    extra = 0
+    fields = ("property", "trait", "type")
+    verbose_name_plural = (
+        "indexed properties: copied into the events' traits, typed, so the events list "
+        "filters on them (traits.name=value) and conditions read them"
+    )
+
+
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):
-    inlines = (EventReshapingInline, EventTypeMappingInline)
+    inlines = (EventReshapingInline, IndexedPropertyInline, EventTypeMappingInline)
+    change_form_template = "admin/events/eventtype/change_form.html"
     formfield_overrides = PRETTY_JSON_OVERRIDES
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -124,6 +142,14 @@ class EventTypeAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Indexing",
+            {
+                "fields": ("reindex_status",),
+                "description": "A change to the indexed properties applies to events stored "
+                "from now on; re-index to apply it to the events already stored.",
+            },
+        ),
+        (
             "Reshaping preview",
             {
                 "fields": ("reshaping_preview",),
@@ -133,7 +159,7 @@ class EventTypeAdmin(admin.ModelAdmin):
         ),
         ("Bookkeeping", {"fields": ("predefined", "created", "updated")}),
     )
-    readonly_fields = ("predefined", "created", "updated", "reshaping_preview")
+    readonly_fields = ("predefined", "created", "updated", "reindex_status", "reshaping_preview")
 
     def get_urls(self):
         # The condition builder's endpoints (apps.core.widgets), used by every condition field
@@ -148,6 +174,11 @@ class EventTypeAdmin(admin.ModelAdmin):
                 "condition-check/",
                 self.admin_site.admin_view(condition_check_view),
                 name="events_eventtype_condition_check",
+            ),
+            path(
+                "<path:object_id>/reindex/",
+                self.admin_site.admin_view(self.reindex_view),
+                name="events_eventtype_reindex",
             ),
             path(
                 "schema-suggestion/",
@@ -174,6 +205,58 @@ class EventTypeAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
         event_type_registry.cache_clear()
+
+    @admin.display(description="stored events")
+    def reindex_status(self, event_type: EventType) -> str:
+        if event_type.pk is None:
+            return "Save the event type first."
+        job = event_type.reindex_jobs.first()
+        # Submits the form of templates/admin/events/eventtype/change_form.html.
+        button = format_html(
+            '<button type="submit" form="cdp-reindex-form" class="button">{}</button>',
+            "Re-index stored events",
+        )
+        if job is None:
+            return format_html("Never re-indexed. {}", button)
+        percent = int(100 * job.done / job.total) if job.total else 100
+        state = {
+            EventReindexJob.Status.QUEUED: "waiting for a worker",
+            EventReindexJob.Status.RUNNING: f"running: {job.done:,} of {job.total:,} ({percent}%)",
+            EventReindexJob.Status.DONE: f"done: {job.done:,} events",
+            EventReindexJob.Status.FAILED: f"failed after {job.done:,} events: {job.error}",
+        }[job.status]
+        return format_html(
+            "Last re-index, asked by {} on {}: {}. {}",
+            job.requested_by,
+            timezone.localtime(job.requested_at).strftime("%Y-%m-%d %H:%M"),
+            state,
+            button,
+        )
+
+    def reindex_view(self, request: HttpRequest, object_id: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        event_type = self.get_object(request, object_id)
+        if event_type is None or not self.has_change_permission(request, event_type):
+            raise PermissionDenied
+        running = event_type.reindex_jobs.filter(
+            status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING)
+        ).first()
+        if running is not None:
+            self.message_user(
+                request,
+                "A re-index of this type is already under way; its progress is below.",
+                messages.WARNING,
+            )
+        else:
+            job = reindex_start(event_type=event_type, actor=request.user.get_username())
+            self.message_user(
+                request,
+                f"Re-indexing the {job.total:,} stored {event_type.type} events in the "
+                "background; reload the page to follow the progress.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:events_eventtype_change", args=[event_type.pk]))
 
     @admin.display(description="preview")
     def reshaping_preview(self, event_type: EventType) -> str:

@@ -36,7 +36,7 @@ from django.utils.dateparse import parse_datetime
 from apps.core.text import normalise_event_type
 from apps.events.documents import EventDataError, nested_id
 from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
-from apps.events.registry import event_validation_error
+from apps.events.registry import event_traits, event_validation_error
 from apps.notation import MISSING
 from apps.notation.dot import lookup
 from apps.notation.paths import EventPathError, event_reference_parse
@@ -252,6 +252,10 @@ def _row(line: int, raw: dict, options: EventImportOptions, sources: set[str]) -
             else:
                 raise RowError(f'"{name}" must be a JSON object')
         document[name] = value or {}
+    # The type's indexed properties, as for events stored by /track.
+    document["traits"] = event_traits(
+        event_type=event_type, properties=document["properties"], traits=document["traits"]
+    )
     try:
         encoded = orjson.dumps(document)
     except orjson.JSONEncodeError as error:

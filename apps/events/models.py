@@ -14,7 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
-from apps.events.validation import event_type_errors, mapping_errors, reshaping_errors
+from apps.events.validation import (
+    event_type_errors,
+    indexed_property_errors,
+    mapping_errors,
+    reshaping_errors,
+)
 from apps.profiles.models import ImportJobBase
 
 EARLIEST_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -226,6 +231,77 @@ class EventTypeMapping(models.Model):
         errors = mapping_errors(self)
         if errors:
             raise ValidationError(errors)
+
+
+class IndexedProperty(models.Model):
+    """Event indexing (Tracardi: traits are typed and searchable, properties free-form): a
+    property of this type's events copied into the event's `traits` under a name, cast to a
+    type, when the event is stored (apps.events.indexing). A change applies to new events;
+    "Re-index stored events" on the event type's page applies it to the stored ones."""
+
+    class Type(models.TextChoices):
+        TEXT = "text"
+        NUMBER = "number"
+        BOOLEAN = "boolean"
+        DATETIME = "datetime", "Date and time"
+
+    event_type = models.ForeignKey(
+        EventType, on_delete=models.CASCADE, related_name="indexed_properties"
+    )
+    property = models.CharField(
+        max_length=300, help_text="A dot path under the event's properties, e.g. order.total"
+    )
+    trait = models.CharField(
+        max_length=100,
+        help_text="The trait's name, e.g. order_total: the events list filters on "
+        "traits.order_total=... and conditions read event@traits.order_total.",
+    )
+    type = models.CharField(max_length=8, choices=Type.choices, default=Type.TEXT)
+
+    class Meta:
+        ordering = ["event_type", "trait"]
+        verbose_name = "indexed property"
+        verbose_name_plural = "indexed properties"
+        constraints = [
+            models.UniqueConstraint(fields=["event_type", "trait"], name="indexed_property_trait")
+        ]
+
+    def __str__(self) -> str:
+        return f"properties.{self.property} -> traits.{self.trait} ({self.type})"
+
+    def clean(self) -> None:
+        errors = indexed_property_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventReindexJob(models.Model):
+    """A re-index of an event type's stored events after its indexed properties changed, run
+    by a worker in batches (apps.events.indexing.events_reindex); its progress is shown on the
+    event type's page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="reindex_jobs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveBigIntegerField(default=0, help_text="Stored events of the type.")
+    done = models.PositiveBigIntegerField(default=0)
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = "re-index"
+
+    def __str__(self) -> str:
+        return f"re-index of {self.event_type_id} ({self.status})"
 
 
 class EventReshaping(models.Model):

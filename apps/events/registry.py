@@ -16,8 +16,9 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
 from apps.core.caches import process_cached
+from apps.events.indexing import TraitRule, indexed_traits, trait_rule
 from apps.events.mapping import MappingRule, mapping_rule_compile, mapping_rules_apply
-from apps.events.models import EventReshaping, EventType, EventTypeMapping
+from apps.events.models import EventReshaping, EventType, EventTypeMapping, IndexedProperty
 from apps.events.reshaping import CompiledReshaping, Reshaped, event_reshape, reshaping_compile
 from apps.events.validation import properties_error
 from apps.notation import NotationError
@@ -33,6 +34,7 @@ class EventTypeRegistry:
     # database by hand): their events are quarantined with this message rather than let through.
     broken: dict[str, str] = field(default_factory=dict)
     reshapings: dict[str, tuple[CompiledReshaping, ...]] = field(default_factory=dict)
+    indexed: dict[str, tuple[TraitRule, ...]] = field(default_factory=dict)
 
 
 @process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
@@ -72,7 +74,23 @@ def event_type_registry() -> EventTypeRegistry:
         mappings={event_type: tuple(items) for event_type, items in rules.items()},
         broken=broken,
         reshapings=_reshapings(),
+        indexed=_indexed(),
     )
+
+
+def _indexed() -> dict[str, tuple[TraitRule, ...]]:
+    rules: dict[str, list[TraitRule]] = {}
+    for row in IndexedProperty.objects.select_related("event_type").order_by("trait"):
+        rules.setdefault(row.event_type.type, []).append(trait_rule(row))
+    return {event_type: tuple(items) for event_type, items in rules.items()}
+
+
+def event_traits(*, event_type: str, properties: dict, traits: dict) -> dict:
+    """The event's traits with its type's indexed properties added (apps.events.indexing)."""
+    rules = event_type_registry().indexed.get(event_type)
+    if not rules:
+        return traits
+    return indexed_traits(rules, properties, traits)
 
 
 def _reshapings() -> dict[str, tuple[CompiledReshaping, ...]]:

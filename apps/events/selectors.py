@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.core.jsonpaths import JsonPath, json_paths
 from apps.core.rows import values_stream
 from apps.events.documents import DOCUMENT_COLUMNS, event_document_of
-from apps.events.models import Event, EventType
+from apps.events.models import Event, EventType, IndexedProperty
 from apps.notation import make_reference
 from apps.profiles.models import Session
 from apps.profiles.selectors import PROFILE_KNOWN_PATHS, profile_field_paths
@@ -175,10 +175,35 @@ def condition_fields(*, sources: Sequence[str], event_type: str = "") -> list[Co
         for source in sources:
             if source == "event":
                 fields += _condition_fields("event", event_field_paths(event_type=event_type))
+                fields = _with_indexed_traits(fields, event_type)
             elif source == "profile":
                 fields += _condition_fields("profile", profile_field_paths())
         cache.set(key, fields, CONDITION_FIELDS_CACHE_SECONDS)
     return fields
+
+
+# How the condition builder offers an indexed property's trait, by its type.
+TRAIT_FIELD_TYPES = {"text": "string", "number": "number", "boolean": "boolean", "datetime": "date"}
+
+
+def _with_indexed_traits(fields: list[ConditionField], event_type: str) -> list[ConditionField]:
+    """The event type's indexed traits first (typed, even before any event has them), then
+    the other fields."""
+    if not event_type:
+        return fields
+    indexed = [
+        ConditionField(
+            path=make_reference("event", "traits", trait),
+            type=TRAIT_FIELD_TYPES[kind],
+            count=0,
+            example="",
+        )
+        for trait, kind in IndexedProperty.objects.filter(event_type__type=event_type)
+        .order_by("trait")
+        .values_list("trait", "type")
+    ]
+    paths = {field["path"] for field in indexed}
+    return indexed + [field for field in fields if field["path"] not in paths]
 
 
 def _condition_fields(source: str, paths: list[JsonPath]) -> list[ConditionField]:

@@ -1,4 +1,5 @@
-"""Background work on events (thin: ids in, a service call): imports started from the admin."""
+"""Background work on events (thin: ids in, a service call): imports started from the admin,
+re-indexes of an event type's stored events."""
 
 import logging
 
@@ -6,7 +7,8 @@ from celery import shared_task
 from django.db import transaction
 
 from apps.events import import_jobs
-from apps.events.models import EventImportJob
+from apps.events.indexing import events_reindex, reindex_job_create
+from apps.events.models import EventImportJob, EventReindexJob
 from apps.profiles.services.imports import jobs
 
 log = logging.getLogger(__name__)
@@ -45,3 +47,28 @@ def import_job_start(*, job_id: str, actor: str) -> EventImportJob:
     job = import_jobs.event_import_job_start(job_id=job_id, actor=actor)
     transaction.on_commit(lambda: import_job_enqueue(job.pk))
     return job
+
+
+@shared_task(name="events.reindex")
+def reindex_run(job_id: str) -> None:
+    """Apply an event type's indexed properties to its stored events (indexing.py)."""
+    events_reindex(job_id)
+
+
+def reindex_start(*, event_type, actor: str) -> EventReindexJob:
+    """Queue a re-index of the type's stored events and enqueue it once committed."""
+    job = reindex_job_create(event_type=event_type, requested_by=actor)
+    transaction.on_commit(lambda: _reindex_enqueue(job.pk))
+    return job
+
+
+def _reindex_enqueue(job_id: str) -> None:
+    try:
+        reindex_run.delay(job_id)
+    except Exception as error:
+        log.exception("Re-index %s not enqueued", job_id)
+        EventReindexJob.objects.filter(pk=job_id).update(
+            status=EventReindexJob.Status.FAILED,
+            error=f"The re-index could not be handed to a worker ({error}); start it again "
+            "when the task broker is back.",
+        )

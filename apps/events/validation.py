@@ -18,7 +18,7 @@ from apps.notation import parse_reference
 from apps.notation.paths import EventPathError, event_reference_parse
 
 if TYPE_CHECKING:
-    from apps.events.models import EventReshaping, EventType, EventTypeMapping
+    from apps.events.models import EventReshaping, EventType, EventTypeMapping, IndexedProperty
 
 # A message names the first few problems; the whole list is rarely useful and can be huge.
 MAX_REPORTED_ERRORS = 3
@@ -186,3 +186,26 @@ def _template_error(node) -> str | None:
         if message:
             return message
     return None
+
+
+# A trait name: a plain key (a dot path would nest it, which the events list cannot filter on).
+TRAIT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+
+
+def indexed_property_errors(indexed: "IndexedProperty") -> dict[str, list[str]]:
+    """Field errors of one indexed property: a property path that parses, a plain trait name.
+    A path written with its `properties.` prefix is kept without it."""
+    errors: dict[str, list[str]] = {}
+    path = (indexed.property or "").strip().removeprefix("properties.")
+    indexed.property = path
+    example = "Write a dot path under the event's properties, e.g. order.total"
+    try:
+        if not path or parse_reference("event@properties." + path) is None:
+            errors["property"] = [f"{example}."]
+    except notation.NotationError as error:
+        errors["property"] = [f"{example} ({error})."]
+    if not TRAIT_NAME.match(indexed.trait or ""):
+        errors["trait"] = [
+            "Use letters, digits, _ and - (starting with a letter or _), e.g. order_total."
+        ]
+    return errors

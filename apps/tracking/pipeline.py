@@ -24,7 +24,7 @@ from apps.destinations.services import (
 )
 from apps.events.bulk import events_insert
 from apps.events.models import Event
-from apps.events.registry import event_reshaped, event_validation_error
+from apps.events.registry import event_reshaped, event_traits, event_validation_error
 from apps.events.reshaping import session_context_merge
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
@@ -197,7 +197,9 @@ def _event_documents(
                 "status_message": invalid or "",
                 "properties": event.properties,
                 "context": event.context,
-                "traits": event.traits,
+                "traits": event_traits(
+                    event_type=event.type, properties=event.properties, traits=event.traits
+                ),
                 "metadata": {**base_metadata, "time": {"insert": inserted, "create": created}},
                 "tags": {"values": event.tags, "count": len(event.tags)},
             }

@@ -397,7 +397,8 @@ def test_search_help_text_says_the_window(staff_client):
 
     assert response.context["cl"].search_help_text == (
         "An exact event id, profile id or session id; or a property as key=value "
-        "(order_id=A-1001, email=ann@example.com), looked for among the events stored in the "
+        "(order_id=A-1001, email=ann@example.com) or an indexed trait as traits.name=value "
+        "(traits.order_total=19.99), looked for among the events stored in the "
         'period chosen under "Stored in" (the last 7 days when none is chosen).'
     )
 

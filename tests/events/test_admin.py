@@ -26,6 +26,10 @@ def event_type_form(**overrides) -> dict:
         "reshapings-INITIAL_FORMS": "0",
         "reshapings-MIN_NUM_FORMS": "0",
         "reshapings-MAX_NUM_FORMS": "1000",
+        "indexed_properties-TOTAL_FORMS": "0",
+        "indexed_properties-INITIAL_FORMS": "0",
+        "indexed_properties-MIN_NUM_FORMS": "0",
+        "indexed_properties-MAX_NUM_FORMS": "1000",
         "mappings-TOTAL_FORMS": "1",
         "mappings-INITIAL_FORMS": "0",
         "mappings-MIN_NUM_FORMS": "0",
@@ -74,7 +78,7 @@ def test_schema_and_rule_errors_are_shown_on_their_fields(staff_client):
             "of the given schemas"
         ]
     }
-    assert list(response.context["inline_admin_formsets"][1].formset.errors[0]) == ["condition"]
+    assert list(response.context["inline_admin_formsets"][2].formset.errors[0]) == ["condition"]
     assert not EventType.objects.filter(type="order").exists()
 
 

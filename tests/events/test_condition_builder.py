@@ -160,8 +160,8 @@ def test_event_fields_come_from_recent_events_of_the_type(staff_client, profiles
 
 
 def test_fields_are_cached_for_a_minute(staff_client, profiles, django_assert_num_queries):
-    # The session, the user, then one query per source.
-    with django_assert_num_queries(4):
+    # The session, the user, one query per source, and the event type's indexed traits.
+    with django_assert_num_queries(5):
         staff_client.get(FIELDS_URL, {"sources": "event,profile", "event_type": "purchase"})
     with django_assert_num_queries(3):
         staff_client.get(FIELDS_URL, {"sources": "profile"})
@@ -279,7 +279,7 @@ def test_the_form_still_refuses_a_bad_condition_and_stores_a_good_one(staff_clie
     url = reverse("admin:events_eventtype_add")
     refused = staff_client.post(url, event_type_form(**{"mappings-0-condition": "event@x ="}))
 
-    errors = refused.context["inline_admin_formsets"][1].formset.errors[0]
+    errors = refused.context["inline_admin_formsets"][2].formset.errors[0]
     assert errors["condition"] == [
         "Unexpected end of the condition at column 10; expected a value (number, string, "
         "field reference, function call)"
