@@ -92,8 +92,8 @@ class UpsertEntityAction(_EntityAction):
         "replace the old ones) and keeps its creation time. The stored entity "
         '(`{"id", "type", "profile", "properties", "traits", "metadata"}`) goes to `entity`. '
         'To `error`, with `{"message": ...}`: an id that renders empty or is over 64 '
-        "characters, no profile, or an id that is already an entity of another profile (or "
-        "of another type: ids are unique across types)."
+        "characters, a missing path in a template, no profile, or an id that is already an "
+        "entity of another profile (or of another type: ids are unique across types)."
     )
     outputs = ("entity", "error")
     config_schema = {
@@ -135,7 +135,7 @@ class UpsertEntityAction(_EntityAction):
                 own_only=True,
                 now=flow.now,
             )
-        except EntityError as exc:
+        except (EntityError, notation.NotationError) as exc:
             return _error(str(exc))
         flow.log("info", f"{'created' if created else 'updated'} {entity.type} {entity.pk}")
         return Result("entity", entity_document(entity))

@@ -176,9 +176,9 @@ class MemoryCollectorAction(_MemoryAction):
             "value": {
                 "type": "string",
                 "minLength": 1,
-                "default": "payload@",
+                "default": "payload@...",
                 "title": "Value to collect",
-                "description": "A dot path; payload@ is the whole payload.",
+                "description": "A dot path; payload@... is the whole payload.",
                 "x-notation": "value",
             },
             "count": {
