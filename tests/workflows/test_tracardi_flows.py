@@ -272,6 +272,7 @@ def test_the_table_maps_37_tracardi_plugins_to_our_actions():
         "add_consent",
         "add_segment_if",
         "create_response",
+        "detect_language",
         "inject_event",
         "reduce_list",
         "reset_interest",

@@ -21,6 +21,7 @@ from apps.workflows.actions import (
     http,
     ids,
     interests,
+    language,
     lists,
     memory,
     merging,
@@ -87,6 +88,7 @@ ACTIONS: tuple[type[Action], ...] = (
     memory.WriteMemoryAction,
     memory.ReadMemoryAction,
     memory.MemoryCollectorAction,
+    language.DetectLanguageAction,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -66,6 +66,8 @@ FAMILY_COLOURS = {
     "Events": "#1f618d",
     "Connectors": "#b03a2e",
     "UX": "#ad1457",
+    "Entities": "#117a65",
+    "Memory": "#7d3c98",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120
