@@ -165,7 +165,8 @@ class MemoryCollectorAction(_MemoryAction):
         "span is checked when a value arrives: a collection whose span has passed is released "
         "by its next value. A collection that receives nothing for a day (or twice its span) "
         "is forgotten. A Redis that does not answer, or a value over the size limit: `error` "
-        'with `{"message": ...}`.'
+        'with `{"message": ...}`. Redis is outside the processing\'s transaction: an event '
+        "processed again (a worker that died mid-batch, a replay) adds its value again."
     )
     outputs = ("collected", "error")
     config_schema = {
