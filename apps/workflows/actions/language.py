@@ -46,7 +46,7 @@ def language_detect(text: str) -> list[tuple[str, float]]:
 class DetectLanguageAction(Action):
     id = "detect_language"
     name = "Detect language"
-    group = "Text"
+    group = "Text analysis"
     description = "Tells which language a text is written in (offline, no outside service)."
     docs = (
         "`text`: a dot path to the text (e.g. `event@properties.review`) or a literal. The "

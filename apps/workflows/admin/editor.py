@@ -68,6 +68,7 @@ FAMILY_COLOURS = {
     "UX": "#ad1457",
     "Entities": "#117a65",
     "Memory": "#7d3c98",
+    "Text analysis": "#9a7d0a",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120
