@@ -285,6 +285,11 @@ CDP_ANSWER_BUDGET_MS = env_int("CDP_ANSWER_BUDGET_MS", 100)
 # Networks (CIDR) that a remote call whose URL is templated from event data may reach although
 # they are not public (loopback, private, link-local...); empty: none (apps.workflows.urlguard).
 CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")
+# Workflow memory (Write to memory, Read from memory, Memory payload collector): a Redis that
+# workflows share across runs, the project's Redis unless named; a value bigger than
+# CDP_MEMORY_MAX_VALUE_BYTES (its JSON) is refused on the node's error port.
+CDP_MEMORY_REDIS_URL = env_str("CDP_MEMORY_REDIS_URL", "") or REDIS_URL
+CDP_MEMORY_MAX_VALUE_BYTES = env_int("CDP_MEMORY_MAX_VALUE_BYTES", 64 * 1024)
 # Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
 # Expires before the next tick, so a backlog of sweeps never piles up.
 CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.api.views.consents import ConsentTypeViewSet
 from apps.api.views.destinations import DeliveryViewSet, DestinationViewSet, ResourceViewSet
+from apps.api.views.entities import EntityViewSet
 from apps.api.views.event_types import EventTypeViewSet, IdentificationPointViewSet
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
@@ -18,6 +19,7 @@ router.register("sources", EventSourceViewSet, basename="source")
 router.register("redirect-links", RedirectLinkViewSet, basename="redirect-link")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
+router.register("entities", EntityViewSet, basename="entity")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("consent-types", ConsentTypeViewSet, basename="consent-type")
 router.register("workflows", WorkflowViewSet, basename="workflow")

@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("profiles", "Profile"),
             ("profiles", "Session"),
             ("events", "Event"),
+            ("profiles", "Entity"),
             ("profiles", "Segment"),
             ("profiles", "ConsentType"),
             ("profiles", "MergeRecord"),

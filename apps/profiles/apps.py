@@ -11,7 +11,7 @@ class ProfilesConfig(AppConfig):
             profile_change_subscribe,
             profile_follower_register,
         )
-        from apps.profiles.models import ConsentChange, Session
+        from apps.profiles.models import ConsentChange, Entity, Session
         from apps.profiles.services.segments import segments_refresh_live
 
         # First subscriber: what live segments change is itself a change the next ones see.
@@ -33,6 +33,15 @@ class ProfilesConfig(AppConfig):
                 model=ConsentChange,
                 erasure_rows=lambda profile_id, ids: [
                     ConsentChange.objects.filter(profile_id=profile_id).order_by("-at", "-id")
+                ],
+            )
+        )
+        profile_follower_register(
+            ProfileFollower(
+                key="entities",
+                model=Entity,
+                erasure_rows=lambda profile_id, ids: [
+                    Entity.objects.filter(profile_id=profile_id).order_by("type", "-updated")
                 ],
             )
         )

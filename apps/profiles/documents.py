@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from apps.profiles.models import Profile, Session, empty_profile_data
+from apps.profiles.models import Entity, Profile, Session, empty_profile_data
 
 # The top-level keys of a profile document, each stored in the column of the same name.
 DOCUMENT_FIELDS = (
@@ -114,5 +114,25 @@ def session_document(session: Session) -> dict:
             "utm": session.utm,
             "context": session.context,
             "properties": session.properties,
+        }
+    )
+
+
+def entity_document(entity: Entity) -> dict:
+    """An entity in the shape of Tracardi's entity record; a deep copy, safe to change."""
+    return copy.deepcopy(
+        {
+            "id": entity.pk,
+            "type": entity.type,
+            "profile": {"id": entity.profile_id} if entity.profile_id else None,
+            "properties": entity.properties,
+            "traits": entity.traits,
+            "metadata": {
+                "time": {
+                    "insert": entity.created.isoformat(),
+                    "create": entity.created.isoformat(),
+                    "update": entity.updated.isoformat(),
+                }
+            },
         }
     )

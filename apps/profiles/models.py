@@ -543,3 +543,43 @@ class SegmentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id} {'entered' if self.entered else 'left'} {self.segment}"
+
+
+class Entity(models.Model):
+    """A thing a person has, as Tracardi's entities: an order, a subscription, a car. `id` is
+    the entity's own id (an order number; unique across types, as in Tracardi), `type` what it
+    is, `properties` its free-form data and `traits` the typed, searchable part; both open
+    objects. It follows its profile (merge, undo, erasure: apps.profiles.hooks); an entity of
+    no profile (a product, a store) is shared.
+
+    Document (apps.profiles.documents.entity_document): {"id", "type", "profile": {"id"},
+    "properties", "traits", "metadata": {"time": {"insert", "create", "update"}}}."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    type = models.CharField(max_length=100)
+    profile = models.ForeignKey(
+        Profile,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="entities",
+        # The (profile, type) index below serves every lookup by profile.
+        db_index=False,
+    )
+    properties = models.JSONField(default=dict, blank=True)
+    traits = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        indexes = [
+            # A profile's entities (of a type): the profile page, workflows, merges, erasure.
+            models.Index(fields=["profile", "type"], name="entity_profile_type"),
+            # The admin's and the API's lists of one type, latest change first.
+            models.Index(fields=["type", "-updated"], name="entity_type_updated"),
+            models.Index(fields=["-updated", "id"], name="entity_updated_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"

@@ -35,6 +35,7 @@ from apps.profiles.hooks import ProfileFollower, profile_follower
 from apps.profiles.models import (
     ConsentChange,
     ConsentType,
+    Entity,
     ErasureRecord,
     IdentificationPoint,
     Profile,
@@ -488,3 +489,33 @@ def consent_type_names(ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
     return dict(ConsentType.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def entity_find(*, entity_id: str, entity_type: str, profile_id: str | None) -> Entity | None:
+    """The entity with this id and type that belongs to `profile_id` (None: to no profile)."""
+    return Entity.objects.filter(pk=entity_id, type=entity_type, profile_id=profile_id).first()
+
+
+def profile_entities(*, profile_id: str, limit: int) -> list[Entity]:
+    """A profile's entities, by type then latest change first (the (profile, type) index)."""
+    return list(Entity.objects.filter(profile_id=profile_id).order_by("type", "-updated")[:limit])
+
+
+def entity_types(limit: int = 200) -> list[str]:
+    """The entity types in use, for the admin's filter (a loose index scan over the
+    (type, -updated) index: one probe per type, not a pass over every row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE types(type) AS (
+                (SELECT type FROM {Entity._meta.db_table} ORDER BY type LIMIT 1)
+                UNION ALL
+                SELECT (SELECT e.type FROM {Entity._meta.db_table} e
+                        WHERE e.type > types.type ORDER BY e.type LIMIT 1)
+                FROM types WHERE types.type IS NOT NULL
+            )
+            SELECT type FROM types WHERE type IS NOT NULL LIMIT %s
+            """,
+            [limit],
+        )
+        return [row[0] for row in cursor.fetchall()]

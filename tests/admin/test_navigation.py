@@ -24,10 +24,11 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Quarantined events",
         "Identification points",
     ]
-    assert sections[1][1][:6] == [
+    assert sections[1][1][:7] == [
         "Profiles",
         "Sessions",
         "Events",
+        "Entities",
         "Segments",
         "Consent types",
         "Merge records",

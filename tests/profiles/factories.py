@@ -4,7 +4,14 @@ and identification points."""
 import factory
 from django.utils import timezone
 
-from apps.profiles.models import IdentificationPoint, Profile, Segment, Session, empty_profile_data
+from apps.profiles.models import (
+    Entity,
+    IdentificationPoint,
+    Profile,
+    Segment,
+    Session,
+    empty_profile_data,
+)
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):
@@ -45,3 +52,14 @@ class IdentificationPointFactory(factory.django.DjangoModelFactory):
     fields = factory.LazyFunction(
         lambda: [{"profile": "data.contact.email.main", "event": "properties.email"}]
     )
+
+
+class EntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Entity
+
+    id = factory.Sequence(lambda n: f"entity-{n}")
+    type = "order"
+    profile = factory.SubFactory(ProfileFactory)
+    created = factory.LazyFunction(timezone.now)
+    updated = factory.LazyFunction(timezone.now)

@@ -8,14 +8,21 @@ from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.events.models import Event
-from apps.profiles.models import ConsentChange, ErasureRecord, MergeRecord, Profile, Session
+from apps.profiles.models import (
+    ConsentChange,
+    Entity,
+    ErasureRecord,
+    MergeRecord,
+    Profile,
+    Session,
+)
 from apps.profiles.selectors import profile_id_is_forgotten
 from apps.profiles.services.erasure import ProfileNotFound, erasure_proceed, profile_forget
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
 from apps.workflows.models import WorkflowRun
 from tests.events.factories import EventFactory
-from tests.profiles.factories import ProfileFactory, SessionFactory
+from tests.profiles.factories import EntityFactory, ProfileFactory, SessionFactory
 from tests.sources.factories import EventSourceFactory
 from tests.workflows.factories import WorkflowFactory
 
@@ -81,6 +88,12 @@ def person_with_history() -> tuple[Profile, list[str]]:
             profile=profile, consent_type="marketing", action=action, at=now, via="event", by="e"
         )
 
+    # Orders of each device, a car of the bystander, and a store that belongs to nobody.
+    EntityFactory(id="order-1", type="order", profile=laptop)
+    EntityFactory(id="order-2", type="order", profile=phone)
+    EntityFactory(id="car-1", type="car", profile=bystander)
+    EntityFactory(id="store-1", type="store", profile=None)
+
     profiles_merge(profile_ids=["laptop", "bystander"], reason="wrong guess", actor="a")
     merge_undo(merge_id=MergeRecord.objects.get().pk, actor="a")
     profiles_merge(profile_ids=["laptop", "phone"], reason="same person", actor="a")
@@ -101,6 +114,7 @@ def rows_mentioning(ids: list[str]) -> dict[str, int]:
         ).count(),
         "deliveries": Delivery.objects.filter(profile_id__in=ids).count(),
         "consent_changes": ConsentChange.objects.filter(profile_id__in=ids).count(),
+        "entities": Entity.objects.filter(profile_id__in=ids).count(),
         "delivery_attempts": DeliveryAttempt.objects.filter(delivery__profile_id__in=ids).count(),
         "merge_records": MergeRecord.objects.filter(
             Q(survivor_id__in=ids) | Q(merged_ids__overlap=ids)
@@ -119,6 +133,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "workflow_runs": 1,
         "deliveries": 2,
         "consent_changes": 2,
+        "entities": 2,
         "delivery_attempts": 1,
         "merge_records": 2,
     }
@@ -136,6 +151,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "workflow_runs": 1,
         "deliveries": 2,
         "consent_changes": 2,
+        "entities": 2,
         "merge_records": 2,
     }
     stored = json.dumps(list(ErasureRecord.objects.values("profile_ids", "actor", "deleted")))
@@ -146,6 +162,10 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
     assert WorkflowRun.objects.filter(profile_id="bystander").count() == 1
     assert Delivery.objects.filter(profile_id="bystander").count() == 2
     assert ConsentChange.objects.filter(profile_id="bystander").count() == 1
+    assert dict(Entity.objects.values_list("pk", "profile_id")) == {
+        "car-1": "bystander",
+        "store-1": None,
+    }
 
 
 @pytest.mark.django_db
@@ -178,6 +198,7 @@ def test_forget_profile_command_prints_what_it_deleted():
         "  sessions: 2",
         "  events: 3",
         "  consent changes: 2",
+        "  entities: 2",
         "  workflow runs: 1",
         "  deliveries: 2",
         "  merge records: 2",

@@ -37,6 +37,7 @@ DONE_COUNTS = {
     "workflow_runs": 1,
     "deliveries": 2,
     "consent_changes": 2,
+    "entities": 2,
     "merge_records": 2,
 }
 
@@ -116,6 +117,7 @@ def test_erasure_goes_in_bounded_batches_each_committing_its_counts():
             "workflow_runs": 5,
             "deliveries": 0,
             "consent_changes": 0,
+            "entities": 0,
             "merge_records": 0,
         },
     )
@@ -151,6 +153,7 @@ def test_every_batch_query_of_an_erasure_is_served_by_an_index():
         "consent_changes[0]",
         "deliveries of events",
         "deliveries[0]",
+        "entities[0]",
         "events[0]",
         "events[1]",
         "events[2]",
@@ -312,12 +315,13 @@ def test_forget_profile_waits_printing_progress():
     call_command("forget_profile", "laptop", "--yes", "--wait", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[-9:] == [
+    assert lines[-10:] == [
         "Erased profile laptop.",
         "  profiles: 1",
         "  sessions: 1",
         "  events: 3",
         "  consent changes: 0",
+        "  entities: 0",
         "  workflow runs: 3",
         "  deliveries: 0",
         "  merge records: 0",

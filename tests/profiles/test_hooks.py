@@ -6,7 +6,7 @@ from apps.destinations.models import Delivery
 from apps.destinations.services.scheduling import profile_deliveries_schedule
 from apps.events.models import Event
 from apps.profiles.hooks import profile_change_subscribers, profile_followers
-from apps.profiles.models import ConsentChange, Session
+from apps.profiles.models import ConsentChange, Entity, Session
 from apps.profiles.services.segments import segments_refresh_live
 from apps.workflows.models import WorkflowRun
 from tests.destinations.factories import DestinationFactory
@@ -24,6 +24,7 @@ def test_events_sessions_consents_runs_and_deliveries_follow_a_profile_under_the
         "events": Event,
         "sessions": Session,
         "consent_changes": ConsentChange,
+        "entities": Entity,
         "workflow_runs": WorkflowRun,
         "deliveries": Delivery,
     }

@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.events.models import Event
-from apps.profiles.models import MergeRecord, Profile, Session
+from apps.profiles.models import Entity, MergeRecord, Profile, Session
 from apps.profiles.selectors import profile_id_resolve
 from apps.profiles.services.merge import (
     MergeError,
@@ -17,7 +17,7 @@ from apps.profiles.services.merge import (
 from apps.profiles.services.merge_undo import merge_undo
 from apps.workflows.models import WorkflowRun
 from tests.events.factories import EventFactory
-from tests.profiles.factories import ProfileFactory, SessionFactory
+from tests.profiles.factories import EntityFactory, ProfileFactory, SessionFactory
 from tests.workflows.factories import WorkflowFactory
 
 T0 = timezone.now().replace(microsecond=0) - timedelta(days=10)
@@ -126,6 +126,8 @@ def test_every_merge_is_recorded_with_snapshots_and_the_rows_it_moved():
     survivor_before, merged_before = profile_row_snapshot(survivor), profile_row_snapshot(merged)
     EventFactory(id="e1", profile=merged, session=SessionFactory(id="s1", profile=merged))
     EventFactory(id="e2", profile=merged, session=None)
+    EntityFactory(id="order-7", type="order", profile=merged)
+    EntityFactory(id="car-1", type="car", profile=survivor)
 
     profiles_merge(profile_ids=["alice", "phone"], reason="same e-mail", actor="admin")
 
@@ -138,8 +140,13 @@ def test_every_merge_is_recorded_with_snapshots_and_the_rows_it_moved():
         "events": {"phone": ["e1", "e2"]},
         "sessions": {"phone": ["s1"]},
         "consent_changes": {},
+        "entities": {"phone": ["order-7"]},
         "workflow_runs": {},
         "deliveries": {},
+    }
+    assert dict(Entity.objects.values_list("pk", "profile_id")) == {
+        "order-7": "alice",
+        "car-1": "alice",
     }
 
 
@@ -159,6 +166,11 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     EventFactory(id="e1", profile=merged, session=SessionFactory(id="s1", profile=merged))
     EventFactory(id="e3", profile=third, session=SessionFactory(id="s3", profile=third))
     EventFactory(id="e0", profile=survivor, session=SessionFactory(id="s0", profile=survivor))
+    EntityFactory(id="order-1", type="order", profile=merged)
+    EntityFactory(id="order-2", type="order", profile=third)
+    EntityFactory(id="order-0", type="order", profile=survivor)
+    EntityFactory(id="store-9", type="store", profile=None)
+    entities_before = dict(Entity.objects.values_list("pk", "profile_id"))
     snapshots_before = {p.pk: profile_row_snapshot(p) for p in Profile.objects.all()}
     events_before = dict(Event.objects.values_list("pk", "profile_id"))
     sessions_before = dict(Session.objects.values_list("pk", "profile_id"))
@@ -167,6 +179,12 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     profiles_merge(profile_ids=["alice", "phone", "tablet"], reason="r", actor="admin")
     assert list(Profile.objects.values_list("pk", flat=True)) == ["alice"]
     assert set(WorkflowRun.objects.values_list("profile_id", flat=True)) == {"alice"}
+    assert dict(Entity.objects.values_list("pk", "profile_id")) == {
+        "order-1": "alice",
+        "order-2": "alice",
+        "order-0": "alice",
+        "store-9": None,
+    }
 
     record = merge_undo(merge_id=MergeRecord.objects.get().pk, actor="support")
 
@@ -174,6 +192,13 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     assert dict(Event.objects.values_list("pk", "profile_id")) == events_before
     assert dict(Session.objects.values_list("pk", "profile_id")) == sessions_before
     assert list(WorkflowRun.objects.values_list("pk", "profile_id")) == runs_before
+    assert entities_before == {
+        "order-1": "phone",
+        "order-2": "tablet",
+        "order-0": "alice",
+        "store-9": None,
+    }
+    assert dict(Entity.objects.values_list("pk", "profile_id")) == entities_before
     assert (record.status, record.undone_by) == ("undone", "support")
     assert profile_id_resolve(profile_id="phone", static=False).id == "phone"
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from apps.profiles.admin.entities import entities_section
 from apps.profiles.admin.segment_history import segment_history_section
 from apps.profiles.consents import consent_entry_valid, consent_time
 from apps.profiles.documents import profile_document
@@ -176,6 +177,7 @@ class ProfilePersonAdminMixin:
             _erasure_notice(request, profile)
             extra["person_sections"] = [
                 segment_history_section(profile.pk),
+                entities_section(profile.pk),
                 *(extra_context or {}).get("person_sections", []),
             ]
         return super().change_view(request, object_id, form_url, extra_context=extra)

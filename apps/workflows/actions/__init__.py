@@ -15,12 +15,15 @@ from apps.workflows.actions import (
     counters,
     data,
     dates,
+    entities,
     events,
     flow,
     http,
     ids,
     interests,
+    language,
     lists,
+    memory,
     merging,
     privacy,
     response,
@@ -78,6 +81,14 @@ ACTIONS: tuple[type[Action], ...] = (
     ux_popups.ContactFormPopupAction,
     ux_content.CallToActionAction,
     ux_content.HtmlTagAction,
+    # Entities and memory (issue 23).
+    entities.UpsertEntityAction,
+    entities.LoadEntityAction,
+    entities.DeleteEntityAction,
+    memory.WriteMemoryAction,
+    memory.ReadMemoryAction,
+    memory.MemoryCollectorAction,
+    language.DetectLanguageAction,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

@@ -45,6 +45,10 @@ class TracardiPlugin:
     ports: Mapping[str, str] = field(default_factory=dict)
     # Tracardi config key -> our config key, where the names differ.
     keys: Mapping[str, str] = field(default_factory=dict)
+    # The module alone names the plugin: Tracardi's commercial plugins (com_tracardi) publish
+    # their module paths and configs, not their class names; `class_name` is what an export
+    # writes.
+    any_class: bool = False
     # Our config values that make our action behave as the Tracardi plugin does, used when
     # the Tracardi config has no key for them.
     import_defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -352,14 +356,143 @@ PLUGINS: tuple[TracardiPlugin, ...] = (
     ),
 )
 
+# -- Entities and memory (issue 23) ------------------------------------------------------
+
+
+def _json_object(value: Any, field_name: str) -> dict:
+    """Tracardi's entity forms keep object templates as JSON text ('{}')."""
+    if value in (None, ""):
+        return {}
+    if isinstance(value, dict):
+        return value
+    try:
+        loaded = json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise NotConvertible(f"its {field_name} is not JSON ({exc})") from exc
+    if not isinstance(loaded, dict):
+        raise NotConvertible(f"its {field_name} is not a JSON object")
+    return loaded
+
+
+def _entity_type_to_ours(config: dict) -> dict:
+    if isinstance(config.get("type"), dict):
+        config["type"] = config["type"].get("id") or config["type"].get("name") or ""
+    return config
+
+
+def _entity_type_to_tracardi(config: dict) -> dict:
+    return {**config, "type": {"id": config.get("type", ""), "name": config.get("type", "")}}
+
+
+def _upsert_entity_to_ours(config: dict) -> dict:
+    config = _entity_type_to_ours(config)
+    for name in ("properties", "traits"):
+        if name in config:
+            config[name] = _json_object(config[name], name)
+    return config
+
+
+def _upsert_entity_to_tracardi(config: dict) -> dict:
+    return {
+        **config,
+        "properties": json.dumps(config.get("properties") or {}),
+        "traits": json.dumps(config.get("traits") or {}),
+    }
+
+
+def _memory_key_to_ours(config: dict) -> dict:
+    """Tracardi's key is a dot path (or a literal); ours a string template, with its prefix."""
+    key = config.get("key")
+    if isinstance(key, str) and "@" in key and "{{" not in key:
+        key = "{{" + key + "}}"
+    prefix = (config.pop("prefix", "") or "").strip()
+    if prefix and isinstance(key, str):
+        key = f"{prefix}:{key}"
+    config["key"] = key
+    return config
+
+
+def _write_memory_to_ours(config: dict) -> dict:
+    config = _memory_key_to_ours(config)
+    ttl = _number(config.get("ttl"))
+    # Tracardi's 0 keeps the value for ever; ours lives at most 30 days.
+    if isinstance(ttl, int | float) and ttl <= 0:
+        ttl = 30 * 24 * 3600
+    if ttl is not None:
+        config["ttl"] = int(ttl) if isinstance(ttl, int | float) else ttl
+    return config
+
+
+def _collector_to_ours(config: dict) -> dict:
+    if config.get("type", "list") != "list":
+        raise NotConvertible("it collects into a dictionary by edge names; ours keeps a list")
+    return config
+
+
+_COM = "com_tracardi.action.v1."
+_OPERATIONS = _V1 + "operations."
+PLUGINS = (
+    *PLUGINS,
+    TracardiPlugin(
+        "upsert_entity",
+        _COM + "entity.upsert.plugin",
+        "EntityUpsertAction",
+        any_class=True,
+        to_ours=_upsert_entity_to_ours,
+        to_tracardi=_upsert_entity_to_tracardi,
+    ),
+    TracardiPlugin(
+        "load_entity",
+        _COM + "entity.load.plugin",
+        "EntityLoadAction",
+        any_class=True,
+        to_ours=_entity_type_to_ours,
+        to_tracardi=_entity_type_to_tracardi,
+    ),
+    TracardiPlugin(
+        "delete_entity",
+        _COM + "entity.delete.plugin",
+        "EntityDeleteAction",
+        any_class=True,
+        to_ours=_entity_type_to_ours,
+        to_tracardi=_entity_type_to_tracardi,
+    ),
+    TracardiPlugin(
+        "write_memory",
+        _OPERATIONS + "write_to_memory.plugin",
+        "WriteToMemoryAction",
+        outputs=("success", "error"),
+        export_defaults={"prefix": "", "resource": {"name": "", "id": ""}},
+        to_ours=_write_memory_to_ours,
+    ),
+    TracardiPlugin(
+        "read_memory",
+        _OPERATIONS + "read_from_memory.plugin",
+        "ReadFromMemoryAction",
+        outputs=("success", "not-exists", "error"),
+        export_defaults={"prefix": "", "resource": {"name": "", "id": ""}},
+        to_ours=_memory_key_to_ours,
+    ),
+    TracardiPlugin(
+        "memory_collector",
+        _V1 + "memory.collect.plugin",
+        "PayloadMemoryCollector",
+        ports={"payload": "collected"},
+        keys={"name": "key"},
+        export_defaults={"type": "list"},
+        to_ours=_collector_to_ours,
+    ),
+)
+
 _BY_PATH = MappingProxyType({(p.module, p.class_name): p for p in PLUGINS})
+_BY_MODULE = MappingProxyType({p.module: p for p in PLUGINS if p.any_class})
 _BY_ACTION = MappingProxyType({p.action_id: p for p in PLUGINS})
 assert len(_BY_PATH) == len(PLUGINS) == len(_BY_ACTION), "a Tracardi plugin is listed twice"
 
 
 def tracardi_plugin(module: Any, class_name: Any) -> TracardiPlugin | None:
     """The entry for a Tracardi node's (module, className), or None."""
-    return _BY_PATH.get((module, class_name))
+    return _BY_PATH.get((module, class_name)) or _BY_MODULE.get(module)
 
 
 def tracardi_plugin_for_action(action_id: str) -> TracardiPlugin | None:

@@ -66,6 +66,9 @@ FAMILY_COLOURS = {
     "Events": "#1f618d",
     "Connectors": "#b03a2e",
     "UX": "#ad1457",
+    "Entities": "#117a65",
+    "Memory": "#7d3c98",
+    "Text analysis": "#9a7d0a",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120
