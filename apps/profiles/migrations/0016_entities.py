@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0014_profile_updated_id_index'),
+        ('profiles', '0015_lean_indexes'),
     ]
 
     operations = [
