@@ -66,6 +66,10 @@ FAMILY_COLOURS = {
     "Events": "#1f618d",
     "Connectors": "#b03a2e",
     "UX": "#ad1457",
+    # The pure-logic families (issue 19 item 3).
+    "Converters": "#5b7065",
+    "Validation": "#7d5a50",
+    "Location": "#227093",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120

@@ -1,0 +1,63 @@
+"""The pure-logic actions (issue 19 item 3), listed apart from the first families so that the
+registry in __init__ takes them as one block."""
+
+from __future__ import annotations
+
+from apps.workflows.actions import (
+    clock,
+    converters,
+    geo,
+    history,
+    join,
+    passwords,
+    profile_checks,
+    strings,
+    validators,
+    values,
+)
+from apps.workflows.actions.base import Action
+
+LOGIC_ACTIONS: tuple[type[Action], ...] = (
+    join.JoinPayloadsAction,
+    strings.StringPropertiesAction,
+    strings.StringStripperAction,
+    strings.StringReplaceAction,
+    strings.JoinStringListAction,
+    strings.StringSimilarityAction,
+    strings.ContainsStringAction,
+    strings.StartsWithAction,
+    strings.EndsWithAction,
+    values.ValueMappingAction,
+    values.KeyCounterAction,
+    values.RandomItemAction,
+    values.FieldTypeAction,
+    values.CutOutDataAction,
+    values.ReshapePayloadAction,
+    values.ResolveConditionsAction,
+    values.DataExistsAction,
+    values.SetOperationAction,
+    values.FindMaxValueAction,
+    values.SortDictionaryAction,
+    converters.Base64EncodeAction,
+    converters.Base64DecodeAction,
+    converters.DataToJsonAction,
+    converters.JsonToDataAction,
+    validators.StringValidatorAction,
+    validators.RegexValidatorAction,
+    validators.JsonSchemaValidatorAction,
+    validators.ContainsPatternAction,
+    geo.GeoDistanceAction,
+    geo.CircularGeoFenceAction,
+    clock.TodayAction,
+    clock.LocalTimeSpanAction,
+    clock.ProfileLiveTimeAction,
+    clock.LastVisitAction,
+    profile_checks.HasSegmentAction,
+    profile_checks.MoveSegmentAction,
+    profile_checks.NewProfileAction,
+    profile_checks.NewVisitAction,
+    history.PreviousEventAction,
+    history.PreviousSessionAction,
+    history.LoadProfileByFieldAction,
+    passwords.PasswordGeneratorAction,
+)
