@@ -176,12 +176,14 @@ class JsonSchemaValidatorAction(Action):
         return Result("invalid", {"payload": payload, "errors": messages})
 
 
-# What Contains pattern looks for (anywhere in the text).
+# What Contains pattern looks for, anywhere in the text (Tracardi's contains_pattern patterns;
+# dates are day/month/year).
 FIND_PATTERNS = {
-    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-    "url": r"https?://[^\s/$.?#].[^\s]*",
-    "date": r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b",
-    "ip": r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
+    "email": r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}\b",
+    "url": r"((http|https)://)(www.)?[a-zA-Z0-9@:%._\+~#?&//=]{2,256}\.[a-z]{2,6}\b"
+    r"([-a-zA-Z0-9@:%._\+~#?&//=]*)",
+    "date": r"([0]?[1-9]|[1|2][0-9]|[3][0|1])[./-]([0]?[1-9]|[1][0-2])[./-]([0-9]{4}|[0-9]{2})",
+    "ip": r"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})",
 }
 
 
@@ -191,7 +193,8 @@ class ContainsPatternAction(Action):
     group = "Validation"
     description = "Finds e-mails, URLs, dates or IP addresses in a text."
     docs = (
-        "`field`: a dot path to the text; `pattern`: email, url, date, ip, or all. When some "
+        "`field`: a dot path to the text; `pattern`: email, url, date (day/month/year), ip, "
+        "or all. When some "
         'are found, `{"<pattern>": ["<found>", ...]}` goes to `true`; otherwise `{"message": '
         '"Didn\'t find any patterns"}` goes to `false`.'
     )
