@@ -463,7 +463,7 @@ def test_profile_live_time_and_last_visit():
         ),
         (
             "generate_password",
-            {"max_length": 6},
+            {"min_length": 4, "max_length": 6},
             "max_length: 6 characters cannot hold the 8 required",
         ),
         ("previous_event", {"offset": 1}, "offset: 1 is greater than the maximum of -1"),

@@ -63,7 +63,7 @@ class GeoDistanceAction(Action):
     docs = (
         "`start_coordinate` and `end_coordinate`: each a latitude (`lat`) and longitude "
         "(`lng`), numbers or dot paths such as `event@context.location.latitude`. Output: "
-        '`{"distance": <km>}` along the earth\'s surface (Warsaw to Berlin: about 517).'
+        '`{"distance": <km>}` along the earth\'s surface (Warsaw to Berlin: about 519).'
     )
     config_schema = {
         "type": "object",
