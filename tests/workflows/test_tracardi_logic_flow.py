@@ -2,10 +2,14 @@
 placeholder and runs: Join waits for its five branches, Has segment's True/False ports, a
 Tracardi JSON-text reshape, a radius typed as text."""
 
+import copy
+import json
+
 from apps.workflows.engine import workflow_execute
 from apps.workflows.graph import graph_problems
-from tests.workflows.graphs import make_flow
-from tests.workflows.test_tracardi_flows import compiled, imported
+from apps.workflows.tracardi import tracardi_flow_export, tracardi_flow_import
+from tests.workflows.graphs import edge, graph, make_flow, node
+from tests.workflows.test_tracardi_flows import V1, compiled, imported
 
 FILE = "tracardi-0.9-flow-checkout-logic.json"
 
@@ -138,3 +142,57 @@ def test_a_branch_that_ends_early_leaves_its_key_out_and_reshape_makes_it_null()
         "big_cart": False,
         "country": "poland",
     }
+
+
+def logic_graph():
+    join_edge = edge("props", "join")
+    join_edge["data"] = {"name": "props"}
+    return graph(
+        [
+            node("start", "start"),
+            node("props", "string_properties", string="event@properties.name"),
+            node("vip", "has_segment", segment="vip"),
+            node("prev", "previous_event", event_type="purchase", offset=-2),
+            node("who", "load_profile_by_field", field="profile@traits.customer_no"),
+            node("shape", "reshape_payload", value={"a": "payload@id"}),
+            node("join", "join", reshape={"name": "payload@props.upper"}),
+            node("end", "end"),
+        ],
+        [
+            edge("start", "props"),
+            edge("start", "vip"),
+            edge("vip", "prev", "false"),
+            edge("prev", "who", "found"),
+            edge("who", "shape", "profile"),
+            join_edge,
+            edge("join", "end"),
+        ],
+    )
+
+
+def test_logic_nodes_export_under_tracardi_names_and_come_back_unchanged():
+    original = logic_graph()
+
+    exported = tracardi_flow_export(
+        workflow_id="W1", name="Logic", description="", graph=copy.deepcopy(original)
+    )
+    back = tracardi_flow_import(json.loads(json.dumps(exported)))
+
+    nodes = {n["id"]: n["data"]["spec"] for n in exported["flowGraph"]["nodes"]}
+    assert (nodes["vip"]["module"], nodes["vip"]["className"], nodes["vip"]["outputs"]) == (
+        V1 + "segmentation.has.plugin",
+        "HasSegmentAction",
+        ["True", "False"],
+    )
+    assert nodes["prev"]["init"] == {
+        "event_type": {"id": "purchase", "name": "purchase"},
+        "offset": -2,
+    }
+    assert nodes["who"]["init"]["field"] == "traits.customer_no"
+    assert nodes["shape"]["init"]["value"] == '{"a": "payload@id"}'
+    assert nodes["join"]["init"]["reshape"] == '{"name": "payload@props.upper"}'
+    edges = {(e["source"], e["target"]): e for e in exported["flowGraph"]["edges"]}
+    assert edges[("vip", "prev")]["sourceHandle"] == "False"
+    assert edges[("props", "join")]["data"] == {"name": "props"}
+    assert (back.notes, back.placeholders) == ([], [])
+    assert back.graph == original
