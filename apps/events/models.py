@@ -196,6 +196,8 @@ class EventTypeMapping(models.Model):
         indexes = [models.Index(fields=["event_type", "position"], name="eventtypemapping_order")]
 
     def __str__(self) -> str:
+        if self.operation == self.Operation.DELETE:
+            return f"profile@{self.profile_path} (delete)"
         return f"profile@{self.profile_path} <- {self.event_path or self.amount} ({self.operation})"
 
     def clean(self) -> None:
