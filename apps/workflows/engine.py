@@ -75,6 +75,9 @@ class Flow:
     node_visit: int = 0
     # time.monotonic() value past which the run stops (runs in the request); None: no limit.
     deadline: float | None = None
+    # The name (or id) of the edge the value that runs the current node came by ("" for the
+    # start node and a joining node): Payload collector keys what it collects by it.
+    in_edge: str = ""
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the
@@ -188,6 +191,7 @@ def workflow_execute(
         else:
             node_id = _next_join(workflow, joining)
             node, in_port, payload = workflow.nodes[node_id], "payload", joining.pop(node_id)
+            edge_name = ""
         if _past(deadline):
             return _timed_out(started, clock, log, node, "before it started")
         node_runs += 1
@@ -209,6 +213,7 @@ def workflow_execute(
         flow.messages = []
         visits[node.id] += 1
         flow.node_id, flow.node_visit = node.id, visits[node.id]
+        flow.in_edge = edge_name
         node_started = clock()
         try:
             results = _as_results(node.action.run(payload, flow))

@@ -563,3 +563,110 @@ def test_generate_password_keeps_its_promises():
         lengths.add(len(password))
 
     assert lengths == {10, 11, 12}
+
+
+# -- four more of Tracardi's: reduce array, payload collector, weekend, conditional segment ------
+
+
+def test_reduce_array():
+    results, _ = run_action(
+        "reduce_array",
+        {"array": "event@properties.colors"},
+        event=event(colors=["red", "blue", "red", 3, "blue", "red"]),
+    )
+    empty, _ = run_action(
+        "reduce_array", {"array": "event@properties.colors"}, event=event(colors=[])
+    )
+
+    assert results == [
+        ("result", {"counts": {"red": 3, "blue": 2, "3": 1}, "max": "red", "min": "3", "total": 6})
+    ]
+    assert empty == [("error", {"error": "event@properties.colors is not a list with items"})]
+
+
+def test_payload_collector_into_a_list_and_by_edge():
+    from apps.workflows.engine import workflow_execute
+    from tests.workflows.graphs import edge, node
+    from tests.workflows.test_engine import compile_graph
+
+    left = edge("a", "by_edge")
+    left["data"] = {"name": "left side"}
+
+    def collector(node_id, memory_key, kind):
+        # The config key is `name`, as Tracardi's; the helper's `name` is the node's label.
+        collecting = node(node_id, "payload_collector", type=kind)
+        collecting["data"]["spec"]["init"]["name"] = memory_key
+        return collecting
+
+    workflow = compile_graph(
+        [
+            node("start", "start"),
+            node("a", "data_to_json", to_json="event@properties.a"),
+            node("b", "data_to_json", to_json="event@properties.b"),
+            collector("as_list", "seen", "list"),
+            collector("by_edge", "by", "dict"),
+        ],
+        [
+            edge("start", "a"),
+            edge("start", "b"),
+            edge("a", "as_list"),
+            edge("b", "as_list"),
+            left,
+            edge("b", "by_edge"),
+        ],
+    )
+    from tests.workflows.graphs import make_flow
+
+    flow = make_flow(event={"id": "e", "type": "t", "properties": {"a": 1, "b": 2}})
+    outcome = workflow_execute(workflow, flow)
+
+    assert outcome.status == "ok"
+    assert flow.memory == {
+        "seen": [{"json": "1"}, {"json": "2"}],
+        "by": {"left-side": {"json": "1"}, "b:payload->by_edge:payload": {"json": "2"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "answer"),
+    [
+        (4, {"today": "Wednesday", "weekend": False, "day_number": 3}),
+        (7, {"today": "Saturday", "weekend": True, "day_number": 6}),
+        (8, {"today": "Sunday", "weekend": True, "day_number": 7}),
+    ],
+)
+def test_weekend_check(day, answer):
+    results, _ = run_action("weekend_check", {}, now=datetime(2026, 3, day, 23, 30, tzinfo=UTC))
+
+    assert results == [("date", answer)]
+
+
+@pytest.mark.parametrize(
+    ("visits", "port", "segments"),
+    [(12, "true", ["trial", "loyal"]), (2, "false", ["trial"])],
+)
+def test_conditional_segment(visits, port, segments):
+    config = {
+        "condition": "profile@stats.visits > 10",
+        "true_segment": "Loyal",
+        "false_segment": "loyal",
+    }
+    profile = {"id": "p", "stats": {"visits": visits}, "segments": ["trial", "loyal"][:1]}
+    if port == "false":
+        profile["segments"] = ["trial", "loyal"]
+
+    results, flow = run_action("conditional_segment", config, payload=1, profile=profile)
+
+    assert results == [(port, 1)]
+    assert flow.profile["segments"] == segments
+
+
+def test_conditional_segment_config_errors():
+    assert (
+        action_by_id("conditional_segment")
+        .config_errors({"condition": "a >"})[0]
+        .startswith("condition:")
+    )
+    assert action_by_id("conditional_segment").config_errors({"condition": "profile@x == 1"}) == [
+        "true_segment: name a segment to add or remove on at least one side"
+    ]

@@ -263,11 +263,11 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
     assert action_class_for(legacy) is CopyDataAction
 
 
-def test_the_table_maps_72_tracardi_plugins_to_our_actions():
+def test_the_table_maps_76_tracardi_plugins_to_our_actions():
     ours = {action.id for action in ACTIONS}
 
-    # 31 first, then 41 of the pure-logic plugins (issue 19 item 3).
-    assert len(PLUGINS) == 31 + 41
+    # 31 first, then 45 of the pure-logic plugins (issue 19 item 3).
+    assert len(PLUGINS) == 31 + 45
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [
         "add_consent",

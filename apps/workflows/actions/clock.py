@@ -103,6 +103,26 @@ def _time_of_day(text: Any, field: str) -> time:
             raise ConfigError(f"{field}: write a time of day as hh:mm:ss, e.g. 09:00:00") from None
 
 
+class WeekendCheckAction(Action):
+    id = "weekend_check"
+    name = "If it's a weekend"
+    group = "Time"
+    description = "Today's day name and number, and whether it is a weekend (UTC)."
+    docs = (
+        'Output on `date`: `{"today": "Saturday", "weekend": true, "day_number": 6}` for the '
+        "run's date in UTC (day numbers 1 = Monday ... 7 = Sunday; 6 and 7 are the weekend). "
+        "Follow it with an If on `payload@weekend == true`; for the visitor's own time zone "
+        "use Day of week."
+    )
+    outputs = ("date",)
+
+    def run(self, payload: Any, flow) -> Result:
+        today = flow.now.astimezone(to_timezone("UTC"))
+        number = today.isoweekday()
+        day = WEEKDAYS[today.weekday()].title()
+        return Result("date", {"today": day, "weekend": number > 5, "day_number": number})
+
+
 class LocalTimeSpanAction(Action):
     id = "local_time_span"
     name = "Is time between"

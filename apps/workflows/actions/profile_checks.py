@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.text import segment_slug
-from apps.workflows.actions.base import Action, ConfigError, Result
+from apps.workflows.actions.base import Action, ConfigError, Result, compiled_condition
 
 _SEGMENT = {
     "type": "string",
@@ -85,6 +85,69 @@ class MoveSegmentAction(Action):
             segments.append(self.destination)
         flow.profile["segments"] = segments
         return Result("payload", payload)
+
+
+_SEGMENT_ACTIONS = {
+    "enum": ["add", "remove", "none"],
+    "title": "Then",
+    "description": "add: join the segment; remove: leave it; none: leave segments alone.",
+}
+
+
+class ConditionalSegmentAction(Action):
+    id = "conditional_segment"
+    name = "Conditional segmentation"
+    group = "Segments"
+    description = "Adds or removes a segment by a condition, one way when it holds, another not."
+    docs = (
+        "`condition`: logic notation, e.g. `profile@stats.visits > 10`. When it holds, "
+        "`true_action` (add, remove or none) is done with `true_segment` and the payload goes "
+        "to `true`; otherwise `false_action` with `false_segment`, and the payload goes to "
+        "`false`. E.g. add `loyal` when it holds and remove `loyal` when not; a side with no "
+        "segment changes nothing. An event without a profile goes to `false` and changes "
+        "nothing."
+    )
+    outputs = ("true", "false")
+    config_schema = {
+        "type": "object",
+        "required": ["condition"],
+        "properties": {
+            "condition": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Condition",
+                "description": "e.g. profile@stats.visits > 10",
+                "x-notation": "condition",
+            },
+            "true_segment": _SEGMENT | {"title": "Segment when it holds", "minLength": 0},
+            "true_action": _SEGMENT_ACTIONS | {"default": "add"},
+            "false_segment": _SEGMENT | {"title": "Segment when it does not", "minLength": 0},
+            "false_action": _SEGMENT_ACTIONS | {"default": "remove"},
+        },
+    }
+
+    def setup(self) -> None:
+        self.condition = compiled_condition(self.config["condition"], field="condition")
+        self.changes = {}
+        for side in ("true", "false"):
+            segment = segment_slug(self.config.get(f"{side}_segment") or "")
+            # No segment named on a side: nothing to do there (Tracardi's default false side).
+            self.changes[side] = (self.config[f"{side}_action"] if segment else "none", segment)
+        if self.changes["true"][0] == self.changes["false"][0] == "none":
+            raise ConfigError("true_segment: name a segment to add or remove on at least one side")
+
+    def run(self, payload: Any, flow) -> Result:
+        if flow.profile is None:
+            flow.log("warning", "This event has no profile; no segment was changed.")
+            return Result("false", payload)
+        side = "true" if self.condition.evaluate(flow.data(payload)) else "false"
+        action, segment = self.changes[side]
+        segments = list(flow.profile.get("segments") or [])
+        if action == "add" and segment not in segments:
+            flow.profile["segments"] = [*segments, segment]
+        elif action == "remove" and segment in segments:
+            flow.profile["segments"] = [s for s in segments if s != segment]
+        return Result(side, payload)
 
 
 def _inserted(document: Any) -> Any:

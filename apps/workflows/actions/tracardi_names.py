@@ -615,6 +615,22 @@ LOGIC_PLUGINS: tuple[TracardiPlugin, ...] = (
         to_tracardi=_profile_field_to_tracardi,
     ),
     TracardiPlugin(
+        "reduce_array",
+        _V1 + "operations.reduce_array.plugin",
+        "ArrayReducer",
+        outputs=("result", "error"),
+    ),
+    TracardiPlugin("payload_collector", _V1 + "memory.collect.plugin", "PayloadMemoryCollector"),
+    TracardiPlugin(
+        "weekend_check", _V1 + "weekdays_checker_action", "WeekDaysChecker", outputs=("date",)
+    ),
+    TracardiPlugin(
+        "conditional_segment",
+        _V1 + "segmentation.conditional.plugin",
+        "ProfileSegmentAction",
+        outputs=("true", "false", "error"),
+    ),
+    TracardiPlugin(
         "generate_password",
         _V1 + "password_generator_action",
         "PasswordGeneratorAction",

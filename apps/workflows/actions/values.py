@@ -11,6 +11,8 @@ traits.reshape_payload_action, traits.assign_condition_result, flow.property_exi
 from __future__ import annotations
 
 import copy
+import json
+import re
 import secrets
 from typing import Any
 
@@ -535,6 +537,88 @@ class ResolveConditionsAction(Action):
         for target, holds in results:
             flow.assign(target, holds, data)
         return Result("payload", data["payload"])
+
+
+class ReduceArrayAction(Action):
+    id = "reduce_array"
+    name = "Reduce array"
+    group = "Lists"
+    description = "How often each value occurs in a list, the most and least frequent."
+    docs = (
+        "`array`: a dot path to a list, e.g. `profile@data.preferences.colors`. Output on "
+        '`result`: `{"counts": {"<value>": n, ...}, "max": "<most frequent>", "min": "<least '
+        'frequent>", "total": <items>}` (values counted as text; on a tie the first seen wins). '
+        'An empty list or a value that is not a list goes to `error` with `{"error"}`.'
+    )
+    outputs = ("result", "error")
+    config_schema = {
+        "type": "object",
+        "required": ["array"],
+        "properties": {"array": value_property("List", "A dot path to the list.")},
+    }
+
+    def setup(self) -> None:
+        check_references(self.config, "array")
+
+    def run(self, payload: Any, flow) -> Result:
+        items = read_or_missing(self, "array", payload, flow)
+        if not isinstance(items, list) or not items:
+            return Result("error", {"error": f"{self.config['array']} is not a list with items"})
+        counts: dict[str, int] = {}
+        for item in items:
+            key = item if isinstance(item, str) else json.dumps(item, default=str)
+            counts[key] = counts.get(key, 0) + 1
+        return Result(
+            "result",
+            {
+                "counts": counts,
+                "max": max(counts, key=counts.__getitem__),
+                "min": min(counts, key=counts.__getitem__),
+                "total": len(items),
+            },
+        )
+
+
+class PayloadCollectorAction(Action):
+    id = "payload_collector"
+    name = "Payload collector"
+    group = "Data"
+    description = "Collects every payload that reaches it into memory@, as a list or by edge."
+    docs = (
+        "`name`: the memory key, e.g. `seen` (read later as `memory@seen`); `type`: list "
+        "(default; each payload appended in arrival order) or dict (each payload under the "
+        "name of the connection it came by, spaces as `-`; a connection without a name is "
+        "keyed by its id). The payload passes unchanged."
+    )
+    config_schema = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": text_property("Memory key", "The key under memory@, e.g. seen.", minLength=1),
+            "type": {
+                "enum": ["list", "dict"],
+                "default": "list",
+                "title": "Collect into",
+                "description": "list: in arrival order; dict: by connection name.",
+            },
+        },
+    }
+
+    def setup(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", self.config["name"]):
+            raise ConfigError("name: use letters, digits, - and _ (it becomes memory@<name>)")
+
+    def run(self, payload: Any, flow) -> Result:
+        name, kind = self.config["name"], self.config["type"]
+        empty: list | dict = [] if kind == "list" else {}
+        collected = flow.memory.setdefault(name, empty)
+        if not isinstance(collected, type(empty)):
+            raise ActionError(f"memory@{name} holds {type(collected).__name__}, not a {kind}")
+        if isinstance(collected, list):
+            collected.append(payload)
+        else:
+            collected[(flow.in_edge or flow.node_id).replace(" ", "-")] = payload
+        return Result("payload", payload)
 
 
 class DataExistsAction(Action):
