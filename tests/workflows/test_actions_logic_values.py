@@ -670,3 +670,69 @@ def test_conditional_segment_config_errors():
     assert action_by_id("conditional_segment").config_errors({"condition": "profile@x == 1"}) == [
         "true_segment: name a segment to add or remove on at least one side"
     ]
+
+
+@pytest.mark.parametrize(
+    ("action", "config", "errors"),
+    [
+        ("string_properties", {}, ["'string' is a required property"]),
+        (
+            "join_string_list",
+            {"string": "event@properties..x"},
+            ["string: Reference 'event@properties..x' has an empty key at offset 11"],
+        ),
+        ("data_to_json", {"to_json": 5}, ["to_json: 5 is not of type 'string'"]),
+        ("json_to_data", {}, ["'to_data' is a required property"]),
+        ("field_type", {"field": ""}, ["field: write a dot path, e.g. event@properties.size"]),
+        (
+            "data_exists",
+            {"property": "email"},
+            ["property: write a dot path, e.g. profile@data.contact.email.main"],
+        ),
+        (
+            "find_max_value",
+            {"source": "profile@interests", "operation": "top"},
+            ["operation: 'top' is not one of ['max', 'min']"],
+        ),
+        (
+            "sort_dictionary",
+            {"data": "profile@x", "sort_by": "size"},
+            ["sort_by: 'size' is not one of ['key', 'value']"],
+        ),
+        ("reshape_payload", {"value": "{}"}, ["value: '{}' is not of type 'object'"]),
+        (
+            "base64_decode",
+            {"source": "a", "target_encoding": "nope"},
+            ["target_encoding: 'nope' is not a text encoding (e.g. utf-8, latin-1)"],
+        ),
+        ("previous_session", {"offset": -101}, ["offset: -101 is less than the minimum of -100"]),
+        ("previous_event", {"event_type": ""}, ["event_type: '' should be non-empty"]),
+        (
+            "payload_collector",
+            {"name": "a.b"},
+            ["name: use letters, digits, - and _ (it becomes memory@<name>)"],
+        ),
+        ("reduce_array", {}, ["'array' is a required property"]),
+        ("join", {"reshape": "{}"}, ["reshape: '{}' is not of type 'object'"]),
+        ("generate_password", {"uppercase": -1}, ["uppercase: -1 is less than the minimum of 0"]),
+        ("local_time_span", {"start": "09:00:00"}, ["'end' is a required property"]),
+        (
+            "geo_distance",
+            {
+                "start_coordinate": WARSAW,
+                "end_coordinate": {"lat": "event@properties..x", "lng": 1},
+            },
+            ["end_coordinate.lat: Reference 'event@properties..x' has an empty key at offset 11"],
+        ),
+    ],
+)
+def test_more_config_errors(action, config, errors):
+    assert action_by_id(action).config_errors(config) == errors
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["new_profile", "new_visit", "profile_live_time", "last_visit", "weekend_check", "today"],
+)
+def test_actions_with_nothing_to_set_accept_their_defaults(action):
+    assert action_by_id(action).config_errors({}) == []

@@ -399,6 +399,8 @@ class FieldTypeAction(Action):
 
     def setup(self) -> None:
         check_references(self.config, "field")
+        if notation.parse_reference(self.config["field"]) is None:
+            raise ConfigError("field: write a dot path, e.g. event@properties.size")
 
     def run(self, payload: Any, flow) -> Result:
         value = read_or_missing(self, "field", payload, flow)
