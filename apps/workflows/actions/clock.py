@@ -105,7 +105,7 @@ def _time_of_day(text: Any, field: str) -> time:
 
 class WeekendCheckAction(Action):
     id = "weekend_check"
-    name = "If it's a weekend"
+    name = "Is it a weekend"
     group = "Time"
     description = "Today's day name and number, and whether it is a weekend (UTC)."
     docs = (
