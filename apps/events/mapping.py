@@ -49,7 +49,8 @@ def mapping_rule_compile(row: EventTypeMapping) -> MappingRule:
     target = None
     if not PLACEHOLDER.search(row.profile_path):
         target = parse_reference("profile@" + row.profile_path)
-    value = None if row.operation == Operation.INCREMENT else event_reference_parse(row.event_path)
+    takes_no_value = row.operation in (Operation.INCREMENT, Operation.DELETE)
+    value = None if takes_no_value else event_reference_parse(row.event_path)
     condition = notation.compile_condition(row.condition) if row.condition.strip() else None
     return MappingRule(
         profile_path=row.profile_path,
@@ -93,6 +94,8 @@ def _rule_apply(rule: MappingRule, data: dict) -> str | None:
     if target is None:
         return None
     current = lookup(data, target)
+    if rule.operation == Operation.DELETE:
+        return path if current is not MISSING and _delete(target, data) else None
     try:
         new = _operate(rule, current, value)
     except _Skip as reason:
@@ -157,6 +160,26 @@ def _operate(rule: MappingRule, current: Any, value: Any) -> Any:
         amount = int(rule.amount) if float(rule.amount).is_integer() else rule.amount
         return _sum(current, amount)
     raise _Skip(f"unknown operation {operation!r}")
+
+
+def _delete(target: Reference, data: dict) -> bool:
+    """Remove the profile field `target` names (Tracardi's `delete`); False if it is not there."""
+    *parents, (last, index) = target.keys
+    node: Any = data.get(target.source)
+    for name, position in parents:
+        if isinstance(node, dict):
+            node = node.get(name)
+        elif isinstance(node, list) and position is not None and position < len(node):
+            node = node[position]
+        else:
+            return False
+    if isinstance(node, dict) and last in node:
+        del node[last]
+        return True
+    if isinstance(node, list) and index is not None and index < len(node):
+        del node[index]
+        return True
+    return False
 
 
 def _append(current: Any, value: Any) -> list:

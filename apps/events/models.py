@@ -200,6 +200,7 @@ class EventTypeMapping(models.Model):
         ADD = "add", "Add the event's number"
         SUBTRACT = "subtract", "Subtract the event's number"
         INCREMENT = "increment", "Increment by a constant (the amount)"
+        DELETE = "delete", "Delete the profile field"
 
     event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="mappings")
     profile_path = models.CharField(
@@ -208,7 +209,7 @@ class EventTypeMapping(models.Model):
     event_path = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Where in the event, e.g. properties.email (empty for 'increment').",
+        help_text="Where in the event, e.g. properties.email (empty for 'increment' and 'delete').",
     )
     operation = models.CharField(max_length=16, choices=Operation.choices, default=Operation.SET)
     amount = models.FloatField(default=1, help_text="For 'increment': the constant to add.")
@@ -225,6 +226,8 @@ class EventTypeMapping(models.Model):
         indexes = [models.Index(fields=["event_type", "position"], name="eventtypemapping_order")]
 
     def __str__(self) -> str:
+        if self.operation == self.Operation.DELETE:
+            return f"profile@{self.profile_path} (delete)"
         return f"profile@{self.profile_path} <- {self.event_path or self.amount} ({self.operation})"
 
     def clean(self) -> None:

@@ -12,13 +12,14 @@ models it is given (the data migration passes its historical models).
 
 from typing import Any
 
-SET, SET_IF_EMPTY, APPEND, ADD, SUBTRACT, INCREMENT = (
+SET, SET_IF_EMPTY, APPEND, ADD, SUBTRACT, INCREMENT, DELETE = (
     "set",
     "set_if_empty",
     "append",
     "add",
     "subtract",
     "increment",
+    "delete",
 )
 
 
@@ -384,6 +385,299 @@ PREDEFINED_EVENT_TYPES: list[dict[str, Any]] = [
         _OPERATIONAL,
     ),
 ]
+
+
+# -- the rest of Tracardi's predefined types (issue 19 item 4) ---------------------------------
+# From Tracardi's tracardi/service/setup/events/*.json. Tracardi copies event properties into
+# event traits (`copy`) and traits into the profile (`profile`: [trait, operation]); each rule
+# here is the two steps in one, with Tracardi's operations: equal -> set,
+# equals_if_not_exists -> set_if_empty, append, delete. Types with a `copy` but no `profile`
+# map nothing onto the profile, as in Tracardi. Two of Tracardi's preference types read a
+# trait their `copy` never writes (traits.channel, traits.payment); the rules read the event
+# property the type documents (properties.channel, properties.payment), which is their intent.
+
+_MESSAGING_IDENTITY = [
+    _rule(f"data.contact.{kind}", f"properties.identity.{kind}", SET_IF_EMPTY)
+    for kind in (
+        "email.main",
+        "email.private",
+        "email.business",
+        "phone.main",
+        "phone.business",
+        "phone.mobile",
+        "phone.whatsapp",
+    )
+]
+
+TRACARDI_MORE_TYPES: list[dict[str, Any]] = [
+    # dispatch.json
+    _type(
+        "order-dispatch-in-transit",
+        "Order Dispatch In Transit",
+        "Order was shipped from the warehouse and is in transit",
+        "purchase",
+        ["event:operational"],
+    ),
+    _type(
+        "order-awaiting-pickup",
+        "Order Awaiting Pickup",
+        "Package with order waits to be picked up",
+        "purchase",
+        ["event:operational"],
+    ),
+    # finance.json
+    _type(
+        "account-payable",
+        "Account Payable",
+        "`Accounts Payable` means the money that your company owes to suppliers or others "
+        "for goods, services, or expenses that you haven't paid yet. It's like the list of "
+        "bills you need to settle. If you don't pay by the agreed-upon due date, it can "
+        "become `Payable Overdue`, indicating that you've missed the payment deadline.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    _type(
+        "account-receivable",
+        "Account Receivable",
+        "`Accounts Receivable` means the money that your company is waiting to get paid by "
+        "customers who have bought something on credit or the payment is being transferred."
+        " Basically it means that someone owes you money and it must be paid with defined "
+        "due date, otherwise it becomes `Receivable overdue` - not paid payment.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    _type(
+        "payment-sent",
+        "Payment Sent",
+        "Company have sent money transfer.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    _type(
+        "payment-received",
+        "Payment Received",
+        "Company received money transfer.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    _type(
+        "payable-overdue",
+        "Payable Overdue",
+        "`Payable Overdue` refers to a situation where your company has an outstanding debt"
+        " or financial obligation to another party, and the payment for that debt has not "
+        "been made by the agreed-upon due date.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    _type(
+        "receivable-overdue",
+        "Receivable Overdue",
+        "`Receivable Overdue` refers to a situation in which your company is owed money by "
+        "another party, but the payment has not been received by the agreed-upon due date.",
+        "purchase",
+        ["event:operational", "entity:payment"],
+    ),
+    # identity.json
+    _type(
+        "account-deleted",
+        "Account-Deleted",
+        "User deletes account.",
+        "retention",
+        ["event:behavioral"],
+    ),
+    # internal.json
+    _type(
+        "visit-ended",
+        "Visit Ended",
+        "Customer have ended visit.",
+        "",
+        ["event:system"],
+    ),
+    _type(
+        "profile-inactive",
+        "Profile Inactive",
+        "Customer profile was marked as inactive.",
+        "",
+        ["event:system"],
+    ),
+    _type(
+        "profile-archived",
+        "Profile Archived",
+        "Customer profile was archived.",
+        "",
+        ["event:system"],
+    ),
+    # loyalty.json
+    _type(
+        "loyalty-card-added",
+        "Loyalty Card Added",
+        "Customer adds or receives loyalty card.",
+        "retention",
+        ["event:operational"],
+        [
+            _rule("data.loyalty.card.id", "properties.id"),
+            _rule("data.loyalty.card.name", "properties.name"),
+            _rule("data.loyalty.card.issuer", "properties.issuer"),
+            _rule("data.loyalty.card.expires", "properties.expires"),
+        ],
+    ),
+    _type(
+        "loyalty-card-removed",
+        "Loyalty Card Removed",
+        "Customer removes or loyalty card is deleted.",
+        "retention",
+        ["event:operational"],
+        [
+            _rule("data.loyalty.card.id", operation=DELETE),
+            _rule("data.loyalty.card.name", operation=DELETE),
+            _rule("data.loyalty.card.issuer", operation=DELETE),
+            _rule("data.loyalty.card.expires", operation=DELETE),
+        ],
+    ),
+    # marketing.json
+    _type(
+        "promotion-viewed",
+        "Promotion Viewed",
+        "Customer viewed promotion banner or text.",
+        "awareness",
+        ["event:behavioral"],
+    ),
+    _type(
+        "promotion-clicked",
+        "Promotion Clicked",
+        "Customer clicked on promotion banner.",
+        "awareness",
+        ["event:behavioral"],
+    ),
+    # messaging.json
+    _type(
+        "messaging-started",
+        "Messaging Started",
+        "Customer starts conversation/messaging. Deliver a conversation id to track the "
+        "whole conversation session.",
+        "",
+        [],
+        _MESSAGING_IDENTITY,
+    ),
+    _type(
+        "message-sent",
+        "Message Sent",
+        "Message was sent to the customer.",
+        "",
+        [],
+        _MESSAGING_IDENTITY,
+    ),
+    _type(
+        "message-status",
+        "Message Status",
+        "Message status update. Use to set status. e.g. message bounced, with error message"
+        " if needed.",
+        "",
+        [],
+    ),
+    _type(
+        "message-received",
+        "Message Received",
+        "Customer received message.",
+        "",
+        [],
+        _MESSAGING_IDENTITY,
+    ),
+    _type(
+        "message-opened",
+        "Message Opened",
+        "Customer opened message.",
+        "",
+        [],
+        _MESSAGING_IDENTITY,
+    ),
+    _type(
+        "messaging-ended",
+        "Messaging Ended",
+        "Customer ended conversation/messaging. Deliver a conversation id to track the "
+        "whole conversation session.",
+        "",
+        [],
+        _MESSAGING_IDENTITY,
+    ),
+    # preferences.json
+    _type(
+        "add-color-preference",
+        "Add Color Preference",
+        "Add color preference to current profile.",
+        "",
+        ["event:behavioral"],
+        [_rule("data.preferences.colors", "properties.color", APPEND)],
+    ),
+    _type(
+        "add-size-preference",
+        "Add Size Preference",
+        "Add size preference to current profile.",
+        "",
+        ["event:behavioral"],
+        [_rule("data.preferences.sizes", "properties.size", APPEND)],
+    ),
+    _type(
+        "add-brand-preference",
+        "Add Brand Preference",
+        "Add brand preference to current profile.",
+        "",
+        ["event:behavioral"],
+        [_rule("data.preferences.brands", "properties.brand", APPEND)],
+    ),
+    _type(
+        "add-channel-preference",
+        "Add Channel Preference",
+        "Add channel preference to current profile.",
+        "",
+        ["event:behavioral"],
+        [_rule("data.preferences.channels", "properties.channel", APPEND)],
+    ),
+    _type(
+        "add-payment-preference",
+        "Add Payment Preference",
+        "Add payment preference to current profile.",
+        "",
+        ["event:behavioral"],
+        [_rule("data.preferences.payments", "properties.payment", APPEND)],
+    ),
+    # satisfaction.json
+    _type(
+        "rating",
+        "Rating",
+        "Customer rated something.",
+        "retention",
+        [],
+    ),
+    # traffic.json
+    _type(
+        "product-search-result",
+        "Product Search Result",
+        "Customer viewed a product list or product category.",
+        "awareness",
+        ["activity:browsing", "activity:browsing:search", "event:behavioral"],
+    ),
+    _type(
+        "page-print",
+        "Page Print",
+        "Customer prints a page.",
+        "awareness",
+        ["activity:printing", "event:behavioral"],
+    ),
+    _type(
+        "location",
+        "Location",
+        "Registers customer location.",
+        "",
+        ["activity:locating", "event:system"],
+        [
+            _rule("data.devices.last.geo.latitude", "properties.location.1"),
+            _rule("data.devices.last.geo.longitude", "properties.location.0"),
+            _rule("data.devices.last.geo.location", "properties.location"),
+        ],
+    ),
+]
+PREDEFINED_EVENT_TYPES += TRACARDI_MORE_TYPES
 
 
 def predefined_event_types_install(*, event_type_model, mapping_model) -> int:

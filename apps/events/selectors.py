@@ -359,3 +359,15 @@ def event_type_schema_suggestion(event_type: str, *, limit: int = SCHEMA_SAMPLE)
     if required:
         schema["required"] = sorted(required)
     return {"sampled": sampled, "schema": schema}
+
+
+def event_previous(
+    *, profile_id: str | None, event_type: str, before: datetime, current_id: str, offset: int
+) -> Event | None:
+    """The `offset`-th event of `event_type` before the current one (1: the one just before),
+    by event time, of the profile (any profile's when `profile_id` is None, as Tracardi does for
+    profile-less events). Reads through event_profile_time / event_type_time."""
+    events = Event.objects.filter(type=event_type, time__lte=before).exclude(pk=current_id)
+    if profile_id is not None:
+        events = events.filter(profile_id=profile_id)
+    return events.order_by("-time", "-id")[offset - 1 : offset].first()

@@ -118,6 +118,11 @@ def mapping_errors(rule: "EventTypeMapping") -> dict[str, list[str]]:
     if rule.operation == rule.Operation.INCREMENT:
         if rule.event_path:
             errors["event_path"] = ["'Increment' adds the amount; leave the event path empty."]
+    elif rule.operation == rule.Operation.DELETE:
+        if rule.event_path:
+            errors["event_path"] = [
+                "'Delete' removes the profile field; leave the event path empty."
+            ]
     elif not rule.event_path:
         errors["event_path"] = ["Enter where the value comes from, e.g. properties.email."]
     else:

@@ -22,7 +22,8 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, JSONObject, RowNumber
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, JSONObject, Lower, RowNumber
 
 from apps import notation
 from apps.core.db import statement_timeout
@@ -519,3 +520,37 @@ def entity_types(limit: int = 200) -> list[str]:
             [limit],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+# -- workflow look-ups (apps.workflows.actions.history) ----------------------------------------
+
+# A look-up that finds more than one profile is refused, so two are enough to know.
+PROFILE_BY_FIELD_LIMIT = 2
+
+
+def profiles_by_field(*, field: str, value) -> list[Profile]:
+    """Up to PROFILE_BY_FIELD_LIMIT active profiles whose `field` equals `value`: `id` (the id
+    or a merged one), or a dot path into a profile JSON column (`data.contact.email.main`,
+    `traits.customer_no`). E-mails compare case-insensitively, through their index."""
+    if field == "id":
+        profile = profile_find(profile_id=str(value))
+        return [profile] if profile is not None and profile.active else []
+    column, *keys = field.split(".")
+    if column not in PROFILE_JSON_COLUMNS or not keys:
+        raise ValueError(f"{field!r} is not a profile field")
+    lookup = "__".join([column, *keys])
+    profiles = Profile.objects.filter(active=True)
+    if field == "data.contact.email.main" and isinstance(value, str):
+        profiles = profiles.annotate(_email=Lower(KT(lookup))).filter(_email=value.lower())
+    else:
+        profiles = profiles.filter(**{lookup: value})
+    return list(profiles.order_by("id")[:PROFILE_BY_FIELD_LIMIT])
+
+
+def session_previous(*, profile_id: str, current_session_id: str | None, offset: int):
+    """The profile's `offset`-th session before the current one (1: the one just before),
+    newest first by creation, or None."""
+    sessions = Session.objects.filter(profile_id=profile_id)
+    if current_session_id:
+        sessions = sessions.exclude(pk=current_session_id)
+    return sessions.order_by("-created", "-id")[offset - 1 : offset].first()

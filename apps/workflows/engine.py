@@ -3,7 +3,10 @@
 Semantics:
 - the run starts at the start node with the event as its input;
 - a node's result on port P travels along the edges that leave P, and only those;
-- a node runs once per value that reaches it (two branches joining run it twice);
+- a node runs once per value that reaches it (two branches joining run it twice), except a
+  node whose action joins its inputs (`Action.joins_inputs`, the Join action): it waits until
+  no value is left on the way to it, then runs once on `{edge name or id: value}` of the
+  values that reached it (Tracardi's join: a branch that ended early gives no key);
 - a None value ends its branch; the run ends when no value is left to deliver;
 - an error stops the whole run and is recorded with the node and the message;
 - with a deadline (a time.monotonic() value: runs inside the /track request have a time
@@ -72,6 +75,9 @@ class Flow:
     node_visit: int = 0
     # time.monotonic() value past which the run stops (runs in the request); None: no limit.
     deadline: float | None = None
+    # The name (or id) of the edge the value that runs the current node came by ("" for the
+    # start node and a joining node): Payload collector keys what it collects by it.
+    in_edge: str = ""
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the
@@ -135,6 +141,9 @@ class CompiledWorkflow:
     nodes: dict[str, CompiledNode]
     # (node id, output port) -> [(target node id, target input port)]
     edges: dict[tuple[str, str], list[tuple[str, str]]]
+    # (node id, output port, target node id) -> the edge's name (Tracardi's `data.name`) or id:
+    # the keys of what a joining node receives.
+    edge_names: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,13 +173,25 @@ def workflow_execute(
     after it."""
     flow.deadline = deadline
     started = clock()
-    pending: deque[tuple[str, str | None, Any]] = deque([(workflow.start, None, flow.event)])
+    pending: deque[tuple[str, str | None, Any, str]] = deque(
+        [(workflow.start, None, flow.event, "")]
+    )
+    # Joining node id -> {edge name: value}, held until nothing else is on the way to it.
+    joining: dict[str, dict[str, Any]] = {}
     log: list[dict] = []
     node_runs = 0
     visits: Counter[str] = Counter()
-    while pending:
-        node_id, in_port, payload = pending.popleft()
-        node = workflow.nodes[node_id]
+    while pending or joining:
+        if pending:
+            node_id, in_port, payload, edge_name = pending.popleft()
+            node = workflow.nodes[node_id]
+            if node.action.joins_inputs:
+                joining.setdefault(node_id, {})[edge_name] = payload
+                continue
+        else:
+            node_id = _next_join(workflow, joining)
+            node, in_port, payload = workflow.nodes[node_id], "payload", joining.pop(node_id)
+            edge_name = ""
         if _past(deadline):
             return _timed_out(started, clock, log, node, "before it started")
         node_runs += 1
@@ -192,6 +213,7 @@ def workflow_execute(
         flow.messages = []
         visits[node.id] += 1
         flow.node_id, flow.node_visit = node.id, visits[node.id]
+        flow.in_edge = edge_name
         node_started = clock()
         try:
             results = _as_results(node.action.run(payload, flow))
@@ -222,8 +244,35 @@ def workflow_execute(
         log.append(entry)
         for result in live:
             for target, target_port in workflow.edges.get((node.id, result.port), ()):
-                pending.append((target, target_port, result.value))
+                name = workflow.edge_names.get((node.id, result.port, target), "")
+                pending.append((target, target_port, result.value, name))
     return RunOutcome(status="ok", log=log, duration_ms=_ms(clock() - started))
+
+
+def _next_join(workflow: CompiledWorkflow, joining: dict[str, dict[str, Any]]) -> str:
+    """A joining node that no other waiting joining node leads to (so it has all it will get)."""
+    for candidate in joining:
+        if not any(
+            other != candidate and _leads_to(workflow, other, candidate) for other in joining
+        ):
+            return candidate
+    return next(iter(joining))  # unreachable in an acyclic graph
+
+
+def _leads_to(workflow: CompiledWorkflow, source: str, target: str) -> bool:
+    seen, stack = {source}, [source]
+    while stack:
+        current = stack.pop()
+        for (node_id, _), targets in workflow.edges.items():
+            if node_id != current:
+                continue
+            for child, _ in targets:
+                if child == target:
+                    return True
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return False
 
 
 def _as_results(returned: Result | list[Result] | None) -> list[Result]:

@@ -65,12 +65,12 @@ def node_name(node: Any) -> str:
 
 
 def graph_problems(graph: Any) -> list[GraphProblem]:
-    problems, _, _ = _analyse(graph)
+    problems, _, _, _ = _analyse(graph)
     return problems
 
 
 def graph_compile(*, workflow_id: str, name: str, version: int, graph: Any) -> CompiledWorkflow:
-    problems, nodes, edges = _analyse(graph)
+    problems, nodes, edges, edge_names = _analyse(graph)
     if problems:
         raise GraphInvalid(problems)
     compiled_nodes = {
@@ -87,19 +87,25 @@ def graph_compile(*, workflow_id: str, name: str, version: int, graph: Any) -> C
         start=start,
         nodes=compiled_nodes,
         edges=edges,
+        edge_names=edge_names,
     )
+
+
+EdgeNames = dict[tuple[str, str, str], str]
 
 
 def _analyse(
     graph: Any,
-) -> tuple[list[GraphProblem], dict[str, _Node], dict[tuple[str, str], list[tuple[str, str]]]]:
+) -> tuple[
+    list[GraphProblem], dict[str, _Node], dict[tuple[str, str], list[tuple[str, str]]], EdgeNames
+]:
     problems: list[GraphProblem] = []
     if not isinstance(graph, dict):
         message = 'The graph must be an object {"nodes": [...], "edges": [...]}'
-        return [GraphProblem(message)], {}, {}
+        return [GraphProblem(message)], {}, {}, {}
     raw_nodes, raw_edges = graph.get("nodes"), graph.get("edges", [])
     if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
-        return [GraphProblem('"nodes" and "edges" must be lists')], {}, {}
+        return [GraphProblem('"nodes" and "edges" must be lists')], {}, {}, {}
     nodes = _read_nodes(raw_nodes, problems)
     starts = [node for node in nodes.values() if node.action is StartAction]
     if not starts:
@@ -107,13 +113,14 @@ def _analyse(
     elif len(starts) > 1:
         names = ", ".join(f"{node.name!r} (id {node.id})" for node in starts)
         problems.append(GraphProblem(f"The workflow needs exactly one start node; it has {names}"))
-    edges = _read_edges(raw_edges, nodes, problems)
+    edge_names: EdgeNames = {}
+    edges = _read_edges(raw_edges, nodes, problems, edge_names)
     if not problems:
         cycle = _find_cycle(nodes, edges)
         if cycle:
             path = " -> ".join(f"{nodes[i].name!r} ({i})" for i in cycle)
             problems.append(GraphProblem(f"The graph has a cycle: {path}"))
-    return problems, nodes, edges
+    return problems, nodes, edges, edge_names
 
 
 def _read_nodes(raw_nodes: list, problems: list[GraphProblem]) -> dict[str, _Node]:
@@ -169,7 +176,7 @@ def _read_nodes(raw_nodes: list, problems: list[GraphProblem]) -> dict[str, _Nod
 
 
 def _read_edges(
-    raw_edges: list, nodes: dict[str, _Node], problems: list[GraphProblem]
+    raw_edges: list, nodes: dict[str, _Node], problems: list[GraphProblem], names: EdgeNames
 ) -> dict[tuple[str, str], list[tuple[str, str]]]:
     edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for position, raw in enumerate(raw_edges):
@@ -211,7 +218,17 @@ def _read_edges(
             )
             continue
         edges.setdefault((source.id, source_port), []).append((target.id, target_port))
+        names[(source.id, source_port, target.id)] = _edge_name(raw)
     return edges
+
+
+def _edge_name(raw: dict) -> str:
+    """Tracardi keys joined values by the edge's name (`data.name`), else by its id."""
+    data = raw.get("data")
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return str(raw.get("id") or f"{raw.get('source')}.{raw.get('sourceHandle')}")
 
 
 def _find_cycle(

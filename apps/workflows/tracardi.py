@@ -277,13 +277,18 @@ def _import_edge(
             f"({', '.join(action.outputs) or 'no outputs'}{why})"
         )
         return None
-    return {
+    edge = {
         "id": raw.get("id") or f"{raw.get('source')}-{raw.get('target')}",
         "source": raw.get("source"),
         "sourceHandle": source_port,
         "target": raw.get("target"),
         "targetHandle": raw.get("targetHandle"),
     }
+    data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"].strip():
+        # A Join node keys the values it joins by the edge's name.
+        edge["data"] = {"name": data["name"]}
+    return edge
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -315,7 +320,7 @@ def tracardi_flow_export(*, workflow_id: str, name: str, description: str, graph
                 "sourceHandle": plugin.tracardi_port(port) if plugin else port,
                 "target": edge.get("target"),
                 "targetHandle": edge.get("targetHandle"),
-                "data": {"name": ""},
+                "data": {"name": _edge_name(edge)},
             }
         )
     return {
@@ -334,6 +339,12 @@ def tracardi_flow_export(*, workflow_id: str, name: str, description: str, graph
             "server_version": TRACARDI_VERSION,
         },
     }
+
+
+def _edge_name(edge: dict) -> str:
+    data = edge.get("data")
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _export_node(node: dict) -> tuple[dict, TracardiPlugin | None]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.events.models import EventType
 from apps.tracking.processing import profile_events_process
-from apps.workflows.actions import ACTIONS
+from apps.workflows.actions import ACTIONS, actions_by_group
 from apps.workflows.models import Rule, Workflow, WorkflowRun, WorkflowVersion
 from apps.workflows.selectors import routing_table
 from apps.workflows.services.drafts import DraftConflict, workflow_deploy, workflow_draft_save
@@ -81,7 +81,9 @@ def test_catalogue_lists_every_action_by_family_with_colours_schemas_and_specs(s
         ("Segments", "#d35400"),
     ]
     actions = [action for family in families for action in family["actions"]]
-    assert [action["id"] for action in actions] == [action.id for action in ACTIONS]
+    grouped = [action.id for group in actions_by_group().values() for action in group]
+    assert [action["id"] for action in actions] == grouped
+    assert sorted(grouped) == sorted(action.id for action in ACTIONS)
     if_action = next(action for action in actions if action["id"] == "if")
     assert if_action["inputs"] == ["payload"]
     assert if_action["outputs"] == ["true", "false"]

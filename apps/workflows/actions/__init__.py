@@ -33,6 +33,7 @@ from apps.workflows.actions import (
     ux_popups,
 )
 from apps.workflows.actions.base import Action
+from apps.workflows.actions.logic_catalogue import LOGIC_ACTIONS
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
 
 ACTIONS: tuple[type[Action], ...] = (
@@ -89,6 +90,8 @@ ACTIONS: tuple[type[Action], ...] = (
     memory.ReadMemoryAction,
     memory.MemoryCollectorAction,
     language.DetectLanguageAction,
+    # The pure-logic actions (issue 19 item 3).
+    *LOGIC_ACTIONS,
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}

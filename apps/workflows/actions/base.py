@@ -47,6 +47,9 @@ class Action:
     inputs: ClassVar[tuple[str, ...]] = ("payload",)
     outputs: ClassVar[tuple[str, ...]] = ("payload",)
     config_schema: ClassVar[dict] = {"type": "object", "properties": {}}
+    # The engine holds the values that reach this node until nothing else is on the way to it,
+    # then runs it once on {edge name: value} (the Join action).
+    joins_inputs: ClassVar[bool] = False
     # Code that runs in visitors' browsers: only a superuser may save a graph with such a node.
     superuser_only: ClassVar[bool] = False
     # Templates show action classes (the catalogue); they must not try to instantiate them.

@@ -423,12 +423,6 @@ def _write_memory_to_ours(config: dict) -> dict:
     return config
 
 
-def _collector_to_ours(config: dict) -> dict:
-    if config.get("type", "list") != "list":
-        raise NotConvertible("it collects into a dictionary by edge names; ours keeps a list")
-    return config
-
-
 _COM = "com_tracardi.action.v1."
 _OPERATIONS = _V1 + "operations."
 PLUGINS = (
@@ -473,16 +467,296 @@ PLUGINS = (
         export_defaults={"prefix": "", "resource": {"name": "", "id": ""}},
         to_ours=_memory_key_to_ours,
     ),
+    # Tracardi's memory.collect.plugin gathers within one run: the logic block maps it to
+    # payload_collector; memory_collector (across runs, in Redis) has no Tracardi twin.
+)
+# -- the pure-logic plugins (issue 19 item 3) --------------------------------------------------
+# Their config keys are ours too, so most need no key map; the converters below fix shapes.
+
+
+def _event_type_to_ours(config: dict) -> dict:
+    """Tracardi picks the event type as {"id", "name"} ("@current": this event's type)."""
+    picked = config.get("event_type")
+    if isinstance(picked, dict):
+        config["event_type"] = picked.get("id") or "@current"
+    return config
+
+
+def _event_type_to_tracardi(config: dict) -> dict:
+    picked = config.get("event_type", "@current")
+    return {**config, "event_type": {"id": picked, "name": picked}}
+
+
+def _json_text_to_ours(key: str) -> Callable[[dict], dict]:
+    """Tracardi keeps an object template as JSON text in a code field."""
+
+    def convert(config: dict) -> dict:
+        text = config.get(key)
+        if isinstance(text, str):
+            try:
+                config[key] = json.loads(text) if text.strip() else {}
+            except ValueError as exc:
+                raise NotConvertible(f"its {key} is not JSON ({exc})") from exc
+        return config
+
+    return convert
+
+
+def _json_text_to_tracardi(key: str) -> Callable[[dict], dict]:
+    def convert(config: dict) -> dict:
+        return {**config, key: json.dumps(config.get(key) or {})}
+
+    return convert
+
+
+def _radius_to_ours(config: dict) -> dict:
+    if "radius" in config:
+        config["radius"] = _number(config["radius"])
+    return config
+
+
+def _key_counter_to_ours(config: dict) -> dict:
+    keys = config.get("key")
+    if isinstance(keys, list):
+        if len(keys) != 1:
+            raise NotConvertible("it counts several paths; Key counter here counts one")
+        config["key"] = keys[0]
+    return config
+
+
+def _timezone_to_ours(config: dict) -> dict:
+    # Tracardi's Today without a time zone answers in server time; ours is UTC.
+    if config.get("timezone") is None:
+        config["timezone"] = "UTC"
+    return config
+
+
+def _profile_field_to_ours(config: dict) -> dict:
+    # Tracardi names the profile field without a source (data.contact.email.main).
+    field_name = config.get("field")
+    if isinstance(field_name, str) and not field_name.startswith("profile@"):
+        config["field"] = "profile@" + field_name
+    return config
+
+
+def _profile_field_to_tracardi(config: dict) -> dict:
+    return {**config, "field": str(config.get("field", "")).removeprefix("profile@")}
+
+
+LOGIC_PLUGINS: tuple[TracardiPlugin, ...] = (
     TracardiPlugin(
-        "memory_collector",
-        _V1 + "memory.collect.plugin",
-        "PayloadMemoryCollector",
-        ports={"payload": "collected"},
-        keys={"name": "key"},
-        export_defaults={"type": "list"},
-        to_ours=_collector_to_ours,
+        "join",
+        _V1 + "operations.join_payloads.plugin",
+        "JoinPayloads",
+        to_ours=_json_text_to_ours("reshape"),
+        to_tracardi=_json_text_to_tracardi("reshape"),
+    ),
+    TracardiPlugin(
+        "string_properties", _V1 + "strings.string_operations.plugin", "StringPropertiesActions"
+    ),
+    TracardiPlugin(
+        "string_stripper",
+        _V1 + "strings.string_stripper.plugin",
+        "StringStripper",
+        outputs=("removed",),
+    ),
+    TracardiPlugin(
+        "string_replace",
+        _V1 + "strings.string_replace.plugin",
+        "StringReplaceAction",
+        outputs=("output", "error"),
+    ),
+    TracardiPlugin("join_string_list", _V1 + "strings.string_join.plugin", "JoinAction"),
+    TracardiPlugin(
+        "string_similarity",
+        _V1 + "strings.string_similarity.plugin",
+        "SearchStringSimilarityAction",
+    ),
+    TracardiPlugin(
+        "contains_string",
+        _V1 + "contains_string_action",
+        "ContainsStringAction",
+        outputs=("true", "false"),
+    ),
+    TracardiPlugin(
+        "starts_with", _V1 + "starts_with_action", "StartsWithAction", outputs=("true", "false")
+    ),
+    TracardiPlugin(
+        "ends_with", _V1 + "ends_with_action", "EndsWithAction", outputs=("true", "false")
+    ),
+    TracardiPlugin("value_mapping", _V1 + "mapping_action", "MappingAction", outputs=("result",)),
+    TracardiPlugin(
+        "key_counter",
+        _V1 + "metrics.key_counter.plugin",
+        "KeyCounterAction",
+        to_ours=_key_counter_to_ours,
+    ),
+    TracardiPlugin(
+        "random_item",
+        _V1 + "return_random_element_action",
+        "RandomItemAction",
+        outputs=("random_element",),
+    ),
+    TracardiPlugin(
+        "field_type", _V1 + "traits.field_type_action", "FieldTypeAction", outputs=("field_info",)
+    ),
+    TracardiPlugin(
+        "cut_out_data", _V1 + "traits.cut_out_trait_action", "CutOutTraitAction", outputs=("trait",)
+    ),
+    TracardiPlugin(
+        "reshape_payload",
+        _V1 + "traits.reshape_payload_action",
+        "ReshapePayloadAction",
+        outputs=("payload", "error"),
+        to_ours=_json_text_to_ours("value"),
+        to_tracardi=_json_text_to_tracardi("value"),
+    ),
+    TracardiPlugin(
+        "resolve_conditions",
+        _V1 + "traits.assign_condition_result.plugin",
+        "AssignConditionResultPlugin",
+    ),
+    TracardiPlugin(
+        "data_exists",
+        _V1 + "flow.property_exists.plugin",
+        "PropertyExistsAction",
+        outputs=("true", "false"),
+    ),
+    TracardiPlugin(
+        "set_operation",
+        _V1 + "list.operations_on_sets.plugin",
+        "SetOperationPlugin",
+        outputs=("result", "error"),
+    ),
+    TracardiPlugin(
+        "find_max_value",
+        _V1 + "list.find_max_value.plugin",
+        "FindMaxValuePlugin",
+        outputs=("result", "error"),
+    ),
+    TracardiPlugin(
+        "sort_dictionary", _V1 + "sort_dictionary", "SortedDictAction", outputs=("result", "error")
+    ),
+    TracardiPlugin("base64_encode", _V1 + "converters.base64.encode.plugin", "Base64EncodeAction"),
+    TracardiPlugin("base64_decode", _V1 + "converters.base64.decode.plugin", "Base64DecodeAction"),
+    TracardiPlugin("data_to_json", _V1 + "converters.data_to_json.plugin", "ObjectToJsonAction"),
+    TracardiPlugin(
+        "json_to_data",
+        _V1 + "converters.json_to_data.plugin",
+        "JsonToObjectAction",
+        outputs=("payload", "error"),
+    ),
+    TracardiPlugin(
+        "string_validator",
+        _V1 + "strings.string_validator.plugin",
+        "StringValidatorAction",
+        outputs=("valid", "invalid"),
+    ),
+    TracardiPlugin(
+        "regex_validator",
+        _V1 + "strings.regex_validator.plugin",
+        "RegexValidatorAction",
+        outputs=("valid", "invalid"),
+    ),
+    TracardiPlugin(
+        "contains_pattern",
+        _V1 + "operations.contains_pattern.plugin",
+        "ContainsPatternAction",
+        outputs=("true", "false"),
+    ),
+    TracardiPlugin("geo_distance", _V1 + "geo.distance.plugin", "GeoDistanceAction"),
+    TracardiPlugin(
+        "geo_fence",
+        _V1 + "geo.fence.circular.plugin",
+        "CircularGeoFenceAction",
+        to_ours=_radius_to_ours,
+    ),
+    TracardiPlugin(
+        "today",
+        _V1 + "time.today_action",
+        "TodayAction",
+        outputs=("payload", "error"),
+        to_ours=_timezone_to_ours,
+    ),
+    TracardiPlugin(
+        "local_time_span",
+        _V1 + "time.local_time_span.plugin",
+        "LocalTimeSpanAction",
+        outputs=("in", "out"),
+    ),
+    TracardiPlugin(
+        "profile_live_time",
+        _V1 + "time.profile_live_time.plugin",
+        "ProfileLiveTimeAction",
+        outputs=("live-time", "error"),
+    ),
+    TracardiPlugin(
+        "last_visit",
+        _V1 + "time.last_profile_visit.plugin",
+        "LastVisitAction",
+        outputs=("visit", "error"),
+    ),
+    TracardiPlugin(
+        "has_segment",
+        _V1 + "segmentation.has.plugin",
+        "HasSegmentAction",
+        outputs=("True", "False"),
+        ports={"True": "true", "False": "false"},
+    ),
+    TracardiPlugin("move_segment", _V1 + "segmentation.move.plugin", "MoveSegmentAction"),
+    TracardiPlugin(
+        "new_profile", _V1 + "new_profile_action", "NewProfileAction", outputs=("true", "false")
+    ),
+    TracardiPlugin(
+        "new_visit", _V1 + "new_visit_action", "NewVisitAction", outputs=("true", "false")
+    ),
+    TracardiPlugin(
+        "previous_event",
+        _V1 + "internal.get_prev_event.plugin",
+        "PreviousEventGetter",
+        outputs=("found", "not_found"),
+        to_ours=_event_type_to_ours,
+        to_tracardi=_event_type_to_tracardi,
+    ),
+    TracardiPlugin(
+        "previous_session",
+        _V1 + "internal.get_prev_session.plugin",
+        "PreviousSessionAction",
+        outputs=("found", "not_found"),
+    ),
+    TracardiPlugin(
+        "load_profile_by_field",
+        _V1 + "internal.inject_profile_by_field.plugin",
+        "InjectProfileByField",
+        outputs=("profile", "error"),
+        to_ours=_profile_field_to_ours,
+        to_tracardi=_profile_field_to_tracardi,
+    ),
+    TracardiPlugin(
+        "reduce_array",
+        _V1 + "operations.reduce_array.plugin",
+        "ArrayReducer",
+        outputs=("result", "error"),
+    ),
+    TracardiPlugin("payload_collector", _V1 + "memory.collect.plugin", "PayloadMemoryCollector"),
+    TracardiPlugin(
+        "weekend_check", _V1 + "weekdays_checker_action", "WeekDaysChecker", outputs=("date",)
+    ),
+    TracardiPlugin(
+        "conditional_segment",
+        _V1 + "segmentation.conditional.plugin",
+        "ProfileSegmentAction",
+        outputs=("true", "false", "error"),
+    ),
+    TracardiPlugin(
+        "generate_password",
+        _V1 + "password_generator_action",
+        "PasswordGeneratorAction",
+        outputs=("password",),
     ),
 )
+PLUGINS = (*PLUGINS, *LOGIC_PLUGINS)
+
 
 _BY_PATH = MappingProxyType({(p.module, p.class_name): p for p in PLUGINS})
 _BY_MODULE = MappingProxyType({p.module: p for p in PLUGINS if p.any_class})

@@ -69,6 +69,10 @@ FAMILY_COLOURS = {
     "Entities": "#117a65",
     "Memory": "#7d3c98",
     "Text analysis": "#9a7d0a",
+    # The pure-logic families (issue 19 item 3).
+    "Converters": "#5b7065",
+    "Validation": "#7d5a50",
+    "Location": "#227093",
 }
 DEFAULT_COLOUR = "#666666"
 SUMMARY_LENGTH = 120
