@@ -4,6 +4,17 @@ from django.db import models
 
 from apps.core.ids import new_id
 
+# The source of the events the CDP stores itself without a visitor's request (segment-entered,
+# segment-left): Tracardi keeps an internal source for these too. Created by migration
+# (sources 0003) and again on first use (`internal_source_ensure`), disabled so that no client
+# can send to it: /track and /collect refuse disabled sources.
+INTERNAL_SOURCE_ID = "@internal"
+INTERNAL_SOURCE_NAME = "Internal (system events)"
+INTERNAL_SOURCE_DESCRIPTION = (
+    "Events the CDP stores itself: segment-entered and segment-left. Rules may route its "
+    "events; it stays disabled, so that no tracker or webhook can send to it."
+)
+
 
 class EventSource(models.Model):
     """Where traffic comes from. `config` keys (Tracardi's names):
