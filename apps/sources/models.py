@@ -5,9 +5,11 @@ from django.db import models
 from apps.core.ids import new_id
 
 # The source of the events the CDP stores itself without a visitor's request (segment-entered,
-# segment-left): Tracardi keeps an internal source for these too. Created by migration
-# (sources 0003) and again on first use (`internal_source_ensure`), disabled so that no client
-# can send to it: /track and /collect refuse disabled sources.
+# segment-left, and the unsaved scheduled-run): Tracardi keeps an internal source for these too.
+# Created on first use (services.internal_source_ensure), not by a data migration: a row every
+# database starts with would show in every list and count of sources, and a flushed database
+# (transactional tests) loses it anyway. Disabled, so that no client can send to it: /track and
+# /collect refuse disabled sources.
 INTERNAL_SOURCE_ID = "@internal"
 INTERNAL_SOURCE_NAME = "Internal (system events)"
 INTERNAL_SOURCE_DESCRIPTION = (

@@ -131,9 +131,8 @@ def redirect_link_update(*, link: RedirectLink, **fields) -> RedirectLink:
 
 
 def internal_source_ensure() -> str:
-    """The id of the internal system source, created if missing (its migration made it; a
-    database emptied since, as tests do, gets it back). One INSERT ... ON CONFLICT: callers
-    run it once per batch of system events."""
+    """The id of the internal system source, created if missing. One INSERT ... ON CONFLICT
+    DO NOTHING: callers run it once per batch of system events."""
     now = timezone.now()
     EventSource.objects.bulk_create(
         [

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -105,16 +106,19 @@ def _shared(model, **fields):
 def schedule_next_run(
     schedule: WorkflowSchedule, *, now: datetime | None = None
 ) -> datetime | None:
-    """When beat fires the schedule next (None: disabled, or no beat entry)."""
+    """When beat fires the schedule next, after `now` (None: disabled, or no beat entry)."""
     task = schedule.periodic_task
     if task is None or not task.enabled or not schedule.enabled:
         return None
     now = now or timezone.now()
-    celery_schedule = task.schedule
-    last = task.last_run_at or now
-    remaining = celery_schedule.remaining_estimate(last)
-    next_run = last + remaining if isinstance(remaining, timedelta) else now
-    return max(next_run, now)
+    timing = task.schedule
+    if isinstance(timing, crontab):
+        # The first crontab time after `now`, in the schedule's time zone.
+        start, delta, _ = timing.remaining_delta(now)
+        return start + delta
+    # An interval counts from the last run (beat's first run comes one interval after it
+    # loaded the entry); a run that is overdue happens at the next tick.
+    return max((task.last_run_at or now) + timing.run_every, now)
 
 
 def audience_includes(schedule: WorkflowSchedule, profile: Profile) -> bool:
