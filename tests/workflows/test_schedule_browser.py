@@ -49,9 +49,16 @@ def test_set_a_schedule_in_the_form_and_see_it_on_the_profile_page(page, live_se
     page.goto(f"{live_server.url}/admin/workflows/workflowschedule/add/")
     page.fill("#id_name", "Pro customers every Monday")
     page.select_option("#id_workflow", label="Re-score")
+    # Only the fields of the choices made show (every day at 08:00, a segment by default).
+    expect(page.locator(".form-row.field-at_time")).to_be_visible()
+    expect(page.locator(".form-row.field-interval")).to_be_hidden()
+    expect(page.locator(".form-row.field-crontab")).to_be_hidden()
+    expect(page.locator(".form-row.field-condition")).to_be_hidden()
     page.get_by_role("radio", name="Crontab").check()
+    expect(page.locator(".form-row.field-at_time")).to_be_hidden()
     page.fill("#id_crontab", "0 8 * *")
     page.get_by_role("radio", name="Profiles matching a condition").check()
+    expect(page.locator(".form-row.field-segment")).to_be_hidden()
     page.fill("#id_condition", 'profile@traits.plan == "pro"')
     # The condition builder reads the text back into its rows.
     expect(page.locator(".cdp-cond-builder input")).to_have_count(2)

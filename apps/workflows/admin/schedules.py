@@ -48,6 +48,9 @@ class WorkflowScheduleForm(forms.ModelForm):
             "condition": ConditionBuilderWidget(sources=("profile",)),
         }
 
+    class Media:
+        js = ("workflows/schedule_fields.js",)
+
 
 def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
