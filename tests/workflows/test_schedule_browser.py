@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from apps.profiles.models import Segment
-from apps.workflows.models import WorkflowSchedule
+from apps.workflows.models import Rule, WorkflowSchedule
 from tests.profiles.factories import SegmentFactory
 from tests.workflows.factories import ProfileFactory, WorkflowFactory
 
@@ -88,3 +88,24 @@ def test_set_a_schedule_in_the_form_and_see_it_on_the_profile_page(page, live_se
     expect(section.locator("tbody td").nth(3)).to_have_text('matches profile@traits.plan == "pro"')
     section.scroll_into_view_if_needed()
     section.screenshot(path=str(SHOTS / "3-profile-upcoming-work.png"))
+
+
+def test_a_rule_watches_a_segment_picked_in_its_form(page, live_server):
+    workflow = WorkflowFactory(name="Tell sales")
+    vip = SegmentFactory(name="VIP")
+
+    page.goto(f"{live_server.url}/admin/workflows/rule/add/")
+    page.fill("#id_name", "VIP entered")
+    page.fill("#id_event_type", "segment-entered")
+    page.select_option("#id_workflow", label="Tell sales")
+    page.select_option("#id_segment", label=str(vip))
+    shot(page, "4-rule-form-segment")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/workflows/rule/")
+
+    rule = Rule.objects.get(name="VIP entered")
+    assert (rule.event_type, rule.segment_id, rule.workflow_id) == (
+        "segment-entered",
+        vip.pk,
+        workflow.pk,
+    )
