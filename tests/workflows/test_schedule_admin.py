@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from apps.profiles.models import Segment
+from apps.tracking.schedules import workflow_schedule_run_here
 from apps.workflows.models import WorkflowSchedule
 from tests.profiles.factories import SegmentFactory
 from tests.workflows.factories import ProfileFactory, WorkflowFactory
@@ -161,3 +162,25 @@ def test_the_profile_page_lists_the_schedules_whose_audience_holds_the_person(st
     assert upcoming_rows(other.content.decode()) == [
         ["No scheduled workflow has this person in its audience."]
     ]
+
+
+def test_the_schedule_page_shows_the_last_run_with_its_counts(staff_client):
+    vip = SegmentFactory(name="VIP", kind=Segment.Kind.SCHEDULED)
+    for index in range(3):
+        ProfileFactory(id=f"m{index}", segments=["vip"])
+    response = staff_client.post(
+        reverse(ADD_URL), form_data(WorkflowFactory(), segment=vip.pk, name="Daily")
+    )
+    assert response.status_code == 302
+    schedule = WorkflowSchedule.objects.get()
+    run = workflow_schedule_run_here(schedule_id=schedule.pk).run
+
+    page = staff_client.get(reverse("admin:workflows_workflowschedule_change", args=[schedule.pk]))
+
+    last_run = re.search(
+        r'<div class="form-row field-last_run">.*?<div class="readonly">(.*?)</div>',
+        page.content.decode(),
+        flags=re.DOTALL,
+    ).group(1)
+    started = timezone.localtime(run.started).strftime("%Y-%m-%d %H:%M")
+    assert last_run == f"{started}: Done: 3 profile(s), 3 completed, 0 failed, 1 batch(es)."
