@@ -1,12 +1,13 @@
 """Scheduled workflows (issue 18 item 2), in this process: the audience walked in batches, one
 recorded run per profile, the run's counts, no second run while one is going."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from apps.profiles.models import Profile, Segment
 from apps.tracking.schedules import (
+    schedule_runs_resume,
     scheduled_event_id,
     workflow_schedule_run_here,
     workflow_schedule_start,
@@ -178,3 +179,25 @@ def test_the_next_run_is_the_first_schedule_time_after_now():
 
     assert schedule_next_run(daily, now=now) == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     assert schedule_next_run(mondays, now=now) == datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
+
+
+def test_the_sweep_steps_quiet_runs_again_and_fails_stuck_ones(settings):
+    settings.CDP_WORKFLOW_SCHEDULE_RESUME_SECONDS = 60
+    settings.CDP_WORKFLOW_SCHEDULE_STALE_SECONDS = 600
+    vip = SegmentFactory(name="VIP", kind=Segment.Kind.SCHEDULED)
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    runs = {}
+    for name, quiet_seconds in (("busy", 10), ("quiet", 120), ("stuck", 900)):
+        schedule = schedule_for(WorkflowFactory(), name=name, audience="segment", segment=vip)
+        at = now - timedelta(seconds=quiet_seconds)
+        runs[name] = WorkflowScheduleRun.objects.create(schedule=schedule, started=at, updated=at)
+
+    assert schedule_runs_resume(now=now) == [runs["quiet"].pk]
+    assert dict(WorkflowScheduleRun.objects.values_list("schedule__name", "status")) == {
+        "busy": "running",
+        "quiet": "running",
+        "stuck": "failed",
+    }
+    assert WorkflowScheduleRun.objects.get(pk=runs["stuck"].pk).message == (
+        "Interrupted: no progress for 600 s."
+    )
