@@ -290,6 +290,19 @@ CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NET
 # CDP_MEMORY_MAX_VALUE_BYTES (its JSON) is refused on the node's error port.
 CDP_MEMORY_REDIS_URL = env_str("CDP_MEMORY_REDIS_URL", "") or REDIS_URL
 CDP_MEMORY_MAX_VALUE_BYTES = env_int("CDP_MEMORY_MAX_VALUE_BYTES", 64 * 1024)
+# Scheduled workflows (apps.tracking.schedules): profiles run per batch (one transaction that
+# holds their profile locks: keep it small), how long a run may go quiet before beat steps it
+# again, and before a new firing replaces it.
+CDP_WORKFLOW_SCHEDULE_BATCH_SIZE = env_int("CDP_WORKFLOW_SCHEDULE_BATCH_SIZE", 100)
+CDP_WORKFLOW_SCHEDULE_RESUME_SECONDS = env_int("CDP_WORKFLOW_SCHEDULE_RESUME_SECONDS", 60)
+CDP_WORKFLOW_SCHEDULE_STALE_SECONDS = env_int("CDP_WORKFLOW_SCHEDULE_STALE_SECONDS", 600)
+# Every minute: step again the schedule runs whose next batch never came (a lost message, a
+# dead worker); expires before the next tick.
+CELERY_BEAT_SCHEDULE["tracking-workflow-schedule-runs-resume"] = {
+    "task": "tracking.workflow_schedule_runs_resume",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
 # Expires before the next tick, so a backlog of sweeps never piles up.
 CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {

@@ -38,6 +38,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("workflows", "Workflow"),
             ("workflows", "Rule"),
             ("workflows", "WorkflowRun"),
+            ("workflows", "WorkflowSchedule"),
             ("destinations", "Destination"),
             ("destinations", "Resource"),
             ("destinations", "Delivery"),

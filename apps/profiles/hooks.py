@@ -1,4 +1,4 @@
-"""The two hooks profiles publishes to the apps above it (DESIGN §3).
+"""The hooks profiles publishes to the apps above it (DESIGN §3).
 
 Profiles sits below events, workflows and destinations, so it never imports them; they fill
 these registries in their `AppConfig.ready()` instead (explicit calls, not Django signals):
@@ -6,6 +6,9 @@ these registries in their `AppConfig.ready()` instead (explicit calls, not Djang
 - "a profile changed": every writer of a profile calls `profile_changed` (services.changes)
   inside its own transaction, and each subscriber runs there, so what it writes (live segments,
   the pending destination sync) commits with the change or not at all.
+- "a profile entered or left a segment": every recorder of segment history (services.
+  segment_history) calls the subscribers with the transitions it recorded, inside the writer's
+  transaction (tracking stores the `segment-entered` / `segment-left` system events there).
 - "rows that follow a profile": tables whose rows belong to a profile and go with it through a
   merge (re-pointed to the survivor), an undo (pointed back) and an erasure (deleted).
 """
@@ -21,6 +24,11 @@ from django.db import models
 
 class ProfileChangeSubscriber(Protocol):
     def __call__(self, *, profile_id: str, changed_fields: Sequence[str]) -> None: ...
+
+
+class SegmentTransitionSubscriber(Protocol):
+    # `transitions`: apps.profiles.services.segment_history.Transition rows just recorded.
+    def __call__(self, *, transitions: Sequence[Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class ProfileFollower:
 
 
 _change_subscribers: list[ProfileChangeSubscriber] = []
+_transition_subscribers: list[SegmentTransitionSubscriber] = []
 _followers: dict[str, ProfileFollower] = {}
 
 
@@ -71,6 +80,17 @@ def profile_change_subscribe(subscriber: ProfileChangeSubscriber) -> None:
 
 def profile_change_subscribers() -> tuple[ProfileChangeSubscriber, ...]:
     return tuple(_change_subscribers)
+
+
+def segment_transition_subscribe(subscriber: SegmentTransitionSubscriber) -> None:
+    """Run `subscriber(transitions=[...])` after every recorded batch of segment entries and
+    exits, inside the writer's transaction. Call from AppConfig.ready()."""
+    if subscriber not in _transition_subscribers:
+        _transition_subscribers.append(subscriber)
+
+
+def segment_transition_subscribers() -> tuple[SegmentTransitionSubscriber, ...]:
+    return tuple(_transition_subscribers)
 
 
 def profile_follower_register(follower: ProfileFollower) -> None:

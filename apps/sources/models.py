@@ -4,6 +4,19 @@ from django.db import models
 
 from apps.core.ids import new_id
 
+# The source of the events the CDP stores itself without a visitor's request (segment-entered,
+# segment-left, and the unsaved scheduled-run): Tracardi keeps an internal source for these too.
+# Created on first use (services.internal_source_ensure), not by a data migration: a row every
+# database starts with would show in every list and count of sources, and a flushed database
+# (transactional tests) loses it anyway. Disabled, so that no client can send to it: /track and
+# /collect refuse disabled sources.
+INTERNAL_SOURCE_ID = "@internal"
+INTERNAL_SOURCE_NAME = "Internal (system events)"
+INTERNAL_SOURCE_DESCRIPTION = (
+    "Events the CDP stores itself: segment-entered and segment-left. Rules may route its "
+    "events; it stays disabled, so that no tracker or webhook can send to it."
+)
+
 
 class EventSource(models.Model):
     """Where traffic comes from. `config` keys (Tracardi's names):

@@ -4,7 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.sources.models import EventSource, RedirectLink
+from apps.sources.models import (
+    INTERNAL_SOURCE_DESCRIPTION,
+    INTERNAL_SOURCE_ID,
+    INTERNAL_SOURCE_NAME,
+    EventSource,
+    RedirectLink,
+)
 
 
 def event_source_create(
@@ -122,3 +128,24 @@ def redirect_link_update(*, link: RedirectLink, **fields) -> RedirectLink:
     link.full_clean()
     link.save()
     return link
+
+
+def internal_source_ensure() -> str:
+    """The id of the internal system source, created if missing. One INSERT ... ON CONFLICT
+    DO NOTHING: callers run it once per batch of system events."""
+    now = timezone.now()
+    EventSource.objects.bulk_create(
+        [
+            EventSource(
+                id=INTERNAL_SOURCE_ID,
+                name=INTERNAL_SOURCE_NAME,
+                description=INTERNAL_SOURCE_DESCRIPTION,
+                bridge=EventSource.Bridge.REST,
+                enabled=False,
+                created=now,
+                updated=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return INTERNAL_SOURCE_ID

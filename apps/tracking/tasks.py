@@ -25,6 +25,11 @@ from apps.tracking.processing import (
 )
 from apps.tracking.replay import events_replay
 from apps.tracking.retention import purge_proceed, retention_purge_start
+from apps.tracking.schedules import (
+    schedule_runs_resume,
+    workflow_schedule_start,
+    workflow_schedule_step,
+)
 from apps.tracking.trends import daily_metrics_refresh
 from apps.tracking.visits import SESSIONS_PER_BATCH, visits_end
 
@@ -114,3 +119,34 @@ def visits_end_task() -> int:
             process_events.delay(profileless)
         if len(ended) < SESSIONS_PER_BATCH or time.monotonic() > deadline:
             return total
+
+
+# Scheduled workflows (tracking.schedules). Each schedule's beat entry (a django-celery-beat
+# PeriodicTask kept in step with its admin form) calls `workflow_schedule_fire`; each batch of
+# the run is a `workflow_schedule_step` of its own, which enqueues the next.
+@shared_task(name="tracking.workflow_schedule_fire", **RETRY)
+def workflow_schedule_fire(schedule_id: str) -> str:
+    """Open a run of the schedule and step its first batch. Returns what happened (a tick
+    while a run is still going starts nothing and says so)."""
+    started = workflow_schedule_start(schedule_id=schedule_id)
+    if started.run is not None:
+        workflow_schedule_step_task.delay(started.run.pk)
+    return started.message
+
+
+# A batch is one transaction over CDP_WORKFLOW_SCHEDULE_BATCH_SIZE profiles' runs.
+@shared_task(name="tracking.workflow_schedule_step", soft_time_limit=240, time_limit=300, **RETRY)
+def workflow_schedule_step_task(run_id: str) -> None:
+    step = workflow_schedule_step(run_id=run_id)
+    _follow_ups_enqueue(step.follow_up)
+    if step.more:
+        workflow_schedule_step_task.delay(run_id)
+
+
+@shared_task(name="tracking.workflow_schedule_runs_resume", soft_time_limit=30, time_limit=40)
+def workflow_schedule_runs_resume() -> list[str]:
+    """Beat, every minute: step again the runs whose next batch never came."""
+    resumed = schedule_runs_resume()
+    for run_id in resumed:
+        workflow_schedule_step_task.delay(run_id)
+    return resumed

@@ -17,10 +17,12 @@ JSON shapes:
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from apps.core.ids import new_id
+from apps.workflows.schedule_validation import workflow_schedule_errors
 
 
 def empty_graph() -> dict:
@@ -117,6 +119,17 @@ class Rule(models.Model):
         help_text="Run this rule's workflow while the visitor's request waits, so it can "
         "answer the page: personalisation, widgets. Keep such workflows short.",
     )
+    segment = models.ForeignKey(
+        "profiles.Segment",
+        null=True,
+        blank=True,
+        # A watched segment must not vanish under its rule (the rule would fire for any).
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="segment to watch",
+        help_text="For the segment-entered and segment-left events only: run the workflow when "
+        "a profile enters (or leaves) this segment. Empty: any segment.",
+    )
     required_consent = models.ForeignKey(
         "profiles.ConsentType",
         null=True,
@@ -212,3 +225,126 @@ class WorkflowRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} on {self.event_ref}"
+
+
+class WorkflowSchedule(models.Model):
+    """A workflow run on a schedule for an audience (issue 18 item 2): every profile of a
+    segment, or every profile a condition holds for. Its beat entry (a django-celery-beat
+    PeriodicTask) is kept in step with these fields by services.schedules; each firing is a
+    WorkflowScheduleRun that walks the audience in batches (apps.tracking.schedules)."""
+
+    class Every(models.TextChoices):
+        MINUTES = "minutes", "Every N minutes"
+        HOURS = "hours", "Every N hours"
+        DAY = "day", "Every day at HH:MM"
+        CRONTAB = "crontab", "Crontab"
+
+    class Audience(models.TextChoices):
+        SEGMENT = "segment", "Every profile of a segment"
+        CONDITION = "condition", "Profiles matching a condition"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    name = models.CharField(max_length=200)
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="schedules")
+    enabled = models.BooleanField(default=True)
+    every = models.CharField(
+        "schedule",
+        max_length=16,
+        choices=Every.choices,
+        default=Every.DAY,
+        help_text="When the workflow runs (server time zone).",
+    )
+    interval = models.PositiveIntegerField(
+        "every N",
+        null=True,
+        blank=True,
+        help_text="Every N minutes or hours: the number, e.g. 30 (minutes) or 6 (hours).",
+    )
+    at_time = models.TimeField(
+        "at (HH:MM)", null=True, blank=True, help_text="Every day: the time of day, e.g. 08:00."
+    )
+    crontab = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Crontab: five fields, minute hour day-of-month month day-of-week, e.g. "
+        "'0 8 * * 1' (Mondays at 08:00).",
+    )
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.SEGMENT)
+    segment = models.ForeignKey(
+        "profiles.Segment",
+        null=True,
+        blank=True,
+        # A segment a schedule walks must not vanish under it.
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Every profile of a segment: the segment.",
+    )
+    condition = models.TextField(
+        blank=True,
+        help_text="Profiles matching a condition: logic notation over the profile, e.g. "
+        'profile@traits.plan == "pro".',
+    )
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Kept in step with the schedule fields by services.schedules.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = workflow_schedule_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class WorkflowScheduleRun(models.Model):
+    """One firing of a schedule: its place in the audience (keyset cursor) and its counts."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    schedule = models.ForeignKey(
+        WorkflowSchedule, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # The last profile id the run went past (keyset pagination over the audience).
+    cursor = models.CharField(max_length=64, blank=True)
+    started = models.DateTimeField()
+    # Heartbeat: each batch moves it; a running run that stopped moving is stale.
+    updated = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    batches = models.PositiveIntegerField(default=0)
+    profiles = models.PositiveIntegerField(default=0, help_text="Profiles of the audience.")
+    runs_ok = models.PositiveIntegerField("completed", default=0)
+    runs_failed = models.PositiveIntegerField("failed", default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started"]
+        constraints = [
+            # A second beat tick while a run still walks the audience starts no other.
+            models.UniqueConstraint(
+                fields=["schedule"],
+                condition=Q(status="running"),
+                name="schedule_run_one_running",
+            )
+        ]
+        indexes = [models.Index(fields=["schedule", "-started"], name="schedule_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} at {self.started:%Y-%m-%d %H:%M} ({self.status})"

@@ -36,6 +36,13 @@ class RoutedRule:
     required_consent: str | None = None
     # The rule answers in the request: its workflow runs inside /track (apps.tracking.answers).
     answers: bool = False
+    # segment-entered / segment-left rules: the id of the segment they watch (None: any).
+    segment_id: str | None = None
+
+    def watches(self, segment_id: str | None) -> bool:
+        """Whether the rule runs for a segment event about `segment_id` (any other event:
+        segment_id None, and a rule without a segment, always)."""
+        return self.segment_id is None or self.segment_id == segment_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +90,24 @@ def routing_table() -> RoutingTable:
             "workflow__version",
             "required_consent_id",
             "answers_in_request",
+            "segment_id",
         )
     )
     rules: dict[tuple[str | None, str], list[RoutedRule]] = {}
     answering: set[tuple[str | None, str]] = set()
-    for rule_id, name, event_type, source_id, workflow_id, version, consent, answers in rows:
+    for (
+        rule_id,
+        name,
+        event_type,
+        source_id,
+        workflow_id,
+        version,
+        consent,
+        answers,
+        segment,
+    ) in rows:
         rules.setdefault((source_id, event_type), []).append(
-            RoutedRule(rule_id, name, workflow_id, version, consent, answers)
+            RoutedRule(rule_id, name, workflow_id, version, consent, answers, segment)
         )
         if answers:
             answering.add((source_id, event_type))

@@ -51,6 +51,7 @@ def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
         "profiles.consents_auto_revoke",
         "core.heartbeat",
         "tracking.visits_end",
+        "tracking.workflow_schedule_runs_resume",
     }
 
 

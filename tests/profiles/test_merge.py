@@ -15,6 +15,7 @@ from apps.profiles.services.merge import (
     profiles_merge_by,
 )
 from apps.profiles.services.merge_undo import merge_undo
+from apps.profiles.services.segment_history import SEGMENT_EVENT_TYPES
 from apps.workflows.models import WorkflowRun
 from tests.events.factories import EventFactory
 from tests.profiles.factories import EntityFactory, ProfileFactory, SessionFactory
@@ -74,6 +75,19 @@ def alice_on_phone() -> Profile:
     )
 
 
+def visitor_events():
+    """The events the tests stored, without the segment events the CDP stores itself."""
+    return Event.objects.exclude(type__in=SEGMENT_EVENT_TYPES)
+
+
+def segment_events() -> list[tuple]:
+    return list(
+        Event.objects.filter(type__in=SEGMENT_EVENT_TYPES)
+        .order_by("time", "type")
+        .values_list("type", "profile_id", "properties__segment__slug", "properties__cause")
+    )
+
+
 @pytest.mark.django_db
 def test_merge_follows_tracardi_semantics():
     survivor, merged = alice(), alice_on_phone()
@@ -107,10 +121,12 @@ def test_merge_follows_tracardi_semantics():
     assert (time["insert"], time["create"]) == (iso(0), iso(0))
     assert time["visit"] == {"last": iso(5), "current": iso(6), "count": 5}
     assert profile.metadata["fields"] == {"traits.plan": iso(6)}
-    assert dict(Event.objects.values_list("pk", "profile_id")) == {
+    assert dict(visitor_events().values_list("pk", "profile_id")) == {
         "phone-e": "alice",
         "alice-e": "alice",
     }
+    # The survivor entered the merged profile's segment: one segment-entered system event.
+    assert segment_events() == [("segment-entered", "alice", "mobile", "merge")]
     assert Session.objects.get(pk="phone-s").profile_id == "alice"
     assert phone_event.pk  # still stored
     assert own_event.pk
@@ -172,7 +188,7 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     EntityFactory(id="store-9", type="store", profile=None)
     entities_before = dict(Entity.objects.values_list("pk", "profile_id"))
     snapshots_before = {p.pk: profile_row_snapshot(p) for p in Profile.objects.all()}
-    events_before = dict(Event.objects.values_list("pk", "profile_id"))
+    events_before = dict(visitor_events().values_list("pk", "profile_id"))
     sessions_before = dict(Session.objects.values_list("pk", "profile_id"))
     runs_before = list(WorkflowRun.objects.values_list("pk", "profile_id"))
 
@@ -189,7 +205,12 @@ def test_undo_restores_the_profiles_and_their_rows_exactly():
     record = merge_undo(merge_id=MergeRecord.objects.get().pk, actor="support")
 
     assert {p.pk: profile_row_snapshot(p) for p in Profile.objects.all()} == snapshots_before
-    assert dict(Event.objects.values_list("pk", "profile_id")) == events_before
+    assert dict(visitor_events().values_list("pk", "profile_id")) == events_before
+    # The survivor entered "mobile" by the merge and left it by the undo (history and events).
+    assert segment_events() == [
+        ("segment-entered", "alice", "mobile", "merge"),
+        ("segment-left", "alice", "mobile", "merge"),
+    ]
     assert dict(Session.objects.values_list("pk", "profile_id")) == sessions_before
     assert list(WorkflowRun.objects.values_list("pk", "profile_id")) == runs_before
     assert entities_before == {

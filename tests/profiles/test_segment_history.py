@@ -99,9 +99,13 @@ def test_a_sweep_records_the_profiles_that_entered_and_left_in_one_insert():
     with CaptureQueriesContext(connection) as queries:
         assert segment_sweep_batch(segment_id=segment.pk, after_id="", batch_size=10) is None
 
-    inserts = [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
+    inserts = [q["sql"] for q in queries if 'INSERT INTO "profiles_segmenttransition"' in q["sql"]]
     assert len(inserts) == 1
-    assert inserts[0].startswith('INSERT INTO "profiles_segmenttransition"')
+    # Their segment-entered / segment-left events: one insert for the batch too.
+    event_inserts = [
+        q["sql"] for q in queries if q["sql"].lstrip().startswith("INSERT INTO events_event")
+    ]
+    assert len(event_inserts) == 1
     assert all_history() == [
         ("p1", "frequent", "Frequent", True, "sweep"),
         ("p2", "frequent", "Frequent", False, "sweep"),

@@ -7,9 +7,11 @@ Every writer of `Profile.segments` records here, in its own transaction, what re
 - a workflow run that added or removed segments (`profile_save_changes`): cause "workflow";
 - a merge (the survivor gains the merged profiles' segments) and its undo: cause "merge".
 
-The recorders return what they recorded, as `Transition`s: the `segment-entered` /
-`segment-left` system events (a later issue) hook in here, where every real transition passes
-exactly once.
+The recorders return what they recorded, as `Transition`s (with their row ids), and hand them
+to the subscribers of the "segment transitions" hook (apps.profiles.hooks) in the same
+transaction: apps.tracking.segment_events stores one `segment-entered` / `segment-left` system
+event per row there, its id derived from the row id, so every real transition, live, swept,
+by a workflow or a merge, gives exactly one event.
 
 The rows follow their profile: deleted with it (foreign key cascade: erasure, purge), moved to
 the survivor of a merge and back by its undo (`segment_transitions_move`, `..._move_back`).
@@ -24,6 +26,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from apps.profiles.hooks import segment_transition_subscribers
 from apps.profiles.models import Segment, SegmentTransition
 
 Cause = SegmentTransition.Cause
@@ -32,14 +35,27 @@ Cause = SegmentTransition.Cause
 MERGE_KEY = "segment_transitions"
 
 
+# The system events that segment transitions give (apps.tracking.segment_events stores them;
+# rules name them, so they are defined here, below both).
+SEGMENT_ENTERED = "segment-entered"
+SEGMENT_LEFT = "segment-left"
+SEGMENT_EVENT_TYPES = (SEGMENT_ENTERED, SEGMENT_LEFT)
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
+    id: int  # the SegmentTransition row
     profile_id: str
-    segment: str
+    segment: str  # the slug
+    segment_id: str  # the Segment row's id; "" for a slug no Segment row defines
     segment_name: str
     entered: bool
     at: datetime
     cause: str
+
+    @property
+    def event_type(self) -> str:
+        return SEGMENT_ENTERED if self.entered else SEGMENT_LEFT
 
 
 def segment_transitions_record(
@@ -61,24 +77,34 @@ def segment_transitions_record(
         return []
     at = at or timezone.now()
     names = _segment_names([*entered, *left])
-    transitions = [
-        Transition(profile_id, slug, names[slug], is_entry, at, str(cause))
-        for slugs, is_entry in ((entered, True), (left, False))
-        for slug in slugs
-    ]
-    SegmentTransition.objects.bulk_create(
+    rows = SegmentTransition.objects.bulk_create(
         [
             SegmentTransition(
-                profile_id=item.profile_id,
-                segment=item.segment,
-                segment_name=item.segment_name,
-                entered=item.entered,
-                at=item.at,
-                cause=item.cause,
+                profile_id=profile_id,
+                segment=slug,
+                segment_name=names[slug][1],
+                entered=is_entry,
+                at=at,
+                cause=str(cause),
             )
-            for item in transitions
+            for slugs, is_entry in ((entered, True), (left, False))
+            for slug in slugs
         ]
     )
+    transitions = [
+        Transition(
+            row.pk,
+            profile_id,
+            row.segment,
+            names[row.segment][0],
+            row.segment_name,
+            row.entered,
+            at,
+            str(cause),
+        )
+        for row in rows
+    ]
+    _announce(transitions)
     return transitions
 
 
@@ -97,7 +123,7 @@ def segment_transitions_record_bulk(
     `segment-left` system events."""
     if not entered and not left:
         return []
-    name = _segment_names([segment])[segment]
+    segment_id, name = _segment_names([segment])[segment]
     profile_ids = [*entered, *left]
     flags = [True] * len(entered) + [False] * len(left)
     table = connection.ops.quote_name(SegmentTransition._meta.db_table)
@@ -105,13 +131,25 @@ def segment_transitions_record_bulk(
         cursor.execute(
             f"INSERT INTO {table} (profile_id, segment, segment_name, entered, at, cause) "
             "SELECT moved.profile_id, %s, %s, moved.entered, %s, %s "
-            "FROM unnest(%s::varchar[], %s::boolean[]) AS moved(profile_id, entered)",
+            "FROM unnest(%s::varchar[], %s::boolean[]) WITH ORDINALITY "
+            "AS moved(profile_id, entered, n) ORDER BY moved.n "
+            "RETURNING id, profile_id, entered",
             [segment, name, at, str(cause), profile_ids, flags],
         )
-    return [
-        Transition(profile_id, segment, name, flag, at, str(cause))
-        for profile_id, flag in zip(profile_ids, flags, strict=True)
+        rows = cursor.fetchall()
+    transitions = [
+        Transition(row_id, profile_id, segment, segment_id, name, flag, at, str(cause))
+        for row_id, profile_id, flag in rows
     ]
+    _announce(transitions)
+    return transitions
+
+
+def _announce(transitions: list[Transition]) -> None:
+    """The "segment transitions" hook: its subscribers run here, in the writer's transaction."""
+    if transitions:
+        for subscriber in segment_transition_subscribers():
+            subscriber(transitions=transitions)
 
 
 def segment_transitions_move(*, from_ids: Sequence[str], to_id: str) -> dict[str, list[str]]:
@@ -141,9 +179,14 @@ def segment_transitions_move_back(*, moved: dict[str, list[str]], survivor_id: s
         )
 
 
-def _segment_names(slugs: Iterable[str]) -> dict[str, str]:
-    """The names of the segments, as they are now; a slug no Segment row defines (a workflow
-    added it) names itself."""
+def _segment_names(slugs: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """slug -> (segment id, name), as they are now; a slug no Segment row defines (a workflow
+    added it) has no id and names itself."""
     slugs = list(slugs)
-    names = dict(Segment.objects.filter(slug__in=slugs).values_list("slug", "name"))
-    return {slug: names.get(slug, slug) for slug in slugs}
+    found = {
+        slug: (segment_id, name)
+        for segment_id, slug, name in Segment.objects.filter(slug__in=slugs).values_list(
+            "id", "slug", "name"
+        )
+    }
+    return {slug: found.get(slug, ("", slug)) for slug in slugs}

@@ -28,6 +28,7 @@ from apps.core.admin_helpers import (
 from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.workflows.actions import actions_by_group
+from apps.workflows.admin import schedules  # noqa: F401  (registers the schedule admin)
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.admin.editor import EditorViews
 from apps.workflows.admin.forms import RuleForm, WorkflowForm
@@ -40,7 +41,7 @@ from apps.workflows.services.workflows import workflow_add, workflow_details_sav
 class RuleInline(admin.TabularInline):
     model = Rule
     form = RuleForm
-    fields = ("name", "event_type", "source", "enabled", "answers_in_request")
+    fields = ("name", "event_type", "source", "segment", "enabled", "answers_in_request")
     extra = 0
     show_change_link = True
 
@@ -198,13 +199,14 @@ class RuleAdmin(admin.ModelAdmin):
         "source_name",
         "workflow_link",
         "consent_needed",
+        "segment",
         "enabled",
         "answers_in_request",
         "updated",
     )
     list_filter = ("enabled", "answers_in_request", "workflow", "source")
     search_fields = ("name", "event_type")
-    list_select_related = ("source", "workflow")
+    list_select_related = ("source", "workflow", "segment")
     ordering = ("name",)
 
     @admin.display(description="source", ordering="source__name")

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.events.models import Event
 from apps.profiles.consents import consent_valid
+from apps.profiles.services.segment_history import SEGMENT_EVENT_TYPES
 from apps.workflows.engine import Flow, FlowEffects, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
 from apps.workflows.models import WorkflowRun
@@ -71,10 +72,15 @@ def event_workflows_run(
     request run, each stopped at `deadline`; the response and ux of each run that ends `ok`
     go into `answer`, and the runs are marked `in_request`."""
     in_request = answer is not None
-    rules = routing_table().rules_for(event.source_id, event.type)
+    segment_id = watched_segment(event.type, document)
+    rules = [
+        rule
+        for rule in routing_table().rules_for(event.source_id, event.type)
+        if rule.watches(segment_id)
+    ]
     runs = []
     for workflow_id, (version, rule_ids) in event_workflows(
-        event.source_id, event.type, answering_only=in_request
+        event.source_id, event.type, answering_only=in_request, segment_id=segment_id
     ).items():
         if (workflow_id, event.pk) in skip:
             continue
@@ -144,12 +150,30 @@ def consent_missing(
     return missing
 
 
+def watched_segment(event_type: str, document: dict) -> str | None:
+    """The segment id a segment-entered / segment-left event is about (None for other events):
+    rules that watch a segment run only for events about it."""
+    if event_type not in SEGMENT_EVENT_TYPES:
+        return None
+    segment = (document.get("properties") or {}).get("segment")
+    return str(segment.get("id") or "") if isinstance(segment, dict) else ""
+
+
 def event_workflows(
-    source_id: str, event_type: str, *, answering_only: bool = False
+    source_id: str,
+    event_type: str,
+    *,
+    answering_only: bool = False,
+    segment_id: str | None = None,
 ) -> dict[str, tuple[int, list[str]]]:
     """workflow id -> (version, rule ids) routed for an event, in the order they run. A
-    workflow routed by an answering rule and by another one answers (it runs once)."""
-    rules: list[RoutedRule] = routing_table().rules_for(source_id, event_type)
+    workflow routed by an answering rule and by another one answers (it runs once). Rules that
+    watch another segment than `segment_id` (segment events) are left out."""
+    rules: list[RoutedRule] = [
+        rule
+        for rule in routing_table().rules_for(source_id, event_type)
+        if rule.watches(segment_id)
+    ]
     answering = {rule.workflow_id for rule in rules if rule.answers}
     workflows: dict[str, tuple[int, list[str]]] = {}
     for rule in rules:
