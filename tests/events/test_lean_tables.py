@@ -125,7 +125,10 @@ EVENT_QUERIES = {
 @pytest.mark.parametrize("index", sorted(EVENT_QUERIES))
 def test_each_index_of_the_events_table_serves_its_query(index):
     with connection.cursor() as cursor:
+        # An empty table's plan is a coin toss between indexes: with scans and sorts
+        # discouraged, the index that gives the rows in the query's order wins.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("EXPLAIN " + EVENT_QUERIES[index])
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
