@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "apps.core.middleware.ProcessTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "apps.core.middleware.PublicCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,18 +114,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# CORS: the tracker runs on any customer site; Tracardi's tracker sends x-timestamp.
+# CORS, as Tracardi answers it: the tracker runs on any customer site, and
+# navigator.sendBeacon always sends credentials, so the request's origin is echoed (a `*`
+# with credentials is refused by browsers), credentials are allowed, and any request header a
+# preflight asks for is allowed (apps.core.middleware.PublicCorsMiddleware). Only the public
+# endpoints and the tracker's scripts; never /admin or /api.
 CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/(track|collect|redirect|tracker)(/.*)?$"
-CORS_ALLOW_HEADERS = (
-    "accept",
-    "content-type",
-    "origin",
-    "user-agent",
-    "x-requested-with",
-    "x-timestamp",
-)
-CORS_EXPOSE_HEADERS = ("x-process-time",)
+CORS_EXPOSE_HEADERS = ("x-process-time", "x-context")
 
 REST_FRAMEWORK = {
     # The management API (/api/v1/): API keys, or a staff user's admin session. The tracking
@@ -173,6 +170,13 @@ CDP_TRACK_MAX_BODY_BYTES = env_int("CDP_TRACK_MAX_BODY_BYTES", 1024 * 1024)
 CDP_SOURCE_CACHE_SECONDS = env_int("CDP_SOURCE_CACHE_SECONDS", 5)
 # A session idle for longer than this starts a new visit when it comes back.
 CDP_VISIT_TIMEOUT_MINUTES = env_int("CDP_VISIT_TIMEOUT_MINUTES", 30)
+# Tracardi's DISALLOW_BOT_TRAFFIC: refuse requests whose user agent is a bot with 401. Off by
+# default: bot traffic is stored and flagged (`is_bot`), so that it can be looked at.
+CDP_DISALLOW_BOT_TRAFFIC = env_bool("CDP_DISALLOW_BOT_TRAFFIC", False)
+# Tracardi's AUTO_PROFILE_MERGING: the secret in the hashed profile ids that webhook sources
+# with generate_profile derive from an e-mail or phone (apps.tracking.collect). Give it
+# Tracardi's value to keep the ids a Tracardi installation made. Empty: no hashed ids.
+CDP_PROFILE_ID_HASH_KEY = env_str("CDP_PROFILE_ID_HASH_KEY", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
 # Rate limits of the public endpoints (apps.tracking.ratelimit): requests per window per source
 # and per client of a source, 0 = no limit (the default: nothing is limited unless configured

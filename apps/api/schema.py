@@ -123,19 +123,39 @@ class RedirectViewSchema(OpenApiViewExtension):
     target_class = "apps.tracking.views.RedirectView"
 
     def view_replacement(self):
+        responses = {
+            307: OpenApiResponse(description="To the link's URL."),
+            404: OpenApiResponse(ERROR, description="No such link."),
+            **_TRACKING_ERRORS,
+        }
+        summary = "Follow a tracked link: store its event, then 307 to its URL"
+        with_body = extend_schema(
+            summary=f"{summary} (the body is payload.body for the link's props)",
+            tags=["tracking"],
+            auth=[],
+            request={
+                "application/json": {"type": "object"},
+                "application/x-www-form-urlencoded": {"type": "object"},
+            },
+            responses=responses,
+        )
+
         class Schema(self.target_class):
-            @extend_schema(
-                summary="Follow a tracked link: store its event, then 307 to its URL",
-                tags=["tracking"],
-                auth=[],
-                responses={
-                    307: OpenApiResponse(description="To the link's URL."),
-                    404: OpenApiResponse(ERROR, description="No such link."),
-                    **_TRACKING_ERRORS,
-                },
-            )
+            @extend_schema(summary=summary, tags=["tracking"], auth=[], responses=responses)
             def get(self, request, *args, **kwargs):
                 return super().get(request, *args, **kwargs)
+
+            @with_body
+            def post(self, request, *args, **kwargs):
+                return super().post(request, *args, **kwargs)
+
+            @with_body
+            def put(self, request, *args, **kwargs):
+                return super().put(request, *args, **kwargs)
+
+            @with_body
+            def delete(self, request, *args, **kwargs):
+                return super().delete(request, *args, **kwargs)
 
         return Schema
 

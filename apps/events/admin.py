@@ -329,6 +329,7 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                     "context_json",
                     "traits_json",
                     "tags_json",
+                    "hit_json",
                     "request_json",
                     "metadata_json",
                 )
@@ -343,6 +344,7 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "context_json",
         "traits_json",
         "tags_json",
+        "hit_json",
         "request_json",
         "metadata_json",
     )
@@ -351,6 +353,7 @@ class EventAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     context_json = json_display("context")
     traits_json = json_display("traits")
     tags_json = json_display("tags")
+    hit_json = json_display("hit", "hit (the page)")
     request_json = json_display("request")
     metadata_json = json_display("metadata")
 

@@ -24,11 +24,11 @@ from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
 _EVENTS_INSERT = f"""
 INSERT INTO {Event._meta.db_table}
     (id, type, source_id, profile_id, session_id, time, inserted, status, status_message,
-     is_bot, properties, context, traits, metadata, request, tags)
+     is_bot, properties, context, traits, metadata, request, tags, hit)
 SELECT e->>'id', e->>'type', %(source_id)s, %(profile_id)s, %(session_id)s,
        (e->>'time')::timestamptz, %(inserted)s, e->>'status', e->>'status_message',
        %(is_bot)s, e->'properties', e->'context', e->'traits', e->'metadata',
-       %(request)s::jsonb, e->'tags'
+       %(request)s::jsonb, e->'tags', COALESCE(e->'hit', '{{}}'::jsonb)
 FROM jsonb_array_elements(%(events)s::jsonb) AS e
 ON CONFLICT (id) DO NOTHING
 """

@@ -18,7 +18,7 @@ from apps.core.text import normalise_event_type
 from apps.events.models import Event
 
 # Fields of an unsaved event's dict (the tracking pipeline sends Event's field names).
-UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", "traits")
+UNSAVED_EVENT_FIELDS = ("properties", "context", "metadata", "request", "tags", "traits", "hit")
 
 
 def event_document(event: Event) -> dict:
@@ -40,6 +40,7 @@ def event_document(event: Event) -> dict:
         event.context,
         event.request,
         event.tags,
+        event.hit,
     )
 
 
@@ -58,6 +59,7 @@ DOCUMENT_COLUMNS = (
     "context",
     "request",
     "tags",
+    "hit",
 )
 
 
@@ -75,6 +77,7 @@ def event_document_of(
     context,
     request,
     tags,
+    hit=None,
 ) -> dict:
     """The same document from column values (DOCUMENT_COLUMNS), sharing them: for values just
     read (exports) or an event's own (event_document)."""
@@ -97,6 +100,7 @@ def event_document_of(
         "context": context,
         "request": request,
         "tags": tags,
+        "hit": hit if isinstance(hit, dict) else {},
     }
 
 

@@ -78,6 +78,9 @@ class Event(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     request = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=dict, blank=True)
+    # Tracardi's `hit`: the page of the event ({name, url, referer}), from context.page; a
+    # database default, so that the other bulk inserts (imports) need not name it.
+    hit = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         indexes = [

@@ -2,15 +2,17 @@
 whether its properties break the type's schema, and the pipeline and the workers ask whether
 its type maps data into the profile, and apply that mapping.
 
-The answers come from one per-process snapshot of all event types that have a schema or a
-mapping (a handful of rows), loaded in two queries and kept CDP_EVENT_TYPE_CACHE_SECONDS, so an
+The answers come from one per-process snapshot of all event types that have a schema, tags
+or a mapping (a handful of rows), loaded in two queries and kept CDP_EVENT_TYPE_CACHE_SECONDS, so an
 admin change takes effect within seconds everywhere and at once in the process that made it
 (`event_type_registry.cache_clear()`).
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
@@ -21,7 +23,8 @@ from apps.events.mapping import MappingRule, mapping_rule_compile, mapping_rules
 from apps.events.models import EventReshaping, EventType, EventTypeMapping, IndexedProperty
 from apps.events.reshaping import CompiledReshaping, Reshaped, event_reshape, reshaping_compile
 from apps.events.validation import properties_error
-from apps.notation import NotationError
+from apps.notation import MISSING, NotationError
+from apps.notation.dot import lookup
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +38,23 @@ class EventTypeRegistry:
     broken: dict[str, str] = field(default_factory=dict)
     reshapings: dict[str, tuple[CompiledReshaping, ...]] = field(default_factory=dict)
     indexed: dict[str, tuple[TraitRule, ...]] = field(default_factory=dict)
+    # The type's tags, added to each of its events (Tracardi's predefined types tag theirs).
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @process_cached(ttl_setting="CDP_EVENT_TYPE_CACHE_SECONDS")
 def event_type_registry() -> EventTypeRegistry:
     validators: dict[str, Validator] = {}
     broken: dict[str, str] = {}
-    schemas = EventType.objects.filter(json_schema__isnull=False).values_list("type", "json_schema")
-    for event_type, schema in schemas:
+    tags: dict[str, tuple[str, ...]] = {}
+    rows = EventType.objects.filter(Q(json_schema__isnull=False) | ~Q(tags=[])).values_list(
+        "type", "json_schema", "tags"
+    )
+    for event_type, schema, type_tags in rows:
+        if type_tags:
+            tags[event_type] = tuple(type_tags)
+        if schema is None:
+            continue
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as error:
@@ -75,6 +87,7 @@ def event_type_registry() -> EventTypeRegistry:
         broken=broken,
         reshapings=_reshapings(),
         indexed=_indexed(),
+        tags=tags,
     )
 
 
@@ -146,8 +159,30 @@ def event_validation_error(*, event_type: str, properties: dict) -> str | None:
     return properties_error(validator, properties)
 
 
+def event_type_tags(event_type: str) -> tuple[str, ...]:
+    """The tags the event type gives its events (none for most types)."""
+    return event_type_registry().tags.get(event_type, ())
+
+
 def event_type_has_mapping(event_type: str) -> bool:
     return event_type in event_type_registry().mappings
+
+
+def mapped_profile_value(
+    *, event_type: str, event: dict, profile_paths: Iterable[str]
+) -> tuple[str, object] | None:
+    """The first value that the type's mapping copies from `event` into one of
+    `profile_paths` (profile_path, value), else None: what the event says about, e.g., the
+    person's e-mail, read the way the mapping reads it."""
+    wanted = set(profile_paths)
+    data = {"event": event, "profile": {}, "session": {}}
+    for rule in event_type_registry().mappings.get(event_type, ()):
+        if rule.profile_path not in wanted or rule.value is None:
+            continue
+        value = lookup(data, rule.value)
+        if value is not MISSING and value not in (None, "") and not isinstance(value, dict | list):
+            return rule.profile_path, value
+    return None
 
 
 def mapping_apply(*, profile: dict, event: dict, session: dict | None) -> list[str]:

@@ -244,11 +244,14 @@ class _Compiler:
                 name_token, f"Unknown function {str(name_token)!r}", f"known functions: {known}"
             )
         arguments = [self.operand(child) for child in argument_trees if child is not None]
-        if len(arguments) != len(function.parameters):
+        if not function.takes(len(arguments)):
+            expected = len(function.parameters)
+            if function.optional:
+                expected = f"{expected} to {expected + len(function.optional)}"
             raise self.error(
                 name_token,
                 f"Wrong number of arguments to {function.name}()",
-                f"{function.signature} takes {len(function.parameters)}, got {len(arguments)}",
+                f"{function.signature} takes {expected}, got {len(arguments)}",
             )
         call = _make_call(function, arguments)
         position = name_token.start_pos or 0

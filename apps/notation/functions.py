@@ -25,10 +25,16 @@ class Function:
     implementation: Callable[..., Any]
     parameters: tuple[str, ...]
     description: str
+    # Parameters after `parameters` that a call may leave out.
+    optional: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:
-        return f"{self.name}({', '.join(self.parameters)})"
+        names = [*self.parameters, *(f"{name}?" for name in self.optional)]
+        return f"{self.name}({', '.join(names)})"
+
+    def takes(self, count: int) -> bool:
+        return len(self.parameters) <= count <= len(self.parameters) + len(self.optional)
 
 
 def to_datetime(value: Any, *, naive_zone: tzinfo = UTC) -> datetime:
@@ -134,8 +140,9 @@ def to_timezone(name: Any) -> tzinfo:
     return zoneinfo.ZoneInfo(canonical)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now(timezone: Any = None) -> datetime:
+    # now("europe/paris"): the current time in a timezone, as Tracardi's notation lists it.
+    return datetime.now(UTC if timezone is None else to_timezone(timezone))
 
 
 def _now_offset(offset: Any) -> datetime:
@@ -207,7 +214,9 @@ def _number(value: Any) -> int | float:
 FUNCTIONS: Final[Mapping[str, Function]] = {
     function.name: function
     for function in (
-        Function("now", _now, (), "the current time (UTC)"),
+        Function(
+            "now", _now, (), "the current time (UTC, or in the timezone given)", ("timezone",)
+        ),
         Function("now.offset", _now_offset, ("offset",), 'now shifted by an offset like "-1m"'),
         Function("now.timezone", _now_timezone, ("timezone",), "the current time in a timezone"),
         Function("datetime", _datetime, ("value",), "a datetime from an ISO string or timestamp"),

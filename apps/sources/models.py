@@ -43,7 +43,8 @@ class EventSource(models.Model):
     enabled = models.BooleanField(default=True)
     transitional = models.BooleanField(
         default=False,
-        help_text="Ephemeral: events are processed by workflows but nothing is stored.",
+        help_text="Ephemeral: events are processed by workflows, the profile is saved, but the "
+        "session and the events are not stored (as Tracardi's transitional sources).",
     )
     channel = models.CharField(max_length=100, blank=True)
     tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)

@@ -97,9 +97,13 @@ class IncomingEvent:
     context: dict
     traits: dict
     tags: list[str]
+    # The client's `time.insert` (Tracardi keeps it as the event's metadata.time.insert).
+    inserted: datetime | None = None
+    # Added to the event's metadata by the server (e.g. the redirect link followed).
+    metadata: dict | None = None
 
 
-def server_event(event_type: str, properties: dict) -> IncomingEvent:
+def server_event(event_type: str, properties: dict, metadata: dict | None = None) -> IncomingEvent:
     """An event the server makes itself (system events, webhooks, redirects)."""
     return IncomingEvent(
         type=event_type,
@@ -110,6 +114,7 @@ def server_event(event_type: str, properties: dict) -> IncomingEvent:
         context={},
         traits={},
         tags=[],
+        metadata=metadata,
     )
 
 
@@ -185,12 +190,13 @@ def _parse_event(raw: dict, index: int, warnings: list[str]) -> IncomingEvent:
         for name in ("create", "insert")
         if time_block.get(name)
     }
-    # `insert` is the server's own time; a client's is checked (the contract) but not kept.
-    created = times.get("create")
+    # A client's `insert` is kept in metadata.time.insert, as Tracardi does; the `inserted`
+    # column stays the server's time (the requeue sweep and retention read it).
     return IncomingEvent(
         type=event_type,
         id=_strip(raw.get("id")),
-        time=created,
+        time=times.get("create"),
+        inserted=times.get("insert"),
         properties=raw.get("properties") or {},
         options=raw.get("options") or {},
         context=raw.get("context") or {},

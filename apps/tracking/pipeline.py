@@ -14,9 +14,11 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.exceptions import AccessDenied
 from apps.core.ids import new_id
 from apps.core.useragents import client_agent
 from apps.destinations.services import (
@@ -24,7 +26,12 @@ from apps.destinations.services import (
 )
 from apps.events.bulk import events_insert
 from apps.events.models import Event
-from apps.events.registry import event_reshaped, event_traits, event_validation_error
+from apps.events.registry import (
+    event_reshaped,
+    event_traits,
+    event_type_tags,
+    event_validation_error,
+)
 from apps.events.reshaping import session_context_merge
 from apps.profiles.services.identity import Identity, identity_resolve
 from apps.sources.models import EventSource
@@ -33,6 +40,7 @@ from apps.tracking.answers import AnsweringEvents, answering_events, request_ans
 from apps.tracking.enrichment import utm_from_context
 from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import IncomingEvent, TrackRequest, server_event
+from apps.tracking.referral import Referral, referred_profile_adopt
 from apps.tracking.routing import event_needs_processing
 
 # Counted in the profile's stats.views (Tracardi's page view counter).
@@ -47,24 +55,37 @@ class ClientInfo:
 
 
 def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo) -> dict | None:
-    """Store a tracking request and answer in Tracardi's response shape (None: no events)."""
+    """Store a tracking request and answer in Tracardi's response shape (None: no events).
+
+    An ephemeral (`transitional`) source stores the profile but neither the session nor the
+    events, as Tracardi's does."""
+    agent = client_agent(client.user_agent)
+    if agent.is_bot and settings.CDP_DISALLOW_BOT_TRAFFIC:
+        raise AccessDenied("Traffic from bot is not allowed.")
     if not track.events:
         return None
     now = timezone.now()
-    agent = client_agent(client.user_agent)
     store_events = track.save_events and not source.transitional
     request_block = {**track.request, "headers": client.headers, "ip": client.ip}
     page_views = sum(1 for event in track.events if event.type == PAGE_VIEW)
     incoming, session_context = _reshape(track, source_id=source.pk)
     answering: AnsweringEvents | None = None
+    hands_off = track.save_profile and not track.profile_less
     for attempt in (1, 2):
         try:
             with transaction.atomic():
+                referral = Referral(track.profile_id)
+                if hands_off and track.context.get("tracardi"):
+                    referral = referred_profile_adopt(
+                        context=track.context,
+                        profile_id=track.profile_id,
+                        session_id=track.session_id,
+                    )
                 identity = identity_resolve(
                     session_id=track.session_id,
-                    profile_id=track.profile_id,
+                    profile_id=referral.profile_id,
                     profile_less=track.profile_less,
-                    save_profile=track.save_profile and not source.transitional,
+                    save_profile=track.save_profile,
                     save_session=track.save_session and not source.transitional,
                     trust_profile_id=source.static_profile_ids or track.trust_profile_id,
                     now=now,
@@ -109,10 +130,11 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                 raise
     ux: list[dict] = []
     response: dict = {}
-    warnings: list[str] = []
+    warnings: list[str] = [referral.warning] if referral.warning else []
     if answering is not None:
         answer = request_answers_run(events=answering)
-        ux, response, warnings = answer.ux, answer.response, answer.warnings
+        ux, response = answer.ux, answer.response
+        warnings.extend(answer.warnings)
     return {
         "task": new_id(),
         "ux": ux,
@@ -188,6 +210,8 @@ def _event_documents(
             status = Event.Status.COLLECTED
         else:
             status = Event.Status.PROCESSED
+        insert = event.inserted.isoformat() if event.inserted else inserted
+        tags = _event_tags(event.tags, event_type_tags(event.type))
         documents.append(
             {
                 "id": event.id or new_id(),
@@ -200,11 +224,37 @@ def _event_documents(
                 "traits": event_traits(
                     event_type=event.type, properties=event.properties, traits=event.traits
                 ),
-                "metadata": {**base_metadata, "time": {"insert": inserted, "create": created}},
-                "tags": {"values": event.tags, "count": len(event.tags)},
+                "metadata": {
+                    **(event.metadata or {}),
+                    **base_metadata,
+                    "time": {"insert": insert, "create": created},
+                },
+                "tags": {"values": tags, "count": len(tags)},
+                "hit": _hit(event.context),
             }
         )
     return documents
+
+
+def _event_tags(own: list[str], of_type: tuple[str, ...]) -> list[str]:
+    """The client's tags, then those of the event type it lacks."""
+    if not of_type:
+        return own
+    return [*own, *(tag for tag in of_type if tag not in own)]
+
+
+def _hit(context: dict) -> dict:
+    """Tracardi's `hit` of an event: the page's title (as `name`), URL and referring host."""
+    page = context.get("page")
+    if not isinstance(page, dict):
+        return {}
+    referer = page.get("referer")
+    hit = {
+        "name": page.get("title"),
+        "url": page.get("url"),
+        "referer": referer.get("host") if isinstance(referer, dict) else None,
+    }
+    return {key: value for key, value in hit.items() if value is not None}
 
 
 def _hand_off(

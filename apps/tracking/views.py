@@ -7,14 +7,18 @@ endpoint's bridge, call the pipeline, answer. Errors are {"detail": ...} (apps.c
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from apps.core.exceptions import AccessDenied, NotFound, PayloadTooLarge
 from apps.sources.models import EventSource, RedirectLink
 from apps.sources.selectors import event_source_get_cached
-from apps.tracking.collect import collect_request_build, redirect_request_build
+from apps.tracking.collect import (
+    collect_request_build,
+    query_properties,
+    redirect_request_build,
+)
 from apps.tracking.limits import id_clean, json_value_check, text_check
 from apps.tracking.payload import TrackRequest, parse_json_body, tracker_payload_parse
 from apps.tracking.pipeline import ClientInfo, track_ingest
@@ -94,18 +98,15 @@ class TrackView(TrackingView):
 
 class CollectView(TrackingView):
     def get(self, request, event_type: str, source_id: str, session_id: str | None = None):
-        query = dict(request.GET.items())
+        query = query_properties(request.GET)
         json_value_check(query, loc=["query"])
         return self._collect(request, event_type, source_id, session_id, query)
 
     def post(self, request, event_type: str, source_id: str, session_id: str | None = None):
         body = self.read_body(request)
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            data = dict(request._request.POST.items())
-            json_value_check(data, loc=["body"])
-        else:
-            data = parse_json_body(body) if body.strip() else {}
+        data = request_body_data(request, body)
+        if data is None:
+            data = parse_json_body(body)
         return self._collect(request, event_type, source_id, session_id, data)
 
     def _collect(self, request, event_type, source_id, session_id, data):
@@ -120,7 +121,23 @@ class CollectView(TrackingView):
 
 
 class RedirectView(TrackingView):
+    """GET, POST, PUT and DELETE all track and answer 307 (as Tracardi); the body of the
+    others is `payload.body` for the link's props template."""
+
     def get(self, request, link_id: str, session_id: str | None = None):
+        return self._redirect(request, link_id, session_id, body=None)
+
+    def post(self, request, link_id: str, session_id: str | None = None):
+        body = self.read_body(request)
+        data = request_body_data(request, body)
+        if data is None:
+            data = parse_json_body(body)
+        return self._redirect(request, link_id, session_id, body=data)
+
+    put = post
+    delete = post
+
+    def _redirect(self, request, link_id: str, session_id: str | None, *, body: object):
         text_check(link_id, loc=["path", "link_id"])
         if session_id is not None:
             session_id = id_clean(session_id, loc=["path", "session_id"])
@@ -135,8 +152,26 @@ class RedirectView(TrackingView):
             raise NotFound(f"No redirect link with id {link_id}.")
         source = source_authenticate(source_id=link.source_id, bridge=EventSource.Bridge.REDIRECT)
         request_rate_check(source=source, request=request)
-        track = redirect_request_build(link=link, session_id=session_id, params=params)
+        track = redirect_request_build(link=link, session_id=session_id, params=params, body=body)
         track_ingest(track=track, source=source, client=client_info(request))
         response = HttpResponseRedirect(link.url)
         response.status_code = 307
         return response
+
+
+def request_body_data(request, body: bytes) -> object | None:
+    """The fields of a form body, {} for an empty body; None for a body to read as JSON
+    (whatever its content type: Tracardi's Python client sends none)."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        # Parsed here rather than by request.POST, which Django fills for POST only.
+        data = dict(QueryDict(body, encoding=request._request.encoding).items())
+        json_value_check(data, loc=["body"])
+        return data
+    if content_type.startswith("multipart/form-data"):
+        data = dict(request._request.POST.items())
+        json_value_check(data, loc=["body"])
+        return data
+    if not body.strip():
+        return {}
+    return None

@@ -612,3 +612,19 @@ def test_a_schema_edit_changes_the_key_property_columns_at_once():
     event_type_save(event_type=event_type)
 
     assert event_type_key_properties("order-placed") == ["total", "order_id"]
+
+
+def test_change_page_shows_the_events_hit(staff_client, events):
+    event = events["view"]
+    event.hit = {"name": "Sun glasses", "url": "https://shop.example/g", "referer": "news.example"}
+    event.save()
+
+    response = staff_client.get(reverse("admin:events_event_change", args=["e-view"]))
+
+    content = response.content.decode()
+    assert "<label>Hit (the page):</label>" in content
+    assert (
+        '<pre class="cdp-json">{\n  &quot;name&quot;: &quot;Sun glasses&quot;,\n'
+        "  &quot;referer&quot;: &quot;news.example&quot;,\n"
+        "  &quot;url&quot;: &quot;https://shop.example/g&quot;\n}</pre>"
+    ) in content

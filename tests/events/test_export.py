@@ -100,6 +100,7 @@ def test_jsonl_is_the_event_documents(events):
         "context": {},
         "request": {},
         "tags": {},
+        "hit": {},
     }
     assert err.startswith("export events: 4 rows in ")
 

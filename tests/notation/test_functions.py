@@ -77,7 +77,7 @@ def test_to_timezone_is_case_insensitive(name: str, key: str | None) -> None:
 
 def test_function_catalogue() -> None:
     assert {name: function.signature for name, function in FUNCTIONS.items()} == {
-        "now": "now()",
+        "now": "now(timezone?)",
         "now.offset": "now.offset(offset)",
         "now.timezone": "now.timezone(timezone)",
         "datetime": "datetime(value)",

@@ -67,7 +67,7 @@ def test_the_tracker_is_served_under_the_names_tracardi_loaders_ask_for(name, db
     assert response["Content-Type"] == "application/javascript; charset=utf-8"
     assert response.content.decode() == (BUILD_DIR / "index.min.js").read_text()
     assert response["Cache-Control"] == "public, max-age=300"
-    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
 
 
 def test_the_readable_tracker_is_served_too(db):

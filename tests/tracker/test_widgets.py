@@ -17,7 +17,7 @@ def test_each_widget_is_served_as_one_self_contained_script(widget, db):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/javascript; charset=utf-8"
     assert response["Cache-Control"] == "public, max-age=300"
-    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
     assert code == (BUILD_DIR / "widgets" / f"{widget}.js").read_text()
     assert code.startswith(f"/*! CDP widgets/{widget}.js ")
     # One closure with the shared code and the widget's own registration.

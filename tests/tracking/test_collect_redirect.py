@@ -150,11 +150,8 @@ def test_redirect_stores_the_event_and_answers_307(client, link):
     assert response.status_code == 307
     assert response["Location"] == "https://shop.example/sale"
     event = Event.objects.get(type="email-click")
-    assert event.properties == {
-        "campaign": "spring26",
-        "device": "pc",
-        "link": {"id": "spring", "url": "https://shop.example/sale"},
-    }
+    assert event.properties == {"campaign": "spring26", "device": "pc"}
+    assert event.metadata["link"] == {"id": "spring", "url": "https://shop.example/sale"}
     assert event.profile_id == track["profile"]["id"]
 
 

@@ -185,13 +185,20 @@ def test_save_options(api, rest_source, options, events, sessions, profiles):
     )
 
 
-def test_ephemeral_source_stores_nothing(api, db):
+def test_ephemeral_source_stores_the_profile_but_not_the_session_or_events(api, db):
+    # Tracardi's transitional source turns off saving the session and the events only.
     event_source_create(name="Ephemeral", source_id="eph", transitional=True)
     response = api.track(payload("eph", session="s-12", events=[{"type": "a"}]))
 
     assert response.status_code == 200
-    assert response.json()["profile"]["id"]
-    assert (Event.objects.count(), Session.objects.count(), Profile.objects.count()) == (0, 0, 0)
+    profile_id = response.json()["profile"]["id"]
+    assert (Event.objects.count(), Session.objects.count()) == (0, 0)
+    assert list(Profile.objects.values_list("id", "visit_count")) == [(profile_id, 1)]
+
+    again = api.track(payload("eph", session="s-12", profile=profile_id, events=[{"type": "b"}]))
+
+    assert again.json()["profile"]["id"] == profile_id
+    assert (Event.objects.count(), Session.objects.count(), Profile.objects.count()) == (0, 0, 1)
 
 
 def test_new_visit_after_the_session_idles(api, rest_source, settings):
@@ -271,17 +278,20 @@ def test_client_time_is_kept(api, rest_source):
     assert event.tags == {"values": ["x"], "count": 1}
 
 
-def test_cors_allows_any_origin_and_x_timestamp(api, rest_source):
+def test_cors_echoes_the_origin_allows_credentials_and_any_requested_header(api, rest_source):
     response = api.client.options(
         "/track",
         HTTP_ORIGIN="https://shop.example",
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,x-timestamp",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,x-timestamp,x-context,authorization",
     )
 
     assert response.status_code == 200
-    assert response["Access-Control-Allow-Origin"] == "*"
-    assert "x-timestamp" in response["Access-Control-Allow-Headers"]
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    assert response["Access-Control-Allow-Headers"] == (
+        "content-type,x-timestamp,x-context,authorization"
+    )
 
 
 def test_a_forgotten_profile_id_never_resolves_again(api, db):

@@ -161,10 +161,11 @@ def identity_resolve(
 
     if save_profile:
         views = 0 if views_counted else page_views
+        tz = time_zone_from_context(context)
         if identity.profile_created:
-            _profile_insert(profile, now=now, page_views=views)
+            _profile_insert(profile, now=now, page_views=views, tz=tz)
         elif identity.visit_started:
-            _profile_visit(profile_id=identity.profile_id, now=now, page_views=views)
+            _profile_visit(profile_id=identity.profile_id, now=now, page_views=views, tz=tz)
         elif views:
             profile_views_add(profile_id=identity.profile_id, page_views=views)
     return identity
@@ -191,14 +192,21 @@ def _profile_for_request(
     return profile.pk, profile, None
 
 
-def _profile_insert(profile: Profile, *, now: datetime, page_views: int) -> None:
-    _visit_rotate(profile, now, page_views=page_views)
+def time_zone_from_context(context: dict) -> str | None:
+    """The browser's time zone name (Tracardi's tracker sends context.time.tz)."""
+    time_block = context.get("time")
+    tz = time_block.get("tz") if isinstance(time_block, dict) else None
+    return tz[:64] if isinstance(tz, str) and tz.strip() else None
+
+
+def _profile_insert(profile: Profile, *, now: datetime, page_views: int, tz: str | None) -> None:
+    _visit_rotate(profile, now, page_views=page_views, tz=tz)
     if not insert_unless_exists(profile):
         # A static profile id created by a concurrent request: count this visit on it.
-        _profile_visit(profile_id=profile.pk, now=now, page_views=page_views)
+        _profile_visit(profile_id=profile.pk, now=now, page_views=page_views, tz=tz)
 
 
-def _profile_visit(*, profile_id: str, now: datetime, page_views: int) -> None:
+def _profile_visit(*, profile_id: str, now: datetime, page_views: int, tz: str | None) -> None:
     profile = (
         Profile.objects.select_for_update()
         .only("id", "metadata", "visit_count", "stats", "updated")
@@ -207,16 +215,19 @@ def _profile_visit(*, profile_id: str, now: datetime, page_views: int) -> None:
     )
     if profile is None:
         return
-    _visit_rotate(profile, now, page_views=page_views)
+    _visit_rotate(profile, now, page_views=page_views, tz=tz)
     profile.updated = now
     profile.save(update_fields=["metadata", "visit_count", "stats", "updated"])
 
 
-def _visit_rotate(profile: Profile, now: datetime, *, page_views: int) -> None:
+def _visit_rotate(profile: Profile, now: datetime, *, page_views: int, tz: str | None) -> None:
     """Count a visit (metadata.time.visit, `visit_count` and Tracardi's `stats.visits`, which
-    always equals it) and the request's page views (`stats.views`)."""
+    always equals it) and the request's page views (`stats.views`); the visit's time zone is
+    the browser's, as Tracardi's `visit.tz`."""
     time_block = profile.metadata.setdefault("time", {})
     visit = time_block.setdefault("visit", {"last": None, "current": None, "count": 0})
+    if tz:
+        visit["tz"] = tz
     visit["last"] = visit.get("current")
     visit["current"] = now.isoformat()
     visit["count"] = int(visit.get("count") or 0) + 1
@@ -243,7 +254,11 @@ def _session_build(identity: Identity, visit: _Visit, now: datetime, *, profile_
         updated=now,
         is_bot=visit.is_bot,
         metadata={
-            "time": {"insert": now.isoformat(), "timestamp": now.timestamp()},
+            "time": {
+                "insert": now.isoformat(),
+                "timestamp": now.timestamp(),
+                "tz": time_zone_from_context(context),
+            },
             "status": "started",
             "channel": context.get("channel") or "",
         },

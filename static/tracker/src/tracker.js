@@ -9,8 +9,16 @@
  *   tracker.auto.events        [[type, properties, options?], ...] sent with the page's events
  *   tracker.auto.triggers      [{tag, trigger: onVisible|onTextSelect|onMouseOver|onClick,
  *                                data: {event, properties}}] bound to [data-tracardi-tag=<tag>]
- *   tracker.context            {browser, page, screen, utm, performance}: what context is sent
- *   tracker.settings           {respectDoNotTrack, retry: {attempts, delay}}
+ *   tracker.context            {browser, page, screen, utm, performance, storage, cookies,
+ *                                location, tracardiPass}: what context is sent (Tracardi's
+ *                                names; storage, cookies and location are off by default)
+ *   tracker.settings           {respectDoNotTrack, retry: {attempts, delay},
+ *                                trackExternalLinks: [domain, ...]}
+ *
+ * Cross-domain hand-off (Tracardi's): a click on a link to one of
+ * settings.trackExternalLinks adds __tr_pid=<profile id>&__tr_src=<source id> to it, and a page
+ * opened with them sends them as context.tracardi.pass, so that the server keeps the visitor's
+ * profile across a company's own domains.
  *
  * window.tracker.track(type, properties, {fire, asBeacon, context, tags}) queues an event; the
  * page's events go out as one request once the page has loaded, later ones in small batches.
@@ -40,6 +48,7 @@
     var TAG_ATTRIBUTE = "data-tracardi-tag";
     var TRIGGERS = ["onVisible", "onTextSelect", "onMouseOver", "onClick"];
     var UTM_KEYS = ["source", "medium", "campaign", "term", "content"];
+    var LOCATION_WAIT_MS = 1000;
 
     if (win.tracker && win.tracker.loaded) {
         return;  // loaded twice: keep the running instance
@@ -54,9 +63,28 @@
     var maxAttempts = positive(retrySettings.attempts, 5);
     var retryDelayMs = positive(retrySettings.delay, 1000);
     var contextScope = assign(
-        {browser: true, page: true, screen: true, utm: true, performance: false},
+        {
+            browser: true, page: true, screen: true, utm: true, performance: false,
+            storage: false, cookies: false, location: false, tracardiPass: true
+        },
         tracker.context || {}
     );
+    var GEO_COOKIE = "__tr_geo";
+    // Tracardi's default for `location: true`: a free geolocation service, asked once per
+    // browser (the answer is kept in a cookie); `location: {url, data}` names another.
+    var DEFAULT_LOCATION = {
+        url: "https://geolocation-db.com/json/",
+        data: function (data) {
+            return data ? {
+                country: {name: data.country_name, code: data.country_code},
+                city: data.city,
+                county: data.state,
+                latitude: data.latitude,
+                longitude: data.longitude,
+                ip: data.IPv4
+            } : null;
+        }
+    };
 
     var pageQueue = [];                // events waiting for the next batch
     var retryQueue = [];               // batches waiting for another attempt
@@ -267,7 +295,101 @@
         if (utm) {
             context.utm = utm;
         }
+        if (contextScope.storage === true) {
+            context.storage = {local: localStorageCopy()};
+        }
+        if (contextScope.cookies === true) {
+            context.storage = context.storage || {};
+            // Tracardi's shape: the raw cookie string, and its parts decoded.
+            context.storage.cookies = {
+                cookies1: doc.cookie,
+                cookies2: safeDecode(doc.cookie.split(";").join(","))
+            };
+        }
+        var geo = contextScope.location ? storedLocation() : null;
+        if (geo) {
+            context.location = geo;
+        }
+        var handed = contextScope.tracardiPass === false ? null : handOffFromUrl();
+        if (handed) {
+            context.tracardi = {pass: handed};
+        }
         return context;
+    }
+
+    function safeDecode(text) {
+        try {
+            return decodeURIComponent(text);
+        } catch (malformed) {
+            return text;
+        }
+    }
+
+    function localStorageCopy() {
+        var copy = {};
+        try {
+            for (var i = 0; i < win.localStorage.length; i++) {
+                var key = win.localStorage.key(i);
+                copy[key] = win.localStorage.getItem(key);
+            }
+        } catch (blocked) {
+            // storage disabled: nothing to send
+        }
+        return copy;
+    }
+
+    function handOffFromUrl() {
+        var params = queryParams(win.location.search);
+        var handed = {};
+        if (params.__tr_pid) {
+            handed.profile = params.__tr_pid;
+        }
+        if (params.__tr_src) {
+            handed.source = params.__tr_src;
+        }
+        return handed.profile || handed.source ? handed : null;
+    }
+
+    // ---- location (Tracardi's context.location): fetched once, kept in a cookie ----------
+
+    function locationConfig() {
+        var option = contextScope.location;
+        if (option === true) {
+            return DEFAULT_LOCATION;
+        }
+        return option && typeof option.url === "string" ? option : null;
+    }
+
+    function storedLocation() {
+        var stored = readCookie(GEO_COOKIE);
+        if (!stored) {
+            return null;
+        }
+        try {
+            return JSON.parse(stored);
+        } catch (broken) {
+            doc.cookie = GEO_COOKIE + "=; max-age=0; path=/";
+            return null;
+        }
+    }
+
+    function locationFetch() {
+        var option = locationConfig();
+        if (!option || readCookie(GEO_COOKIE) || !win.fetch) {
+            return Promise.resolve();
+        }
+        return fetch(option.url, {method: "GET", credentials: "omit"}).then(function (response) {
+            return response.json();
+        }).then(function (json) {
+            var geo = typeof option.data === "function" ? option.data(json) : json;
+            if (geo) {
+                doc.cookie = GEO_COOKIE + "=" + encodeURIComponent(JSON.stringify(geo)) +
+                    "; path=/; SameSite=Lax";
+            }
+        }).catch(function (error) {
+            console.warn("[Tracker] Could not read the location from " + option.url + ": " +
+                (error && error.message || error));
+        });
     }
 
     function eventContext(extra) {
@@ -735,7 +857,7 @@
         });
         if (!readyCalled) {
             readyCalled = true;
-            var params = {tracker: api, helpers: api, context: data || {}, config: config};
+            var params = {tracker: api, helpers: helpers, context: data || {}, config: config};
             safely("window.onTracardiReady", function () {
                 tracardiReadyHook().call(params);
             });
@@ -932,6 +1054,112 @@
         }
     }
 
+    // ---- Tracardi's helpers (onTracardiReady's `helpers`) -------------------------------
+    //
+    // helpers.track(type, properties, options) sends one event at once and resolves with
+    // {status, data} (data: the answer), as Tracardi's helper does; {asBeacon: true} sends it
+    // by beacon (resolves with null). helpers.onClick(target, fn) and
+    // helpers.addListener(target, events, fn) bind fn to elements (an element, a CSS
+    // selector, or a list of them; events: a name, names separated by spaces or commas, or a
+    // list) and return a function that unbinds it.
+
+    function elementsOf(target) {
+        if (typeof target === "string") {
+            return Array.prototype.slice.call(doc.querySelectorAll(target));
+        }
+        if (target && typeof target.length === "number" && !target.addEventListener) {
+            return Array.prototype.slice.call(target);
+        }
+        return target ? [target] : [];
+    }
+
+    function addListener(target, events, callback) {
+        var names = Array.isArray(events) ? events : String(events || "").split(/[\s,]+/);
+        names = names.filter(Boolean);
+        var elements = elementsOf(target);
+        if (typeof callback !== "function" || !names.length || !elements.length) {
+            console.warn("[Tracker] helpers.addListener needs elements, events and a function:",
+                target, events);
+            return function () {};
+        }
+        elements.forEach(function (element) {
+            names.forEach(function (name) {
+                element.addEventListener(name, callback);
+            });
+        });
+        return function () {
+            elements.forEach(function (element) {
+                names.forEach(function (name) {
+                    element.removeEventListener(name, callback);
+                });
+            });
+        };
+    }
+
+    var helpers = {
+        track: function (type, properties, eventOptions) {
+            var sendOptions = assign({}, eventOptions || {});
+            if (sendOptions.asBeacon !== true) {
+                sendOptions.fire = true;
+            }
+            return track(type, properties, sendOptions).then(function (data) {
+                return data ? {status: 200, data: data} : null;
+            });
+        },
+        onClick: function (target, callback) {
+            return addListener(target, "click", callback);
+        },
+        addListener: addListener
+    };
+
+    // ---- cross-domain links (settings.trackExternalLinks) ---------------------------------
+
+    function handOffLink(anchor) {
+        var domains = settings.trackExternalLinks;
+        if (!profileId || !Array.isArray(domains) || !domains.length || !anchor.href) {
+            return;
+        }
+        var url;
+        try {
+            url = new URL(anchor.href);
+        } catch (badUrl) {
+            return;
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:") {
+            return;
+        }
+        var matches = domains.some(function (domain) {
+            var name = String(domain).trim().toLowerCase();
+            var host = url.hostname.toLowerCase();
+            return name && (host === name || host.slice(-name.length - 1) === "." + name);
+        });
+        if (!matches) {
+            return;
+        }
+        url.searchParams.set("__tr_pid", profileId);
+        url.searchParams.set("__tr_src", sourceId());
+        anchor.href = url.toString();
+    }
+
+    function watchExternalLinks() {
+        if (!Array.isArray(settings.trackExternalLinks) || !settings.trackExternalLinks.length) {
+            return;
+        }
+        // One listener for the whole page (links added later too), run before the browser
+        // follows the link: the link carries the profile id the tracker has at that moment.
+        ["click", "auxclick", "contextmenu"].forEach(function (name) {
+            doc.addEventListener(name, function (domEvent) {
+                var node = domEvent.target;
+                while (node && node.nodeType === 1 && node.tagName !== "A") {
+                    node = node.parentNode;
+                }
+                if (node && node.tagName === "A") {
+                    handOffLink(node);
+                }
+            }, true);
+        });
+    }
+
     // ---- start ---------------------------------------------------------------------------
 
     function whenLoaded(callback) {
@@ -1002,6 +1230,8 @@
             }
         });
         bindTriggers(tracker.auto && tracker.auto.triggers);
+        watchExternalLinks();
+        var located = locationFetch();
         win.addEventListener("pagehide", flushByBeacon);
         doc.addEventListener("visibilitychange", function () {
             if (doc.visibilityState === "hidden") {
@@ -1010,10 +1240,16 @@
         });
         whenLoaded(function () {
             pageLoaded = true;
-            flush();
+            // The first request waits (briefly) for a location asked for on this page.
+            Promise.race([located, new Promise(function (resolve) {
+                setTimeout(resolve, LOCATION_WAIT_MS);
+            })]).then(flush);
         });
     }
 
+    api.helpers = helpers;
+    // Tracardi's tracker: window.tracardi.default, with its helpers as plugins.tracardi.
+    api.plugins = {tracardi: helpers};
     win.tracker = api;
     tracardiReadyHook();
     win.tracardi = win.tracardi || {};
