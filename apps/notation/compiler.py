@@ -71,6 +71,12 @@ def compile_tree(condition: str, tree: Tree) -> CompiledCondition:
     )
 
 
+def history_query(condition: str, tree: Tree) -> HistoryQuery:
+    """The HistoryQuery of one `history_call` node of `condition`'s parse tree (for the code
+    that translates conditions to SQL); raises ConditionSyntaxError."""
+    return _Compiler(condition).history_query(tree)
+
+
 def _first_position(node: Tree | Token) -> int:
     if isinstance(node, Token):
         return node.start_pos or 0

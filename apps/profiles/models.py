@@ -226,7 +226,8 @@ class ErasureRecord(models.Model):
 class Segment(models.Model):
     """A named condition over profiles. A profile in the segment carries the segment's slug in
     `Profile.segments`. Live segments are re-evaluated on every profile change; scheduled ones
-    by a periodic sweep over all profiles. Either kind is evaluated over all existing profiles
+    by a periodic sweep over all profiles, as are live ones whose condition reads the events
+    over time (`time_dependent`). Either kind is evaluated over all existing profiles
     in the background when it is created or its condition changes, and on demand; the
     `evaluation_*` fields follow the latest such evaluation."""
 
@@ -258,6 +259,14 @@ class Segment(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LIVE)
     enabled = models.BooleanField(default=True)
+    # Set on save from the condition (services.segments.segment_save).
+    time_dependent = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The condition reads the profile's events over time (count(events ...), "
+        "days_since(...)), so membership changes as time passes: the scheduled sweep "
+        "re-evaluates it, live or not.",
+    )
     last_evaluated_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -11,6 +11,11 @@ the `add segment` workflow action and the admin's member links all use the slug.
 - Scheduled segments are re-evaluated over all profiles by a periodic sweep in bounded batches
   (`segment_sweep_batch`, driven by the tasks in apps.profiles.tasks); each member change is
   reported through `profile_changed` in the batch's transaction.
+- A condition with aggregates over the profile's stored events (`count(events type "purchase"
+  in last 7 days) > 2`) is evaluated with the event history registered by the events app
+  (hooks.event_history), one provider per profile per evaluation, at one `now`. Its answer
+  changes as time passes with no profile change, so such a segment is `time_dependent` and the
+  scheduled sweep re-evaluates it whatever its kind.
 - An *evaluation* is such a sweep for any kind of segment, with its progress on the segment row
   (`evaluation_*` fields): started when a segment is created, or its condition or enabled flag
   changes (`segment_save`), by "Evaluate now" in the admin, and by the beat for scheduled ones.
@@ -24,6 +29,7 @@ the `add segment` workflow action and the admin's member links all use the slug.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
@@ -36,6 +42,7 @@ from apps.core.ids import new_id
 from apps.core.paginator import Count, bounded_count
 from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
+from apps.profiles.hooks import event_history
 from apps.profiles.models import Profile, Segment
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.segment_history import (
@@ -57,6 +64,7 @@ def segment_save(*, segment: Segment) -> Segment:
     profile's next change."""
     # The slug is checked by segment_errors, with a message that names the clash.
     segment.full_clean(exclude=["slug"])
+    segment.time_dependent = condition_uses_history(segment.condition)
     with transaction.atomic():
         before = (
             Segment.objects.filter(pk=segment.pk).values("condition", "enabled", "kind").first()
@@ -71,6 +79,24 @@ def segment_save(*, segment: Segment) -> Segment:
             segment_evaluation_begin(segment=segment)
     live_segments.cache_clear()
     return segment
+
+
+def condition_uses_history(condition: str) -> bool:
+    """Whether `condition` reads the profile's stored events (False when it does not parse:
+    validation reports that)."""
+    try:
+        return notation.compile_condition(condition).uses_history
+    except notation.NotationError:
+        return False
+
+
+def profile_history(
+    *, profile_id: str, now: datetime | None = None
+) -> notation.HistoryProvider | None:
+    """A provider of the profile's event history for one evaluation (None without the events
+    app: aggregates then raise, and the condition does not hold)."""
+    history = event_history()
+    return history.provider(profile_id, now or timezone.now()) if history else None
 
 
 def segment_member_count(*, segment: Segment, cap: int = MEMBER_COUNT_CAP) -> Count:
@@ -126,9 +152,14 @@ def live_segments_read(path: tuple[str, ...]) -> bool:
     return False
 
 
-def _holds(condition: notation.Condition, data: dict, slug: str) -> bool:
+def _holds(
+    condition: notation.Condition,
+    data: dict,
+    slug: str,
+    history: notation.HistoryProvider | None = None,
+) -> bool:
     try:
-        return bool(condition.evaluate(data))
+        return bool(condition.evaluate(data, history=history))
     except notation.NotationError as error:
         # A condition that cannot be evaluated on this profile (a function on a missing value)
         # does not hold; the segment keeps working for the others.
@@ -158,8 +189,15 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
         if profile is None:
             return None
         data = {"profile": profile_document(profile)}
+        history = (
+            profile_history(profile_id=profile_id)
+            if any(segment.condition.uses_history for segment in segments)
+            else None
+        )
         held = {
-            segment.slug for segment in segments if _holds(segment.condition, data, segment.slug)
+            segment.slug
+            for segment in segments
+            if _holds(segment.condition, data, segment.slug, history)
         }
         live = {segment.slug for segment in segments}
         kept = [slug for slug in profile.segments if slug not in live or slug in held]
@@ -274,8 +312,12 @@ def segment_sweep_batch(
     )
     slug = segment.slug
     joining, leaving = [], []
+    now = timezone.now()
     for profile in profiles:
-        holds = _holds(condition, {"profile": profile_document(profile)}, slug)
+        history = (
+            profile_history(profile_id=profile.pk, now=now) if condition.uses_history else None
+        )
+        holds = _holds(condition, {"profile": profile_document(profile)}, slug, history)
         if holds and slug not in profile.segments:
             joining.append(profile.pk)
         elif not holds and slug in profile.segments:
