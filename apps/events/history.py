@@ -15,7 +15,7 @@ written for the profiles' JSON columns apply to it unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -115,3 +115,11 @@ class StoredEventHistory:
             # As text: Django's connection hands jsonb back undecoded.
             cursor.execute(f"SELECT ({expression})::text", params)
             return json.loads(cursor.fetchone()[0])
+
+
+def documents_history(data: Mapping[str, Any] | None, *, now: datetime | None = None):
+    """A StoredEventHistory for the profile of documents `{"profile": {...}, "event": ...}`
+    (a destination's delivery, a workflow's data); no query until an aggregate asks."""
+    profile = (data or {}).get("profile")
+    profile_id = profile.get("id") if isinstance(profile, Mapping) else None
+    return StoredEventHistory(profile_id if isinstance(profile_id, str) else None, now=now)

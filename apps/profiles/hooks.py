@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import models
+from django.utils import timezone
 
 from apps.notation import HistoryProvider, HistoryQuery
 
@@ -127,3 +128,10 @@ def event_history_register(history: EventHistory) -> None:
 
 def event_history() -> EventHistory | None:
     return _event_history[0] if _event_history else None
+
+
+def profile_history(*, profile_id: str, now: datetime | None = None) -> HistoryProvider | None:
+    """A provider of the profile's event history for one evaluation (None without the events
+    app: aggregates then raise, and the condition does not hold)."""
+    history = event_history()
+    return history.provider(profile_id, now or timezone.now()) if history else None

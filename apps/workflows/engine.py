@@ -72,6 +72,9 @@ class Flow:
     node_visit: int = 0
     # time.monotonic() value past which the run stops (runs in the request); None: no limit.
     deadline: float | None = None
+    # Answers the conditions' aggregates over the profile's stored events (`count(events
+    # ...)`); None: such a condition raises, and the node fails with the notation's message.
+    history: notation.HistoryProvider | None = None
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the

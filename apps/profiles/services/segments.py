@@ -29,7 +29,6 @@ the `add segment` workflow action and the admin's member links all use the slug.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
@@ -42,7 +41,7 @@ from apps.core.ids import new_id
 from apps.core.paginator import Count, bounded_count
 from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
-from apps.profiles.hooks import event_history
+from apps.profiles.hooks import profile_history
 from apps.profiles.models import Profile, Segment
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.segment_history import (
@@ -88,15 +87,6 @@ def condition_uses_history(condition: str) -> bool:
         return notation.compile_condition(condition).uses_history
     except notation.NotationError:
         return False
-
-
-def profile_history(
-    *, profile_id: str, now: datetime | None = None
-) -> notation.HistoryProvider | None:
-    """A provider of the profile's event history for one evaluation (None without the events
-    app: aggregates then raise, and the condition does not hold)."""
-    history = event_history()
-    return history.provider(profile_id, now or timezone.now()) if history else None
 
 
 def segment_member_count(*, segment: Segment, cap: int = MEMBER_COUNT_CAP) -> Count:
@@ -221,11 +211,18 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
     return new_segments
 
 
-def segment_add_if(*, profile: dict, segment: str, condition: str, data: dict) -> bool:
+def segment_add_if(
+    *,
+    profile: dict,
+    segment: str,
+    condition: str,
+    data: dict,
+    history: notation.HistoryProvider | None = None,
+) -> bool:
     """The `add segment if condition` workflow action: when `condition` holds on `data`, add the
     segment's slug to the profile document (in place; the run saves it). Returns whether the
     condition held. A condition that cannot be parsed or evaluated raises NotationError."""
-    if not notation.evaluate(condition, data):
+    if not notation.evaluate(condition, data, history=history):
         return False
     slug = segment_slug(segment)
     segments = profile.get("segments")
