@@ -342,7 +342,7 @@ class _Compiler:
         names = tuple(name for name, _ in keys)
         if names and names[0] in PLAIN_FIELDS and len(names) == 1:
             return names
-        if len(names) < 2 or names[0] not in JSON_FIELDS:
+        if not names or names[0] not in JSON_FIELDS:
             fields = ", ".join([*JSON_FIELDS, *PLAIN_FIELDS])
             raise self.error(
                 token, f"{function}() cannot read {text!r}", f"start the path with one of {fields}"

@@ -22,7 +22,7 @@ def _history() -> EventListHistory:
 
 
 def test_corpus_size() -> None:
-    assert len(load_corpus(CORPUS)["cases"]) == 47
+    assert len(load_corpus(CORPUS)["cases"]) == 48
 
 
 @pytest.mark.parametrize("case", case_parameters(CORPUS, "condition"))
