@@ -94,11 +94,15 @@ def normalise_type(name: str) -> str:
 
 
 def window_text(window: timedelta) -> str:
+    """`timedelta(days=14)` -> "2 weeks": the largest unit that divides it."""
     seconds = int(window.total_seconds())
-    for unit, size in (("weeks", 604_800), ("days", 86_400), ("hours", 3_600)):
-        if seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds // 60} minutes"
+    unit, size = next(
+        (unit, size)
+        for unit, size in (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60))
+        if seconds % size == 0
+    )
+    amount = seconds // size
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
 
 
 _DIGITS: Final = re.compile(r"\d+")

@@ -83,3 +83,13 @@ def test_a_provider_answers_each_aggregate_it_is_asked_with_no_other_data() -> N
 
     assert notation.evaluate("count(events) == 3 AND count(events) > 2", None, history=Recording())
     assert [query.function for query in seen] == ["count", "count"]
+
+
+@pytest.mark.parametrize(
+    ("window", "text"),
+    [("last 7 days", "1 week"), ("last 36 hours", "36 hours"), ("last 90 minutes", "90 minutes"),
+     ("last 1 day", "1 day"), ("last 14 days", "2 weeks")],
+)  # fmt: skip
+def test_the_window_reads_back_in_its_largest_whole_unit(window, text):
+    query = notation.compile_condition(f"count(events {window}) > 1").history[0]
+    assert query.text == f"count(events in last {text})"
