@@ -22,7 +22,9 @@ the `add segment` workflow action and the admin's member links all use the slug.
   Each evaluation has a run id; a newer one supersedes a running one (its batches stop).
 - A visit (stats.visits, metadata.time.visit) and a page view (stats.views) are counted by the
   tracking request without segmentation; the worker re-evaluates live segments when it
-  processes the `visit-started` or `page-view` event (`live_segments_read`, apps.tracking).
+  processes the `visit-started` or `page-view` event (`live_segments_read`, apps.tracking),
+  and when it processes an event of a type a live segment's aggregate counts
+  (`live_segments_count`).
 - Segment slugs that no Segment row defines (added by a workflow action) are left alone by both.
 """
 
@@ -140,6 +142,16 @@ def live_segments_read(path: tuple[str, ...]) -> bool:
             if read[:common] == path[:common]:
                 return True
     return False
+
+
+def live_segments_count(event_type: str) -> bool:
+    """Whether an enabled live segment aggregates events of this type (or of every type), so
+    that storing one may change its answer (per-process cache; no query)."""
+    return any(
+        not query.types or event_type in query.types
+        for segment in live_segments()
+        for query in segment.condition.history
+    )
 
 
 def _holds(
