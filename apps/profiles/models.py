@@ -255,7 +255,9 @@ class Segment(models.Model):
         "profile@data.contact.email.main EXISTS. Filled by the CDP: profile@stats.visits "
         "(visits), profile@stats.views (page views), profile@metadata.time.visit.current "
         "(this visit's start); traits, data and interests come from your event mappings and "
-        "workflows."
+        'workflows. Over the person\'s events: count(events type "purchase" in last 7 days) > 2, '
+        'sum(event@properties.price type "purchase" last 30 days) >= 100, '
+        'days_since(events type "purchase") > 30.'
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LIVE)
     enabled = models.BooleanField(default=True)
