@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -173,3 +175,21 @@ def test_a_worker_sweep_drops_the_member_once_real_time_has_passed_the_window(
         timeout=25,
         message="the next sweep to drop the buyer",
     )
+
+
+@pytest.mark.django_db
+def test_a_sweep_batch_answers_a_condition_over_events_in_one_query(clock):
+    segment = SegmentFactory(name="Buyers", condition=BUYERS, time_dependent=True)
+
+    def queries_for_a_batch_of(count: int) -> int:
+        Profile.objects.all().delete()
+        for number in range(count):
+            profile = ProfileFactory(id=f"p{number:02}")
+            EventFactory(profile=profile, type="purchase", time=T0 - timedelta(days=1))
+        with CaptureQueriesContext(connection) as queries:
+            segment_sweep_batch(segment_id=segment.pk, after_id="", batch_size=50)
+        assert Profile.objects.filter(segments__contains=["buyers"]).count() == 0
+        return len(queries)
+
+    # The segment, the batch, its answer, and the progress: not a query per profile.
+    assert queries_for_a_batch_of(2) == queries_for_a_batch_of(12) == 7

@@ -15,7 +15,8 @@ the `add segment` workflow action and the admin's member links all use the slug.
   in last 7 days) > 2`) is evaluated with the event history registered by the events app
   (hooks.event_history), one provider per profile per evaluation, at one `now`. Its answer
   changes as time passes with no profile change, so such a segment is `time_dependent` and the
-  scheduled sweep re-evaluates it whatever its kind.
+  scheduled sweep re-evaluates it whatever its kind; a sweep batch answers it in one query when
+  it translates to SQL (segment_sql), else per profile in Python.
 - An *evaluation* is such a sweep for any kind of segment, with its progress on the segment row
   (`evaluation_*` fields): started when a segment is created, or its condition or enabled flag
   changes (`segment_save`), by "Evaluate now" in the admin, and by the beat for scheduled ones.
@@ -33,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 
@@ -45,6 +46,7 @@ from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
 from apps.profiles.hooks import profile_history
 from apps.profiles.models import Profile, Segment
+from apps.profiles.segment_sql import condition_sql
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.segment_history import (
     Cause,
@@ -321,12 +323,20 @@ def segment_sweep_batch(
     )
     slug = segment.slug
     joining, leaving = [], []
+    held_in_sql = (
+        _held_in_sql(segment.condition, [profile.pk for profile in profiles])
+        if condition.uses_history
+        else None
+    )
     now = timezone.now()
     for profile in profiles:
-        history = (
-            profile_history(profile_id=profile.pk, now=now) if condition.uses_history else None
-        )
-        holds = _holds(condition, {"profile": profile_document(profile)}, slug, history)
+        if held_in_sql is not None:
+            holds = profile.pk in held_in_sql
+        else:
+            history = (
+                profile_history(profile_id=profile.pk, now=now) if condition.uses_history else None
+            )
+            holds = _holds(condition, {"profile": profile_document(profile)}, slug, history)
         if holds and slug not in profile.segments:
             joining.append(profile.pk)
         elif not holds and slug in profile.segments:
@@ -341,6 +351,22 @@ def segment_sweep_batch(
             )
             return None
     return profiles[-1].pk
+
+
+def _held_in_sql(condition: str, profile_ids: list[str]) -> set[str] | None:
+    """The profiles of a batch where a condition over events holds, in one query (its
+    aggregates as subqueries per row, segment_sql), instead of a query per profile and
+    aggregate; None when the condition does not translate (then Python evaluates it)."""
+    translated = condition_sql(condition)
+    if translated is None or not profile_ids:
+        return None
+    where, params = translated
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Profile._meta.db_table} WHERE id = ANY(%(batch)s) AND ({where})",
+            {**params, "batch": profile_ids},
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _segment_members_update(*, slug: str, joining: list[str], leaving: list[str]) -> None:
