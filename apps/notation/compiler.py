@@ -37,6 +37,7 @@ Data = Mapping[str, Any]
 Predicate = Callable[[Data], bool]
 ValueGetter = Callable[[Data], Any]
 
+MAX_WINDOW = timedelta(days=36_525)
 # Functions whose result depends on more than their arguments are never folded into constants.
 _IMPURE_FUNCTIONS = frozenset({"now", "now.offset", "now.timezone"})
 
@@ -359,9 +360,15 @@ class _Compiler:
             )
         unit = TIME_UNITS[str(unit_token).lower().rstrip("s")]
         try:
-            return timedelta(**{unit: amount})
+            window = timedelta(**{unit: amount})
         except OverflowError:
-            raise self.error(amount_token, "This time window is too long") from None
+            window = MAX_WINDOW + MAX_WINDOW
+        if window > MAX_WINDOW:
+            # Past this, `now - window` leaves the dates PostgreSQL and Python can hold.
+            raise self.error(
+                amount_token, "A time window is at most 100 years", "leave it out for all events"
+            )
+        return window
 
 
 def _history_getter(query: HistoryQuery) -> ValueGetter:

@@ -22,7 +22,7 @@ def _history() -> EventListHistory:
 
 
 def test_corpus_size() -> None:
-    assert len(load_corpus(CORPUS)["cases"]) == 48
+    assert len(load_corpus(CORPUS)["cases"]) == 50
 
 
 @pytest.mark.parametrize("case", case_parameters(CORPUS, "condition"))
