@@ -85,6 +85,9 @@ class Event(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["profile", "time"], name="event_profile_time"),
+            # Aggregates over a profile's events of some types in a time window
+            # (apps.events.history): one range of this index per type.
+            models.Index(fields=["profile", "type", "time"], name="event_profile_type_time"),
             models.Index(fields=["type", "-time"], name="event_type_time"),
             models.Index(fields=["-inserted"], name="event_inserted"),
             # The events list and the API filtered by source, newest first; the PROTECT check.

@@ -8,6 +8,9 @@ Pure Python, no Django imports. See `tests/notation/cases/` for the conformance 
   `compile_condition(text)` returns a cached `Condition` whose `.evaluate(data)` does no parsing.
 - Object templates:
   `render_template({"email": "profile@data.contact.email.main", "id?": ...}, data)`.
+- Aggregates over the profile's stored events in conditions:
+  `count(events type "purchase" in last 7 days) > 2`, evaluated with
+  `evaluate(text, data, history=provider)` (see history.py for their syntax and meaning).
 - String templates: `render_string("Hello {{profile@data.pii.firstname}}", data)`.
 
 `data` maps sources (`profile`, `event`, `session`, `payload`, `flow`, `memory`) to plain
@@ -43,6 +46,7 @@ from .errors import (
     NotationError,
 )
 from .functions import FUNCTIONS
+from .history import EventListHistory, HistoryProvider, HistoryQuery
 from .templates import RAISE, render_string, render_template, template_placeholders
 
 __all__ = [
@@ -54,6 +58,9 @@ __all__ = [
     "Condition",
     "ConditionSyntaxError",
     "EvaluationError",
+    "EventListHistory",
+    "HistoryProvider",
+    "HistoryQuery",
     "InvalidReferenceError",
     "MissingReferenceError",
     "NotationError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from lark import Token, Tree
@@ -21,12 +22,22 @@ from .errors import (
     MissingReferenceError,
 )
 from .functions import FUNCTIONS, Function
+from .history import (
+    HISTORY,
+    JSON_FIELDS,
+    PLAIN_FIELDS,
+    TIME_UNITS,
+    VALUE_FUNCTIONS,
+    HistoryQuery,
+    normalise_type,
+)
 from .parsing import syntax_error_at
 
 Data = Mapping[str, Any]
 Predicate = Callable[[Data], bool]
 ValueGetter = Callable[[Data], Any]
 
+MAX_WINDOW = timedelta(days=36_525)
 # Functions whose result depends on more than their arguments are never folded into constants.
 _IMPURE_FUNCTIONS = frozenset({"now", "now.offset", "now.timezone"})
 
@@ -44,6 +55,8 @@ class Operand:
 class CompiledCondition:
     predicate: Predicate
     references: tuple[str, ...]
+    # The aggregates over the profile's events the condition reads, in order of appearance.
+    history: tuple[HistoryQuery, ...] = ()
 
 
 def compile_tree(condition: str, tree: Tree) -> CompiledCondition:
@@ -52,7 +65,17 @@ def compile_tree(condition: str, tree: Tree) -> CompiledCondition:
         predicate = compiler.predicate(tree)
     except RecursionError:
         raise syntax_error_at(condition, 0, "The condition is nested too deeply") from None
-    return CompiledCondition(predicate, tuple(dict.fromkeys(compiler.references)))
+    return CompiledCondition(
+        predicate,
+        tuple(dict.fromkeys(compiler.references)),
+        tuple(dict.fromkeys(compiler.history)),
+    )
+
+
+def history_query(condition: str, tree: Tree) -> HistoryQuery:
+    """The HistoryQuery of one `history_call` node of `condition`'s parse tree (for the code
+    that translates conditions to SQL); raises ConditionSyntaxError."""
+    return _Compiler(condition).history_query(tree)
 
 
 def _first_position(node: Tree | Token) -> int:
@@ -71,6 +94,7 @@ class _Compiler:
     def __init__(self, condition: str) -> None:
         self.condition = condition
         self.references: list[str] = []
+        self.history: list[HistoryQuery] = []
 
     def error(self, node: Tree | Token, message: str, detail: str = "") -> ConditionSyntaxError:
         return syntax_error_at(self.condition, _first_position(node), message, detail)
@@ -215,6 +239,8 @@ class _Compiler:
             return self._list(tree, position)
         if kind == "function_call":
             return self._function_call(tree)
+        if kind == "history_call":
+            return self._history_call(tree)
         raise self.error(tree, f"Unsupported value {kind!r}")  # pragma: no cover
 
     def _field(self, token: Token) -> Operand:
@@ -261,6 +287,103 @@ class _Compiler:
             except EvaluationError:
                 pass  # Raise when (and if) the condition reaches it, as Tracardi does.
         return Operand(get=call, position=position)
+
+    def _history_call(self, tree: Tree) -> Operand:
+        query = self.history_query(tree)
+        self.history.append(query)
+        return Operand(get=_history_getter(query), position=_first_position(tree))
+
+    def history_query(self, tree: Tree) -> HistoryQuery:
+        """The HistoryQuery of a `history_call` node; raises ConditionSyntaxError."""
+        name_token, *rest = tree.children
+        function = str(name_token).lower()
+        path: tuple[str, ...] = ()
+        if function in VALUE_FUNCTIONS:
+            field, *filters = rest
+            path = self._history_path(field, str(field).partition("@")[0], function)
+        else:
+            *filters, path_token = rest
+            if function in ("first", "last"):
+                if path_token is None:
+                    raise self.error(
+                        name_token,
+                        f"{function}() needs the path to read after it",
+                        f'write e.g. {function}(events type "page-view")@properties.url',
+                    )
+                path = self._history_path(path_token, "event", function)
+            elif path_token is not None:
+                raise self.error(
+                    path_token,
+                    f"{function}() gives a number, not an event",
+                    f"only first() and last() take a path such as {path_token}",
+                )
+        types: list[str] = []
+        window = None
+        for item in filters:
+            if item.data == "type_filter":
+                if types:
+                    raise self.error(item, "Give the event types once", 'e.g. type ["a", "b"]')
+                types = [normalise_type(unescape(str(token)[1:-1])) for token in item.children
+                         if isinstance(token, Token) and token.type == "STRING"]  # fmt: skip
+            else:
+                if window is not None:
+                    raise self.error(item, "Give the time window once", "e.g. in last 7 days")
+                window = self._window(item)
+        return HistoryQuery(function, path, tuple(dict.fromkeys(types)), window)
+
+    def _history_path(self, token: Token, source: str, function: str) -> tuple[str, ...]:
+        text = str(token)
+        example = f"e.g. {function}(event@properties.price)"
+        if source != "event":
+            raise self.error(token, f"{function}() reads a path of each event", example)
+        try:
+            reference = parse_reference("event" + text if text.startswith("@") else text)
+        except InvalidReferenceError as error:
+            raise self.error(token, "Invalid path", str(error)) from None
+        keys = reference.keys if reference is not None else ()
+        if any(index is not None for _, index in keys):
+            raise self.error(token, "A path in an aggregate takes keys, not [indexes]", example)
+        names = tuple(name for name, _ in keys)
+        if names and names[0] in PLAIN_FIELDS and len(names) == 1:
+            return names
+        if not names or names[0] not in JSON_FIELDS:
+            fields = ", ".join([*JSON_FIELDS, *PLAIN_FIELDS])
+            raise self.error(
+                token, f"{function}() cannot read {text!r}", f"start the path with one of {fields}"
+            )
+        return names
+
+    def _window(self, item: Tree) -> timedelta:
+        amount_token, unit_token = (child for child in item.children if isinstance(child, Token)
+                                    and child.type in ("NUMBER", "TIME_UNIT"))  # fmt: skip
+        amount = _number(str(amount_token))
+        if not isinstance(amount, int) or amount <= 0:
+            raise self.error(
+                amount_token, "A time window is a whole number above 0", "e.g. last 7 days"
+            )
+        unit = TIME_UNITS[str(unit_token).lower().rstrip("s")]
+        try:
+            window = timedelta(**{unit: amount})
+        except OverflowError:
+            window = MAX_WINDOW + MAX_WINDOW
+        if window > MAX_WINDOW:
+            # Past this, `now - window` leaves the dates PostgreSQL and Python can hold.
+            raise self.error(
+                amount_token, "A time window is at most 100 years", "leave it out for all events"
+            )
+        return window
+
+
+def _history_getter(query: HistoryQuery) -> ValueGetter:
+    def aggregate(data: Data) -> Any:
+        provider = data.get(HISTORY)
+        if provider is None:
+            raise EvaluationError(
+                f"{query.text} reads the profile's stored events, which are not available here"
+            )
+        return provider.aggregate(query)
+
+    return aggregate
 
 
 def _make_call(function: Function, arguments: list[Operand]) -> ValueGetter:

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from .compiler import Predicate, compile_tree
 from .errors import EvaluationError, NotationError
+from .history import HISTORY, HistoryProvider, HistoryQuery
 from .parsing import parse_tree
 
 # Conditions are few (one per rule, segment, destination) but evaluated per event; 4096 texts
@@ -21,16 +22,35 @@ CACHE_SIZE: Final = 4096
 
 
 class Condition:
-    """A parsed condition. `evaluate(data)` returns a bool or raises a NotationError."""
+    """A parsed condition. `evaluate(data)` returns a bool or raises a NotationError.
 
-    __slots__ = ("_predicate", "references", "text")
+    A condition with aggregates over the profile's events (`history` lists them) needs a
+    provider of that history: `evaluate(data, history=provider)`; without one they raise."""
 
-    def __init__(self, text: str, predicate: Predicate, references: tuple[str, ...]) -> None:
+    __slots__ = ("_predicate", "history", "references", "text")
+
+    def __init__(
+        self,
+        text: str,
+        predicate: Predicate,
+        references: tuple[str, ...],
+        history: tuple[HistoryQuery, ...] = (),
+    ) -> None:
         self.text = text
         self.references = references
+        self.history = history
         self._predicate = predicate
 
-    def evaluate(self, data: Mapping[str, Any] | None) -> bool:
+    @property
+    def uses_history(self) -> bool:
+        """Whether the condition reads stored events, so its answer changes as time passes."""
+        return bool(self.history)
+
+    def evaluate(
+        self, data: Mapping[str, Any] | None, *, history: HistoryProvider | None = None
+    ) -> bool:
+        if history is not None and (data is None or isinstance(data, Mapping)):
+            data = {**(data or {}), HISTORY: history}
         try:
             return self._predicate(data if data is not None else {})
         except NotationError:
@@ -53,7 +73,7 @@ class Condition:
 
 def _compile(text: str) -> Condition:
     compiled = compile_tree(text, parse_tree(text))
-    return Condition(text, compiled.predicate, compiled.references)
+    return Condition(text, compiled.predicate, compiled.references, compiled.history)
 
 
 _compile_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_compile)
@@ -71,9 +91,15 @@ def compile_condition(condition: str | Condition) -> Condition:
 parse = compile_condition
 
 
-def evaluate(condition: str | Condition, data: Mapping[str, Any] | None) -> bool:
-    """Evaluate a condition on `data` ({"profile": ..., "event": ..., ...})."""
-    return compile_condition(condition).evaluate(data)
+def evaluate(
+    condition: str | Condition,
+    data: Mapping[str, Any] | None,
+    *,
+    history: HistoryProvider | None = None,
+) -> bool:
+    """Evaluate a condition on `data` ({"profile": ..., "event": ..., ...}); `history` answers
+    its aggregates over the profile's stored events, if it has any."""
+    return compile_condition(condition).evaluate(data, history=history)
 
 
 def validate(condition: str) -> None:

@@ -75,7 +75,18 @@ _OPERATOR: Final = (
     "STARTS WITH, ENDS WITH, IN)"
 )
 _VALUE_TERMINALS: Final = frozenset(
-    {"FIELD", "FUNCTION_NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "LSQB"}
+    {
+        "FIELD",
+        "FUNCTION_NAME",
+        "NUMBER",
+        "STRING",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "LSQB",
+        "HISTORY_EVENTS_FUNCTION",
+        "HISTORY_VALUE_FUNCTION",
+    }
 )
 _OPERATOR_TERMINALS: Final = frozenset(
     {"COMPARATOR", "_BETWEEN", "_IS", "_EXISTS", "_EMPTY", "_CONTAINS", "_STARTS_WITH",
@@ -100,6 +111,11 @@ _TERMINAL_NAMES: Final = {
     "RSQB": "']'",
     "COMMA": "','",
     "$END": "the end of the condition",
+    "_EVENTS": "EVENTS",
+    "_TYPE": "TYPE",
+    "_LAST": "LAST",
+    "TIME_UNIT": "a time unit (minutes, hours, days, weeks)",
+    "HISTORY_PATH": "a path such as @properties.url",
 }
 _SOURCE_HINT: Final = "use one of " + ", ".join(f"{source}@" for source in sorted(SOURCES))
 _WORD_AT: Final = re.compile(r"[^\s()\[\],]+|.", re.DOTALL)

@@ -86,6 +86,11 @@ def condition_parse(text: str | None, *, source: str) -> notation.Condition | No
         condition = notation.compile_condition(text)
     except notation.NotationError as error:
         raise ExportError(f"--where: {error}") from None
+    if condition.uses_history:
+        raise ExportError(
+            f"--where: {condition.history[0].text} reads stored events; an export's condition "
+            f"tests {source}@... fields only."
+        )
     others = [ref for ref in condition.references if not ref.startswith(f"{source}@")]
     if others:
         raise ExportError(

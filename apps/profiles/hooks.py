@@ -11,15 +11,21 @@ these registries in their `AppConfig.ready()` instead (explicit calls, not Djang
   transaction (tracking stores the `segment-entered` / `segment-left` system events there).
 - "rows that follow a profile": tables whose rows belong to a profile and go with it through a
   merge (re-pointed to the survivor), an undo (pointed back) and an erasure (deleted).
+- "the profile's event history": what answers the notation's aggregates over stored events
+  (`count(events ...)`) for segments, in Python and in SQL; events registers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import models
+from django.utils import timezone
+
+from apps.notation import HistoryProvider, HistoryQuery
 
 
 class ProfileChangeSubscriber(Protocol):
@@ -104,3 +110,48 @@ def profile_followers() -> tuple[ProfileFollower, ...]:
 
 def profile_follower(key: str) -> ProfileFollower | None:
     return _followers.get(key)
+
+
+class HistorySql(Protocol):
+    def __call__(
+        self,
+        query: HistoryQuery,
+        *,
+        profile_id_sql: str,
+        now_sql: str,
+        param: Callable[[Any], str],
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventHistory:
+    """What answers aggregates over a profile's stored events.
+
+    - `provider(profile_id, now)`: a notation HistoryProvider for one profile, caching its
+      answers for its life (one evaluation).
+    - `sql(query, profile_id_sql=..., now_sql=..., param=...)`: a jsonb SQL expression for one
+      aggregate over the events of the profile whose id is `profile_id_sql`; values go through
+      `param`, which returns a named placeholder.
+    """
+
+    provider: Callable[[str, datetime], HistoryProvider]
+    sql: HistorySql
+
+
+_event_history: list[EventHistory] = []
+
+
+def event_history_register(history: EventHistory) -> None:
+    """Answer aggregates over stored events with `history`. Call from AppConfig.ready()."""
+    _event_history[:] = [history]
+
+
+def event_history() -> EventHistory | None:
+    return _event_history[0] if _event_history else None
+
+
+def profile_history(*, profile_id: str, now: datetime | None = None) -> HistoryProvider | None:
+    """A provider of the profile's event history for one evaluation (None without the events
+    app: aggregates then raise, and the condition does not hold)."""
+    history = event_history()
+    return history.provider(profile_id, now or timezone.now()) if history else None

@@ -232,7 +232,8 @@ class ErasureRecord(models.Model):
 class Segment(models.Model):
     """A named condition over profiles. A profile in the segment carries the segment's slug in
     `Profile.segments`. Live segments are re-evaluated on every profile change; scheduled ones
-    by a periodic sweep over all profiles. Either kind is evaluated over all existing profiles
+    by a periodic sweep over all profiles, as are live ones whose condition reads the events
+    over time (`time_dependent`). Either kind is evaluated over all existing profiles
     in the background when it is created or its condition changes, and on demand; the
     `evaluation_*` fields follow the latest such evaluation."""
 
@@ -260,10 +261,20 @@ class Segment(models.Model):
         "profile@data.contact.email.main EXISTS. Filled by the CDP: profile@stats.visits "
         "(visits), profile@stats.views (page views), profile@metadata.time.visit.current "
         "(this visit's start); traits, data and interests come from your event mappings and "
-        "workflows."
+        'workflows. Over the person\'s events: count(events type "purchase" in last 7 days) > 2, '
+        'sum(event@properties.price type "purchase" last 30 days) >= 100, '
+        'days_since(events type "purchase") > 30.'
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LIVE)
     enabled = models.BooleanField(default=True)
+    # Set on save from the condition (services.segments.segment_save).
+    time_dependent = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The condition reads the profile's events over time (count(events ...), "
+        "days_since(...)), so membership changes as time passes: the scheduled sweep "
+        "re-evaluates it, live or not.",
+    )
     last_evaluated_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, JSONObject, Lower, RowNumber
+from django.utils import timezone
 
 from apps import notation
 from apps.core.db import statement_timeout
@@ -32,7 +33,7 @@ from apps.core.paginator import Count, bounded_count
 from apps.core.rows import values_stream
 from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of
-from apps.profiles.hooks import ProfileFollower, profile_follower
+from apps.profiles.hooks import ProfileFollower, profile_follower, profile_history
 from apps.profiles.models import (
     ConsentChange,
     ConsentType,
@@ -386,10 +387,12 @@ def segment_preview(*, condition: str, sample: int = PREVIEW_SAMPLE) -> SegmentP
             too_slow = True  # a sample instead
     rows = Profile.objects.order_by("pk").values_list("pk", *DOCUMENT_FIELDS)[:sample]
     matched = evaluated = 0
+    now = timezone.now()
     for row in rows.iterator(chunk_size=1000):
         evaluated += 1
+        history = profile_history(profile_id=row[0], now=now) if compiled.uses_history else None
         try:
-            if compiled.evaluate({"profile": profile_document_of(*row)}):
+            if compiled.evaluate({"profile": profile_document_of(*row)}, history=history):
                 matched += 1
         except notation.NotationError:
             pass  # does not hold on this profile (as in segmentation)

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 
 from apps.profiles.models import ErasureRecord, ImportJob, Segment
 from apps.profiles.services.consents import consents_revoke_expired
@@ -29,9 +30,12 @@ SWEEP_KEY = "profiles:segment-sweep:{}"
 
 @shared_task(name="profiles.segments_refresh_scheduled")
 def segments_refresh_scheduled() -> int:
-    """Beat: start an evaluation of each enabled scheduled segment that has none running."""
+    """Beat: start an evaluation of each enabled scheduled or time-dependent segment (whose
+    condition reads the events over time) that has none running."""
     started = 0
-    segments = Segment.objects.filter(enabled=True, kind=Segment.Kind.SCHEDULED)
+    segments = Segment.objects.filter(
+        Q(kind=Segment.Kind.SCHEDULED) | Q(time_dependent=True), enabled=True
+    )
     for segment in segments:
         # A sweep marks itself for one schedule interval; a sweep whose worker died is
         # restarted once the mark expires.

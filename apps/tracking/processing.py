@@ -60,7 +60,11 @@ from apps.profiles.services.consent_history import ConsentHistory
 from apps.profiles.services.consents import consents_give, event_type_gives_consents
 from apps.profiles.services.identification import event_type_identifies, identification_apply
 from apps.profiles.services.merge import MergeError, profiles_merge_by
-from apps.profiles.services.segments import segments_only
+from apps.profiles.services.segments import (
+    live_segments_count,
+    segments_only,
+    segments_refresh_live,
+)
 from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
 from apps.tracking.routing import counted_fields, event_changes_live_segments
@@ -506,12 +510,19 @@ def events_run(
         result.changed_fields = profile_save_changes(
             profile_id=state.id, before=state.before, after=state.document, now=now
         )
-        counted = [] if replay else _counted([e for e in events if e.pk not in earlier])
-        if counted and (not result.changed_fields or segments_only(result.changed_fields)):
+        new_events = [] if replay else [e for e in events if e.pk not in earlier]
+        counted = _counted(new_events)
+        unreported = not result.changed_fields or segments_only(result.changed_fields)
+        if counted and unreported:
             # The request counted a visit or page views on the row without segmentation (it
             # stays cheap); the profile's change is reported here, once per batch. A batch
             # whose workflows changed the profile has reported its change already.
             profile_changed(profile_id=state.id, changed_fields=counted)
+        elif unreported and any(live_segments_count(event.type) for event in new_events):
+            # A live segment counts these events (`count(events type "purchase" ...)`): the
+            # profile's fields did not change, so only its live segments are evaluated again
+            # (they report a change of the segments, if any; nothing else is woken).
+            segments_refresh_live(profile_id=state.id, changed_fields=[])
         history.save(profile_id=state.id)
     for injected in effects.collected:
         # Injected for the batch's profile, or for one merged into it since: its events now.

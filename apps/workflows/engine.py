@@ -78,6 +78,9 @@ class Flow:
     # The name (or id) of the edge the value that runs the current node came by ("" for the
     # start node and a joining node): Payload collector keys what it collects by it.
     in_edge: str = ""
+    # Answers the conditions' aggregates over the profile's stored events (`count(events
+    # ...)`); None: such a condition raises, and the node fails with the notation's message.
+    history: notation.HistoryProvider | None = None
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the

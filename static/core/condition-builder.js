@@ -363,7 +363,7 @@ class ConditionBuilder {
       this.builderText = text;
       this.render();
     } else if (answer && answer.ok) {
-      this.textOnly("This condition is edited as text: the builder cannot show it (it uses NOT, a function or a field compared with a field). The text box keeps it as it is.");
+      this.textOnly("This condition is edited as text: the builder cannot show it (it uses NOT, a function, an aggregate over events or a field compared with a field). The text box keeps it as it is.");
     } else if (answer) {
       this.textOnly("Fix the condition in the text box (see the error) to edit it here.");
     } else {

@@ -45,6 +45,7 @@ def test_the_events_table_keeps_only_the_indexes_its_queries_use():
         "event_inserted",
         "event_source_inserted",
         "event_profile_time",
+        "event_profile_type_time",
         "event_session_time",
         "event_type_time",
         "event_profile_collected",
@@ -96,6 +97,11 @@ EVENT_QUERIES = {
     # The profile page's timeline and the worker's reads of a profile's history.
     "event_profile_time": "SELECT id FROM events_event WHERE profile_id = 'p' ORDER BY time",
     "event_session_time": "SELECT id FROM events_event WHERE session_id = 's' ORDER BY time",
+    # The notation's aggregates over a person's events of some types in a window.
+    "event_profile_type_time": (
+        "SELECT count(*) FROM events_event WHERE profile_id = 'p' AND type = 'purchase' "
+        "AND time >= now() - interval '7 days'"
+    ),
     # The events list filtered by type (admin, API); the daily chart of a type.
     "event_type_time": "SELECT id FROM events_event WHERE type = 'purchase' ORDER BY time DESC",
     "event_source_inserted": (

@@ -187,6 +187,11 @@ def test_a_segment_only_profiles_carry(profiles):
             "--where reads event@type; an export of profiles can test profile@... fields only.",
         ),
         (
+            ["--where", 'count(events type "purchase") > 1'],
+            '--where: count(events type "purchase") reads stored events; an export\'s condition '
+            "tests profile@... fields only.",
+        ),
+        (
             ["--segment", "nope"],
             "--segment 'nope': no segment has this name or slug, and no profile carries it "
             "(segments: high-value).",

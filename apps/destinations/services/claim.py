@@ -15,6 +15,7 @@ from apps.core.ids import new_id
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.destinations.selectors import delivery_documents
 from apps.destinations.services.transitions import delivery_finish
+from apps.events.history import documents_history
 from apps.profiles.consents import consent_valid
 
 Status = Delivery.Status
@@ -95,7 +96,9 @@ def delivery_claim_next(
             return True, None
         if destination.condition.strip():
             try:
-                passed = notation.evaluate(destination.condition, data)
+                passed = notation.evaluate(
+                    destination.condition, data, history=documents_history(data)
+                )
             except notation.NotationError as error:
                 delivery_finish(
                     delivery, status=Status.FAILED, reason=f"Condition error: {error}", now=now
@@ -129,7 +132,7 @@ def _back_in_audience(destination: Destination, data: dict | None) -> bool:
     if not destination.condition.strip():
         return True
     try:
-        return bool(notation.evaluate(destination.condition, data))
+        return bool(notation.evaluate(destination.condition, data, history=documents_history(data)))
     except notation.NotationError:
         return False
 

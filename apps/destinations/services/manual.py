@@ -16,6 +16,7 @@ from apps.destinations.senders import SendResult
 from apps.destinations.services.claim import ClaimedDelivery, render_payload
 from apps.destinations.services.send import claimed_delivery_send
 from apps.destinations.services.transitions import delivery_requeue
+from apps.events.history import documents_history
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,9 @@ def destination_test_send(
     condition_passed, condition_error = None, ""
     if destination.condition.strip():
         try:
-            condition_passed = notation.evaluate(destination.condition, data)
+            condition_passed = notation.evaluate(
+                destination.condition, data, history=documents_history(data)
+            )
         except notation.NotationError as error:
             condition_error = str(error)
     try:

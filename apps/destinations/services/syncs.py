@@ -42,6 +42,7 @@ from apps.destinations.models import (
 )
 from apps.destinations.services.scheduling import sync_deliveries_schedule
 from apps.destinations.validation import crontab_fields
+from apps.events.history import StoredEventHistory
 from apps.profiles.documents import profile_document
 from apps.profiles.models import Profile
 
@@ -311,7 +312,10 @@ def _members_batch(
 
 def _passes(condition: str, profile: Profile) -> bool:
     try:
-        return bool(notation.evaluate(condition, {"profile": profile_document(profile)}))
+        history = StoredEventHistory(profile.pk)
+        return bool(
+            notation.evaluate(condition, {"profile": profile_document(profile)}, history=history)
+        )
     except notation.NotationError:
         # As at send time, a condition that cannot be evaluated on this profile does not send.
         return False

@@ -1,6 +1,7 @@
 """Admin for segments, identification points, merge records and erasure records. Imported by
 apps.profiles.admin."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -103,13 +104,14 @@ class SegmentAdmin(ConditionBuilderAdminMixin, admin.ModelAdmin):
         "description",
         "condition",
         "kind",
+        "over_time",
         "enabled",
         "members",
         "evaluation",
         "created",
         "updated",
     )
-    readonly_fields = ("slug", "members", "evaluation", "created", "updated")
+    readonly_fields = ("slug", "over_time", "members", "evaluation", "created", "updated")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -165,7 +167,22 @@ class SegmentAdmin(ConditionBuilderAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="kind", ordering="kind")
     def kind_label(self, segment: Segment) -> str:
-        return "Live" if segment.kind == Segment.Kind.LIVE else "Scheduled"
+        if segment.kind == Segment.Kind.SCHEDULED:
+            return "Scheduled"
+        return "Live, and swept as time passes" if segment.time_dependent else "Live"
+
+    @admin.display(description="re-evaluated as time passes")
+    def over_time(self, segment: Segment) -> str:
+        if segment._state.adding:
+            return "Decided when you save, from the condition"
+        if not segment.time_dependent:
+            return "No: the condition reads the profile only"
+        every = settings.CDP_SEGMENT_SCHEDULE_SECONDS // 60
+        also = ", and when an event it counts arrives" if segment.kind == Segment.Kind.LIVE else ""
+        return (
+            "Yes: the condition reads the person's events over time (count, sum, days_since, "
+            f"...), so every profile is evaluated again every {every} min{also}"
+        )
 
     @admin.display(description="evaluation over all profiles")
     def evaluation(self, segment: Segment) -> str:

@@ -11,13 +11,21 @@ the `add segment` workflow action and the admin's member links all use the slug.
 - Scheduled segments are re-evaluated over all profiles by a periodic sweep in bounded batches
   (`segment_sweep_batch`, driven by the tasks in apps.profiles.tasks); each member change is
   reported through `profile_changed` in the batch's transaction.
+- A condition with aggregates over the profile's stored events (`count(events type "purchase"
+  in last 7 days) > 2`) is evaluated with the event history registered by the events app
+  (hooks.event_history), one provider per profile per evaluation, at one `now`. Its answer
+  changes as time passes with no profile change, so such a segment is `time_dependent` and the
+  scheduled sweep re-evaluates it whatever its kind; a sweep batch answers it in one query when
+  it translates to SQL (segment_sql), else per profile in Python.
 - An *evaluation* is such a sweep for any kind of segment, with its progress on the segment row
   (`evaluation_*` fields): started when a segment is created, or its condition or enabled flag
   changes (`segment_save`), by "Evaluate now" in the admin, and by the beat for scheduled ones.
   Each evaluation has a run id; a newer one supersedes a running one (its batches stop).
 - A visit (stats.visits, metadata.time.visit) and a page view (stats.views) are counted by the
   tracking request without segmentation; the worker re-evaluates live segments when it
-  processes the `visit-started` or `page-view` event (`live_segments_read`, apps.tracking).
+  processes the `visit-started` or `page-view` event (`live_segments_read`, apps.tracking),
+  and when it processes an event of a type a live segment's aggregate counts
+  (`live_segments_count`).
 - Segment slugs that no Segment row defines (added by a workflow action) are left alone by both.
 """
 
@@ -26,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Func, Value
 from django.utils import timezone
 
@@ -36,7 +44,9 @@ from apps.core.ids import new_id
 from apps.core.paginator import Count, bounded_count
 from apps.core.text import segment_slug
 from apps.profiles.documents import DOCUMENT_FIELDS, profile_document
+from apps.profiles.hooks import profile_history
 from apps.profiles.models import Profile, Segment
+from apps.profiles.segment_sql import condition_sql
 from apps.profiles.services.changes import profile_changed
 from apps.profiles.services.segment_history import (
     Cause,
@@ -57,6 +67,7 @@ def segment_save(*, segment: Segment) -> Segment:
     profile's next change."""
     # The slug is checked by segment_errors, with a message that names the clash.
     segment.full_clean(exclude=["slug"])
+    segment.time_dependent = condition_uses_history(segment.condition)
     with transaction.atomic():
         before = (
             Segment.objects.filter(pk=segment.pk).values("condition", "enabled", "kind").first()
@@ -71,6 +82,15 @@ def segment_save(*, segment: Segment) -> Segment:
             segment_evaluation_begin(segment=segment)
     live_segments.cache_clear()
     return segment
+
+
+def condition_uses_history(condition: str) -> bool:
+    """Whether `condition` reads the profile's stored events (False when it does not parse:
+    validation reports that)."""
+    try:
+        return notation.compile_condition(condition).uses_history
+    except notation.NotationError:
+        return False
 
 
 def segment_member_count(*, segment: Segment, cap: int = MEMBER_COUNT_CAP) -> Count:
@@ -126,9 +146,24 @@ def live_segments_read(path: tuple[str, ...]) -> bool:
     return False
 
 
-def _holds(condition: notation.Condition, data: dict, slug: str) -> bool:
+def live_segments_count(event_type: str) -> bool:
+    """Whether an enabled live segment aggregates events of this type (or of every type), so
+    that storing one may change its answer (per-process cache; no query)."""
+    return any(
+        not query.types or event_type in query.types
+        for segment in live_segments()
+        for query in segment.condition.history
+    )
+
+
+def _holds(
+    condition: notation.Condition,
+    data: dict,
+    slug: str,
+    history: notation.HistoryProvider | None = None,
+) -> bool:
     try:
-        return bool(condition.evaluate(data))
+        return bool(condition.evaluate(data, history=history))
     except notation.NotationError as error:
         # A condition that cannot be evaluated on this profile (a function on a missing value)
         # does not hold; the segment keeps working for the others.
@@ -158,8 +193,15 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
         if profile is None:
             return None
         data = {"profile": profile_document(profile)}
+        history = (
+            profile_history(profile_id=profile_id)
+            if any(segment.condition.uses_history for segment in segments)
+            else None
+        )
         held = {
-            segment.slug for segment in segments if _holds(segment.condition, data, segment.slug)
+            segment.slug
+            for segment in segments
+            if _holds(segment.condition, data, segment.slug, history)
         }
         live = {segment.slug for segment in segments}
         kept = [slug for slug in profile.segments if slug not in live or slug in held]
@@ -183,11 +225,18 @@ def segments_refresh_live(*, profile_id: str, changed_fields: Sequence[str]) -> 
     return new_segments
 
 
-def segment_add_if(*, profile: dict, segment: str, condition: str, data: dict) -> bool:
+def segment_add_if(
+    *,
+    profile: dict,
+    segment: str,
+    condition: str,
+    data: dict,
+    history: notation.HistoryProvider | None = None,
+) -> bool:
     """The `add segment if condition` workflow action: when `condition` holds on `data`, add the
     segment's slug to the profile document (in place; the run saves it). Returns whether the
     condition held. A condition that cannot be parsed or evaluated raises NotationError."""
-    if not notation.evaluate(condition, data):
+    if not notation.evaluate(condition, data, history=history):
         return False
     slug = segment_slug(segment)
     segments = profile.get("segments")
@@ -274,8 +323,20 @@ def segment_sweep_batch(
     )
     slug = segment.slug
     joining, leaving = [], []
+    held_in_sql = (
+        _held_in_sql(segment.condition, [profile.pk for profile in profiles])
+        if condition.uses_history
+        else None
+    )
+    now = timezone.now()
     for profile in profiles:
-        holds = _holds(condition, {"profile": profile_document(profile)}, slug)
+        if held_in_sql is not None:
+            holds = profile.pk in held_in_sql
+        else:
+            history = (
+                profile_history(profile_id=profile.pk, now=now) if condition.uses_history else None
+            )
+            holds = _holds(condition, {"profile": profile_document(profile)}, slug, history)
         if holds and slug not in profile.segments:
             joining.append(profile.pk)
         elif not holds and slug in profile.segments:
@@ -290,6 +351,22 @@ def segment_sweep_batch(
             )
             return None
     return profiles[-1].pk
+
+
+def _held_in_sql(condition: str, profile_ids: list[str]) -> set[str] | None:
+    """The profiles of a batch where a condition over events holds, in one query (its
+    aggregates as subqueries per row, segment_sql), instead of a query per profile and
+    aggregate; None when the condition does not translate (then Python evaluates it)."""
+    translated = condition_sql(condition)
+    if translated is None or not profile_ids:
+        return None
+    where, params = translated
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Profile._meta.db_table} WHERE id = ANY(%(batch)s) AND ({where})",
+            {**params, "batch": profile_ids},
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _segment_members_update(*, slug: str, joining: list[str], leaving: list[str]) -> None:

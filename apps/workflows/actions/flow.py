@@ -89,7 +89,7 @@ class IfAction(Action):
         self.condition = compiled_condition(self.config["condition"], field="condition")
 
     def run(self, payload: Any, flow) -> Result:
-        holds = self.condition.evaluate(flow.data(payload))
+        holds = self.condition.evaluate(flow.data(payload), history=flow.history)
         return Result("true" if holds else "false", payload)
 
 
@@ -132,7 +132,10 @@ class ConditionSetAction(Action):
 
     def run(self, payload: Any, flow) -> Result:
         data = flow.data(payload)
-        return Result("payload", {name: c.evaluate(data) for name, c in self.conditions.items()})
+        return Result(
+            "payload",
+            {name: c.evaluate(data, history=flow.history) for name, c in self.conditions.items()},
+        )
 
 
 class LogMessageAction(Action):

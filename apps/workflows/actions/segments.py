@@ -125,5 +125,6 @@ class AddSegmentIfAction(_SegmentAction):
             segment=self.segment_name(payload, flow),
             condition=self.config["condition"],
             data=flow.data(payload),
+            history=flow.history,
         )
         return Result("true" if added else "false", payload)

@@ -20,6 +20,7 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
+from apps.events.history import StoredEventHistory
 from apps.events.models import Event
 from apps.profiles.consents import consent_valid
 from apps.profiles.services.segment_history import SEGMENT_EVENT_TYPES
@@ -79,6 +80,11 @@ def event_workflows_run(
         if rule.watches(segment_id)
     ]
     runs = []
+    # One provider for the event's runs: an aggregate over the profile's stored events that
+    # several IF nodes (or workflows) read is queried once.
+    history = StoredEventHistory(
+        profile["id"] if profile is not None and profile_stored else None, now=now
+    )
     for workflow_id, (version, rule_ids) in event_workflows(
         event.source_id, event.type, answering_only=in_request, segment_id=segment_id
     ).items():
@@ -109,6 +115,7 @@ def event_workflows_run(
                 workflow={"id": compiled.id, "name": compiled.name, "version": compiled.version},
                 now=now,
                 effects=effects,
+                history=history,
             )
             outcome = workflow_execute(compiled, flow, deadline=deadline)
             if answer is not None and outcome.ok:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.events.documents import EventDataError, event_document, event_from_dict
+from apps.events.history import StoredEventHistory
 from apps.events.models import Event
 from apps.profiles.documents import empty_profile_document, profile_document, session_document
 from apps.profiles.models import Profile, Session
@@ -82,6 +83,7 @@ def workflow_test_run(
             workflow={"id": compiled.id, "name": compiled.name, "version": compiled.version},
             now=now,
             effects=effects,
+            history=StoredEventHistory(event.profile_id, now=now),
         )
         outcome = workflow_execute(compiled, flow, keep_payloads=True)
         # Defence in depth: nothing above should write, and if it did, it is undone here.
