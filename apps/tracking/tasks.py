@@ -24,6 +24,7 @@ from apps.tracking.processing import (
     unsaved_events_process,
 )
 from apps.tracking.replay import events_replay
+from apps.tracking.resume import parked_runs_resume_due
 from apps.tracking.retention import purge_proceed, retention_purge_start
 from apps.tracking.trends import daily_metrics_refresh
 from apps.tracking.visits import SESSIONS_PER_BATCH, visits_end
@@ -113,4 +114,20 @@ def visits_end_task() -> int:
         if profileless:
             process_events.delay(profileless)
         if len(ended) < SESSIONS_PER_BATCH or time.monotonic() > deadline:
+            return total
+
+
+@shared_task(name="workflows.resume_parked_runs", **RETRY)
+def resume_parked_runs() -> int:
+    """Beat, every few seconds: resume the parked branches that are due (tracking.resume),
+    batch after batch for at most CDP_WORKFLOW_RESUME_RUN_SECONDS, then leave the rest to the
+    next tick; enqueue what the branches left for the workers. Returns how many resumed."""
+    deadline = time.monotonic() + settings.CDP_WORKFLOW_RESUME_RUN_SECONDS
+    total = 0
+    while True:
+        batch = parked_runs_resume_due()
+        total += batch.resumed
+        _follow_ups_enqueue(batch.follow_up)
+        full = batch.claimed >= settings.CDP_WORKFLOW_RESUME_BATCH_SIZE
+        if not full or time.monotonic() > deadline:
             return total

@@ -28,6 +28,7 @@ from apps.workflows.actions import (
     text,
     ux_content,
     ux_popups,
+    waiting,
 )
 from apps.workflows.actions.base import Action
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
@@ -39,6 +40,8 @@ ACTIONS: tuple[type[Action], ...] = (
     flow.ConditionSetAction,
     flow.LogMessageAction,
     flow.ThrowErrorAction,
+    waiting.WaitAction,
+    waiting.WaitForEventAction,
     response.CreateResponseAction,
     data.CopyDataAction,
     data.DeleteDataAction,
