@@ -28,6 +28,7 @@ from apps.core.admin_helpers import (
 from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.workflows.actions import actions_by_group
+from apps.workflows.admin import parked
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.admin.editor import EditorViews
 from apps.workflows.admin.forms import RuleForm, WorkflowForm
@@ -350,3 +351,6 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             "<th>error / messages</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
+
+
+__all__ = ["parked"]

@@ -80,15 +80,23 @@ WITH branch AS (
     SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(
         workflow_id text, event_ref text, status text, log jsonb, duration_ms float8,
         error text, error_node text, ord int)
+), logs AS (
+    SELECT branch.workflow_id, branch.event_ref,
+           jsonb_agg(e.entry ORDER BY branch.ord, e.n) AS log
+    FROM branch
+    CROSS JOIN LATERAL jsonb_array_elements(branch.log) WITH ORDINALITY AS e(entry, n)
+    GROUP BY branch.workflow_id, branch.event_ref
 ), merged AS (
-    SELECT workflow_id, event_ref,
-           jsonb_agg(entry ORDER BY ord, n) AS log,
-           sum(duration_ms) AS duration_ms,
-           bool_or(status = 'parked') AS parks_again,
-           (array_agg(error ORDER BY ord) FILTER (WHERE status = 'error'))[1] AS error,
-           (array_agg(error_node ORDER BY ord) FILTER (WHERE status = 'error'))[1] AS error_node
-    FROM branch, jsonb_array_elements(branch.log) WITH ORDINALITY AS e(entry, n)
-    GROUP BY workflow_id, event_ref
+    SELECT branch.workflow_id, branch.event_ref,
+           COALESCE(logs.log, '[]'::jsonb) AS log,
+           sum(branch.duration_ms) AS duration_ms,
+           bool_or(branch.status = 'parked') AS parks_again,
+           (array_agg(branch.error ORDER BY branch.ord)
+               FILTER (WHERE branch.status = 'error'))[1] AS error,
+           (array_agg(branch.error_node ORDER BY branch.ord)
+               FILTER (WHERE branch.status = 'error'))[1] AS error_node
+    FROM branch LEFT JOIN logs USING (workflow_id, event_ref)
+    GROUP BY branch.workflow_id, branch.event_ref, logs.log
 )
 UPDATE {WorkflowRun._meta.db_table} AS run
 SET log = run.log || merged.log,
