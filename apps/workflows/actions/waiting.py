@@ -91,27 +91,28 @@ class WaitAction(Action):
                 "description": "How the time to go on is given; only the fields of that "
                 "choice are used.",
             },
-            "amount": {**_AMOUNT, "description": f"{FOR_A_TIME}: " + _AMOUNT["description"]},
-            "unit": {**_UNIT, "description": f"{FOR_A_TIME}: " + _UNIT["description"]},
+            "amount": {**_AMOUNT, "description": f"With “{FOR_A_TIME}”: " + _AMOUNT["description"]},
+            "unit": {**_UNIT, "description": f"With “{FOR_A_TIME}”: " + _UNIT["description"]},
             "date": {
                 "type": ["string", "null"],
                 "default": None,
                 "title": "Date from the data",
-                "description": f"{UNTIL_DATE}: where the date is, e.g. profile@traits.renewal_at.",
+                "description": f"With “{UNTIL_DATE}”: where the date is, "
+                "e.g. profile@traits.renewal_at.",
                 "x-notation": "path",
             },
             "weekday": {
                 "enum": list(WEEKDAYS),
                 "default": "monday",
                 "title": "Weekday",
-                "description": f"{UNTIL_WEEKDAY}: the day to go on.",
+                "description": f"With “{UNTIL_WEEKDAY}”: the day to go on.",
             },
             "time": {
                 "type": "string",
                 "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$",
                 "default": "09:00",
                 "title": "Time",
-                "description": f"{UNTIL_WEEKDAY}: the time of day, HH:MM (24 hours), in the "
+                "description": f"With “{UNTIL_WEEKDAY}”: the time of day, HH:MM (24 hours), in the "
                 "profile's time zone.",
             },
         },
