@@ -7,10 +7,11 @@ RETURNING ...`), so two jobs at once take different rows; then the job takes eac
 processing lock (processing.profile_lock's key) without waiting: a profile whose events a
 worker is processing right now is put back to wait for the next tick (it never blocks, so it
 cannot deadlock with that worker, which may be waiting for these rows). The branches run from
-their Wait node, the profiles are saved once each (`profile_save_changes`: segments and
-destination syncs follow as for any run), the runs' logs are extended in one statement and
-the branches that wait again are inserted, all in the same transaction. A worker killed
-mid-batch rolls it all back: the rows are waiting again, none ran twice.
+their Wait node, the profiles are saved together (`profiles_save_changes`: one locking read and
+one write for the batch; segments and destination syncs follow as for any run), the runs'
+logs are extended in one statement and the branches that wait again are inserted, all in the
+same transaction. A worker killed mid-batch rolls it all back: the rows are waiting again,
+none ran twice.
 
 Wake-up: `parked_wake` (workflows.services.parking) runs inside processing.events_run, under
 the profile's lock, for an event whose type some "Wait for an event" node waits for. It takes
@@ -37,7 +38,7 @@ from django.utils import timezone
 from apps.core.rows import rows_fetch
 from apps.profiles.documents import profile_document, session_document
 from apps.profiles.models import Profile, Session
-from apps.profiles.services.writes import profile_save_changes
+from apps.profiles.services.writes import profiles_save_changes
 from apps.tracking.effects import StoredEffects
 from apps.tracking.processing import PROFILE_LOCK_NAMESPACE, Processed, profile_lock_key
 from apps.workflows.models import ParkedRun
@@ -127,6 +128,7 @@ def _branches_run(rows: list[ParkedRun], *, now: datetime, follow_up: Processed)
     resumed: list[ResumedRun] = []
     again: list[ParkedRun] = []
     effects = StoredEffects(now=now, profile_stored=True)
+    changes: list[tuple[str, dict, dict]] = []
     for profile_id, branches in by_profile.items():
         before = profile_document(profiles[profile_id]) if profile_id else None
         document = orjson.loads(orjson.dumps(before)) if before is not None else None
@@ -145,7 +147,8 @@ def _branches_run(rows: list[ParkedRun], *, now: datetime, follow_up: Processed)
             again.extend(parked_again)
             _merge_ignored(effects, row)
         if before is not None:
-            profile_save_changes(profile_id=profile_id, before=before, after=document, now=now)
+            changes.append((profile_id, before, document))
+    profiles_save_changes(changes=changes, now=now)
     parked_runs_insert(again)
     runs_record_resumed(resumed)
     _follow_up(effects, follow_up)
