@@ -7,7 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.core.admin_helpers import ReadOnlyAdminMixin, object_link, related_id_filter
+from apps.core.admin_helpers import (
+    LargeTableAdminMixin,
+    ReadOnlyAdminMixin,
+    object_link,
+    related_id_filter,
+)
 from apps.profiles.admin.person import person_section_register
 from apps.profiles.models import Profile
 from apps.workflows.models import ParkedRun, Workflow
@@ -48,7 +53,7 @@ def resume_parked_now(modeladmin, request, queryset):
 
 
 @admin.register(ParkedRun)
-class ParkedRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ParkedRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "due_at",
         "workflow_link",
