@@ -37,6 +37,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("workflows", "Workflow"),
             ("workflows", "Rule"),
             ("workflows", "WorkflowRun"),
+            ("workflows", "ParkedRun"),
             ("destinations", "Destination"),
             ("destinations", "Resource"),
             ("destinations", "Delivery"),

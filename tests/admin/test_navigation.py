@@ -33,10 +33,11 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Merge records",
     ]
     assert "Erasure records" not in sections[1][1]
-    assert sections[2][1][:6] == [
+    assert sections[2][1][:7] == [
         "Workflows",
         "Rules",
         "Workflow runs",
+        "Parked runs",
         "Destinations",
         "Resources",
         "Deliveries",

@@ -89,7 +89,11 @@ class ParkedRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     readonly_fields = fields
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"parked_help": PARKED_HELP, **(extra_context or {})}
+        extra = {
+            "title": "Parked runs: workflow branches waiting to go on",
+            "parked_help": PARKED_HELP,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=extra)
 
     def has_change_permission(self, request, obj=None):
