@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.rows import rows_fetch
-from apps.profiles.documents import profile_document, session_document
+from apps.profiles.documents import DOCUMENT_FIELDS, profile_document_of, session_document
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.writes import profiles_save_changes
 from apps.tracking.effects import StoredEffects
@@ -130,7 +130,14 @@ def _branches_run(rows: list[ParkedRun], *, now: datetime, follow_up: Processed)
     effects = StoredEffects(now=now, profile_stored=True)
     changes: list[tuple[str, dict, dict]] = []
     for profile_id, branches in by_profile.items():
-        before = profile_document(profiles[profile_id]) if profile_id else None
+        # The row was just read and nothing else holds it: its document shares its values
+        # (no deep copy); the nodes change a copy.
+        row = profiles.get(profile_id) if profile_id else None
+        before = (
+            profile_document_of(row.pk, *(getattr(row, name) for name in DOCUMENT_FIELDS))
+            if row is not None
+            else None
+        )
         document = orjson.loads(orjson.dumps(before)) if before is not None else None
         effects.profile_stored = document is not None
         for row in sorted(branches, key=lambda r: (r.due_at, r.pk)):
