@@ -37,6 +37,7 @@ DONE_COUNTS = {
     "workflow_runs": 1,
     "deliveries": 2,
     "consent_changes": 2,
+    "parked_runs": 0,
     "merge_records": 2,
 }
 
@@ -116,6 +117,7 @@ def test_erasure_goes_in_bounded_batches_each_committing_its_counts():
             "workflow_runs": 5,
             "deliveries": 0,
             "consent_changes": 0,
+            "parked_runs": 0,
             "merge_records": 0,
         },
     )
@@ -154,6 +156,7 @@ def test_every_batch_query_of_an_erasure_is_served_by_an_index():
         "events[0]",
         "events[1]",
         "events[2]",
+        "parked_runs[0]",
         "sessions[0]",
         "workflow_runs of events",
         "workflow_runs[0]",
@@ -312,7 +315,7 @@ def test_forget_profile_waits_printing_progress():
     call_command("forget_profile", "laptop", "--yes", "--wait", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[-9:] == [
+    assert lines[-10:] == [
         "Erased profile laptop.",
         "  profiles: 1",
         "  sessions: 1",
@@ -320,6 +323,7 @@ def test_forget_profile_waits_printing_progress():
         "  consent changes: 0",
         "  workflow runs: 3",
         "  deliveries: 0",
+        "  parked runs: 0",
         "  merge records: 0",
         f"Erasure record: {ErasureRecord.objects.get().pk}",
     ]

@@ -139,6 +139,7 @@ def test_every_merge_is_recorded_with_snapshots_and_the_rows_it_moved():
         "sessions": {"phone": ["s1"]},
         "consent_changes": {},
         "workflow_runs": {},
+        "parked_runs": {},
         "deliveries": {},
     }
 

@@ -330,3 +330,24 @@ def test_a_branch_that_waits_twice_keeps_the_run_parked_until_the_end():
     assert run.status == WorkflowRun.Status.OK
     assert [e["node"] for e in run.log] == ["start", "w1", "w1", "w2", "w2", "done"]
     assert Profile.objects.get(pk=profile.pk).traits == {"done": "yes"}
+
+
+def test_a_resumed_branch_changes_segments_and_schedules_syncs_as_any_run():
+    from apps.destinations.models import Delivery
+    from apps.profiles.models import Segment
+    from apps.profiles.services.segments import segment_save
+    from tests.destinations.factories import DestinationFactory
+
+    _, profile, _, _ = park_one()
+    segment_save(
+        segment=Segment(
+            name="Reminded", condition='profile@traits.reminded == "SKU-1"', kind="live"
+        )
+    )
+    destination = DestinationFactory()
+    assert Delivery.objects.count() == 0
+    parked_runs_resume_due(now=ParkedRun.objects.get().due_at)
+    assert Profile.objects.get(pk=profile.pk).segments == ["reminded"]
+    assert list(Delivery.objects.values_list("destination_id", "profile_id", "status")) == [
+        (destination.pk, profile.pk, "pending")
+    ]

@@ -282,6 +282,8 @@ def test_the_table_maps_31_tracardi_plugins_to_our_actions():
         "ux_html_tag",
         "ux_question_popup",
         "ux_rating_popup",
+        "wait",
+        "wait_for_event",
         "weekday",
     ]
 
