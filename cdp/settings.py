@@ -296,6 +296,8 @@ CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {
 # one resume job goes on batch after batch, and its beat interval. CDP_WORKFLOW_WAIT_SCALE
 # multiplies fixed waits and timeouts (1 in production; tests and demos shorten hours to
 # seconds, e.g. 0.001 makes an hour 3.6 s).
+# 500 per batch: 100,000 branches due in one minute resumed in 37 s by one worker of
+# concurrency 2 (2,700/s, 2.5x its plain event rate; bench/parked.py, load average ~3).
 CDP_WORKFLOW_RESUME_BATCH_SIZE = env_int("CDP_WORKFLOW_RESUME_BATCH_SIZE", 500)
 CDP_WORKFLOW_RESUME_RUN_SECONDS = env_int("CDP_WORKFLOW_RESUME_RUN_SECONDS", 50)
 CDP_WORKFLOW_RESUME_EVERY_SECONDS = env_int("CDP_WORKFLOW_RESUME_EVERY_SECONDS", 5)
