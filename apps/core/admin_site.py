@@ -39,6 +39,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("workflows", "Rule"),
             ("workflows", "WorkflowRun"),
             ("workflows", "WorkflowSchedule"),
+            ("workflows", "ParkedRun"),
             ("destinations", "Destination"),
             ("destinations", "Resource"),
             ("destinations", "Delivery"),

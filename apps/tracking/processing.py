@@ -68,9 +68,16 @@ from apps.profiles.services.segments import (
 from apps.profiles.services.writes import profile_save_changes
 from apps.tracking.effects import StoredEffects
 from apps.tracking.routing import counted_fields, event_changes_live_segments
-from apps.workflows.models import WorkflowRun
+from apps.workflows.models import ParkedRun, WorkflowRun
+from apps.workflows.routing import event_type_awaited
 from apps.workflows.selectors import routing_table
 from apps.workflows.services.answers import RequestAnswer
+from apps.workflows.services.parking import (
+    ResumedRun,
+    parked_runs_insert,
+    parked_wake,
+    runs_record_resumed,
+)
 from apps.workflows.services.runs import (
     event_has_background_workflows,
     event_workflows_run,
@@ -95,8 +102,7 @@ def _advisory_lock_statement(key_text: str, *, budget_ms: int | None) -> tuple[s
     named by `key_text`. With `budget_ms` (a run in the /track request) the wait, and every
     statement of the transaction after it (`statement_timeout`), are bounded by it instead.
     The subquery in FROM runs first, so the timeouts cover the wait."""
-    digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
-    key = int.from_bytes(digest, "big", signed=True)
+    key = _lock_key(key_text)
     if budget_ms is None:
         return (
             "SELECT pg_advisory_xact_lock(%s, %s) "
@@ -110,6 +116,17 @@ def _advisory_lock_statement(key_text: str, *, budget_ms: int | None) -> tuple[s
         "set_config('statement_timeout', %s, true)) AS budget",
         [PROFILE_LOCK_NAMESPACE, key, budget, budget],
     )
+
+
+def _lock_key(key_text: str) -> int:
+    digest = hashlib.blake2b(key_text.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def profile_lock_key(profile_id: str) -> int:
+    """The second key of the profile's advisory lock (the first is PROFILE_LOCK_NAMESPACE):
+    the resume job takes it with pg_try_advisory_xact_lock."""
+    return _lock_key(f"profile:{profile_id}")
 
 
 def _advisory_lock(key_text: str) -> None:
@@ -451,6 +468,8 @@ def events_run(
             *skip,
             *((run.workflow_id, run.event_ref) for runs in earlier.values() for run in runs),
         }
+    # Branches that events of this batch woke up: recorded on their runs after the insert.
+    resumed: list[ResumedRun] = []
     for event in events:
         document = event_document(event)
         session = sessions.get(event.session_id) if event.session_id else None
@@ -473,6 +492,7 @@ def events_run(
             before=consents_before, after=state.document, via=Via.EVENT, by=event.pk, at=event.time
         )
         consents_before = consents_copy(state.document)
+        parked: list[ParkedRun] = []
         runs = event_workflows_run(
             event=event,
             document=document,
@@ -486,7 +506,23 @@ def events_run(
             skip=skip,
             answer=answer,
             deadline=deadline,
+            parked=parked,
         )
+        if state.stored and not replay and event_type_awaited(event.type):
+            woken, again = parked_wake(
+                profile_id=state.id,
+                event_id=event.pk,
+                event_type=event.type,
+                document=document,
+                profile=state.document,
+                session=session,
+                effects=effects,
+                now=now,
+            )
+            resumed.extend(woken)
+            parked.extend(again)
+        # Stored at once: a later event of this batch may be the one they wait for.
+        parked_runs_insert(parked)
         timed_out = [run for run in runs if run.status == WorkflowRun.Status.TIMEOUT]
         if timed_out:
             undone = [*result.runs, *(run for run in runs if run not in timed_out)]
@@ -504,6 +540,7 @@ def events_run(
         if merge_by and state.stored:
             state = _profile_merge(state, merge_by, now, result.follow_up)
     workflow_runs_insert(result.runs)
+    runs_record_resumed(resumed)
     if stored and not replay:
         events_outcome_write(events)
     if state.before is not None:

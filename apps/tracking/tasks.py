@@ -24,6 +24,7 @@ from apps.tracking.processing import (
     unsaved_events_process,
 )
 from apps.tracking.replay import events_replay
+from apps.tracking.resume import parked_runs_resume_due
 from apps.tracking.retention import purge_proceed, retention_purge_start
 from apps.tracking.schedules import (
     schedule_runs_resume,
@@ -150,3 +151,19 @@ def workflow_schedule_runs_resume() -> list[str]:
     for run_id in resumed:
         workflow_schedule_step_task.delay(run_id)
     return resumed
+
+
+@shared_task(name="workflows.resume_parked_runs", **RETRY)
+def resume_parked_runs() -> int:
+    """Beat, every few seconds: resume the parked branches that are due (tracking.resume),
+    batch after batch for at most CDP_WORKFLOW_RESUME_RUN_SECONDS, then leave the rest to the
+    next tick; enqueue what the branches left for the workers. Returns how many resumed."""
+    deadline = time.monotonic() + settings.CDP_WORKFLOW_RESUME_RUN_SECONDS
+    total = 0
+    while True:
+        batch = parked_runs_resume_due()
+        total += batch.resumed
+        _follow_ups_enqueue(batch.follow_up)
+        full = batch.claimed >= settings.CDP_WORKFLOW_RESUME_BATCH_SIZE
+        if not full or time.monotonic() > deadline:
+            return total

@@ -8,8 +8,12 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from apps.profiles.hooks import ProfileFollower, profile_follower_register
         from apps.workflows import signals
-        from apps.workflows.models import WorkflowRun
-        from apps.workflows.selectors import event_runs_to_erase, profile_runs_to_erase
+        from apps.workflows.models import ParkedRun, WorkflowRun
+        from apps.workflows.selectors import (
+            event_runs_to_erase,
+            profile_parked_to_erase,
+            profile_runs_to_erase,
+        )
 
         signals.connect()
         profile_follower_register(
@@ -18,5 +22,15 @@ class WorkflowsConfig(AppConfig):
                 model=WorkflowRun,
                 erasure_rows=profile_runs_to_erase,
                 erasure_hangs_on=("events", event_runs_to_erase),
+            )
+        )
+        # Parked branches follow their profile: a merge re-points them (they resume on the
+        # survivor), an erasure deletes them (cancelled) before the runs they belong to.
+        profile_follower_register(
+            ProfileFollower(
+                key="parked_runs",
+                model=ParkedRun,
+                erasure_rows=profile_parked_to_erase,
+                erase_rank=-1,
             )
         )

@@ -14,6 +14,11 @@ Semantics:
   passed; a node that failed after the deadline (a remote call cut at the remaining time) is
   a timeout too, not an error. Actions that wait on I/O cap their wait at `flow.remaining()`.
 
+A Wait node answers `Park` instead of a value: its branch stops there, and the outcome lists
+it (`RunOutcome.parked`, with a copy of the payload and of the memory at that moment) for the
+caller to store. `resume` starts a run at such a node instead of the start node: the value
+leaves that node's port (the run's memory and event restored by the caller in `flow`).
+
 Values are delivered first-in first-out, so nodes run breadth-first from the start node.
 The engine knows nothing about the database: profile, event and session are plain dicts in
 Tracardi's shape, changed in place by the nodes; the caller saves what changed.
@@ -33,7 +38,7 @@ import orjson
 from django.db import DatabaseError
 
 from apps import notation
-from apps.workflows.actions.base import Action, ActionError, Result
+from apps.workflows.actions.base import Action, ActionError, Park, Result
 
 # A workflow whose branches fan out beyond this many node runs is stopped: it is a mistake,
 # not a real workload (a 50-node graph runs ~50 times per event).
@@ -149,6 +154,26 @@ class CompiledWorkflow:
     edge_names: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ParkedBranch:
+    """A branch that stopped at a Wait node: what it needs to go on later."""
+
+    node_id: str
+    node_name: str
+    park: Park
+    payload: Any
+    memory: dict
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a parked branch goes on: the value leaves `node_id` on `port`."""
+
+    node_id: str
+    port: str
+    payload: Any
+
+
 @dataclass
 class RunOutcome:
     status: str  # "ok", "error" or "timeout" (past the flow's deadline)
@@ -156,6 +181,7 @@ class RunOutcome:
     duration_ms: float
     error: str = ""
     error_node: str = ""
+    parked: list[ParkedBranch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -169,19 +195,35 @@ def workflow_execute(
     keep_payloads: bool = False,
     clock: Callable[[], float] = time.perf_counter,
     deadline: float | None = None,
+    resume: ResumePoint | None = None,
 ) -> RunOutcome:
     """Run `workflow` on `flow.event`. `keep_payloads` logs every node's input and output (test
     runs); otherwise only nodes with `debug` on keep them, since runs are stored at volume.
     `deadline` (time.monotonic()) stops the run as `timeout` before a node that would start
-    after it."""
+    after it. `resume`: go on from a parked branch's Wait node instead of the start node."""
     flow.deadline = deadline
     started = clock()
-    pending: deque[tuple[str, str | None, Any, str]] = deque(
-        [(workflow.start, None, flow.event, "")]
-    )
+    pending: deque[tuple[str, str | None, Any, str]] = deque()
     # Joining node id -> {edge name: value}, held until nothing else is on the way to it.
     joining: dict[str, dict[str, Any]] = {}
     log: list[dict] = []
+    parked: list[ParkedBranch] = []
+    if resume is None:
+        pending.append((workflow.start, None, flow.event, ""))
+    else:
+        node = workflow.nodes.get(resume.node_id)
+        if node is None:
+            return RunOutcome(
+                status="error",
+                log=log,
+                duration_ms=0.0,
+                error=f"Node {resume.node_id} to resume at is no longer in the workflow",
+                error_node=resume.node_id,
+            )
+        log.append(_resumed_entry(node, resume.port))
+        for target, target_port in workflow.edges.get((node.id, resume.port), ()):
+            name = workflow.edge_names.get((node.id, resume.port, target), "")
+            pending.append((target, target_port, resume.payload, name))
     node_runs = 0
     visits: Counter[str] = Counter()
     while pending or joining:
@@ -219,7 +261,15 @@ def workflow_execute(
         flow.in_edge = edge_name
         node_started = clock()
         try:
-            results = _as_results(node.action.run(payload, flow))
+            returned = node.action.run(payload, flow)
+            if isinstance(returned, Park):
+                branch = ParkedBranch(
+                    node.id, node.name, returned, json_copy(payload), json_copy(flow.memory)
+                )
+                parked.append(branch)
+                flow.log("info", f"waits until {returned.due_at.isoformat()}")
+                returned = None
+            results = _as_results(returned)
             _check_ports(node, results)
         except DatabaseError:
             raise  # infrastructure, not the workflow: the task fails and the message is retried
@@ -249,7 +299,20 @@ def workflow_execute(
             for target, target_port in workflow.edges.get((node.id, result.port), ()):
                 name = workflow.edge_names.get((node.id, result.port, target), "")
                 pending.append((target, target_port, result.value, name))
-    return RunOutcome(status="ok", log=log, duration_ms=_ms(clock() - started))
+    return RunOutcome(status="ok", log=log, duration_ms=_ms(clock() - started), parked=parked)
+
+
+def _resumed_entry(node: CompiledNode, port: str) -> dict:
+    return {
+        "node": node.id,
+        "name": node.name,
+        "action": node.action.id,
+        "in_port": None,
+        "port": port,
+        "duration_ms": 0.0,
+        "error": None,
+        "messages": [{"level": "info", "message": f"resumed on {port}"}],
+    }
 
 
 def _next_join(workflow: CompiledWorkflow, joining: dict[str, dict[str, Any]]) -> str:
@@ -339,6 +402,11 @@ def _timed_out(
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
+
+
+def json_copy(value: Any) -> Any:
+    """A JSON-safe copy of `value`, whole (datetimes as ISO text): the state a branch keeps."""
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
 
 
 def loggable(value: Any) -> Any:

@@ -11,6 +11,9 @@ JSON shapes:
 - Workflow.draft: a graph of the same shape, the one the editor changes; `graph` and `version`
   are what the worker runs (the deployed graph). A workflow never deployed (deployed_at null)
   is not routed. WorkflowVersion keeps the graph of every deploy.
+- ParkedRun.state: {"payload": the value that reached the Wait node, "memory": the run's
+  memory when the branch parked, "event": the event document the run started with,
+  "session_id": str or null}.
 - WorkflowRun.log: [NodeLog] in execution order, NodeLog = {"node": id, "name", "action",
   "in_port", "port": output port or null, "duration_ms", "error": str or null, "messages": [...],
   "input"/"output": only for nodes with `data.debug` on (and always in test runs)}.
@@ -159,6 +162,8 @@ class WorkflowRun(models.Model):
         # Stopped at the time budget of a run in the request: rolled back, the worker runs
         # it again (the once-per-event constraint does not count it).
         TIMEOUT = "timeout", "Timed out"
+        # A branch waits at a Wait node (ParkedRun); the run is `ok` once no branch waits.
+        PARKED = "parked", "Waiting (parked)"
 
     # Runs are written at the rate of events: every index costs. The foreign keys get no
     # index of their own (Django's would add a second, LIKE-pattern one on text keys); the
@@ -348,3 +353,70 @@ class WorkflowScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id} at {self.started:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ParkedRun(models.Model):
+    """A branch of a workflow run waiting at a Wait node, durably (issue 18): resumed by the
+    beat job (apps.tracking.resume) when `due_at` passes, on `due_port`, or, for "wait for an
+    event", by the worker as soon as an event of type `waiting_for` arrives for the profile
+    (port `event`). The row is the flow state; it is resumed exactly once (claimed and
+    finished in one transaction).
+
+    Merge and erasure (a ProfileFollower, apps.workflows.apps): when the profile is merged into
+    another one while the branch waits, the row is re-pointed like the profile's runs and the
+    branch resumes on the survivor (its profile as it is then). An erasure deletes the rows:
+    the person's waiting branches are cancelled and nothing of them is kept.
+    """
+
+    class Status(models.TextChoices):
+        PARKED = "parked", "Waiting"
+        RESUMED = "resumed", "Resumed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="parked_runs", db_index=False
+    )
+    workflow_version = models.PositiveIntegerField()
+    # With the workflow, the key of the WorkflowRun this branch belongs to (a non-replay run).
+    event_ref = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=100)
+    profile = models.ForeignKey(
+        "profiles.Profile",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="parked_runs",
+    )
+    node_id = models.CharField("waiting at node", max_length=64)
+    node_name = models.CharField(max_length=200, blank=True)
+    due_at = models.DateTimeField("due")
+    # The output port the branch goes on when due: `payload` (Wait), `timeout` (wait for event).
+    due_port = models.CharField(max_length=32, default="payload")
+    waiting_for = models.CharField(
+        "waiting for event",
+        max_length=100,
+        blank=True,
+        help_text="Wait for an event: the event type that resumes it early (on the event port).",
+    )
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PARKED)
+    state = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # The port it resumed on, or who cancelled it.
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            # The beat job's claim: the due rows, oldest first.
+            models.Index(fields=["due_at"], name="parkedrun_due", condition=Q(status="parked")),
+            # The worker's wake-up: this profile's branches waiting for this event type.
+            models.Index(
+                fields=["profile", "waiting_for"],
+                name="parkedrun_waiting",
+                condition=Q(status="parked") & ~Q(waiting_for=""),
+            ),
+            models.Index(fields=["workflow", "event_ref"], name="parkedrun_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} on {self.event_ref} at {self.node_id}"

@@ -21,7 +21,7 @@ from apps.events.selectors import event_types_in_use
 from apps.sources.models import EventSource
 from apps.workflows.engine import CompiledWorkflow
 from apps.workflows.graph import GraphInvalid, graph_compile
-from apps.workflows.models import Rule, Workflow, WorkflowRun, WorkflowVersion
+from apps.workflows.models import ParkedRun, Rule, Workflow, WorkflowRun, WorkflowVersion
 
 EDITOR_EVENTS_LIMIT = 20
 
@@ -117,6 +117,28 @@ def routing_table() -> RoutingTable:
 
 
 @process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
+def awaited_event_types() -> frozenset[str]:
+    """The event types that a "Wait for an event" node of a routed workflow waits for: such
+    events go to the worker (to wake the waiting branches) even when no rule routes them. A
+    workflow no longer routed lets its waiting branches time out."""
+    workflow_ids = {
+        (rule.workflow_id, rule.workflow_version)
+        for rules in routing_table().rules.values()
+        for rule in rules
+    }
+    types: set[str] = set()
+    for workflow_id, version in workflow_ids:
+        compiled = workflow_compiled(workflow_id=workflow_id, version=version)
+        if isinstance(compiled, GraphInvalid):
+            continue
+        for node in compiled.nodes.values():
+            awaited = getattr(node.action, "event_type", None)
+            if node.action.id == "wait_for_event" and awaited:
+                types.add(awaited)
+    return frozenset(types)
+
+
+@process_cached(ttl_setting="CDP_WORKFLOW_CACHE_SECONDS")
 def workflow_compiled(*, workflow_id: str, version: int) -> CompiledWorkflow | GraphInvalid:
     """The compiled graph of a workflow at `version` (from the routing table), or the problems
     that keep a graph saved past validation (e.g. by a data import) from running."""
@@ -139,6 +161,32 @@ def workflow_compiled(*, workflow_id: str, version: int) -> CompiledWorkflow | G
 def workflow_caches_clear() -> None:
     routing_table.cache_clear()
     workflow_compiled.cache_clear()
+    awaited_event_types.cache_clear()
+
+
+def profile_parked_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[ParkedRun]]:
+    """An erasure deletes the profile's parked branches (all of them: waiting ones are
+    cancelled by it), through the profile index."""
+    return [ParkedRun.objects.filter(profile_id=profile_id)]
+
+
+def parked_runs_of_profile(profile_id: str, *, limit: int = 50) -> list[ParkedRun]:
+    """The branches waiting for a profile, the soonest due first (the profile page)."""
+    return list(
+        ParkedRun.objects.filter(profile_id=profile_id, status=ParkedRun.Status.PARKED)
+        .select_related("workflow")
+        .only(
+            "id",
+            "workflow__name",
+            "node_id",
+            "node_name",
+            "due_at",
+            "waiting_for",
+            "event_type",
+            "created",
+        )
+        .order_by("due_at")[:limit]
+    )
 
 
 def profile_runs_to_erase(profile_id: str, ids: list[str]) -> list[QuerySet[WorkflowRun]]:

@@ -39,6 +39,7 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Rules",
         "Workflow runs",
         "Workflow schedules",
+        "Parked runs",
         "Destinations",
         "Resources",
         "Deliveries",

@@ -20,7 +20,7 @@ from apps.profiles.selectors import profile_id_is_forgotten
 from apps.profiles.services.erasure import ProfileNotFound, erasure_proceed, profile_forget
 from apps.profiles.services.merge import profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
-from apps.workflows.models import WorkflowRun
+from apps.workflows.models import ParkedRun, WorkflowRun
 from tests.events.factories import EventFactory
 from tests.profiles.factories import EntityFactory, ProfileFactory, SessionFactory
 from tests.sources.factories import EventSourceFactory
@@ -115,6 +115,7 @@ def rows_mentioning(ids: list[str]) -> dict[str, int]:
         "deliveries": Delivery.objects.filter(profile_id__in=ids).count(),
         "consent_changes": ConsentChange.objects.filter(profile_id__in=ids).count(),
         "entities": Entity.objects.filter(profile_id__in=ids).count(),
+        "parked_runs": ParkedRun.objects.filter(profile_id__in=ids).count(),
         "delivery_attempts": DeliveryAttempt.objects.filter(delivery__profile_id__in=ids).count(),
         "merge_records": MergeRecord.objects.filter(
             Q(survivor_id__in=ids) | Q(merged_ids__overlap=ids)
@@ -134,6 +135,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "deliveries": 2,
         "consent_changes": 2,
         "entities": 2,
+        "parked_runs": 0,
         "delivery_attempts": 1,
         "merge_records": 2,
     }
@@ -152,6 +154,7 @@ def test_forgetting_leaves_nothing_behind_but_an_anonymous_record():
         "deliveries": 2,
         "consent_changes": 2,
         "entities": 2,
+        "parked_runs": 0,
         "merge_records": 2,
     }
     stored = json.dumps(list(ErasureRecord.objects.values("profile_ids", "actor", "deleted")))
@@ -201,6 +204,7 @@ def test_forget_profile_command_prints_what_it_deleted():
         "  entities: 2",
         "  workflow runs: 1",
         "  deliveries: 2",
+        "  parked runs: 0",
         "  merge records: 2",
     ]
     assert out.getvalue().splitlines()[-1] == (f"Erasure record: {ErasureRecord.objects.get().pk}")

@@ -38,6 +38,7 @@ DONE_COUNTS = {
     "deliveries": 2,
     "consent_changes": 2,
     "entities": 2,
+    "parked_runs": 0,
     "merge_records": 2,
 }
 
@@ -118,6 +119,7 @@ def test_erasure_goes_in_bounded_batches_each_committing_its_counts():
             "deliveries": 0,
             "consent_changes": 0,
             "entities": 0,
+            "parked_runs": 0,
             "merge_records": 0,
         },
     )
@@ -157,6 +159,7 @@ def test_every_batch_query_of_an_erasure_is_served_by_an_index():
         "events[0]",
         "events[1]",
         "events[2]",
+        "parked_runs[0]",
         "sessions[0]",
         "workflow_runs of events",
         "workflow_runs[0]",
@@ -324,6 +327,7 @@ def test_forget_profile_waits_printing_progress():
         "  entities: 0",
         "  workflow runs: 3",
         "  deliveries: 0",
+        "  parked runs: 0",
         "  merge records: 0",
         f"Erasure record: {ErasureRecord.objects.get().pk}",
     ]

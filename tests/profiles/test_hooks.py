@@ -8,7 +8,7 @@ from apps.events.models import Event
 from apps.profiles.hooks import profile_change_subscribers, profile_followers
 from apps.profiles.models import ConsentChange, Entity, Session
 from apps.profiles.services.segments import segments_refresh_live
-from apps.workflows.models import WorkflowRun
+from apps.workflows.models import ParkedRun, WorkflowRun
 from tests.destinations.factories import DestinationFactory
 from tests.profiles.factories import ProfileFactory
 
@@ -27,6 +27,7 @@ def test_events_sessions_consents_runs_and_deliveries_follow_a_profile_under_the
         "entities": Entity,
         "workflow_runs": WorkflowRun,
         "deliveries": Delivery,
+        "parked_runs": ParkedRun,
     }
     assert followers["events"].session_field == "session"
     assert followers["deliveries"].before_merge is not None
@@ -37,6 +38,8 @@ def test_events_sessions_consents_runs_and_deliveries_follow_a_profile_under_the
         < followers["events"].erase_rank
         < followers["sessions"].erase_rank
     )
+    # Waiting branches go first (they name the runs they belong to).
+    assert followers["parked_runs"].erase_rank < followers["workflow_runs"].erase_rank
 
 
 @pytest.mark.django_db

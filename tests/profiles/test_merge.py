@@ -158,6 +158,7 @@ def test_every_merge_is_recorded_with_snapshots_and_the_rows_it_moved():
         "consent_changes": {},
         "entities": {"phone": ["order-7"]},
         "workflow_runs": {},
+        "parked_runs": {},
         "deliveries": {},
     }
     assert dict(Entity.objects.values_list("pk", "profile_id")) == {

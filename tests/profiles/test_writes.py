@@ -114,3 +114,56 @@ def test_a_deleted_profile_is_skipped():
     Profile.objects.filter(pk=profile.pk).delete()
 
     assert profile_save_changes(profile_id=profile.id, before=before, after=after) == []
+
+
+@pytest.mark.django_db
+def test_many_profiles_are_saved_in_one_read_and_one_write_each_with_its_own_changes(
+    django_assert_max_num_queries, monkeypatch
+):
+    from apps.profiles import hooks
+    from apps.profiles.services.writes import profiles_save_changes
+
+    first = ProfileFactory(traits={"plan": "free"}, segments=["old"], active=True)
+    second = ProfileFactory(traits={"keep": 1}, interests={"shoes": 1})
+    untouched = ProfileFactory(traits={"same": True})
+    docs = {p.pk: profile_document(p) for p in (first, second, untouched)}
+    after_first = {**docs[first.pk], "traits": {"plan": "pro"}, "segments": ["old", "vip"]}
+    after_second = {**docs[second.pk], "interests": {"shoes": 2}, "active": False}
+    reported = []
+
+    def subscriber(*, profile_id, changed_fields):
+        reported.append((profile_id, list(changed_fields)))
+
+    # A copy of the registry for this test only.
+    monkeypatch.setattr(hooks, "_change_subscribers", [*hooks._change_subscribers])
+    hooks.profile_change_subscribe(subscriber)
+    # Savepoint, locking read, one UPDATE, the segment history of `first`, release: no query
+    # per profile beyond what the change's subscribers do.
+    with django_assert_max_num_queries(8):
+        changed = profiles_save_changes(
+            changes=[
+                (first.pk, docs[first.pk], after_first),
+                (second.pk, docs[second.pk], after_second),
+                (untouched.pk, docs[untouched.pk], docs[untouched.pk]),
+            ],
+            now=NOW,
+        )
+    assert {key: sorted(value) for key, value in changed.items()} == {
+        first.pk: ["segments", "traits.plan"],
+        second.pk: ["active", "interests.shoes"],
+    }
+    stamp = NOW.isoformat()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (first.traits, first.segments, first.active) == ({"plan": "pro"}, ["old", "vip"], True)
+    assert (second.traits, second.interests, second.active) == ({"keep": 1}, {"shoes": 2}, False)
+    assert first.metadata["fields"] == {"segments": stamp, "traits.plan": stamp}
+    assert second.metadata["fields"] == {"active": stamp, "interests.shoes": stamp}
+    assert (first.updated, second.updated) == (NOW, NOW)
+    assert untouched.traits == {"same": True} and untouched.updated != NOW
+    assert sorted(
+        (pid, sorted(fields)) for pid, fields in reported if pid != untouched.pk
+    ) == sorted(
+        [(first.pk, ["segments", "traits.plan"]), (second.pk, ["active", "interests.shoes"])]
+    )

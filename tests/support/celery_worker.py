@@ -281,3 +281,56 @@ def celery_worker_factory(django_db_setup) -> Iterator[Callable[..., CeleryWorke
     yield start
     for worker in started:
         worker.stop()
+
+
+def start_celery_beat(
+    *, extra_env: dict[str, str] | None = None, broker_url: str | None = None
+) -> subprocess.Popen:
+    """`celery beat` with the project's scheduler (django-celery-beat) on the test database, in
+    its own process group; stop it with `stop_process_group`."""
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open by the subprocess)
+        prefix="celery-beat-", suffix=".log", delete=False
+    )
+    schedule = Path(tempfile.mkdtemp()) / "schedule"
+    env = worker_environment(extra_env)
+    if broker_url:
+        env["CELERY_BROKER_URL"] = broker_url
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "cdp", "beat", "--loglevel", "INFO"),
+            *("--pidfile=", "-s", str(schedule)),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    process.log_path = Path(log.name)  # type: ignore[attr-defined]
+    return process
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        _reap_group(process.pid)
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def celery_beat_factory(django_db_setup) -> Iterator[Callable[..., subprocess.Popen]]:
+    """`start(extra_env=..., broker_url=...)` starts a beat; each is stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(**kwargs) -> subprocess.Popen:
+        process = start_celery_beat(**kwargs)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_process_group(process)

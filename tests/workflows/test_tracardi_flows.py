@@ -287,6 +287,8 @@ def test_the_table_maps_81_tracardi_plugins_to_our_actions():
         "ux_html_tag",
         "ux_question_popup",
         "ux_rating_popup",
+        "wait",
+        "wait_for_event",
         "weekday",
     ]
 

@@ -11,6 +11,7 @@ merge, undo a merge, forget, export. A mixin for apps.profiles.admin.profiles.Pr
 - `<id>/export/` answers the profile as JSON in Tracardi's shape (staff only).
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -36,6 +37,19 @@ from apps.profiles.services.erasure import ProfileNotFound, erasure_counts_text
 from apps.profiles.services.merge import MergeError, profiles_merge
 from apps.profiles.services.merge_undo import merge_undo
 from apps.profiles.tasks import profile_erasure_start
+
+# Sections that upper apps add to the profile page (a registry they fill when their admin
+# module loads; profiles imports none of them): provider(request, profile_id) -> section dict
+# ({"key", "title", "columns", "rows", "empty", "note"?, "more_url"?, "more_label"?}) or None
+# (e.g. without the permission to see it).
+PersonSectionProvider = Callable[[HttpRequest, str], dict | None]
+_section_providers: list[PersonSectionProvider] = []
+
+
+def person_section_register(provider: PersonSectionProvider) -> None:
+    if provider not in _section_providers:
+        _section_providers.append(provider)
+
 
 TIMELINE_PAGE_SIZE = 50
 LATEST_SESSIONS = 20
@@ -175,9 +189,11 @@ class ProfilePersonAdminMixin:
         if profile is not None:
             extra.update(_person_context(request, profile))
             _erasure_notice(request, profile)
+            registered = (provider(request, profile.pk) for provider in _section_providers)
             extra["person_sections"] = [
                 segment_history_section(profile.pk),
                 entities_section(profile.pk),
+                *(section for section in registered if section is not None),
                 *(extra_context or {}).get("person_sections", []),
             ]
         return super().change_view(request, object_id, form_url, extra_context=extra)

@@ -31,6 +31,7 @@ from apps.workflows.actions import (
     text,
     ux_content,
     ux_popups,
+    waiting,
 )
 from apps.workflows.actions.base import Action
 from apps.workflows.actions.logic_catalogue import LOGIC_ACTIONS
@@ -43,6 +44,8 @@ ACTIONS: tuple[type[Action], ...] = (
     flow.ConditionSetAction,
     flow.LogMessageAction,
     flow.ThrowErrorAction,
+    waiting.WaitAction,
+    waiting.WaitForEventAction,
     response.CreateResponseAction,
     data.CopyDataAction,
     data.DeleteDataAction,

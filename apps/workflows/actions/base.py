@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jsonschema
@@ -28,6 +29,17 @@ WRITABLE_SOURCES = frozenset({"profile", "event", "payload", "memory"})
 class Result:
     port: str
     value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Park:
+    """What a Wait action returns instead of a Result: its branch stops here and is saved
+    (models.ParkedRun) to go on from this node's `port` at `due_at`, or, with `waiting_for`,
+    from its `event` port as soon as an event of that type arrives for the profile."""
+
+    due_at: datetime
+    port: str = "payload"
+    waiting_for: str = ""
 
 
 class ActionError(Exception):

@@ -28,7 +28,10 @@ from apps.core.admin_helpers import (
 from apps.events.models import Event
 from apps.profiles.models import Profile
 from apps.workflows.actions import actions_by_group
-from apps.workflows.admin import schedules  # noqa: F401  (registers the schedule admin)
+from apps.workflows.admin import (
+    parked,
+    schedules,  # noqa: F401  (registers the schedule admin)
+)
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.admin.editor import EditorViews
 from apps.workflows.admin.forms import RuleForm, WorkflowForm
@@ -352,3 +355,6 @@ class WorkflowRunAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             "<th>error / messages</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
+
+
+__all__ = ["parked"]

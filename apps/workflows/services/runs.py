@@ -26,9 +26,10 @@ from apps.profiles.consents import consent_valid
 from apps.profiles.services.segment_history import SEGMENT_EVENT_TYPES
 from apps.workflows.engine import Flow, FlowEffects, RunOutcome, workflow_execute
 from apps.workflows.graph import GraphInvalid
-from apps.workflows.models import WorkflowRun
+from apps.workflows.models import ParkedRun, WorkflowRun
 from apps.workflows.selectors import RoutedRule, routing_table, workflow_compiled
 from apps.workflows.services.answers import RequestAnswer
+from apps.workflows.services.parking import parked_branches_build
 
 _RUN_COLUMNS = (
     ("workflow_id", "text"),
@@ -63,6 +64,7 @@ def event_workflows_run(
     skip: set[tuple[str, str]] | frozenset = frozenset(),
     answer: RequestAnswer | None = None,
     deadline: float | None = None,
+    parked: list[ParkedRun] | None = None,
 ) -> list[WorkflowRun]:
     """Run the workflows the rules route `event` to, in rule-name order, each once (a
     workflow routed by several rules runs once and names them all). The nodes read and change
@@ -71,7 +73,11 @@ def event_workflows_run(
 
     With `answer` (the /track request) only the workflows of rules that answer in the
     request run, each stopped at `deadline`; the response and ux of each run that ends `ok`
-    go into `answer`, and the runs are marked `in_request`."""
+    go into `answer`, and the runs are marked `in_request`.
+
+    A run whose branches stopped at Wait nodes is `parked` (when it did not fail): the
+    branches, unsaved, are added to `parked` for the caller to store with the runs
+    (services.parking). Replays do not park: a replayed Wait ends its branch."""
     in_request = answer is not None
     segment_id = watched_segment(event.type, document)
     rules = [
@@ -120,6 +126,21 @@ def event_workflows_run(
             outcome = workflow_execute(compiled, flow, deadline=deadline)
             if answer is not None and outcome.ok:
                 answer.add(response=flow.response, ux=flow.ux)
+            stored_profile = profile["id"] if profile is not None and profile_stored else None
+            if outcome.ok and outcome.parked and not replay and parked is not None:
+                outcome.status = WorkflowRun.Status.PARKED
+                parked.extend(
+                    parked_branches_build(
+                        outcome.parked,
+                        workflow_id=workflow_id,
+                        version=version,
+                        event=document,
+                        event_ref=event.pk,
+                        event_type=event.type,
+                        profile_id=stored_profile,
+                        session_id=event.session_id,
+                    )
+                )
         runs.append(
             WorkflowRun(
                 workflow_id=workflow_id,
