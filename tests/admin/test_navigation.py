@@ -34,7 +34,7 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
         "Merge records",
     ]
     assert "Erasure records" not in sections[1][1]
-    assert sections[2][1][:7] == [
+    assert sections[2][1][:8] == [
         "Workflows",
         "Rules",
         "Workflow runs",

@@ -318,7 +318,7 @@ def test_forget_profile_waits_printing_progress():
     call_command("forget_profile", "laptop", "--yes", "--wait", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[-10:] == [
+    assert lines[-11:] == [
         "Erased profile laptop.",
         "  profiles: 1",
         "  sessions: 1",
