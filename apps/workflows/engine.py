@@ -72,6 +72,8 @@ class Flow:
     node_visit: int = 0
     # time.monotonic() value past which the run stops (runs in the request); None: no limit.
     deadline: float | None = None
+    # A test run from the editor: connector actions use their resources' test credentials.
+    test_run: bool = False
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the

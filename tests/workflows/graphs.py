@@ -55,6 +55,7 @@ def make_flow(
     session: dict | None = None,
     now=None,
     effects=None,
+    test_run: bool = False,
 ):
     """A Flow over plain dicts, for running actions and graphs without a database."""
     from datetime import UTC, datetime
@@ -68,6 +69,7 @@ def make_flow(
         workflow={"id": "w1", "name": "Test", "version": 1},
         now=now or datetime(2026, 3, 4, 12, 0, tzinfo=UTC),
         effects=effects,
+        test_run=test_run,
     )
 
 

@@ -30,6 +30,12 @@ from apps.workflows.actions import (
     ux_popups,
 )
 from apps.workflows.actions.base import Action
+
+# -- connectors with resources (issue 19 items 1-2) ------------------------------------------
+from apps.workflows.actions.connectors import chat as connectors_chat
+from apps.workflows.actions.connectors import email as connectors_email
+
+# ------------------------------------------------------------------------------------------
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
 
 ACTIONS: tuple[type[Action], ...] = (
@@ -78,6 +84,25 @@ ACTIONS: tuple[type[Action], ...] = (
     ux_popups.ContactFormPopupAction,
     ux_content.CallToActionAction,
     ux_content.HtmlTagAction,
+    # -- connectors with resources (issue 19 items 1-2) --------------------------------------
+    connectors_chat.SlackWebhookAction,
+    connectors_chat.SlackPostMessageAction,
+    connectors_chat.DiscordWebhookAction,
+    connectors_chat.TelegramSendMessageAction,
+    connectors_chat.PushoverPushAction,
+    connectors_chat.ZapierWebhookAction,
+    connectors_chat.TwilioSmsAction,
+    connectors_email.SendgridSendEmailAction,
+    connectors_email.SendgridAddContactAction,
+    connectors_email.BrevoSendEmailAction,
+    connectors_email.MandrillSendEmailAction,
+    connectors_email.MailchimpUpsertMemberAction,
+    connectors_email.MailchimpRemoveMemberAction,
+    connectors_email.MailchimpTagMemberAction,
+    connectors_email.HubspotCreateContactAction,
+    connectors_email.HubspotUpdateContactAction,
+    connectors_email.HubspotGetContactAction,
+    # ----------------------------------------------------------------------------------------
 )
 
 _BY_ID = {action.id: action for action in ACTIONS}
