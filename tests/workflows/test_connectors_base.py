@@ -268,3 +268,69 @@ def test_an_empty_channel_is_refused():
     bot = resource("slack", {"token": "xoxb-prod-token"})
     errors = action_by_id("slack_post_message").config_errors(_config(bot.pk, channel=" "))
     assert errors == ["channel: fill it in"]
+
+
+# -- every connector action: the resource picker is checked ---------------------------------
+
+# The smallest valid config of each connector action, without its resource.
+MINIMAL = {
+    "slack_webhook_post": {"message": "m"},
+    "slack_post_message": {"channel": "#a", "message": "m"},
+    "discord_webhook_post": {"message": "m"},
+    "telegram_send_message": {"chat_id": "1", "message": "m"},
+    "pushover_push": {"message": "m"},
+    "zapier_webhook": {},
+    "twilio_send_sms": {"to": "+1", "from": "+2", "message": "m"},
+    "sendgrid_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
+    "sendgrid_add_contact": {"email": "a@b.c"},
+    "brevo_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
+    "mailchimp_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
+    "mailchimp_upsert_member": {"list_id": "l", "email": "a@b.c"},
+    "mailchimp_remove_member": {"list_id": "l", "email": "a@b.c"},
+    "mailchimp_tag_member": {"list_id": "l", "email": "a@b.c", "tags": ["t"]},
+    "hubspot_create_contact": {"properties": {"email": "a@b.c"}},
+    "hubspot_update_contact": {"contact": "a@b.c", "properties": {"x": "y"}},
+    "hubspot_get_contact": {"contact": "a@b.c"},
+}
+SAMPLE_CREDENTIALS = {
+    "slack": {"token": "xoxb-1"},
+    "slack_webhook": {"webhook_url": "https://hooks.slack.com/services/x"},
+    "discord": {"webhook_url": "https://discord.com/api/webhooks/1/x"},
+    "telegram": {"token": "1:x"},
+    "pushover": {"token": "tok1", "user": "usr1"},
+    "zapier": {"webhook_url": "https://hooks.zapier.com/hooks/catch/1/x/"},
+    "twilio": {"account_sid": "AC1", "auth_token": "tok1"},
+    "sendgrid": {"api_key": "SG.1"},
+    "brevo": {"api_key": "xkeysib-1"},
+    "mandrill": {"api_key": "md-1"},
+    "mailchimp": {"api_key": "abc-us1"},
+    "hubspot": {"token": "pat-1"},
+}
+
+
+def _connector_actions():
+    from apps.workflows.actions import ACTIONS
+    from apps.workflows.actions.connectors.base import ConnectorAction
+
+    return [action for action in ACTIONS if issubclass(action, ConnectorAction)]
+
+
+def test_every_connector_action_has_a_minimal_config_here():
+    assert sorted(action.id for action in _connector_actions()) == sorted(MINIMAL)
+
+
+@pytest.mark.parametrize("action_id", sorted(MINIMAL))
+def test_each_connector_checks_its_resource(action_id):
+    action = action_by_id(action_id)
+    [kind] = action.resource_types
+    right = resource(kind, SAMPLE_CREDENTIALS[kind], name="right")
+    other_kind = "zapier" if kind != "zapier" else "slack"
+    wrong = resource(other_kind, SAMPLE_CREDENTIALS[other_kind], name="wrong")
+    from apps.destinations.connectors import RESOURCE_TYPES
+
+    assert action.config_errors(MINIMAL[action_id]) == ["'resource' is a required property"]
+    assert action.config_errors({**MINIMAL[action_id], "resource": right.pk}) == []
+    assert action.config_errors({**MINIMAL[action_id], "resource": wrong.pk}) == [
+        f"resource: {wrong.pk!r} is a {RESOURCE_TYPES[other_kind].label} resource; pick a "
+        f"{RESOURCE_TYPES[kind].label} one"
+    ]

@@ -50,10 +50,10 @@ def _object(config: dict, key: str, data: dict) -> dict:
     return value
 
 
-def _email(action: ConnectorAction, data: dict) -> str:
-    address = action.required_text("to", data)
+def _email(action: ConnectorAction, data: dict, key: str = "to") -> str:
+    address = action.required_text(key, data)
     if "@" not in address:
-        raise VendorError(f"to: {address!r} is not an e-mail address; nothing was sent")
+        raise VendorError(f"{key}: {address!r} is not an e-mail address; nothing was sent")
     return address
 
 
@@ -232,7 +232,8 @@ class _AudienceAction(ConnectorAction):
         required(self.config, "list_id", "email")
 
     def member_path(self, data: dict) -> str:
-        return f"/lists/{self.config['list_id']}/members/{vendors.member_hash(_email(self, data))}"
+        member = vendors.member_hash(_email(self, data, "email"))
+        return f"/lists/{self.config['list_id']}/members/{member}"
 
 
 class MailchimpUpsertMemberAction(_AudienceAction):
@@ -265,7 +266,7 @@ class MailchimpUpsertMemberAction(_AudienceAction):
 
     def request(self, credentials: Mapping[str, Any], data: dict) -> VendorCall:
         body = {
-            "email_address": _email(self, data),
+            "email_address": _email(self, data, "email"),
             "status_if_new": self.config["status_if_new"],
         }
         if merge_fields := _object(self.config, "merge_fields", data):
