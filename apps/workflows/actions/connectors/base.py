@@ -21,7 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from apps import notation
 from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.connectors.http import VendorAnswer, VendorCall, VendorError, vendor_call
-from apps.destinations.selectors import resource_for_action, resource_type_of
+from apps.destinations.selectors import (
+    resource_for_action,
+    resource_type_of,
+    resources_of_types,
+)
 from apps.workflows.actions.base import Action, ConfigError, Result
 from apps.workflows.actions.http import IDEMPOTENCY_HEADER, remote_call_idempotency_key
 
@@ -73,6 +77,32 @@ def connector_schema(types: tuple[str, ...], required: list[str], **properties: 
             "timeout": TIMEOUT_PROPERTY,
         },
     }
+
+
+def resource_choices() -> list[tuple[str, str, str]]:
+    """(id, name, type) of every resource, by name: one query for the whole catalogue."""
+    return resources_of_types(tuple(RESOURCE_TYPES))
+
+
+def with_resource_choices(schema: dict, resources: list[tuple[str, str, str]]) -> dict:
+    """`schema` with each resource picker's choices filled in (for the editor's catalogue): the
+    ids of the `resources` of its types as `enum`, their names as `x-enum-labels`."""
+    properties = schema.get("properties", {})
+    pickers = {key: prop for key, prop in properties.items() if RESOURCE_TYPES_KEY in prop}
+    if not pickers:
+        return schema
+    filled = dict(properties)
+    for key, prop in pickers.items():
+        rows = [row for row in resources if row[2] in prop[RESOURCE_TYPES_KEY]]
+        picker = {
+            **prop,
+            "enum": [row[0] for row in rows],
+            "x-enum-labels": [row[1] for row in rows],
+        }
+        if not rows:
+            picker["description"] = prop["description"] + " None exists yet: add one there first."
+        filled[key] = picker
+    return {**schema, "properties": filled}
 
 
 def resource_errors(resource_id: Any, types: tuple[str, ...]) -> list[str]:
