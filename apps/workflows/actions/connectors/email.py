@@ -113,6 +113,7 @@ class SendgridAddContactAction(ConnectorAction):
             "items": {"type": "string", "minLength": 1},
             "default": [],
             "title": "List ids",
+            "description": "Optional: ids of SendGrid lists to add the contact to.",
         },
     )
 
@@ -314,10 +315,15 @@ class MailchimpTagMemberAction(_AudienceAction):
             "type": "array",
             "items": {"type": "string", "minLength": 1},
             "minItems": 1,
-            "default": [],
             "title": "Tags",
+            "description": "Tag names; a tag Mailchimp does not know yet is created.",
         },
-        remove={"type": "boolean", "default": False, "title": "Remove these tags"},
+        remove={
+            "type": "boolean",
+            "default": False,
+            "title": "Remove these tags",
+            "description": "Off: add them.",
+        },
     )
 
     def request(self, credentials: Mapping[str, Any], data: dict) -> VendorCall:
@@ -414,6 +420,7 @@ class HubspotGetContactAction(ConnectorAction):
             "items": {"type": "string", "minLength": 1},
             "default": [],
             "title": "Properties to read",
+            "description": "HubSpot property names, e.g. email, firstname; empty: the defaults.",
         },
     )
 
