@@ -263,19 +263,26 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
     assert action_class_for(legacy) is CopyDataAction
 
 
-def test_the_table_maps_31_tracardi_plugins_to_our_actions():
+def test_the_table_maps_31_tracardi_plugins_and_the_connectors_to_our_actions():
+    from apps.workflows.actions.tracardi_names import CONNECTOR_PLUGINS
+
     ours = {action.id for action in ACTIONS}
 
-    assert len(PLUGINS) == 31
+    assert len(CONNECTOR_PLUGINS) == 13
+    assert len(PLUGINS) == 31 + len(CONNECTOR_PLUGINS)
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [
         "add_consent",
         "add_segment_if",
+        "brevo_send_email",
         "create_response",
         "inject_event",
+        "mailchimp_send_email",
         "reduce_list",
         "reset_interest",
         "set_data",
+        "slack_webhook_post",
+        "twilio_send_sms",
         "ux_call_to_action",
         "ux_consent_bar",
         "ux_contact_form_popup",

@@ -352,6 +352,133 @@ PLUGINS: tuple[TracardiPlugin, ...] = (
     ),
 )
 
+
+# -- connectors with resources (issue 19 items 1-2) ------------------------------------------
+# Tracardi names the resource {"id", "name"} under `source` (older plugins) or `resource`; ours
+# is the id. A flow imported from Tracardi names Tracardi's resource ids: the editor's picker
+# then shows no resource picked until one of ours is chosen. Mailchimp's TransactionalMailSender
+# is left out on purpose: its config (a message template resource) has no counterpart in ours,
+# so an imported node stays a placeholder.
+_C = _V1 + "connectors."
+
+
+def _resource_to_ours(config: dict) -> dict:
+    picked = config.pop("source", None) or config.get("resource")
+    if isinstance(picked, dict):
+        config["resource"] = picked.get("id")
+    return config
+
+
+def _resource_to_tracardi(config: dict) -> dict:
+    picked = config.pop("resource", None)
+    return {**config, "source": {"id": picked, "name": ""}}
+
+
+def _named_resource_to_tracardi(config: dict) -> dict:
+    return {**config, "resource": {"id": config.get("resource"), "name": ""}}
+
+
+def _sendgrid_email_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    message = config.pop("message", None)
+    if isinstance(message, dict):
+        config.update(
+            to=message.get("recipient"),
+            subject=message.get("subject"),
+            message=message.get("content"),
+        )
+    return config
+
+
+def _sendgrid_email_to_tracardi(config: dict) -> dict:
+    config = _resource_to_tracardi(config)
+    config["message"] = {
+        "recipient": config.pop("to", ""),
+        "subject": config.pop("subject", ""),
+        "content": config.pop("message", ""),
+    }
+    return config
+
+
+def _audience_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    if isinstance(config.get("list_id"), dict):
+        config["list_id"] = config["list_id"].get("id")
+    if "subscribed" in config:
+        config["status_if_new"] = "subscribed" if config.pop("subscribed") else "pending"
+    return config
+
+
+def _connector(action_id: str, module: str, class_name: str, **extra: Any) -> TracardiPlugin:
+    return TracardiPlugin(
+        action_id,
+        _C + module,
+        class_name,
+        outputs=extra.pop("outputs", ("response", "error")),
+        to_ours=extra.pop("to_ours", _resource_to_ours),
+        to_tracardi=extra.pop("to_tracardi", _resource_to_tracardi),
+        **extra,
+    )
+
+
+CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
+    _connector("slack_post_message", "slack.send_message.plugin", "SlackPoster"),
+    _connector(
+        "discord_webhook_post",
+        "discord.push.plugin",
+        "DiscordWebHookAction",
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "telegram_send_message",
+        "telegram.post.plugin",
+        "TelegramPostAction",
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "pushover_push",
+        "pushover.push.plugin",
+        "PushoverAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+    ),
+    _connector("zapier_webhook", "zapier.webhook.plugin", "ZapierWebHookAction"),
+    _connector(
+        "sendgrid_send_email",
+        "sendgrid.send_email.plugin",
+        "SendgridEMailSender",
+        keys={"sender_email": "from"},
+        to_ours=_sendgrid_email_to_ours,
+        to_tracardi=_sendgrid_email_to_tracardi,
+    ),
+    _connector(
+        "sendgrid_add_contact", "sendgrid.add_contact_to_list.plugin", "SendgridContactAdder"
+    ),
+    _connector("hubspot_create_contact", "hubspot.add_contact.plugin", "HubSpotContactAdder"),
+    _connector("hubspot_get_contact", "hubspot.get_contact.plugin", "HubSpotContactGetter"),
+    _connector("hubspot_update_contact", "hubspot.update_contact.plugin", "HubSpotContactUpdater"),
+    _connector(
+        "mailchimp_upsert_member",
+        "mailchimp.add_to_audience.plugin",
+        "MailChimpAudienceAdder",
+        to_ours=_audience_to_ours,
+    ),
+    _connector(
+        "mailchimp_remove_member",
+        "mailchimp.remove_from_audience.plugin",
+        "MailChimpAudienceRemover",
+        to_ours=_audience_to_ours,
+    ),
+    _connector(
+        "mailchimp_tag_member",
+        "mailchimp.tag_contact.plugin",
+        "MailChimpContactTagger",
+        to_ours=_audience_to_ours,
+    ),
+)
+PLUGINS = PLUGINS + CONNECTOR_PLUGINS
+# ----------------------------------------------------------------------------------------------
+
 _BY_PATH = MappingProxyType({(p.module, p.class_name): p for p in PLUGINS})
 _BY_ACTION = MappingProxyType({p.action_id: p for p in PLUGINS})
 assert len(_BY_PATH) == len(PLUGINS) == len(_BY_ACTION), "a Tracardi plugin is listed twice"
