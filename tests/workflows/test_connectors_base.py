@@ -291,6 +291,8 @@ MINIMAL = {
     "hubspot_create_contact": {"properties": {"email": "a@b.c"}},
     "hubspot_update_contact": {"contact": "a@b.c", "properties": {"x": "y"}},
     "hubspot_get_contact": {"contact": "a@b.c"},
+    "postgresql_query": {"query": "SELECT 1"},
+    "mysql_query": {"query": "SELECT 1"},
 }
 SAMPLE_CREDENTIALS = {
     "slack": {"token": "xoxb-1"},
@@ -305,6 +307,8 @@ SAMPLE_CREDENTIALS = {
     "mandrill": {"api_key": "md-1"},
     "mailchimp": {"api_key": "abc-us1"},
     "hubspot": {"token": "pat-1"},
+    "postgresql": {"host": "db", "database": "crm", "username": "cdp"},
+    "mysql": {"host": "db", "database": "crm", "username": "cdp"},
 }
 
 

@@ -34,6 +34,7 @@ from apps.workflows.actions.base import Action
 # -- connectors with resources (issue 19 items 1-2) ------------------------------------------
 from apps.workflows.actions.connectors import chat as connectors_chat
 from apps.workflows.actions.connectors import email as connectors_email
+from apps.workflows.actions.connectors import sql as connectors_sql
 
 # ------------------------------------------------------------------------------------------
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
@@ -82,6 +83,8 @@ ACTIONS: tuple[type[Action], ...] = (
     connectors_email.HubspotCreateContactAction,
     connectors_email.HubspotUpdateContactAction,
     connectors_email.HubspotGetContactAction,
+    connectors_sql.PostgresqlQueryAction,
+    connectors_sql.MysqlQueryAction,
     # ----------------------------------------------------------------------------------------
     text.ParseUrlAction,
     text.SplitStringAction,

@@ -475,6 +475,22 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         "MailChimpContactTagger",
         to_ours=_audience_to_ours,
     ),
+    # Tracardi's query is plain SQL (MySQL's values in `data`, positional): it imports with
+    # no values, which fits a query without placeholders.
+    _connector(
+        "postgresql_query",
+        "postgresql.query.plugin",
+        "PostgreSQLConnectorAction",
+        outputs=("result", "error"),
+        ports={"result": "response"},
+    ),
+    _connector(
+        "mysql_query",
+        "mysql.query.plugin",
+        "MysqlConnectorAction",
+        outputs=("result", "error"),
+        ports={"result": "response"},
+    ),
 )
 PLUGINS = PLUGINS + CONNECTOR_PLUGINS
 # ----------------------------------------------------------------------------------------------

@@ -149,9 +149,11 @@ class ConnectorAction(Action):
             return _error(error.status, error.content, error.message)
         except (KeyError, TypeError) as error:
             return _error(None, None, f"the resource's credentials are incomplete ({error})")
-        return Result(
-            "response", {"status": answer.status, "content": answer.content, "error": None}
-        )
+        return Result("response", self.answer_value(answer))
+
+    def answer_value(self, answer: VendorAnswer) -> Any:
+        """What `response` carries; the SQL actions put the rows there instead."""
+        return {"status": answer.status, "content": answer.content, "error": None}
 
     def perform(self, credentials: Mapping[str, Any], data: dict, flow: Flow) -> VendorAnswer:
         """Call the vendor; HTTP connectors build a VendorCall in `request` instead."""
