@@ -293,6 +293,8 @@ MINIMAL = {
     "hubspot_get_contact": {"contact": "a@b.c"},
     "postgresql_query": {"query": "SELECT 1"},
     "mysql_query": {"query": "SELECT 1"},
+    "smtp_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
+    "rabbitmq_publish": {"routing_key": "q"},
 }
 SAMPLE_CREDENTIALS = {
     "slack": {"token": "xoxb-1"},
@@ -309,6 +311,8 @@ SAMPLE_CREDENTIALS = {
     "hubspot": {"token": "pat-1"},
     "postgresql": {"host": "db", "database": "crm", "username": "cdp"},
     "mysql": {"host": "db", "database": "crm", "username": "cdp"},
+    "smtp": {"host": "mail.example.com"},
+    "rabbitmq": {"url": "amqp://guest:guest@127.0.0.1:5672//"},
 }
 
 

@@ -34,6 +34,7 @@ from apps.workflows.actions.base import Action
 # -- connectors with resources (issue 19 items 1-2) ------------------------------------------
 from apps.workflows.actions.connectors import chat as connectors_chat
 from apps.workflows.actions.connectors import email as connectors_email
+from apps.workflows.actions.connectors import senders as connectors_senders
 from apps.workflows.actions.connectors import sql as connectors_sql
 
 # ------------------------------------------------------------------------------------------
@@ -85,6 +86,8 @@ ACTIONS: tuple[type[Action], ...] = (
     connectors_email.HubspotGetContactAction,
     connectors_sql.PostgresqlQueryAction,
     connectors_sql.MysqlQueryAction,
+    connectors_senders.SmtpSendEmailAction,
+    connectors_senders.RabbitMqPublishAction,
     # ----------------------------------------------------------------------------------------
     text.ParseUrlAction,
     text.SplitStringAction,

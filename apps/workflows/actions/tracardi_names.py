@@ -409,6 +409,32 @@ def _audience_to_ours(config: dict) -> dict:
     return config
 
 
+def _smtp_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    mail = config.pop("mail", None)
+    if isinstance(mail, dict):
+        message = mail.get("message")
+        content = message.get("content") if isinstance(message, dict) else message
+        config.update(
+            {
+                "from": mail.get("send_from"),
+                "to": mail.get("send_to"),
+                "subject": mail.get("title"),
+                "message": content,
+                "html": isinstance(message, dict) and message.get("type") == "text/html",
+            }
+        )
+    return config
+
+
+def _rabbitmq_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    queue = config.pop("queue", None)
+    if isinstance(queue, dict):
+        config["routing_key"] = queue.get("routing_key") or queue.get("name")
+    return config
+
+
 def _connector(action_id: str, module: str, class_name: str, **extra: Any) -> TracardiPlugin:
     return TracardiPlugin(
         action_id,
@@ -490,6 +516,23 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         "MysqlConnectorAction",
         outputs=("result", "error"),
         ports={"result": "response"},
+    ),
+    _connector(
+        "smtp_send_email",
+        "smtp_call.plugin",
+        "SmtpDispatcherAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+        to_ours=_smtp_to_ours,
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "rabbitmq_publish",
+        "rabbitmq.publish.plugin",
+        "RabbitPublisherAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+        to_ours=_rabbitmq_to_ours,
     ),
 )
 PLUGINS = PLUGINS + CONNECTOR_PLUGINS

@@ -158,7 +158,7 @@ class ConnectorAction(Action):
     def perform(self, credentials: Mapping[str, Any], data: dict, flow: Flow) -> VendorAnswer:
         """Call the vendor; HTTP connectors build a VendorCall in `request` instead."""
         call = self.request(credentials, data)
-        headers = {**(call.headers or {}), IDEMPOTENCY_HEADER: _idempotency_key(flow)}
+        headers = {**(call.headers or {}), IDEMPOTENCY_HEADER: idempotency_key(flow)}
         return vendor_call(
             dataclasses.replace(call, headers=headers),
             vendor=self.vendor,
@@ -183,7 +183,8 @@ class ConnectorAction(Action):
         return value
 
 
-def _idempotency_key(flow: Flow) -> str:
+def idempotency_key(flow: Flow) -> str:
+    """Stable for (event, workflow, node, visit): a repeat of the call can be dropped."""
     return remote_call_idempotency_key(
         event_id=str(flow.event.get("id") or ""),
         workflow_id=str(flow.workflow.get("id") or ""),
