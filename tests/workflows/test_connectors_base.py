@@ -295,6 +295,8 @@ MINIMAL = {
     "mysql_query": {"query": "SELECT 1"},
     "smtp_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
     "rabbitmq_publish": {"routing_key": "q"},
+    "ga4_send_event": {"event_name": "purchase"},
+    "matomo_track_event": {"category": "Shop", "action": "buy"},
 }
 SAMPLE_CREDENTIALS = {
     "slack": {"token": "xoxb-1"},
@@ -313,6 +315,8 @@ SAMPLE_CREDENTIALS = {
     "mysql": {"host": "db", "database": "crm", "username": "cdp"},
     "smtp": {"host": "mail.example.com"},
     "rabbitmq": {"url": "amqp://guest:guest@127.0.0.1:5672//"},
+    "ga4": {"measurement_id": "G-ABC123", "api_secret": "secret1"},
+    "matomo": {"url": "https://matomo.example.com", "site_id": 1},
 }
 
 

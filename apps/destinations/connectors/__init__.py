@@ -4,7 +4,7 @@ connectors that workflow actions call (one module per vendor family). A new conn
 
 from __future__ import annotations
 
-from apps.destinations.connectors import email_marketing, messaging, slack, sql
+from apps.destinations.connectors import analytics, email_marketing, messaging, slack, sql
 from apps.destinations.connectors.types import ResourceType
 from apps.destinations.senders import SENDERS
 
@@ -23,6 +23,8 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     email_marketing.HUBSPOT,
     email_marketing.MAILCHIMP,
     email_marketing.MANDRILL,
+    analytics.GA4,
+    analytics.MATOMO,
     sql.POSTGRESQL,
     sql.MYSQL,
 )

@@ -32,6 +32,7 @@ from apps.workflows.actions import (
 from apps.workflows.actions.base import Action
 
 # -- connectors with resources (issue 19 items 1-2) ------------------------------------------
+from apps.workflows.actions.connectors import analytics as connectors_analytics
 from apps.workflows.actions.connectors import chat as connectors_chat
 from apps.workflows.actions.connectors import email as connectors_email
 from apps.workflows.actions.connectors import senders as connectors_senders
@@ -84,6 +85,8 @@ ACTIONS: tuple[type[Action], ...] = (
     connectors_email.HubspotCreateContactAction,
     connectors_email.HubspotUpdateContactAction,
     connectors_email.HubspotGetContactAction,
+    connectors_analytics.Ga4EventAction,
+    connectors_analytics.MatomoEventAction,
     connectors_sql.PostgresqlQueryAction,
     connectors_sql.MysqlQueryAction,
     connectors_senders.SmtpSendEmailAction,

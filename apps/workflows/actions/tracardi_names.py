@@ -534,6 +534,13 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         ports={"payload": "response"},
         to_ours=_rabbitmq_to_ours,
     ),
+    _connector(
+        "ga4_send_event",
+        "google.analytics_v4.plugin",
+        "GoogleAnalyticsV4EventTrackerAction",
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector("matomo_track_event", "matomo.send_event.plugin", "SendEventToMatomoAction"),
 )
 PLUGINS = PLUGINS + CONNECTOR_PLUGINS
 # ----------------------------------------------------------------------------------------------
