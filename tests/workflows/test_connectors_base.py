@@ -296,6 +296,10 @@ MINIMAL = {
     "smtp_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
     "rabbitmq_publish": {"routing_key": "q"},
     "ga4_send_event": {"event_name": "purchase"},
+    "mautic_add_contact": {"fields": {"email": "a@b.c"}},
+    "mautic_segment": {"contact_id": "1", "segment_id": 2},
+    "mautic_points": {"contact_id": "1", "points": 5},
+    "activecampaign_sync_contact": {"email": "a@b.c"},
     "matomo_track_event": {"category": "Shop", "action": "buy"},
 }
 SAMPLE_CREDENTIALS = {
@@ -315,6 +319,8 @@ SAMPLE_CREDENTIALS = {
     "mysql": {"host": "db", "database": "crm", "username": "cdp"},
     "smtp": {"host": "mail.example.com"},
     "rabbitmq": {"url": "amqp://guest:guest@127.0.0.1:5672//"},
+    "mautic": {"url": "https://m.example.com", "username": "u", "password": "pw12"},
+    "activecampaign": {"url": "https://acct.api-us1.com", "api_key": "key1"},
     "ga4": {"measurement_id": "G-ABC123", "api_secret": "secret1"},
     "matomo": {"url": "https://matomo.example.com", "site_id": 1},
 }

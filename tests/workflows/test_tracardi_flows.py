@@ -268,7 +268,7 @@ def test_the_table_maps_31_tracardi_plugins_and_the_connectors_to_our_actions():
 
     ours = {action.id for action in ACTIONS}
 
-    assert len(CONNECTOR_PLUGINS) == 19
+    assert len(CONNECTOR_PLUGINS) == 23
     assert len(PLUGINS) == 31 + len(CONNECTOR_PLUGINS)
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [

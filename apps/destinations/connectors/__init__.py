@@ -4,7 +4,14 @@ connectors that workflow actions call (one module per vendor family). A new conn
 
 from __future__ import annotations
 
-from apps.destinations.connectors import analytics, email_marketing, messaging, slack, sql
+from apps.destinations.connectors import (
+    analytics,
+    crm,
+    email_marketing,
+    messaging,
+    slack,
+    sql,
+)
 from apps.destinations.connectors.types import ResourceType
 from apps.destinations.senders import SENDERS
 
@@ -23,6 +30,8 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     email_marketing.HUBSPOT,
     email_marketing.MAILCHIMP,
     email_marketing.MANDRILL,
+    crm.MAUTIC,
+    crm.ACTIVECAMPAIGN,
     analytics.GA4,
     analytics.MATOMO,
     sql.POSTGRESQL,

@@ -34,6 +34,7 @@ from apps.workflows.actions.base import Action
 # -- connectors with resources (issue 19 items 1-2) ------------------------------------------
 from apps.workflows.actions.connectors import analytics as connectors_analytics
 from apps.workflows.actions.connectors import chat as connectors_chat
+from apps.workflows.actions.connectors import crm as connectors_crm
 from apps.workflows.actions.connectors import email as connectors_email
 from apps.workflows.actions.connectors import senders as connectors_senders
 from apps.workflows.actions.connectors import sql as connectors_sql
@@ -85,6 +86,10 @@ ACTIONS: tuple[type[Action], ...] = (
     connectors_email.HubspotCreateContactAction,
     connectors_email.HubspotUpdateContactAction,
     connectors_email.HubspotGetContactAction,
+    connectors_crm.MauticAddContactAction,
+    connectors_crm.MauticSegmentAction,
+    connectors_crm.MauticPointsAction,
+    connectors_crm.ActiveCampaignSyncContactAction,
     connectors_analytics.Ga4EventAction,
     connectors_analytics.MatomoEventAction,
     connectors_sql.PostgresqlQueryAction,

@@ -541,6 +541,28 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         to_tracardi=_named_resource_to_tracardi,
     ),
     _connector("matomo_track_event", "matomo.send_event.plugin", "SendEventToMatomoAction"),
+    _connector("mautic_add_contact", "mautic.add_contact.plugin", "MauticContactAdder"),
+    _connector(
+        "mautic_segment",
+        "mautic.add_remove_segment.plugin",
+        "MauticSegmentEditor",
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
+    _connector(
+        "mautic_points",
+        "mautic.edit_points.plugin",
+        "MauticPointsEditor",
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
+    _connector(
+        "activecampaign_sync_contact",
+        "active_campaign.add_contact.plugin",
+        "SendToActiveCampaignAction",
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
 )
 PLUGINS = PLUGINS + CONNECTOR_PLUGINS
 # ----------------------------------------------------------------------------------------------

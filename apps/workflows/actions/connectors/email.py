@@ -43,7 +43,7 @@ def _email_setup(config: dict) -> None:
     required(config, "from", "to", "subject", "message")
 
 
-def _object(config: dict, key: str, data: dict) -> dict:
+def rendered_object(config: dict, key: str, data: dict) -> dict:
     value = notation.render_template(config.get(key) or {}, data)
     if not isinstance(value, dict):
         raise VendorError(f"{key}: the template rendered {type(value).__name__}, not an object")
@@ -123,7 +123,7 @@ class SendgridAddContactAction(ConnectorAction):
     def request(self, credentials: Mapping[str, Any], data: dict) -> VendorCall:
         contact = {
             "email": self.required_text("email", data),
-            **_object(self.config, "fields", data),
+            **rendered_object(self.config, "fields", data),
         }
         body: dict[str, Any] = {"contacts": [contact]}
         if self.config["list_ids"]:
@@ -270,7 +270,7 @@ class MailchimpUpsertMemberAction(_AudienceAction):
             "email_address": _email(self, data, "email"),
             "status_if_new": self.config["status_if_new"],
         }
-        if merge_fields := _object(self.config, "merge_fields", data):
+        if merge_fields := rendered_object(self.config, "merge_fields", data):
             body["merge_fields"] = merge_fields
         return vendors.mailchimp_call(credentials, "PUT", self.member_path(data), body)
 
@@ -372,7 +372,7 @@ class HubspotCreateContactAction(ConnectorAction):
     config_schema = connector_schema(resource_types, ["properties"], properties=PROPERTIES)
 
     def request(self, credentials: Mapping[str, Any], data: dict) -> VendorCall:
-        body = {"properties": _object(self.config, "properties", data)}
+        body = {"properties": rendered_object(self.config, "properties", data)}
         return vendors.hubspot_call(credentials, "POST", "/crm/v3/objects/contacts", body=body)
 
 
@@ -396,7 +396,7 @@ class HubspotUpdateContactAction(ConnectorAction):
 
     def request(self, credentials: Mapping[str, Any], data: dict) -> VendorCall:
         path, params = _contact_path(self, data)
-        body = {"properties": _object(self.config, "properties", data)}
+        body = {"properties": rendered_object(self.config, "properties", data)}
         return vendors.hubspot_call(credentials, "PATCH", path, body=body, params=params or None)
 
 
