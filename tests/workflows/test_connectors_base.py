@@ -295,6 +295,7 @@ MINIMAL = {
     "mysql_query": {"query": "SELECT 1"},
     "smtp_send_email": {"from": "a@b.c", "to": "d@e.f", "subject": "s", "message": "m"},
     "rabbitmq_publish": {"routing_key": "q"},
+    "kafka_publish": {"topic": "events"},
     "ga4_send_event": {"event_name": "purchase"},
     "mautic_add_contact": {"fields": {"email": "a@b.c"}},
     "mautic_segment": {"contact_id": "1", "segment_id": 2},
@@ -321,6 +322,7 @@ SAMPLE_CREDENTIALS = {
     "rabbitmq": {"url": "amqp://guest:guest@127.0.0.1:5672//"},
     "mautic": {"url": "https://m.example.com", "username": "u", "password": "pw12"},
     "activecampaign": {"url": "https://acct.api-us1.com", "api_key": "key1"},
+    "kafka": {"bootstrap_servers": "127.0.0.1:9092"},
     "ga4": {"measurement_id": "G-ABC123", "api_secret": "secret1"},
     "matomo": {"url": "https://matomo.example.com", "site_id": 1},
 }

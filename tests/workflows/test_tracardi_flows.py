@@ -277,6 +277,7 @@ def test_the_table_maps_31_tracardi_plugins_and_the_connectors_to_our_actions():
         "brevo_send_email",
         "create_response",
         "inject_event",
+        "kafka_publish",
         "mailchimp_send_email",
         "reduce_list",
         "reset_interest",

@@ -8,6 +8,7 @@ from apps.destinations.connectors import (
     analytics,
     crm,
     email_marketing,
+    kafka,
     messaging,
     slack,
     sql,
@@ -36,6 +37,7 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     analytics.MATOMO,
     sql.POSTGRESQL,
     sql.MYSQL,
+    kafka.KAFKA,
 )
 
 RESOURCE_TYPES: dict[str, ResourceType] = {

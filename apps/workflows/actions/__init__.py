@@ -96,6 +96,7 @@ ACTIONS: tuple[type[Action], ...] = (
     connectors_sql.MysqlQueryAction,
     connectors_senders.SmtpSendEmailAction,
     connectors_senders.RabbitMqPublishAction,
+    connectors_senders.KafkaPublishAction,
     # ----------------------------------------------------------------------------------------
     text.ParseUrlAction,
     text.SplitStringAction,

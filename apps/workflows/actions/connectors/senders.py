@@ -1,5 +1,6 @@
-"""Actions over the destination senders: "send e-mail" (SMTP) and "publish to RabbitMQ" use the
-senders' own code (apps.destinations.senders), with the node's resource."""
+"""Message actions: "send e-mail" (SMTP) and "publish to RabbitMQ" use the destination senders'
+own code (apps.destinations.senders) with the node's resource; "publish to Kafka" uses
+confluent-kafka (apps.destinations.connectors.kafka)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from apps import notation
 from apps.destinations.connectors.http import VendorAnswer, VendorError
+from apps.destinations.connectors.kafka import kafka_publish
 from apps.destinations.redaction import redact
 from apps.destinations.senders import SendResult, sender_for
 from apps.workflows.actions.connectors.base import (
@@ -121,3 +123,54 @@ class RabbitMqPublishAction(ConnectorAction):
             idempotency_key=idempotency_key(flow),
         )
         return _answer(result, credentials, "RabbitMQ")
+
+
+class KafkaPublishAction(ConnectorAction):
+    id = "kafka_publish"
+    name = "Kafka: publish"
+    description = "Publishes a JSON message to a Kafka topic and waits for the acknowledgement."
+    docs = (
+        "`topic`, optional `key` (a string template: messages with one key keep their order), "
+        "`body` (an object template; empty: the payload). The message carries an "
+        "`idempotency-key` header, stable per event, workflow and node. `response` holds the "
+        "topic, partition and offset the broker gave it." + PORTS_DOC
+    )
+    resource_types = ("kafka",)
+    vendor = "Kafka"
+    config_schema = connector_schema(
+        resource_types,
+        ["topic"],
+        topic={
+            "type": "string",
+            "pattern": "^[A-Za-z0-9._-]{1,249}$",
+            "title": "Topic",
+            "description": "Letters, digits, . _ and - (Kafka's rule).",
+        },
+        key={
+            "type": ["string", "null"],
+            "default": None,
+            "title": "Key",
+            "description": "Optional, e.g. {{profile@id}}.",
+            "x-notation": "template",
+        },
+        body={
+            "type": ["object", "null"],
+            "default": None,
+            "title": "Message",
+            "description": "An object template; empty: the payload.",
+            "x-form": "object-template",
+        },
+    )
+
+    def perform(self, credentials: Mapping[str, Any], data: dict, flow: Flow) -> VendorAnswer:
+        body = self.config["body"]
+        message = data["payload"] if body is None else notation.render_template(body, data)
+        key = self.text("key", data) or None
+        return kafka_publish(
+            credentials,
+            topic=self.config["topic"],
+            key=key,
+            value=message,
+            headers={"idempotency-key": idempotency_key(flow)},
+            timeout=flow.remaining(self.config["timeout"]),
+        )
