@@ -69,7 +69,8 @@ def test_mailchimp_audience_list_and_subscription():
     assert plugin.config_to_ours(init, _known("mailchimp_upsert_member")) == {
         "resource": "r-4",
         "list_id": "a1b2c3",
-        "email": "profile@data.contact.email.main",
+        # Tracardi takes a dot path where ours is a string template.
+        "email": "{{profile@data.contact.email.main}}",
         "merge_fields": {},
         "status_if_new": "pending",
     }

@@ -22,6 +22,7 @@ not have (most plugins have an `error` port; our actions stop the run instead) h
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -362,10 +363,65 @@ PLUGINS: tuple[TracardiPlugin, ...] = (
 _C = _V1 + "connectors."
 
 
+# Config keys that are string templates here where Tracardi takes a dot path.
+_TEMPLATED = ("email", "to", "contact", "chat_id")
+
+
+def _as_template(value: Any) -> Any:
+    """ "profile@data.contact.email.main" -> "{{profile@data.contact.email.main}}"."""
+    if isinstance(value, str) and "{{" not in value and re.match(r"^[a-z]+@\S+$", value):
+        source = value.split("@", 1)[0]
+        if source in ("profile", "event", "session", "payload", "flow", "memory"):
+            return "{{" + value + "}}"
+    return value
+
+
 def _resource_to_ours(config: dict) -> dict:
     picked = config.pop("source", None) or config.get("resource")
     if isinstance(picked, dict):
         config["resource"] = picked.get("id")
+    for key in _TEMPLATED:
+        if key in config:
+            config[key] = _as_template(config[key])
+    return config
+
+
+def _mautic_contact_to_ours(config: dict) -> dict:
+    # The e-mail joins the fields, an object template: it stays a dot path.
+    email = config.pop("email", None)
+    config = _resource_to_ours(config)
+    fields = config.pop("additional_mapping", None)
+    config["fields"] = {**({"email": email} if email else {}), **(fields or {})}
+    return config
+
+
+def _ga4_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    config["event_name"] = config.pop("name", "")
+    params = config.get("params")
+    if isinstance(params, str):
+        try:
+            config["params"] = json.loads(params or "{}")
+        except ValueError as exc:
+            raise NotConvertible(f"its params are not JSON ({exc})") from exc
+    return config
+
+
+def _hubspot_get_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    contact = config.pop("contact_id", None)
+    if contact is not None:
+        config["contact"] = _as_template(str(contact))
+        config["id_property"] = "hs_object_id"
+    return config
+
+
+def _activecampaign_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    fields = dict(config.get("fields") or {})
+    if "email" in fields:
+        config["email"] = _as_template(fields.pop("email"))
+    config["fields"] = fields
     return config
 
 
@@ -481,7 +537,12 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         "sendgrid_add_contact", "sendgrid.add_contact_to_list.plugin", "SendgridContactAdder"
     ),
     _connector("hubspot_create_contact", "hubspot.add_contact.plugin", "HubSpotContactAdder"),
-    _connector("hubspot_get_contact", "hubspot.get_contact.plugin", "HubSpotContactGetter"),
+    _connector(
+        "hubspot_get_contact",
+        "hubspot.get_contact.plugin",
+        "HubSpotContactGetter",
+        to_ours=_hubspot_get_to_ours,
+    ),
     _connector("hubspot_update_contact", "hubspot.update_contact.plugin", "HubSpotContactUpdater"),
     _connector(
         "mailchimp_upsert_member",
@@ -538,10 +599,15 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         "ga4_send_event",
         "google.analytics_v4.plugin",
         "GoogleAnalyticsV4EventTrackerAction",
-        to_tracardi=_named_resource_to_tracardi,
+        to_ours=_ga4_to_ours,
     ),
     _connector("matomo_track_event", "matomo.send_event.plugin", "SendEventToMatomoAction"),
-    _connector("mautic_add_contact", "mautic.add_contact.plugin", "MauticContactAdder"),
+    _connector(
+        "mautic_add_contact",
+        "mautic.add_contact.plugin",
+        "MauticContactAdder",
+        to_ours=_mautic_contact_to_ours,
+    ),
     _connector(
         "mautic_segment",
         "mautic.add_remove_segment.plugin",
@@ -560,6 +626,7 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         "activecampaign_sync_contact",
         "active_campaign.add_contact.plugin",
         "SendToActiveCampaignAction",
+        to_ours=_activecampaign_to_ours,
         outputs=("success", "error"),
         ports={"success": "response"},
     ),
