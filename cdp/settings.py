@@ -285,6 +285,12 @@ CDP_ANSWER_BUDGET_MS = env_int("CDP_ANSWER_BUDGET_MS", 100)
 # Networks (CIDR) that a remote call whose URL is templated from event data may reach although
 # they are not public (loopback, private, link-local...); empty: none (apps.workflows.urlguard).
 CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS")
+# Connector actions (apps.destinations.connectors.http): a vendor's 429 whose Retry-After is at
+# most this many seconds is waited out and the call made once more; a longer wait goes to the
+# node's error port with the wait stated. 0: never wait (a worker holds its profile meanwhile).
+CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS = env_int("CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS", 5)
+# Vendor API roots by resource type, replacing the built-in ones (a proxy; the tests' server).
+CDP_CONNECTOR_API_URLS: dict[str, str] = {}
 # Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
 # Expires before the next tick, so a backlog of sweeps never piles up.
 CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {

@@ -354,3 +354,34 @@ def test_each_connector_checks_its_resource(action_id):
         f"resource: {wrong.pk!r} is a {RESOURCE_TYPES[other_kind].label} resource; pick a "
         f"{RESOURCE_TYPES[kind].label} one"
     ]
+
+
+# -- the editor's test run flags the flow: the resource's test credentials are used ---------
+
+
+def test_a_workflow_test_run_uses_the_test_credentials(slack):
+    from apps.workflows.services.test_run import workflow_test_run
+    from tests.workflows.factories import WorkflowFactory
+    from tests.workflows.graphs import linear_graph
+
+    bot = resource(
+        "slack", {"token": "xoxb-prod-token"}, test_credentials={"token": "xoxb-test-token"}
+    )
+    slack.route("POST", POST, Answer(200, OK))
+    draft = linear_graph(("slack_post_message", _config(bot.pk)))
+    workflow = WorkflowFactory(graph=draft)
+
+    result = workflow_test_run(workflow=workflow, graph=draft, sample={"type": "purchase"})
+
+    assert result.outcome.status == "ok"
+    assert [request.header("Authorization") for request in slack.requests] == [
+        "Bearer xoxb-test-token"
+    ]
+    [node_entry] = [
+        entry for entry in result.outcome.log if entry["action"] == "slack_post_message"
+    ]
+    assert node_entry["messages"] == [
+        {"level": "info", "message": "test run: used the test credentials of 'slack resource'"}
+    ]
+    # The run log shows what the vendor answered, never the token.
+    assert "xoxb" not in str(result.outcome.log)

@@ -83,7 +83,7 @@ class VendorCall:
 
 
 def max_retry_wait() -> float:
-    return float(getattr(settings, "CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS", 5))
+    return float(settings.CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS)
 
 
 def vendor_call(

@@ -25,7 +25,7 @@ class ResourceType:
     api_url: str = ""
 
     def url(self, path: str = "", **parts: str) -> str:
-        root = getattr(settings, "CDP_CONNECTOR_API_URLS", {}).get(self.key, self.api_url)
+        root = settings.CDP_CONNECTOR_API_URLS.get(self.key, self.api_url)
         return root.format(**parts).rstrip("/") + path
 
 
