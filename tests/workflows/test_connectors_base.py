@@ -385,3 +385,24 @@ def test_a_workflow_test_run_uses_the_test_credentials(slack):
     ]
     # The run log shows what the vendor answered, never the token.
     assert "xoxb" not in str(result.outcome.log)
+
+
+def test_credentials_stored_without_a_required_key_go_to_error(slack):
+    from apps.destinations.models import Resource
+
+    # As stored before the type's schema required the key (saving now refuses it).
+    bot = Resource.objects.create(name="old", type="slack", credentials={})
+
+    results, _ = run("slack_post_message", _config(bot.pk))
+
+    assert results == [
+        (
+            "error",
+            {
+                "status": None,
+                "content": None,
+                "error": "the resource's credentials lack 'token'; save them again",
+            },
+        )
+    ]
+    assert slack.requests == []

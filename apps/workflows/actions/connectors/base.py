@@ -147,8 +147,9 @@ class ConnectorAction(Action):
             answer = self.perform(credentials, data, flow)
         except VendorError as error:
             return _error(error.status, error.content, error.message)
-        except (KeyError, TypeError) as error:
-            return _error(None, None, f"the resource's credentials are incomplete ({error})")
+        except KeyError as error:
+            # Stored before its type's schema required this key (saving the resource checks).
+            return _error(None, None, f"the resource's credentials lack {error}; save them again")
         return Result("response", self.answer_value(answer))
 
     def answer_value(self, answer: VendorAnswer) -> Any:
