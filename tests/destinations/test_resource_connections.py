@@ -47,6 +47,7 @@ def test_production_and_test_credentials_are_stored_apart_and_never_shown(staff_
     html = staff_client.get(url).content.decode()
     assert PROD not in html and TEST not in html
     assert 'data-type-fields="credentials test_credentials"' in html
+    assert "with chat:write. Required if test credentials are given." in html
 
     # A field left empty keeps its value; the box removes the test credentials.
     staff_client.post(url, form())

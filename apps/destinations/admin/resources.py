@@ -57,6 +57,12 @@ def _credential_fields(document: str) -> dict[str, list[SchemaField]]:
 
 CREDENTIAL_FIELDS = _credential_fields("credentials")
 TEST_CREDENTIAL_FIELDS = _credential_fields("test_credentials")
+# Test credentials are optional as a whole: "Required." holds only once some are given.
+for _fields in TEST_CREDENTIAL_FIELDS.values():
+    for _item in _fields:
+        _item.field.help_text = _item.field.help_text.replace(
+            "Required.", "Required if test credentials are given."
+        )
 
 
 class ResourceForm(forms.ModelForm):
