@@ -307,6 +307,12 @@ CELERY_BEAT_SCHEDULE["tracking-workflow-schedule-runs-resume"] = {
     "schedule": 60.0,
     "options": {"expires": 55.0},
 }
+# Connector actions (apps.destinations.connectors.http): a vendor's 429 whose Retry-After is at
+# most this many seconds is waited out and the call made once more; a longer wait goes to the
+# node's error port with the wait stated. 0: never wait (a worker holds its profile meanwhile).
+CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS = env_int("CDP_CONNECTOR_MAX_RETRY_WAIT_SECONDS", 5)
+# Vendor API roots by resource type, replacing the built-in ones (a proxy; the tests' server).
+CDP_CONNECTOR_API_URLS: dict[str, str] = {}
 # Every 30 s: re-enqueue collected events older than the threshold, in bounded batches.
 # Expires before the next tick, so a backlog of sweeps never piles up.
 CELERY_BEAT_SCHEDULE["workflows-requeue-collected"] = {

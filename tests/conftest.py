@@ -3,7 +3,7 @@ import pytest
 from apps.core.caches import process_caches_clear
 
 # Fixtures every test package may use by name (the tracker's tests define their own browser).
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.vendor_server"]
 
 
 # The per-process caches the /track hot path and the workers read (each lives a few seconds in

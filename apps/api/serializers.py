@@ -356,10 +356,13 @@ class RuleSerializer(serializers.ModelSerializer):
 
 
 class ResourceSerializer(serializers.ModelSerializer):
-    """`credentials` can be written, never read: answers say which keys are set."""
+    """`credentials` and `test_credentials` (used by workflow test runs) can be written, never
+    read: answers say which keys are set."""
 
     credentials = serializers.DictField(write_only=True, required=False)
     credential_keys = serializers.SerializerMethodField()
+    test_credentials = serializers.DictField(write_only=True, required=False)
+    test_credential_keys = serializers.SerializerMethodField()
 
     class Meta:
         model = Resource
@@ -370,6 +373,8 @@ class ResourceSerializer(serializers.ModelSerializer):
             "type",
             "credentials",
             "credential_keys",
+            "test_credentials",
+            "test_credential_keys",
             "created",
             "updated",
         )
@@ -377,6 +382,9 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     def get_credential_keys(self, resource: Resource) -> list[str]:
         return sorted(resource.credentials or {})
+
+    def get_test_credential_keys(self, resource: Resource) -> list[str]:
+        return sorted(resource.test_credentials or {})
 
 
 class DestinationSerializer(serializers.ModelSerializer):

@@ -26,11 +26,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
+from apps.destinations.connectors import RESOURCE_TYPE_CHOICES
 from apps.destinations.validation import credentials_errors, destination_errors
 
 
 class Resource(models.Model):
     class Type(models.TextChoices):
+        # The destination senders' types (connectors add theirs: apps.destinations.connectors).
         WEBHOOK = "webhook", "HTTP webhook"
         RABBITMQ = "rabbitmq", "RabbitMQ"
         SMTP = "smtp", "E-mail (SMTP)"
@@ -38,8 +40,11 @@ class Resource(models.Model):
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=16, choices=Type.choices)
+    type = models.CharField(max_length=32, choices=RESOURCE_TYPE_CHOICES)
     credentials = models.JSONField(default=dict, blank=True)
+    # Tracardi's production/test pair: a workflow's test run uses these when set (a sandbox
+    # account, a test channel), the production credentials otherwise. Same shape.
+    test_credentials = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -57,6 +62,14 @@ class Resource(models.Model):
         errors: dict[str, list[str]] = {}
         if problems := credentials_errors(resource_type=self.type, credentials=self.credentials):
             errors["credentials"] = problems
+        if self.test_credentials and (
+            problems := credentials_errors(
+                resource_type=self.type, credentials=self.test_credentials
+            )
+        ):
+            errors["test_credentials"] = [
+                problem.replace("credentials.", "test_credentials.", 1) for problem in problems
+            ]
         if self.pk and self.destinations.exclude(resource__type=self.type).exists():
             # Its destinations' settings are written for the current type's sender.
             errors["type"] = [

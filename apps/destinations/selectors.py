@@ -14,7 +14,13 @@ from django.db.models.functions import Coalesce
 
 from apps import notation
 from apps.core.caches import process_cached
-from apps.destinations.models import Delivery, DeliveryAttempt, Destination, DestinationSyncRun
+from apps.destinations.models import (
+    Delivery,
+    DeliveryAttempt,
+    Destination,
+    DestinationSyncRun,
+    Resource,
+)
 from apps.events.documents import event_document
 from apps.profiles.documents import profile_document
 from apps.profiles.models import Profile
@@ -166,3 +172,25 @@ def mapping_preview(*, mapping: Any, profile_id: str = "") -> tuple[str, Any]:
     if mapping in ({}, [], "", None):
         return profile.pk, data
     return profile.pk, notation.render_template(mapping, data, default=None)
+
+
+def resource_for_action(resource_id: str) -> Resource | None:
+    """The resource a workflow action calls through (with both credential sets)."""
+    return (
+        Resource.objects.filter(pk=resource_id)
+        .only("id", "name", "type", "credentials", "test_credentials")
+        .first()
+    )
+
+
+def resource_type_of(resource_id: str) -> str | None:
+    return Resource.objects.filter(pk=resource_id).values_list("type", flat=True).first()
+
+
+def resources_of_types(types: list[str] | tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(id, name, type) of every resource of these types, by name: a picker's choices."""
+    return list(
+        Resource.objects.filter(type__in=list(types))
+        .order_by("name")
+        .values_list("id", "name", "type")
+    )

@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from jsonschema import Draft202012Validator
 
 from apps import notation
+from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.senders import SENDERS
 
 if TYPE_CHECKING:
@@ -41,10 +42,10 @@ def _rule(error: Any) -> str:
 
 
 def credentials_errors(*, resource_type: str, credentials: Any) -> list[str]:
-    sender = SENDERS.get(resource_type)
-    if sender is None:
-        return [f"Unknown resource type {resource_type!r}; use one of {sorted(SENDERS)}."]
-    errors = schema_errors(sender.credentials_schema, credentials, what="credentials")
+    kind = RESOURCE_TYPES.get(resource_type)
+    if kind is None:
+        return [f"Unknown resource type {resource_type!r}; use one of {sorted(RESOURCE_TYPES)}."]
+    errors = schema_errors(kind.credentials_schema, credentials, what="credentials")
     if resource_type == "webhook" and not errors and credentials.get("basic_auth"):
         errors += [
             f"credentials.headers.{name} and credentials.basic_auth: both set the "
@@ -172,7 +173,12 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
         errors["mapping"] = problems
     if destination.resource_id:
         sender = SENDERS.get(destination.resource.type)
-        if sender is not None:
+        if sender is None:
+            errors["resource"] = [
+                f"A {destination.resource.get_type_display()} resource is for workflow actions; "
+                f"a destination sends through one of: {', '.join(sorted(SENDERS))}."
+            ]
+        else:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
             problems += _authorization_conflicts(destination)
             problems += _batch_conflicts(destination)

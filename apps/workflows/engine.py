@@ -86,6 +86,8 @@ class Flow:
     # Answers the conditions' aggregates over the profile's stored events (`count(events
     # ...)`); None: such a condition raises, and the node fails with the notation's message.
     history: notation.HistoryProvider | None = None
+    # A test run from the editor: connector actions use their resources' test credentials.
+    test_run: bool = False
 
     def remaining(self, wanted: float) -> float:
         """Seconds an action may wait for I/O: `wanted`, capped at the time left before the

@@ -5,7 +5,10 @@
 "use strict";
 (function () {
   function update(select) {
-    const prefix = select.dataset.typeFields;
+    // Several prefixes, separated by spaces (a resource's credentials and test credentials).
+    select.dataset.typeFields.split(" ").forEach(function (prefix) { show(select, prefix); });
+  }
+  function show(select, prefix) {
     const types = select.dataset.resourceTypes ? JSON.parse(select.dataset.resourceTypes) : null;
     const type = types ? types[select.value] || "" : select.value;
     const pattern = new RegExp("field-" + prefix + "__([a-z0-9_]+?)__");

@@ -46,6 +46,42 @@ def test_credentials_are_written_but_never_answered(client_all):
     ]
 
 
+def test_test_credentials_are_written_apart_and_never_answered(client_all):
+    made = client_all.post(
+        "/api/v1/resources/",
+        {
+            "name": "Sales Slack",
+            "type": "slack",
+            "credentials": {"token": "xoxb-prod-1"},
+            "test_credentials": {"token": "xoxb-test-1"},
+        },
+        format="json",
+    )
+
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["credential_keys"], body["test_credential_keys"]) == (["token"], ["token"])
+    assert "xoxb" not in client_all.get(f"/api/v1/resources/{body['id']}/").content.decode()
+    resource = Resource.objects.get()
+    assert (resource.credentials, resource.test_credentials) == (
+        {"token": "xoxb-prod-1"},
+        {"token": "xoxb-test-1"},
+    )
+    empty = client_all.post(
+        "/api/v1/resources/",
+        {"name": "S", "type": "slack", "credentials": {"token": "x"}, "test_credentials": {}},
+        format="json",
+    )
+    assert empty.status_code == 201  # no test credentials: test runs use the production ones
+    wrong = client_all.post(
+        "/api/v1/resources/",
+        {"name": "S", "type": "slack", "credentials": {"token": "x"}, "test_credentials": {"t": 1}},
+        format="json",
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["detail"][0]["loc"] == ["body", "test_credentials"]
+
+
 def test_a_destination_is_validated_as_in_the_admin(client_all):
     resource = Resource.objects.create(name="Hook", type="webhook")
     made = client_all.post(

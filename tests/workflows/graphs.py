@@ -56,6 +56,7 @@ def make_flow(
     now=None,
     effects=None,
     history=None,
+    test_run: bool = False,
 ):
     """A Flow over plain dicts, for running actions and graphs without a database."""
     from datetime import UTC, datetime
@@ -70,6 +71,7 @@ def make_flow(
         now=now or datetime(2026, 3, 4, 12, 0, tzinfo=UTC),
         effects=effects,
         history=history,
+        test_run=test_run,
     )
 
 

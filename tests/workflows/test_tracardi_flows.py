@@ -263,24 +263,32 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
     assert action_class_for(legacy) is CopyDataAction
 
 
-def test_the_table_maps_81_tracardi_plugins_to_our_actions():
+def test_the_table_maps_tracardi_plugins_to_our_actions():
+    from apps.workflows.actions.tracardi_names import CONNECTOR_PLUGINS
+
     ours = {action.id for action in ACTIONS}
 
-    # 31 first, 5 of entities and memory (issue 23), then 45 of the pure-logic plugins (issue
-    # 19 item 3).
-    assert len(PLUGINS) == 31 + 5 + 45
+    # 31 first, 5 of entities and memory (issue 23), 45 of the pure-logic plugins (issue 19
+    # item 3), and the connectors (issue 19 items 1-2).
+    assert len(CONNECTOR_PLUGINS) == 23
+    assert len(PLUGINS) == 31 + 5 + 45 + len(CONNECTOR_PLUGINS)
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [
         "add_consent",
         "add_segment_if",
+        "brevo_send_email",
         "create_response",
         "detect_language",
         "inject_event",
         "json_schema_validator",
+        "kafka_publish",
+        "mailchimp_send_email",
         "memory_collector",
         "reduce_list",
         "reset_interest",
         "set_data",
+        "slack_webhook_post",
+        "twilio_send_sms",
         "ux_call_to_action",
         "ux_consent_bar",
         "ux_contact_form_popup",

@@ -106,6 +106,10 @@ class DestinationForm(forms.ModelForm):
                 initial_values(self.instance.settings, SETTINGS_FIELDS[resource.type])
             )
         if "resource" in self.fields:
+            # Connector resources (Slack, HubSpot...) are for workflow actions, not senders.
+            self.fields["resource"].queryset = self.fields["resource"].queryset.filter(
+                type__in=list(SENDERS)
+            )
             choices = self.fields["resource"].queryset.values_list("pk", "type")
             select = getattr(
                 self.fields["resource"].widget, "widget", self.fields["resource"].widget

@@ -1,6 +1,7 @@
 """Resources: credentials are never shown in clear. The page shows them masked, and write-only
 fields made from the resource type's schema replace them one by one (a field left empty keeps
-its stored value)."""
+its stored value). Each resource has production and (optional) test credentials, the latter
+used by workflow test runs; "Test connection" makes the vendor's cheap call with either."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import copy
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from apps.core.admin_helpers import (
     pretty_json,
@@ -20,8 +25,9 @@ from apps.core.schema_forms import (
     schema_errors_to_fields,
     schema_fields,
 )
+from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.models import Resource
-from apps.destinations.senders import SENDERS
+from apps.destinations.services import resource_connection_test
 
 MASK = "••••••"
 
@@ -42,12 +48,21 @@ def masked(value: Any) -> Any:
 
 # The credentials of each resource type as write-only form fields (apps.core.schema_forms); the
 # page shows those of the selected type (static/destinations/type_fields.js).
-CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {
-    resource_type: schema_fields(
-        sender.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
-    )
-    for resource_type, sender in SENDERS.items()
-}
+def _credential_fields(document: str) -> dict[str, list[SchemaField]]:
+    return {
+        key: schema_fields(kind.credentials_schema, prefix=f"{document}__{key}", secret=True)
+        for key, kind in RESOURCE_TYPES.items()
+    }
+
+
+CREDENTIAL_FIELDS = _credential_fields("credentials")
+TEST_CREDENTIAL_FIELDS = _credential_fields("test_credentials")
+# Test credentials are optional as a whole: "Required." holds only once some are given.
+for _fields in TEST_CREDENTIAL_FIELDS.values():
+    for _item in _fields:
+        _item.field.help_text = _item.field.help_text.replace(
+            "Required.", "Required if test credentials are given."
+        )
 
 
 class ResourceForm(forms.ModelForm):
@@ -58,37 +73,51 @@ class ResourceForm(forms.ModelForm):
     class Media:
         js = ("destinations/type_fields.js",)
 
+    clear_test_credentials = forms.BooleanField(
+        required=False,
+        label="Remove the test credentials",
+        help_text="Test runs then use the production credentials.",
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if "type" in self.fields:
-            self.fields["type"].widget.attrs["data-type-fields"] = "credentials"
+            self.fields["type"].widget.attrs["data-type-fields"] = "credentials test_credentials"
 
     def clean(self) -> dict:
         cleaned = super().clean()
         resource_type = cleaned.get("type")
-        if resource_type in CREDENTIAL_FIELDS:
+        if resource_type not in CREDENTIAL_FIELDS:
+            return cleaned
+        same_type = self.instance.type == resource_type
+        for document, fields in (
+            ("credentials", CREDENTIAL_FIELDS),
+            ("test_credentials", TEST_CREDENTIAL_FIELDS),
+        ):
             try:
-                typed = document_from(cleaned, CREDENTIAL_FIELDS[resource_type])
+                typed = document_from(cleaned, fields[resource_type])
             except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    self.add_error(name, messages)
-                return cleaned
+                for name, problems in error.message_dict.items():
+                    self.add_error(name, problems)
+                continue
             # Write-only: what is left empty keeps its stored value (of the same type).
-            stored = self.instance.credentials if self.instance.type == resource_type else {}
+            stored = getattr(self.instance, document) if same_type else {}
             # Validated with the type by Resource.clean() in _post_clean.
-            self.instance.credentials = _filled_in(
-                stored or {}, typed, CREDENTIAL_FIELDS[resource_type]
-            )
+            setattr(self.instance, document, _filled_in(stored or {}, typed, fields[resource_type]))
+        if cleaned.get("clear_test_credentials"):
+            self.instance.test_credentials = {}
         return cleaned
 
     def _update_errors(self, errors: Any) -> None:
-        # Resource.clean() reports on `credentials`, edited here field by field.
-        schema_errors_to_fields(
-            errors,
-            document="credentials",
-            prefix=f"credentials__{self.cleaned_data.get('type')}",
-            field_names=self.fields,
-        )
+        # Resource.clean() reports on `credentials` and `test_credentials`, edited here field
+        # by field.
+        for document in ("credentials", "test_credentials"):
+            schema_errors_to_fields(
+                errors,
+                document=document,
+                prefix=f"{document}__{self.cleaned_data.get('type')}",
+                field_names=self.fields,
+            )
         super()._update_errors(errors)
 
 
@@ -111,7 +140,7 @@ def _filled_in(stored: dict, typed: dict, fields: list[SchemaField]) -> dict:
     return credentials
 
 
-for _fields in CREDENTIAL_FIELDS.values():
+for _fields in (*CREDENTIAL_FIELDS.values(), *TEST_CREDENTIAL_FIELDS.values()):
     for _item in _fields:
         ResourceForm.base_fields[_item.name] = _item.field
         ResourceForm.declared_fields[_item.name] = _item.field
@@ -123,7 +152,7 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ("name", "type", "credential_keys", "updated")
     list_filter = ("type",)
     search_fields = ("name",)
-    readonly_fields = ("credentials_masked",)
+    readonly_fields = ("credentials_masked", "test_credentials_masked", "connection_test")
     fieldsets = (
         (None, {"fields": ("name", "type", "description")}),
         (
@@ -137,6 +166,20 @@ class ResourceAdmin(admin.ModelAdmin):
                 "to replace its value; leave it empty to keep the stored one.",
             },
         ),
+        (
+            "Test credentials",
+            {
+                "fields": (
+                    "test_credentials_masked",
+                    *(item.name for fields in TEST_CREDENTIAL_FIELDS.values() for item in fields),
+                    "clear_test_credentials",
+                ),
+                "description": "Optional, write-only: a sandbox account or test channel that "
+                "workflow test runs use instead of the production credentials. Empty: test "
+                "runs use the production credentials.",
+            },
+        ),
+        ("Connection", {"fields": ("connection_test",)}),
     )
 
     @admin.display(description="credentials")
@@ -148,3 +191,56 @@ class ResourceAdmin(admin.ModelAdmin):
         if resource.pk is None:
             return "-"
         return pretty_json(masked(resource.credentials))
+
+    @admin.display(description="Stored test credentials (masked)")
+    def test_credentials_masked(self, resource: Resource) -> str:
+        if resource.pk is None or not resource.test_credentials:
+            return "-"
+        return pretty_json(masked(resource.test_credentials))
+
+    @admin.display(description="Test connection")
+    def connection_test(self, resource: Resource) -> str:
+        kind = RESOURCE_TYPES.get(resource.type)
+        if resource.pk is None:
+            return "Save the resource first."
+        if kind is None or kind.check is None:
+            return "This type of resource has no call to test a connection with."
+        url = reverse("admin:destinations_resource_connection_test", args=[resource.pk])
+        # Buttons of the change form that post it to the test view instead (its CSRF token
+        # goes along); the view reads nothing else from it.
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formmethod="post" '
+            'data-testid="connection-test">Test connection</button> '
+            '<button type="submit" class="button" formaction="{}?test=1" formmethod="post" '
+            'data-testid="connection-test-test" {}>Test connection (test credentials)</button>'
+            '<div class="help">Makes one read-only call to the vendor with the stored '
+            "credentials (save changes first).</div>",
+            url,
+            url,
+            "" if resource.test_credentials else "disabled",
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.connection_test_view)
+        return [
+            path(
+                "<path:object_id>/connection-test/",
+                view,
+                name="destinations_resource_connection_test",
+            ),
+            *super().get_urls(),
+        ]
+
+    def connection_test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        resource = get_object_or_404(Resource, pk=object_id)
+        if not self.has_change_permission(request, resource):
+            raise PermissionDenied
+        outcome = resource_connection_test(resource=resource, test=request.GET.get("test") == "1")
+        self.message_user(
+            request, outcome.message, messages.SUCCESS if outcome.ok else messages.ERROR
+        )
+        return HttpResponseRedirect(
+            reverse("admin:destinations_resource_change", args=[resource.pk])
+        )

@@ -10,6 +10,10 @@ from apps.destinations.services.config import (
     resource_create,
     resource_credentials_replace,
 )
+from apps.destinations.services.connections import (
+    ConnectionTestOutcome,
+    resource_connection_test,
+)
 from apps.destinations.services.dispatch import (
     deliveries_dispatch,
     delivery_process_next,
@@ -67,6 +71,8 @@ __all__ = [
     "destination_update",
     "event_deliveries_schedule",
     "profile_deliveries_schedule",
+    "ConnectionTestOutcome",
+    "resource_connection_test",
     "resource_create",
     "resource_credentials_replace",
     "retry_delay_seconds",

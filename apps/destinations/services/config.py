@@ -16,10 +16,19 @@ from apps.destinations.services.syncs import (
 
 
 def resource_create(
-    *, name: str, type: str, credentials: dict | None = None, description: str = ""
+    *,
+    name: str,
+    type: str,
+    credentials: dict | None = None,
+    test_credentials: dict | None = None,
+    description: str = "",
 ) -> Resource:
     resource = Resource(
-        name=name, type=type, credentials=credentials or {}, description=description
+        name=name,
+        type=type,
+        credentials=credentials or {},
+        test_credentials=test_credentials or {},
+        description=description,
     )
     resource.full_clean()
     resource.save(force_insert=True)

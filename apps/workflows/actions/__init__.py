@@ -34,7 +34,17 @@ from apps.workflows.actions import (
     waiting,
 )
 from apps.workflows.actions.base import Action
+
+# -- connectors with resources (issue 19 items 1-2) ------------------------------------------
+from apps.workflows.actions.connectors import analytics as connectors_analytics
+from apps.workflows.actions.connectors import chat as connectors_chat
+from apps.workflows.actions.connectors import crm as connectors_crm
+from apps.workflows.actions.connectors import email as connectors_email
+from apps.workflows.actions.connectors import senders as connectors_senders
+from apps.workflows.actions.connectors import sql as connectors_sql
 from apps.workflows.actions.logic_catalogue import LOGIC_ACTIONS
+
+# ------------------------------------------------------------------------------------------
 from apps.workflows.actions.tracardi_names import PLUGINS, tracardi_plugin
 
 ACTIONS: tuple[type[Action], ...] = (
@@ -65,6 +75,36 @@ ACTIONS: tuple[type[Action], ...] = (
     events.InjectEventAction,
     merging.MergeProfilesAction,
     http.RemoteCallAction,
+    # -- connectors with resources (issue 19 items 1-2), next to the remote call (one family) --
+    connectors_chat.SlackWebhookAction,
+    connectors_chat.SlackPostMessageAction,
+    connectors_chat.DiscordWebhookAction,
+    connectors_chat.TelegramSendMessageAction,
+    connectors_chat.PushoverPushAction,
+    connectors_chat.ZapierWebhookAction,
+    connectors_chat.TwilioSmsAction,
+    connectors_email.SendgridSendEmailAction,
+    connectors_email.SendgridAddContactAction,
+    connectors_email.BrevoSendEmailAction,
+    connectors_email.MandrillSendEmailAction,
+    connectors_email.MailchimpUpsertMemberAction,
+    connectors_email.MailchimpRemoveMemberAction,
+    connectors_email.MailchimpTagMemberAction,
+    connectors_email.HubspotCreateContactAction,
+    connectors_email.HubspotUpdateContactAction,
+    connectors_email.HubspotGetContactAction,
+    connectors_crm.MauticAddContactAction,
+    connectors_crm.MauticSegmentAction,
+    connectors_crm.MauticPointsAction,
+    connectors_crm.ActiveCampaignSyncContactAction,
+    connectors_analytics.Ga4EventAction,
+    connectors_analytics.MatomoEventAction,
+    connectors_sql.PostgresqlQueryAction,
+    connectors_sql.MysqlQueryAction,
+    connectors_senders.SmtpSendEmailAction,
+    connectors_senders.RabbitMqPublishAction,
+    connectors_senders.KafkaPublishAction,
+    # ----------------------------------------------------------------------------------------
     text.ParseUrlAction,
     text.SplitStringAction,
     text.RegexMatchAction,

@@ -22,6 +22,7 @@ not have (most plugins have an `error` port; our actions stop the run instead) h
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -757,6 +758,286 @@ LOGIC_PLUGINS: tuple[TracardiPlugin, ...] = (
 )
 PLUGINS = (*PLUGINS, *LOGIC_PLUGINS)
 
+
+# -- connectors with resources (issue 19 items 1-2) ------------------------------------------
+# Tracardi names the resource {"id", "name"} under `source` (older plugins) or `resource`; ours
+# is the id. A flow imported from Tracardi names Tracardi's resource ids: the editor's picker
+# then shows no resource picked until one of ours is chosen. Mailchimp's TransactionalMailSender
+# is left out on purpose: its config (a message template resource) has no counterpart in ours,
+# so an imported node stays a placeholder.
+_C = _V1 + "connectors."
+
+
+# Config keys that are string templates here where Tracardi takes a dot path.
+_TEMPLATED = ("email", "to", "contact", "chat_id")
+
+
+def _as_template(value: Any) -> Any:
+    """ "profile@data.contact.email.main" -> "{{profile@data.contact.email.main}}"."""
+    if isinstance(value, str) and "{{" not in value and re.match(r"^[a-z]+@\S+$", value):
+        source = value.split("@", 1)[0]
+        if source in ("profile", "event", "session", "payload", "flow", "memory"):
+            return "{{" + value + "}}"
+    return value
+
+
+def _resource_to_ours(config: dict) -> dict:
+    picked = config.pop("source", None) or config.get("resource")
+    if isinstance(picked, dict):
+        config["resource"] = picked.get("id")
+    for key in _TEMPLATED:
+        if key in config:
+            config[key] = _as_template(config[key])
+    return config
+
+
+def _mautic_contact_to_ours(config: dict) -> dict:
+    # The e-mail joins the fields, an object template: it stays a dot path.
+    email = config.pop("email", None)
+    config = _resource_to_ours(config)
+    fields = config.pop("additional_mapping", None)
+    config["fields"] = {**({"email": email} if email else {}), **(fields or {})}
+    return config
+
+
+def _ga4_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    config["event_name"] = config.pop("name", "")
+    params = config.get("params")
+    if isinstance(params, str):
+        try:
+            config["params"] = json.loads(params or "{}")
+        except ValueError as exc:
+            raise NotConvertible(f"its params are not JSON ({exc})") from exc
+    return config
+
+
+def _hubspot_get_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    contact = config.pop("contact_id", None)
+    if contact is not None:
+        config["contact"] = _as_template(str(contact))
+        config["id_property"] = "hs_object_id"
+    return config
+
+
+def _activecampaign_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    fields = dict(config.get("fields") or {})
+    if "email" in fields:
+        config["email"] = _as_template(fields.pop("email"))
+    config["fields"] = fields
+    return config
+
+
+def _resource_to_tracardi(config: dict) -> dict:
+    picked = config.pop("resource", None)
+    return {**config, "source": {"id": picked, "name": ""}}
+
+
+def _named_resource_to_tracardi(config: dict) -> dict:
+    return {**config, "resource": {"id": config.get("resource"), "name": ""}}
+
+
+def _sendgrid_email_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    message = config.pop("message", None)
+    if isinstance(message, dict):
+        config.update(
+            to=message.get("recipient"),
+            subject=message.get("subject"),
+            message=message.get("content"),
+        )
+    return config
+
+
+def _sendgrid_email_to_tracardi(config: dict) -> dict:
+    config = _resource_to_tracardi(config)
+    config["message"] = {
+        "recipient": config.pop("to", ""),
+        "subject": config.pop("subject", ""),
+        "content": config.pop("message", ""),
+    }
+    return config
+
+
+def _audience_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    if isinstance(config.get("list_id"), dict):
+        config["list_id"] = config["list_id"].get("id")
+    if "subscribed" in config:
+        config["status_if_new"] = "subscribed" if config.pop("subscribed") else "pending"
+    return config
+
+
+def _smtp_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    mail = config.pop("mail", None)
+    if isinstance(mail, dict):
+        message = mail.get("message")
+        content = message.get("content") if isinstance(message, dict) else message
+        config.update(
+            {
+                "from": mail.get("send_from"),
+                "to": mail.get("send_to"),
+                "subject": mail.get("title"),
+                "message": content,
+                "html": isinstance(message, dict) and message.get("type") == "text/html",
+            }
+        )
+    return config
+
+
+def _rabbitmq_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    queue = config.pop("queue", None)
+    if isinstance(queue, dict):
+        config["routing_key"] = queue.get("routing_key") or queue.get("name")
+    return config
+
+
+def _connector(action_id: str, module: str, class_name: str, **extra: Any) -> TracardiPlugin:
+    return TracardiPlugin(
+        action_id,
+        _C + module,
+        class_name,
+        outputs=extra.pop("outputs", ("response", "error")),
+        to_ours=extra.pop("to_ours", _resource_to_ours),
+        to_tracardi=extra.pop("to_tracardi", _resource_to_tracardi),
+        **extra,
+    )
+
+
+CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
+    _connector("slack_post_message", "slack.send_message.plugin", "SlackPoster"),
+    _connector(
+        "discord_webhook_post",
+        "discord.push.plugin",
+        "DiscordWebHookAction",
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "telegram_send_message",
+        "telegram.post.plugin",
+        "TelegramPostAction",
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "pushover_push",
+        "pushover.push.plugin",
+        "PushoverAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+    ),
+    _connector("zapier_webhook", "zapier.webhook.plugin", "ZapierWebHookAction"),
+    _connector(
+        "sendgrid_send_email",
+        "sendgrid.send_email.plugin",
+        "SendgridEMailSender",
+        keys={"sender_email": "from"},
+        to_ours=_sendgrid_email_to_ours,
+        to_tracardi=_sendgrid_email_to_tracardi,
+    ),
+    _connector(
+        "sendgrid_add_contact", "sendgrid.add_contact_to_list.plugin", "SendgridContactAdder"
+    ),
+    _connector("hubspot_create_contact", "hubspot.add_contact.plugin", "HubSpotContactAdder"),
+    _connector(
+        "hubspot_get_contact",
+        "hubspot.get_contact.plugin",
+        "HubSpotContactGetter",
+        to_ours=_hubspot_get_to_ours,
+    ),
+    _connector("hubspot_update_contact", "hubspot.update_contact.plugin", "HubSpotContactUpdater"),
+    _connector(
+        "mailchimp_upsert_member",
+        "mailchimp.add_to_audience.plugin",
+        "MailChimpAudienceAdder",
+        to_ours=_audience_to_ours,
+    ),
+    _connector(
+        "mailchimp_remove_member",
+        "mailchimp.remove_from_audience.plugin",
+        "MailChimpAudienceRemover",
+        to_ours=_audience_to_ours,
+    ),
+    _connector(
+        "mailchimp_tag_member",
+        "mailchimp.tag_contact.plugin",
+        "MailChimpContactTagger",
+        to_ours=_audience_to_ours,
+    ),
+    # Tracardi's query is plain SQL (MySQL's values in `data`, positional): it imports with
+    # no values, which fits a query without placeholders.
+    _connector(
+        "postgresql_query",
+        "postgresql.query.plugin",
+        "PostgreSQLConnectorAction",
+        outputs=("result", "error"),
+        ports={"result": "response"},
+    ),
+    _connector(
+        "mysql_query",
+        "mysql.query.plugin",
+        "MysqlConnectorAction",
+        outputs=("result", "error"),
+        ports={"result": "response"},
+    ),
+    _connector(
+        "smtp_send_email",
+        "smtp_call.plugin",
+        "SmtpDispatcherAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+        to_ours=_smtp_to_ours,
+        to_tracardi=_named_resource_to_tracardi,
+    ),
+    _connector(
+        "rabbitmq_publish",
+        "rabbitmq.publish.plugin",
+        "RabbitPublisherAction",
+        outputs=("payload", "error"),
+        ports={"payload": "response"},
+        to_ours=_rabbitmq_to_ours,
+    ),
+    _connector(
+        "ga4_send_event",
+        "google.analytics_v4.plugin",
+        "GoogleAnalyticsV4EventTrackerAction",
+        to_ours=_ga4_to_ours,
+    ),
+    _connector("matomo_track_event", "matomo.send_event.plugin", "SendEventToMatomoAction"),
+    _connector(
+        "mautic_add_contact",
+        "mautic.add_contact.plugin",
+        "MauticContactAdder",
+        to_ours=_mautic_contact_to_ours,
+    ),
+    _connector(
+        "mautic_segment",
+        "mautic.add_remove_segment.plugin",
+        "MauticSegmentEditor",
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
+    _connector(
+        "mautic_points",
+        "mautic.edit_points.plugin",
+        "MauticPointsEditor",
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
+    _connector(
+        "activecampaign_sync_contact",
+        "active_campaign.add_contact.plugin",
+        "SendToActiveCampaignAction",
+        to_ours=_activecampaign_to_ours,
+        outputs=("success", "error"),
+        ports={"success": "response"},
+    ),
+)
+PLUGINS = PLUGINS + CONNECTOR_PLUGINS
+# ----------------------------------------------------------------------------------------------
 
 _BY_PATH = MappingProxyType({(p.module, p.class_name): p for p in PLUGINS})
 _BY_MODULE = MappingProxyType({p.module: p for p in PLUGINS if p.any_class})

@@ -20,6 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, reverse
 
 from apps.workflows.actions import actions_by_group
+from apps.workflows.actions.connectors.base import resource_choices, with_resource_choices
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.engine import loggable
 from apps.workflows.graph import GraphInvalid, graph_problems
@@ -248,6 +249,7 @@ class EditorViews:
 
     @_endpoint(method="GET", permission="view")
     def catalogue(self, request: HttpRequest) -> JsonResponse:
+        resources = resource_choices()
         families = [
             {
                 "name": group,
@@ -262,7 +264,7 @@ class EditorViews:
                         "docs_html": str(docs_html(action.docs)),
                         "inputs": list(action.inputs),
                         "outputs": list(action.outputs),
-                        "schema": action.config_schema,
+                        "schema": with_resource_choices(action.config_schema, resources),
                         "spec": action.spec(),
                     }
                     for action in actions

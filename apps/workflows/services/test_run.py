@@ -2,7 +2,8 @@
 
 The engine runs exactly as in production, but with every node's input and output logged,
 injected events only reported (DryRunEffects), profile changes only computed, and the whole
-thing inside a transaction that is rolled back. Remote HTTP calls do go out. The result
+thing inside a transaction that is rolled back. Remote HTTP calls do go out; connector actions
+use their resources' test credentials where those are set (Flow.test_run). The result
 shows the `response` and `ux` the run produced: what the page would receive if the workflow's
 rule answers in the request.
 """
@@ -84,6 +85,7 @@ def workflow_test_run(
             now=now,
             effects=effects,
             history=StoredEventHistory(event.profile_id, now=now),
+            test_run=True,
         )
         outcome = workflow_execute(compiled, flow, keep_payloads=True)
         # Defence in depth: nothing above should write, and if it did, it is undone here.

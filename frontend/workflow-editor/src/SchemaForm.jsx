@@ -782,6 +782,14 @@ function isObjectTemplate(schema, main, kind) {
   return main.some((t) => t === "object" || t === "array");
 }
 
+// The text of a select's option: `x-enum-labels` names the values where they are ids (the
+// resources a connector may use: their names, the stored value their id).
+function enumLabel(schema, option, i) {
+  const labels = schema["x-enum-labels"];
+  if (Array.isArray(labels) && labels[i] != null) return String(labels[i]);
+  return option === null ? "(none)" : String(option);
+}
+
 export function Field({ schema, value, onChange, path, name, required, bare, check, readOnly, testid }) {
   const types = typesOf(schema);
   const nullable = types.includes("null");
@@ -821,7 +829,7 @@ export function Field({ schema, value, onChange, path, name, required, bare, che
         {nullable || current < 0 ? <option value="">—</option> : null}
         {options.map((option, i) => (
           <option key={i} value={String(i)}>
-            {option === null ? "(none)" : String(option)}
+            {enumLabel(schema, option, i)}
           </option>
         ))}
       </select>
