@@ -18,6 +18,9 @@ from apps.destinations.connectors.types import ResourceType, credentials_schema,
 from apps.destinations.redaction import redact
 
 
+FLUSH_MARGIN_SECONDS = 2.0
+
+
 def _config(credentials: Mapping[str, Any], timeout: float) -> dict:
     config = {
         "bootstrap.servers": credentials["bootstrap_servers"],
@@ -57,7 +60,9 @@ def kafka_publish(
             headers=[(name, text.encode()) for name, text in headers.items()],
             on_delivery=lambda error, message: reports.append((error, message)),
         )
-        left = producer.flush(timeout)
+        # librdkafka fails the message itself at message.timeout.ms; flushing a little longer
+        # lets its delivery report (with the reason) arrive on a busy machine.
+        left = producer.flush(timeout + FLUSH_MARGIN_SECONDS)
     except (KafkaException, BufferError, ValueError) as error:
         raise VendorError(redact(f"Kafka: {error}", credentials)) from None
     if left or not reports:
