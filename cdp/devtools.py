@@ -4,6 +4,9 @@ start: embedded services if needed, migrate, static files, an admin login and a 
 then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
 the foreground under one supervisor (`Supervisor`): a process that exits is started again,
 Ctrl-C stops them all.
+docs: the reference pages generated from the code, then the MkDocs site (strict) that /docs/
+serves; `--check` compares the reference instead of writing it; `--screenshots` first retakes the
+getting-started screenshots from a live CDP in headless Chromium.
 test: embedded services if needed, Debian's chromium for the browser tests (installed with
 apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
@@ -228,13 +231,36 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
 
 
+# The script that takes the manual's screenshots: a pytest module (it needs the test database,
+# a live server and the shared browser fixture), run only when asked for.
+SCREENSHOTS = "tests/docs/screenshots.py"
+
+
+def docs(args: list[str]) -> int:
+    unknown = [arg for arg in args if arg not in {"--check", "--screenshots"}]
+    if unknown:
+        sys.exit(f"Unknown option {unknown[0]!r}; docs takes --check and --screenshots.")
+    _prepare_environment(debug=False)
+    ensure_services()
+    if "--screenshots" in args:
+        _ensure_chromium()
+        _manage("build_tracker")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SCREENSHOTS]
+        if subprocess.call(command, cwd=ROOT) != 0:
+            return 1
+    check = ["--check"] if "--check" in args else []
+    return subprocess.call([sys.executable, "-m", "cdp.docsite", *check], cwd=ROOT)
+
+
 def main() -> None:
     command, *rest = sys.argv[1:] or ["start"]
     if command == "start":
         sys.exit(start(rest))
     if command == "test":
         sys.exit(test(rest))
-    sys.exit(f"Unknown command {command!r}; use start or test.")
+    if command == "docs":
+        sys.exit(docs(rest))
+    sys.exit(f"Unknown command {command!r}; use start, test or docs.")
 
 
 if __name__ == "__main__":
