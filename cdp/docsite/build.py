@@ -1,6 +1,7 @@
 """Building `docs/` into the static site the CDP serves under /docs/ (MkDocs, strict: a broken
 link, a missing page or any warning fails the build)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,19 +33,27 @@ def build_site(site_dir: Path | None = None) -> int:
         "mkdocs",
         "build",
         "--strict",
-        "--quiet",
         "--config-file",
         str(MKDOCS_CONFIG),
         "--site-dir",
         str(target),
     ]
-    return subprocess.call(command, cwd=ROOT)
+    # Material's banner about its successor is not a warning of this site's.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.call(command, cwd=ROOT, env=env)
 
 
 def main(args: list[str]) -> int:
-    """`python -m cdp.docsite [--check]`: regenerate the reference (or, with --check, fail when
-    the committed pages differ from it), then build the site."""
-    if "--check" in args:
+    """`python -m cdp.docsite [--check | --build]`: regenerate the reference (or, with --check,
+    fail when the committed pages differ from it; with --build, leave it as committed, as the
+    release step does), then build the site."""
+    unknown = [arg for arg in args if arg not in {"--check", "--build"}]
+    if unknown:
+        print(f"Unknown option {unknown[0]!r}; use --check or --build.", file=sys.stderr)
+        return 2
+    if "--build" in args:
+        pass
+    elif "--check" in args:
         stale = stale_reference_pages()
         if stale:
             print(

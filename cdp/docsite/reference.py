@@ -13,7 +13,7 @@ from apps.events.predefined import PREDEFINED_EVENT_TYPES
 from apps.notation import FUNCTIONS
 from apps.workflows.actions import ACTIONS, actions_by_group
 from apps.workflows.actions.tracardi_names import tracardi_plugin_for_action
-from cdp.docsite.markdown import GENERATED_NOTE, cell, code, json_block, table
+from cdp.docsite.markdown import GENERATED_NOTE, cell, code, json_block, prose, table
 from cdp.docsite.schemas import example_config, schema_fields
 from cdp.docsite.settings_source import beat_jobs, environment_variables
 
@@ -69,9 +69,9 @@ def actions_page() -> str:
         parts.append(f"## {group}\n")
         for action in actions:
             parts.append(f"### {action.name} {{#{anchor(action.id)}}}\n")
-            parts.append(f"{action.description}\n")
+            parts.append(prose(action.description) + "\n")
             if action.docs:
-                parts.append(f"{action.docs}\n")
+                parts.append(prose(action.docs) + "\n")
             facts = [
                 f"- **Id:** {code(action.id)}",
                 "- **Input ports:** " + (", ".join(map(code, action.inputs)) or "none"),
@@ -87,9 +87,9 @@ def actions_page() -> str:
             parts.append("\n".join(facts) + "\n")
             parts.append(_schema_table(action.config_schema))
             if action.config_schema.get("properties"):
-                parts.append("Example configuration:\n\n" + json_block(
-                    example_config(action.config_schema)
-                ))
+                parts.append(
+                    "Example configuration:\n\n" + json_block(example_config(action.config_schema))
+                )
     return "\n".join(parts)
 
 
@@ -105,7 +105,7 @@ def destinations_page() -> str:
         sender = SENDERS[resource_type]
         parts.append(f"## {label} {{#{resource_type}}}\n")
         parts.append(f"Resource type {code(resource_type)}.\n")
-        parts.append(" ".join((type(sender).__doc__ or "").split()) + "\n")
+        parts.append(prose(" ".join((type(sender).__doc__ or "").split())) + "\n")
         parts.append("### Destination settings\n")
         parts.append(_schema_table(sender.settings_schema))
         parts.append("### Resource credentials\n")
@@ -150,7 +150,7 @@ def event_types_page() -> str:
     parts.append(table(["Type", "Name", "Journey state", "Tags"], summary))
     for item in PREDEFINED_EVENT_TYPES:
         parts.append(f"## {item['name']} {{#{item['type']}}}\n")
-        parts.append(f"Type {code(item['type'])}. {item['description']}\n")
+        parts.append(f"Type {code(item['type'])}. {prose(item['description'])}\n")
         if item["mappings"]:
             parts.append(
                 table(
@@ -213,9 +213,7 @@ def settings_page() -> str:
 
 def project_commands() -> dict[str, str]:
     """The `manage.py` commands of the CDP's own apps (Django's are documented by Django)."""
-    return {
-        name: app for name, app in sorted(get_commands().items()) if app.startswith("apps.")
-    }
+    return {name: app for name, app in sorted(get_commands().items()) if app.startswith("apps.")}
 
 
 def _option_rows(parser) -> list[list[str]]:
@@ -248,7 +246,7 @@ def commands_page() -> str:
         parser = command.create_parser("manage.py", name)
         parts.append(f"## {name}\n")
         parts.append(f"`manage.py {name}` ({app.removeprefix('apps.')})\n")
-        parts.append(" ".join(command.help.split()) + "\n")
+        parts.append(prose(" ".join(command.help.split())) + "\n")
         rows = _option_rows(parser)
         parts.append(
             table(["Argument or option", "Default", "Meaning"], rows) if rows else "No options.\n"
@@ -278,4 +276,57 @@ def write_reference(directory: Path = REFERENCE_DIR) -> list[Path]:
     return written
 
 
-__all__ = ["ACTIONS", "reference_pages", "write_reference"]
+def _schema_gaps(schema: dict, where: str) -> list[str]:
+    return [
+        f"{where}: field {field.name} has no description"
+        for field in schema_fields(schema)
+        if not field.description.strip()
+    ]
+
+
+def undocumented(
+    *,
+    actions=ACTIONS,
+    senders=SENDERS,
+    event_types=PREDEFINED_EVENT_TYPES,
+    functions=FUNCTIONS,
+) -> list[str]:
+    """What is registered but has nothing to say for itself in the reference."""
+    gaps: list[str] = []
+    for action in actions:
+        if not getattr(action, "description", "").strip():
+            gaps.append(f"action {action.id}: no description")
+        gaps += _schema_gaps(action.config_schema, f"action {action.id}")
+    for resource_type, sender in senders.items():
+        if not (type(sender).__doc__ or "").strip():
+            gaps.append(f"sender {resource_type}: no docstring")
+        gaps += _schema_gaps(sender.settings_schema, f"sender {resource_type} settings")
+        gaps += _schema_gaps(sender.credentials_schema, f"sender {resource_type} credentials")
+    gaps += [
+        f"event type {item['type']}: no description"
+        for item in event_types
+        if not item["description"].strip()
+    ]
+    gaps += [
+        f"function {function.name}: no description"
+        for function in functions.values()
+        if not function.description.strip()
+    ]
+    for name, app in project_commands().items():
+        command = load_command_class(app, name)
+        if not command.help.strip():
+            gaps.append(f"command {name}: no help")
+        gaps += [
+            f"command {name}: {row[0]} has no help"
+            for row in _option_rows(command.create_parser("manage.py", name))
+            if not row[2]
+        ]
+    gaps += [
+        f"environment variable {variable.name}: no description (.env.example comment)"
+        for variable in environment_variables()
+        if not variable.description.strip()
+    ]
+    gaps += [
+        f"beat job {job.name}: no comment above it" for job in beat_jobs() if not job.description
+    ]
+    return gaps

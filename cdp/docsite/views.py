@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.static import serve
 
 NOT_BUILT = """<!doctype html>
@@ -27,4 +28,7 @@ def docs_view(request: HttpRequest, path: str = "") -> HttpResponse:
         return HttpResponseRedirect(request.path + "/")
     if path == "" or path.endswith("/"):
         path += "index.html"
-    return serve(request, path, document_root=str(root))
+    try:
+        return serve(request, path, document_root=str(root))
+    except SuspiciousFileOperation:  # a path that climbs out of the site (../)
+        raise Http404(path) from None

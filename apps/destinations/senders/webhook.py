@@ -110,7 +110,8 @@ class WebhookSender:
                 "minimum": 1,
                 "maximum": MAX_BATCH_SIZE,
                 "default": 1,
-                "description": f"Deliveries per request (POST, PUT, PATCH; up to {MAX_BATCH_SIZE}).",
+                "description": "Deliveries per request (POST, PUT, PATCH; up to "
+                f"{MAX_BATCH_SIZE}).",
                 "examples": [100],
             },
         },
