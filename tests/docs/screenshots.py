@@ -39,6 +39,9 @@ def page(browser, live_server, transactional_db) -> Page:
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
+    # The admin's navigation sidebar closed (the browser remembers it): the pages get the width.
+    page.goto(f"{live_server.url}/admin/events/event/")
+    page.locator("#toggle-nav-sidebar").click()
     yield page
     context.close()
 

@@ -18,9 +18,13 @@ PAGES_WITH_COMMANDS = {"site-owner.md", "operator.md", "developer.md"}
 
 
 def _test_database_url() -> str:
+    """The test database, for the page's `manage.py` commands (a socket directory, as the
+    embedded PostgreSQL may use, is percent-encoded as dj-database-url reads it)."""
     db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    host = quote(db["HOST"] or "", safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
 
 
 def test_the_pages_with_commands_have_examples_and_nothing_unmarked():
