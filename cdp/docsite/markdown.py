@@ -34,6 +34,8 @@ def cell(text: Any) -> str:
 
 def code(value: Any) -> str:
     """A value as inline code; JSON for anything that is not a string."""
+    if value == "":
+        return '`""`'
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = text.replace("|", "\\|")
     fence = "``" if "`" in text else "`"

@@ -277,11 +277,16 @@ def write_reference(directory: Path = REFERENCE_DIR) -> list[Path]:
 
 
 def _schema_gaps(schema: dict, where: str) -> list[str]:
-    return [
-        f"{where}: field {field.name} has no description"
-        for field in schema_fields(schema)
-        if not field.description.strip()
-    ]
+    gaps = []
+    for field in schema_fields(schema):
+        if not field.description.strip():
+            gaps.append(f"{where}: field {field.name} has no description")
+        elif field.example_is_placeholder:
+            gaps.append(
+                f"{where}: field {field.name} has no example (give its schema `examples`, a "
+                "default, or an 'e.g. ...' in its description)"
+            )
+    return gaps
 
 
 def undocumented(

@@ -1,6 +1,7 @@
 """JSON schemas (action configs, sender settings and credentials) as rows of a reference table:
 each field with its type, default, an example and its description."""
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,14 +15,25 @@ _NOTATION_EXAMPLES = {
     "writable_path": "profile@traits.plan",
     "path": "event@properties.url",
 }
+# What a text field shows when its schema gives no example at all (undocumented() reports it).
+PLACEHOLDER_TEXT = "text"
 _TYPE_EXAMPLES: dict[str, Any] = {
-    "string": "text",
+    "string": PLACEHOLDER_TEXT,
     "integer": 1,
     "number": 1.5,
     "boolean": True,
     "array": [],
     "object": {},
 }
+
+
+# "... e.g. Checkout." in a description: the example a person wrote for the field.
+_EXAMPLE_IN_TEXT = re.compile(r"\be\.g\. (.+?)(?:[;,)]| or |\.\s|\.?$)")
+
+
+def _example_from_description(spec: Mapping) -> str | None:
+    match = _EXAMPLE_IN_TEXT.search(spec.get("description", ""))
+    return match[1].strip() if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,10 @@ class SchemaField:
     has_default: bool
     example: Any
     description: str
+
+    @property
+    def example_is_placeholder(self) -> bool:
+        return self.example in (PLACEHOLDER_TEXT, [PLACEHOLDER_TEXT])
 
 
 def _type_name(spec: Mapping) -> str:
@@ -64,8 +80,14 @@ def _example(spec: Mapping) -> Any:
         return spec["const"]
     kind = spec.get("type", "string")
     kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
+    written = _example_from_description(spec)
+    if kind == "string" and written:
+        return written
     if kind == "array":
-        return [_example(spec.get("items", {}))]
+        item = spec.get("items", {})
+        if written and item.get("type") == "string" and not item.get("examples"):
+            return [written]
+        return [_example(item)]
     if kind == "object" and isinstance(spec.get("additionalProperties"), Mapping):
         key = _NOTATION_EXAMPLES.get(spec.get("x-key-notation", ""), "name")
         return {key: _example(spec["additionalProperties"])}

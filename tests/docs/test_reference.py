@@ -22,7 +22,11 @@ def test_an_action_or_field_without_a_description_is_reported():
         description = ""
         config_schema = {
             "type": "object",
-            "properties": {"level": {"type": "integer"}, "told": {"description": "Said."}},
+            "properties": {
+                "level": {"type": "integer"},
+                "told": {"type": "string", "description": "Said, e.g. hello."},
+                "name": {"type": "string", "description": "A name."},
+            },
         }
 
     class QuietSender:
@@ -32,6 +36,8 @@ def test_an_action_or_field_without_a_description_is_reported():
     assert undocumented(actions=(*ACTIONS, Mute), senders={**SENDERS, "quiet": QuietSender()}) == [
         "action mute: no description",
         "action mute: field level has no description",
+        "action mute: field name has no example (give its schema `examples`, a default, or an "
+        "'e.g. ...' in its description)",
         "sender quiet: no docstring",
         "sender quiet settings: field url has no description",
     ]

@@ -52,7 +52,11 @@ class SmtpSender:
                 "examples": ["Your code: {{payload@code}}"],
             },
             "html": {"type": "boolean", "default": False, "description": "The body is HTML."},
-            "reply_to": {"type": "string", "description": "Optional Reply-To address."},
+            "reply_to": {
+                "type": "string",
+                "description": "Optional Reply-To address.",
+                "examples": ["help@shop.example"],
+            },
             "timeout": {
                 "type": "number",
                 "exclusiveMinimum": 0,
@@ -80,8 +84,16 @@ class SmtpSender:
                 "description": "Default: 465 with ssl, else 25.",
                 "examples": [587],
             },
-            "username": {"type": "string", "description": "Login, when the server needs one."},
-            "password": {"type": "string", "description": "Password of the login."},
+            "username": {
+                "type": "string",
+                "description": "Login, when the server needs one.",
+                "examples": ["news@shop.example"],
+            },
+            "password": {
+                "type": "string",
+                "description": "Password of the login.",
+                "examples": ["<password>"],
+            },
             "security": {
                 "enum": ["none", "starttls", "ssl"],
                 "default": "none",

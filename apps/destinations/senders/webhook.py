@@ -130,8 +130,16 @@ class WebhookSender:
                 "required": ["username", "password"],
                 "description": "HTTP basic authentication.",
                 "properties": {
-                    "username": {"type": "string", "description": "The user name."},
-                    "password": {"type": "string", "description": "The password."},
+                    "username": {
+                        "type": "string",
+                        "description": "The user name.",
+                        "examples": ["cdp"],
+                    },
+                    "password": {
+                        "type": "string",
+                        "description": "The password.",
+                        "examples": ["<password>"],
+                    },
                 },
                 "additionalProperties": False,
             },
