@@ -120,6 +120,12 @@ def test_marketer(page, live_server):
     shot(page, "marketer-rule")
 
 
+def test_developer(page, live_server):
+    page.goto(f"{live_server.url}/api/docs/")
+    page.locator(".opblock-tag-section").first.wait_for()
+    shot(page, "developer-api-docs")
+
+
 def test_operator(page, live_server):
     audience = Segment.objects.create(
         name="Pro customers", slug="pro-customers", condition='profile@traits.plan == "pro"'
