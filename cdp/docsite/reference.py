@@ -225,7 +225,7 @@ def _option_rows(parser) -> list[list[str]]:
         if action.option_strings and action.nargs != 0:
             name += " " + str(action.metavar or action.dest.upper())
         if action.choices:
-            name += " (" + " \\| ".join(str(choice) for choice in action.choices) + ")"
+            name += " (" + " | ".join(str(choice) for choice in action.choices) + ")"
         default = action.default
         shown_default = "" if default in (None, False, [], "==SUPPRESS==") else code(default)
         rows.append([code(name), shown_default, cell(action.help or "")])

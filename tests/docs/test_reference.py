@@ -70,5 +70,5 @@ def test_text_from_the_code_cannot_put_html_into_the_pages():
     assert prose("runs <script> elements, not `<b>` nor `` a`<i>`b ``") == (
         "runs &lt;script&gt; elements, not `<b>` nor `` a`<i>`b ``"
     )
-    assert cell("a | <i>\n`x`") == "a \\| &lt;i&gt; `x`"
+    assert cell("a | <i>\n`x|y`") == "a \\| &lt;i&gt; `x|y`"
     assert "<script>" not in "".join(reference_pages().values()).replace("`<script>`", "")
