@@ -1,9 +1,9 @@
-"""What `run.py start` and `run.py test` do once inside the virtualenv.
+"""What `run.py start`, `run.py test` and `run.py docs` do once inside the virtualenv.
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
-then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
-the foreground under one supervisor (`Supervisor`): a process that exits is started again,
-Ctrl-C stops them all.
+the manual when docs/ changed, then web (gunicorn), the Celery workers (events and workflows;
+deliveries) and Celery beat in the foreground under one supervisor (`Supervisor`): a process
+that exits is started again, Ctrl-C stops them all.
 docs: the reference pages generated from the code, then the MkDocs site (strict) that /docs/
 serves; `--check` compares the reference instead of writing it; `--screenshots` first retakes the
 getting-started screenshots from a live CDP in headless Chromium.
@@ -68,6 +68,7 @@ def start(args: list[str]) -> int:
     _manage("collectstatic", "--noinput", "--verbosity", "0")
     _manage("ensure_admin")
     _manage("ensure_demo_source")
+    _build_docs_if_stale()
 
     bin_dir = Path(sys.executable).parent
     supervisor = Supervisor(
@@ -85,6 +86,18 @@ def start(args: list[str]) -> int:
         signal.signal(signum, lambda *_: supervisor.stop())
     print(f"\nCDP is starting on http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)\n")
     return supervisor.run()
+
+
+def _build_docs_if_stale() -> None:
+    """The manual under /docs/, built when docs/ changed since the last build (a few seconds);
+    a failed build is reported and the CDP starts anyway (/docs/ then says how to build it)."""
+    built = ROOT / "var" / "docs" / "index.html"
+    sources = [ROOT / "mkdocs.yml", *(ROOT / "docs").rglob("*")]
+    if built.exists() and built.stat().st_mtime >= max(path.stat().st_mtime for path in sources):
+        return
+    print("Building the manual (served under /docs/) ...", flush=True)
+    if subprocess.call([sys.executable, "-m", "cdp.docsite", "--build"], cwd=ROOT) != 0:
+        print("The manual did not build; the CDP starts without it (see `run.py docs`).")
 
 
 class Supervisor:
