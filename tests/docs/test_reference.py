@@ -6,7 +6,7 @@ from apps.workflows.actions import ACTIONS
 from apps.workflows.actions.base import Action
 from cdp.docsite.build import stale_reference_pages
 from cdp.docsite.markdown import cell, prose
-from cdp.docsite.reference import reference_pages, undocumented
+from cdp.docsite.reference import reference_pages, undocumented, write_reference
 from cdp.docsite.settings_source import env_example, environment_variables
 
 
@@ -72,3 +72,11 @@ def test_text_from_the_code_cannot_put_html_into_the_pages():
     )
     assert cell("a | <i>\n`x|y`") == "a \\| &lt;i&gt; `x|y`"
     assert "<script>" not in "".join(reference_pages().values()).replace("`<script>`", "")
+
+
+def test_a_reference_page_edited_by_hand_or_left_behind_is_found(tmp_path):
+    write_reference(tmp_path)
+    assert stale_reference_pages(tmp_path) == []
+    (tmp_path / "settings.md").write_text("# Settings\n")
+    (tmp_path / "commands.md").unlink()
+    assert stale_reference_pages(tmp_path) == ["settings.md", "commands.md"]
