@@ -2,6 +2,7 @@
 the page says it prints (tests/docs/examples.py says how a page marks its examples)."""
 
 import os
+import shutil
 import subprocess
 from urllib.parse import quote
 
@@ -49,6 +50,8 @@ def test_the_pages_with_commands_have_examples_and_nothing_unmarked():
 def test_each_command_answers_as_the_page_says(page, live_server, settings, tmp_path):
     # The processes the operator's health check looks for are running: they beat, and the
     # page's commands before the check may take long on a busy machine.
+    if shutil.which("curl") is None:
+        pytest.fail("The pages' examples use curl: install it (apt-get install curl).")
     settings.CDP_HEALTH_MAX_HEARTBEAT_AGE_SECONDS = 3600
     for name in (BEAT, *(f"queue:{queue}" for queue in WORKER_QUEUES)):
         heartbeat_record(name)
