@@ -1,4 +1,7 @@
-"""/docs/: the built documentation site, or how to build it when it is not there."""
+"""/docs/: the built documentation site, or how to build it when it is not there.
+
+Django's static `serve` is enough here: the manual is a few megabytes of static files read by
+the people who use the admin, not traffic that needs a file server of its own."""
 
 from pathlib import Path
 
