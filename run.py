@@ -3,6 +3,9 @@
 
     python3 run.py start   # set up and start the whole CDP (web, worker, beat)
     python3 run.py test    # set up and run the whole test suite (extra args go to pytest)
+    python3 run.py docs    # regenerate the reference pages and build the manual (served at /docs/)
+                           #   --check: fail when the committed reference differs from the code
+                           #   --screenshots: retake the manual's screenshots first (Chromium)
 
 Everything a fresh clone needs happens here: a virtualenv in .venv, the pinned requirements
 (re-installed when requirements.txt changes), then the rest runs inside the virtualenv.
@@ -42,7 +45,7 @@ def ensure_virtualenv() -> None:
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test", "docs"}:
         sys.exit(__doc__)
     ensure_virtualenv()
     os.chdir(ROOT)

@@ -1,9 +1,12 @@
-"""What `run.py start` and `run.py test` do once inside the virtualenv.
+"""What `run.py start`, `run.py test` and `run.py docs` do once inside the virtualenv.
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
-then web (gunicorn), the Celery workers (events and workflows; deliveries) and Celery beat in
-the foreground under one supervisor (`Supervisor`): a process that exits is started again,
-Ctrl-C stops them all.
+the manual when docs/ changed, then web (gunicorn), the Celery workers (events and workflows;
+deliveries) and Celery beat in the foreground under one supervisor (`Supervisor`): a process
+that exits is started again, Ctrl-C stops them all.
+docs: the reference pages generated from the code, then the MkDocs site (strict) that /docs/
+serves; `--check` compares the reference instead of writing it; `--screenshots` first retakes the
+getting-started screenshots from a live CDP in headless Chromium.
 test: embedded services if needed, Debian's chromium for the browser tests (installed with
 apt-get when missing and allowed), the tracker build, then pytest with any extra arguments.
 """
@@ -65,6 +68,7 @@ def start(args: list[str]) -> int:
     _manage("collectstatic", "--noinput", "--verbosity", "0")
     _manage("ensure_admin")
     _manage("ensure_demo_source")
+    _build_docs_if_stale()
 
     bin_dir = Path(sys.executable).parent
     supervisor = Supervisor(
@@ -82,6 +86,18 @@ def start(args: list[str]) -> int:
         signal.signal(signum, lambda *_: supervisor.stop())
     print(f"\nCDP is starting on http://127.0.0.1:{port}/admin/  (Ctrl-C stops everything)\n")
     return supervisor.run()
+
+
+def _build_docs_if_stale() -> None:
+    """The manual under /docs/, built when docs/ changed since the last build (a few seconds);
+    a failed build is reported and the CDP starts anyway (/docs/ then says how to build it)."""
+    built = ROOT / "var" / "docs" / "index.html"
+    sources = [ROOT / "mkdocs.yml", *(ROOT / "docs").rglob("*")]
+    if built.exists() and built.stat().st_mtime >= max(path.stat().st_mtime for path in sources):
+        return
+    print("Building the manual (served under /docs/) ...", flush=True)
+    if subprocess.call([sys.executable, "-m", "cdp.docsite", "--build"], cwd=ROOT) != 0:
+        print("The manual did not build; the CDP starts without it (see `run.py docs`).")
 
 
 class Supervisor:
@@ -228,13 +244,36 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
 
 
+# The script that takes the manual's screenshots: a pytest module (it needs the test database,
+# a live server and the shared browser fixture), run only when asked for.
+SCREENSHOTS = "tests/docs/screenshots.py"
+
+
+def docs(args: list[str]) -> int:
+    unknown = [arg for arg in args if arg not in {"--check", "--screenshots"}]
+    if unknown:
+        sys.exit(f"Unknown option {unknown[0]!r}; docs takes --check and --screenshots.")
+    _prepare_environment(debug=False)
+    ensure_services()
+    if "--screenshots" in args:
+        _ensure_chromium()
+        _manage("build_tracker")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SCREENSHOTS]
+        if subprocess.call(command, cwd=ROOT) != 0:
+            return 1
+    check = ["--check"] if "--check" in args else []
+    return subprocess.call([sys.executable, "-m", "cdp.docsite", *check], cwd=ROOT)
+
+
 def main() -> None:
     command, *rest = sys.argv[1:] or ["start"]
     if command == "start":
         sys.exit(start(rest))
     if command == "test":
         sys.exit(test(rest))
-    sys.exit(f"Unknown command {command!r}; use start or test.")
+    if command == "docs":
+        sys.exit(docs(rest))
+    sys.exit(f"Unknown command {command!r}; use start, test or docs.")
 
 
 if __name__ == "__main__":

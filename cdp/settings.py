@@ -104,6 +104,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# The documentation site, built from docs/ by `python3 run.py docs` and served under /docs/.
+CDP_DOCS_ROOT = BASE_DIR / "var" / "docs"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (the admin's profile imports): read by the web process that takes the upload
 # and by the worker that imports it, so web and workers must share this directory.
@@ -376,6 +378,7 @@ CELERY_BEAT_SCHEDULE["profiles-imports-fail-stalled"] = {
     "schedule": 300.0,
     "options": {"expires": 290.0},
 }
+# Every five minutes: the same for event imports.
 CELERY_BEAT_SCHEDULE["events-imports-fail-stalled"] = {
     "task": "events.import_jobs_fail_stalled",
     "schedule": 300.0,
@@ -396,14 +399,14 @@ CDP_PURGE_PAUSE_MS = env_int("CDP_PURGE_PAUSE_MS", 50)
 # A purge job gives its worker back after this long and enqueues its continuation (it must end
 # well within the broker's visibility timeout, or the message would be delivered again).
 CDP_PURGE_RUN_SECONDS = env_int("CDP_PURGE_RUN_SECONDS", 240)
-# Nightly at 03:30 (TIME_ZONE): delete what is past its retention. Expires after 6 hours: a
-# night missed is caught up by the next one, never run in the day's traffic.
 # Every ten minutes: the daily figures of the admin's trend charts (apps.tracking.trends).
 CELERY_BEAT_SCHEDULE["tracking-daily-metrics"] = {
     "task": "tracking.daily_metrics_refresh",
     "schedule": 600.0,
     "options": {"expires": 540.0},
 }
+# Nightly at 03:30 (TIME_ZONE): delete what is past its retention. Expires after 6 hours: a
+# night missed is caught up by the next one, never run in the day's traffic.
 CELERY_BEAT_SCHEDULE["tracking-retention-purge"] = {
     "task": "tracking.retention_purge",
     "schedule": crontab(hour=3, minute=30),

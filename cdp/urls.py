@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from apps.tracking import tracker
+from cdp.docsite.views import docs_view
 
 # JSON under /track, /collect and /redirect; Django's pages elsewhere.
 handler400 = "apps.tracking.errors.bad_request_view"
@@ -13,6 +14,9 @@ urlpatterns = [
     # The root is the marketers' front door: the admin (its login for anyone signed out).
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
+    # The manual, built from docs/ by `python3 run.py docs` (linked from the admin's header).
+    path("docs/", docs_view, name="docs"),
+    path("docs/<path:path>", docs_view, name="docs-page"),
     # The management API (/api/v1/) and its OpenAPI schema and docs (/api/schema/, /api/docs/).
     path("", include("apps.api.urls")),
     path("", include("apps.tracking.urls")),

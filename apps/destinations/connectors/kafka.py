@@ -17,7 +17,6 @@ from apps.destinations.connectors.http import VendorAnswer, VendorError
 from apps.destinations.connectors.types import ResourceType, credentials_schema, secret
 from apps.destinations.redaction import redact
 
-
 FLUSH_MARGIN_SECONDS = 2.0
 
 

@@ -17,19 +17,45 @@ DEFAULT_TIMEOUT_SECONDS = 10
 
 
 class RabbitMQSender:
+    """Publishes `{"data": <the mapping>, "changes": [...]}` as a persistent JSON message to
+    an exchange with a routing key; the message id is the idempotency key."""
+
     settings_schema: ClassVar[dict] = {
         "type": "object",
         "required": ["routing_key"],
         "properties": {
-            "exchange": {"type": "string", "description": "Empty: the default exchange."},
-            "exchange_type": {"enum": ["direct", "topic", "fanout", "headers"]},
-            "declare_exchange": {"type": "boolean"},
-            "durable": {"type": "boolean"},
-            "routing_key": {"type": "string"},
+            "exchange": {
+                "type": "string",
+                "default": "",
+                "description": "Empty: the default exchange.",
+                "examples": ["cdp"],
+            },
+            "exchange_type": {
+                "enum": ["direct", "topic", "fanout", "headers"],
+                "default": "direct",
+                "description": "The exchange's type, used when it is declared.",
+            },
+            "declare_exchange": {
+                "type": "boolean",
+                "default": False,
+                "description": "Declare the exchange before publishing (when it is named).",
+            },
+            "durable": {
+                "type": "boolean",
+                "default": True,
+                "description": "A declared exchange survives a broker restart.",
+            },
+            "routing_key": {
+                "type": "string",
+                "description": "The routing key of each message.",
+                "examples": ["cdp.profiles"],
+            },
             "timeout": {
                 "type": "number",
                 "exclusiveMinimum": 0,
                 "maximum": MAX_TIMEOUT_SECONDS,
+                "default": DEFAULT_TIMEOUT_SECONDS,
+                "description": f"Seconds to wait for the broker (at most {MAX_TIMEOUT_SECONDS}).",
             },
         },
         "additionalProperties": False,
@@ -37,7 +63,14 @@ class RabbitMQSender:
     credentials_schema: ClassVar[dict] = {
         "type": "object",
         "required": ["url"],
-        "properties": {"url": {"type": "string", "pattern": "^amqps?://"}},
+        "properties": {
+            "url": {
+                "type": "string",
+                "pattern": "^amqps?://",
+                "description": "The broker's AMQP URL with its user and password.",
+                "examples": ["amqp://user:password@rabbitmq.example.com:5672/"],
+            }
+        },
         "additionalProperties": False,
     }
 

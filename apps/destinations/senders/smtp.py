@@ -21,25 +21,48 @@ def _transient(code: int) -> bool:
 
 
 class SmtpSender:
+    """Sends one e-mail per delivery through an SMTP server; recipients, subject and body are
+    string templates over the profile, the event and the rendered mapping (`payload@`)."""
+
     settings_schema: ClassVar[dict] = {
         "type": "object",
         "required": ["from", "to", "subject", "body"],
         "properties": {
-            "from": {"type": "string", "minLength": 3},
+            "from": {
+                "type": "string",
+                "minLength": 3,
+                "description": "The sender's address.",
+                "examples": ["Shop <news@shop.example>"],
+            },
             "to": {
                 "type": "string",
                 "minLength": 1,
                 "description": "Template, e.g. {{profile@data.contact.email.main}}; "
                 "several addresses separated by commas.",
             },
-            "subject": {"type": "string"},
-            "body": {"type": "string", "x-widget": "textarea"},
-            "html": {"type": "boolean"},
-            "reply_to": {"type": "string"},
+            "subject": {
+                "type": "string",
+                "description": "Template of the subject line.",
+                "examples": ["Welcome, {{profile@data.pii.firstname}}"],
+            },
+            "body": {
+                "type": "string",
+                "x-widget": "textarea",
+                "description": "Template of the message.",
+                "examples": ["Your code: {{payload@code}}"],
+            },
+            "html": {"type": "boolean", "default": False, "description": "The body is HTML."},
+            "reply_to": {
+                "type": "string",
+                "description": "Optional Reply-To address.",
+                "examples": ["help@shop.example"],
+            },
             "timeout": {
                 "type": "number",
                 "exclusiveMinimum": 0,
                 "maximum": MAX_TIMEOUT_SECONDS,
+                "default": DEFAULT_TIMEOUT_SECONDS,
+                "description": f"Seconds to wait for the server (at most {MAX_TIMEOUT_SECONDS}).",
             },
         },
         "additionalProperties": False,
@@ -48,11 +71,34 @@ class SmtpSender:
         "type": "object",
         "required": ["host"],
         "properties": {
-            "host": {"type": "string", "minLength": 1},
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "username": {"type": "string"},
-            "password": {"type": "string"},
-            "security": {"enum": ["none", "starttls", "ssl"]},
+            "host": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The SMTP server.",
+                "examples": ["smtp.example.com"],
+            },
+            "port": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535,
+                "description": "Default: 465 with ssl, else 25.",
+                "examples": [587],
+            },
+            "username": {
+                "type": "string",
+                "description": "Login, when the server needs one.",
+                "examples": ["news@shop.example"],
+            },
+            "password": {
+                "type": "string",
+                "description": "Password of the login.",
+                "examples": ["<password>"],
+            },
+            "security": {
+                "enum": ["none", "starttls", "ssl"],
+                "default": "none",
+                "description": "Encryption of the connection.",
+            },
         },
         "additionalProperties": False,
     }

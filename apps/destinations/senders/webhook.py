@@ -72,30 +72,75 @@ def retry_after_seconds(header: str | None) -> float | None:
 
 
 class WebhookSender:
+    """Sends `{"data": <the mapping>, "changes": [...]}` as JSON to a URL (or as query
+    parameters for GET), with an `Idempotency-Key` header; 2xx is sent, 429 and 5xx are
+    retried (honouring `Retry-After`), other 4xx fail at once. With `batch_size`, one request
+    carries several deliveries as `{"items": [...]}`."""
+
     settings_schema: ClassVar[dict] = {
         "type": "object",
         "required": ["url"],
         "properties": {
-            "url": {"type": "string", "pattern": "^https?://[^\\s]+$"},
-            "method": {"enum": ["POST", "PUT", "PATCH", "GET"]},
-            "headers": _STRING_MAP,
+            "url": {
+                "type": "string",
+                "pattern": "^https?://[^\\s]+$",
+                "description": "Where the request goes (http or https).",
+                "examples": ["https://crm.example.com/hooks/cdp"],
+            },
+            "method": {
+                "enum": ["POST", "PUT", "PATCH", "GET"],
+                "default": "POST",
+                "description": "GET sends the mapping as query parameters.",
+            },
+            "headers": {
+                **_STRING_MAP,
+                "description": "Headers sent with every request (not secret; secret ones "
+                "belong in the resource's credentials).",
+                "examples": [{"X-Source": "cdp"}],
+            },
             "timeout": {
                 "type": "number",
                 "exclusiveMinimum": 0,
                 "maximum": MAX_TIMEOUT_SECONDS,
+                "default": DEFAULT_TIMEOUT_SECONDS,
+                "description": f"Seconds to wait for the answer (at most {MAX_TIMEOUT_SECONDS}).",
             },
-            "batch_size": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH_SIZE},
+            "batch_size": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_BATCH_SIZE,
+                "default": 1,
+                "description": "Deliveries per request (POST, PUT, PATCH; up to "
+                f"{MAX_BATCH_SIZE}).",
+                "examples": [100],
+            },
         },
         "additionalProperties": False,
     }
     credentials_schema: ClassVar[dict] = {
         "type": "object",
         "properties": {
-            "headers": _STRING_MAP,
+            "headers": {
+                **_STRING_MAP,
+                "description": "Secret headers, e.g. an API token.",
+                "examples": [{"Authorization": "Bearer <token>"}],
+            },
             "basic_auth": {
                 "type": "object",
                 "required": ["username", "password"],
-                "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                "description": "HTTP basic authentication.",
+                "properties": {
+                    "username": {
+                        "type": "string",
+                        "description": "The user name.",
+                        "examples": ["cdp"],
+                    },
+                    "password": {
+                        "type": "string",
+                        "description": "The password.",
+                        "examples": ["<password>"],
+                    },
+                },
                 "additionalProperties": False,
             },
         },

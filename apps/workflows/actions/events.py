@@ -42,6 +42,7 @@ class InjectEventAction(Action):
                 "x-form": "object-template",
             },
             "source_id": {
+                "examples": ["3f0c2a9e-8d1b-4c55-9a0e-5b7d2e4f6a10"],
                 "type": ["string", "null"],
                 "default": None,
                 "title": "Event source id",

@@ -161,6 +161,7 @@ class RegexMatchAction(Action):
         "required": ["pattern", "text"],
         "properties": {
             "pattern": {
+                "examples": ["^SO-(?P<number>\\d+)$"],
                 "type": "string",
                 "minLength": 1,
                 "title": "Pattern",
@@ -210,12 +211,14 @@ class RegexReplaceAction(Action):
                 "x-notation": "value",
             },
             "pattern": {
+                "examples": ["(?i)sale-(\\d+)"],
                 "type": "string",
                 "minLength": 1,
                 "title": "Pattern",
                 "description": "A regular expression (Python syntax).",
             },
             "replacement": {
+                "examples": ["\\1"],
                 "type": "string",
                 "title": "Replacement",
                 "description": "What replaces each match; \\1 names a group.",

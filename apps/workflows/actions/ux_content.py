@@ -139,6 +139,7 @@ class HtmlTagAction(Action):
         "required": ["html"],
         "properties": {
             "html": {
+                "examples": ['<div class="banner">Free shipping today</div>'],
                 "type": "string",
                 "minLength": 1,
                 "format": "textarea",

@@ -164,6 +164,7 @@ class QuestionPopupAction(WidgetAction):
                 "description": "What the visitor is asked, e.g. What brings you here today?",
             },
             "answers": {
+                "examples": [["Just looking", "A gift", "For work"]],
                 "type": "array",
                 "items": {
                     "type": "string",

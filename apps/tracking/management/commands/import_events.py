@@ -75,8 +75,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Report the counts; store nothing."
         )
-        parser.add_argument("--encoding", default="utf-8")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument(
+            "--encoding",
+            default="utf-8",
+            help="The file's text encoding (default utf-8; e.g. latin-1, cp1252).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            help="Events written per transaction.",
+        )
 
     def handle(self, *args, file, **options):
         try:

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument(
+            "--batch-size", type=int, default=1000, help="Profiles updated per transaction."
+        )
         parser.add_argument(
             "--no-evaluate", action="store_true", help="Do not evaluate segments afterwards."
         )
