@@ -78,6 +78,9 @@ def _example(spec: Mapping) -> Any:
         return _NOTATION_EXAMPLES[spec["x-notation"]]
     if "const" in spec:
         return spec["const"]
+    if spec.get("x-resource-types"):
+        # A resource picker: the form lists the resources of these types by name.
+        return f"the id of a {' or '.join(spec['x-resource-types'])} resource (picked by name)"
     kind = spec.get("type", "string")
     kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
     written = _example_from_description(spec)

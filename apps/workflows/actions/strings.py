@@ -104,7 +104,9 @@ class StringStripperAction(Action):
         "properties": {
             "string": value_property("Text", "A dot path to the text, or the text."),
             "to_remove": text_property(
-                "Characters to remove", "Every one of these characters is removed.", minLength=1
+                "Characters to remove",
+                "Every one of these characters is removed, e.g. -_.",
+                minLength=1,
             ),
             "target": TARGET_PROPERTY,
         },
@@ -138,8 +140,8 @@ class StringReplaceAction(Action):
         "required": ["field", "find"],
         "properties": {
             "field": value_property("Text", "A dot path to the text, e.g. profile@traits.code."),
-            "find": text_property("Find", "The text to look for.", minLength=1),
-            "replace": text_property("Replace with", "What replaces it.", default=""),
+            "find": text_property("Find", "The text to look for, e.g. http://", minLength=1),
+            "replace": text_property("Replace with", "What replaces it, e.g. https://", default=""),
             "target": TARGET_PROPERTY,
         },
     }
@@ -286,7 +288,7 @@ class ContainsStringAction(_TextTestAction):
         "that is missing or not a text stops the run with an error."
     )
     text_key = "substring"
-    config_schema = _test_schema("substring", "Substring", "The text to look for.")
+    config_schema = _test_schema("substring", "Substring", "The text to look for, e.g. sale")
 
     def holds(self, value: str, text: str) -> bool:
         return text in value
@@ -300,7 +302,7 @@ class StartsWithAction(_TextTestAction):
         "`field`: a dot path to the text; `prefix`: the beginning to check (case sensitive). "
         "The payload goes to `true` or `false`."
     )
-    config_schema = _test_schema("prefix", "Prefix", "The text must start with this.")
+    config_schema = _test_schema("prefix", "Prefix", "The text must start with this, e.g. https://")
 
     def holds(self, value: str, text: str) -> bool:
         return value.startswith(text)
@@ -314,7 +316,7 @@ class EndsWithAction(_TextTestAction):
         "`field`: a dot path to the text; `prefix`: the ending to check (Tracardi calls it "
         "prefix; case sensitive). The payload goes to `true` or `false`."
     )
-    config_schema = _test_schema("prefix", "Ending", "The text must end with this.")
+    config_schema = _test_schema("prefix", "Ending", "The text must end with this, e.g. .pdf")
 
     def holds(self, value: str, text: str) -> bool:
         return value.endswith(text)

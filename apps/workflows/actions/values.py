@@ -432,7 +432,7 @@ class CutOutDataAction(Action):
                 "x-notation": "path",
             },
             "key": text_property(
-                "Wrap under key", "Optional: the output is {key: data}.", default=""
+                "Wrap under key", "Optional: the output is {key: data}, e.g. basket.", default=""
             ),
         },
     }

@@ -86,7 +86,7 @@ class DiscordWebhookAction(ConnectorAction):
             "type": ["string", "null"],
             "default": None,
             "title": "Sender name",
-            "description": "Optional: replaces the webhook's name for this message.",
+            "description": "Optional: replaces the webhook's name for this message, e.g. Shop bot.",
         },
     )
 

@@ -21,7 +21,7 @@ EMAIL_FIELDS = {
         "type": "string",
         "minLength": 3,
         "title": "From",
-        "description": "The sender address, verified with the vendor.",
+        "description": "The sender address, verified with the vendor, e.g. shop@example.com.",
     },
     "to": template_property("To", "Recipient address, e.g. {{profile@data.contact.email.main}}."),
     "subject": template_property("Subject", "May hold placeholders."),
@@ -113,7 +113,8 @@ class SendgridAddContactAction(ConnectorAction):
             "items": {"type": "string", "minLength": 1},
             "default": [],
             "title": "List ids",
-            "description": "Optional: ids of SendGrid lists to add the contact to.",
+            "description": "Optional: ids of SendGrid lists to add the contact to, e.g. "
+            "ca7a3796-e8a8-4029-9ccb-df8937940562.",
         },
     )
 
@@ -219,7 +220,8 @@ AUDIENCE_FIELDS = {
         "type": "string",
         "minLength": 1,
         "title": "Audience id",
-        "description": "Audience → Settings → Audience name and defaults → Audience ID.",
+        "description": "Audience → Settings → Audience name and defaults → Audience ID, "
+        "e.g. a1b2c3d4e5.",
     },
     "email": template_property("E-mail", "e.g. {{profile@data.contact.email.main}}"),
 }
@@ -316,7 +318,7 @@ class MailchimpTagMemberAction(_AudienceAction):
             "items": {"type": "string", "minLength": 1},
             "minItems": 1,
             "title": "Tags",
-            "description": "Tag names; a tag Mailchimp does not know yet is created.",
+            "description": "Tag names; a tag Mailchimp does not know yet is created, e.g. vip.",
         },
         remove={
             "type": "boolean",

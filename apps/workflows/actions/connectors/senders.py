@@ -90,13 +90,13 @@ class RabbitMqPublishAction(ConnectorAction):
             "type": "string",
             "default": "",
             "title": "Exchange",
-            "description": "Empty: the default exchange.",
+            "description": "Empty: the default exchange; else its name, e.g. crm-events.",
         },
         routing_key={
             "type": "string",
             "minLength": 1,
             "title": "Routing key",
-            "description": "With the default exchange: the queue's name.",
+            "description": "With the default exchange: the queue's name, e.g. profile.updated.",
         },
         body={
             "type": ["object", "null"],
@@ -144,7 +144,7 @@ class KafkaPublishAction(ConnectorAction):
             "type": "string",
             "pattern": "^[A-Za-z0-9._-]{1,249}$",
             "title": "Topic",
-            "description": "Letters, digits, . _ and - (Kafka's rule).",
+            "description": "Letters, digits, . _ and - (Kafka's rule), e.g. cdp.purchases.",
         },
         key={
             "type": ["string", "null"],
