@@ -42,9 +42,14 @@ class Untranslatable(Exception):
 @dataclass
 class _Sql:
     params: dict = field(default_factory=dict)
+    source: str = "profile"
+    json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS
+    # notation name -> column: scalar columns a reference names alone (`event@type`).
+    plain_columns: dict[str, str] = field(default_factory=dict)
+    prefix: str = "p"
 
     def param(self, value) -> str:
-        name = f"p{len(self.params)}"
+        name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return f"%({name})s"
 
@@ -52,12 +57,28 @@ class _Sql:
         return f'("{column}" #> {self.param(keys)}::text[])'
 
 
-def condition_sql(condition: str) -> tuple[str, dict] | None:
+def condition_sql(
+    condition: str,
+    *,
+    source: str = "profile",
+    json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS,
+    plain_columns: dict[str, str] | None = None,
+    prefix: str = "p",
+) -> tuple[str, dict] | None:
     """A boolean SQL expression over the profiles table that holds exactly where the condition
     holds, with its (named) parameters; None when the condition does not translate. Raises the
-    notation's ConditionSyntaxError for a condition that does not parse."""
+    notation's ConditionSyntaxError for a condition that does not parse.
+
+    Other tables (reports over events, sessions, entities) name their notation `source`, their
+    JSON columns and their scalar columns (`{"type": "type", "source": "source_id"}`, compared
+    as their JSON value); the column names must be constants, never input."""
     tree = parse_tree(condition)
-    sql = _Sql()
+    sql = _Sql(
+        source=source,
+        json_columns=json_columns,
+        plain_columns=dict(plain_columns or {}),
+        prefix=prefix,
+    )
     try:
         expression = _predicate(tree, sql)
     except Untranslatable:
@@ -112,10 +133,14 @@ def _field(tree: Tree, sql: _Sql) -> str:
     if not isinstance(tree, Tree) or tree.data != "field":
         raise Untranslatable
     reference = parse_reference(str(tree.children[0]))
-    if reference is None or reference.source != "profile" or len(reference.keys) < 2:
+    if reference is None or reference.source != sql.source or not reference.keys:
         raise Untranslatable
     (column, column_index), *rest = reference.keys
-    if column not in PROFILE_JSON_COLUMNS or column_index is not None:
+    if column_index is not None:
+        raise Untranslatable
+    if not rest and column in sql.plain_columns:
+        return f'to_jsonb("{sql.plain_columns[column]}")'
+    if column not in sql.json_columns or not rest:
         raise Untranslatable
     if any(index is not None for _, index in rest):
         raise Untranslatable  # a key that may index a list: left to Python

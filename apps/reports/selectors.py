@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from apps.reports.models import Report
+
+
+def report_find(*, key: str) -> Report | None:
+    """A report by id, else by name."""
+    return (
+        Report.objects.filter(pk=key).prefetch_related("parameters").first()
+        or Report.objects.filter(name=key).prefetch_related("parameters").first()
+    )
