@@ -66,8 +66,9 @@ class ReportForm(forms.ModelForm):
         }
         help_texts = {
             "filter": "Which rows count. Name the row as event@, profile@ or session@ (an entity "
-            'as payload@), e.g. event@type == "purchase" AND event@properties.total > '
-            "{{min_total}}, where {{min_total}} is a parameter below. Empty: all rows.",
+            'as payload@), e.g. event@type == "purchase" AND event@properties.total >= '
+            '"{{min_total}}": a value box holding just {{min_total}} takes the parameter of that '
+            "name (rows below) with its type. Empty: all rows.",
         }
 
     def clean(self):

@@ -148,17 +148,63 @@ def literal(value: Any) -> str:
 
 
 def filter_with_values(text: str, values: dict[str, Any]) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise ReportError(
-                f"The filter uses {{{{{name}}}}}, which is not one of the report's parameters "
-                f"({', '.join(sorted(values)) or 'none'}): add it as a parameter.",
-                field="filter",
-            )
-        return literal(values[name])
+    """The filter with each parameter written as a literal. A parameter stands alone
+    (`>= {{min_total}}`) or as a whole quoted string (`>= "{{min_total}}"`, what the condition
+    builder writes); inside other text of a string it is refused, so a value can never end a
+    string early."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "\"'":
+            end = _string_end(text, index)
+            content = text[index + 1 : end - 1]
+            whole = PLACEHOLDER.fullmatch(content)
+            if whole:
+                out.append(literal(_value_of(whole.group(1), values)))
+            elif "{{" in content:
+                raise ReportError(
+                    f"The filter has a parameter inside the text {text[index:end]}: a parameter "
+                    'must be the whole value, e.g. event@type == "{{kind}}".',
+                    field="filter",
+                )
+            else:
+                out.append(text[index:end])
+            index = end
+            continue
+        match = PLACEHOLDER.match(text, index)
+        if match:
+            out.append(literal(_value_of(match.group(1), values)))
+            index = match.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
-    return PLACEHOLDER.sub(substitute, text)
+
+def _string_end(text: str, start: int) -> int:
+    """The index after the string literal that opens at `start` (the notation's escapes);
+    the end of the text for an unterminated one (the parser then says what is wrong)."""
+    quote = text[start]
+    index = start + 1
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == quote:
+            return index + 1
+        index += 1
+    return len(text)
+
+
+def _value_of(name: str, values: dict[str, Any]) -> Any:
+    if name not in values:
+        raise ReportError(
+            f"The filter uses {{{{{name}}}}}, which is not one of the report's parameters "
+            f"({', '.join(sorted(values)) or 'none'}): add it as a parameter.",
+            field="filter",
+        )
+    return values[name]
 
 
 def placeholder_names(text: str) -> list[str]:

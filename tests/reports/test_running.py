@@ -219,3 +219,42 @@ def test_a_write_is_impossible_in_the_report_transaction():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('transaction_read_only')")
         assert cursor.fetchone() == ("off",)
+
+
+def test_a_parameter_as_a_whole_quoted_value_as_the_condition_builder_writes_it(purchases):
+    report = make_report(
+        subject="event",
+        filter="event@type == \"{{kind}}\" AND event@properties.total >= '{{min_total}}'",
+        group_by="properties.country",
+        parameters=[
+            {"name": "kind", "type": "text", "default": "purchase"},
+            {"name": "min_total", "type": "number", "default": "20"},
+        ],
+    )
+    # A number, not the text "20": 20.5 and 30 pass, as in the unquoted form.
+    assert rows(report) == [("PL", 2)]
+    attack = '" OR event@type == "page-view'
+    assert rows(report, kind=attack) == []
+
+
+def test_a_parameter_inside_other_text_is_refused():
+    with pytest.raises(ReportError) as raised:
+        make_report(
+            subject="event",
+            filter='event@type == "pre-{{kind}}"',
+            parameters=[{"name": "kind", "default": "x"}],
+        )
+    assert str(raised.value) == (
+        'The filter has a parameter inside the text "pre-{{kind}}": a parameter must be the '
+        'whole value, e.g. event@type == "{{kind}}".'
+    )
+
+
+def test_placeholders_in_a_string_with_escaped_quotes_are_found():
+    EventFactory(type='say "hi"', properties={"country": "PL"})
+    report = make_report(
+        subject="event",
+        filter='event@type == "say \\"hi\\"" OR event@type == {{kind}}',
+        parameters=[{"name": "kind", "default": "none"}],
+    )
+    assert rows(report) == [(None, 1)]
