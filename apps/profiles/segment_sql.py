@@ -46,6 +46,9 @@ class _Sql:
     json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS
     # notation name -> column: scalar columns a reference names alone (`event@type`).
     plain_columns: dict[str, str] = field(default_factory=dict)
+    # Of those, the text columns: `==` with a string compares the column itself (an index
+    # on it serves), which is exact as a text column holds a string or NULL.
+    text_columns: frozenset[str] = frozenset()
     prefix: str = "p"
 
     def param(self, value) -> str:
@@ -63,6 +66,7 @@ def condition_sql(
     source: str = "profile",
     json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS,
     plain_columns: dict[str, str] | None = None,
+    text_columns: frozenset[str] = frozenset(),
     prefix: str = "p",
 ) -> tuple[str, dict] | None:
     """A boolean SQL expression over the profiles table that holds exactly where the condition
@@ -77,6 +81,7 @@ def condition_sql(
         source=source,
         json_columns=json_columns,
         plain_columns=dict(plain_columns or {}),
+        text_columns=text_columns,
         prefix=prefix,
     )
     try:
@@ -167,9 +172,23 @@ def _constant(tree: Tree):
     raise Untranslatable
 
 
+def _text_column(tree: Tree, sql: _Sql) -> str | None:
+    reference = parse_reference(str(tree.children[0]))
+    if reference is None or reference.source != sql.source or len(reference.keys) != 1:
+        return None
+    name, index = reference.keys[0]
+    if index is not None or name not in sql.text_columns:
+        return None
+    return sql.plain_columns[name]
+
+
 def _comparison(left: Tree, comparator: str, right: Tree, sql: _Sql) -> str:
     value = _field(left, sql)
     constant = _constant(right)
+    column = _text_column(left, sql)
+    if column is not None and isinstance(constant, str) and comparator in _EQUALS + _NOT_EQUALS:
+        test = f'COALESCE("{column}" = {sql.param(constant)}::text, false)'
+        return test if comparator in _EQUALS else f"(NOT {test})"
     if comparator in _EQUALS or comparator in _NOT_EQUALS:
         test = _equals(value, constant, sql)
         return test if comparator in _EQUALS else f"(NOT {test})"

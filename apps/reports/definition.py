@@ -268,6 +268,7 @@ def _filter_sql(definition: Definition, subject: Subject, values: dict, params: 
             source=subject.source,
             json_columns=subject.json_columns,
             plain_columns=subject.plain_columns,
+            text_columns=subject.text_columns,
             prefix="c",
         )
     except NotationError as exc:

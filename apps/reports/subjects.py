@@ -24,8 +24,13 @@ class Subject:
     json_columns: tuple[str, ...]
     # Field name a user writes -> the column: scalar columns (text, number, boolean).
     plain_columns: dict[str, str]
-    # Plain columns that hold numbers (a metric may sum them).
+    # Plain columns that hold numbers (a metric may sum them), and those that are not text.
     number_columns: frozenset[str] = frozenset()
+    not_text_columns: frozenset[str] = frozenset()
+
+    @property
+    def text_columns(self) -> frozenset[str]:
+        return frozenset(self.plain_columns) - self.not_text_columns
 
     @property
     def fields_hint(self) -> str:
@@ -51,6 +56,7 @@ SUBJECTS: dict[str, Subject] = {
                 "status": "status",
                 "is_bot": "is_bot",
             },
+            not_text_columns=frozenset({"is_bot"}),
         ),
         Subject(
             key="profile",
@@ -66,6 +72,7 @@ SUBJECTS: dict[str, Subject] = {
                 "visit_count": "visit_count",
             },
             number_columns=frozenset({"visit_count"}),
+            not_text_columns=frozenset({"active", "visit_count"}),
         ),
         Subject(
             key="session",
@@ -80,6 +87,7 @@ SUBJECTS: dict[str, Subject] = {
                 "status": "status",
                 "is_bot": "is_bot",
             },
+            not_text_columns=frozenset({"is_bot"}),
         ),
         Subject(
             key="entity",

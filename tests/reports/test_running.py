@@ -258,3 +258,21 @@ def test_placeholders_in_a_string_with_escaped_quotes_are_found():
         parameters=[{"name": "kind", "default": "none"}],
     )
     assert rows(report) == [(None, 1)]
+
+
+def test_plain_columns_compare_as_their_values():
+    EventFactory(type="purchase", is_bot=True)
+    EventFactory(type="purchase", is_bot=False)
+    EventFactory(type="page-view", is_bot=False)
+
+    def count(condition):
+        report = make_report(name=condition, subject="event", filter=condition)
+        return rows(report)[0][1]
+
+    assert count('event@type == "purchase"') == 2
+    assert count('event@type != "purchase"') == 1
+    assert count("event@is_bot == true") == 1
+    # A boolean column is no text: "true" the string is not true the boolean.
+    assert count('event@is_bot == "true"') == 0
+    assert count('event@type == "purchase" AND event@is_bot == false') == 1
+    assert count("event@session EXISTS") == 3
