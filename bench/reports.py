@@ -84,37 +84,37 @@ def events_fill(url: str, count: int, now: datetime) -> None:
         # The source needs no row: events reference it without a database constraint.
         random.seed(7)
         started = time.monotonic()
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY events_event ({COLUMNS}) FROM STDIN") as copy:
-                for n in range(count):
-                    kind = TYPES[n % len(TYPES)]
-                    country = COUNTRIES[random.randrange(len(COUNTRIES))]
-                    properties = (
-                        f'{{"country": "{country}", "total": {random.randrange(1, 50000) / 100}}}'
-                        if kind == "purchase"
-                        else f'{{"country": "{country}"}}'
+        copying = f"COPY events_event ({COLUMNS}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(copying) as copy:
+            for n in range(count):
+                kind = TYPES[n % len(TYPES)]
+                country = COUNTRIES[random.randrange(len(COUNTRIES))]
+                properties = (
+                    f'{{"country": "{country}", "total": {random.randrange(1, 50000) / 100}}}'
+                    if kind == "purchase"
+                    else f'{{"country": "{country}"}}'
+                )
+                moment = now - timedelta(seconds=random.randrange(60 * 86400))
+                copy.write_row(
+                    (
+                        f"bench-e-{n}",
+                        kind,
+                        SOURCE,
+                        None,
+                        None,
+                        moment,
+                        moment,
+                        "processed",
+                        "",
+                        False,
+                        properties,
+                        "{}",
+                        "{}",
+                        "{}",
+                        "{}",
+                        "{}",
                     )
-                    moment = now - timedelta(seconds=random.randrange(60 * 86400))
-                    copy.write_row(
-                        (
-                            f"bench-e-{n}",
-                            kind,
-                            SOURCE,
-                            None,
-                            None,
-                            moment,
-                            moment,
-                            "processed",
-                            "",
-                            False,
-                            properties,
-                            "{}",
-                            "{}",
-                            "{}",
-                            "{}",
-                            "{}",
-                        )
-                    )
+                )
         connection.commit()
         print(f"events: {count:,} stored by COPY in {time.monotonic() - started:.1f} s")
         connection.autocommit = True
