@@ -2,6 +2,8 @@
 target, config validation, and Tracardi's Load report data plugin."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from apps.profiles.models import Profile
 from apps.workflows.actions import action_by_id, action_class_for
@@ -155,3 +157,22 @@ def test_tracardi_load_report_plugin_converts_both_ways(report):
             "params": '{"min_total": "event@properties.threshold"}',
         }
     }
+
+
+def test_the_editor_offers_the_saved_reports_as_a_pick_list(client, report):
+    make_report(name="Active profiles", subject="profile")
+    client.force_login(get_user_model().objects.create_superuser(username="marketer"))
+    catalogue = client.get(reverse("admin:workflows_workflow_editor_catalogue")).json()
+    [load] = [
+        action
+        for family in catalogue["families"]
+        for action in family["actions"]
+        if action["id"] == "load_report"
+    ]
+    assert load["schema"]["properties"]["report"]["enum"] == [
+        "Active profiles",
+        "Purchases by country",
+    ]
+    assert load["outputs"] == ["result", "error"]
+    # The saved config schema stays open: a report made later is no schema error.
+    assert "enum" not in action_by_id("load_report").config_schema["properties"]["report"]

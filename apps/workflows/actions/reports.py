@@ -4,12 +4,13 @@ back), so it cannot disturb the workflow's writes."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from apps import notation
 from apps.reports.definition import ReportError
 from apps.reports.running import report_run
-from apps.reports.selectors import report_find
+from apps.reports.selectors import report_find, report_names
 from apps.workflows.actions.base import (
     TARGET_PROPERTY,
     Action,
@@ -43,7 +44,7 @@ class LoadReportAction(Action):
                 "type": "string",
                 "minLength": 1,
                 "title": "Report",
-                "description": "The report's name (or id), e.g. Purchases by country.",
+                "description": "A saved report (Understand → Reports), by its name.",
             },
             "parameters": {
                 "type": "object",
@@ -56,6 +57,16 @@ class LoadReportAction(Action):
             "target": TARGET_PROPERTY,
         },
     }
+
+    @classmethod
+    def editor_schema(cls) -> dict:
+        """The report as a pick list of the saved reports' names (a text box while none)."""
+        names = report_names()
+        if not names:
+            return cls.config_schema
+        schema = copy.deepcopy(cls.config_schema)
+        schema["properties"]["report"]["enum"] = names
+        return schema
 
     def setup(self) -> None:
         key = self.config["report"].strip()

@@ -262,7 +262,7 @@ class EditorViews:
                         "docs_html": str(docs_html(action.docs)),
                         "inputs": list(action.inputs),
                         "outputs": list(action.outputs),
-                        "schema": action.config_schema,
+                        "schema": action.editor_schema(),
                         "spec": action.spec(),
                     }
                     for action in actions
