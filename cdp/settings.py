@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.tracking",
     "apps.workflows",
     "apps.destinations",
+    "apps.reports",
     "apps.api",
 ]
 
@@ -296,6 +297,10 @@ CDP_WORKFLOW_HTTP_ALLOWED_NETWORKS = env_networks("CDP_WORKFLOW_HTTP_ALLOWED_NET
 # CDP_MEMORY_MAX_VALUE_BYTES (its JSON) is refused on the node's error port.
 CDP_MEMORY_REDIS_URL = env_str("CDP_MEMORY_REDIS_URL", "") or REDIS_URL
 CDP_MEMORY_MAX_VALUE_BYTES = env_int("CDP_MEMORY_MAX_VALUE_BYTES", 64 * 1024)
+# Reports (apps.reports): a run is a read-only transaction that PostgreSQL stops after
+# CDP_REPORT_TIMEOUT_MS, and answers at most CDP_REPORT_ROW_LIMIT groups.
+CDP_REPORT_TIMEOUT_MS = env_int("CDP_REPORT_TIMEOUT_MS", 10_000)
+CDP_REPORT_ROW_LIMIT = env_int("CDP_REPORT_ROW_LIMIT", 1000)
 # Scheduled workflows (apps.tracking.schedules): profiles run per batch (one transaction that
 # holds their profile locks: keep it small), how long a run may go quiet before beat steps it
 # again, and before a new firing replaces it.

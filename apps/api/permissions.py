@@ -13,13 +13,16 @@ NO_CREDENTIALS = (
 
 
 class HasScope(BasePermission):
-    """Views set `api_area` (one of apps.api.scopes.AREAS)."""
+    """Views set `api_area` (one of apps.api.scopes.AREAS), and may name actions that POST
+    but only read in `read_actions` (running a report)."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if user is None or not user.is_authenticated:
             raise exceptions.NotAuthenticated(NO_CREDENTIALS)
-        write = request.method not in SAFE_METHODS
+        write = request.method not in SAFE_METHODS and getattr(view, "action", None) not in (
+            getattr(view, "read_actions", ())
+        )
         if isinstance(user, KeyHolder):
             area = view.api_area
             if not scopes_allow(user.key.scopes, area, write=write):

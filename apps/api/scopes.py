@@ -4,7 +4,16 @@ A scope is `<area>:read`, `<area>:write` (which includes reading), `all:read` or
 Views name their area; a safe method (GET, HEAD, OPTIONS) needs read, any other write.
 """
 
-AREAS = ("sources", "profiles", "events", "workflows", "segments", "destinations", "imports")
+AREAS = (
+    "sources",
+    "profiles",
+    "events",
+    "workflows",
+    "segments",
+    "destinations",
+    "imports",
+    "reports",
+)
 ALL = "all"
 ALL_READ = "all:read"
 READ, WRITE = "read", "write"

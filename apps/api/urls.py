@@ -10,6 +10,7 @@ from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
 from apps.api.views.imports import EventImportViewSet, ProfileImportViewSet
 from apps.api.views.profiles import ProfileViewSet
+from apps.api.views.reports import ReportViewSet
 from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
 from apps.api.views.workflows import RuleViewSet, WorkflowViewSet
@@ -21,6 +22,7 @@ router.register("profiles", ProfileViewSet, basename="profile")
 router.register("events", EventViewSet, basename="event")
 router.register("entities", EntityViewSet, basename="entity")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("reports", ReportViewSet, basename="report")
 router.register("consent-types", ConsentTypeViewSet, basename="consent-type")
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("rules", RuleViewSet, basename="rule")

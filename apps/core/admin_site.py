@@ -30,6 +30,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("profiles", "Segment"),
             ("profiles", "ConsentType"),
             ("profiles", "MergeRecord"),
+            ("reports", "Report"),
         ),
     ),
     (
@@ -64,6 +65,7 @@ APP_SECTIONS = {
     "profiles": "Understand",
     "workflows": "Activate",
     "destinations": "Activate",
+    "reports": "Understand",
 }
 SUPERUSER_ONLY_APPS = frozenset({"api", "django_celery_beat"})
 

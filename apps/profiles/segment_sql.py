@@ -56,9 +56,17 @@ class _Sql:
     condition: str
     now: datetime
     params: dict = field(default_factory=dict)
+    source: str = "profile"
+    json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS
+    # notation name -> column: scalar columns a reference names alone (`event@type`).
+    plain_columns: dict[str, str] = field(default_factory=dict)
+    # Of those, the text columns: `==` with a string compares the column itself (an index
+    # on it serves), which is exact as a text column holds a string or NULL.
+    text_columns: frozenset[str] = frozenset()
+    prefix: str = "p"
 
     def param(self, value) -> str:
-        name = f"p{len(self.params)}"
+        name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return f"%({name})s"
 
@@ -66,13 +74,35 @@ class _Sql:
         return f'("{column}" #> {self.param(keys)}::text[])'
 
 
-def condition_sql(condition: str, *, now: datetime | None = None) -> tuple[str, dict] | None:
+def condition_sql(
+    condition: str,
+    *,
+    now: datetime | None = None,
+    source: str = "profile",
+    json_columns: tuple[str, ...] = PROFILE_JSON_COLUMNS,
+    plain_columns: dict[str, str] | None = None,
+    text_columns: frozenset[str] = frozenset(),
+    prefix: str = "p",
+) -> tuple[str, dict] | None:
     """A boolean SQL expression over the profiles table that holds exactly where the condition
     holds (aggregates over events at `now`, by default the current time), with its (named)
     parameters; None when the condition does not translate. Raises the notation's
-    ConditionSyntaxError for a condition that does not parse."""
+    ConditionSyntaxError for a condition that does not parse.
+
+    Other tables (reports over events, sessions, entities) name their notation `source`, their
+    JSON columns and their scalar columns (`{"type": "type", "source": "source_id"}`, compared
+    as their JSON value); the column names must be constants, never input. Aggregates over a
+    person's events translate over profiles only."""
     tree = parse_tree(condition)
-    sql = _Sql(condition, now or timezone.now())
+    sql = _Sql(
+        condition=condition,
+        now=now or timezone.now(),
+        source=source,
+        json_columns=json_columns,
+        plain_columns=dict(plain_columns or {}),
+        text_columns=text_columns,
+        prefix=prefix,
+    )
     try:
         expression = _predicate(tree, sql)
     except Untranslatable:
@@ -147,10 +177,14 @@ def _field(tree: Tree, sql: _Sql) -> str:
     if not isinstance(tree, Tree) or tree.data != "field":
         raise Untranslatable
     reference = parse_reference(str(tree.children[0]))
-    if reference is None or reference.source != "profile" or len(reference.keys) < 2:
+    if reference is None or reference.source != sql.source or not reference.keys:
         raise Untranslatable
     (column, column_index), *rest = reference.keys
-    if column not in PROFILE_JSON_COLUMNS or column_index is not None:
+    if column_index is not None:
+        raise Untranslatable
+    if not rest and column in sql.plain_columns:
+        return f'to_jsonb("{sql.plain_columns[column]}")'
+    if column not in sql.json_columns or not rest:
         raise Untranslatable
     if any(index is not None for _, index in rest):
         raise Untranslatable  # a key that may index a list: left to Python
@@ -159,7 +193,7 @@ def _field(tree: Tree, sql: _Sql) -> str:
 
 def _history(tree: Tree, sql: _Sql) -> str:
     history = event_history()
-    if history is None:
+    if history is None or sql.source != "profile":
         raise Untranslatable
     return history.sql(
         history_query(sql.condition, tree),
@@ -189,8 +223,22 @@ def _constant(tree: Tree):
     raise Untranslatable
 
 
+def _text_column(tree: Tree, sql: _Sql) -> str | None:
+    reference = parse_reference(str(tree.children[0]))
+    if reference is None or reference.source != sql.source or len(reference.keys) != 1:
+        return None
+    name, index = reference.keys[0]
+    if index is not None or name not in sql.text_columns:
+        return None
+    return sql.plain_columns[name]
+
+
 def _comparison(left: Tree, comparator: str, right: Tree, sql: _Sql) -> str:
     constant = _constant(right)
+    column = _text_column(left, sql) if isinstance(left, Tree) and left.data == "field" else None
+    if column is not None and isinstance(constant, str) and comparator in _EQUALS + _NOT_EQUALS:
+        test = f'COALESCE("{column}" = {sql.param(constant)}::text, false)'
+        return test if comparator in _EQUALS else f"(NOT {test})"
     return _test(left, sql, lambda value: _compare(value, comparator, constant, sql))
 
 

@@ -26,6 +26,7 @@ from apps.workflows.actions import (
     memory,
     merging,
     privacy,
+    reports,
     response,
     segments,
     text,
@@ -132,6 +133,8 @@ ACTIONS: tuple[type[Action], ...] = (
     memory.WriteMemoryAction,
     memory.ReadMemoryAction,
     memory.MemoryCollectorAction,
+    # Reports (issue 23 item 6).
+    reports.LoadReportAction,
     language.DetectLanguageAction,
     # The pure-logic actions (issue 19 item 3).
     *LOGIC_ACTIONS,

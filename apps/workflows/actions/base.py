@@ -91,6 +91,12 @@ class Action:
         return cls.__module__
 
     @classmethod
+    def editor_schema(cls) -> dict:
+        """The schema the editor draws the node's form from: the config schema, where an
+        action may add choices known only now (the saved reports of Load report)."""
+        return cls.config_schema
+
+    @classmethod
     def spec(cls, init: dict | None = None) -> dict:
         """The `data.spec` of a node that uses this action (Tracardi's shape)."""
         return {

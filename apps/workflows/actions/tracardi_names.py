@@ -471,6 +471,49 @@ PLUGINS = (
     # Tracardi's memory.collect.plugin gathers within one run: the logic block maps it to
     # payload_collector; memory_collector (across runs, in Redis) has no Tracardi twin.
 )
+# -- Reports (issue 23 item 6) ----------------------------------------------------------------
+# Tracardi's Load report data (internal/get_report, GetReportAction) keeps the picked report as
+# report_config.report {"id", "name"} and its parameters as JSON text in report_config.params.
+
+
+def _load_report_to_ours(config: dict) -> dict:
+    picked = config.pop("report_config", None)
+    if picked is None:
+        return config
+    if not isinstance(picked, dict):
+        raise NotConvertible("its report_config is not an object")
+    report = picked.get("report") or {}
+    config["report"] = (
+        (report.get("name") or report.get("id") or "") if isinstance(report, dict) else str(report)
+    )
+    config["parameters"] = _json_object(picked.get("params"), "report_config.params")
+    return config
+
+
+def _load_report_to_tracardi(config: dict) -> dict:
+    config = dict(config)
+    report = config.pop("report", "")
+    parameters = config.pop("parameters", {}) or {}
+    return {
+        **config,
+        "report_config": {
+            "report": {"id": report, "name": report},
+            "params": json.dumps(parameters),
+        },
+    }
+
+
+PLUGINS = (
+    *PLUGINS,
+    TracardiPlugin(
+        "load_report",
+        _V1 + "internal.get_report.plugin",
+        "GetReportAction",
+        outputs=("result", "error"),
+        to_ours=_load_report_to_ours,
+        to_tracardi=_load_report_to_tracardi,
+    ),
+)
 # -- the pure-logic plugins (issue 19 item 3) --------------------------------------------------
 # Their config keys are ours too, so most need no key map; the converters below fix shapes.
 

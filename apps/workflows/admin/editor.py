@@ -264,7 +264,7 @@ class EditorViews:
                         "docs_html": str(docs_html(action.docs)),
                         "inputs": list(action.inputs),
                         "outputs": list(action.outputs),
-                        "schema": with_resource_choices(action.config_schema, resources),
+                        "schema": with_resource_choices(action.editor_schema(), resources),
                         "spec": action.spec(),
                     }
                     for action in actions
