@@ -26,10 +26,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
+from apps.destinations.senders import resource_type_choices
 from apps.destinations.validation import credentials_errors, destination_errors
 
 
 class Resource(models.Model):
+    # The built-in types; plugins add theirs (choices are read from the senders' registry).
     class Type(models.TextChoices):
         WEBHOOK = "webhook", "HTTP webhook"
         RABBITMQ = "rabbitmq", "RabbitMQ"
@@ -38,7 +40,7 @@ class Resource(models.Model):
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=16, choices=Type.choices)
+    type = models.CharField(max_length=32, choices=resource_type_choices)
     credentials = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -12,7 +12,7 @@ from celery.schedules import crontab
 from jsonschema import Draft202012Validator
 
 from apps import notation
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import RESOURCE_TYPES, SENDERS, resource_plugins_ensure
 
 if TYPE_CHECKING:
     from apps.destinations.models import Destination
@@ -41,10 +41,11 @@ def _rule(error: Any) -> str:
 
 
 def credentials_errors(*, resource_type: str, credentials: Any) -> list[str]:
-    sender = SENDERS.get(resource_type)
-    if sender is None:
-        return [f"Unknown resource type {resource_type!r}; use one of {sorted(SENDERS)}."]
-    errors = schema_errors(sender.credentials_schema, credentials, what="credentials")
+    resource_plugins_ensure()
+    known = RESOURCE_TYPES.get(resource_type)
+    if known is None:
+        return [f"Unknown resource type {resource_type!r}; use one of {sorted(RESOURCE_TYPES)}."]
+    errors = schema_errors(known.credentials_schema, credentials, what="credentials")
     if resource_type == "webhook" and not errors and credentials.get("basic_auth"):
         errors += [
             f"credentials.headers.{name} and credentials.basic_auth: both set the "
@@ -171,8 +172,15 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
     if problems := mapping_errors(destination.mapping):
         errors["mapping"] = problems
     if destination.resource_id:
+        resource_plugins_ensure()
         sender = SENDERS.get(destination.resource.type)
-        if sender is not None:
+        if sender is None:
+            errors["resource"] = [
+                f"Resource type {destination.resource.type!r} has no sender (a plugin's "
+                "resource type for its own actions, or its plugin is not installed); choose a "
+                "resource of another type."
+            ]
+        else:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")
             problems += _authorization_conflicts(destination)
             problems += _batch_conflicts(destination)

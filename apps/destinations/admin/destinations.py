@@ -40,7 +40,7 @@ from apps.destinations.selectors import (
     mapping_preview,
     sync_runs_with_deliveries,
 )
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import SENDERS, resource_plugins_ensure
 from apps.destinations.services import (
     TestSendError,
     destination_delete,
@@ -56,7 +56,9 @@ RECENT_SYNC_RUNS = 10
 
 
 # The sender settings of each resource type as form fields (apps.core.schema_forms); the page
-# shows those of the selected resource's type (static/destinations/type_fields.js).
+# shows those of the selected resource's type (static/destinations/type_fields.js). Plugins'
+# senders are loaded first: the admin is imported before the destinations app is ready.
+resource_plugins_ensure()
 SETTINGS_FIELDS: dict[str, list[SchemaField]] = {
     resource_type: schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
     for resource_type, sender in SENDERS.items()
@@ -103,7 +105,7 @@ class DestinationForm(forms.ModelForm):
         resource = self.instance.resource if self.instance.resource_id else None
         if resource is not None:
             self.initial.update(
-                initial_values(self.instance.settings, SETTINGS_FIELDS[resource.type])
+                initial_values(self.instance.settings, SETTINGS_FIELDS.get(resource.type, []))
             )
         if "resource" in self.fields:
             choices = self.fields["resource"].queryset.values_list("pk", "type")
@@ -119,7 +121,9 @@ class DestinationForm(forms.ModelForm):
         if resource is not None:
             try:
                 # Validated against the sender's schema by Destination.clean() (_post_clean).
-                self.instance.settings = document_from(cleaned, SETTINGS_FIELDS[resource.type])
+                self.instance.settings = document_from(
+                    cleaned, SETTINGS_FIELDS.get(resource.type, [])
+                )
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     self.add_error(name, messages)

@@ -21,7 +21,7 @@ from apps.core.schema_forms import (
     schema_fields,
 )
 from apps.destinations.models import Resource
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import RESOURCE_TYPES, resource_plugins_ensure
 
 MASK = "••••••"
 
@@ -41,12 +41,14 @@ def masked(value: Any) -> Any:
 
 
 # The credentials of each resource type as write-only form fields (apps.core.schema_forms); the
-# page shows those of the selected type (static/destinations/type_fields.js).
+# page shows those of the selected type (static/destinations/type_fields.js). Plugins' resource
+# types are loaded first: the admin is imported before the destinations app is ready.
+resource_plugins_ensure()
 CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {
     resource_type: schema_fields(
-        sender.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
+        item.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
     )
-    for resource_type, sender in SENDERS.items()
+    for resource_type, item in RESOURCE_TYPES.items()
 }
 
 

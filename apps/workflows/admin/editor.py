@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, reverse
 
-from apps.workflows.actions import actions_by_group
+from apps.workflows.actions import actions_by_group, plugin_origin
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.engine import loggable
 from apps.workflows.graph import GraphInvalid, graph_problems
@@ -169,6 +169,12 @@ def _revision(body: dict) -> int:
     return revision
 
 
+def _plugin(action) -> dict | None:
+    """The package a plugin action comes from ({"package", "version"}), None if built in."""
+    origin = plugin_origin(action)
+    return None if origin is None else {"package": origin.package, "version": origin.version}
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -264,6 +270,7 @@ class EditorViews:
                         "outputs": list(action.outputs),
                         "schema": action.config_schema,
                         "spec": action.spec(),
+                        "plugin": _plugin(action),
                     }
                     for action in actions
                 ],
