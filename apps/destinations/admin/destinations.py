@@ -56,13 +56,9 @@ RECENT_SYNC_RUNS = 10
 
 
 # The sender settings of each resource type as form fields (apps.core.schema_forms); the page
-# shows those of the selected resource's type (static/destinations/type_fields.js). Plugins'
-# senders are loaded first: the admin is imported before the destinations app is ready.
-resource_plugins_ensure()
-SETTINGS_FIELDS: dict[str, list[SchemaField]] = {
-    resource_type: schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
-    for resource_type, sender in SENDERS.items()
-}
+# shows those of the selected resource's type (static/destinations/type_fields.js). Kept in step
+# with the registry by settings_fields(): plugins add senders at start.
+SETTINGS_FIELDS: dict[str, list[SchemaField]] = {}
 
 
 class DestinationForm(forms.ModelForm):
@@ -142,10 +138,26 @@ class DestinationForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
-for _fields in SETTINGS_FIELDS.values():
-    for _item in _fields:
-        DestinationForm.base_fields[_item.name] = _item.field
-        DestinationForm.declared_fields[_item.name] = _item.field
+def settings_fields() -> dict[str, list[SchemaField]]:
+    """SETTINGS_FIELDS for the senders registered now, declared on DestinationForm (the admin
+    builds its form from the declared fields its fieldsets name)."""
+    resource_plugins_ensure()
+    if list(SETTINGS_FIELDS) == list(SENDERS):
+        return SETTINGS_FIELDS
+    for fields in SETTINGS_FIELDS.values():
+        for item in fields:
+            del DestinationForm.base_fields[item.name], DestinationForm.declared_fields[item.name]
+    SETTINGS_FIELDS.clear()
+    for resource_type, sender in SENDERS.items():
+        fields = schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
+        SETTINGS_FIELDS[resource_type] = fields
+        for item in fields:
+            DestinationForm.base_fields[item.name] = item.field
+            DestinationForm.declared_fields[item.name] = item.field
+    return SETTINGS_FIELDS
+
+
+settings_fields()
 
 
 class SendTestForm(forms.Form):
@@ -284,7 +296,7 @@ class DestinationAdmin(admin.ModelAdmin):
                     "condition",
                     "mapping",
                     "settings_hint",
-                    *(item.name for fields in SETTINGS_FIELDS.values() for item in fields),
+                    # The settings fields of every sender (get_fieldsets, plugins included).
                 ),
                 "description": "The condition and the mapping read profile@... (and event@... "
                 "for event destinations).",
@@ -313,6 +325,17 @@ class DestinationAdmin(admin.ModelAdmin):
         ),
         (None, {"fields": ("deliveries",)}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        settings_names = tuple(
+            item.name for fields in settings_fields().values() for item in fields
+        )
+        return tuple(
+            (name, {**options, "fields": (*options["fields"], *settings_names)})
+            if name == "What is sent"
+            else (name, options)
+            for name, options in super().get_fieldsets(request, obj)
+        )
 
     def get_queryset(self, request: HttpRequest):
         return destinations_with_health(super().get_queryset(request), now=timezone.now())

@@ -41,15 +41,9 @@ def masked(value: Any) -> Any:
 
 
 # The credentials of each resource type as write-only form fields (apps.core.schema_forms); the
-# page shows those of the selected type (static/destinations/type_fields.js). Plugins' resource
-# types are loaded first: the admin is imported before the destinations app is ready.
-resource_plugins_ensure()
-CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {
-    resource_type: schema_fields(
-        item.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
-    )
-    for resource_type, item in RESOURCE_TYPES.items()
-}
+# page shows those of the selected type (static/destinations/type_fields.js). Kept in step with
+# the registry by credential_fields(): plugins add resource types at start.
+CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {}
 
 
 class ResourceForm(forms.ModelForm):
@@ -113,10 +107,28 @@ def _filled_in(stored: dict, typed: dict, fields: list[SchemaField]) -> dict:
     return credentials
 
 
-for _fields in CREDENTIAL_FIELDS.values():
-    for _item in _fields:
-        ResourceForm.base_fields[_item.name] = _item.field
-        ResourceForm.declared_fields[_item.name] = _item.field
+def credential_fields() -> dict[str, list[SchemaField]]:
+    """CREDENTIAL_FIELDS for the resource types registered now, declared on ResourceForm (the
+    admin builds its form from the declared fields its fieldsets name)."""
+    resource_plugins_ensure()
+    if list(CREDENTIAL_FIELDS) == list(RESOURCE_TYPES):
+        return CREDENTIAL_FIELDS
+    for fields in CREDENTIAL_FIELDS.values():
+        for item in fields:
+            del ResourceForm.base_fields[item.name], ResourceForm.declared_fields[item.name]
+    CREDENTIAL_FIELDS.clear()
+    for resource_type, known in RESOURCE_TYPES.items():
+        fields = schema_fields(
+            known.credentials_schema, prefix=f"credentials__{resource_type}", secret=True
+        )
+        CREDENTIAL_FIELDS[resource_type] = fields
+        for item in fields:
+            ResourceForm.base_fields[item.name] = item.field
+            ResourceForm.declared_fields[item.name] = item.field
+    return CREDENTIAL_FIELDS
+
+
+credential_fields()
 
 
 @admin.register(Resource)
@@ -126,20 +138,22 @@ class ResourceAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     search_fields = ("name",)
     readonly_fields = ("credentials_masked",)
-    fieldsets = (
-        (None, {"fields": ("name", "type", "description")}),
-        (
-            "Credentials",
-            {
-                "fields": (
-                    "credentials_masked",
-                    *(item.name for fields in CREDENTIAL_FIELDS.values() for item in fields),
-                ),
-                "description": "Write-only: stored credentials are never shown. Fill in a field "
-                "to replace its value; leave it empty to keep the stored one.",
-            },
-        ),
-    )
+
+    def get_fieldsets(self, request, obj=None):
+        return (
+            (None, {"fields": ("name", "type", "description")}),
+            (
+                "Credentials",
+                {
+                    "fields": (
+                        "credentials_masked",
+                        *(item.name for fields in credential_fields().values() for item in fields),
+                    ),
+                    "description": "Write-only: stored credentials are never shown. Fill in a "
+                    "field to replace its value; leave it empty to keep the stored one.",
+                },
+            ),
+        )
 
     @admin.display(description="credentials")
     def credential_keys(self, resource: Resource) -> str:
