@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from apps.api.keys import api_key_create
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.destinations.senders import RESOURCE_TYPES, SENDERS, resource_type_choices
 from apps.destinations.services import destination_deliveries_send, profile_deliveries_schedule
@@ -164,3 +166,37 @@ def test_without_the_plugin_its_type_is_refused(staff_client):
         "Select a valid choice. hello_inbox is not one of the available choices."
     ]
     assert Resource.objects.count() == 0
+
+
+def test_the_management_api_takes_the_plugin_type_and_checks_its_credentials(with_plugins):
+    _, key = api_key_create(name="Ops", scopes=["all"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    refused = api.post(
+        "/api/v1/resources/",
+        {"name": "Inbox", "type": "hello_inbox", "credentials": {"key": TOKEN}},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == [
+        {
+            "loc": ["body", "credentials"],
+            "msg": "credentials.(top level): 'token' is a required property",
+            "type": "invalid",
+        },
+        {
+            "loc": ["body", "credentials"],
+            "msg": "credentials.(top level): unknown key ('key' was unexpected)",
+            "type": "invalid",
+        },
+    ]
+    assert Resource.objects.count() == 0
+
+    made = api.post(
+        "/api/v1/resources/",
+        {"name": "Inbox", "type": "hello_inbox", "credentials": {"token": TOKEN}},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    assert (made.json()["type"], made.json()["credential_keys"]) == ("hello_inbox", ["token"])

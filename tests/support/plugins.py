@@ -154,11 +154,16 @@ def plugin_site(tmp_path_factory) -> Path:
 
 
 def registries_reload() -> None:
+    from apps.destinations.admin.destinations import settings_fields
+    from apps.destinations.admin.resources import credential_fields
     from apps.destinations.senders import resource_plugins_load
     from apps.workflows.actions import plugin_actions_load
 
     plugin_actions_load()
     resource_plugins_load()
+    # The admin forms' type fields follow at once (they would at their next page anyway).
+    credential_fields()
+    settings_fields()
 
 
 @contextlib.contextmanager
