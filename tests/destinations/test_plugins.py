@@ -124,6 +124,12 @@ def test_once_the_plugin_is_gone_its_deliveries_fail_saying_why(plugin_site, htt
         "(see /api/v1/health, plugins)"
     )
     assert server.requests == []
+    with pytest.raises(ValidationError) as refused:
+        destination.full_clean()
+    assert refused.value.message_dict["resource"] == [
+        "Resource type 'hello_inbox' has no sender (a plugin's resource type for its own "
+        "actions, or its plugin is not installed); choose a resource of another type."
+    ]
 
 
 def test_the_resource_form_offers_the_plugin_type_and_its_credential_fields(
