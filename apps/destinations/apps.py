@@ -11,6 +11,7 @@ class DestinationsConfig(AppConfig):
             event_deliveries_to_erase,
             profile_deliveries_to_erase,
         )
+        from apps.destinations.senders import resource_plugins_ensure
         from apps.destinations.services.erasure_forwarding import erasure_deletion_requests_record
         from apps.destinations.services.scheduling import (
             merged_profile_syncs_drop,
@@ -22,6 +23,9 @@ class DestinationsConfig(AppConfig):
             profile_follower_register,
         )
 
+        # Resource types and senders of other packages (entry points `cdp.resource_types`,
+        # `cdp.senders`); a broken one is logged, reported by the health endpoint and skipped.
+        resource_plugins_ensure()
         # Every profile change schedules (or pushes back) the profile's pending syncs, in the
         # writer's transaction.
         profile_change_subscribe(profile_deliveries_schedule)

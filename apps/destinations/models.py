@@ -26,11 +26,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
-from apps.destinations.connectors import RESOURCE_TYPE_CHOICES
+from apps.destinations.connectors import resource_type_choices
 from apps.destinations.validation import credentials_errors, destination_errors
 
 
 class Resource(models.Model):
+    # The built-in types; plugins add theirs (choices are read from the senders' registry).
     class Type(models.TextChoices):
         # The destination senders' types (connectors add theirs: apps.destinations.connectors).
         WEBHOOK = "webhook", "HTTP webhook"
@@ -40,7 +41,7 @@ class Resource(models.Model):
     id = models.CharField(primary_key=True, max_length=64, default=new_id)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=32, choices=RESOURCE_TYPE_CHOICES)
+    type = models.CharField(max_length=32, choices=resource_type_choices)
     credentials = models.JSONField(default=dict, blank=True)
     # Tracardi's production/test pair: a workflow's test run uses these when set (a sandbox
     # account, a test channel), the production credentials otherwise. Same shape.

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from apps import notation
 from apps.destinations.connectors import RESOURCE_TYPES
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import SENDERS, resource_plugins_ensure
 
 if TYPE_CHECKING:
     from apps.destinations.models import Destination
@@ -42,6 +42,7 @@ def _rule(error: Any) -> str:
 
 
 def credentials_errors(*, resource_type: str, credentials: Any) -> list[str]:
+    resource_plugins_ensure()
     kind = RESOURCE_TYPES.get(resource_type)
     if kind is None:
         return [f"Unknown resource type {resource_type!r}; use one of {sorted(RESOURCE_TYPES)}."]
@@ -172,11 +173,14 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
     if problems := mapping_errors(destination.mapping):
         errors["mapping"] = problems
     if destination.resource_id:
+        resource_plugins_ensure()
         sender = SENDERS.get(destination.resource.type)
         if sender is None:
             errors["resource"] = [
-                f"A {destination.resource.get_type_display()} resource is for workflow actions; "
-                f"a destination sends through one of: {', '.join(sorted(SENDERS))}."
+                f"A {destination.resource.get_type_display()} resource has no sender (a "
+                "connector's or a plugin's resource type is for workflow actions, or its plugin "
+                "is not installed); a destination sends through one of: "
+                f"{', '.join(sorted(SENDERS))}."
             ]
         else:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")

@@ -8,6 +8,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from apps.profiles.hooks import ProfileFollower, profile_follower_register
         from apps.workflows import signals
+        from apps.workflows.actions import plugin_actions_ensure
         from apps.workflows.models import ParkedRun, WorkflowRun
         from apps.workflows.selectors import (
             event_runs_to_erase,
@@ -16,6 +17,9 @@ class WorkflowsConfig(AppConfig):
         )
 
         signals.connect()
+        # Actions of other packages (entry points `cdp.actions`); a broken one is logged,
+        # reported by the health endpoint and skipped.
+        plugin_actions_ensure()
         profile_follower_register(
             ProfileFollower(
                 key="workflow_runs",

@@ -33,3 +33,6 @@ def smtp_server():
     controller = start_smtp_server(handler)
     yield controller, handler
     controller.stop()
+
+
+from tests.support.plugins import plugin_site, with_plugins  # noqa: E402, F401  (fixtures)

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from apps.api.health import health_checks, stats
 from apps.api.permissions import HasScope
+from apps.core.plugins import plugins_report
 
 
 class HealthCheckSerializer(serializers.Serializer):
@@ -30,7 +31,11 @@ class HealthView(APIView):
         responses={
             200: inline_serializer(
                 "Health",
-                {"status": serializers.CharField(), "checks": _checks()},
+                {
+                    "status": serializers.CharField(),
+                    "checks": _checks(),
+                    "plugins": serializers.DictField(),
+                },
             ),
             503: inline_serializer(
                 "HealthDown",
@@ -38,6 +43,7 @@ class HealthView(APIView):
                     "status": serializers.CharField(),
                     "detail": serializers.CharField(),
                     "checks": _checks(),
+                    "plugins": serializers.DictField(),
                 },
             ),
         },
@@ -47,6 +53,8 @@ class HealthView(APIView):
         body = {
             "status": "ok",
             "checks": {check.name: check.as_dict() for check in checks},
+            # A skipped plugin is reported, not a failure: the rest of the CDP works.
+            "plugins": plugins_report(),
         }
         down = [check for check in checks if not check.ok]
         if not down:

@@ -40,7 +40,7 @@ from apps.destinations.selectors import (
     mapping_preview,
     sync_runs_with_deliveries,
 )
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import SENDERS, resource_plugins_ensure
 from apps.destinations.services import (
     TestSendError,
     destination_delete,
@@ -56,11 +56,9 @@ RECENT_SYNC_RUNS = 10
 
 
 # The sender settings of each resource type as form fields (apps.core.schema_forms); the page
-# shows those of the selected resource's type (static/destinations/type_fields.js).
-SETTINGS_FIELDS: dict[str, list[SchemaField]] = {
-    resource_type: schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
-    for resource_type, sender in SENDERS.items()
-}
+# shows those of the selected resource's type (static/destinations/type_fields.js). Kept in step
+# with the registry by settings_fields(): plugins add senders at start.
+SETTINGS_FIELDS: dict[str, list[SchemaField]] = {}
 
 
 class DestinationForm(forms.ModelForm):
@@ -103,7 +101,7 @@ class DestinationForm(forms.ModelForm):
         resource = self.instance.resource if self.instance.resource_id else None
         if resource is not None:
             self.initial.update(
-                initial_values(self.instance.settings, SETTINGS_FIELDS[resource.type])
+                initial_values(self.instance.settings, SETTINGS_FIELDS.get(resource.type, []))
             )
         if "resource" in self.fields:
             # Connector resources (Slack, HubSpot...) are for workflow actions, not senders.
@@ -123,7 +121,9 @@ class DestinationForm(forms.ModelForm):
         if resource is not None:
             try:
                 # Validated against the sender's schema by Destination.clean() (_post_clean).
-                self.instance.settings = document_from(cleaned, SETTINGS_FIELDS[resource.type])
+                self.instance.settings = document_from(
+                    cleaned, SETTINGS_FIELDS.get(resource.type, [])
+                )
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     self.add_error(name, messages)
@@ -142,10 +142,26 @@ class DestinationForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
-for _fields in SETTINGS_FIELDS.values():
-    for _item in _fields:
-        DestinationForm.base_fields[_item.name] = _item.field
-        DestinationForm.declared_fields[_item.name] = _item.field
+def settings_fields() -> dict[str, list[SchemaField]]:
+    """SETTINGS_FIELDS for the senders registered now, declared on DestinationForm (the admin
+    builds its form from the declared fields its fieldsets name)."""
+    resource_plugins_ensure()
+    if list(SETTINGS_FIELDS) == list(SENDERS):
+        return SETTINGS_FIELDS
+    for fields in SETTINGS_FIELDS.values():
+        for item in fields:
+            del DestinationForm.base_fields[item.name], DestinationForm.declared_fields[item.name]
+    SETTINGS_FIELDS.clear()
+    for resource_type, sender in SENDERS.items():
+        fields = schema_fields(sender.settings_schema, prefix=f"settings__{resource_type}")
+        SETTINGS_FIELDS[resource_type] = fields
+        for item in fields:
+            DestinationForm.base_fields[item.name] = item.field
+            DestinationForm.declared_fields[item.name] = item.field
+    return SETTINGS_FIELDS
+
+
+settings_fields()
 
 
 class SendTestForm(forms.Form):
@@ -284,7 +300,7 @@ class DestinationAdmin(admin.ModelAdmin):
                     "condition",
                     "mapping",
                     "settings_hint",
-                    *(item.name for fields in SETTINGS_FIELDS.values() for item in fields),
+                    # The settings fields of every sender (get_fieldsets, plugins included).
                 ),
                 "description": "The condition and the mapping read profile@... (and event@... "
                 "for event destinations).",
@@ -313,6 +329,17 @@ class DestinationAdmin(admin.ModelAdmin):
         ),
         (None, {"fields": ("deliveries",)}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        settings_names = tuple(
+            item.name for fields in settings_fields().values() for item in fields
+        )
+        return tuple(
+            (name, {**options, "fields": (*options["fields"], *settings_names)})
+            if name == "What is sent"
+            else (name, options)
+            for name, options in super().get_fieldsets(request, obj)
+        )
 
     def get_queryset(self, request: HttpRequest):
         return destinations_with_health(super().get_queryset(request), now=timezone.now())

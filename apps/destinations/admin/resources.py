@@ -27,6 +27,7 @@ from apps.core.schema_forms import (
 )
 from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.models import Resource
+from apps.destinations.senders import resource_plugins_ensure
 from apps.destinations.services import resource_connection_test
 
 MASK = "••••••"
@@ -47,22 +48,10 @@ def masked(value: Any) -> Any:
 
 
 # The credentials of each resource type as write-only form fields (apps.core.schema_forms); the
-# page shows those of the selected type (static/destinations/type_fields.js).
-def _credential_fields(document: str) -> dict[str, list[SchemaField]]:
-    return {
-        key: schema_fields(kind.credentials_schema, prefix=f"{document}__{key}", secret=True)
-        for key, kind in RESOURCE_TYPES.items()
-    }
-
-
-CREDENTIAL_FIELDS = _credential_fields("credentials")
-TEST_CREDENTIAL_FIELDS = _credential_fields("test_credentials")
-# Test credentials are optional as a whole: "Required." holds only once some are given.
-for _fields in TEST_CREDENTIAL_FIELDS.values():
-    for _item in _fields:
-        _item.field.help_text = _item.field.help_text.replace(
-            "Required.", "Required if test credentials are given."
-        )
+# page shows those of the selected type (static/destinations/type_fields.js). Kept in step with
+# the registry by credential_fields(): plugins add resource types at start.
+CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {}
+TEST_CREDENTIAL_FIELDS: dict[str, list[SchemaField]] = {}
 
 
 class ResourceForm(forms.ModelForm):
@@ -140,10 +129,41 @@ def _filled_in(stored: dict, typed: dict, fields: list[SchemaField]) -> dict:
     return credentials
 
 
-for _fields in (*CREDENTIAL_FIELDS.values(), *TEST_CREDENTIAL_FIELDS.values()):
-    for _item in _fields:
-        ResourceForm.base_fields[_item.name] = _item.field
-        ResourceForm.declared_fields[_item.name] = _item.field
+def credential_fields() -> tuple[dict[str, list[SchemaField]], dict[str, list[SchemaField]]]:
+    """CREDENTIAL_FIELDS and TEST_CREDENTIAL_FIELDS for the resource types registered now,
+    declared on ResourceForm (the admin builds its form from the declared fields its fieldsets
+    name)."""
+    resource_plugins_ensure()
+    if list(CREDENTIAL_FIELDS) == list(RESOURCE_TYPES):
+        return CREDENTIAL_FIELDS, TEST_CREDENTIAL_FIELDS
+    for fields in (*CREDENTIAL_FIELDS.values(), *TEST_CREDENTIAL_FIELDS.values()):
+        for item in fields:
+            del ResourceForm.base_fields[item.name], ResourceForm.declared_fields[item.name]
+    CREDENTIAL_FIELDS.clear()
+    TEST_CREDENTIAL_FIELDS.clear()
+    for resource_type, known in RESOURCE_TYPES.items():
+        for document, registry in (
+            ("credentials", CREDENTIAL_FIELDS),
+            ("test_credentials", TEST_CREDENTIAL_FIELDS),
+        ):
+            fields = schema_fields(
+                known.credentials_schema, prefix=f"{document}__{resource_type}", secret=True
+            )
+            if document == "test_credentials":
+                # Test credentials are optional as a whole: "Required." holds only once some
+                # are given.
+                for item in fields:
+                    item.field.help_text = item.field.help_text.replace(
+                        "Required.", "Required if test credentials are given."
+                    )
+            registry[resource_type] = fields
+            for item in fields:
+                ResourceForm.base_fields[item.name] = item.field
+                ResourceForm.declared_fields[item.name] = item.field
+    return CREDENTIAL_FIELDS, TEST_CREDENTIAL_FIELDS
+
+
+credential_fields()
 
 
 @admin.register(Resource)
@@ -153,34 +173,37 @@ class ResourceAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     search_fields = ("name",)
     readonly_fields = ("credentials_masked", "test_credentials_masked", "connection_test")
-    fieldsets = (
-        (None, {"fields": ("name", "type", "description")}),
-        (
-            "Credentials",
-            {
-                "fields": (
-                    "credentials_masked",
-                    *(item.name for fields in CREDENTIAL_FIELDS.values() for item in fields),
-                ),
-                "description": "Write-only: stored credentials are never shown. Fill in a field "
-                "to replace its value; leave it empty to keep the stored one.",
-            },
-        ),
-        (
-            "Test credentials",
-            {
-                "fields": (
-                    "test_credentials_masked",
-                    *(item.name for fields in TEST_CREDENTIAL_FIELDS.values() for item in fields),
-                    "clear_test_credentials",
-                ),
-                "description": "Optional, write-only: a sandbox account or test channel that "
-                "workflow test runs use instead of the production credentials. Empty: test "
-                "runs use the production credentials.",
-            },
-        ),
-        ("Connection", {"fields": ("connection_test",)}),
-    )
+
+    def get_fieldsets(self, request, obj=None):
+        production, test = credential_fields()
+        return (
+            (None, {"fields": ("name", "type", "description")}),
+            (
+                "Credentials",
+                {
+                    "fields": (
+                        "credentials_masked",
+                        *(item.name for fields in production.values() for item in fields),
+                    ),
+                    "description": "Write-only: stored credentials are never shown. Fill in a "
+                    "field to replace its value; leave it empty to keep the stored one.",
+                },
+            ),
+            (
+                "Test credentials",
+                {
+                    "fields": (
+                        "test_credentials_masked",
+                        *(item.name for fields in test.values() for item in fields),
+                        "clear_test_credentials",
+                    ),
+                    "description": "Optional, write-only: a sandbox account or test channel "
+                    "that workflow test runs use instead of the production credentials. Empty: "
+                    "test runs use the production credentials.",
+                },
+            ),
+            ("Connection", {"fields": ("connection_test",)}),
+        )
 
     @admin.display(description="credentials")
     def credential_keys(self, resource: Resource) -> str:

@@ -14,9 +14,7 @@ from apps.destinations.connectors import (
     sql,
 )
 from apps.destinations.connectors.types import ResourceType
-from apps.destinations.senders import SENDERS
-
-_SENDER_LABELS = {"webhook": "HTTP webhook", "rabbitmq": "RabbitMQ", "smtp": "E-mail (SMTP)"}
+from apps.destinations.senders import RESOURCE_TYPES, resource_type_choices
 
 CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     slack.SLACK_WEBHOOK,
@@ -40,13 +38,11 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     kafka.KAFKA,
 )
 
-RESOURCE_TYPES: dict[str, ResourceType] = {
-    **{
-        key: ResourceType(key, _SENDER_LABELS[key], sender.credentials_schema)
-        for key, sender in SENDERS.items()
-    },
-    **{kind.key: kind for kind in CONNECTOR_TYPES},
-}
-assert len(RESOURCE_TYPES) == len(SENDERS) + len(CONNECTOR_TYPES), "two types share a key"
+# One registry of resource types (apps.destinations.senders): the senders' built-in types, the
+# connectors' (added here, once, when this package is imported: models.py imports it) and the
+# plugins' (loaded at start; they cannot take a key of these).
+_clash = set(RESOURCE_TYPES) & {kind.key for kind in CONNECTOR_TYPES}
+assert not _clash, f"connector types {_clash} clash with the senders' types"
+RESOURCE_TYPES.update({kind.key: kind for kind in CONNECTOR_TYPES})
 
-RESOURCE_TYPE_CHOICES = [(kind.key, kind.label) for kind in RESOURCE_TYPES.values()]
+__all__ = ["CONNECTOR_TYPES", "RESOURCE_TYPES", "ResourceType", "resource_type_choices"]

@@ -23,6 +23,12 @@ class ResourceType:
     # The vendor's API root; CDP_CONNECTOR_API_URLS[key] replaces it (a proxy, or the tests'
     # local server).
     api_url: str = ""
+    # Built in: no plugin package (apps.core.plugins) provides it.
+    origin: Any = None
+
+    @property
+    def id(self) -> str:
+        return self.key
 
     def url(self, path: str = "", **parts: str) -> str:
         root = settings.CDP_CONNECTOR_API_URLS.get(self.key, self.api_url)

@@ -25,9 +25,10 @@ from apps.core.admin_helpers import (
     pretty_json,
     related_id_filter,
 )
+from apps.core.plugins import plugin_problems, plugins_loaded
 from apps.events.models import Event
 from apps.profiles.models import Profile
-from apps.workflows.actions import actions_by_group
+from apps.workflows.actions import actions_by_group, plugin_origin
 from apps.workflows.admin import (
     parked,
     schedules,  # noqa: F401  (registers the schedule admin)
@@ -172,6 +173,7 @@ class WorkflowAdmin(admin.ModelAdmin):
                 [
                     {
                         "action": action,
+                        "plugin": plugin_origin(action),
                         "docs": docs_html(action.docs),
                         "schema": pretty_json(action.config_schema),
                         "snippet": json.dumps(
@@ -189,6 +191,8 @@ class WorkflowAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "Workflow actions",
             "groups": groups,
+            "plugins_loaded": plugins_loaded(),
+            "plugin_problems": plugin_problems(),
         }
         return TemplateResponse(request, "admin/workflows/workflow/actions.html", context)
 

@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, reverse
 
-from apps.workflows.actions import actions_by_group
+from apps.workflows.actions import actions_by_group, plugin_origin
 from apps.workflows.actions.connectors.base import resource_choices, with_resource_choices
 from apps.workflows.admin.docs import docs_html
 from apps.workflows.engine import loggable
@@ -170,6 +170,12 @@ def _revision(body: dict) -> int:
     return revision
 
 
+def _plugin(action) -> dict | None:
+    """The package a plugin action comes from ({"package", "version"}), None if built in."""
+    origin = plugin_origin(action)
+    return None if origin is None else {"package": origin.package, "version": origin.version}
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -266,6 +272,7 @@ class EditorViews:
                         "outputs": list(action.outputs),
                         "schema": with_resource_choices(action.editor_schema(), resources),
                         "spec": action.spec(),
+                        "plugin": _plugin(action),
                     }
                     for action in actions
                 ],

@@ -25,6 +25,7 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
               (!q ||
                 a.name.toLowerCase().includes(q) ||
                 (a.description || "").toLowerCase().includes(q) ||
+                (a.plugin ? a.plugin.package.toLowerCase().includes(q) : false) ||
                 a.id.toLowerCase().includes(q)),
           ),
         }))
@@ -80,6 +81,11 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
               >
                 <span className="cdpwe-palette-name">{action.name}</span>
                 <span className="cdpwe-palette-desc">{action.description}</span>
+                {action.plugin ? (
+                  <span className="cdpwe-palette-plugin" data-testid={`palette-plugin-${action.id}`}>
+                    plugin {action.plugin.package} {action.plugin.version}
+                  </span>
+                ) : null}
               </div>
             ))}
           </div>
@@ -96,6 +102,11 @@ export function Palette({ cat, hasStart, onAdd, readOnly }) {
           </div>
           <div className="cdpwe-docs-body">
             <p>{docs.description}</p>
+            {docs.plugin ? (
+              <p className="cdpwe-muted" data-testid="palette-docs-plugin">
+                From the plugin package {docs.plugin.package} {docs.plugin.version}.
+              </p>
+            ) : null}
             <p className="cdpwe-muted">
               Inputs: {(docs.inputs || []).join(", ") || "none"} · Outputs: {(docs.outputs || []).join(", ") || "none"}
             </p>
