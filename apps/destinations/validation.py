@@ -177,10 +177,9 @@ def destination_errors(destination: Destination) -> dict[str, list[str]]:
         sender = SENDERS.get(destination.resource.type)
         if sender is None:
             errors["resource"] = [
-                f"A {destination.resource.get_type_display()} resource has no sender (a "
-                "connector's or a plugin's resource type is for workflow actions, or its plugin "
-                "is not installed); a destination sends through one of: "
-                f"{', '.join(sorted(SENDERS))}."
+                f"Resource type {destination.resource.type!r} has no sender (a connector's or a "
+                "plugin's resource type, for workflow actions, or its plugin is not installed); "
+                f"choose a resource of one of these types: {', '.join(sorted(SENDERS))}."
             ]
         else:
             problems = schema_errors(sender.settings_schema, destination.settings, what="settings")

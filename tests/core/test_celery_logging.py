@@ -52,6 +52,7 @@ def test_the_ticks_are_the_tasks_beat_sends_more_often_than_every_ten_minutes():
         "core.heartbeat",
         "tracking.visits_end",
         "tracking.workflow_schedule_runs_resume",
+        "workflows.resume_parked_runs",
     }
 
 

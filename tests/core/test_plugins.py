@@ -22,6 +22,9 @@ from apps.workflows.actions.plugins import plugin_action_check
 from tests.support.plugins import ROOT, plugins_installed
 from tests.workflows.graphs import run_action
 
+# The built-in resource types (the senders' and the connectors'), which a plugin sender may name.
+RESOURCE_TYPE_KEYS = [key for key, item in RESOURCE_TYPES.items() if item.origin is None]
+
 SKIPPED = [
     (
         "cdp.actions",
@@ -55,7 +58,7 @@ SKIPPED = [
         "cdp.senders",
         "orphan = cdp_plugin_broken.parts:OrphanSender",
         "OrphanSender.resource_type is 'nowhere', which is no resource type; name one of "
-        "['hello_inbox', 'rabbitmq', 'smtp', 'webhook'] or add it through cdp.resource_types",
+        f"{sorted([*RESOURCE_TYPE_KEYS, 'hello_inbox'])} or add it through cdp.resource_types",
     ),
 ]
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.api.keys import api_key_create
+from apps.destinations.connectors import CONNECTOR_TYPES
 from apps.destinations.models import Delivery, DeliveryAttempt, Destination, Resource
 from apps.destinations.senders import RESOURCE_TYPES, SENDERS, resource_type_choices
 from apps.destinations.services import destination_deliveries_send, profile_deliveries_schedule
@@ -50,10 +51,12 @@ def send_due(destination: Destination, profile) -> Delivery:
 
 
 def test_the_plugin_resource_type_and_sender_join_the_registries(with_plugins):
+    # The senders' types, the connectors', then the plugin's.
     assert resource_type_choices() == [
         ("webhook", "HTTP webhook"),
         ("rabbitmq", "RabbitMQ"),
         ("smtp", "E-mail (SMTP)"),
+        *((kind.key, kind.label) for kind in CONNECTOR_TYPES),
         ("hello_inbox", "Hello inbox (plugin cdp-plugin-hello)"),
     ]
     origin = RESOURCE_TYPES["hello_inbox"].origin
@@ -127,8 +130,9 @@ def test_once_the_plugin_is_gone_its_deliveries_fail_saying_why(plugin_site, htt
     with pytest.raises(ValidationError) as refused:
         destination.full_clean()
     assert refused.value.message_dict["resource"] == [
-        "Resource type 'hello_inbox' has no sender (a plugin's resource type for its own "
-        "actions, or its plugin is not installed); choose a resource of another type."
+        "Resource type 'hello_inbox' has no sender (a connector's or a plugin's resource "
+        "type, for workflow actions, or its plugin is not installed); choose a resource of one "
+        "of these types: rabbitmq, smtp, webhook."
     ]
 
 
