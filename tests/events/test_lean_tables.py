@@ -99,8 +99,8 @@ EVENT_QUERIES = {
     "event_session_time": "SELECT id FROM events_event WHERE session_id = 's' ORDER BY time",
     # The notation's aggregates over a person's events of some types in a window.
     "event_profile_type_time": (
-        "SELECT count(*) FROM events_event WHERE profile_id = 'p' AND type = 'purchase' "
-        "AND time >= now() - interval '7 days'"
+        "SELECT id FROM events_event WHERE profile_id = 'p' AND type = 'purchase' "
+        "AND time >= now() - interval '7 days' ORDER BY time"
     ),
     # The events list filtered by type (admin, API); the daily chart of a type.
     "event_type_time": "SELECT id FROM events_event WHERE type = 'purchase' ORDER BY time DESC",

@@ -44,7 +44,8 @@ class LoadReportAction(Action):
                 "type": "string",
                 "minLength": 1,
                 "title": "Report",
-                "description": "A saved report (Understand → Reports), by its name.",
+                "description": "A saved report (Understand → Reports), by its name, e.g. "
+                "Purchases by country.",
             },
             "parameters": {
                 "type": "object",
