@@ -174,6 +174,9 @@ CDP_SOURCE_CACHE_SECONDS = env_int("CDP_SOURCE_CACHE_SECONDS", 5)
 # A session idle for longer than this starts a new visit when it comes back.
 CDP_VISIT_TIMEOUT_MINUTES = env_int("CDP_VISIT_TIMEOUT_MINUTES", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
+# A MaxMind-format database (GeoLite2/GeoIP2 City or Country .mmdb) that new sessions' IPs are
+# located in (apps.profiles.geo); empty: no geolocation. Never downloaded: the operator puts it.
+CDP_GEOIP_DATABASE = env_str("CDP_GEOIP_DATABASE", "")
 # Rate limits of the public endpoints (apps.tracking.ratelimit): requests per window per source
 # and per client of a source, 0 = no limit (the default: nothing is limited unless configured
 # here or in a source's config.rate_limit).

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from apps.api.health import health_checks, stats
 from apps.api.permissions import HasScope
+from apps.profiles.geo import geo_warning
 
 
 class HealthCheckSerializer(serializers.Serializer):
@@ -16,6 +17,18 @@ class HealthCheckSerializer(serializers.Serializer):
 
 def _checks():
     return serializers.DictField(child=HealthCheckSerializer())
+
+
+def _warnings():
+    return serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What works in a degraded way but does not make the CDP down "
+        "(e.g. GeoIP off because its database file cannot be read).",
+    )
+
+
+def health_warnings() -> list[str]:
+    return [warning for warning in (geo_warning(),) if warning]
 
 
 class HealthView(APIView):
@@ -30,7 +43,11 @@ class HealthView(APIView):
         responses={
             200: inline_serializer(
                 "Health",
-                {"status": serializers.CharField(), "checks": _checks()},
+                {
+                    "status": serializers.CharField(),
+                    "checks": _checks(),
+                    "warnings": _warnings(),
+                },
             ),
             503: inline_serializer(
                 "HealthDown",
@@ -38,6 +55,7 @@ class HealthView(APIView):
                     "status": serializers.CharField(),
                     "detail": serializers.CharField(),
                     "checks": _checks(),
+                    "warnings": _warnings(),
                 },
             ),
         },
@@ -47,6 +65,7 @@ class HealthView(APIView):
         body = {
             "status": "ok",
             "checks": {check.name: check.as_dict() for check in checks},
+            "warnings": health_warnings(),
         }
         down = [check for check in checks if not check.ok]
         if not down:

@@ -18,6 +18,7 @@ from apps.workflows.actions import (
     entities,
     events,
     flow,
+    geoip,
     http,
     ids,
     interests,
@@ -90,6 +91,8 @@ ACTIONS: tuple[type[Action], ...] = (
     memory.ReadMemoryAction,
     memory.MemoryCollectorAction,
     language.DetectLanguageAction,
+    # Geo location (issue 23 item 5).
+    geoip.GeoIpAction,
     # The pure-logic actions (issue 19 item 3).
     *LOGIC_ACTIONS,
 )

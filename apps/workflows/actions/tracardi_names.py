@@ -470,6 +470,32 @@ PLUGINS = (
     # Tracardi's memory.collect.plugin gathers within one run: the logic block maps it to
     # payload_collector; memory_collector (across runs, in Redis) has no Tracardi twin.
 )
+
+# -- Geo location (issue 23 item 5) -------------------------------------------------------
+
+
+def _geoip_to_ours(config: dict) -> dict:
+    """Tracardi's plugin names a MaxMind resource (a web-service account or a local file);
+    ours always reads the database file of CDP_GEOIP_DATABASE, so the resource is dropped."""
+    config.pop("source", None)
+    if "add_to_profile" in config:
+        config["add_to_profile"] = bool(config["add_to_profile"])
+    return config
+
+
+PLUGINS = (
+    *PLUGINS,
+    TracardiPlugin(
+        "geoip",
+        _V1 + "connectors.maxmind.geoip.plugin",
+        "GeoIPAction",
+        # Tracardi has no not-found port: an unknown IP fails its lookup (`error`).
+        outputs=("location", "error"),
+        ports={"location": "found"},
+        export_defaults={"source": {"id": None, "name": None}},
+        to_ours=_geoip_to_ours,
+    ),
+)
 # -- the pure-logic plugins (issue 19 item 3) --------------------------------------------------
 # Their config keys are ours too, so most need no key map; the converters below fix shapes.
 
