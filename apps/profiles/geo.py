@@ -1,7 +1,7 @@
 """IP geolocation from a MaxMind-format database (GeoLite2 / GeoIP2, City or Country) that the
 operator names in CDP_GEOIP_DATABASE. Nothing is downloaded.
 
-The database is opened once per process (memory-mapped, so forked workers share its pages)
+The database is opened once per process (memory-mapped: forked workers share its pages)
 and a missing, unreadable or unsuitable file is said once, as a warning in the log and on the
 health endpoint; the feature is then off and lookups find nothing. A lookup is a few
 microseconds in MaxMind's C reader, and /track does one only when it creates a session.
@@ -20,6 +20,15 @@ import maxminddb
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+# Memory-mapped, read by MaxMind's C reader (3 µs a lookup, against 60 µs for the pure-Python
+# reader over the same map); the pure-Python one where the wheel has no C extension.
+try:
+    from maxminddb import extension as _c_extension  # noqa: F401
+
+    _MODE = maxminddb.MODE_MMAP_EXT
+except ImportError:  # pragma: no cover - the wheels of the pinned version ship it
+    _MODE = maxminddb.MODE_MMAP
 
 # database_type in the file's metadata: GeoLite2-City, GeoIP2-City, GeoLite2-Country, ...
 _SUITABLE_TYPES = ("City", "Country")
@@ -47,7 +56,7 @@ def _database_open(path: str) -> GeoDatabase:
     if not path:
         return GeoDatabase(path="", reader=None)
     try:
-        reader = maxminddb.open_database(path, maxminddb.MODE_MMAP)
+        reader = maxminddb.open_database(path, _MODE)
     except FileNotFoundError:
         return _off(path, "the file does not exist")
     except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
@@ -92,6 +101,9 @@ def ip_locate(ip: str) -> dict | None:
         address = ipaddress.ip_address(ip.strip() if isinstance(ip, str) else ip)
     except ValueError as exc:
         raise GeoLookupError(f"{ip!r:.60} is not an IP address") from exc
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        # ::ffff:a.b.c.d, how a dual-stack server sees an IPv4 client.
+        address = address.ipv4_mapped
     try:
         record = database.reader.get(address)
     except ValueError as exc:  # an IPv6 address in an IPv4-only database
