@@ -263,12 +263,12 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
     assert action_class_for(legacy) is CopyDataAction
 
 
-def test_the_table_maps_81_tracardi_plugins_to_our_actions():
+def test_the_table_maps_82_tracardi_plugins_to_our_actions():
     ours = {action.id for action in ACTIONS}
 
     # 31 first, 5 of entities and memory (issue 23), then 45 of the pure-logic plugins (issue
-    # 19 item 3).
-    assert len(PLUGINS) == 31 + 5 + 45
+    # 19 item 3), then the GeoIP plugin (issue 23 item 5).
+    assert len(PLUGINS) == 31 + 5 + 45 + 1
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [
         "add_consent",
