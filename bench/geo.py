@@ -1,14 +1,15 @@
 """What IP geolocation costs /track (issue 23 item 5: at most 5%), lookup on vs off, same run.
 
     DATABASE_URL=... REDIS_URL=... SECRET_KEY=x .venv/bin/python bench/geo.py \
-        [--requests 3000] [--block 20] [--events 1] [--networks 20000]
+        [--requests 3000] [--block 20] [--events 1] [--networks 20000] [--known 0.5]
 
 Prepares a fresh database as bench/track.py does (`cdp_bench_geo`), writes a GeoLite2-City
 shaped .mmdb of --networks IPv4 /24 networks (mmdb-writer), then sends /track requests through
 Django's full handler stack in this process (test Client: middleware, DRF view, pipeline,
-PostgreSQL), each from a NEW visitor (a new session and profile, so every request makes a
-lookup: the worst case; a returning visitor's request makes none) with an X-Forwarded-For
-inside the database. Blocks of --block requests alternate lookup on (CDP_GEOIP_DATABASE set)
+PostgreSQL), each opening a NEW session (so every request makes a lookup: the worst case; a
+returning session's request makes none), with an X-Forwarded-For inside the database: a
+--known share of them from a known profile (its last device geo is updated in its row), the
+rest from a new profile. Blocks of --block requests alternate lookup on (CDP_GEOIP_DATABASE set)
 and off (empty), so that both modes see the same machine load (a busy machine moves wall time
 by tens of percent from one second to the next); it checks that the sessions of the "on" blocks
 were located and the "off" ones not, and prints per mode the wall and CPU (this process's
@@ -21,6 +22,7 @@ import random
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--block", type=int, default=20, help="Requests per block.")
     parser.add_argument("--events", type=int, default=1, help="Events per request.")
     parser.add_argument("--networks", type=int, default=20000, help="Networks in the .mmdb.")
+    parser.add_argument("--known", type=float, default=0.5, help="Share of known profiles.")
     parser.add_argument("--database", default="cdp_bench_geo", help="Dropped and recreated.")
     return parser.parse_args()
 
@@ -98,8 +101,13 @@ def main() -> None:
         visitor = Visitor(source_id=source_id, events=args.events, sessions=1)
         rng = random.Random(9)
 
+        known_profiles: list[str] = []
+
         def send(geo_on: bool) -> str:
-            user_agent, body = visitor.new()
+            session_id = str(uuid.uuid4())
+            if known_profiles and rng.random() < args.known:
+                visitor.profiles[session_id] = rng.choice(known_profiles)
+            user_agent, body = visitor.request(session_id)
             response = client.post(
                 "/track",
                 body,
@@ -109,7 +117,10 @@ def main() -> None:
             )
             if response.status_code != 200:
                 raise SystemExit(f"/track answered {response.status_code}: {response.content}")
-            return response.json()["session"]["id"]
+            answer = response.json()
+            if len(known_profiles) < 500:
+                known_profiles.append(answer["profile"]["id"])
+            return answer["session"]["id"]
 
         def block_of(geo_on: bool) -> tuple[float, float, list[str]]:
             settings.CDP_GEOIP_DATABASE = str(path) if geo_on else ""
@@ -146,8 +157,9 @@ def main() -> None:
     on_wall, off_wall = wall[True] / measured * 1000, wall[False] / measured * 1000
     on_cpu, off_cpu = cpu[True] / measured * 1000, cpu[False] / measured * 1000
     print(
-        f"{measured} new visitors' requests of {args.events} event(s) per mode, in alternating "
-        f"blocks of {args.block}; load average {track.load_average()}"
+        f"{measured} requests opening a session ({args.known:.0%} of known profiles), "
+        f"{args.events} event(s) each, per mode, in alternating blocks of {args.block}; "
+        f"load average {track.load_average()}"
     )
     print(f"lookup on : wall {on_wall:.3f} ms/request, CPU {on_cpu:.3f} ms/request")
     print(f"lookup off: wall {off_wall:.3f} ms/request, CPU {off_cpu:.3f} ms/request")
