@@ -181,6 +181,9 @@ CDP_DISALLOW_BOT_TRAFFIC = env_bool("CDP_DISALLOW_BOT_TRAFFIC", False)
 # Tracardi's value to keep the ids a Tracardi installation made. Empty: no hashed ids.
 CDP_PROFILE_ID_HASH_KEY = env_str("CDP_PROFILE_ID_HASH_KEY", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDP_TRACK_MAX_BODY_BYTES
+# A MaxMind-format database (GeoLite2/GeoIP2 City or Country .mmdb) that new sessions' IPs are
+# located in (apps.profiles.geo); empty: no geolocation. Never downloaded: the operator puts it.
+CDP_GEOIP_DATABASE = env_str("CDP_GEOIP_DATABASE", "")
 # Rate limits of the public endpoints (apps.tracking.ratelimit): requests per window per source
 # and per client of a source, 0 = no limit (the default: nothing is limited unless configured
 # here or in a source's config.rate_limit).

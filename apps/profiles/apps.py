@@ -6,6 +6,7 @@ class ProfilesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.profiles.geo import geo_database
         from apps.profiles.hooks import (
             ProfileFollower,
             profile_change_subscribe,
@@ -13,6 +14,9 @@ class ProfilesConfig(AppConfig):
         )
         from apps.profiles.models import ConsentChange, Entity, Session
         from apps.profiles.services.segments import segments_refresh_live
+
+        # Opened at start, so that a missing or corrupt file is said once, before any request.
+        geo_database()
 
         # First subscriber: what live segments change is itself a change the next ones see.
         profile_change_subscribe(segments_refresh_live)

@@ -97,6 +97,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                     app=agent.app,
                     is_bot=agent.is_bot,
                     page_views=page_views,
+                    ip=client.ip,
                 )
                 events = _event_documents(incoming, source, client, identity, now=now)
                 if store_events:

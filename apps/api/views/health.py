@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from apps.api.health import health_checks, stats
 from apps.api.permissions import HasScope
 from apps.core.plugins import plugins_report
+from apps.profiles.geo import geo_warning
 
 
 class HealthCheckSerializer(serializers.Serializer):
@@ -17,6 +18,18 @@ class HealthCheckSerializer(serializers.Serializer):
 
 def _checks():
     return serializers.DictField(child=HealthCheckSerializer())
+
+
+def _warnings():
+    return serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What works in a degraded way but does not make the CDP down "
+        "(e.g. GeoIP off because its database file cannot be read).",
+    )
+
+
+def health_warnings() -> list[str]:
+    return [warning for warning in (geo_warning(),) if warning]
 
 
 class HealthView(APIView):
@@ -35,6 +48,7 @@ class HealthView(APIView):
                     "status": serializers.CharField(),
                     "checks": _checks(),
                     "plugins": serializers.DictField(),
+                    "warnings": _warnings(),
                 },
             ),
             503: inline_serializer(
@@ -44,6 +58,7 @@ class HealthView(APIView):
                     "detail": serializers.CharField(),
                     "checks": _checks(),
                     "plugins": serializers.DictField(),
+                    "warnings": _warnings(),
                 },
             ),
         },
@@ -55,6 +70,7 @@ class HealthView(APIView):
             "checks": {check.name: check.as_dict() for check in checks},
             # A skipped plugin is reported, not a failure: the rest of the CDP works.
             "plugins": plugins_report(),
+            "warnings": health_warnings(),
         }
         down = [check for check in checks if not check.ok]
         if not down:

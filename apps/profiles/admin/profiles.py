@@ -92,6 +92,7 @@ class ProfileAdmin(
                     "active",
                     "segment_list",
                     "visit_count",
+                    "last_location",
                     "created",
                     "updated",
                     "related",
@@ -105,6 +106,7 @@ class ProfileAdmin(
         "merged_ids",
         "segment_list",
         "related",
+        "last_location",
         *(f"{name}_json" for name in JSON_FIELDS_OF_PROFILE),
     )
 
@@ -167,6 +169,11 @@ class ProfileAdmin(
     def merged_ids(self, profile: Profile) -> str:
         return ", ".join(profile.ids) or "-"
 
+    @admin.display(description="last location")
+    def last_location(self, profile: Profile) -> str:
+        data = profile.data if isinstance(profile.data, dict) else {}
+        return _geo_display(_at(data, "devices", "last", "geo"))
+
     @admin.display(description="Sessions and events")
     def related(self, profile: Profile) -> str:
         counts = profile_related_counts(profile_id=profile.pk)
@@ -175,6 +182,54 @@ class ProfileAdmin(
             changelist_link(Session, f"{counts['sessions'].label} session(s)", profile=profile.pk),
             _events_link(f"{counts['events'].label} event(s)", profile=profile.pk),
         )
+
+
+def _at(value, *keys):
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _geo_parts(geo: dict, fields: tuple[str, ...]) -> list[str]:
+    country = geo.get("country") if isinstance(geo.get("country"), dict) else {}
+    values = {
+        "city": geo.get("city"),
+        "county": geo.get("county"),
+        "postal": geo.get("postal"),
+        "country": country.get("name") or country.get("code"),
+    }
+    return [str(values[field]) for field in fields if values[field]]
+
+
+def _geo_display(geo, *, ip: str | None = None) -> str:
+    """A located session or profile as a line a person reads, with a map link (IP geolocation,
+    apps.profiles.geo): "London, England, EC2V, United Kingdom (GB) · 51.5142, -0.0931"."""
+    if not isinstance(geo, dict):
+        return "- (not located: no GeoIP database, or an address it does not know)"
+    place = ", ".join(_geo_parts(geo, ("city", "county", "postal", "country"))) or "?"
+    code = _at(geo, "country", "code")
+    if code:
+        place = f"{place} ({code})"
+    parts = [format_html("{}", place)]
+    latitude, longitude = geo.get("latitude"), geo.get("longitude")
+    if isinstance(latitude, int | float) and isinstance(longitude, int | float):
+        parts.append(
+            format_html(
+                '<a href="https://www.openstreetmap.org/?mlat={}&amp;mlon={}#map=11/{}/{}" '
+                'rel="noopener noreferrer" target="_blank">{}, {}</a>',
+                latitude,
+                longitude,
+                latitude,
+                longitude,
+                latitude,
+                longitude,
+            )
+        )
+    if ip:
+        parts.append(format_html("IP {}", ip))
+    return mark_safe(" &middot; ".join(parts))  # each part escaped by format_html
 
 
 def _device_summary(session: Session) -> str:
@@ -190,7 +245,15 @@ def _device_summary(session: Session) -> str:
 
 @admin.register(Session)
 class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "profile_link", "created", "updated", "is_bot", "device_summary")
+    list_display = (
+        "id",
+        "profile_link",
+        "created",
+        "updated",
+        "is_bot",
+        "device_summary",
+        "place",
+    )
     list_filter = ("is_bot", "status", related_id_filter("profile", "profile"))
     search_fields = ("id",)
     search_help_text = "An exact session id or profile id."
@@ -206,6 +269,7 @@ class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                     "status",
                     "is_bot",
                     "device_summary",
+                    "location",
                     "created",
                     "updated",
                     "events",
@@ -217,6 +281,7 @@ class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = (
         "profile_link",
         "device_summary",
+        "location",
         "events",
         *(f"{name}_json" for name in JSON_FIELDS_OF_SESSION),
     )
@@ -242,6 +307,18 @@ class SessionAdmin(LargeTableAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="browser · system · device")
     def device_summary(self, session: Session) -> str:
         return _device_summary(session)
+
+    @admin.display(description="location")
+    def location(self, session: Session) -> str:
+        device = session.device if isinstance(session.device, dict) else {}
+        return _geo_display(device.get("geo"), ip=device.get("ip"))
+
+    @admin.display(description="place")
+    def place(self, session: Session) -> str:
+        geo = (session.device if isinstance(session.device, dict) else {}).get("geo")
+        if not isinstance(geo, dict):
+            return "-"
+        return ", ".join(_geo_parts(geo, ("city", "country"))) or "-"
 
     @admin.display(description="Events")
     def events(self, session: Session) -> str:

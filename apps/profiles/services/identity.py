@@ -9,11 +9,13 @@
   no secret: the profile records it in `static_ids`, and only trusted requests resolve it.
   Elsewhere it is an unknown id, and the stranger gets a fresh profile (README "Profile ids").
 - A new session, or one idle for longer than the visit timeout, starts a visit.
+- A new session is located from the request's IP (apps.profiles.geo): its `device.geo`, and
+  its profile's `data.devices.last.geo` (Tracardi's fields); a returning one costs no lookup.
 
 The caller (apps.tracking) passes what it parsed from the request as plain values.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,6 +23,7 @@ from django.conf import settings
 from apps.core.ids import new_id
 from apps.core.rows import insert_unless_exists
 from apps.profiles.documents import profile_new
+from apps.profiles.geo import session_geo
 from apps.profiles.models import Profile, Session
 from apps.profiles.selectors import profile_id_is_forgotten, profile_id_resolve
 from apps.profiles.services.sessions import (
@@ -61,6 +64,8 @@ class _Visit:
     os: dict
     app: dict
     is_bot: bool
+    ip: str | None = None
+    geo: dict | None = None
 
 
 def identity_resolve(
@@ -80,6 +85,7 @@ def identity_resolve(
     app: dict,
     is_bot: bool,
     page_views: int = 0,
+    ip: str | None = None,
 ) -> Identity:
     """Find or create the profile and session of a request. Runs inside the ingest transaction.
 
@@ -88,7 +94,7 @@ def identity_resolve(
     profile's (static) id (else static ids do not resolve, and a fresh id is used); `device`, `os`,
     `app`, `is_bot`: the parsed user agent, for a new session; `page_views`: the request's
     page-view events, added to the profile's `stats.views` (Tracardi's counter; `stats.visits`
-    follows the visit count).
+    follows the visit count); `ip`: the client's, located when the session is new.
 
     A returning visitor costs one statement (the session touch, which also counts the page
     views); a new one a few inserts."""
@@ -96,7 +102,7 @@ def identity_resolve(
         page_views = 0
     if profile_less:
         return Identity(None, None, profile_stored=False, session_stored=False)
-    visit = _Visit(context, utm, properties, device, os, app, is_bot)
+    visit = _Visit(context, utm, properties, device, os, app, is_bot, ip=ip)
 
     existing = None
     if session_id:
@@ -133,6 +139,8 @@ def identity_resolve(
     views_counted = existing is not None and existing.views_counted
     if existing is None:
         identity.session_created = identity.visit_started = True
+        if save_session or save_profile:
+            visit = replace(visit, geo=session_geo(ip))
         if save_session:
             session = _session_build(identity, visit, now, profile_stored=save_profile)
             if not insert_unless_exists(session):
@@ -150,6 +158,7 @@ def identity_resolve(
                 if winner.profile_id:
                     identity.profile_id = winner.profile_id
                     identity.profile_created = False
+                    visit = replace(visit, geo=None)  # the winner located its session
                     identity.answer_profile_id = None
                 elif save_profile:
                     session_attach_profile(session_id=session.pk, profile_id=resolved_id)
@@ -163,9 +172,12 @@ def identity_resolve(
         views = 0 if views_counted else page_views
         tz = time_zone_from_context(context)
         if identity.profile_created:
-            _profile_insert(profile, now=now, page_views=views, tz=tz)
+            _last_geo_set(profile.data, visit.geo)
+            _profile_insert(profile, now=now, page_views=views, tz=tz, geo=visit.geo)
         elif identity.visit_started:
-            _profile_visit(profile_id=identity.profile_id, now=now, page_views=views, tz=tz)
+            _profile_visit(
+                profile_id=identity.profile_id, now=now, page_views=views, tz=tz, geo=visit.geo
+            )
         elif views:
             profile_views_add(profile_id=identity.profile_id, page_views=views)
     return identity
@@ -199,25 +211,39 @@ def time_zone_from_context(context: dict) -> str | None:
     return tz[:64] if isinstance(tz, str) and tz.strip() else None
 
 
-def _profile_insert(profile: Profile, *, now: datetime, page_views: int, tz: str | None) -> None:
+def _profile_insert(
+    profile: Profile, *, now: datetime, page_views: int, tz: str | None, geo: dict | None = None
+) -> None:
     _visit_rotate(profile, now, page_views=page_views, tz=tz)
     if not insert_unless_exists(profile):
         # A static profile id created by a concurrent request: count this visit on it.
-        _profile_visit(profile_id=profile.pk, now=now, page_views=page_views, tz=tz)
+        _profile_visit(profile_id=profile.pk, now=now, page_views=page_views, tz=tz, geo=geo)
 
 
-def _profile_visit(*, profile_id: str, now: datetime, page_views: int, tz: str | None) -> None:
-    profile = (
-        Profile.objects.select_for_update()
-        .only("id", "metadata", "visit_count", "stats", "updated")
-        .filter(pk=profile_id)
-        .first()
-    )
+def _profile_visit(
+    *, profile_id: str, now: datetime, page_views: int, tz: str | None, geo: dict | None = None
+) -> None:
+    fields = ["metadata", "visit_count", "stats", "updated"]
+    if geo is not None:
+        fields.append("data")  # read only when it changes: it can be the largest column
+    profile = Profile.objects.select_for_update().only("id", *fields).filter(pk=profile_id).first()
     if profile is None:
         return
     _visit_rotate(profile, now, page_views=page_views, tz=tz)
+    if geo is not None:
+        profile.data = profile.data if isinstance(profile.data, dict) else {}
+        _last_geo_set(profile.data, geo)
     profile.updated = now
-    profile.save(update_fields=["metadata", "visit_count", "stats", "updated"])
+    profile.save(update_fields=fields)
+
+
+def _last_geo_set(data: dict, geo: dict | None) -> None:
+    """Tracardi's profile.data.devices.last.geo: where the newest session was located."""
+    if geo is None:
+        return
+    devices = data.get("devices") if isinstance(data.get("devices"), dict) else {}
+    last = devices.get("last") if isinstance(devices.get("last"), dict) else {}
+    data["devices"] = {**devices, "last": {**last, "geo": geo}}
 
 
 def _visit_rotate(profile: Profile, now: datetime, *, page_views: int, tz: str | None) -> None:
@@ -262,13 +288,18 @@ def _session_build(identity: Identity, visit: _Visit, now: datetime, *, profile_
             "status": "started",
             "channel": context.get("channel") or "",
         },
-        device={**visit.device, **_as_dict(context.get("device"))},
+        device={**visit.device, **_as_dict(context.get("device")), **_device_geo(visit)},
         os=visit.os,
         app={**visit.app, "language": _browser_language(context)},
         utm=visit.utm,
         context=context,
         properties=visit.properties,
     )
+
+
+def _device_geo(visit: _Visit) -> dict:
+    """Tracardi's session.device.ip and .geo, when the IP was located."""
+    return {"ip": visit.ip, "geo": visit.geo} if visit.geo is not None else {}
 
 
 def _as_dict(value) -> dict:

@@ -24,6 +24,7 @@ from apps.workflows.actions import (
     entities,
     events,
     flow,
+    geoip,
     http,
     ids,
     interests,
@@ -143,6 +144,8 @@ ACTIONS: tuple[type[Action], ...] = (
     # Reports (issue 23 item 6).
     reports.LoadReportAction,
     language.DetectLanguageAction,
+    # Geo location (issue 23 item 5).
+    geoip.GeoIpAction,
     # The pure-logic actions (issue 19 item 3).
     *LOGIC_ACTIONS,
 )

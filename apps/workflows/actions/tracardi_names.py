@@ -512,6 +512,30 @@ PLUGINS = (
         outputs=("result", "error"),
         to_ours=_load_report_to_ours,
         to_tracardi=_load_report_to_tracardi,
+
+# -- Geo location (issue 23 item 5) -------------------------------------------------------
+
+
+def _geoip_to_ours(config: dict) -> dict:
+    """Tracardi's plugin names a MaxMind resource (a web-service account or a local file);
+    ours always reads the database file of CDP_GEOIP_DATABASE, so the resource is dropped."""
+    config.pop("source", None)
+    if "add_to_profile" in config:
+        config["add_to_profile"] = bool(config["add_to_profile"])
+    return config
+
+
+PLUGINS = (
+    *PLUGINS,
+    TracardiPlugin(
+        "geoip",
+        _V1 + "connectors.maxmind.geoip.plugin",
+        "GeoIPAction",
+        # Tracardi has no not-found port: an unknown IP fails its lookup (`error`).
+        outputs=("location", "error"),
+        ports={"location": "found"},
+        export_defaults={"source": {"id": None, "name": None}},
+        to_ours=_geoip_to_ours,
     ),
 )
 # -- the pure-logic plugins (issue 19 item 3) --------------------------------------------------
