@@ -512,6 +512,8 @@ PLUGINS = (
         outputs=("result", "error"),
         to_ours=_load_report_to_ours,
         to_tracardi=_load_report_to_tracardi,
+    ),
+)
 
 # -- Geo location (issue 23 item 5) -------------------------------------------------------
 
