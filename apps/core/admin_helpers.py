@@ -2,11 +2,14 @@
 large tables."""
 
 import json
+from collections.abc import Callable
+from functools import update_wrapper
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
@@ -127,3 +130,33 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What a custom admin view may need of its model: the ModelAdmin's has_<action>_permission.
+ADMIN_ACTIONS = ("view", "add", "change", "delete")
+
+
+def admin_view_requiring(model_admin: admin.ModelAdmin, view: Callable, action: str) -> Callable:
+    """A custom admin view (from get_urls) that answers 403 unless the user may `action` the
+    ModelAdmin's model: staff status alone is not enough, each role sees what it may use.
+
+    The needed permission is kept on the view (`required_permission`, as (app label, model
+    name, action)) so that the role test can check every custom URL against the roles table."""
+    if action not in ADMIN_ACTIONS:
+        raise ValueError(f"action must be one of {ADMIN_ACTIONS}, not {action!r}")
+    allowed = getattr(model_admin, f"has_{action}_permission")
+    opts = model_admin.model._meta
+
+    def guarded(request, *args, **kwargs):
+        if not allowed(request):
+            raise PermissionDenied(
+                f"Your role may not {action} {opts.verbose_name_plural}: ask an administrator "
+                "for a role that may."
+            )
+        return view(request, *args, **kwargs)
+
+    if hasattr(view, "__name__"):
+        update_wrapper(guarded, view)
+    wrapped = model_admin.admin_site.admin_view(guarded)
+    wrapped.required_permission = (opts.app_label, opts.model_name, action)
+    return wrapped
