@@ -1,5 +1,5 @@
-"""API keys in the admin (System → API keys, superusers only): create one (its key is shown
-once), see when each was last used, revoke."""
+"""API keys in the admin (System → API keys, for the Developer role): create one (its key is
+shown once), see when each was last used, revoke."""
 
 from django import forms
 from django.contrib import admin, messages
