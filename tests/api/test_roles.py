@@ -117,7 +117,8 @@ def test_each_role_reaches_exactly_the_api_routes_its_row_allows():
                         assert status == 200, where
                 else:
                     assert status == 403, where
-                    assert "Your role may not do this" in response.json()["detail"], where
+                    if method != "HEAD":  # (a HEAD answer has no body)
+                        assert "Your role may not do this" in response.json()["detail"], where
                     if method not in SAFE_METHODS:
                         assert model._default_manager.count() == before, where
                         refused_writes += 1

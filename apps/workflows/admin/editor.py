@@ -197,7 +197,8 @@ class EditorViews:
         self.model_admin = model_admin
 
     def urls(self) -> list[URLPattern]:
-        # (route, view, name, what the user must be allowed to do with workflows)
+        # (route, view, name, what the user must be allowed to do with workflows: as each
+        # view's _endpoint says; a test run saves nothing, so viewing is enough)
         routes = (
             ("editor/catalogue/", self.catalogue, "catalogue", "view"),
             ("editor/notation/", self.notation, "notation", "view"),
@@ -208,13 +209,13 @@ class EditorViews:
             ("<str:object_id>/editor/save/", self.save, "save", "change"),
             ("<str:object_id>/editor/deploy/", self.deploy, "deploy", "change"),
             ("<str:object_id>/editor/revert/", self.revert, "revert", "change"),
-            ("<str:object_id>/editor/test-run/", self.test_run, "test_run", "change"),
-            ("<str:object_id>/editor/rules/", self.rules, "rules", "view"),
+            ("<str:object_id>/editor/test-run/", self.test_run, "test_run", "view"),
+            ("<str:object_id>/editor/rules/", self.rules, "rules", "change"),
         )
         return [
             path(
                 route,
-                admin_view_requiring(self.model_admin, view, action),
+                admin_view_requiring(self.model_admin, view, action, answer_json=True),
                 name=f"workflows_workflow_editor_{name}",
             )
             for route, view, name, action in routes
