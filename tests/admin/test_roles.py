@@ -257,3 +257,15 @@ def test_the_index_lists_each_role_its_models_and_nothing_else(client):
         ("Activate", ["Resources"]),
         ("System", ["API keys"]),
     ]
+
+
+def test_the_tracker_test_page_is_for_roles_that_see_event_sources(client):
+    from tests.sources.factories import EventSourceFactory
+
+    users = role_users()
+    source = EventSourceFactory()
+    answers = {}
+    for role, user in users.items():
+        client.force_login(user)
+        answers[role] = client.get(f"/tracker/test/{source.pk}/").status_code
+    assert answers == {"Marketer": 200, "Developer": 200, "Maintainer": 403, "Analyst": 200}
