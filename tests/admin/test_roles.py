@@ -269,3 +269,35 @@ def test_the_tracker_test_page_is_for_roles_that_see_event_sources(client):
         client.force_login(user)
         answers[role] = client.get(f"/tracker/test/{source.pk}/").status_code
     assert answers == {"Marketer": 200, "Developer": 200, "Maintainer": 403, "Analyst": 200}
+
+
+def test_the_read_only_role_changes_nothing_through_any_admin_action(client):
+    """Admin actions (merge, forget, replay, evaluate, enable, revoke...) are writes too: the
+    Analyst runs every one of them, confirmed, on every object it may see, and nothing moves."""
+    users = role_users()
+    one_object_per_model()
+
+    def snapshot():
+        return {
+            model: list(model._default_manager.order_by("pk").values())
+            for model in admin.site._registry
+        }
+
+    client.force_login(users["Analyst"])
+    before = snapshot()  # (after signing in, which stamps last_login)
+    tried = 0
+    for model, model_admin in admin.site._registry.items():
+        key = (model._meta.app_label, model._meta.model_name)
+        if not allowed("Analyst", key, "view"):
+            continue
+        pks = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)]
+        names = [getattr(a, "__name__", a) for a in model_admin.actions or ()]
+        for name in [*names, "delete_selected"]:
+            response = client.post(
+                f"/admin/{key[0]}/{key[1]}/",
+                {"action": name, "_selected_action": pks, "confirm": "yes", "post": "yes"},
+            )
+            assert response.status_code in {200, 302, 403}, (key, name, response.status_code)
+            tried += 1
+    assert tried >= 20
+    assert snapshot() == before

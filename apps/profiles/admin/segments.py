@@ -66,7 +66,9 @@ def unheld_paths_warning(paths: list[str]) -> str:
     )
 
 
-@admin.action(description="Evaluate the selected segments over all profiles now")
+@admin.action(
+    description="Evaluate the selected segments over all profiles now", permissions=["change"]
+)
 def evaluate_now(modeladmin, request, queryset) -> None:
     started = []
     for segment in queryset.order_by("name"):
