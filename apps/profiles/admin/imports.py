@@ -403,7 +403,9 @@ def job_urls(model_admin) -> list:
     return [
         path(
             "<str:object_id>/status.json",
-            admin_view_requiring(model_admin, partial(_status_view, model_admin), "view"),
+            admin_view_requiring(
+                model_admin, partial(_status_view, model_admin), "view", answer_json=True
+            ),
             name=f"{prefix}_status",
         ),
         path(
