@@ -5,6 +5,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 
 from apps.core.roles import role_permissions
 
@@ -32,3 +33,15 @@ def test_the_migration_installs_the_groups_and_removes_them_backwards():
         role_permissions("Maintainer")
     )
     assert ("auth", "change_user") in role_permissions("Maintainer")
+
+
+def test_every_migrate_puts_the_roles_table_back():
+    Group.objects.get(name="Analyst").delete()
+    Group.objects.get(name="Developer").permissions.clear()
+
+    call_command("migrate", verbosity=0)
+
+    assert Group.objects.get(name="Analyst").permissions.count() == len(role_permissions("Analyst"))
+    assert Group.objects.get(name="Developer").permissions.count() == len(
+        role_permissions("Developer")
+    )
