@@ -1,5 +1,5 @@
-"""API keys in the admin (System → API keys, superusers only): create one (its key is shown
-once), see when each was last used, revoke."""
+"""API keys in the admin (System → API keys, for the Developer role): create one (its key is
+shown once), see when each was last used, revoke."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -92,7 +92,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return f"Active until {timezone.localtime(key.expires_at):%Y-%m-%d %H:%M}"
         return "Active"
 
-    @admin.action(description="Revoke the selected API keys")
+    # Revoking takes a key's rights away for good, as deleting would: the delete permission.
+    @admin.action(description="Revoke the selected API keys", permissions=["delete"])
     def revoke(self, request, queryset):
         count = api_keys_revoke(key_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} API key(s) revoked; they stop working at once.")

@@ -2,12 +2,16 @@
 large tables."""
 
 import json
+from collections.abc import Callable
+from functools import update_wrapper
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -127,3 +131,40 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What a custom admin view may need of its model: one of its model permissions.
+ADMIN_ACTIONS = ("view", "add", "change", "delete")
+
+
+def admin_view_requiring(
+    model_admin: admin.ModelAdmin, view: Callable, action: str, *, answer_json: bool = False
+) -> Callable:
+    """A custom admin view (from get_urls) that answers 403 unless the user holds the model's
+    `action` permission (view: view or change), whatever the ModelAdmin's own pages allow
+    (many are read-only by design): staff status alone is not enough, each role reaches only
+    what its row of apps.core.roles gives it.
+
+    The refusal is {"detail": ...} JSON for views that answer JSON (`answer_json`, or a JSON
+    request), the admin's 403 page otherwise. The needed permission is kept on the view
+    (`required_permission`: (app label, model name, action)) so that the roles test can check
+    every custom URL against the roles table."""
+    if action not in ADMIN_ACTIONS:
+        raise ValueError(f"action must be one of {ADMIN_ACTIONS}, not {action!r}")
+    opts = model_admin.model._meta
+    accepted = {f"{opts.app_label}.{action}_{opts.model_name}"}
+    if action == "view":
+        accepted.add(f"{opts.app_label}.change_{opts.model_name}")
+    refusal = f"You may not {action} {opts.verbose_name_plural}: ask for the permission to."
+
+    def guarded(request, *args, **kwargs):
+        if not any(request.user.has_perm(permission) for permission in accepted):
+            if answer_json or request.content_type == "application/json":
+                return JsonResponse({"detail": refusal}, status=403)
+            raise PermissionDenied(refusal)
+        return view(request, *args, **kwargs)
+
+    update_wrapper(guarded, view)
+    wrapped = model_admin.admin_site.admin_view(guarded)
+    wrapped.required_permission = (opts.app_label, opts.model_name, action)
+    return wrapped

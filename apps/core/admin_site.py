@@ -1,7 +1,7 @@
 """The admin site, its index and navigation grouped by the marketer's work instead of by
 Django app: Collect (what comes in), Understand (people and what they did), Activate (what
-the CDP does with it) and System. Technical models (API keys, Celery beat internals) show
-to superusers only."""
+the CDP does with it) and System. Each user sees the models their permissions reach (their
+role's, apps.core.roles): a section with none of them is left out."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -67,7 +67,6 @@ APP_SECTIONS = {
     "destinations": "Activate",
     "reports": "Understand",
 }
-SUPERUSER_ONLY_APPS = frozenset({"api", "django_celery_beat"})
 
 
 class CdpAdminSite(admin.AdminSite):
@@ -82,8 +81,6 @@ class CdpAdminSite(admin.AdminSite):
             return super().get_app_list(request, app_label)
         by_key = {}
         for app in self._build_app_dict(request).values():
-            if app["app_label"] in SUPERUSER_ONLY_APPS and not request.user.is_superuser:
-                continue
             for model in app["models"]:
                 by_key[(app["app_label"], model["object_name"])] = model
         # The listed models first, for every section: a section's leftovers must not take a

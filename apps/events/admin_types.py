@@ -15,6 +15,7 @@ from apps.core.admin_helpers import (
     PRETTY_JSON_OVERRIDES,
     LargeTableAdminMixin,
     ReadOnlyAdminMixin,
+    admin_view_requiring,
     json_display,
     object_link,
     pretty_json,
@@ -167,22 +168,22 @@ class EventTypeAdmin(admin.ModelAdmin):
         return [
             path(
                 "condition-fields/",
-                self.admin_site.admin_view(condition_fields_view),
+                admin_view_requiring(self, condition_fields_view, "view"),
                 name="events_eventtype_condition_fields",
             ),
             path(
                 "condition-check/",
-                self.admin_site.admin_view(condition_check_view),
+                admin_view_requiring(self, condition_check_view, "view"),
                 name="events_eventtype_condition_check",
             ),
             path(
                 "<path:object_id>/reindex/",
-                self.admin_site.admin_view(self.reindex_view),
+                admin_view_requiring(self, self.reindex_view, "change"),
                 name="events_eventtype_reindex",
             ),
             path(
                 "schema-suggestion/",
-                self.admin_site.admin_view(schema_suggestion_view),
+                admin_view_requiring(self, schema_suggestion_view, "view"),
                 name="events_eventtype_schema_suggestion",
             ),
             *super().get_urls(),

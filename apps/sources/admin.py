@@ -61,11 +61,11 @@ class EventSourceAdmin(admin.ModelAdmin):
             format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>", lines),
         )
 
-    @admin.action(description="Enable the selected event sources")
+    @admin.action(description="Enable the selected event sources", permissions=["change"])
     def enable_sources(self, request, queryset):
         self._set_enabled(request, queryset, enabled=True)
 
-    @admin.action(description="Disable the selected event sources")
+    @admin.action(description="Disable the selected event sources", permissions=["change"])
     def disable_sources(self, request, queryset):
         self._set_enabled(request, queryset, enabled=False)
 

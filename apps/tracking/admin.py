@@ -71,9 +71,11 @@ def replay_events_through_workflows(modeladmin, request, queryset):
 @admin.action(description="Re-validate and process (after fixing the schema)")
 def revalidate_events(modeladmin, request, queryset) -> None:
     # Released events run through the workflows and change profiles.
-    if not request.user.has_perm("events.change_event"):
+    if not request.user.has_perm("events.change_quarantinedevent"):
         modeladmin.message_user(
-            request, "Re-validating events needs the permission to change events.", messages.ERROR
+            request,
+            "Re-validating events needs the permission to change quarantined events.",
+            messages.ERROR,
         )
         return
     ids = list(queryset.values_list("pk", flat=True)[: REVALIDATE_MAX + 1])

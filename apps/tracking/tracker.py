@@ -7,6 +7,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -50,9 +51,11 @@ def tracker_widget_view(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @staff_member_required
+@permission_required("sources.view_eventsource", raise_exception=True)
 @require_GET
 def tracker_test_page_view(request: HttpRequest, source_id: str) -> HttpResponse:
-    """A page with the snippet of one REST source, for a staff member to try it out."""
+    """A page with the snippet of one REST source, for a staff member whose role sees event
+    sources to try it out."""
     source = get_object_or_404(EventSource, pk=source_id)
     snippet = tracker_snippet_render(
         source_id=source.id, public_url=settings.CDP_PUBLIC_URL, auto=_test_page_auto()

@@ -48,7 +48,7 @@ def test_a_superuser_sees_the_four_sections_in_the_order_of_the_work(client):
     assert "Periodic tasks" in sections[3][1]
 
 
-def test_technical_models_are_for_superusers_only(client):
+def test_each_user_sees_the_models_their_permissions_reach(client):
     marketer = get_user_model().objects.create_user(username="marketer", is_staff=True)
     marketer.user_permissions.set(
         Permission.objects.filter(
@@ -56,7 +56,11 @@ def test_technical_models_are_for_superusers_only(client):
         )
     )
     client.force_login(marketer)
-    assert _sections(client.get("/admin/")) == [("Understand", ["Profiles", "Segments"])]
+    # API keys and periodic tasks follow permissions too (the Developer and Maintainer roles).
+    assert _sections(client.get("/admin/")) == [
+        ("Understand", ["Profiles", "Segments"]),
+        ("System", ["API keys", "Periodic tasks"]),
+    ]
 
 
 def test_an_app_page_still_lists_its_own_models(client):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -121,8 +122,10 @@ def test_last_use_is_recorded_at_most_once_a_minute():
 
 
 def test_staff_sessions_work_and_other_sessions_do_not():
+    developer = get_user_model().objects.create_user("developer", is_staff=True)
+    developer.groups.add(Group.objects.get(name="Developer"))
     staff = APIClient()
-    staff.force_login(get_user_model().objects.create_user("staff", is_staff=True))
+    staff.force_login(developer)
     assert staff.get("/api/v1/sources/").status_code == 200
     visitor = APIClient()
     visitor.force_login(get_user_model().objects.create_user("visitor"))

@@ -115,7 +115,7 @@ def test_quarantined_events_are_listed_and_released_by_the_action(staff_client):
 
 
 @pytest.mark.django_db
-def test_re_validating_needs_the_permission_to_change_events(client):
+def test_re_validating_needs_the_permission_to_change_quarantined_events(client):
     viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
     viewer.user_permissions.set(
         Permission.objects.filter(codename__in=["view_event", "view_quarantinedevent"])
@@ -133,7 +133,7 @@ def test_re_validating_needs_the_permission_to_change_events(client):
     )
 
     assert [str(message) for message in response.context["messages"]] == [
-        "Re-validating events needs the permission to change events."
+        "Re-validating events needs the permission to change quarantined events."
     ]
     fixed.refresh_from_db()
     assert (fixed.status, fixed.status_message) == (Event.Status.INVALID, "no id")

@@ -44,6 +44,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
 class DestinationViewSet(viewsets.ModelViewSet):
     api_area = "destinations"
+    staff_actions = {"sync_now": "change"}
     serializer_class = DestinationSerializer
     queryset = Destination.objects.select_related("resource")
     ordering = "-created"
@@ -99,6 +100,7 @@ class RetrySerializer(serializers.Serializer):
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     api_area = "destinations"
+    staff_actions = {"retry": "change"}
     serializer_class = DeliverySerializer
     queryset = Delivery.objects.all()
     ordering = "-created"

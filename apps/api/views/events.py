@@ -50,6 +50,8 @@ class RevalidateSerializer(serializers.Serializer):
 )
 class EventViewSet(viewsets.ReadOnlyModelViewSet):
     api_area = "events"
+    # Releasing quarantined events is the quarantine's work (the Developer role's).
+    staff_actions = {"revalidate": "events.change_quarantinedevent"}
     serializer_class = EventSerializer
     queryset = Event.objects.all()
     # Served by the event_inserted index; new events come first, so a page walk never

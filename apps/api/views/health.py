@@ -85,6 +85,7 @@ class StatsView(APIView):
 
     permission_classes = [HasScope]
     api_area = "events"
+    staff_permission = "events.view_event"
 
     @extend_schema(
         summary="Events per hour by type (24 h), profiles, queue depth, failed deliveries",

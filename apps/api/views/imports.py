@@ -43,6 +43,7 @@ class ConfigureSerializer(serializers.Serializer):
 
 class ProfileImportViewSet(viewsets.ReadOnlyModelViewSet):
     api_area = "imports"
+    staff_actions = {"configure": "change", "start": "change", "cancel": "change"}
     serializer_class = ImportJobSerializer
     queryset = ImportJob.objects.all()
     ordering = "-uploaded_at"
@@ -128,6 +129,7 @@ class EventUploadSerializer(UploadSerializer):
 
 class EventImportViewSet(viewsets.ReadOnlyModelViewSet):
     api_area = "imports"
+    staff_actions = {"start": "change", "cancel": "change"}
     serializer_class = EventImportJobSerializer
     queryset = EventImportJob.objects.all()
     ordering = "-uploaded_at"

@@ -91,6 +91,7 @@ class ProfileViewSet(viewsets.ReadOnlyModelViewSet):
     stamped per field and followed by segments and destination syncs like the admin's."""
 
     api_area = "profiles"
+    staff_actions = {"merge": "change", "forget": "delete"}
     serializer_class = ProfileSerializer
     queryset = Profile.objects.all()
     # The primary key: a unique, indexed cursor position at any table size.

@@ -26,6 +26,7 @@ class DryRunSerializer(serializers.Serializer):
 
 class SegmentViewSet(viewsets.ModelViewSet):
     api_area = "segments"
+    staff_actions = {"evaluate": "change", "dry_run": "view"}
     serializer_class = SegmentSerializer
     queryset = Segment.objects.all()
     ordering = "-created"

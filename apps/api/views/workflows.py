@@ -60,6 +60,13 @@ class TestRunSerializer(serializers.Serializer):
 
 class WorkflowViewSet(viewsets.ModelViewSet):
     api_area = "workflows"
+    staff_actions = {
+        "draft": "change",
+        "deploy": "change",
+        "validate": "view",
+        "test_run": "change",
+        "import_tracardi": "add",
+    }
     serializer_class = WorkflowSerializer
     queryset = Workflow.objects.all()
     ordering = "-created"

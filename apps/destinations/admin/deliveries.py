@@ -13,6 +13,7 @@ from django.utils.text import Truncator
 
 from apps.core.admin_helpers import (
     LargeTableAdminMixin,
+    admin_view_requiring,
     object_link,
     pretty_json,
     related_id_filter,
@@ -154,7 +155,7 @@ class DeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         self.message_user(request, text, messages.SUCCESS if summary.requeued else messages.INFO)
 
     def get_urls(self):
-        retry = self.admin_site.admin_view(self.retry_view)
+        retry = admin_view_requiring(self, self.retry_view, "change")
         return [
             path("<path:object_id>/retry/", retry, name="destinations_delivery_retry"),
             *super().get_urls(),

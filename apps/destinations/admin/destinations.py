@@ -23,6 +23,7 @@ from apps.core.admin_helpers import (
     PRETTY_JSON_OVERRIDES,
     LargeTableAdminMixin,
     ReadOnlyAdminMixin,
+    admin_view_requiring,
     object_link,
 )
 from apps.core.schema_forms import (
@@ -435,9 +436,9 @@ class DestinationAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
-        send_test = self.admin_site.admin_view(self.send_test_view)
-        sync_now = self.admin_site.admin_view(self.sync_now_view)
-        preview = self.admin_site.admin_view(self.preview_mapping_view)
+        send_test = admin_view_requiring(self, self.send_test_view, "change")
+        sync_now = admin_view_requiring(self, self.sync_now_view, "change")
+        preview = admin_view_requiring(self, self.preview_mapping_view, "view")
         return [
             path("preview-mapping/", preview, name="destinations_destination_preview_mapping"),
             path("<path:object_id>/send-test/", send_test, name="destinations_destination_test"),

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.core.admin_helpers import PrettyJSONFormField
+from apps.core.admin_helpers import PrettyJSONFormField, admin_view_requiring
 from apps.profiles.models import Profile
 from apps.profiles.services.writes import profile_edit
 
@@ -74,7 +74,7 @@ class ProfileEditAdminMixin:
         return [
             path(
                 "<path:object_id>/edit/",
-                self.admin_site.admin_view(self.edit_view),
+                admin_view_requiring(self, self.edit_view, "change"),
                 name=f"{opts.app_label}_{opts.model_name}_edit",
             ),
             *super().get_urls(),

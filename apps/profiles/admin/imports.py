@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.admin_helpers import admin_view_requiring
 from apps.profiles.models import ImportJob, ImportJobBase
 from apps.profiles.services.imports.columns import (
     IGNORE,
@@ -202,11 +203,10 @@ class ImportJobAdmin(ImportJobAdminMixin, admin.ModelAdmin):
     add_label = "Import profiles from a file"
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
             path(
                 "<str:object_id>/mapping/",
-                view(partial(_mapping_view, self)),
+                admin_view_requiring(self, partial(_mapping_view, self), "add"),
                 name="profiles_importjob_mapping",
             ),
             *job_urls(self),
@@ -399,22 +399,23 @@ def _job_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse
 
 def job_urls(model_admin) -> list:
     """The job page's endpoints (JSON state, cancel, error file) of an import ModelAdmin."""
-    view = model_admin.admin_site.admin_view
     prefix = _prefix(model_admin.model)
     return [
         path(
             "<str:object_id>/status.json",
-            view(partial(_status_view, model_admin)),
+            admin_view_requiring(
+                model_admin, partial(_status_view, model_admin), "view", answer_json=True
+            ),
             name=f"{prefix}_status",
         ),
         path(
             "<str:object_id>/cancel/",
-            view(partial(_cancel_view, model_admin)),
+            admin_view_requiring(model_admin, partial(_cancel_view, model_admin), "change"),
             name=f"{prefix}_cancel",
         ),
         path(
             "<str:object_id>/errors/",
-            view(partial(_errors_view, model_admin)),
+            admin_view_requiring(model_admin, partial(_errors_view, model_admin), "view"),
             name=f"{prefix}_errors",
         ),
     ]

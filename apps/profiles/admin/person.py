@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from apps.core.admin_helpers import admin_view_requiring
 from apps.profiles.admin.entities import entities_section
 from apps.profiles.admin.segment_history import segment_history_section
 from apps.profiles.consents import consent_entry_valid, consent_time
@@ -143,12 +144,12 @@ class ProfilePersonAdminMixin:
         return [
             path(
                 "<path:object_id>/export/",
-                self.admin_site.admin_view(self.export_view),
+                admin_view_requiring(self, self.export_view, "view"),
                 name=f"{name}_export",
             ),
             path(
                 "<path:object_id>/merges/<str:merge_id>/undo/",
-                self.admin_site.admin_view(require_POST(self.undo_merge_view)),
+                admin_view_requiring(self, require_POST(self.undo_merge_view), "change"),
                 name=f"{name}_undo_merge",
             ),
             *super().get_urls(),

@@ -15,6 +15,7 @@ from apps import notation
 from apps.core.admin_helpers import (
     PRETTY_JSON_OVERRIDES,
     ReadOnlyAdminMixin,
+    admin_view_requiring,
     changelist_link,
     json_display,
     object_link,
@@ -66,7 +67,9 @@ def unheld_paths_warning(paths: list[str]) -> str:
     )
 
 
-@admin.action(description="Evaluate the selected segments over all profiles now")
+@admin.action(
+    description="Evaluate the selected segments over all profiles now", permissions=["change"]
+)
 def evaluate_now(modeladmin, request, queryset) -> None:
     started = []
     for segment in queryset.order_by("name"):
@@ -114,17 +117,20 @@ class SegmentAdmin(ConditionBuilderAdminMixin, admin.ModelAdmin):
     readonly_fields = ("slug", "over_time", "members", "evaluation", "created", "updated")
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
         return [
-            path("preview/", wrap(self.preview_view), name="profiles_segment_preview"),
+            path(
+                "preview/",
+                admin_view_requiring(self, self.preview_view, "view"),
+                name="profiles_segment_preview",
+            ),
             path(
                 "<path:object_id>/evaluate/",
-                wrap(self.evaluate_view),
+                admin_view_requiring(self, self.evaluate_view, "change"),
                 name="profiles_segment_evaluate",
             ),
             path(
                 "<path:object_id>/evaluation/",
-                wrap(self.evaluation_view),
+                admin_view_requiring(self, self.evaluation_view, "view"),
                 name="profiles_segment_evaluation",
             ),
             *super().get_urls(),

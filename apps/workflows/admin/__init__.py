@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from apps.core.admin_helpers import (
     LargeTableAdminMixin,
     ReadOnlyAdminMixin,
+    admin_view_requiring,
     changelist_link,
     json_display,
     object_link,
@@ -156,10 +157,13 @@ class WorkflowAdmin(admin.ModelAdmin):
         return graph_svg(workflow.graph)
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
             *EditorViews(self).urls(),
-            path("actions/", view(self.catalogue_view), name="workflows_workflow_actions"),
+            path(
+                "actions/",
+                admin_view_requiring(self, self.catalogue_view, "view"),
+                name="workflows_workflow_actions",
+            ),
             *tracardi_urls(self),
             *super().get_urls(),
         ]

@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, reverse
 
+from apps.core.admin_helpers import admin_view_requiring
 from apps.workflows.actions import actions_by_group, plugin_origin
 from apps.workflows.actions.connectors.base import resource_choices, with_resource_choices
 from apps.workflows.admin.docs import docs_html
@@ -203,23 +204,28 @@ class EditorViews:
         self.model_admin = model_admin
 
     def urls(self) -> list[URLPattern]:
-        wrap = self.model_admin.admin_site.admin_view
+        # (route, view, name, what the user must be allowed to do with workflows: as each
+        # view's _endpoint says; a test run saves nothing, so viewing is enough)
         routes = (
-            ("editor/catalogue/", self.catalogue, "catalogue"),
-            ("editor/notation/", self.notation, "notation"),
-            ("editor/events/", self.events, "events"),
-            ("editor/runs/<int:run_id>/", self.run, "run"),
-            ("<str:object_id>/editor/", self.load, "load"),
-            ("<str:object_id>/editor/validate/", self.validate, "validate"),
-            ("<str:object_id>/editor/save/", self.save, "save"),
-            ("<str:object_id>/editor/deploy/", self.deploy, "deploy"),
-            ("<str:object_id>/editor/revert/", self.revert, "revert"),
-            ("<str:object_id>/editor/test-run/", self.test_run, "test_run"),
-            ("<str:object_id>/editor/rules/", self.rules, "rules"),
+            ("editor/catalogue/", self.catalogue, "catalogue", "view"),
+            ("editor/notation/", self.notation, "notation", "view"),
+            ("editor/events/", self.events, "events", "view"),
+            ("editor/runs/<int:run_id>/", self.run, "run", "view"),
+            ("<str:object_id>/editor/", self.load, "load", "view"),
+            ("<str:object_id>/editor/validate/", self.validate, "validate", "view"),
+            ("<str:object_id>/editor/save/", self.save, "save", "change"),
+            ("<str:object_id>/editor/deploy/", self.deploy, "deploy", "change"),
+            ("<str:object_id>/editor/revert/", self.revert, "revert", "change"),
+            ("<str:object_id>/editor/test-run/", self.test_run, "test_run", "view"),
+            ("<str:object_id>/editor/rules/", self.rules, "rules", "change"),
         )
         return [
-            path(route, wrap(view), name=f"workflows_workflow_editor_{name}")
-            for route, view, name in routes
+            path(
+                route,
+                admin_view_requiring(self.model_admin, view, action, answer_json=True),
+                name=f"workflows_workflow_editor_{name}",
+            )
+            for route, view, name, action in routes
         ]
 
     def page_config(self, request: HttpRequest, workflow_id: str) -> dict:

@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import slugify
 
+from apps.core.admin_helpers import admin_view_requiring
 from apps.workflows.models import Workflow
 from apps.workflows.services.drafts import DraftConflict, SuperuserOnly, workflow_draft_save
 from apps.workflows.services.tracardi_io import workflow_import_tracardi
@@ -35,21 +36,22 @@ from apps.workflows.tracardi import (
 
 
 def tracardi_urls(model_admin) -> list:
-    view = model_admin.admin_site.admin_view
     return [
         path(
             "import/",
-            view(partial(tracardi_import_view, model_admin)),
+            admin_view_requiring(model_admin, partial(tracardi_import_view, model_admin), "add"),
             name="workflows_workflow_tracardi_import",
         ),
         path(
             "<str:object_id>/editor/export/",
-            view(partial(tracardi_export_view, model_admin)),
+            admin_view_requiring(model_admin, partial(tracardi_export_view, model_admin), "view"),
             name="workflows_workflow_tracardi_export",
         ),
         path(
             "<str:object_id>/editor/import/",
-            view(partial(tracardi_draft_import_view, model_admin)),
+            admin_view_requiring(
+                model_admin, partial(tracardi_draft_import_view, model_admin), "change"
+            ),
             name="workflows_workflow_tracardi_draft_import",
         ),
     ]
