@@ -65,12 +65,15 @@ ROLES: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("events", "event"):                        ("v",        "v",         "",           "v"),
     ("profiles", "entity"):                     ("vacd",     "",          "",           "v"),
     ("profiles", "segment"):                    ("vacd",     "",          "",           "v"),
+    ("reports", "report"):                      ("vacd",     "",          "",           "v"),
     ("profiles", "consenttype"):                ("vacd",     "",          "",           "v"),
     ("profiles", "mergerecord"):                ("v",        "",          "v",          "v"),
     # Activate: the marketer's work; resources (credentials) are the developer's.
     ("workflows", "workflow"):                  ("vacd",     "",          "",           "v"),
     ("workflows", "rule"):                      ("vacd",     "",          "",           "v"),
     ("workflows", "workflowrun"):               ("v",        "",          "",           "v"),
+    # Waiting branches of runs: marketers resume or cancel them (change).
+    ("workflows", "parkedrun"):                 ("vc",       "",          "",           "v"),
     ("workflows", "workflowschedule"):          ("vacd",     "",          "vacd",       "v"),
     ("destinations", "destination"):            ("vacd",     "",          "",           "v"),
     ("destinations", "resource"):               ("v",        "vacd",      "",           "v"),

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
+from apps.core.admin_helpers import admin_view_requiring
 from apps.core.widgets import ConditionBuilderWidget
 from apps.reports.charts import bar_chart
 from apps.reports.definition import (
@@ -205,10 +206,11 @@ class ReportAdmin(admin.ModelAdmin):
         return window_title(report)
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
+        run = admin_view_requiring(self, self.run_view, "view")
+        csv = admin_view_requiring(self, self.csv_view, "view")
         return [
-            path("<path:object_id>/run/", wrap(self.run_view), name="reports_report_run"),
-            path("<path:object_id>/run/csv/", wrap(self.csv_view), name="reports_report_run_csv"),
+            path("<path:object_id>/run/", run, name="reports_report_run"),
+            path("<path:object_id>/run/csv/", csv, name="reports_report_run_csv"),
             *super().get_urls(),
         ]
 

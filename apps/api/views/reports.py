@@ -87,6 +87,8 @@ class ReportViewSet(
 ):
     api_area = "reports"
     read_actions = ("run",)
+    # Running reads: a signed-in user needs to view reports.
+    staff_actions = {"run": "view"}
     serializer_class = ReportSerializer
     queryset = Report.objects.prefetch_related("parameters")
     # The primary key: unique, so cursor positions never tie.

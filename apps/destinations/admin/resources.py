@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.admin_helpers import (
+    admin_view_requiring,
     pretty_json,
 )
 from apps.core.schema_forms import (
@@ -244,7 +245,8 @@ class ResourceAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.connection_test_view)
+        # A call with the stored credentials: for those who may change the resource.
+        view = admin_view_requiring(self, self.connection_test_view, "change")
         return [
             path(
                 "<path:object_id>/connection-test/",
