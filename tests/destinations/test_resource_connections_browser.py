@@ -54,3 +54,27 @@ def test_a_marketer_adds_a_slack_resource_and_tests_its_connection(
     page.screenshot(path="/tmp/editor-shots/resource-connection-test.png", full_page=True)
     assert Resource.objects.get().test_credentials == {"token": "xoxb-test-5678"}
     assert slack.requests[0].header("Authorization") == "Bearer xoxb-prod-1234"
+
+
+def test_a_marketer_adds_a_meaningcloud_key_and_tests_it(
+    page, live_server, vendor_server, settings
+):
+    meaningcloud = vendor_server()
+    settings.CDP_CONNECTOR_API_URLS = {"meaningcloud": meaningcloud.url}
+    ok = {"code": "0", "msg": "OK", "credits": "1", "remaining_credits": "19998"}
+    meaningcloud.route("POST", "/sentiment-2.1", Answer(200, {"status": ok, "score_tag": "P"}))
+    page.goto(f"{live_server.url}/admin/destinations/resource/add/")
+    page.fill("#id_name", "MeaningCloud")
+    page.select_option("#id_type", "meaningcloud")
+    page.fill("#id_credentials__meaningcloud__key", "mc-prod-key-1")
+    page.click("input[name=_continue]")
+
+    page.get_by_test_id("connection-test").click()
+
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Production credentials: MeaningCloud accepted the key (19998 credits left)."
+    )
+    assert "mc-prod-key-1" not in page.content()
+    page.screenshot(path="/tmp/editor-shots/resource-meaningcloud.png", full_page=True)
+    assert Resource.objects.get().credentials == {"key": "mc-prod-key-1"}
+    assert meaningcloud.requests[0].form() == {"key": "mc-prod-key-1", "txt": "Good", "lang": "en"}

@@ -302,6 +302,8 @@ MINIMAL = {
     "mautic_points": {"contact_id": "1", "points": 5},
     "activecampaign_sync_contact": {"email": "a@b.c"},
     "matomo_track_event": {"category": "Shop", "action": "buy"},
+    "meaningcloud_sentiment": {"text": "Great shop"},
+    "meaningcloud_classification": {"text": "Great shop"},
 }
 SAMPLE_CREDENTIALS = {
     "slack": {"token": "xoxb-1"},
@@ -325,6 +327,7 @@ SAMPLE_CREDENTIALS = {
     "kafka": {"bootstrap_servers": "127.0.0.1:9092"},
     "ga4": {"measurement_id": "G-ABC123", "api_secret": "secret1"},
     "matomo": {"url": "https://matomo.example.com", "site_id": 1},
+    "meaningcloud": {"key": "mc-key-1"},
 }
 
 

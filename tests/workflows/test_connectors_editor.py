@@ -83,3 +83,33 @@ def test_the_editor_shows_the_picker_by_name_and_saves_the_id(page, live_server)
         "message": "New order from {{profile@data.pii.firstname}}",
         "timeout": 10,
     }
+
+
+@pytest.mark.browser
+def test_the_meaningcloud_sentiment_node_offers_languages_by_name(page, live_server):  # noqa: F811
+    account = resource("meaningcloud", {"key": "mc-key-1"}, name="MeaningCloud")
+    workflow = WorkflowFactory(graph=start_only(), deployed_at=None)
+    open_editor(page, live_server, workflow)
+
+    page.get_by_test_id("palette-meaningcloud_sentiment").dblclick()
+    [node_id] = set(node_ids(page)) - {"start"}
+    select_node(page, node_id)
+    page.get_by_test_id("field-resource").select_option(label="MeaningCloud")
+    page.get_by_test_id("field-text").fill("{{event@properties.review}}")
+    language = page.get_by_test_id("field-language")
+    expect(language.locator("option")).to_have_text(
+        ["Detect it", "English", "Spanish", "French", "Italian", "Portuguese", "Catalan", "German"]
+    )
+    language.select_option(label="Spanish")
+    shot(page, "meaningcloud-sentiment-node")
+
+    page.get_by_test_id("btn-save").click()
+    expect(page.get_by_test_id("editor-banner")).to_contain_text("Draft saved")
+    [saved] = [n for n in draft(workflow)["nodes"] if n["id"] == node_id]
+    assert saved["data"]["spec"]["init"] == {
+        "resource": account.pk,
+        "text": "{{event@properties.review}}",
+        "language": "es",
+        "target": None,
+        "timeout": 10,
+    }

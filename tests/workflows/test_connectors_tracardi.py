@@ -1,8 +1,10 @@
 """Tracardi's connector plugins map onto our connector actions: names, ports and the resource
 (Tracardi's {"id", "name"} under `source` or `resource`; ours the id)."""
 
+import pytest
+
 from apps.workflows.actions import action_by_id, action_class_for
-from apps.workflows.actions.tracardi_names import tracardi_plugin
+from apps.workflows.actions.tracardi_names import NotConvertible, tracardi_plugin
 
 C = "tracardi.process_engine.action.v1.connectors."
 
@@ -74,3 +76,64 @@ def test_mailchimp_audience_list_and_subscription():
         "merge_fields": {},
         "status_if_new": "pending",
     }
+
+
+def test_meaningcloud_sentiment_maps_tracardis_language_codes():
+    spec = {
+        "module": C + "meaningcloud.sentiment_analysis.plugin",
+        "className": "SentimentAnalysisAction",
+    }
+    plugin = tracardi_plugin(spec["module"], spec["className"])
+    init = {"source": {"id": "r-9", "name": "MC"}, "language": "sp", "text": "{{payload@txt}}"}
+
+    ours = plugin.config_to_ours(init, _known("meaningcloud_sentiment"))
+
+    assert action_class_for(spec) is action_by_id("meaningcloud_sentiment")
+    assert ours == {"resource": "r-9", "language": "es", "text": "{{payload@txt}}"}
+    assert plugin.config_to_tracardi(ours) == {
+        "source": {"id": "r-9", "name": ""},
+        "language": "sp",
+        "text": "{{payload@txt}}",
+    }
+    assert plugin.our_port("result") == "result"
+
+
+def test_meaningcloud_classification_model_title_and_port():
+    plugin = tracardi_plugin(
+        C + "meaningcloud.text_classification.plugin", "TextClassificationAction"
+    )
+    init = {
+        "source": {"id": "r-9", "name": "MC"},
+        "language": "en",
+        "model": "press",
+        "title": "event@properties.subject",
+        "text": "{{event@properties.body}}",
+    }
+
+    ours = plugin.config_to_ours(init, _known("meaningcloud_classification"))
+
+    assert ours == {
+        "resource": "r-9",
+        "model": "IPTC_en",
+        "title": "{{event@properties.subject}}",
+        "text": "{{event@properties.body}}",
+    }
+    assert plugin.config_to_tracardi(ours) == {
+        "source": {"id": "r-9", "name": ""},
+        "model": "press",
+        "language": "en",
+        "title": "event@properties.subject",
+        "text": "{{event@properties.body}}",
+    }
+    assert plugin.our_port("payload") == "result"
+    assert plugin.tracardi_port("result") == "payload"
+
+
+def test_meaningcloud_classification_of_an_unknown_model_is_not_converted():
+    plugin = tracardi_plugin(
+        C + "meaningcloud.text_classification.plugin", "TextClassificationAction"
+    )
+    init = {"source": {"id": "r-9", "name": "MC"}, "model": "legal", "text": "t"}
+
+    with pytest.raises(NotConvertible, match=r"its model 'legal' is none of \['press', 'social'\]"):
+        plugin.config_to_ours(init, _known("meaningcloud_classification"))

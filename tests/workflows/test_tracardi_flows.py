@@ -270,7 +270,7 @@ def test_the_table_maps_tracardi_plugins_to_our_actions():
 
     # 31 first, 5 of entities and memory, 1 of reports and 1 of GeoIP (issue 23), 45 of the
     # pure-logic plugins (issue 19 item 3), and the connectors (issue 19 items 1-2).
-    assert len(CONNECTOR_PLUGINS) == 23
+    assert len(CONNECTOR_PLUGINS) == 25
     assert len(PLUGINS) == 31 + 5 + 1 + 1 + 45 + len(CONNECTOR_PLUGINS)
     assert {plugin.action_id for plugin in PLUGINS} <= ours
     assert sorted(ours - {plugin.action_id for plugin in PLUGINS}) == [

@@ -9,6 +9,7 @@ from apps.destinations.connectors import (
     crm,
     email_marketing,
     kafka,
+    meaningcloud,
     messaging,
     slack,
     sql,
@@ -36,6 +37,7 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     sql.POSTGRESQL,
     sql.MYSQL,
     kafka.KAFKA,
+    meaningcloud.MEANINGCLOUD,
 )
 
 # One registry of resource types (apps.destinations.senders): the senders' built-in types, the

@@ -48,6 +48,7 @@ from apps.workflows.actions.connectors import analytics as connectors_analytics
 from apps.workflows.actions.connectors import chat as connectors_chat
 from apps.workflows.actions.connectors import crm as connectors_crm
 from apps.workflows.actions.connectors import email as connectors_email
+from apps.workflows.actions.connectors import meaningcloud as connectors_meaningcloud
 from apps.workflows.actions.connectors import senders as connectors_senders
 from apps.workflows.actions.connectors import sql as connectors_sql
 from apps.workflows.actions.logic_catalogue import LOGIC_ACTIONS
@@ -144,6 +145,8 @@ ACTIONS: tuple[type[Action], ...] = (
     # Reports (issue 23 item 6).
     reports.LoadReportAction,
     language.DetectLanguageAction,
+    connectors_meaningcloud.MeaningCloudSentimentAction,
+    connectors_meaningcloud.MeaningCloudClassificationAction,
     # Geo location (issue 23 item 5).
     geoip.GeoIpAction,
     # The pure-logic actions (issue 19 item 3).

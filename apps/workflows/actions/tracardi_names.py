@@ -965,6 +965,58 @@ def _rabbitmq_to_ours(config: dict) -> dict:
     return config
 
 
+# MeaningCloud: Tracardi's language codes are the API's older ones ("sp", "ct"); its
+# classification names a model family and a language ("social" + "en" -> SocialMedia_en).
+_MEANINGCLOUD_LANGUAGES = {"sp": "es", "ct": "ca"}
+_MEANINGCLOUD_MODELS = {"social": "SocialMedia", "press": "IPTC"}
+
+
+def _meaningcloud_language(config: dict) -> str:
+    language = config.pop("language", None) or "en"
+    return _MEANINGCLOUD_LANGUAGES.get(language, language)
+
+
+def _meaningcloud_sentiment_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    config["language"] = _meaningcloud_language(config)
+    return config
+
+
+def _meaningcloud_sentiment_to_tracardi(config: dict) -> dict:
+    theirs = {ours: tracardi for tracardi, ours in _MEANINGCLOUD_LANGUAGES.items()}
+    language = config.get("language") or "en"
+    return _resource_to_tracardi({**config, "language": theirs.get(language, language)})
+
+
+def _meaningcloud_classification_to_ours(config: dict) -> dict:
+    config = _resource_to_ours(config)
+    language = _meaningcloud_language(config)
+    family = config.get("model") or "social"
+    if family not in _MEANINGCLOUD_MODELS:
+        raise NotConvertible(f"its model {family!r} is none of {sorted(_MEANINGCLOUD_MODELS)}")
+    config["model"] = f"{_MEANINGCLOUD_MODELS[family]}_{language}"
+    if config.get("title"):
+        config["title"] = _as_template(config["title"])
+    return config
+
+
+def _meaningcloud_classification_to_tracardi(config: dict) -> dict:
+    family, _, language = str(config.get("model") or "IPTC_en").partition("_")
+    names = {ours: tracardi for tracardi, ours in _MEANINGCLOUD_MODELS.items()}
+    theirs = {ours: tracardi for tracardi, ours in _MEANINGCLOUD_LANGUAGES.items()}
+    title = config.get("title") or None
+    if isinstance(title, str) and title.startswith("{{") and title.endswith("}}"):
+        title = title[2:-2]
+    return _resource_to_tracardi(
+        {
+            **config,
+            "model": names.get(family, family),
+            "language": theirs.get(language, language),
+            "title": title,
+        }
+    )
+
+
 def _connector(action_id: str, module: str, class_name: str, **extra: Any) -> TracardiPlugin:
     return TracardiPlugin(
         action_id,
@@ -1103,6 +1155,23 @@ CONNECTOR_PLUGINS: tuple[TracardiPlugin, ...] = (
         to_ours=_activecampaign_to_ours,
         outputs=("success", "error"),
         ports={"success": "response"},
+    ),
+    _connector(
+        "meaningcloud_sentiment",
+        "meaningcloud.sentiment_analysis.plugin",
+        "SentimentAnalysisAction",
+        outputs=("result", "error"),
+        to_ours=_meaningcloud_sentiment_to_ours,
+        to_tracardi=_meaningcloud_sentiment_to_tracardi,
+    ),
+    _connector(
+        "meaningcloud_classification",
+        "meaningcloud.text_classification.plugin",
+        "TextClassificationAction",
+        outputs=("payload", "error"),
+        ports={"payload": "result"},
+        to_ours=_meaningcloud_classification_to_ours,
+        to_tracardi=_meaningcloud_classification_to_tracardi,
     ),
 )
 PLUGINS = PLUGINS + CONNECTOR_PLUGINS

@@ -150,6 +150,10 @@ class ConnectorAction(Action):
         except KeyError as error:
             # Stored before its type's schema required this key (saving the resource checks).
             return _error(None, None, f"the resource's credentials lack {error}; save them again")
+        return self.answered(answer, payload, flow)
+
+    def answered(self, answer: VendorAnswer, payload: Any, flow: Flow) -> Result:
+        """Where the vendor's answer goes; the text analysis actions send what it says."""
         return Result("response", self.answer_value(answer))
 
     def answer_value(self, answer: VendorAnswer) -> Any:
