@@ -18,14 +18,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("username")
+        parser.add_argument("username", help="The login name, e.g. anna.")
         parser.add_argument(
             "--role",
             required=True,
             choices=sorted(ROLE_BY_SLUG),
             help="; ".join(f"{slug}: {role.description}" for slug, role in ROLE_BY_SLUG.items()),
         )
-        parser.add_argument("--email", default="")
+        parser.add_argument("--email", default="", help="Optional, e.g. anna@example.com.")
         parser.add_argument("--password", help="Default: a generated one, printed once.")
 
     def handle(self, *args, username, role, email, password, **options):
