@@ -11,7 +11,7 @@ import pytest
 
 from apps.workflows.actions import ACTIONS, action_class_for
 from apps.workflows.actions.data import CopyDataAction
-from apps.workflows.actions.tracardi_names import PLUGINS
+from apps.workflows.actions.tracardi_names import CONNECTOR_PLUGINS, PLUGINS
 from apps.workflows.engine import workflow_execute
 from apps.workflows.graph import GraphInvalid, graph_compile, graph_problems
 from apps.workflows.tracardi import (
@@ -264,8 +264,6 @@ def test_tracardi_copy_data_class_resolves_and_unknown_tracardi_classes_do_not()
 
 
 def test_the_table_maps_tracardi_plugins_to_our_actions():
-    from apps.workflows.actions.tracardi_names import CONNECTOR_PLUGINS
-
     ours = {action.id for action in ACTIONS}
 
     # 31 first, 5 of entities and memory, 1 of reports and 1 of GeoIP (issue 23), 45 of the
