@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.ids import new_id
-from apps.destinations.connectors import resource_type_choices
+from apps.destinations.senders import resource_type_choices
 from apps.destinations.validation import credentials_errors, destination_errors
 
 

@@ -12,8 +12,7 @@ from celery.schedules import crontab
 from jsonschema import Draft202012Validator
 
 from apps import notation
-from apps.destinations.connectors import RESOURCE_TYPES
-from apps.destinations.senders import SENDERS, resource_plugins_ensure
+from apps.destinations.senders import RESOURCE_TYPES, SENDERS, resource_plugins_ensure
 
 if TYPE_CHECKING:
     from apps.destinations.models import Destination

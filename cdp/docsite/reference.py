@@ -7,8 +7,7 @@ from pathlib import Path
 
 from django.core.management import get_commands, load_command_class
 
-from apps.destinations.models import Resource
-from apps.destinations.senders import SENDERS
+from apps.destinations.senders import BUILTIN_SENDERS, RESOURCE_TYPES, SENDERS
 from apps.events.predefined import PREDEFINED_EVENT_TYPES
 from apps.notation import FUNCTIONS
 from apps.workflows.actions import ACTIONS, actions_by_group
@@ -101,8 +100,10 @@ def destinations_page() -> str:
         "resource and adds its settings and its mapping. Each resource type has a sender that "
         "delivers the rendered mapping. Credentials are write-only in the admin and the API.\n",
     ]
-    for resource_type, label in Resource.Type.choices:
-        sender = SENDERS[resource_type]
+    # The built-in senders (plugins' have their own manuals): webhook, RabbitMQ, SMTP, then the
+    # connectors' contact-list senders.
+    for resource_type, sender in BUILTIN_SENDERS.items():
+        label = RESOURCE_TYPES[resource_type].label
         parts.append(f"## {label} {{#{resource_type}}}\n")
         parts.append(f"Resource type {code(resource_type)}.\n")
         parts.append(prose(" ".join((type(sender).__doc__ or "").split())) + "\n")

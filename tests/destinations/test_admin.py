@@ -236,6 +236,39 @@ def test_destination_is_saved_and_event_type_normalised(staff_client):
 
 
 @pytest.mark.django_db
+def test_a_mailchimp_destination_is_picked_and_its_settings_are_validated(staff_client):
+    mailchimp = ResourceFactory(
+        name="Newsletter", type="mailchimp", credentials={"api_key": "k-us21"}
+    )
+    ResourceFactory(name="Team chat", type="slack", credentials={"token": "xoxb-1"})
+    add = reverse("admin:destinations_destination_add")
+
+    page = staff_client.get(add).content.decode()
+    form = {
+        **destination_form(mailchimp, mapping='{"email": "profile@data.contact.email.main"}'),
+        "settings__webhook__url": "",
+    }
+    missing = staff_client.post(add, form)
+    saved = staff_client.post(
+        add,
+        {
+            **form,
+            "settings__mailchimp__list_id": "a1b2c3",
+            "settings__mailchimp__on_removal": "archive",
+        },
+    )
+
+    assert f'<option value="{mailchimp.pk}">Newsletter (mailchimp)</option>' in page
+    assert "Team chat" not in page  # a Slack resource has no sender
+    assert 'name="settings__mailchimp__status_if_new"' in page
+    assert dict(missing.context["adminform"].form.errors) == {
+        "settings__mailchimp__list_id": ["Required for this resource type."]
+    }
+    assert saved.status_code == 302
+    assert Destination.objects.get().settings == {"list_id": "a1b2c3", "on_removal": "archive"}
+
+
+@pytest.mark.django_db
 def test_health_line_on_list_and_change_page_without_a_query_per_destination(staff_client):
     destination = DestinationFactory(name="CRM")
     make_delivery(destination, status="sent")

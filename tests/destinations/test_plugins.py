@@ -132,7 +132,8 @@ def test_once_the_plugin_is_gone_its_deliveries_fail_saying_why(plugin_site, htt
     assert refused.value.message_dict["resource"] == [
         "Resource type 'hello_inbox' has no sender (a connector's or a plugin's resource "
         "type, for workflow actions, or its plugin is not installed); choose a resource of one "
-        "of these types: rabbitmq, smtp, webhook."
+        "of these types: activecampaign, hubspot, mailchimp, mautic, rabbitmq, sendgrid, smtp, "
+        "webhook."
     ]
 
 

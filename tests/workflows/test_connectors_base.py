@@ -349,7 +349,7 @@ def test_each_connector_checks_its_resource(action_id):
     right = resource(kind, SAMPLE_CREDENTIALS[kind], name="right")
     other_kind = "zapier" if kind != "zapier" else "slack"
     wrong = resource(other_kind, SAMPLE_CREDENTIALS[other_kind], name="wrong")
-    from apps.destinations.connectors import RESOURCE_TYPES
+    from apps.destinations.senders import RESOURCE_TYPES
 
     assert action.config_errors(MINIMAL[action_id]) == ["'resource' is a required property"]
     assert action.config_errors({**MINIMAL[action_id], "resource": right.pk}) == []

@@ -105,7 +105,8 @@ class DestinationForm(forms.ModelForm):
                 initial_values(self.instance.settings, SETTINGS_FIELDS.get(resource.type, []))
             )
         if "resource" in self.fields:
-            # Connector resources (Slack, HubSpot...) are for workflow actions, not senders.
+            # Only resources with a sender: webhook, RabbitMQ, SMTP, the contact-list vendors
+            # (Mailchimp, HubSpot...), plugins'. Slack, Kafka... are for workflow actions.
             self.fields["resource"].queryset = self.fields["resource"].queryset.filter(
                 type__in=list(SENDERS)
             )

@@ -26,9 +26,8 @@ from apps.core.schema_forms import (
     schema_errors_to_fields,
     schema_fields,
 )
-from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.models import Resource
-from apps.destinations.senders import resource_plugins_ensure
+from apps.destinations.senders import RESOURCE_TYPES, resource_plugins_ensure
 from apps.destinations.services import resource_connection_test
 
 MASK = "••••••"

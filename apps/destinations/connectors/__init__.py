@@ -1,6 +1,9 @@
-"""Resource types: those of the destination senders (webhook, RabbitMQ, SMTP) and those of the
-connectors that workflow actions call (one module per vendor family). A new connector is a
-`ResourceType` in its module, listed here."""
+"""The connectors' resource types: the vendors that workflow actions call (one module per vendor
+family), some of which destination senders sync profiles to (apps.destinations.senders.vendors).
+A new connector is a `ResourceType` in its module, listed here.
+
+This package imports no sender: the senders import the connectors' clients, never the reverse
+(apps.destinations.senders registers these types next to its own)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from apps.destinations.connectors import (
     sql,
 )
 from apps.destinations.connectors.types import ResourceType
-from apps.destinations.senders import RESOURCE_TYPES, resource_type_choices
 
 CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     slack.SLACK_WEBHOOK,
@@ -40,11 +42,4 @@ CONNECTOR_TYPES: tuple[ResourceType, ...] = (
     meaningcloud.MEANINGCLOUD,
 )
 
-# One registry of resource types (apps.destinations.senders): the senders' built-in types, the
-# connectors' (added here, once, when this package is imported: models.py imports it) and the
-# plugins' (loaded at start; they cannot take a key of these).
-_clash = set(RESOURCE_TYPES) & {kind.key for kind in CONNECTOR_TYPES}
-assert not _clash, f"connector types {_clash} clash with the senders' types"
-RESOURCE_TYPES.update({kind.key: kind for kind in CONNECTOR_TYPES})
-
-__all__ = ["CONNECTOR_TYPES", "RESOURCE_TYPES", "ResourceType", "resource_type_choices"]
+__all__ = ["CONNECTOR_TYPES", "ResourceType"]

@@ -69,8 +69,18 @@ MAUTIC = ResourceType(
             "title": "Mautic URL",
             "description": "e.g. https://mautic.example.com",
         },
-        username={"type": "string", "minLength": 1, "title": "User", "description": ""},
-        password=secret("Password", "A Mautic user allowed to edit contacts and segments."),
+        username={
+            "type": "string",
+            "minLength": 1,
+            "title": "User",
+            "description": "The Mautic user's login.",
+            "examples": ["cdp"],
+        },
+        password=secret(
+            "Password",
+            "A Mautic user allowed to edit contacts and segments.",
+            example="<password>",
+        ),
     ),
     check=_check_mautic,
 )
@@ -107,8 +117,9 @@ ACTIVECAMPAIGN = ResourceType(
             "pattern": URL_PATTERN,
             "title": "API URL",
             "description": "https://<account>.api-us1.com (Settings → Developer).",
+            "examples": ["https://shop.api-us1.com"],
         },
-        api_key=secret("API key"),
+        api_key=secret("API key", "Settings → Developer.", example="<key>"),
     ),
     check=_check_activecampaign,
 )

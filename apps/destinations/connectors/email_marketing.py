@@ -54,7 +54,10 @@ def _check_sendgrid(credentials: Mapping[str, Any]) -> str:
 SENDGRID = ResourceType(
     "sendgrid",
     "SendGrid",
-    credentials_schema(["api_key"], api_key=secret("API key", "SG.… (Settings → API Keys).")),
+    credentials_schema(
+        ["api_key"],
+        api_key=secret("API key", "SG.… (Settings → API Keys).", example="SG.<key>"),
+    ),
     check=_check_sendgrid,
     api_url="https://api.sendgrid.com",
 )
@@ -114,7 +117,11 @@ HUBSPOT = ResourceType(
     "HubSpot",
     credentials_schema(
         ["token"],
-        token=secret("Private app token", "pat-… with the crm.objects.contacts scopes."),
+        token=secret(
+            "Private app token",
+            "pat-… with the crm.objects.contacts scopes.",
+            example="pat-na1-<token>",
+        ),
     ),
     check=_check_hubspot,
     api_url="https://api.hubapi.com",
@@ -160,7 +167,8 @@ MAILCHIMP = ResourceType(
     "mailchimp",
     "Mailchimp (marketing)",
     credentials_schema(
-        ["api_key"], api_key=secret("API key", "…-us21 (Account → Extras → API keys).")
+        ["api_key"],
+        api_key=secret("API key", "…-us21 (Account → Extras → API keys).", example="<key>-us21"),
     ),
     check=_check_mailchimp,
     api_url="https://{dc}.api.mailchimp.com/3.0",

@@ -20,13 +20,14 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from django.conf import settings
 
 from apps.destinations.redaction import mask, secret_forms
-from apps.destinations.senders.webhook import retry_after_seconds
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # Answers are cut in what the action puts on its port (a workflow is no place for downloads).
@@ -43,15 +44,50 @@ def _http() -> requests.Session:
     return _session[1]
 
 
+def retry_after_seconds(header: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not header:
+        return None
+    header = header.strip()
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class VendorError(Exception):
     """A vendor refused the call or could not be reached; the message says why, in the
     vendor's words where it gave any."""
 
-    def __init__(self, message: str, *, status: int | None = None, content: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        content: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.content = content
+        # The wait the vendor asked for on a rate limit, in seconds (None: not said).
+        self.retry_after = retry_after
+
+    @property
+    def can_pass(self) -> bool:
+        """Whether trying again later may succeed: no answer, a 5xx, or a rate limit (a 4xx
+        refusal will be refused again)."""
+        if self.retry_after is not None or self.status is None:
+            return True
+        return self.status == 429 or self.status >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,29 +129,39 @@ def vendor_call(
     credentials: Any,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     remaining: Callable[[float], float] | None = None,
+    wait_on_rate_limit: bool = True,
 ) -> VendorAnswer:
     """Make `call`; the answer (redacted) or VendorError (redacted). `remaining(wanted)` caps a
-    wait at the time the run has left (Flow.remaining)."""
+    wait at the time the run has left (Flow.remaining). Without `wait_on_rate_limit` a rate
+    limit is raised at once with the wait asked (a destination's delivery is retried later by
+    the dispatcher rather than holding a worker)."""
     forms = secret_forms(credentials)
     budget = remaining or (lambda wanted: wanted)
     try:
         answer = _once(call, vendor=vendor, timeout=budget(timeout))
         if answer.status == 429 or _rate_limited(call, answer):
             wait = _wait_asked(call, answer)
-            if wait is None or wait > max_retry_wait() or budget(wait + timeout) < wait + timeout:
+            if (
+                not wait_on_rate_limit
+                or wait is None
+                or wait > max_retry_wait()
+                or budget(wait + timeout) < wait + timeout
+            ):
                 raise VendorError(
                     _rate_message(vendor, call, answer, wait),
                     status=answer.status,
                     content=answer.content,
+                    retry_after=wait,
                 )
             time.sleep(wait)
             answer = _once(call, vendor=vendor, timeout=budget(timeout))
             if answer.status == 429 or _rate_limited(call, answer):
+                again = _wait_asked(call, answer)
                 raise VendorError(
-                    _rate_message(vendor, call, answer, _wait_asked(call, answer))
-                    + " (after one retry)",
+                    _rate_message(vendor, call, answer, again) + " (after one retry)",
                     status=answer.status,
                     content=answer.content,
+                    retry_after=again,
                 )
         if answer.status >= 400 or (call.is_error and call.is_error(answer.status, answer.content)):
             detail = call.error_message(answer.content) or _text(answer.content)
@@ -126,7 +172,10 @@ def vendor_call(
             )
     except VendorError as error:
         raise VendorError(
-            mask(error.message, forms), status=error.status, content=redacted(error.content, forms)
+            mask(error.message, forms),
+            status=error.status,
+            content=redacted(error.content, forms),
+            retry_after=error.retry_after,
         ) from None
     return VendorAnswer(answer.status, redacted(answer.content, forms))
 

@@ -35,8 +35,10 @@ class ResourceType:
         return root.format(**parts).rstrip("/") + path
 
 
-def secret(title: str, description: str = "") -> dict:
-    return {"type": "string", "minLength": 1, "title": title, "description": description}
+def secret(title: str, description: str = "", *, example: str = "") -> dict:
+    """A secret string field; `example` shows its shape in the manual (never a real secret)."""
+    field = {"type": "string", "minLength": 1, "title": title, "description": description}
+    return field | {"examples": [example]} if example else field
 
 
 def credentials_schema(required: list[str], **properties: dict) -> dict:

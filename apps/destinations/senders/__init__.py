@@ -18,6 +18,7 @@ from apps.core.plugins import (
     PluginOrigin,
     plugins_load,
 )
+from apps.destinations.connectors import CONNECTOR_TYPES
 from apps.destinations.senders.base import (
     BatchItem,
     BatchSender,
@@ -32,6 +33,7 @@ from apps.destinations.senders.plugin_checks import (
 )
 from apps.destinations.senders.rabbitmq import RabbitMQSender
 from apps.destinations.senders.smtp import SmtpSender
+from apps.destinations.senders.vendors import VENDOR_SENDERS
 from apps.destinations.senders.webhook import WebhookSender
 
 
@@ -63,6 +65,12 @@ BUILTIN_RESOURCE_TYPES: dict[str, ResourceType] = {
     type_id: ResourceType(type_id, _BUILTIN_LABELS[type_id], sender.credentials_schema)
     for type_id, sender in BUILTIN_SENDERS.items()
 }
+# The connectors' resource types (workflow actions' credentials) come next; those a destination
+# can sync profiles to have a sender too (senders/vendors.py).
+_clash = set(BUILTIN_RESOURCE_TYPES) & {kind.key for kind in CONNECTOR_TYPES}
+assert not _clash, f"connector types {_clash} clash with the senders' types"
+BUILTIN_RESOURCE_TYPES.update({kind.key: kind for kind in CONNECTOR_TYPES})  # type: ignore[misc]
+BUILTIN_SENDERS.update(VENDOR_SENDERS)
 
 # Built-ins and the plugins' (filled in place by resource_plugins_load, so modules that imported
 # these names see the plugins too).

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import requests
 
+from apps.destinations.connectors.http import retry_after_seconds
 from apps.destinations.senders.base import BatchItem, SendResult, excerpt
 
 MAX_TIMEOUT_SECONDS = 30
@@ -51,24 +50,6 @@ def flatten_query(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(value, bool):
         return [(prefix, "true" if value else "false")]
     return [(prefix, str(value))]
-
-
-def retry_after_seconds(header: str | None) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date."""
-    if not header:
-        return None
-    header = header.strip()
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class WebhookSender:

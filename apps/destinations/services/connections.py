@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.connectors.http import VendorError
 from apps.destinations.models import Resource
+from apps.destinations.senders import RESOURCE_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from apps import notation
-from apps.destinations.connectors import RESOURCE_TYPES
 from apps.destinations.connectors.http import VendorAnswer, VendorCall, VendorError, vendor_call
 from apps.destinations.selectors import (
     resource_for_action,
     resource_type_of,
     resources_of_types,
 )
+from apps.destinations.senders import RESOURCE_TYPES
 from apps.workflows.actions.base import Action, ConfigError, Result
 from apps.workflows.actions.http import IDEMPOTENCY_HEADER, remote_call_idempotency_key
 
