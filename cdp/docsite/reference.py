@@ -1,7 +1,8 @@
 """The reference pages, generated from the registries the code runs on: workflow actions,
 resource types and their senders, predefined event types, notation functions, environment
-variables and beat jobs, `manage.py` commands. `reference_pages()` returns them as
-{file name under docs/reference/: Markdown}; `write_reference()` writes them."""
+variables and beat jobs, `manage.py` commands, and what of Tracardi is covered.
+`reference_pages()` returns them as {file name under docs/reference/: Markdown};
+`write_reference()` writes them."""
 
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from apps.events.predefined import PREDEFINED_EVENT_TYPES
 from apps.notation import FUNCTIONS
 from apps.workflows.actions import ACTIONS, actions_by_group
 from apps.workflows.actions.tracardi_names import tracardi_plugin_for_action
+from cdp.docsite.coverage import tracardi_coverage_page
 from cdp.docsite.markdown import GENERATED_NOTE, cell, code, json_block, prose, table
 from cdp.docsite.schemas import example_config, schema_fields
 from cdp.docsite.settings_source import beat_jobs, environment_variables
@@ -263,6 +265,7 @@ def reference_pages() -> dict[str, str]:
         "notation-functions.md": functions_page(),
         "settings.md": settings_page(),
         "commands.md": commands_page(),
+        "tracardi-coverage.md": tracardi_coverage_page(),
     }
     return {name: text.rstrip("\n") + "\n" for name, text in pages.items()}
 
