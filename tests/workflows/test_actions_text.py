@@ -7,6 +7,7 @@ import pytest
 
 from apps.workflows.actions import action_by_id
 from apps.workflows.actions.base import ActionError
+from apps.workflows.actions.tracardi_names import tracardi_plugin
 from tests.workflows.graphs import run_action
 
 CHROME_ON_ANDROID = (
@@ -38,6 +39,64 @@ def test_parse_url():
     }
     assert results == [("payload", expected)]
     assert flow.memory == {"url": expected}
+
+
+CAMPAIGN_URL = "https://shop.example.com/p?utm_source=news&tag=x&tag=y&ref=&utm_medium=email"
+
+
+def test_parse_url_repeated_and_blank_parameters():
+    event = {"id": "e", "context": {"page": {"url": CAMPAIGN_URL}}}
+
+    default = run_action("parse_url", {}, event=event)[0]
+    tracardi_like = {"repeated": "last", "blank_values": False}
+    as_tracardi = run_action("parse_url", tracardi_like, event=event)[0]
+
+    assert default[0][1]["params"] == {
+        "utm_source": "news",
+        "tag": ["x", "y"],
+        "ref": "",
+        "utm_medium": "email",
+    }
+    assert as_tracardi == [
+        (
+            "payload",
+            {
+                "url": CAMPAIGN_URL,
+                "scheme": "https",
+                "hostname": "shop.example.com",
+                "port": None,
+                "path": "/p",
+                "query": "utm_source=news&tag=x&tag=y&ref=&utm_medium=email",
+                "params": {"utm_source": "news", "tag": "y", "utm_medium": "email"},
+                "fragment": "",
+            },
+        )
+    ]
+
+
+def test_parse_url_config_is_validated():
+    action = action_by_id("parse_url")
+
+    assert action.config_errors({"repeated": "first"}) == [
+        "repeated: 'first' is not one of ['list', 'last']"
+    ]
+    assert action.config_errors({"blank_values": "no"}) == [
+        "blank_values: 'no' is not of type 'boolean'"
+    ]
+    assert action.config_errors({"url": "session@context.page.url", "repeated": "last"}) == []
+
+
+def test_a_tracardi_parse_url_node_behaves_as_tracardi():
+    plugin = tracardi_plugin(
+        "tracardi.process_engine.action.v1.strings.url_parser.plugin", "ParseURLParameters"
+    )
+    known = set(action_by_id("parse_url").config_schema["properties"])
+
+    ours = plugin.config_to_ours({"url": "session@context.page.url"}, known)
+
+    assert plugin.action_id == "parse_url"
+    assert ours == {"url": "session@context.page.url", "repeated": "last", "blank_values": False}
+    assert plugin.config_to_tracardi({}) == {"url": "session@context.page.url"}
 
 
 def test_parse_url_needs_text():

@@ -45,7 +45,10 @@ class ParseUrlAction(Action):
     docs = (
         "`url`: a dot path to the URL (default `event@context.page.url`). Output: "
         '`{"url", "scheme", "hostname", "port", "path", "query", "params": {name: value or '
-        '[values]}, "fragment"}`.'
+        '[values]}, "fragment"}`. `repeated`: a parameter given more than once is a list of '
+        "its values (`list`, the default) or its last value (`last`, as Tracardi's Parse URL); "
+        "`blank_values`: keep parameters with an empty value (default on; Tracardi drops them). "
+        "A node imported from Tracardi gets `last` and no blank values."
     )
     config_schema = {
         "type": "object",
@@ -56,6 +59,19 @@ class ParseUrlAction(Action):
                 "title": "URL",
                 "description": "A dot path to the URL, or a URL.",
                 "x-notation": "value",
+            },
+            "repeated": {
+                "enum": ["list", "last"],
+                "default": "list",
+                "title": "Repeated parameters",
+                "description": "A parameter given more than once (?tag=a&tag=b): the list of "
+                "its values, or its last value.",
+            },
+            "blank_values": {
+                "type": "boolean",
+                "default": True,
+                "title": "Keep blank values",
+                "description": "Keep parameters with an empty value (?ref=) as empty texts.",
             },
             "target": TARGET_PROPERTY,
         },
@@ -72,9 +88,11 @@ class ParseUrlAction(Action):
             port = parts.port
         except ValueError as exc:
             raise ActionError(f"url {url!r}: {exc}") from exc
+        found = parse_qs(parts.query, keep_blank_values=self.config["blank_values"])
+        last = self.config["repeated"] == "last"
         params = {
-            name: values[0] if len(values) == 1 else values
-            for name, values in parse_qs(parts.query, keep_blank_values=True).items()
+            name: values[-1] if last or len(values) == 1 else values
+            for name, values in found.items()
         }
         parsed = {
             "url": url,

@@ -284,7 +284,15 @@ PLUGINS: tuple[TracardiPlugin, ...] = (
         to_ours=_remote_call_to_ours,
         to_tracardi=_remote_call_to_tracardi,
     ),
-    TracardiPlugin("parse_url", _V1 + "strings.url_parser.plugin", "ParseURLParameters"),
+    TracardiPlugin(
+        "parse_url",
+        _V1 + "strings.url_parser.plugin",
+        "ParseURLParameters",
+        # Tracardi reads parse_qsl into a dict: the last value of a repeated parameter, and
+        # none with an empty value.
+        import_defaults={"repeated": "last", "blank_values": False},
+        export_defaults={"url": "session@context.page.url"},
+    ),
     TracardiPlugin(
         "split_string",
         _V1 + "strings.string_splitter.plugin",
