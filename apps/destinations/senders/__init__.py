@@ -19,6 +19,7 @@ from apps.core.plugins import (
     plugins_load,
 )
 from apps.destinations.connectors import CONNECTOR_TYPES
+from apps.destinations.connectors.types import ResourceType as ConnectorType
 from apps.destinations.senders.base import (
     BatchItem,
     BatchSender,
@@ -61,7 +62,7 @@ BUILTIN_SENDERS: dict[str, Sender] = {
     "smtp": SmtpSender(),
 }
 _BUILTIN_LABELS = {"webhook": "HTTP webhook", "rabbitmq": "RabbitMQ", "smtp": "E-mail (SMTP)"}
-BUILTIN_RESOURCE_TYPES: dict[str, ResourceType] = {
+BUILTIN_RESOURCE_TYPES: dict[str, ResourceType | ConnectorType] = {
     type_id: ResourceType(type_id, _BUILTIN_LABELS[type_id], sender.credentials_schema)
     for type_id, sender in BUILTIN_SENDERS.items()
 }
@@ -69,13 +70,13 @@ BUILTIN_RESOURCE_TYPES: dict[str, ResourceType] = {
 # can sync profiles to have a sender too (senders/vendors.py).
 _clash = set(BUILTIN_RESOURCE_TYPES) & {kind.key for kind in CONNECTOR_TYPES}
 assert not _clash, f"connector types {_clash} clash with the senders' types"
-BUILTIN_RESOURCE_TYPES.update({kind.key: kind for kind in CONNECTOR_TYPES})  # type: ignore[misc]
+BUILTIN_RESOURCE_TYPES.update({kind.key: kind for kind in CONNECTOR_TYPES})
 BUILTIN_SENDERS.update(VENDOR_SENDERS)
 
 # Built-ins and the plugins' (filled in place by resource_plugins_load, so modules that imported
 # these names see the plugins too).
 SENDERS: dict[str, Sender] = dict(BUILTIN_SENDERS)
-RESOURCE_TYPES: dict[str, ResourceType] = dict(BUILTIN_RESOURCE_TYPES)
+RESOURCE_TYPES: dict[str, ResourceType | ConnectorType] = dict(BUILTIN_RESOURCE_TYPES)
 SENDER_ORIGINS: dict[str, PluginOrigin] = {}
 
 
