@@ -150,6 +150,13 @@ def _sync_errors(destination: Destination) -> dict[str, list[str]]:
             errors["sync_crontab"] = [str(error)]
     if problems := mapping_errors(destination.removal_mapping):
         errors["removal_mapping"] = problems
+    elif destination.removal_mapping and destination.resource_id:
+        sender = SENDERS.get(destination.resource.type)
+        if getattr(sender, "removes_contacts", True) is False:
+            errors["removal_mapping"] = [
+                f"{destination.resource.get_type_display()} contacts cannot be removed by a "
+                "destination; clear the removal mapping (remove them in a workflow instead)."
+            ]
     return errors
 
 

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.destinations.models import Delivery, DeliveryAttempt
@@ -454,7 +455,8 @@ def test_a_profile_change_reaches_mailchimp_and_a_refusal_is_recorded(vendor):
     assert [request.json() for request in vendor.requests] == [
         {"email_address": ADA, "status_if_new": "subscribed", "merge_fields": {"FNAME": "Ada"}}
     ] * 2
-    outcomes = DeliveryAttempt.objects.filter(delivery__destination=destination).order_by("id")
+    # Ids are random: the order is the time each started.
+    outcomes = DeliveryAttempt.objects.filter(delivery__destination=destination).order_by("started")
     assert [(a.outcome, a.status_code, a.error) for a in outcomes] == [
         ("sent", 200, ""),
         (
@@ -465,6 +467,33 @@ def test_a_profile_change_reaches_mailchimp_and_a_refusal_is_recorded(vendor):
     ]
     assert list(
         Delivery.objects.filter(destination=destination)
-        .order_by("id")
+        .order_by("created")
         .values_list("status", flat=True)
     ) == ["sent", "failed"]
+
+
+@pytest.mark.django_db
+def test_a_removal_mapping_is_refused_where_the_vendor_sender_cannot_remove():
+    sendgrid = ResourceFactory(type="sendgrid", credentials={"api_key": "SG.x"})
+    mailchimp = ResourceFactory(type="mailchimp", credentials={"api_key": "k-us21"})
+    removal = {"action": "remove", "email": "profile@data.contact.email.main"}
+    refused = DestinationFactory.build(
+        resource=sendgrid, settings={}, mapping={"email": "profile@id"}, removal_mapping=removal
+    )
+    accepted = DestinationFactory.build(
+        resource=mailchimp,
+        settings={"list_id": "a1b2c3"},
+        mapping={"email": "profile@id"},
+        removal_mapping=removal,
+    )
+
+    with pytest.raises(ValidationError) as error:
+        refused.full_clean()
+    accepted.full_clean()
+
+    assert error.value.message_dict == {
+        "removal_mapping": [
+            "SendGrid contacts cannot be removed by a destination; clear the removal mapping "
+            "(remove them in a workflow instead)."
+        ]
+    }

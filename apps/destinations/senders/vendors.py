@@ -72,6 +72,9 @@ class VendorContactSender:
     resource: ClassVar[ResourceType]
     vendor: ClassVar[str]
     settings_schema: ClassVar[dict] = _NO_SETTINGS
+    # Whether `removal_call` removes the contact (a destination's removal mapping is refused
+    # when it does not).
+    removes_contacts: ClassVar[bool] = False
 
     @property
     def credentials_schema(self) -> dict:  # type: ignore[override]
@@ -155,6 +158,7 @@ class MailchimpAudienceSender(VendorContactSender):
 
     resource = email_marketing.MAILCHIMP
     vendor = "Mailchimp"
+    removes_contacts = True
     settings_schema: ClassVar[dict] = {
         "type": "object",
         "required": ["list_id"],
@@ -220,6 +224,7 @@ class HubSpotContactSender(VendorContactSender):
 
     resource = email_marketing.HUBSPOT
     vendor = "HubSpot"
+    removes_contacts = True
 
     def upsert_call(self, email, fields, *, settings, credentials) -> VendorCall:
         body = {
