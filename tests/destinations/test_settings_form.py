@@ -167,6 +167,36 @@ def test_the_page_shows_the_settings_of_the_selected_resources_type(page: Page, 
 
 
 @pytest.mark.browser
+def test_picking_a_mailchimp_resource_shows_its_audience_settings(page: Page, live_server):  # noqa: F811
+    webhook = ResourceFactory(name="Team webhook", type="webhook")
+    ResourceFactory(name="Newsletter", type="mailchimp", credentials={"api_key": "k-us21"})
+    destination = DestinationFactory(
+        name="Audience",
+        resource=webhook,
+        settings={"url": "https://example.com/hook"},
+        mapping={"email": "profile@data.contact.email.main"},
+    )
+
+    page.goto(f"{live_server.url}/admin/destinations/destination/{destination.pk}/change/")
+    list_id = page.locator("#id_settings__mailchimp__list_id")
+    expect(list_id).to_be_hidden()
+
+    page.select_option("#id_resource", label="Newsletter (mailchimp)")
+    expect(list_id).to_be_visible()
+    expect(page.locator("#id_settings__webhook__url")).to_be_hidden()
+    page.fill("#id_settings__mailchimp__list_id", "a1b2c3")
+    page.select_option("#id_settings__mailchimp__status_if_new", "pending")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "mailchimp-settings.png"), full_page=True)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    destination.refresh_from_db()
+    assert destination.resource.type == "mailchimp"
+    assert destination.settings == {"list_id": "a1b2c3", "status_if_new": "pending"}
+
+
+@pytest.mark.browser
 def test_the_resource_page_shows_the_credentials_of_the_chosen_type(page: Page, live_server):  # noqa: F811
     page.goto(f"{live_server.url}/admin/destinations/resource/add/")
     host = page.locator("#id_credentials__smtp__host")
