@@ -8,8 +8,13 @@ autocommit, a prepared statement over unnest() arrays). It does no validation, n
 no profile or session work. The table is `bench_raw_event`, created by bench/track.py as
 `LIKE events_event INCLUDING DEFAULTS INCLUDING INDEXES` (same columns and indexes, no FKs).
 
-Served by gunicorn exactly like cdp.wsgi: `gunicorn bench.raw_floor:application`, with
-DATABASE_URL naming the benchmark database.
+`lean_application` is the lean floor, the physical limit of the machine for this traffic: the
+same parse and one multi-row insert per request, into `bench_lean_event` (id, profile id,
+insert time, the event as one JSONB value; its primary key is its only index), so that the
+figure is what a bare app can store, whatever the CDP's table carries.
+
+Served by gunicorn exactly like cdp.wsgi: `gunicorn bench.raw_floor:application` (or
+`:lean_application`), with DATABASE_URL naming the benchmark database.
 """
 
 import os
@@ -33,6 +38,11 @@ SELECT * FROM unnest(
     %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::text[], %s::bool[],
     %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[]
 )
+ON CONFLICT (id) DO NOTHING
+"""
+INSERT_LEAN_EVENTS = """
+INSERT INTO bench_lean_event (id, profile_id, inserted, data)
+SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::jsonb[])
 ON CONFLICT (id) DO NOTHING
 """
 PRIVATE_HEADERS = {"authorization", "cookie"}
@@ -68,13 +78,56 @@ def _answer(start_response, status: str, body: object) -> list[bytes]:
     return [data]
 
 
-def application(environ, start_response):
+def _payload(environ) -> dict | None:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     try:
         payload = orjson.loads(environ["wsgi.input"].read(length))
-        source_id = payload["source"]["id"]
+        payload["source"]["id"]  # noqa: B018 - a body without a source is refused
     except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return payload
+
+
+def _tracked(start_response, *, profile_id: str, session_id: str | None) -> list[bytes]:
+    return _answer(
+        start_response,
+        "200 OK",
+        {
+            "task": str(uuid.uuid4()),
+            "ux": [],
+            "response": {},
+            "events": [],
+            "profile": {"id": profile_id},
+            "session": {"id": session_id},
+            "errors": [],
+            "warnings": [],
+        },
+    )
+
+
+def lean_application(environ, start_response):
+    """The lean floor: each event as it came (with its insert time), one row of 4 columns."""
+    payload = _payload(environ)
+    if payload is None:
         return _answer(start_response, "400 Bad Request", {"detail": "Bad payload."})
+    now = datetime.now(UTC)
+    session_id = (payload.get("session") or {}).get("id")
+    profile_id = (payload.get("profile") or {}).get("id") or str(uuid.uuid4())
+    events = payload.get("events") or []
+    if events:
+        ids = [event.get("id") or str(uuid.uuid4()) for event in events]
+        _connection().execute(
+            INSERT_LEAN_EVENTS,
+            [ids, [profile_id] * len(events), [now] * len(events), [Jsonb(e) for e in events]],
+        )
+    return _tracked(start_response, profile_id=profile_id, session_id=session_id)
+
+
+def application(environ, start_response):
+    payload = _payload(environ)
+    if payload is None:
+        return _answer(start_response, "400 Bad Request", {"detail": "Bad payload."})
+    source_id = payload["source"]["id"]
     now = datetime.now(UTC)
     now_iso = now.isoformat()
     ip = environ.get("REMOTE_ADDR")
@@ -119,17 +172,4 @@ def application(environ, start_response):
             column.append(value)
     if events:
         _connection().execute(INSERT_EVENTS, columns)
-    return _answer(
-        start_response,
-        "200 OK",
-        {
-            "task": str(uuid.uuid4()),
-            "ux": [],
-            "response": {},
-            "events": [],
-            "profile": {"id": profile_id},
-            "session": {"id": session_id},
-            "errors": [],
-            "warnings": [],
-        },
-    )
+    return _tracked(start_response, profile_id=profile_id, session_id=session_id)

@@ -5,16 +5,18 @@
 
 With DATABASE_URL / REDIS_URL set it uses those servers (a database named --database on the
 same PostgreSQL server is dropped and recreated); with them unset it starts the embedded ones
-like manage.py does. Then, for the CDP (gunicorn cdp.wsgi) and for the raw floor (gunicorn
-bench.raw_floor: a bare WSGI app doing one JSON parse and one multi-row insert per request),
-served by the same gunicorn configuration, it drives POST /track with 1 and with 10 events per
-request at a fixed concurrency, after a warm-up, and prints per case:
+like manage.py does. Then, for the CDP (gunicorn cdp.wsgi) and for two floors (gunicorn
+bench.raw_floor: a bare WSGI app doing one JSON parse and one multi-row insert per request; the
+raw floor into a table with the CDP's event columns and indexes, the lean floor into a table
+of id, profile id, insert time and JSONB: the physical limit of the machine), served by the same
+gunicorn configuration, it drives POST /track with 1 and with 10 events per request at a fixed
+concurrency, after a warm-up, and prints per case:
 
 - stored events/s: rows the run stored (counted in the database afterwards) divided by the span
   of their insert times, all rows and client events only (the CDP also stores its system
   events profile-created / session-opened / visit-started for new visitors);
 - latency p50 / p99 as the load generator saw it; errors and non-200 answers;
-- the ratio CDP / floor on client events/s.
+- the ratios CDP / floor and CDP / lean on client events/s.
 
 With `--answering` it then measures, for each case, the CDP at half of the peak it just
 measured (paced load, the Python generator), in rounds taken in turn between the benchmark's
@@ -56,11 +58,15 @@ from bench import loadgen  # noqa: E402
 DEFAULT_SERVER = "sync:3"
 CDP_TABLE = "events_event"
 FLOOR_TABLE = "bench_raw_event"
+# The lean floor's table: id, profile id, insert time and the event as JSONB, nothing else.
+LEAN_TABLE = "bench_lean_event"
 TARGETS = {
     "before": ("cdp.wsgi:application", CDP_TABLE),  # the CDP of the --before checkout
     "cdp": ("cdp.wsgi:application", CDP_TABLE),
     "floor": ("bench.raw_floor:application", FLOOR_TABLE),
+    "lean": ("bench.raw_floor:lean_application", LEAN_TABLE),
 }
+FLOORS = ("floor", "lean")
 # --answering: the rule and its workflow, made in the benchmark's database by manage.py shell.
 ANSWERING_EVENT_TYPE = "page-view"  # the first event of every benchmark request
 ANSWERING_SETUP = """
@@ -163,7 +169,11 @@ def parse_args() -> argparse.Namespace:
         "--sweep",
         help="Comma-separated gunicorn setups to run one after the other (overrides --server).",
     )
-    parser.add_argument("--targets", default="cdp,floor", help="cdp, floor or both.")
+    parser.add_argument(
+        "--targets",
+        default="cdp,floor,lean",
+        help="Comma-separated: cdp, floor (the CDP's table and indexes), lean (the lean floor).",
+    )
     parser.add_argument(
         "--cdp-app",
         default=TARGETS["cdp"][0],
@@ -246,21 +256,30 @@ def manage(env: dict, *args: str, repo: Path = REPO) -> str:
 
 
 def floor_table_create(url: str) -> None:
-    # Same columns, defaults and indexes as the CDP's event table; no foreign keys.
     with psycopg.connect(url, autocommit=True) as connection:
+        # Same columns, defaults and indexes as the CDP's event table; no foreign keys.
         connection.execute(
             sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING INDEXES)").format(
                 sql.Identifier(FLOOR_TABLE), sql.Identifier(CDP_TABLE)
             )
         )
+        # The lean floor's: the least a row of a tracked event can be, its id the only index.
+        connection.execute(
+            sql.SQL(
+                "CREATE TABLE {} (id varchar(64) PRIMARY KEY, profile_id varchar(64), "
+                "inserted timestamptz NOT NULL, data jsonb NOT NULL)"
+            ).format(sql.Identifier(LEAN_TABLE))
+        )
 
 
 def stored_since(url: str, table: str, since: datetime) -> tuple[int, int, float]:
     """(rows, client rows, seconds between the first and the last insert time) since `since`."""
+    # The lean table has the type inside its JSON (and only ever client events).
+    type_column = "data->>'type'" if table == LEAN_TABLE else "type"
     query = sql.SQL(
-        "SELECT count(*), count(*) FILTER (WHERE NOT type = ANY(%s)), "
+        "SELECT count(*), count(*) FILTER (WHERE NOT {} = ANY(%s)), "
         "EXTRACT(EPOCH FROM max(inserted) - min(inserted)) FROM {} WHERE inserted >= %s"
-    ).format(sql.Identifier(table))
+    ).format(sql.SQL(type_column), sql.Identifier(table))
     with psycopg.connect(url) as connection:
         rows, client_rows, span = connection.execute(
             query, [list(loadgen.SYSTEM_EVENT_TYPES), since]
@@ -332,7 +351,8 @@ def smoke_request(port: int, source_id: str) -> None:
         .replace("__TIME__", "2026-01-01T00:00:00.000Z")
         .replace("__EID__", secrets.token_hex(16))
     )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    # Generous: the first request loads the per-process caches, slow on a busy machine.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     connection.request("POST", "/track", body, {"Content-Type": "application/json"})
     response = connection.getresponse()
     answer = response.read()
@@ -463,7 +483,7 @@ def run_config(
         for name in args.targets.split(","):
             checkout = checkouts["before" if name == "before" else "cdp"]
             server = GunicornServer(
-                app=TARGETS[name][0] if name == "floor" else args.cdp_app,
+                app=TARGETS[name][0] if name in FLOORS else args.cdp_app,
                 config=config,
                 env=checkout.env,
                 log_path=workdir / f"{name}.log",
@@ -654,17 +674,19 @@ def print_ratios(results: list[CaseResult]) -> list[dict]:
     ratios = []
     by_key = {(result.target, result.events_per_request): result for result in results}
     for events in sorted({result.events_per_request for result in results}):
-        floor, before, after = (by_key.get((name, events)) for name in ("floor", "before", "cdp"))
+        before, after = (by_key.get((name, events)) for name in ("before", "cdp"))
         ratio: dict = {"events_per_request": events}
         for name, label, cdp in (("before", "before", before), ("cdp", "CDP", after)):
-            if cdp is None or floor is None or not floor.client_per_s:
-                continue
-            ratio[f"{name}_over_floor"] = cdp.client_per_s / floor.client_per_s
-            print(
-                f"ratio {label}/floor, {events} ev/request (client events/s): "
-                f"{ratio[f'{name}_over_floor']:.2f} "
-                f"({cdp.client_per_s:.0f} / {floor.client_per_s:.0f})"
-            )
+            for floor_name in FLOORS:
+                floor = by_key.get((floor_name, events))
+                if cdp is None or floor is None or not floor.client_per_s:
+                    continue
+                key = f"{name}_over_{floor_name}"
+                ratio[key] = cdp.client_per_s / floor.client_per_s
+                print(
+                    f"ratio {label}/{floor_name}, {events} ev/request (client events/s): "
+                    f"{ratio[key]:.2f} ({cdp.client_per_s:.0f} / {floor.client_per_s:.0f})"
+                )
         if before is not None and after is not None and before.client_per_s:
             ratio["after_over_before"] = after.client_per_s / before.client_per_s
             print(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from apps.core.exceptions import AccessDenied, NotFound, PayloadTooLarge
@@ -30,10 +31,46 @@ SESSION_COOKIE = "tracardi-session-id"
 
 
 class TrackingView(APIView):
+    """A DRF view in name (the API schema and the error answers are DRF's), answering its
+    methods from Django's own request.
+
+    DRF's dispatch (its Request, content negotiation, authentication, permission and throttle
+    checks) cost /track about a tenth of its Python time (bench/track_profile.py) and did
+    nothing for it: these endpoints have no authentication, allow anyone, read the body
+    themselves and answer JSON built by hand. So the handlers get the HttpRequest; an
+    exception becomes DRF's answer as DRF's dispatch would render it, the same bytes and
+    headers; methods without a handler (OPTIONS, and the 405s) take DRF's whole dispatch."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # The body is read raw: JSON with no Content-Type must be accepted (Tracardi's Python client).
     parser_classes: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        method = request.method.lower()
+        handler = getattr(self, method, None) if method in self.http_method_names else None
+        if handler is None or method == "options":
+            return super().dispatch(request, *args, **kwargs)
+        self.args, self.kwargs = args, kwargs
+        self.format_kwarg = None
+        self.headers = self.default_response_headers
+        try:
+            response = handler(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - answered as DRF answers it, or re-raised
+            return self.error_response(request, exc)
+        return self.finalize_response(request, response, *args, **kwargs)
+
+    def error_response(self, request, exc: Exception):
+        """The answer DRF's dispatch gives for `exc` (apps.core.exceptions' handler), always
+        as JSON; re-raised when no handler answers it (a 500). DRF chose the renderer by the
+        Accept header, and its HTML one failed on these parser-less views (a 500 instead of
+        the error for a client asking for text/html)."""
+        drf_request = self.initialize_request(request, *self.args, **self.kwargs)
+        self.request = drf_request
+        drf_request.accepted_renderer = JSONRenderer()
+        drf_request.accepted_media_type = JSONRenderer.media_type
+        response = self.handle_exception(exc)
+        return self.finalize_response(drf_request, response, *self.args, **self.kwargs)
 
     def read_body(self, request) -> bytes:
         limit = settings.CDP_TRACK_MAX_BODY_BYTES
@@ -44,7 +81,7 @@ class TrackingView(APIView):
         if declared > limit:
             raise PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.")
         try:
-            body = request._request.body
+            body = request.body
         except RequestDataTooBig:
             raise PayloadTooLarge(f"The body is larger than the limit of {limit} bytes.") from None
         if len(body) > limit:
@@ -88,7 +125,7 @@ def client_info(request) -> ClientInfo:
 class TrackView(TrackingView):
     def post(self, request):
         body = self.read_body(request)
-        profile_less = request.query_params.get("profile_less", "").lower() == "true"
+        profile_less = request.GET.get("profile_less", "").lower() == "true"
         track = tracker_payload_parse(parse_json_body(body), profile_less=profile_less)
         source = source_authenticate(source_id=track.source_id, bridge=EventSource.Bridge.REST)
         request_rate_check(source=source, request=request)
@@ -165,11 +202,11 @@ def request_body_data(request, body: bytes) -> object | None:
     content_type = request.META.get("CONTENT_TYPE", "")
     if content_type.startswith("application/x-www-form-urlencoded"):
         # Parsed here rather than by request.POST, which Django fills for POST only.
-        data = dict(QueryDict(body, encoding=request._request.encoding).items())
+        data = dict(QueryDict(body, encoding=request.encoding).items())
         json_value_check(data, loc=["body"])
         return data
     if content_type.startswith("multipart/form-data"):
-        data = dict(request._request.POST.items())
+        data = dict(request.POST.items())
         json_value_check(data, loc=["body"])
         return data
     if not body.strip():
