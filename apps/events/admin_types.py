@@ -25,6 +25,7 @@ from apps.core.widgets import (
     ConditionBuilderWidget,
     SchemaTableWidget,
 )
+from apps.events.indexing import ReindexUnderway
 from apps.events.models import (
     Event,
     EventReindexJob,
@@ -35,12 +36,15 @@ from apps.events.models import (
     QuarantinedEvent,
 )
 from apps.events.registry import event_type_registry
-from apps.events.reshaping import event_reshape, reshaping_compile
-from apps.events.selectors import condition_fields, event_type_schema_suggestion
+from apps.events.selectors import (
+    condition_fields,
+    event_type_schema_suggestion,
+    reshaping_preview,
+)
 from apps.events.services import event_type_save
 from apps.events.tasks import reindex_start
 from apps.notation.builder import condition_builder_model
-from apps.profiles.models import Profile, Session
+from apps.profiles.models import Profile
 
 # Sources a condition may read, as the builder's field endpoint accepts them.
 CONDITION_SOURCES = ("event", "profile")
@@ -240,17 +244,15 @@ class EventTypeAdmin(admin.ModelAdmin):
         event_type = self.get_object(request, object_id)
         if event_type is None or not self.has_change_permission(request, event_type):
             raise PermissionDenied
-        running = event_type.reindex_jobs.filter(
-            status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING)
-        ).first()
-        if running is not None:
+        try:
+            job = reindex_start(event_type=event_type, actor=request.user.get_username())
+        except ReindexUnderway:
             self.message_user(
                 request,
                 "A re-index of this type is already under way; its progress is below.",
                 messages.WARNING,
             )
         else:
-            job = reindex_start(event_type=event_type, actor=request.user.get_username())
             self.message_user(
                 request,
                 f"Re-indexing the {job.total:,} stored {event_type.type} events in the "
@@ -263,28 +265,12 @@ class EventTypeAdmin(admin.ModelAdmin):
     def reshaping_preview(self, event_type: EventType) -> str:
         if event_type.pk is None:
             return "Save the event type first."
-        reshapings = tuple(
-            reshaping_compile(row)
-            for row in event_type.reshapings.filter(enabled=True).order_by("position", "id")
-        )
-        if not reshapings:
+        preview = reshaping_preview(event_type=event_type)
+        if not preview.tried:
             return "No enabled reshaping: events of this type are stored as sent."
-        # The newest by time, through event_type_time.
-        event = Event.objects.filter(type=event_type.type).order_by("-time").first()
-        if event is None:
+        if preview.event is None:
             return "No event of this type is stored yet: send one, then come back."
-        reshaped = event_reshape(
-            reshapings,
-            event_type=event.type,
-            source_id=event.source_id,
-            properties=event.properties,
-            context=event.context,
-            traits=event.traits,
-            session_context=Session.objects.filter(pk=event.session_id)
-            .values_list("context", flat=True)
-            .first()
-            or {},
-        )
+        event, reshaped = preview.event, preview.reshaped
         if reshaped.warning:
             return reshaped.warning
         if not reshaped.applied:

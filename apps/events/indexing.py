@@ -107,8 +107,26 @@ def _datetime(value: Any) -> str | None:
     return parsed.astimezone(UTC).isoformat()
 
 
+class ReindexUnderway(Exception):
+    """A re-index of the type is queued or running: one at a time (`job` is it)."""
+
+    def __init__(self, job: EventReindexJob):
+        super().__init__(
+            f"A re-index of the {job.event_type.type} events is already under way (job {job.pk}, "
+            f"{job.status}); follow its progress, then start another if needed."
+        )
+        self.job = job
+
+
 def reindex_job_create(*, event_type, requested_by: str) -> EventReindexJob:
-    """A queued re-index of the type's stored events (the caller enqueues it at commit)."""
+    """A queued re-index of the type's stored events (the caller enqueues it at commit).
+    Raises ReindexUnderway while another of the type is queued or running."""
+    running = EventReindexJob.objects.filter(
+        event_type=event_type,
+        status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING),
+    ).first()
+    if running is not None:
+        raise ReindexUnderway(running)
     return EventReindexJob.objects.create(
         event_type=event_type,
         requested_by=requested_by,
