@@ -43,12 +43,12 @@ from apps.events.selectors import (
 )
 from apps.events.services import event_type_save
 from apps.events.tasks import reindex_start
+from apps.events.validation import MAX_CONDITION_LENGTH
 from apps.notation.builder import condition_builder_model
 from apps.profiles.models import Profile
 
 # Sources a condition may read, as the builder's field endpoint accepts them.
 CONDITION_SOURCES = ("event", "profile")
-MAX_CONDITION_LENGTH = 10_000
 
 
 class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):

@@ -2,6 +2,7 @@
 nested under an event type (/api/v1/event-types/<type>/...: reshaping, indexed properties)."""
 
 from django.db import transaction
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, viewsets
@@ -113,9 +114,16 @@ class EventTypeChildMixin:
         return self.queryset.filter(event_type=self.event_type)
 
     def get_object(self):
-        if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
-            raise exceptions.NotFound("No such object.")
-        return super().get_object()
+        lookup = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        try:
+            if "\x00" in lookup:
+                raise Http404
+            return super().get_object()
+        except Http404 as error:
+            raise exceptions.NotFound(
+                f"The {self.event_type.type} event type has no "
+                f"{self.queryset.model._meta.verbose_name} {lookup!r}."
+            ) from error
 
 
 def _event_type_or_404(name: str) -> EventType:

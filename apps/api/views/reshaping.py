@@ -13,6 +13,7 @@ from apps.events.models import Event, EventReshaping
 from apps.events.reshaping import reshaping_compile
 from apps.events.selectors import ReshapingPreview, reshaping_preview
 from apps.events.services import reshaping_delete, reshaping_save
+from apps.events.validation import MAX_CONDITION_LENGTH
 from apps.sources.models import EventSource
 
 
@@ -47,7 +48,8 @@ class ReshapingSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "position": {"default": 0},
             "enabled": {"default": True},
-            "condition": {"default": ""},
+            # As the admin's condition check allows.
+            "condition": {"default": "", "max_length": MAX_CONDITION_LENGTH},
             "properties": {"default": None},
             "context": {"default": None},
             "session": {"default": None},
