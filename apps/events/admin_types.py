@@ -41,7 +41,13 @@ from apps.events.selectors import (
     event_type_schema_suggestion,
     reshaping_preview,
 )
-from apps.events.services import event_type_save
+from apps.events.services import (
+    event_type_save,
+    indexed_property_delete,
+    indexed_property_save,
+    reshaping_delete,
+    reshaping_save,
+)
 from apps.events.tasks import reindex_start
 from apps.events.validation import MAX_CONDITION_LENGTH
 from apps.notation.builder import condition_builder_model
@@ -108,6 +114,19 @@ class IndexedPropertyInline(admin.TabularInline):
         "indexed properties: copied into the events' traits, typed, so the events list "
         "filters on them (traits.name=value) and conditions read them"
     )
+
+
+# Inline rows saved and deleted through the events services (EventTypeAdmin.save_formset).
+_INLINE_SERVICES = {
+    EventReshaping: (
+        lambda row: reshaping_save(reshaping=row),
+        lambda row: reshaping_delete(reshaping=row),
+    ),
+    IndexedProperty: (
+        lambda row: indexed_property_save(indexed=row),
+        lambda row: indexed_property_delete(indexed=row),
+    ),
+}
 
 
 @admin.register(EventType)
@@ -206,6 +225,21 @@ class EventTypeAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         event_type_registry.cache_clear()
+
+    def save_formset(self, request, form, formset, change) -> None:
+        # Reshaping rules and indexed properties are saved and deleted through the events
+        # services, as the management API saves them.
+        services = _INLINE_SERVICES.get(formset.model)
+        if services is None:
+            super().save_formset(request, form, formset, change)
+            return
+        save, delete = services
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            delete(deleted)
+        for instance in instances:
+            save(instance)
+        formset.save_m2m()
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)

@@ -201,3 +201,13 @@ def test_odd_ids_in_the_path_are_404(client, url, message):
             continue
         assert response.status_code == 404, (method, url)
         assert response.json() == {"detail": message}
+
+
+@pytest.mark.parametrize("url", [RESHAPING_URL, INDEXED_URL, "/api/v1/segments/"])
+def test_a_body_nested_past_the_parsers_limit_is_400_not_500(client, url):
+    body = '{"a": ' * 100_000 + "1" + "}" * 100_000
+
+    response = client.post(url, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the body is nested too deeply."}
