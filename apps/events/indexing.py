@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.events.models import Event, EventReindexJob, IndexedProperty
@@ -121,18 +121,28 @@ class ReindexUnderway(Exception):
 def reindex_job_create(*, event_type, requested_by: str) -> EventReindexJob:
     """A queued re-index of the type's stored events (the caller enqueues it at commit).
     Raises ReindexUnderway while another of the type is queued or running."""
-    running = EventReindexJob.objects.filter(
+    under_way = EventReindexJob.objects.filter(
         event_type=event_type,
         status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING),
-    ).first()
+    )
+    running = under_way.first()
     if running is not None:
         raise ReindexUnderway(running)
-    return EventReindexJob.objects.create(
-        event_type=event_type,
-        requested_by=requested_by,
-        requested_at=timezone.now(),
-        total=Event.objects.filter(type=event_type.type).count(),
-    )
+    total = Event.objects.filter(type=event_type.type).count()
+    try:
+        with transaction.atomic():
+            return EventReindexJob.objects.create(
+                event_type=event_type,
+                requested_by=requested_by,
+                requested_at=timezone.now(),
+                total=total,
+            )
+    except IntegrityError as error:
+        # Another request started one between the check and the insert (one_reindex_under_way).
+        running = under_way.first()
+        if running is None:
+            raise
+        raise ReindexUnderway(running) from error
 
 
 def events_reindex(job_id: str, *, batch: int = REINDEX_BATCH) -> EventReindexJob | None:
