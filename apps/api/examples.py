@@ -21,6 +21,29 @@ SOURCE = {
     "enabled": True,
 }
 
+RESHAPING = {
+    "name": "Shop items to product",
+    "position": 0,
+    "enabled": True,
+    "source": "shop-web",
+    "condition": "event@properties.sku EXISTS",
+    "properties": {"product": {"id": "event@properties.sku", "price": "event@properties.price"}},
+    "context": None,
+    "session": {"campaign": "event@context.utm.campaign"},
+}
+INDEXED_PROPERTY = {"property": "order.total", "trait": "order_total", "type": "number"}
+REINDEX_JOB = {
+    "id": "9a51c3e2f1a4c6e0c0de1f0a9b75f0c1",
+    "status": "queued",
+    "total": 58211,
+    "done": 0,
+    "percent": 0,
+    "requested_by": "API key Deploys (cdp_3kq9)",
+    "requested_at": "2026-12-03T08:00:00Z",
+    "finished_at": None,
+    "error": "",
+}
+
 # (method, path) -> {"request": body, "response": (status, body)}
 EXAMPLES: dict[tuple[str, str], dict] = {
     ("get", "/api/v1/profiles/"): {
@@ -75,5 +98,33 @@ EXAMPLES: dict[tuple[str, str], dict] = {
     ("post", "/api/v1/events/revalidate/"): {
         "request": {"event_ids": ["order-1001"]},
         "response": ("200", {"released": 1, "still_invalid": 0}),
+    },
+    ("post", "/api/v1/event-types/{event_type}/reshaping/"): {
+        "request": RESHAPING,
+        "response": ("201", {"id": 3, **RESHAPING}),
+    },
+    ("post", "/api/v1/event-types/{event_type}/reshaping/preview/"): {
+        "request": {"event_id": "order-1001", "reshaping": RESHAPING},
+        "response": (
+            "200",
+            {
+                "event_id": "order-1001",
+                "reshaped_by": "Shop items to product",
+                "message": "Reshaped by 'Shop items to product'.",
+                "as_stored": {"properties": {"sku": "A-1", "price": 19.99}, "context": {}},
+                "reshaped": {
+                    "properties": {"product": {"id": "A-1", "price": 19.99}},
+                    "context": {},
+                    "session_context": {"campaign": "winter-sale"},
+                },
+            },
+        ),
+    },
+    ("post", "/api/v1/event-types/{event_type}/indexed-properties/"): {
+        "request": INDEXED_PROPERTY,
+        "response": ("201", {"id": 7, **INDEXED_PROPERTY}),
+    },
+    ("post", "/api/v1/event-types/{event_type}/indexed-properties/reindex/"): {
+        "response": ("202", REINDEX_JOB)
     },
 }

@@ -9,8 +9,10 @@ from apps.api.views.event_types import EventTypeViewSet, IdentificationPointView
 from apps.api.views.events import EventViewSet
 from apps.api.views.health import HealthView, StatsView
 from apps.api.views.imports import EventImportViewSet, ProfileImportViewSet
+from apps.api.views.indexing import IndexedPropertyViewSet, ReindexJobViewSet
 from apps.api.views.profiles import ProfileViewSet
 from apps.api.views.reports import ReportViewSet
+from apps.api.views.reshaping import ReshapingViewSet
 from apps.api.views.segments import SegmentViewSet
 from apps.api.views.sources import EventSourceViewSet, RedirectLinkViewSet
 from apps.api.views.workflows import RuleViewSet, WorkflowViewSet
@@ -32,6 +34,13 @@ router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("imports/profiles", ProfileImportViewSet, basename="profile-import")
 router.register("imports/events", EventImportViewSet, basename="event-import")
 router.register("event-types", EventTypeViewSet, basename="event-type")
+# Parts of an event type, addressed under it (the type as stored, as in /event-types/<type>/).
+EVENT_TYPE = "event-types/(?P<event_type>[^/]+)"
+router.register(f"{EVENT_TYPE}/reshaping", ReshapingViewSet, basename="event-type-reshaping")
+router.register(
+    f"{EVENT_TYPE}/indexed-properties", IndexedPropertyViewSet, basename="event-type-indexed"
+)
+router.register(f"{EVENT_TYPE}/reindex-jobs", ReindexJobViewSet, basename="event-type-reindex-job")
 router.register(
     "identification-points", IdentificationPointViewSet, basename="identification-point"
 )

@@ -25,6 +25,7 @@ from apps.core.widgets import (
     ConditionBuilderWidget,
     SchemaTableWidget,
 )
+from apps.events.indexing import ReindexUnderway
 from apps.events.models import (
     Event,
     EventReindexJob,
@@ -35,16 +36,25 @@ from apps.events.models import (
     QuarantinedEvent,
 )
 from apps.events.registry import event_type_registry
-from apps.events.reshaping import event_reshape, reshaping_compile
-from apps.events.selectors import condition_fields, event_type_schema_suggestion
-from apps.events.services import event_type_save
+from apps.events.selectors import (
+    condition_fields,
+    event_type_schema_suggestion,
+    reshaping_preview,
+)
+from apps.events.services import (
+    event_type_save,
+    indexed_property_delete,
+    indexed_property_save,
+    reshaping_delete,
+    reshaping_save,
+)
 from apps.events.tasks import reindex_start
+from apps.events.validation import MAX_CONDITION_LENGTH
 from apps.notation.builder import condition_builder_model
-from apps.profiles.models import Profile, Session
+from apps.profiles.models import Profile
 
 # Sources a condition may read, as the builder's field endpoint accepts them.
 CONDITION_SOURCES = ("event", "profile")
-MAX_CONDITION_LENGTH = 10_000
 
 
 class EventTypeMappingInline(ConditionBuilderAdminMixin, admin.TabularInline):
@@ -104,6 +114,19 @@ class IndexedPropertyInline(admin.TabularInline):
         "indexed properties: copied into the events' traits, typed, so the events list "
         "filters on them (traits.name=value) and conditions read them"
     )
+
+
+# Inline rows saved and deleted through the events services (EventTypeAdmin.save_formset).
+_INLINE_SERVICES = {
+    EventReshaping: (
+        lambda row: reshaping_save(reshaping=row),
+        lambda row: reshaping_delete(reshaping=row),
+    ),
+    IndexedProperty: (
+        lambda row: indexed_property_save(indexed=row),
+        lambda row: indexed_property_delete(indexed=row),
+    ),
+}
 
 
 @admin.register(EventType)
@@ -203,6 +226,21 @@ class EventTypeAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         event_type_registry.cache_clear()
 
+    def save_formset(self, request, form, formset, change) -> None:
+        # Reshaping rules and indexed properties are saved and deleted through the events
+        # services, as the management API saves them.
+        services = _INLINE_SERVICES.get(formset.model)
+        if services is None:
+            super().save_formset(request, form, formset, change)
+            return
+        save, delete = services
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            delete(deleted)
+        for instance in instances:
+            save(instance)
+        formset.save_m2m()
+
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
         event_type_registry.cache_clear()
@@ -240,17 +278,15 @@ class EventTypeAdmin(admin.ModelAdmin):
         event_type = self.get_object(request, object_id)
         if event_type is None or not self.has_change_permission(request, event_type):
             raise PermissionDenied
-        running = event_type.reindex_jobs.filter(
-            status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING)
-        ).first()
-        if running is not None:
+        try:
+            job = reindex_start(event_type=event_type, actor=request.user.get_username())
+        except ReindexUnderway:
             self.message_user(
                 request,
                 "A re-index of this type is already under way; its progress is below.",
                 messages.WARNING,
             )
         else:
-            job = reindex_start(event_type=event_type, actor=request.user.get_username())
             self.message_user(
                 request,
                 f"Re-indexing the {job.total:,} stored {event_type.type} events in the "
@@ -263,28 +299,12 @@ class EventTypeAdmin(admin.ModelAdmin):
     def reshaping_preview(self, event_type: EventType) -> str:
         if event_type.pk is None:
             return "Save the event type first."
-        reshapings = tuple(
-            reshaping_compile(row)
-            for row in event_type.reshapings.filter(enabled=True).order_by("position", "id")
-        )
-        if not reshapings:
+        preview = reshaping_preview(event_type=event_type)
+        if not preview.tried:
             return "No enabled reshaping: events of this type are stored as sent."
-        # The newest by time, through event_type_time.
-        event = Event.objects.filter(type=event_type.type).order_by("-time").first()
-        if event is None:
+        if preview.event is None:
             return "No event of this type is stored yet: send one, then come back."
-        reshaped = event_reshape(
-            reshapings,
-            event_type=event.type,
-            source_id=event.source_id,
-            properties=event.properties,
-            context=event.context,
-            traits=event.traits,
-            session_context=Session.objects.filter(pk=event.session_id)
-            .values_list("context", flat=True)
-            .first()
-            or {},
-        )
+        event, reshaped = preview.event, preview.reshaped
         if reshaped.warning:
             return reshaped.warning
         if not reshaped.applied:

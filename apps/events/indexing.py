@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.events.models import Event, EventReindexJob, IndexedProperty
@@ -107,14 +107,42 @@ def _datetime(value: Any) -> str | None:
     return parsed.astimezone(UTC).isoformat()
 
 
+class ReindexUnderway(Exception):
+    """A re-index of the type is queued or running: one at a time (`job` is it)."""
+
+    def __init__(self, job: EventReindexJob):
+        super().__init__(
+            f"A re-index of the {job.event_type.type} events is already under way (job {job.pk}, "
+            f"{job.status}); follow its progress, then start another if needed."
+        )
+        self.job = job
+
+
 def reindex_job_create(*, event_type, requested_by: str) -> EventReindexJob:
-    """A queued re-index of the type's stored events (the caller enqueues it at commit)."""
-    return EventReindexJob.objects.create(
+    """A queued re-index of the type's stored events (the caller enqueues it at commit).
+    Raises ReindexUnderway while another of the type is queued or running."""
+    under_way = EventReindexJob.objects.filter(
         event_type=event_type,
-        requested_by=requested_by,
-        requested_at=timezone.now(),
-        total=Event.objects.filter(type=event_type.type).count(),
+        status__in=(EventReindexJob.Status.QUEUED, EventReindexJob.Status.RUNNING),
     )
+    running = under_way.first()
+    if running is not None:
+        raise ReindexUnderway(running)
+    total = Event.objects.filter(type=event_type.type).count()
+    try:
+        with transaction.atomic():
+            return EventReindexJob.objects.create(
+                event_type=event_type,
+                requested_by=requested_by,
+                requested_at=timezone.now(),
+                total=total,
+            )
+    except IntegrityError as error:
+        # Another request started one between the check and the insert (one_reindex_under_way).
+        running = under_way.first()
+        if running is None:
+            raise
+        raise ReindexUnderway(running) from error
 
 
 def events_reindex(job_id: str, *, batch: int = REINDEX_BATCH) -> EventReindexJob | None:

@@ -308,6 +308,14 @@ class EventReindexJob(models.Model):
     class Meta:
         ordering = ["-requested_at"]
         verbose_name = "re-index"
+        constraints = [
+            # One at a time per type, even when two requests start one at once.
+            models.UniqueConstraint(
+                fields=["event_type"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_reindex_under_way",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"re-index of {self.event_type_id} ({self.status})"

@@ -16,6 +16,7 @@ from apps.core.jsonpaths import JsonPath, json_paths
 from apps.core.rows import values_stream
 from apps.events.documents import DOCUMENT_COLUMNS, event_document_of
 from apps.events.models import Event, EventType, IndexedProperty
+from apps.events.reshaping import CompiledReshaping, Reshaped, event_reshape, reshaping_compile
 from apps.notation import make_reference
 from apps.profiles.models import Session
 from apps.profiles.selectors import PROFILE_KNOWN_PATHS, profile_field_paths
@@ -371,3 +372,47 @@ def event_previous(
     if profile_id is not None:
         events = events.filter(profile_id=profile_id)
     return events.order_by("-time", "-id")[offset - 1 : offset].first()
+
+
+@dataclass(frozen=True, slots=True)
+class ReshapingPreview:
+    """A stored event and what reshaping would make of it: `reshaped` is None when there was
+    no reshaping to try (`tried` is 0) or no event of the type is stored (`event` is None)."""
+
+    event: Event | None
+    reshaped: Reshaped | None
+    tried: int
+
+
+def reshaping_preview(
+    *,
+    event_type: EventType,
+    reshapings: tuple[CompiledReshaping, ...] | None = None,
+    event: Event | None = None,
+) -> ReshapingPreview:
+    """`event` (the type's newest stored event when None) as `reshapings` (the type's enabled
+    saved ones when None) would rewrite it now, with its session's context as the request's:
+    the admin's preview on the event type's page and the API's preview route."""
+    if reshapings is None:
+        reshapings = tuple(
+            reshaping_compile(row)
+            for row in event_type.reshapings.filter(enabled=True).order_by("position", "id")
+        )
+    if event is None:
+        # The newest by time, through event_type_time.
+        event = Event.objects.filter(type=event_type.type).order_by("-time").first()
+    if not reshapings or event is None:
+        return ReshapingPreview(event=event, reshaped=None, tried=len(reshapings))
+    session_context = (
+        Session.objects.filter(pk=event.session_id).values_list("context", flat=True).first()
+    )
+    reshaped = event_reshape(
+        reshapings,
+        event_type=event.type,
+        source_id=event.source_id,
+        properties=event.properties,
+        context=event.context,
+        traits=event.traits,
+        session_context=session_context or {},
+    )
+    return ReshapingPreview(event=event, reshaped=reshaped, tried=len(reshapings))

@@ -1,5 +1,7 @@
-"""Writes of the events app: event types and their mappings, the mappings applied to stored
-events (re-validating quarantined events is apps.tracking.revalidate)."""
+"""Writes of the events app: event types with their mappings, reshapings and indexed
+properties (the admin's event type page and the management API both save through these), the
+mappings applied to stored events (re-validating quarantined events is apps.tracking.revalidate).
+"""
 
 import copy
 from collections.abc import Iterable
@@ -9,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.events.documents import event_document
-from apps.events.models import Event, EventType, EventTypeMapping
+from apps.events.models import Event, EventReshaping, EventType, EventTypeMapping, IndexedProperty
 from apps.events.registry import (
     event_type_has_mapping,
     event_type_registry,
@@ -65,6 +67,51 @@ def event_type_delete(*, event_type: EventType) -> None:
     event_type.delete()
     event_type_registry.cache_clear()
     event_type_caches_clear(event_type.type)
+
+
+def reshaping_save(*, reshaping: EventReshaping) -> EventReshaping:
+    """Validate as the admin's form does (the condition and each template's references parse
+    and read only the event and the session; ValidationError per field, nothing saved) and
+    save; incoming events of the type are reshaped by it at once in this process, within
+    CDP_EVENT_TYPE_CACHE_SECONDS in the others."""
+    reshaping.full_clean()
+    reshaping.save()
+    event_type_registry.cache_clear()
+    return reshaping
+
+
+def reshaping_delete(*, reshaping: EventReshaping) -> None:
+    reshaping.delete()
+    event_type_registry.cache_clear()
+
+
+def indexed_property_save(*, indexed: IndexedProperty) -> IndexedProperty:
+    """Validate (a property path that parses, a plain trait name not indexed twice on the type:
+    ValidationError per field, nothing saved) and save; it applies to events stored from now
+    on, a re-index (apps.events.tasks.reindex_start) applies it to the stored ones."""
+    indexed.full_clean(validate_constraints=False)
+    taken = (
+        IndexedProperty.objects.filter(event_type=indexed.event_type, trait=indexed.trait)
+        .exclude(pk=indexed.pk)
+        .first()
+    )
+    if taken is not None:
+        raise ValidationError(
+            {
+                "trait": [
+                    f"The trait {indexed.trait!r} is already indexed on this type (from "
+                    f"properties.{taken.property}): pick another name or change that one."
+                ]
+            }
+        )
+    indexed.save()
+    event_type_registry.cache_clear()
+    return indexed
+
+
+def indexed_property_delete(*, indexed: IndexedProperty) -> None:
+    indexed.delete()
+    event_type_registry.cache_clear()
 
 
 def event_mappings_process(*, event_ids: Iterable[str]) -> None:

@@ -142,6 +142,13 @@ def mapping_errors(rule: "EventTypeMapping") -> dict[str, list[str]]:
 RESHAPING_SOURCES = ("event", "session")
 
 
+# The longest condition the admin's check and the API accept.
+MAX_CONDITION_LENGTH = 10_000
+# Deeper templates are refused (far past any real event's shape; one nested a thousand levels
+# would not even be stored: the JSON encoder runs out of stack).
+MAX_TEMPLATE_DEPTH = 32
+
+
 def reshaping_errors(reshaping: "EventReshaping") -> dict[str, list[str]]:
     """Field errors of one event reshaping (empty when valid): the condition parses, each
     template is an object whose references parse and read only the event and the session."""
@@ -166,14 +173,21 @@ def reshaping_errors(reshaping: "EventReshaping") -> dict[str, list[str]]:
     return errors
 
 
-def _template_error(node) -> str | None:
+def _template_error(node, depth: int = 0) -> str | None:
     """The first reference of an object template that does not parse or reads a source a
     reshaping cannot see, as a message; None when every leaf is fine."""
+    if depth > MAX_TEMPLATE_DEPTH:
+        return f"The template is nested deeper than {MAX_TEMPLATE_DEPTH} levels."
     if isinstance(node, dict):
+        for key in node:
+            if "\x00" in key:
+                return f"The key {key!r} holds a NUL character, which cannot be stored."
         leaves = node.values()
     elif isinstance(node, list):
         leaves = node
     elif isinstance(node, str):
+        if "\x00" in node:
+            return f"The value {node!r} holds a NUL character, which cannot be stored."
         try:
             reference = parse_reference(node)
         except notation.NotationError as error:
@@ -187,7 +201,7 @@ def _template_error(node) -> str | None:
     else:
         return None
     for leaf in leaves:
-        message = _template_error(leaf)
+        message = _template_error(leaf, depth + 1)
         if message:
             return message
     return None

@@ -2,6 +2,7 @@
 request without a key (401), with a revoked or expired key (401) and with a key of another
 area (403), before it reads or writes anything."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,8 @@ def _operations() -> list[tuple[str, str]]:
 
 
 def _call(client: APIClient, method: str, path: str):
-    url = path.replace("{id}", "x").replace("{type}", "x")
+    # Every path parameter ({id}, {type}, {event_type}...) as "x".
+    url = re.sub(r"\{[a-z_]+\}", "x", path)
     return getattr(client, method.lower())(url, {}, format="json")
 
 
@@ -40,6 +42,9 @@ def _bearer(plain: str) -> APIClient:
 def test_every_operation_needs_a_valid_key_of_its_area(db):
     operations = _operations()
     assert len(operations) > 80
+    # Routes nested under another object's (an event type's) are walked as well.
+    assert ("POST", "/api/v1/event-types/{event_type}/indexed-properties/reindex/") in operations
+    assert ("DELETE", "/api/v1/event-types/{event_type}/reshaping/{id}/") in operations
     _, revoked_plain = api_key_create(name="Revoked", scopes=["all"])
     api_keys_revoke(key_ids=list(ApiKey.objects.values_list("pk", flat=True)))
     _, expired_plain = api_key_create(

@@ -6,10 +6,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.destinations.models import Delivery
+from apps.events.models import EventReindexJob, EventReshaping, EventType, IndexedProperty
 from apps.workflows.models import Rule, Workflow
 from tests.destinations.factories import DestinationFactory
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory, SegmentFactory
+from tests.sources.factories import EventSourceFactory
 from tests.workflows.graphs import linear_graph
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +38,32 @@ def _rules(count: int) -> None:
         Rule.objects.create(name=f"R{n}", event_type="page-view", workflow=workflow)
 
 
+def _purchase() -> EventType:
+    return EventType.objects.get_or_create(type="purchase", defaults={"name": "Purchase"})[0]
+
+
+def _reshapings(count: int) -> None:
+    event_type, start = _purchase(), EventReshaping.objects.count()
+    for n in range(start, start + count):
+        EventReshaping.objects.create(
+            event_type=event_type, name=f"R{n}", source=EventSourceFactory(), properties={}
+        )
+
+
+def _indexed(count: int) -> None:
+    event_type, start = _purchase(), IndexedProperty.objects.count()
+    for n in range(start, start + count):
+        IndexedProperty.objects.create(event_type=event_type, property=f"p{n}", trait=f"t{n}")
+
+
+def _reindex_jobs(count: int) -> None:
+    event_type = _purchase()
+    for _ in range(count):
+        EventReindexJob.objects.create(
+            event_type=event_type, requested_by="anna", requested_at=timezone.now()
+        )
+
+
 MAKERS = {
     "/api/v1/profiles/": lambda count: ProfileFactory.create_batch(count),
     "/api/v1/events/": lambda count: EventFactory.create_batch(count),
@@ -46,6 +74,9 @@ MAKERS = {
     "/api/v1/rules/": _rules,
     "/api/v1/destinations/": lambda count: DestinationFactory.create_batch(count),
     "/api/v1/deliveries/": _deliveries,
+    "/api/v1/event-types/purchase/reshaping/": _reshapings,
+    "/api/v1/event-types/purchase/indexed-properties/": _indexed,
+    "/api/v1/event-types/purchase/reindex-jobs/": _reindex_jobs,
 }
 
 

@@ -9,6 +9,8 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.test import APIClient
 
 from apps.core.roles import ROLE_LIST, role_actions
+from apps.events.indexing import reindex_job_create
+from apps.events.models import EventReshaping, EventType, IndexedProperty
 from tests.admin.test_roles import MISSING, one_object_per_model, role_users
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +70,14 @@ def needed(view_class, action: str, method: str) -> tuple[str, str, str] | None:
     return opts.app_label, opts.model_name, verb
 
 
+def lookup_of(view_class, group: str) -> str:
+    """The attribute of the view's object that a URL group names: its lookup, or for a route
+    nested under another object (/event-types/<event_type>/reshaping/<pk>/) the parent, a
+    foreign key of the same name whose str() is how the URL names it."""
+    own = getattr(view_class, "lookup_url_kwarg", None) or view_class.lookup_field
+    return view_class.lookup_field if group == own else group
+
+
 def may(role: str, permission: tuple[str, str, str]) -> bool:
     app_label, model_name, verb = permission
     actions = role_actions(role, app_label, model_name)
@@ -77,6 +87,7 @@ def may(role: str, permission: tuple[str, str, str]) -> bool:
 def test_each_role_reaches_exactly_the_api_routes_its_row_allows():
     users = role_users()
     one_object_per_model()
+    nested_objects()
     clients = {}
     for role, user in users.items():
         clients[role] = APIClient()
@@ -96,7 +107,7 @@ def test_each_role_reaches_exactly_the_api_routes_its_row_allows():
             kwargs = {}
             for group in pattern.pattern.regex.groupindex:
                 first = view_class.queryset.model._default_manager.order_by("pk").first()
-                existing = str(getattr(first, view_class.lookup_field)) if first else MISSING
+                existing = str(getattr(first, lookup_of(view_class, group))) if first else MISSING
                 # Reads look at a real object; writes aim at a missing one (nothing changes).
                 kwargs[group] = (
                     existing if method in SAFE_METHODS and existing != MISSING else "missing"
@@ -125,6 +136,14 @@ def test_each_role_reaches_exactly_the_api_routes_its_row_allows():
                 checked += 1
     assert checked >= 60 * len(ROLE_LIST)
     assert refused_writes >= 60
+
+
+def nested_objects() -> None:
+    """One of each object under an event type, so their routes are read for real."""
+    event_type = EventType.objects.create(type="roles-walk", name="Roles walk")
+    EventReshaping.objects.create(event_type=event_type, name="r", properties={"a": "b"})
+    IndexedProperty.objects.create(event_type=event_type, property="sku", trait="sku")
+    reindex_job_create(event_type=event_type, requested_by="anna")
 
 
 def test_superusers_and_api_keys_are_not_limited_by_roles(make_client):

@@ -98,4 +98,40 @@ def test_the_main_operations_carry_examples():
             if not operation["responses"][status]["content"]["application/json"].get("examples"):
                 missing.append(f"{method} {path} response")
     assert missing == []
-    assert len(EXAMPLES) == 11
+    assert len(EXAMPLES) == 15
+
+
+def test_the_routes_under_an_event_type_are_documented_with_the_event_types():
+    paths = APIClient().get("/api/schema/?format=json").json()["paths"]
+    prefix = "/api/v1/event-types/{event_type}/"
+    nested = {
+        (method, path): operation
+        for path, operations in paths.items()
+        if path.startswith(prefix)
+        for method, operation in operations.items()
+    }
+    assert sorted(f"{method.upper()} {path.removeprefix(prefix)}" for method, path in nested) == [
+        "DELETE indexed-properties/{id}/",
+        "DELETE reshaping/{id}/",
+        "GET indexed-properties/",
+        "GET indexed-properties/{id}/",
+        "GET reindex-jobs/",
+        "GET reindex-jobs/{id}/",
+        "GET reshaping/",
+        "GET reshaping/{id}/",
+        "PATCH indexed-properties/{id}/",
+        "PATCH reshaping/{id}/",
+        "POST indexed-properties/",
+        "POST indexed-properties/reindex/",
+        "POST reshaping/",
+        "POST reshaping/preview/",
+        "PUT indexed-properties/{id}/",
+        "PUT reshaping/{id}/",
+    ]
+    for (method, path), operation in nested.items():
+        assert operation["tags"] == ["event-types"], (method, path)
+        assert {"400", "401", "403", "404", "429"} <= set(operation["responses"]), (method, path)
+        event_type = next(p for p in operation["parameters"] if p["name"] == "event_type")
+        assert event_type["schema"] == {"type": "string"}, (method, path)
+    reindex = nested[("post", "/api/v1/event-types/{event_type}/indexed-properties/reindex/")]
+    assert set(reindex["responses"]) == {"202", "400", "401", "403", "404", "409", "429"}

@@ -7,9 +7,15 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.events.indexing import events_reindex, reindex_job_create, trait_cast
+from apps.events.indexing import (
+    ReindexUnderway,
+    events_reindex,
+    reindex_job_create,
+    trait_cast,
+)
 from apps.events.models import Event, EventReindexJob, EventType, IndexedProperty
 from apps.sources.services import event_source_create
 from tests.events.factories import EventFactory
@@ -212,3 +218,18 @@ def test_get_on_the_reindex_url_is_refused(staff_client, purchase_type):
 
     assert response.status_code == 405
     assert not EventReindexJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reindex_started_between_the_check_and_the_insert_is_refused(purchase_type):
+    first = reindex_job_create(event_type=purchase_type, requested_by="anna")
+    # What a second request sees when the first inserts after its check: the constraint.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EventReindexJob.objects.create(
+            event_type=purchase_type, requested_by="ben", requested_at=timezone.now()
+        )
+    with pytest.raises(ReindexUnderway) as refused:
+        reindex_job_create(event_type=purchase_type, requested_by="ben")
+
+    assert refused.value.job == first
+    assert EventReindexJob.objects.count() == 1

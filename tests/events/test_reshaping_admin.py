@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.events.models import EventReshaping, EventType
+from apps.events.models import EventReshaping, EventType, IndexedProperty
+from apps.events.registry import event_reshaped, event_traits
 from tests.events.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,47 @@ def test_the_admin_refuses_a_broken_template_and_stores_nothing(staff_client, pu
         }
     ]
     assert not EventReshaping.objects.exists()
+
+
+def test_the_admin_deletes_a_reshaping_and_indexes_a_property_through_the_services(
+    staff_client, purchase_type
+):
+    rule = EventReshaping.objects.create(
+        event_type=purchase_type, name="Nest", properties={"product": "event@properties.sku"}
+    )
+    reshape = {
+        "event_type": "purchase",
+        "source_id": "web",
+        "properties": {"sku": "A-1"},
+        "context": {},
+        "traits": {},
+        "session_context": {},
+    }
+    assert event_reshaped(**reshape).applied == "Nest"  # the registry holds it
+    data = form_data(purchase_type, id=str(rule.pk),
+                     name="Nest", position="0", enabled="on", condition="",
+                     properties='{"product": "event@properties.sku"}', context="", session="",
+                     DELETE="on")  # fmt: skip
+    data.update(
+        {
+            "reshapings-INITIAL_FORMS": "1",
+            "reshapings-0-event_type": str(purchase_type.pk),
+            "indexed_properties-TOTAL_FORMS": "1",
+            "indexed_properties-0-property": "properties.sku",
+            "indexed_properties-0-trait": "sku",
+            "indexed_properties-0-type": "text",
+        }
+    )
+
+    response = staff_client.post(change_url(purchase_type), data)
+
+    assert response.status_code == 302
+    assert not EventReshaping.objects.exists()
+    # Told at once, as the API's writes tell it.
+    assert event_reshaped(**reshape) is None
+    assert list(IndexedProperty.objects.values_list("property", "trait", "type")) == [
+        ("sku", "sku", "text")
+    ]
+    assert event_traits(event_type="purchase", properties={"sku": "A-1"}, traits={}) == {
+        "sku": "A-1"
+    }

@@ -7,10 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.api.actors import request_actor
+from apps.api.parsers import ApiJSONParser
 from apps.api.serializers import EventImportJobSerializer, ImportJobSerializer
 from apps.core.exceptions import ApiError
 from apps.events.import_jobs import event_import_job_upload
@@ -47,7 +48,7 @@ class ProfileImportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ImportJobSerializer
     queryset = ImportJob.objects.all()
     ordering = "-uploaded_at"
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [ApiJSONParser, MultiPartParser]
 
     @extend_schema(
         summary="Upload a file: a draft import with its columns and a suggested mapping",
@@ -133,7 +134,7 @@ class EventImportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EventImportJobSerializer
     queryset = EventImportJob.objects.all()
     ordering = "-uploaded_at"
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [ApiJSONParser, MultiPartParser]
 
     @extend_schema(
         summary="Upload historic events: a draft import",
