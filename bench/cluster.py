@@ -247,6 +247,8 @@ defaults
     retries 3
     retry-on conn-failure empty-response
     option redispatch
+    # The visitor's address for the events' client ip and geo location (its first entry).
+    option forwardfor
 frontend cdp
     bind 127.0.0.1:{port}
     default_backend web
