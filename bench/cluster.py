@@ -10,7 +10,7 @@ that the nodes are stateless.
 With DATABASE_URL / REDIS_URL set it uses those servers; the database --database on the same
 PostgreSQL server is dropped and recreated, and the tier queues on the broker are purged.
 HAProxy comes from Debian (`apt-get install -y haproxy`); this script runs the binary itself on
-a generated configuration (round robin, a health check every 500 ms on /api/v1/health that
+a generated configuration (round robin, a health check every second on /api/v1/health that
 requires the node's own database check to pass), never the system service.
 
 The topologies, each node a separate process group on this machine:
@@ -257,7 +257,11 @@ backend web
     option httpchk
     http-check send meth GET uri /api/v1/health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect rstring {health_regex}
-    default-server inter 500ms fall 2 rise 2
+    # A sync worker answers the check after the requests queued before it: under overload
+    # that takes seconds, and a check that gives up sooner takes a busy (not broken)
+    # node out of service. A dead node refuses the connection at once.
+    timeout check 5s
+    default-server inter 1s fall 2 rise 2
     http-response set-header X-Cdp-Node %s
 {servers}
 """
