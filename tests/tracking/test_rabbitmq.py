@@ -55,8 +55,8 @@ def rabbitmq_url() -> str:
 
 def test_a_track_event_goes_through_rabbitmq_to_a_worker(
     rabbitmq_url,
-    celery_worker_factory,
-    settings,  # noqa: F811
+    celery_worker_factory,  # noqa: F811
+    settings,
 ):
     purge_broker_queue()  # the Redis broker: nothing of this test may arrive there
     # The app's own producer pool stays on Redis for the tests after this one (Celery reads
