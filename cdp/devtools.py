@@ -1,9 +1,9 @@
 """What `run.py start`, `run.py test` and `run.py docs` do once inside the virtualenv.
 
 start: embedded services if needed, migrate, static files, an admin login and a demo source,
-the manual when docs/ changed, then web (gunicorn), the Celery workers (events and workflows;
-deliveries) and Celery beat in the foreground under one supervisor (`Supervisor`): a process
-that exits is started again, Ctrl-C stops them all.
+the manual when docs/ changed, then web (gunicorn), the Celery workers (one per tier: events
+and workflows; deliveries; maintenance) and Celery beat in the foreground under one supervisor
+(`Supervisor`): a process that exits is started again, Ctrl-C stops them all.
 docs: the reference pages generated from the code, then the MkDocs site (strict) that /docs/
 serves; `--check` compares the reference instead of writing it; `--screenshots` first retakes the
 getting-started screenshots from a live CDP in headless Chromium.
@@ -42,13 +42,15 @@ def _manage(*args: str) -> None:
 
 
 def celery_workers(celery: Path) -> dict[str, str]:
-    """As in the Procfile: deliveries have a worker of their own, so hanging destinations never
-    hold the processes that run workflows."""
+    """As in the Procfile: one worker per tier (workflows, deliveries, maintenance), so hanging
+    destinations or a long import never hold the processes that run workflows."""
     worker = f"{celery} -A cdp worker --loglevel INFO"
     return {
         "worker": f"{worker} --queues celery --hostname worker@%h --concurrency 2",
         "worker-destinations": f"{worker} --queues destinations --hostname destinations@%h "
         "--concurrency 2",
+        "worker-maintenance": f"{worker} --queues maintenance --hostname maintenance@%h "
+        "--concurrency 1",
     }
 
 

@@ -202,8 +202,9 @@ CDP_RATE_LIMIT_WINDOW_SECONDS = env_int("CDP_RATE_LIMIT_WINDOW_SECONDS", 60)
 # the outermost one saw. 0: REMOTE_ADDR (X-Forwarded-For is the client's own claim then).
 CDP_RATE_LIMIT_PROXIES = env_int("CDP_RATE_LIMIT_PROXIES", 0)
 
-# Celery: Redis broker. Delivery and run state live in PostgreSQL, so a lost message is
-# recovered by the beat sweeps rather than by the broker.
+# Celery: Redis broker by default, or RabbitMQ (CELERY_BROKER_URL=amqp://user:password@host:5672/vhost);
+# results, locks, heartbeats and the cache stay on REDIS_URL either way. Delivery and run state
+# live in PostgreSQL, so a lost message is recovered by the beat sweeps rather than by the broker.
 # kombu spells a Redis unix socket (the embedded Redis) redis+socket://.
 CELERY_BROKER_URL = env_str(
     "CELERY_BROKER_URL",
@@ -227,13 +228,36 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# Deliveries have a queue of their own, consumed by a worker of their own (Procfile
-# `worker-destinations`, `worker` takes `celery` only): a send waits on a remote for up to its
-# timeout, and hanging destinations must never hold the processes that run workflows. A worker
-# started without --queues consumes both (development, tests).
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("destinations"))
-CELERY_TASK_ROUTES = {"destinations.*": {"queue": "destinations"}}
+# One queue per worker tier (docs/scaling.md), so each tier is started, sized and scaled on its
+# own (`celery -A cdp worker --queues <name>`): event processing and workflows; deliveries (a send
+# waits on a remote for up to its timeout, and hanging destinations must never hold the processes
+# that run workflows); and maintenance: segments, imports, erasures, consents, purges, metrics
+# (long batches that must not delay events). A worker started without --queues consumes them all
+# (development, tests). Name two tiers alike to fold them into one queue (a small installation:
+# CDP_QUEUE_MAINTENANCE=celery). The workflows queue keeps Celery's default name, `celery`, so
+# messages sent before the tiers existed are still consumed.
+CDP_QUEUE_WORKFLOWS = env_str("CDP_QUEUE_WORKFLOWS", "celery")
+# Queue of the deliveries tier (destination sends and scheduled syncs).
+CDP_QUEUE_DESTINATIONS = env_str("CDP_QUEUE_DESTINATIONS", "destinations")
+# Queue of the maintenance tier (segments, imports, erasures, consents, purges, metrics, visits).
+CDP_QUEUE_MAINTENANCE = env_str("CDP_QUEUE_MAINTENANCE", "maintenance")
+CDP_WORKER_QUEUES = tuple(
+    dict.fromkeys((CDP_QUEUE_WORKFLOWS, CDP_QUEUE_DESTINATIONS, CDP_QUEUE_MAINTENANCE))
+)
+CELERY_TASK_DEFAULT_QUEUE = CDP_QUEUE_WORKFLOWS
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in CDP_WORKER_QUEUES)
+# Task name -> queue, by family (exact names are matched before patterns); a task of no family
+# goes to the default queue, the workflows one. tests/core/test_queues.py lists every task.
+CELERY_TASK_ROUTES = {
+    "tracking.retention_purge": {"queue": CDP_QUEUE_MAINTENANCE},
+    "tracking.daily_metrics_refresh": {"queue": CDP_QUEUE_MAINTENANCE},
+    "tracking.visits_end": {"queue": CDP_QUEUE_MAINTENANCE},
+    "workflows.*": {"queue": CDP_QUEUE_WORKFLOWS},
+    "tracking.*": {"queue": CDP_QUEUE_WORKFLOWS},
+    "destinations.*": {"queue": CDP_QUEUE_DESTINATIONS},
+    "profiles.*": {"queue": CDP_QUEUE_MAINTENANCE},
+    "events.*": {"queue": CDP_QUEUE_MAINTENANCE},
+}
 # The request side's hand-off to the broker (apps/tracking/handoff.py): connect, socket and
 # pool waits are bounded by this, and a failed send is left to the requeue sweep.
 CDP_HANDOFF_TIMEOUT_MS = env_int("CDP_HANDOFF_TIMEOUT_MS", 500)
@@ -436,7 +460,7 @@ CELERY_BEAT_SCHEDULE["tracking-visits-end"] = {
     "options": {"expires": 55.0},
 }
 # Liveness for /api/v1/health (apps.core.heartbeats): each worker queue runs a heartbeat task.
-for _queue in ("celery", "destinations"):
+for _queue in CDP_WORKER_QUEUES:
     CELERY_BEAT_SCHEDULE[f"core-heartbeat-{_queue}"] = {
         "task": "core.heartbeat",
         "schedule": 15.0,

@@ -19,7 +19,8 @@ from apps.destinations.models import Delivery
 from apps.events.models import Event
 from apps.profiles.models import Profile
 
-WORKER_QUEUES = ("celery", "destinations")
+# One per worker tier (settings.CDP_WORKER_QUEUES): workflows, destinations, maintenance.
+WORKER_QUEUES = settings.CDP_WORKER_QUEUES
 STATS_QUERY_TIMEOUT_MS = 3000
 
 

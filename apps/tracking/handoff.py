@@ -63,8 +63,11 @@ def _connection_pool() -> ConnectionPool:
             connect_timeout=seconds,
             transport_options={
                 **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                # Redis's names, then RabbitMQ's (py-amqp); each transport ignores the other's.
                 "socket_timeout": seconds,
                 "socket_connect_timeout": seconds,
+                "read_timeout": seconds,
+                "write_timeout": seconds,
                 # Connect once: no retry loop inside the request.
                 "max_retries": 0,
             },

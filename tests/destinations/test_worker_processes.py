@@ -28,8 +28,16 @@ def procfile_workers() -> dict[str, str]:
 def test_the_procfile_runs_one_worker_per_queue():
     queues = {name: consumed_queues(command) for name, command in procfile_workers().items()}
 
-    assert queues == {"worker": {"celery"}, "worker-destinations": {"destinations"}}
-    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {"celery", "destinations"}
+    assert queues == {
+        "worker": {"celery"},
+        "worker-destinations": {"destinations"},
+        "worker-maintenance": {"maintenance"},
+    }
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {
+        "celery",
+        "destinations",
+        "maintenance",
+    }
 
 
 def test_run_py_start_runs_the_same_workers():
@@ -38,6 +46,7 @@ def test_run_py_start_runs_the_same_workers():
     assert {name: consumed_queues(command) for name, command in workers.items()} == {
         "worker": {"celery"},
         "worker-destinations": {"destinations"},
+        "worker-maintenance": {"maintenance"},
     }
 
 

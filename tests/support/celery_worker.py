@@ -176,8 +176,8 @@ def start_celery_worker(
     broker_url: str | None = None,
 ) -> CeleryWorker:
     """Start a worker and wait until it answers pings. `queues` replaces the configured queues
-    (`celery` and `destinations`, which a worker started without it consumes) with the named
-    ones: a test that needs its task to reach this very worker (another one, e.g. the
+    (`celery`, `destinations` and `maintenance`, which a worker started without it consumes)
+    with the named ones: a test that needs its task to reach this very worker (another one, e.g. the
     session's, may be consuming the default queue) publishes there. `broker_url` connects it
     to another broker (a private Redis the test may kill)."""
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
