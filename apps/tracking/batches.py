@@ -35,6 +35,7 @@ from apps.core.rows import rows_columns, rows_fetch_together, rows_select
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
 from apps.profiles.services.identification import event_type_identifies
+from apps.tracking.batch_writes import BatchWrites
 from apps.tracking.processing import (
     PROFILE_LOCK_NAMESPACE,
     TRANSIENT_ERRORS,
@@ -139,6 +140,7 @@ def _batch_run(*, own: str, batch_size: int, max_profiles: int) -> tuple[Process
     )
     profiles = {row.pk: row for row in profile_rows}
     sessions = {row.pk: row for row in session_rows}
+    writes = BatchWrites()
     stopped = False
     for profile_id, waiting in by_profile.items():
         if stopped:
@@ -151,12 +153,13 @@ def _batch_run(*, own: str, batch_size: int, max_profiles: int) -> tuple[Process
             profiles=[profiles[profile_id]] if profile_id in profiles else [],
             sessions=[sessions[pk] for pk in wanted if pk in sessions],
         )
-        result = events_run(chunk, profile_id=profile_id, stored=True, rows=rows)
+        result = events_run(chunk, profile_id=profile_id, stored=True, rows=rows, writes=writes)
         _absorb(processed, result.follow_up)
         processed.events += len(chunk)
         if len(waiting) > batch_size:
             processed.profile_add(result.profile_id)
         stopped = _may_have_merged(profile_id, chunk, result)
+    writes.flush()
     return processed, own_locked
 
 
