@@ -57,14 +57,13 @@ CLAIM_SCAN_EVENTS = 3000
 
 _EVENTS = Event._meta.db_table
 
-# The profiles whose events waited longest, except the task's own.
+# The profiles whose events waited longest, with how many of theirs the scan saw.
 _WAITING_PROFILES = f"""
-SELECT profile_id FROM (
+SELECT profile_id, count(*) FROM (
     SELECT profile_id, inserted FROM {_EVENTS}
     WHERE status = 'collected' AND profile_id IS NOT NULL
     ORDER BY inserted LIMIT %s
 ) AS waiting
-WHERE profile_id <> %s
 GROUP BY profile_id ORDER BY min(inserted), profile_id LIMIT %s
 """
 
@@ -94,13 +93,19 @@ ORDER BY p.position, e.time, e.inserted, e.id
 
 
 def profiles_events_process(
-    *, profile_id: str, batch_size: int | None = None, max_profiles: int | None = None
+    *,
+    profile_id: str,
+    batch_size: int | None = None,
+    max_profiles: int | None = None,
+    max_events: int | None = None,
 ) -> Processed:
     """Run the collected events of `profile_id` (at most `batch_size`, as
     `profile_events_process`) and, in the same transaction, those of up to `max_profiles` - 1
-    other profiles whose events wait. Returns what is left for the workers."""
+    other profiles whose events wait, as long as the batch stays within about `max_events`.
+    Returns what is left for the workers."""
     batch_size = batch_size or settings.CDP_WORKFLOW_BATCH_SIZE
     max_profiles = max_profiles or settings.CDP_WORKFLOW_BATCH_PROFILES
+    max_events = max_events or settings.CDP_WORKFLOW_BATCH_EVENTS
     if max_profiles <= 1:
         return profile_events_process(profile_id=profile_id, batch_size=batch_size)
     processed = Processed()
@@ -111,7 +116,10 @@ def profiles_events_process(
         while not own_done:
             with transaction.atomic():
                 batch, own_done = _batch_run(
-                    own=profile_id, batch_size=batch_size, max_profiles=max_profiles
+                    own=profile_id,
+                    batch_size=batch_size,
+                    max_profiles=max_profiles,
+                    max_events=max_events,
                 )
             _absorb(processed, batch)
         return processed
@@ -134,9 +142,12 @@ def _events_waiting(own: str) -> bool:
     return waiting
 
 
-def _batch_run(*, own: str, batch_size: int, max_profiles: int) -> tuple[Processed, bool]:
+def _batch_run(
+    *, own: str, batch_size: int, max_profiles: int, max_events: int
+) -> tuple[Processed, bool]:
     """One batch in the caller's transaction; and whether it included the own profile."""
-    own_locked, candidates = _own_try_lock_and_candidates(own, max_profiles)
+    own_locked, waiting = _own_try_lock_and_candidates(own, max_profiles)
+    candidates = _within_budget(waiting, own=own, own_locked=own_locked, max_events=max_events)
     claimed = _try_locks(candidates, limit=max_profiles - own_locked)
     if not own_locked and not claimed:
         profile_lock(own)  # nothing else to do: wait for the own profile
@@ -181,9 +192,28 @@ def _batch_run(*, own: str, batch_size: int, max_profiles: int) -> tuple[Process
     return processed, own_locked
 
 
-def _own_try_lock_and_candidates(own: str, max_profiles: int) -> tuple[bool, list[str]]:
-    """One round trip: try the own profile's lock, and find profiles whose events wait (twice
-    as many as a batch takes: some are held by other tasks)."""
+def _within_budget(
+    waiting: list[tuple[str, int]], *, own: str, own_locked: bool, max_events: int
+) -> list[str]:
+    """The other profiles to try, in order, while the batch's waiting events (as the scan
+    counted them) stay within `max_events`: a long batch would hold up the messages behind
+    it (the latency at moderate load). One profile at least when the own one is held."""
+    total = dict(waiting).get(own, 0) if own_locked else 0
+    chosen: list[str] = []
+    for profile_id, count in waiting:
+        if profile_id == own:
+            continue
+        if total + count > max_events and (chosen or own_locked):
+            break
+        chosen.append(profile_id)
+        total += count
+    return chosen
+
+
+def _own_try_lock_and_candidates(own: str, max_profiles: int) -> tuple[bool, list[tuple[str, int]]]:
+    """One round trip: try the own profile's lock, and find the profiles whose events wait
+    longest, with their count (twice as many as a batch takes: some are held by other
+    tasks)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT pg_try_advisory_xact_lock(%s, %s); {_WAITING_PROFILES}",
@@ -191,14 +221,13 @@ def _own_try_lock_and_candidates(own: str, max_profiles: int) -> tuple[bool, lis
                 PROFILE_LOCK_NAMESPACE,
                 profile_lock_key(own),
                 CLAIM_SCAN_EVENTS,
-                own,
-                2 * max_profiles,
+                2 * max_profiles + 1,
             ],
         )
         (own_locked,) = cursor.fetchone()
         cursor.nextset()
-        candidates = [profile_id for (profile_id,) in cursor.fetchall()]
-    return own_locked, candidates
+        waiting = [(profile_id, count) for profile_id, count in cursor.fetchall()]
+    return own_locked, waiting
 
 
 def _try_locks(profile_ids: list[str], *, limit: int) -> list[str]:

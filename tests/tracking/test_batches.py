@@ -106,6 +106,25 @@ def test_a_task_takes_at_most_the_batch_of_profiles_the_longest_waiting_first():
     assert Event.objects.filter(profile=newest).get().status == Event.Status.COLLECTED
 
 
+def test_a_task_claims_other_profiles_only_while_the_batch_stays_within_its_events():
+    RuleFactory(workflow=seen_workflow(), event_type="page-view")
+    own, first, second = ProfileFactory(), ProfileFactory(), ProfileFactory()
+    for offset, profile in enumerate([own, first, second]):
+        for second_ in range(4):
+            EventFactory(
+                profile=profile,
+                session=None,
+                time=T0 + timedelta(seconds=second_),
+                inserted=T0 + timedelta(seconds=offset),
+            )
+
+    # 4 of its own and 4 of the first: 4 more would pass 10.
+    assert profiles_events_process(profile_id=own.id, max_events=10) == Processed(events=8)
+
+    waiting = Event.objects.filter(status=Event.Status.COLLECTED)
+    assert set(waiting.values_list("profile_id", flat=True)) == {second.id}
+
+
 def test_a_claimed_profile_with_more_events_than_a_batch_is_left_as_a_follow_up():
     RuleFactory(workflow=seen_workflow(), event_type="page-view")
     own, busy = ProfileFactory(), ProfileFactory()
