@@ -16,8 +16,9 @@ Events of one profile are processed in order (event time, then insert time) and 
 concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
 of its transaction, then processes all collected events of that profile, in one batch
 (when messages queue up, a worker task takes several profiles' batches in one transaction,
-each under its lock: tracking.batches). The lock does not block the tracking pipeline (which locks the profile row only briefly); the
-profile changes are written at the end with `profile_save_changes`, which re-reads the row.
+each under its lock: tracking.batches). The lock does not block the tracking pipeline
+(which locks the profile row only briefly); the profile changes are written at the end
+with `profile_save_changes`, which re-reads the row.
 
 The request counts visits and page views on the profile row (stats.visits, stats.views) but
 does not segment; when a live segment reads those counters, their `visit-started` and
