@@ -20,7 +20,9 @@ on the true port, routed by a rule on `purchase` events. It prints:
    to the moment a poll (every 20 ms) sees its workflow run, committed in the same
    transaction as its `processed` status: p50 / p95 / p99 / max.
 
-Bar (DESIGN §11): at least 1,000 events/s, p95 under 2 s.
+Bar (DESIGN §11): at least 1,000 events/s, p95 under 2 s. Issue 20's target: at least 3,000
+events/s, p95 under 250 ms. Both are figures of a quiet machine; on a shared one read the
+ratio to the no-op rate (and, with --before, after / before), which the load weighs on alike.
 
 With `--before DIR` it also measures the CDP of checkout DIR (e.g. a git worktree of the base
 commit; its worker and server run from DIR, on a database of their own) in the same run: the
@@ -656,8 +658,12 @@ def print_side(side: Side) -> None:
         f"p50 {timing['p50_ms']:.0f} ms, p95 {timing['p95_ms']:.0f} ms, "
         f"p99 {timing['p99_ms']:.0f} ms, max {timing['max_ms']:.0f} ms"
     )
-    verdict = result["events_per_s"] >= 1000 and timing["p95_ms"] < 2000
-    print(f"bar{side.tag} (>= 1,000 events/s, p95 < 2 s): {'met' if verdict else 'NOT met'}")
+    for events, p95_ms, name in ((1000, 2000, "2 s"), (3000, 250, "250 ms")):
+        verdict = result["events_per_s"] >= events and timing["p95_ms"] < p95_ms
+        print(
+            f"bar{side.tag} (>= {events:,} events/s, p95 < {name}): "
+            f"{'met' if verdict else 'NOT met'}"
+        )
 
 
 def print_before_after(before: Side, after: Side) -> None:

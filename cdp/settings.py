@@ -319,6 +319,12 @@ CDP_WORKFLOW_CACHE_SECONDS = env_int("CDP_WORKFLOW_CACHE_SECONDS", 5)
 CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = env_int("CDP_WORKFLOW_REQUEUE_AFTER_SECONDS", 60)
 # Events of one profile processed in one transaction; more are left to a follow-up task.
 CDP_WORKFLOW_BATCH_SIZE = env_int("CDP_WORKFLOW_BATCH_SIZE", 200)
+# Profiles one worker task may process together (apps.tracking.batches): its own, and others
+# whose events wait when messages queue up, in one transaction. 1 turns batching off.
+CDP_WORKFLOW_BATCH_PROFILES = env_int("CDP_WORKFLOW_BATCH_PROFILES", 50)
+# ... as long as the batch's waiting events stay within about this many: a message that
+# arrives behind a batch waits for it.
+CDP_WORKFLOW_BATCH_EVENTS = env_int("CDP_WORKFLOW_BATCH_EVENTS", 500)
 # How long a task waits for another task holding the same profile before it retries later.
 CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS = env_int("CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS", 30)
 # The time a /track request gives all the workflows of its rules that answer in the request,

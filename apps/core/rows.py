@@ -45,6 +45,21 @@ def rows_fetch(model: type[M], condition: str, params: list) -> list[M]:
     return _instances(model, rows)
 
 
+def rows_select(model: type[M], sql: str, params: list) -> list[M]:
+    """Instances of `model` from `sql`, a statement written in this app whose select list is
+    `rows_columns(model, alias)` (for joins and LATERAL reads that `rows_fetch` cannot say)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _instances(model, rows)
+
+
+def rows_columns(model: type[models.Model], alias: str) -> str:
+    """The model's columns, in the order `rows_select` decodes them, qualified by `alias`."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
 def rows_fetch_together(
     queries: Sequence[tuple[type[models.Model], str, list]],
     *,

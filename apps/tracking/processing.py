@@ -14,9 +14,11 @@ consent history of what the events and their workflows granted or revoked.
 
 Events of one profile are processed in order (event time, then insert time) and never
 concurrently: a task takes a PostgreSQL advisory lock keyed by the profile for the length
-of its transaction, then processes all collected events of that profile, in one batch. The
-lock does not block the tracking pipeline (which locks the profile row only briefly); the
-profile changes are written at the end with `profile_save_changes`, which re-reads the row.
+of its transaction, then processes all collected events of that profile, in one batch
+(when messages queue up, a worker task takes several profiles' batches in one transaction,
+each under its lock: tracking.batches). The lock does not block the tracking pipeline
+(which locks the profile row only briefly); the profile changes are written at the end
+with `profile_save_changes`, which re-reads the row.
 
 The request counts visits and page views on the profile row (stats.visits, stats.views) but
 does not segment; when a live segment reads those counters, their `visit-started` and
@@ -66,6 +68,7 @@ from apps.profiles.services.segments import (
     segments_refresh_live,
 )
 from apps.profiles.services.writes import profile_save_changes
+from apps.tracking.batch_writes import BatchWrites
 from apps.tracking.effects import StoredEffects
 from apps.tracking.routing import counted_fields, event_changes_live_segments
 from apps.workflows.models import ParkedRun, WorkflowRun
@@ -442,6 +445,7 @@ def events_run(
     answer: RequestAnswer | None = None,
     deadline: float | None = None,
     rows: PrefetchedRows | None = None,
+    writes: BatchWrites | None = None,
 ) -> BatchResult:
     """Run `events` (one profile, in order) through identification, mapping and their routed
     workflows, and write the outcome: WorkflowRun rows, event statuses (stored, non-replay
@@ -452,7 +456,9 @@ def events_run(
     (BudgetPassed is raised at the first that is); an event that also has workflows for the
     worker stays `collected`. The worker then skips what the request did: the profile steps
     of those events and the workflows that ran (`_request_runs`). `rows`: the profile and
-    session rows, when the caller read them already (under the lock)."""
+    session rows, when the caller read them already (under the lock). `writes`: the writes of
+    several profiles' batches, made together by the caller (tracking.batch_writes); it is
+    flushed here before an identification or a merge, which read other profiles' rows."""
     now = timezone.now()
     state = _profile_state(profile_id, rows.profiles if rows is not None else None)
     sessions = _sessions(events, rows.sessions if rows is not None else None)
@@ -476,6 +482,8 @@ def events_run(
         # The request that ran this event's answering workflows applied its profile steps.
         profile_steps = not replay and event.pk not in earlier
         if state.stored and profile_steps and event_type_identifies(event.type):
+            if writes is not None:
+                writes.flush()
             survivor_id = identification_apply(event=document, profile_id=state.id)
             if survivor_id != state.id:
                 state = _profile_switch(state, survivor_id, result.runs, now)
@@ -538,29 +546,39 @@ def events_run(
                 _event_mark(event, document, [*earlier.get(event.pk, ()), *runs])
         merge_by = effects.merge_requested()
         if merge_by and state.stored:
+            if writes is not None:
+                writes.flush()
             state = _profile_merge(state, merge_by, now, result.follow_up)
-    workflow_runs_insert(result.runs)
-    runs_record_resumed(resumed)
-    if stored and not replay:
-        events_outcome_write(events)
+    outcome = events if stored and not replay else []
+    if writes is None:
+        workflow_runs_insert(result.runs)
+        runs_record_resumed(resumed)
+        events_outcome_write(outcome)
+    else:
+        writes.add(runs=result.runs, resumed=resumed, events=outcome)
     if state.before is not None:
-        result.changed_fields = profile_save_changes(
-            profile_id=state.id, before=state.before, after=state.document, now=now
-        )
+        saved_id = state.id
         new_events = [] if replay else [e for e in events if e.pk not in earlier]
-        counted = _counted(new_events)
-        unreported = not result.changed_fields or segments_only(result.changed_fields)
-        if counted and unreported:
-            # The request counted a visit or page views on the row without segmentation (it
-            # stays cheap); the profile's change is reported here, once per batch. A batch
-            # whose workflows changed the profile has reported its change already.
-            profile_changed(profile_id=state.id, changed_fields=counted)
-        elif unreported and any(live_segments_count(event.type) for event in new_events):
-            # A live segment counts these events (`count(events type "purchase" ...)`): the
-            # profile's fields did not change, so only its live segments are evaluated again
-            # (they report a change of the segments, if any; nothing else is woken).
-            segments_refresh_live(profile_id=state.id, changed_fields=[])
-        history.save(profile_id=state.id)
+
+        def saved(changed_fields: list[str]) -> None:
+            result.changed_fields = changed_fields
+            _profile_change_report(saved_id, changed_fields, new_events)
+            history.save(profile_id=saved_id)
+
+        if writes is None:
+            saved(
+                profile_save_changes(
+                    profile_id=saved_id, before=state.before, after=state.document, now=now
+                )
+            )
+        else:
+            writes.profile_save(
+                profile_id=saved_id,
+                before=state.before,
+                after=state.document,
+                now=now,
+                saved=saved,
+            )
     for injected in effects.collected:
         # Injected for the batch's profile, or for one merged into it since: its events now.
         if injected.profile_id:
@@ -569,6 +587,24 @@ def events_run(
             result.follow_up.event_ids.append(injected.pk)
     result.profile_id = state.id
     return result
+
+
+def _profile_change_report(
+    profile_id: str, changed_fields: list[str], new_events: list[Event]
+) -> None:
+    """After the profile's write: what its subscribers hear besides the write's own report."""
+    counted = _counted(new_events)
+    unreported = not changed_fields or segments_only(changed_fields)
+    if counted and unreported:
+        # The request counted a visit or page views on the row without segmentation (it
+        # stays cheap); the profile's change is reported here, once per batch. A batch
+        # whose workflows changed the profile has reported its change already.
+        profile_changed(profile_id=profile_id, changed_fields=counted)
+    elif unreported and any(live_segments_count(event.type) for event in new_events):
+        # A live segment counts these events (`count(events type "purchase" ...)`): the
+        # profile's fields did not change, so only its live segments are evaluated again
+        # (they report a change of the segments, if any; nothing else is woken).
+        segments_refresh_live(profile_id=profile_id, changed_fields=[])
 
 
 def _counted(events: list[Event]) -> list[str]:

@@ -16,10 +16,10 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from apps.tracking.batches import profiles_events_process
 from apps.tracking.processing import (
     Processed,
     collected_events_requeue,
-    profile_events_process,
     profileless_events_process,
     unsaved_events_process,
 )
@@ -54,7 +54,8 @@ def _follow_ups_enqueue(processed: Processed) -> None:
 
 @shared_task(name="workflows.process_profile_events", **RETRY)
 def process_profile_events(profile_id: str) -> None:
-    _follow_ups_enqueue(profile_events_process(profile_id=profile_id))
+    # With the waiting events of other profiles when messages queue up (tracking.batches).
+    _follow_ups_enqueue(profiles_events_process(profile_id=profile_id))
 
 
 @shared_task(name="workflows.process_events", **RETRY)

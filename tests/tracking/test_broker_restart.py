@@ -50,6 +50,9 @@ def test_the_worker_survives_a_broker_killed_while_it_holds_unacknowledged_messa
         )
     )
     held = ProfileFactory()
+    # An event waiting for it: a message for a profile with nothing waiting returns at once
+    # (apps.tracking.batches), one for this profile waits for the lock.
+    EventFactory(profile=held)
     worker = celery_worker_factory(
         broker_url=broker.url, extra_env={"CDP_WORKFLOW_LOCK_TIMEOUT_SECONDS": "20"}
     )
