@@ -397,6 +397,14 @@ CELERY_BEAT_SCHEDULE["events-imports-fail-stalled"] = {
 # unset keeps forever. Events go by event time; an event source's `retention_days` overrides
 # CDP_EVENT_RETENTION_DAYS for its events. Sessions go once idle this long and without events.
 CDP_EVENT_RETENTION_DAYS = env_days("CDP_EVENT_RETENTION_DAYS")
+# The events table is partitioned by month of insert time (apps.events.partitions): a daily
+# beat job creates the current month's partition and this many months ahead.
+CDP_EVENT_PARTITIONS_AHEAD = env_int("CDP_EVENT_PARTITIONS_AHEAD", 2)
+CELERY_BEAT_SCHEDULE["events-partitions-ensure"] = {
+    "task": "events.partitions_ensure",
+    "schedule": crontab(hour=2, minute=10),
+    "options": {"expires": 3_600.0},
+}
 CDP_WORKFLOW_RUN_RETENTION_DAYS = env_days("CDP_WORKFLOW_RUN_RETENTION_DAYS")
 CDP_DELIVERY_ATTEMPT_RETENTION_DAYS = env_days("CDP_DELIVERY_ATTEMPT_RETENTION_DAYS")
 CDP_SESSION_RETENTION_DAYS = env_days("CDP_SESSION_RETENTION_DAYS")

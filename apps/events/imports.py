@@ -63,7 +63,7 @@ FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
     id text, type text, source_id text, profile_id text, session_id text, time timestamptz,
     status text, status_message text, properties jsonb, context jsonb, traits jsonb,
     metadata jsonb, request jsonb, tags jsonb)
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 
