@@ -230,8 +230,17 @@ def database_url(url: str, name: str) -> str:
 
 
 def database_recreate(*, server_url: str, name: str) -> None:
+    """Drop and create `name`; with BENCH_KEEP_DATABASE=1 an existing one is kept with its rows
+    (bench/growth.py measures on a filled database; migrate still runs)."""
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as connection:
         identifier = sql.Identifier(name)
+        if (
+            os.environ.get("BENCH_KEEP_DATABASE") == "1"
+            and connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+        ):
+            return
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
 
