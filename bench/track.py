@@ -341,7 +341,8 @@ def smoke_request(port: int, source_id: str) -> None:
         .replace("__TIME__", "2026-01-01T00:00:00.000Z")
         .replace("__EID__", secrets.token_hex(16))
     )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    # A generous deadline: a cold server on the loaded shared machine takes its time.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=180)
     connection.request("POST", "/track", body, {"Content-Type": "application/json"})
     response = connection.getresponse()
     answer = response.read()
