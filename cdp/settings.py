@@ -397,17 +397,19 @@ CELERY_BEAT_SCHEDULE["events-imports-fail-stalled"] = {
 # unset keeps forever. Events go by event time; an event source's `retention_days` overrides
 # CDP_EVENT_RETENTION_DAYS for its events. Sessions go once idle this long and without events.
 CDP_EVENT_RETENTION_DAYS = env_days("CDP_EVENT_RETENTION_DAYS")
-# The events table is partitioned by month of insert time (apps.events.partitions): a daily
-# beat job creates the current month's partition and this many months ahead.
+CDP_WORKFLOW_RUN_RETENTION_DAYS = env_days("CDP_WORKFLOW_RUN_RETENTION_DAYS")
+CDP_DELIVERY_ATTEMPT_RETENTION_DAYS = env_days("CDP_DELIVERY_ATTEMPT_RETENTION_DAYS")
+CDP_SESSION_RETENTION_DAYS = env_days("CDP_SESSION_RETENTION_DAYS")
+# events table partitions: months created ahead of the current one (docs/operations/storage.md)
 CDP_EVENT_PARTITIONS_AHEAD = env_int("CDP_EVENT_PARTITIONS_AHEAD", 2)
+# Daily at 02:10 (TIME_ZONE): create the events table's partition of the current month and
+# CDP_EVENT_PARTITIONS_AHEAD months ahead that are missing (idempotent; an event with no
+# partition yet goes to the DEFAULT one and moves when its month's partition is created).
 CELERY_BEAT_SCHEDULE["events-partitions-ensure"] = {
     "task": "events.partitions_ensure",
     "schedule": crontab(hour=2, minute=10),
     "options": {"expires": 3_600.0},
 }
-CDP_WORKFLOW_RUN_RETENTION_DAYS = env_days("CDP_WORKFLOW_RUN_RETENTION_DAYS")
-CDP_DELIVERY_ATTEMPT_RETENTION_DAYS = env_days("CDP_DELIVERY_ATTEMPT_RETENTION_DAYS")
-CDP_SESSION_RETENTION_DAYS = env_days("CDP_SESSION_RETENTION_DAYS")
 # Rows deleted per transaction, and the pause between two, so that purges never hold locks or
 # the disk long enough to slow /track (bench/purge.py).
 CDP_PURGE_BATCH_SIZE = env_int("CDP_PURGE_BATCH_SIZE", 5000)
