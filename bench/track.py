@@ -262,6 +262,18 @@ def floor_table_create(url: str) -> None:
                 sql.Identifier(FLOOR_TABLE), sql.Identifier(CDP_TABLE)
             )
         )
+        # A partitioned CDP table's key is (id, inserted) and its ids are kept unique by a claim
+        # table (apps.events.partitions): the floor keeps them unique with an index on id, so
+        # that its ON CONFLICT (id) has its arbiter.
+        partitioned = connection.execute(
+            "SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [CDP_TABLE]
+        ).fetchone()[0]
+        if partitioned:
+            connection.execute(
+                sql.SQL("CREATE UNIQUE INDEX {} ON {} (id)").format(
+                    sql.Identifier(f"{FLOOR_TABLE}_id"), sql.Identifier(FLOOR_TABLE)
+                )
+            )
 
 
 def stored_since(url: str, table: str, since: datetime) -> tuple[int, int, float]:
