@@ -4,7 +4,8 @@ of events in Tracardi's export shape ({"id", "type", "metadata": {"time": {"crea
 "traits", "tags", "request"}) or with the columns' names (`time`, `source_id`, `profile_id`).
 
 - Each event keeps its id (one derived from its content when it has none), so a re-import
-  stores nothing twice (INSERT ... ON CONFLICT (id) DO NOTHING), and its original time
+  stores nothing twice (the insert's id claim skips stored ids: apps.events.partitions), and
+  its original time
   (`time`, else `metadata.time.create`, else `metadata.time.insert`; without a zone, UTC).
 - It is attached to its profile by the profile id it names (or an id merged into a profile),
   or with `match` by identifier: pairs of profile field and event path, as identification
