@@ -5,8 +5,8 @@ of events in Tracardi's export shape ({"id", "type", "metadata": {"time": {"crea
 
 - Each event keeps its id (one derived from its content when it has none), so a re-import
   stores nothing twice (the insert's id claim skips stored ids: apps.events.partitions), and
-  its original time
-  (`time`, else `metadata.time.create`, else `metadata.time.insert`; without a zone, UTC).
+  its original time (`time`, else `metadata.time.create`, else `metadata.time.insert`;
+  without a zone, UTC).
 - It is attached to its profile by the profile id it names (or an id merged into a profile),
   or with `match` by identifier: pairs of profile field and event path, as identification
   points write them (data.contact.email.main=properties.email); the oldest holder wins.
