@@ -54,7 +54,7 @@ INSERT INTO {t} (id, type, source_id, profile_id, session_id, time, inserted, st
 SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
     %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::text[],
     %s::bool[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::jsonb[])
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 

@@ -240,8 +240,17 @@ def database_url(url: str, name: str) -> str:
 
 
 def database_recreate(*, server_url: str, name: str) -> None:
+    """Drop and create `name`; with BENCH_KEEP_DATABASE=1 an existing one is kept with its rows
+    (bench/growth.py measures on a filled database; migrate still runs)."""
     with psycopg.connect(database_url(server_url, "postgres"), autocommit=True) as connection:
         identifier = sql.Identifier(name)
+        if (
+            os.environ.get("BENCH_KEEP_DATABASE") == "1"
+            and connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+        ):
+            return
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
 
@@ -270,6 +279,18 @@ def floor_table_create(url: str) -> None:
                 "inserted timestamptz NOT NULL, data jsonb NOT NULL)"
             ).format(sql.Identifier(LEAN_TABLE))
         )
+        # A partitioned CDP table's key is (id, inserted) and its ids are kept unique by a claim
+        # table (apps.events.partitions): the floor keeps them unique with an index on id, so
+        # that its ON CONFLICT (id) has its arbiter.
+        partitioned = connection.execute(
+            "SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [CDP_TABLE]
+        ).fetchone()[0]
+        if partitioned:
+            connection.execute(
+                sql.SQL("CREATE UNIQUE INDEX {} ON {} (id)").format(
+                    sql.Identifier(f"{FLOOR_TABLE}_id"), sql.Identifier(FLOOR_TABLE)
+                )
+            )
 
 
 def stored_since(url: str, table: str, since: datetime) -> tuple[int, int, float]:
@@ -351,8 +372,8 @@ def smoke_request(port: int, source_id: str) -> None:
         .replace("__TIME__", "2026-01-01T00:00:00.000Z")
         .replace("__EID__", secrets.token_hex(16))
     )
-    # Generous: the first request loads the per-process caches, slow on a busy machine.
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    # A generous deadline: a cold server on the loaded shared machine takes its time.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=180)
     connection.request("POST", "/track", body, {"Content-Type": "application/json"})
     response = connection.getresponse()
     answer = response.read()

@@ -438,6 +438,16 @@ CDP_EVENT_RETENTION_DAYS = env_days("CDP_EVENT_RETENTION_DAYS")
 CDP_WORKFLOW_RUN_RETENTION_DAYS = env_days("CDP_WORKFLOW_RUN_RETENTION_DAYS")
 CDP_DELIVERY_ATTEMPT_RETENTION_DAYS = env_days("CDP_DELIVERY_ATTEMPT_RETENTION_DAYS")
 CDP_SESSION_RETENTION_DAYS = env_days("CDP_SESSION_RETENTION_DAYS")
+# events table partitions: months created ahead of the current one (docs/operations/storage.md)
+CDP_EVENT_PARTITIONS_AHEAD = env_int("CDP_EVENT_PARTITIONS_AHEAD", 2)
+# Daily at 02:10 (TIME_ZONE): create the events table's partition of the current month and
+# CDP_EVENT_PARTITIONS_AHEAD months ahead that are missing (idempotent; an event with no
+# partition yet goes to the DEFAULT one and moves when its month's partition is created).
+CELERY_BEAT_SCHEDULE["events-partitions-ensure"] = {
+    "task": "events.partitions_ensure",
+    "schedule": crontab(hour=2, minute=10),
+    "options": {"expires": 3_600.0},
+}
 # Rows deleted per transaction, and the pause between two, so that purges never hold locks or
 # the disk long enough to slow /track (bench/purge.py).
 CDP_PURGE_BATCH_SIZE = env_int("CDP_PURGE_BATCH_SIZE", 5000)

@@ -30,7 +30,7 @@ SELECT e->>'id', e->>'type', %(source_id)s, %(profile_id)s, %(session_id)s,
        %(is_bot)s, e->'properties', e->'context', e->'traits', e->'metadata',
        %(request)s::jsonb, e->'tags', COALESCE(e->'hit', '{{}}'::jsonb)
 FROM jsonb_array_elements(%(events)s::jsonb) AS e
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 _OUTCOME_COLUMNS = (

@@ -4,8 +4,9 @@ of events in Tracardi's export shape ({"id", "type", "metadata": {"time": {"crea
 "traits", "tags", "request"}) or with the columns' names (`time`, `source_id`, `profile_id`).
 
 - Each event keeps its id (one derived from its content when it has none), so a re-import
-  stores nothing twice (INSERT ... ON CONFLICT (id) DO NOTHING), and its original time
-  (`time`, else `metadata.time.create`, else `metadata.time.insert`; without a zone, UTC).
+  stores nothing twice (the insert's id claim skips stored ids: apps.events.partitions), and
+  its original time (`time`, else `metadata.time.create`, else `metadata.time.insert`;
+  without a zone, UTC).
 - It is attached to its profile by the profile id it names (or an id merged into a profile),
   or with `match` by identifier: pairs of profile field and event path, as identification
   points write them (data.contact.email.main=properties.email); the oldest holder wins.
@@ -63,7 +64,7 @@ FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(
     id text, type text, source_id text, profile_id text, session_id text, time timestamptz,
     status text, status_message text, properties jsonb, context jsonb, traits jsonb,
     metadata jsonb, request jsonb, tags jsonb)
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id
 """
 

@@ -10,6 +10,7 @@
 from datetime import UTC, datetime
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -138,6 +139,24 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+class StoredEventId(models.Model):
+    """The ids of the stored events, one row each: the unique index the partitioned events
+    table cannot have (its key must include `inserted`). Every insert into events_event claims
+    its id here first (the trigger event_id_claim, migration 0017) and is skipped when the id
+    was claimed before, whatever partition holds it (apps.events.partitions)."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    # When the id was claimed (the event's `inserted`): dropping a month partition forgets the
+    # ids of that month through this BRIN index, which costs next to nothing on insert.
+    inserted = models.DateTimeField()
+
+    class Meta:
+        indexes = [BrinIndex(fields=["inserted"], name="storedeventid_inserted")]
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class EventType(models.Model):

@@ -9,6 +9,7 @@ from django.db import transaction
 from apps.events import import_jobs
 from apps.events.indexing import events_reindex, reindex_job_create
 from apps.events.models import EventImportJob, EventReindexJob
+from apps.events.partitions import partitions_ensure as partitions_create_ahead
 from apps.profiles.services.imports import jobs
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,16 @@ def import_job_run(job_id: str) -> None:
 def import_jobs_fail_stalled() -> int:
     """Beat: mark failed the event imports whose worker stopped writing progress."""
     return len(jobs.import_jobs_fail_stalled(model=EventImportJob))
+
+
+@shared_task(name="events.partitions_ensure")
+def partitions_ensure() -> list[str]:
+    """Beat, daily: create the events table's partitions of this month and the months ahead
+    that are missing (idempotent); the names of those created."""
+    created = partitions_create_ahead()
+    if created:
+        log.info("Event partitions created: %s", ", ".join(created))
+    return created
 
 
 def import_job_enqueue(job_id: str) -> None:

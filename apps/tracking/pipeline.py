@@ -2,8 +2,9 @@
 
 1. the request is already parsed and validated (payload.py) and its source authenticated;
 2. resolve profile and session (apps.profiles.services.identity);
-3. write the events with one multi-row INSERT ... ON CONFLICT (id) DO NOTHING, so a client
-   retry that repeats an event id stores it once;
+3. write the events with one multi-row INSERT, whose id claim (apps.events.partitions) skips
+   an id already stored in any partition, so a client retry that repeats an event id stores
+   it once;
 4. commit, then hand the events that need a worker to the workers (handoff.py);
 5. when rules that answer in the request route some of the stored events, run those
    workflows now, within the time budget, and put their `response` and `ux` into the

@@ -45,7 +45,7 @@ SELECT e->>'id', e->>'type', %(source_id)s, e->>'profile_id', NULL,
        false, e->'properties', '{{}}'::jsonb, '{{}}'::jsonb, e->'metadata', '{{}}'::jsonb,
        '{{"values": [], "count": 0}}'::jsonb
 FROM jsonb_array_elements(%(events)s::jsonb) AS e
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 

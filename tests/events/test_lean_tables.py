@@ -163,7 +163,56 @@ def test_each_index_of_the_events_table_serves_its_query(index):
         cursor.execute("EXPLAIN " + EVENT_QUERIES[index])
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
-    assert re.search(rf"Index (Only )?Scan (Backward )?(using|on) {index}\b", plan), plan
+    # The table is partitioned by month (apps.events.partitions): the plan scans each
+    # partition's copy of the index, which PostgreSQL names after the partition.
+    scanned = re.findall(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\S+)", plan)
+    assert scanned, plan
+    assert set(_parent_indexes(scanned)) == {index}, plan
+
+
+def _parent_indexes(names: list[str]) -> list[str]:
+    """The partitioned (parent) index of each partition index in `names`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parent.relname FROM pg_inherits i "
+            "JOIN pg_class child ON child.oid = i.inhrelid "
+            "JOIN pg_class parent ON parent.oid = i.inhparent WHERE child.relname = ANY(%s)",
+            [names],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_every_partition_carries_exactly_the_parents_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'events_event'::regclass"
+        )
+        partitions = [row[0] for row in cursor.fetchall()]
+    assert "events_event_default" in partitions
+    parent = _indexes("events_event")
+    for partition in partitions:
+        names = sorted(_indexes(partition))
+        assert len(names) == len(parent)
+        assert set(_parent_indexes(names)) == parent
+
+
+def test_the_newest_events_list_reads_only_the_partitions_of_its_time_range():
+    """The events list by time with a date filter prunes the partitions before the range (the
+    DEFAULT partition may hold any time and is always read)."""
+    _events_analysed()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN SELECT id FROM events_event WHERE inserted >= date_trunc('month', now()) "
+            "ORDER BY inserted DESC LIMIT 100"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMM')")
+        this_month = cursor.fetchone()[0]
+    scanned = set(re.findall(r" on (events_event_\w+?) ", plan))
+    assert f"events_event_p{this_month}" in scanned, plan
+    months = {int(name[-6:]) for name in scanned if name != "events_event_default"}
+    assert min(months) == int(this_month), plan
 
 
 def test_a_source_with_events_cannot_be_deleted():

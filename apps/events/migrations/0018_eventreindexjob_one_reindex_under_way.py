@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0016_event_profile_type_time_index'),
+        ('events', '0017_event_partitions'),
     ]
 
     operations = [
