@@ -13,7 +13,8 @@ busy 2-core machine. Here instead:
   the ones post_migrate left (a checksum of every row), and post_migrate is then skipped. A
   test that changed one of them gets the full flush and post_migrate, as before.
 
-A flush that resets sequences (`reset_sequences=True`) is Django's own.
+A flush that resets sequences (`reset_sequences=True`), or one after a test that left a table
+of more than MANY_ROWS rows (DELETE is slower than TRUNCATE there), is Django's own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 import pytest
 from django.core.management.commands import flush as flush_command
 from django.db import connections
+
+MANY_ROWS = 1000
 
 _django_sql_flush = flush_command.sql_flush
 _django_emit_post_migrate_signal = flush_command.emit_post_migrate_signal
@@ -82,20 +85,30 @@ def _checksums(connection, tables: list[str]) -> dict[str, str]:
     )
 
 
+def _holding_many_rows(connection, tables: list[str]) -> list[str]:
+    limit = MANY_ROWS + 1
+    counted = _query_by_table(
+        connection,
+        tables,
+        f"SELECT {{name}}, count(*) >= {limit} FROM (SELECT FROM {{table}} LIMIT {limit}) AS t",
+    )
+    return [table for table, many in counted.items() if many]
+
+
 def fast_sql_flush(style, connection, reset_sequences=True, allow_cascade=False) -> list[str]:
-    if reset_sequences:
+    kept = set(_seeded.unchanged(connection))
+    emptied = [table for table in _existing_tables(connection) if table not in kept]
+    if reset_sequences or _holding_many_rows(connection, emptied):
+        _seeded.skip_post_migrate.discard(connection.alias)
         return _django_sql_flush(
             style, connection, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
-    kept = set(_seeded.unchanged(connection))
     if kept:
         _seeded.skip_post_migrate.add(connection.alias)
     else:
         _seeded.skip_post_migrate.discard(connection.alias)
     quote = connection.ops.quote_name
-    return ["SET CONSTRAINTS ALL DEFERRED"] + [
-        f"DELETE FROM {quote(table)}" for table in _existing_tables(connection) if table not in kept
-    ]
+    return ["SET CONSTRAINTS ALL DEFERRED"] + [f"DELETE FROM {quote(table)}" for table in emptied]
 
 
 def fast_emit_post_migrate_signal(verbosity, interactive, db, **kwargs) -> None:

@@ -10,12 +10,14 @@ from django.core.management import call_command
 from apps.core.roles import MARKETER
 from apps.profiles.models import Profile
 from tests.profiles.factories import ProfileFactory
+from tests.support.fast_flush import MANY_ROWS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def flush() -> None:
-    call_command("flush", verbosity=0, interactive=False)
+    """The flush pytest-django's transactional_db runs after each test."""
+    call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
 
 
 def database_state() -> dict:
@@ -61,3 +63,15 @@ def test_changed_seeded_rows_are_made_again_by_post_migrate():
     flush()
 
     assert database_state() == after_migrate
+
+
+def test_a_table_of_many_rows_is_truncated_and_post_migrate_runs_again():
+    flush()
+    after_migrate = database_state()
+    permission_ids = sorted(Permission.objects.values_list("pk", flat=True))
+    Profile.objects.bulk_create(ProfileFactory.build_batch(MANY_ROWS + 1))
+    flush()
+
+    assert database_state() == after_migrate
+    # Django's TRUNCATE of every table, then post_migrate made the permissions again.
+    assert set(Permission.objects.values_list("pk", flat=True)).isdisjoint(permission_ids)
