@@ -1,9 +1,28 @@
 import pytest
+from django.test import override_settings
 
 from apps.core.caches import process_caches_clear
+from tests.support.fast_flush import fast_flush
 
 # Fixtures every test package may use by name (the tracker's tests define their own browser).
 pytest_plugins = ["tests.support.browser", "tests.support.vendor_server"]
+
+
+# Production's PBKDF2 costs a third of a second per password set or checked on this kind of
+# machine, and hundreds of tests create users or sign in. No test is about the hash's strength
+# (passwords are still set and checked for real), so the tests hash with MD5.
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+# The flush after each transactional test, 3-4 s with TRUNCATE and post_migrate, in a tenth of
+# that; the same rows are left (tests/support/fast_flush.py).
+@pytest.fixture(scope="session", autouse=True)
+def _fast_flush_after_transactional_tests():
+    with fast_flush():
+        yield
 
 
 # The per-process caches the /track hot path and the workers read (each lives a few seconds in

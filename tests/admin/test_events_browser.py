@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.admin import site
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -20,29 +19,12 @@ from tests.sources.factories import EventSourceFactory
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-events")
-PASSWORD = "events-test-password"
 WIDTH = 1400
 
 
 @pytest.fixture
-def staff(transactional_db):
-    return get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
-
-
-@pytest.fixture
-def page(browser, live_server, staff) -> Page:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert page.errors == []
-    context.close()
+def admin_viewport() -> dict[str, int]:
+    return {"width": WIDTH, "height": 900}
 
 
 @pytest.fixture

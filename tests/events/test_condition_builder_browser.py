@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -24,38 +23,25 @@ from tests.profiles.factories import ProfileFactory
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-condbuilder")
-PASSWORD = "builder-test-password"
 BUILT = "event@properties.email EXISTS AND event@properties.plan = 'pro'"
 
 
-# Module scope: Playwright's loop must be gone before other modules' tests use the ORM.
+@pytest.fixture
+def admin_viewport() -> dict[str, int]:
+    return {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    page.set_default_timeout(15_000)
+    return page
+
+
 @pytest.fixture(autouse=True)
 def _no_cached_fields():
     cache.delete_pattern("condition-fields:*")
     yield
     cache.delete_pattern("condition-fields:*")
-
-
-@pytest.fixture
-def staff(transactional_db):
-    return get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
-
-
-@pytest.fixture
-def page(browser, live_server, staff) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert page.errors == []
-    context.close()
 
 
 @pytest.fixture

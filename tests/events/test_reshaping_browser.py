@@ -5,7 +5,6 @@ Screenshots go to /tmp/shots-reshaping/ for a person to look at."""
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from apps.events.models import EventReshaping, EventType
@@ -14,25 +13,12 @@ from tests.events.factories import EventFactory
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-reshaping")
-PASSWORD = "reshaping-test-password"
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db) -> Page:
-    get_user_model().objects.create_superuser("developer", "d@example.com", PASSWORD)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def page(page: Page) -> Page:
     page.set_default_timeout(15_000)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "developer")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert page.errors == []
-    context.close()
+    return page
 
 
 def shot(page: Page, name: str) -> None:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from apps.destinations.models import Delivery, Destination, Resource
@@ -16,24 +15,6 @@ from tests.profiles.factories import ProfileFactory
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-wt-consents")
-PASSWORD = "consents-test-password"
-
-
-@pytest.fixture
-def page(browser, live_server, transactional_db) -> Page:
-    get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert page.errors == []
-    context.close()
 
 
 def shot(page: Page, name: str) -> None:

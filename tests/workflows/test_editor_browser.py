@@ -23,26 +23,12 @@ SHOTS = Path("/tmp/editor-shots")
 PASSWORD = "editor-test-password"
 
 
+@pytest.fixture
+def admin_viewport() -> dict[str, int]:
+    return {"width": 1280, "height": 800}
+
+
 # Module scope: Playwright's loop must be gone before other modules' tests use the ORM.
-@pytest.fixture
-def staff(transactional_db):
-    return get_user_model().objects.create_superuser("marketer", "m@example.com", PASSWORD)
-
-
-@pytest.fixture
-def page(browser, live_server, staff) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketer")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    yield page
-    assert page.errors == []
-    context.close()
 
 
 def shot(page: Page, name: str) -> None:
