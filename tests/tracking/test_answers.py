@@ -1,7 +1,8 @@
 """Rules that answer in the /track request (apps.tracking.answers): runs, merge, budget, errors.
 
-The request's events are committed before the answering runs, so these tests use committed
-transactions (`transaction=True`). The worker's side is in test_answers_worker.py.
+The answering runs share the ingest's transaction and hand off at its commit, so these tests
+use committed transactions (`transaction=True`). The worker's side is in
+test_answers_worker.py.
 """
 
 import json
