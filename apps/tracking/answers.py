@@ -129,10 +129,7 @@ def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer,
     deadline = time.monotonic() + budget_ms / 1000
     answer = RequestAnswer()
     try:
-        # A savepoint: what fails or passes the budget rolls back alone, the events stay.
-        with transaction.atomic():
-            follow_up = _run(events, answer=answer, deadline=deadline)
-        return answer, follow_up, True
+        return answer, _run(events, answer=answer, deadline=deadline), True
     except BudgetPassed as passed:
         # The runs that had finished are undone with the one that timed out: none answers.
         _timeouts_record(passed.runs)
@@ -154,15 +151,64 @@ def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer,
 
 
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
-    """The answering runs, in the caller's savepoint; the budget's timeouts are put back
-    when they end well (when they do not, the savepoint's rollback puts them back)."""
-    processed = _runs_within_budget(events, answer=answer, deadline=deadline)
-    _timeouts_restore()
+    """The answering runs in a savepoint of the ingest's transaction: what fails or passes
+    the budget rolls back alone, the events stay. The savepoint travels with the first
+    statement, and its release with the reset of the budget's timeouts: no round trip of its
+    own (Django's atomic() would cost two more per request). When the runs fail, the
+    rollback to the savepoint undoes their writes, their broker messages and the timeouts."""
+    savepoint = _Savepoint()
+    try:
+        processed = _runs_within_budget(
+            events, answer=answer, deadline=deadline, savepoint=savepoint
+        )
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.release()
     return processed
 
 
+class _Savepoint:
+    """A savepoint opened by the first statement of the answering step (`opening`)."""
+
+    NAME = "cdp_answering"
+
+    def __init__(self) -> None:
+        self.opened = False
+        # Broker messages registered from here on belong to the answering step.
+        self._callbacks = len(connection.run_on_commit)
+
+    def opening(self) -> tuple[str, list]:
+        """The statement to send first, in the same text as the step's first statement."""
+        self.opened = True
+        return (f"SAVEPOINT {self.NAME}", [])
+
+    def release(self) -> None:
+        """Keep the step's work; the session's own timeouts again for the rest of the
+        ingest and its commit, which runs the deferred foreign-key checks: the budget must
+        not cancel them (that would lose the events). The ingest sets neither timeout at
+        session level, so RESET gives back what it had before the budget's local settings."""
+        if not self.opened:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"RESET statement_timeout; RESET lock_timeout; RELEASE SAVEPOINT {self.NAME}"
+            )
+
+    def rollback(self) -> None:
+        """Undo the step, as Django's atomic() undoes a savepoint: the mark that the
+        transaction needs a rollback (an ORM write that failed sets it; after this rollback
+        it does not any more), its writes and timeouts (in the database) and the broker
+        messages it registered."""
+        transaction.set_rollback(False)
+        if self.opened:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {self.NAME}; RELEASE SAVEPOINT {self.NAME}")
+        del connection.run_on_commit[self._callbacks :]
+
+
 def _runs_within_budget(
-    events: AnsweringEvents, *, answer: RequestAnswer, deadline: float
+    events: AnsweringEvents, *, answer: RequestAnswer, deadline: float, savepoint: _Savepoint
 ) -> Processed:
     answering = {event["id"] for event in events.answering}
     sessions = [events.session_id] if events.session_id else []
@@ -185,7 +231,10 @@ def _runs_within_budget(
                     (Profile, "id = %s", [events.profile_id]),
                     (Session, "id = ANY(%s)", [sessions]),
                 ],
-                first=profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
+                first=[
+                    savepoint.opening(),
+                    profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
+                ],
             )
         except DatabaseError as exc:
             # statement_timeout and lock_timeout are both the budget: either may fire.
@@ -196,7 +245,7 @@ def _runs_within_budget(
             raise _EarlierEventsWaiting
         rows = [row for row in waiting if row.pk in answering]
     else:
-        _bound(deadline)
+        _bound(deadline, savepoint=savepoint)
         rows, session_rows = rows_fetch_together(
             [
                 (
@@ -228,25 +277,17 @@ def _runs_within_budget(
     return batch.follow_up
 
 
-def _bound(deadline: float) -> None:
-    """Every statement and lock wait of the savepoint within the remaining budget (the
-    profile's lock sets both when there is a profile)."""
+def _bound(deadline: float, *, savepoint: _Savepoint) -> None:
+    """Open the savepoint, and every statement and lock wait in it within the remaining
+    budget (the profile's lock sets both when there is a profile)."""
     left = f"{_left_ms(deadline)}ms"
+    opening, _ = savepoint.opening()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true), "
+            f"{opening}; SELECT set_config('statement_timeout', %s, true), "
             "set_config('lock_timeout', %s, true)",
             [left, left],
         )
-
-
-def _timeouts_restore() -> None:
-    """The session's own timeouts again, for the rest of the ingest and its commit: the
-    commit runs the deferred foreign-key checks, which the budget must not cancel (that
-    would lose the events). The ingest sets neither timeout at session level: RESET gives
-    back what it had before the budget's local settings."""
-    with connection.cursor() as cursor:
-        cursor.execute("RESET statement_timeout; RESET lock_timeout")
 
 
 def _left_ms(deadline: float) -> int:
