@@ -334,7 +334,8 @@ def smoke_request(port: int, source_id: str) -> None:
         .replace("__TIME__", "2026-01-01T00:00:00.000Z")
         .replace("__EID__", secrets.token_hex(16))
     )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    # Generous: a worker's first request loads the app, slow on a loaded machine.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     connection.request("POST", "/track", body, {"Content-Type": "application/json"})
     response = connection.getresponse()
     answer = response.read()
