@@ -22,7 +22,9 @@ With `--answering` it then measures, for each case, the CDP at half of the peak 
 measured (paced load, the Python generator), in rounds taken in turn between the benchmark's
 source and a second source whose page-view events a rule that answers in the request routes
 to a 3-node workflow (start -> Create response -> end): the same server, the same rate, the
-same payloads; it prints both and the added p99, and how the in-request runs ended.
+same payloads; it prints both and the added p99, and how the in-request runs ended. With
+`--before` too, the base commit's server takes its turns in the same rounds, at the same
+rate (`b-none`, `b-answ`), and the added p99 is printed before -> after.
 
 With `--before DIR` it also measures the CDP of checkout DIR (e.g. a git worktree of the base
 commit; its servers run from DIR, on a database of their own) as target `before`, in the same
@@ -563,13 +565,15 @@ def run_config(
                 print_result(result)
                 results.append(result)
         if args.answering:
-            cdp = next(target for target in targets if target.name == "cdp")
+            # The CDP, and with --before the base commit too, in the same rounds and at the
+            # same rate (half the CDP's peak): the added p99 of both, measured side by side.
+            measured = [target for target in targets if target.name in ("before", "cdp")]
             peaks = {
                 result.events_per_request: result.requests_per_s
                 for result in results
                 if result.target == "cdp"
             }
-            results.extend(answering_phase(args, target=cdp, peaks=peaks, workdir=workdir))
+            results.extend(answering_phase(args, targets=measured, peaks=peaks, workdir=workdir))
         return results
     finally:
         for target in targets:
@@ -579,7 +583,12 @@ def run_config(
 def answering_rule_create(checkout: Checkout) -> str:
     """A second REST source whose page-view events an answering rule routes; its id."""
     source_id = manage(
-        checkout.env, "create_event_source", "Bench answering", "--bridge", "rest"
+        checkout.env,
+        "create_event_source",
+        "Bench answering",
+        "--bridge",
+        "rest",
+        repo=checkout.repo,
     ).strip()
     script = ANSWERING_SETUP.replace("__SOURCE__", source_id).replace(
         "__TYPE__", ANSWERING_EVENT_TYPE
@@ -598,36 +607,49 @@ def in_request_runs(url: str, since: datetime) -> dict[str, int]:
     return dict(rows)
 
 
-def answering_phase(args, *, target: Target, peaks: dict[int, float], workdir: Path):
-    """Per case, at half the peak requests/s: rounds in turn between the benchmark's source
-    (no rule) and the answering source; the two results are labelled `norule` and `answer`."""
-    source_id = target.checkout.source_id
-    answering_source = answering_rule_create(target.checkout)
-    prefix = f"{target.prefix}-answer"
-    seed_templates = loadgen.payload_templates(source_id=answering_source, events_per_request=1)
-    run_load(
-        args,
-        port=target.server.port,
-        templates=seed_templates,
-        prefix=prefix,
-        duration=0,
-        workdir=workdir,
-        seed=True,
-    )
+# The labels of the answering phase's results, by target: (no rule, answering rule).
+ANSWERING_LABELS = {"cdp": ("norule", "answer"), "before": ("b-none", "b-answ")}
+
+
+def answering_phase(args, *, targets: list[Target], peaks: dict[int, float], workdir: Path):
+    """Per case, at half the CDP's peak requests/s: rounds in turn between the benchmark's
+    source (no rule) and the answering source of each target (the CDP, and the --before
+    checkout when there is one, at the same rate); labelled by ANSWERING_LABELS."""
+    answering_sources = {}
+    for target in targets:
+        answering_sources[target.name] = answering_rule_create(target.checkout)
+        run_load(
+            args,
+            port=target.server.port,
+            templates=loadgen.payload_templates(
+                source_id=answering_sources[target.name], events_per_request=1
+            ),
+            prefix=f"{target.prefix}-answer",
+            duration=0,
+            workdir=workdir,
+            seed=True,
+        )
     results = []
     for events, peak in sorted(peaks.items()):
         rate = peak / 2
-        sides = {
-            "norule": (
-                loadgen.payload_templates(source_id=source_id, events_per_request=events),
+        sides = {}
+        for target in targets:
+            plain, answering = ANSWERING_LABELS[target.name]
+            sides[plain] = (
+                target,
+                loadgen.payload_templates(
+                    source_id=target.checkout.source_id, events_per_request=events
+                ),
                 target.prefix,
-            ),
-            "answer": (
-                loadgen.payload_templates(source_id=answering_source, events_per_request=events),
-                prefix,
-            ),
-        }
-        for templates, side_prefix in sides.values():
+            )
+            sides[answering] = (
+                target,
+                loadgen.payload_templates(
+                    source_id=answering_sources[target.name], events_per_request=events
+                ),
+                f"{target.prefix}-answer",
+            )
+        for target, templates, side_prefix in sides.values():
             if args.warmup > 0:
                 run_load(
                     args,
@@ -641,7 +663,7 @@ def answering_phase(args, *, target: Target, peaks: dict[int, float], workdir: P
         rounds: dict[str, list] = {name: [] for name in sides}
         since = datetime.now(UTC)
         for _ in range(args.rounds):
-            for name, (templates, side_prefix) in sides.items():
+            for name, (target, templates, side_prefix) in sides.items():
                 rounds[name].append(
                     measure_round(
                         args,
@@ -655,19 +677,33 @@ def answering_phase(args, *, target: Target, peaks: dict[int, float], workdir: P
                 )
         print(
             f"answering rule, {events} ev/request, paced at {rate:.0f} requests/s "
-            f"(half the peak {peak:.0f}):"
+            f"(half the CDP's peak {peak:.0f}):"
         )
         combined = {name: combine_rounds(name, events, rounds[name]) for name in sides}
         for result in combined.values():
             print_result(result)
-        runs = in_request_runs(target.checkout.url, since)
-        added = combined["answer"].p99_ms - combined["norule"].p99_ms
-        print(
-            f"added p99 with an answering rule: {added:+.1f} ms "
-            f"(p50 {combined['answer'].p50_ms - combined['norule'].p50_ms:+.1f} ms); "
-            f"in-request runs by status: {runs or 'none'}",
-            flush=True,
-        )
+        added_by_target = {}
+        for target in targets:
+            plain, answering = ANSWERING_LABELS[target.name]
+            runs = in_request_runs(target.checkout.url, since)
+            added = added_by_target[target.name] = (
+                combined[answering].p99_ms - combined[plain].p99_ms
+            )
+            print(
+                f"{target.name}: added p99 with an answering rule: {added:+.1f} ms "
+                f"(p50 {combined[answering].p50_ms - combined[plain].p50_ms:+.1f} ms); "
+                f"answering / no rule: stored ev/s "
+                f"{combined[answering].stored_per_s / (combined[plain].stored_per_s or 1):.2f}, "
+                f"p99 {combined[answering].p99_ms / (combined[plain].p99_ms or 1):.2f}; "
+                f"in-request runs by status: {runs or 'none'}",
+                flush=True,
+            )
+        if len(added_by_target) == 2:
+            print(
+                f"added p99 before -> after: {added_by_target['before']:+.1f} -> "
+                f"{added_by_target['cdp']:+.1f} ms",
+                flush=True,
+            )
         results.extend(combined.values())
     return results
 

@@ -63,22 +63,23 @@ def rows_columns(model: type[models.Model], alias: str) -> str:
 def rows_fetch_together(
     queries: Sequence[tuple[type[models.Model], str, list]],
     *,
-    first: tuple[str, list] | None = None,
+    first: Sequence[tuple[str, list]] = (),
 ) -> list[list]:
     """Several `rows_fetch` in one round trip: the statements go as one text (the cursor
-    binds parameters on the client) and run in order in the current transaction; `first` is
-    a statement run before them whose result is not read (e.g. taking a lock)."""
+    binds parameters on the client) and run in order in the current transaction; `first` are
+    statements run before them whose results are not read (e.g. opening a savepoint, taking
+    a lock)."""
     statements, params = [], []
-    if first is not None:
-        statements.append(first[0])
-        params.extend(first[1])
+    for statement, statement_params in first:
+        statements.append(statement)
+        params.extend(statement_params)
     for model, condition, query_params in queries:
         statements.append(f"{_layout(model)[0]} WHERE {condition}")
         params.extend(query_params)
     results = []
     with connection.cursor() as cursor:
         cursor.execute("; ".join(statements), params)
-        if first is not None:
+        for _ in first:
             cursor.nextset()
         for model, _, _ in queries:
             results.append(_instances(model, cursor.fetchall()))

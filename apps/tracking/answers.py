@@ -2,28 +2,35 @@
 
 A rule marked "answers in the request" has its workflow run inside the request that stored
 the event, so that its `response` and `ux` go into the answer (personalisation, widgets). The
-request's events are committed first (pipeline.py); then, for the events such a rule routes:
+pipeline calls `request_answers_run` inside the ingest's own transaction, after the events
+are inserted, so an answering request commits once, like a plain one (a second transaction
+with its own fsync'd commit made an answering request cost about twice a plain one:
+bench/README.md). For the events such a rule routes:
 
-- one transaction, bounded by the budget CDP_ANSWER_BUDGET_MS for all answering runs of the
-  request together: `statement_timeout` and `lock_timeout` are the remaining budget, the
-  engine stops a run before a node that would start past the deadline and remote calls wait
-  at most the time left;
+- one savepoint, bounded by the budget CDP_ANSWER_BUDGET_MS for all answering runs of the
+  request together: `statement_timeout` and `lock_timeout` are the remaining budget (set
+  inside the savepoint, put back before the ingest commits, so the commit and its deferred
+  foreign-key checks are never cut short), the engine stops a run before a node that would
+  start past the deadline and remote calls wait at most the time left;
 - the same ordering guarantee as the worker: the profile's advisory lock (processing.
-  profile_lock) for the length of the transaction; the events are read again `FOR UPDATE`
-  and only those still `collected` run (a worker may have taken them meanwhile). When
-  earlier events of the profile still wait for a worker, the request does not jump ahead of
-  them: its answering workflows run in the background, after those;
+  profile_lock) until the ingest commits; the profile's `collected` events are read `FOR
+  UPDATE` (ours are not committed yet, so no worker can have them). When earlier events of
+  the profile still wait for a worker, the request does not jump ahead of them: its
+  answering workflows run in the background, after those;
 - the same steps and save path as the worker (processing.events_run): identification and
   mapping, the answering workflows, WorkflowRun rows (marked `in_request`), the event's
   status (`processed`, or still `collected` when other rules route it to workflows of the
-  worker), `profile_save_changes` and its `profile_changed` follow-ups.
+  worker), `profile_save_changes` and its `profile_changed` follow-ups. They commit with the
+  events, so a worker never sees an event whose answering workflow ran but is not recorded
+  (exactly once).
 
-Nothing here ever turns the answer into an error: the events are committed already. A run
-past the budget rolls the whole transaction back (no profile change half-saved, the other
-runs' answers dropped as they will run again), is recorded as a `timeout` run, and the answer
-carries a warning naming the workflow; any other failure (a database error, a bug) is logged
+Nothing here ever turns the answer into an error or loses the events: a run past the budget
+rolls the savepoint back (no profile change half-saved, the other runs' answers dropped as
+they will run again), is recorded as a `timeout` run, and the answer carries a warning naming
+the workflow; any other failure (a database error, a bug) rolls the savepoint back, is logged
 and warned about the same way. In every case what is left `collected` goes to the worker
-through the hand-off, which then runs exactly the workflows that did not run here.
+through the hand-off at the ingest's commit, which then runs exactly the workflows that did
+not run here.
 
 A request with no answering rule pays one look-up in the cached routing table.
 """
@@ -102,8 +109,9 @@ def answering_events(events: list[dict], *, source_id: str) -> list[dict]:
 
 
 def request_answers_run(*, events: AnsweringEvents) -> RequestAnswer:
-    """Run the answering workflows of a committed request, hand the rest to the worker, and
-    return what goes into the answer. Never raises: the events are committed already."""
+    """Run the answering workflows of a request inside its ingest transaction (call it there,
+    after the events are inserted), hand the rest to the worker at commit, and return what
+    goes into the answer. A failure rolls back only the answering work: the events stay."""
     budget_ms = settings.CDP_ANSWER_BUDGET_MS
     follow_up = Processed()
     ran_here = False
@@ -143,78 +151,140 @@ def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer,
 
 
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
+    """The answering runs in a savepoint of the ingest's transaction: what fails or passes
+    the budget rolls back alone, the events stay. The savepoint travels with the first
+    statement, and its release with the reset of the budget's timeouts: no round trip of its
+    own (Django's atomic() would cost two more per request). When the runs fail, the
+    rollback to the savepoint undoes their writes, their broker messages and the timeouts."""
+    savepoint = _Savepoint()
+    try:
+        processed = _runs_within_budget(
+            events, answer=answer, deadline=deadline, savepoint=savepoint
+        )
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.release()
+    return processed
+
+
+class _Savepoint:
+    """A savepoint opened by the first statement of the answering step (`opening`)."""
+
+    NAME = "cdp_answering"
+
+    def __init__(self) -> None:
+        self.opened = False
+        # Broker messages registered from here on belong to the answering step.
+        self._callbacks = len(connection.run_on_commit)
+
+    def opening(self) -> tuple[str, list]:
+        """The statement to send first, in the same text as the step's first statement."""
+        self.opened = True
+        return (f"SAVEPOINT {self.NAME}", [])
+
+    def release(self) -> None:
+        """Keep the step's work; the session's own timeouts again for the rest of the
+        ingest and its commit, which runs the deferred foreign-key checks: the budget must
+        not cancel them (that would lose the events). The ingest sets neither timeout at
+        session level, so RESET gives back what it had before the budget's local settings."""
+        if not self.opened:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"RESET statement_timeout; RESET lock_timeout; RELEASE SAVEPOINT {self.NAME}"
+            )
+
+    def rollback(self) -> None:
+        """Undo the step, as Django's atomic() undoes a savepoint: the mark that the
+        transaction needs a rollback (an ORM write that failed sets it; after this rollback
+        it does not any more), its writes and timeouts (in the database) and the broker
+        messages it registered."""
+        transaction.set_rollback(False)
+        if self.opened:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {self.NAME}; RELEASE SAVEPOINT {self.NAME}")
+        del connection.run_on_commit[self._callbacks :]
+
+
+def _runs_within_budget(
+    events: AnsweringEvents, *, answer: RequestAnswer, deadline: float, savepoint: _Savepoint
+) -> Processed:
     answering = {event["id"] for event in events.answering}
     sessions = [events.session_id] if events.session_id else []
-    with transaction.atomic():
-        if events.profile_id:
-            # One round trip: the profile's lock (bounded by the budget, which then bounds
-            # every statement), its waiting events, the profile and the session. Any waiting
-            # event from an earlier request goes first (the worker's order); ours may have
-            # been taken by a worker already. One row more than ours is enough to tell.
-            routed = {event["id"] for event in events.routed}
-            try:
-                waiting, profiles, session_rows = rows_fetch_together(
-                    [
-                        (
-                            Event,
-                            f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
-                            [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
-                        ),
-                        (Profile, "id = %s", [events.profile_id]),
-                        (Session, "id = ANY(%s)", [sessions]),
-                    ],
-                    first=profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
-                )
-            except DatabaseError as exc:
-                # statement_timeout and lock_timeout are both the budget: either may fire.
-                if _budget_reason(exc):
-                    raise _ProfileBusy from exc
-                raise
-            if any(row.pk not in routed for row in waiting):
-                raise _EarlierEventsWaiting
-            rows = [row for row in waiting if row.pk in answering]
-        else:
-            _bound(deadline)
-            rows, profiles, session_rows = rows_fetch_together(
+    if events.profile_id:
+        # One round trip: the profile's lock (bounded by the budget, which then bounds
+        # every statement), its waiting events, the profile and the session. Any waiting
+        # event from an earlier request goes first (the worker's order). Ours are not
+        # committed, so no worker has them, unless a client retry repeated a stored id
+        # (then that row is the earlier request's and may be processed already). One row
+        # more than ours is enough to tell.
+        routed = {event["id"] for event in events.routed}
+        try:
+            waiting, profiles, session_rows = rows_fetch_together(
                 [
                     (
                         Event,
-                        f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
-                        [list(answering), Event.Status.COLLECTED],
+                        f"profile_id = %s AND status = %s {EVENT_ORDER} LIMIT %s FOR UPDATE",
+                        [events.profile_id, Event.Status.COLLECTED, len(routed) + 1],
                     ),
+                    (Profile, "id = %s", [events.profile_id]),
                     (Session, "id = ANY(%s)", [sessions]),
-                ]
+                ],
+                first=[
+                    savepoint.opening(),
+                    profile_lock_statement(events.profile_id, budget_ms=_left_ms(deadline)),
+                ],
             )
-            profiles = []
-        if not rows:
-            return Processed()
-        # Events of one request share their insert time, and often their time (none sent):
-        # the request's order, not the id, breaks the tie, so that the answer is stable.
-        position = {event["id"]: index for index, event in enumerate(events.answering)}
-        rows.sort(key=lambda row: (row.time, position[row.pk]))
-        batch = events_run(
-            rows,
-            profile_id=events.profile_id,
-            stored=True,
-            answer=answer,
-            deadline=deadline,
-            rows=PrefetchedRows(profiles=profiles, sessions=session_rows),
+        except DatabaseError as exc:
+            # statement_timeout and lock_timeout are both the budget: either may fire.
+            if _budget_reason(exc):
+                raise _ProfileBusy from exc
+            raise
+        if any(row.pk not in routed for row in waiting):
+            raise _EarlierEventsWaiting
+        rows = [row for row in waiting if row.pk in answering]
+    else:
+        _bound(deadline, savepoint=savepoint)
+        rows, session_rows = rows_fetch_together(
+            [
+                (
+                    Event,
+                    f"id = ANY(%s) AND status = %s {EVENT_ORDER} FOR UPDATE",
+                    [list(answering), Event.Status.COLLECTED],
+                ),
+                (Session, "id = ANY(%s)", [sessions]),
+            ]
         )
-        for run in batch.runs:
-            if run.status == WorkflowRun.Status.ERROR:
-                answer.warnings.append(
-                    f"Workflow '{_workflow_name(run)}' failed: {run.error}"[:1000]
-                )
-        return batch.follow_up
+        profiles = []
+    if not rows:
+        return Processed()
+    # Events of one request share their insert time, and often their time (none sent):
+    # the request's order, not the id, breaks the tie, so that the answer is stable.
+    position = {event["id"]: index for index, event in enumerate(events.answering)}
+    rows.sort(key=lambda row: (row.time, position[row.pk]))
+    batch = events_run(
+        rows,
+        profile_id=events.profile_id,
+        stored=True,
+        answer=answer,
+        deadline=deadline,
+        rows=PrefetchedRows(profiles=profiles, sessions=session_rows),
+    )
+    for run in batch.runs:
+        if run.status == WorkflowRun.Status.ERROR:
+            answer.warnings.append(f"Workflow '{_workflow_name(run)}' failed: {run.error}"[:1000])
+    return batch.follow_up
 
 
-def _bound(deadline: float) -> None:
-    """Every statement and lock wait of the transaction within the remaining budget (the
-    profile's lock sets both when there is a profile)."""
+def _bound(deadline: float, *, savepoint: _Savepoint) -> None:
+    """Open the savepoint, and every statement and lock wait in it within the remaining
+    budget (the profile's lock sets both when there is a profile)."""
     left = f"{_left_ms(deadline)}ms"
+    opening, _ = savepoint.opening()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true), "
+            f"{opening}; SELECT set_config('statement_timeout', %s, true), "
             "set_config('lock_timeout', %s, true)",
             [left, left],
         )
@@ -250,12 +320,12 @@ def _hand_off(events: AnsweringEvents, *, follow_up: Processed, ran_here: bool) 
         events_enqueue(event_ids=left, profile_id=events.profile_id)
         processed_enqueue(follow_up)
     except Exception:
-        # The events are committed and `collected`: the requeue sweep finds them.
+        # The events commit `collected` all the same: the requeue sweep finds them.
         logger.exception("Hand-off after the answering workflows failed; left to the sweep")
 
 
 def _timeouts_record(runs: list[WorkflowRun]) -> None:
-    """The runs stopped at the budget, in their own transaction (the run's was rolled back)."""
+    """The runs stopped at the budget, in their own savepoint (the runs' was rolled back)."""
     for run in runs:
         run.in_request = True
         run.status = WorkflowRun.Status.TIMEOUT

@@ -5,11 +5,11 @@
 3. write the events with one multi-row INSERT, whose id claim (apps.events.partitions) skips
    an id already stored in any partition, so a client retry that repeats an event id stores
    it once;
-4. commit, then hand the events that need a worker to the workers (handoff.py);
-5. when rules that answer in the request route some of the stored events, run those
-   workflows now, within the time budget, and put their `response` and `ux` into the
-   answer (answers.py); the request's hand-off then waits for them, so that a worker does not
-   take the events first.
+4. when rules that answer in the request route some of the stored events, run those
+   workflows now, in a savepoint of the same transaction, within the time budget, and put
+   their `response` and `ux` into the answer (answers.py): one commit for both, and a worker
+   cannot take the events before their answering runs are recorded;
+5. commit, then hand the events that need a worker to the workers (handoff.py).
 """
 
 from dataclasses import dataclass, replace
@@ -43,6 +43,7 @@ from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import IncomingEvent, TrackRequest, server_event
 from apps.tracking.referral import Referral, referred_profile_adopt
 from apps.tracking.routing import event_needs_processing
+from apps.workflows.services.answers import RequestAnswer
 
 # Counted in the profile's stats.views (Tracardi's page view counter).
 PAGE_VIEW = "page-view"
@@ -70,7 +71,7 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     request_block = {**track.request, "headers": client.headers, "ip": client.ip}
     page_views = sum(1 for event in track.events if event.type == PAGE_VIEW)
     incoming, session_context = _reshape(track, source_id=source.pk)
-    answering: AnsweringEvents | None = None
+    answer = RequestAnswer()
     hands_off = track.save_profile and not track.profile_less
     for attempt in (1, 2):
         try:
@@ -123,6 +124,8 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
                     source_id=source.pk,
                     request=request_block,
                 )
+                # Last in the transaction: it takes the profile's lock, held until commit.
+                answer = request_answers_run(events=answering) if answering else RequestAnswer()
             break
         except IntegrityError:
             # A merge committed between our profile lookup and our commit and deleted the
@@ -130,17 +133,12 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
             # the survivor through its `ids`.
             if attempt == 2:
                 raise
-    ux: list[dict] = []
-    response: dict = {}
     warnings: list[str] = [referral.warning] if referral.warning else []
-    if answering is not None:
-        answer = request_answers_run(events=answering)
-        ux, response = answer.ux, answer.response
-        warnings.extend(answer.warnings)
+    warnings.extend(answer.warnings)
     return {
         "task": new_id(),
-        "ux": ux,
-        "response": response,
+        "ux": answer.ux,
+        "response": answer.response,
         "events": [],
         # The shape stays without a profile or session: Tracardi's clients read profile.id.
         "profile": {"id": identity.client_profile_id if identity.profile_id else None},

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from apps.core.rows import rows_fetch, rows_fetch_together
 from apps.events.models import Event
@@ -42,9 +43,16 @@ def test_several_reads_travel_together_in_one_query(django_assert_num_queries):
                 (Profile, "id = %s", [profile.pk]),
                 (Profile, "id = %s", ["missing"]),
             ],
-            first=("SELECT set_config('lock_timeout', %s, true)", ["50ms"]),
+            # Statements whose results are skipped: one without rows, one with a row.
+            first=[
+                ("SAVEPOINT together", []),
+                ("SELECT set_config('lock_timeout', %s, true)", ["50ms"]),
+            ],
         )
 
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout; RELEASE SAVEPOINT together")
+        assert cursor.fetchone() == ("50ms",)
     assert [(row.pk, row.properties) for row in events] == [(event.pk, {"n": 1})]
     assert [(row.pk, row.traits) for row in profiles] == [(profile.pk, {"plan": "pro"})]
     assert nothing == []

@@ -1,7 +1,8 @@
 """Rules that answer in the /track request (apps.tracking.answers): runs, merge, budget, errors.
 
-The request's events are committed before the answering runs, so these tests use committed
-transactions (`transaction=True`). The worker's side is in test_answers_worker.py.
+The answering runs share the ingest's transaction and hand off at its commit, so these tests
+use committed transactions (`transaction=True`). The worker's side is in
+test_answers_worker.py.
 """
 
 import json
@@ -9,7 +10,7 @@ import threading
 import time
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.events.models import Event
 from apps.profiles.models import Profile, Segment
@@ -366,3 +367,74 @@ def test_the_answer_is_json_the_tracker_reads(api, rest_source):
     raw = api.track(payload(events=[{"type": "purchase"}], session="s1")).content
 
     assert json.loads(raw)["response"] == {"offer": {"text": "10% off", "n": 1.5}}
+
+
+def test_the_budget_ends_with_the_answering_step_and_does_not_reach_the_commit(api, rest_source):
+    # The commit runs the deferred foreign-key checks: a statement_timeout or lock_timeout
+    # left at what remained of the budget could cancel it and lose the events. Inside an
+    # outer transaction the ingest is a savepoint, so the settings it leaves can be read.
+    answering_rule("Offer", respond("offer", {"n": 1}))
+    timeouts = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
+    with connection.cursor() as cursor:
+        cursor.execute(timeouts)
+        session_defaults = cursor.fetchone()
+
+    with transaction.atomic():
+        body = track(api, [{"type": "purchase"}], session="s1")
+        with connection.cursor() as cursor:
+            cursor.execute(timeouts)
+            after = cursor.fetchone()
+
+    assert body["response"] == {"offer": {"n": 1}}
+    assert after == session_defaults
+    assert session_defaults != ("100ms", "100ms")
+
+
+def test_a_failed_answering_step_keeps_the_request_s_events_and_profile_changes(api, rest_source):
+    # The answering step is a savepoint of the ingest: its failure undoes its own writes only.
+    # The copy_data node's change is undone with it; the session, the profile (with the page
+    # view the request counted) and all of the request's events are stored.
+    answering_rule(
+        "Inject",
+        ("copy_data", {"traits": {"set": {"profile@traits.plan": "pro"}}}),
+        ("inject_event", {"type": "{{event@properties.kind}}", "properties": {}}),
+    )
+
+    body = track(
+        api,
+        [{"type": "page-view"}, {"type": "purchase", "properties": {"kind": "k" * 150}}],
+        session="s1",
+    )
+
+    assert body["warnings"] == [
+        "Workflow 'Inject' could not run in the request; it will run in the background."
+    ]
+    profile = Profile.objects.get(pk=body["profile"]["id"])
+    assert (profile.traits, profile.stats["views"]) == ({}, 1)
+    assert sorted(Event.objects.values_list("type", "status")) == [
+        ("page-view", Event.Status.PROCESSED),
+        ("profile-created", Event.Status.PROCESSED),
+        ("purchase", Event.Status.COLLECTED),
+        ("session-opened", Event.Status.PROCESSED),
+        ("visit-started", Event.Status.PROCESSED),
+    ]
+    assert not WorkflowRun.objects.exists()
+
+
+def test_a_profile_less_request_answers_too(api, rest_source):
+    answering_rule("Offer", respond("offer", {"type": "event@type"}))
+
+    response = api.track(payload(events=[{"type": "purchase"}]), query="?profile_less=true")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["response"], body["warnings"]) == ({"offer": {"type": "purchase"}}, [])
+    event = Event.objects.get(type="purchase")
+    assert (event.status, event.profile_id) == (Event.Status.PROCESSED, None)
+    run = WorkflowRun.objects.get()
+    assert (run.event_id, run.status, run.in_request, run.profile_id) == (
+        event.pk,
+        "ok",
+        True,
+        None,
+    )

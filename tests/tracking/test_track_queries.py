@@ -16,7 +16,10 @@ import pytest
 
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
+from apps.workflows.models import WorkflowRun
 from tests.tracking.conftest import payload
+from tests.workflows.factories import RuleFactory, WorkflowFactory
+from tests.workflows.graphs import linear_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +110,27 @@ def test_returning_visitor_after_the_visit_timed_out(
 
     assert Profile.objects.get(pk=first["profile"]["id"]).visit_count == 2
     assert Event.objects.filter(session_id="s-idle", type="visit-started").count() == 2
+
+
+def test_returning_visitor_whose_page_view_a_rule_answers(
+    api, rest_source, settings, django_assert_num_queries, on_commit
+):
+    """8 queries in the one transaction (no second one of its own, no commit more): the 4 of
+    a returning visitor within the visit, then the answering step: SAVEPOINT with the
+    profile's lock (bounded by the budget) and the reads of its collected events, the
+    profile and the session, in one text; INSERT the run; UPDATE the event; RESET the
+    budget's timeouts with RELEASE SAVEPOINT, in one text."""
+    workflow = WorkflowFactory(
+        name="Offer", graph=linear_graph(("create_response", {"key": "offer", "body": {}}))
+    )
+    RuleFactory(name="Offer", workflow=workflow, event_type="page-view", answers_in_request=True)
+    for name in CACHE_TTL_SETTINGS:
+        setattr(settings, name, 3600)
+    track(api, session="warm-up")
+    first = track(api, session="s-answer")
+
+    with django_assert_num_queries(8), on_commit(execute=True):
+        answer = track(api, session="s-answer", profile=first["profile"]["id"])
+
+    assert (answer["response"], answer["warnings"]) == ({"offer": {}}, [])
+    assert WorkflowRun.objects.filter(in_request=True, status="ok").count() == 3
