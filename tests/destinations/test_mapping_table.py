@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from tests.destinations.factories import DestinationFactory, ProfileFactory, ResourceFactory
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 SHOTS = Path("/tmp/shots-destinations")
 URL = "/admin/destinations/destination/preview-mapping/"

@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 
 from apps.destinations.models import Destination, Resource
 from tests.destinations.factories import DestinationFactory, ResourceFactory
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 SHOTS = Path("/tmp/shots-destinations")
 

@@ -13,7 +13,6 @@ from tests.profiles.factories import ProfileFactory
 from tests.profiles.test_import_browser import media, shot  # noqa: F401  (fixture)
 from tests.sources.factories import EventSourceFactory
 from tests.support.celery_worker import celery_worker_factory  # noqa: F401  (fixture)
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 from apps.events.models import EventType
 from apps.events.selectors import event_type_schema_suggestion
 from tests.workflows.factories import EventFactory
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 SHOTS = Path("/tmp/shots-event-types")
 URL = "/admin/events/eventtype/schema-suggestion/"

@@ -9,15 +9,12 @@ from playwright.sync_api import expect
 
 from apps.events.models import EventType, EventTypeMapping
 from apps.events.predefined import predefined_event_types_install
-from tests.events import test_condition_builder_browser as builder
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-event-types")
 
 # The condition builder tests' fixtures: a staff user, and a logged-in page.
-staff = builder.staff
-page = builder.page
 
 
 def test_loyalty_card_removed_shows_its_delete_rules(page, live_server):

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 
 from apps.profiles.models import ImportJob, Profile
 from tests.support.celery_worker import celery_worker_factory, wait_for  # noqa: F401  (fixture)
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

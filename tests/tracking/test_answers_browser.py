@@ -10,10 +10,8 @@ from playwright.sync_api import Page, expect
 from apps.workflows.models import Rule, WorkflowRun
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
-from tests.workflows.test_editor_browser import (  # noqa: F401  (fixtures)
+from tests.workflows.test_editor_browser import (
     open_editor,
-    page,
-    staff,
 )
 
 pytestmark = pytest.mark.browser

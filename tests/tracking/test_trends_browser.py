@@ -13,7 +13,6 @@ from apps.tracking.templatetags.cdp_trends import CACHE_KEY
 from apps.tracking.trends import daily_metrics_refresh
 from tests.profiles.factories import ProfileFactory, SegmentFactory
 from tests.workflows.factories import EventFactory
-from tests.workflows.test_editor_browser import page, staff  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots-dashboard")

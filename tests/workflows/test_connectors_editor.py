@@ -12,10 +12,8 @@ from tests.workflows.test_editor_browser import (
     draft,
     node_ids,
     open_editor,
-    page,  # noqa: F401 (the fixture)
     select_node,
     shot,
-    staff,  # noqa: F401 (the fixture)
     start_only,
 )
 

@@ -17,15 +17,13 @@ from apps.workflows.models import Rule, WorkflowRun
 from tests.support.celery_worker import celery_worker, wait_for  # noqa: F401  (fixture)
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.servers import RecordingServer
-from tests.workflows.test_editor_browser import (  # noqa: F401  (fixtures)
+from tests.workflows.test_editor_browser import (
     connect,
     draft,
     drop_action,
     open_editor,
-    page,
     select_node,
     shot,
-    staff,
     start_only,
 )
 

@@ -4,7 +4,6 @@ target path and a switch); its screenshot goes to /tmp/editor-shots/ to look at.
 import pytest
 from playwright.sync_api import expect
 
-from tests.workflows import test_editor_browser as editor
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.test_editor_browser import (
     draft,
@@ -14,9 +13,6 @@ from tests.workflows.test_editor_browser import (
     side_shot,
     start_only,
 )
-
-staff = editor.staff
-page = editor.page
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,6 @@ them opens on the canvas, and their forms take rows and fields, never JSON. Scre
 import pytest
 from playwright.sync_api import expect
 
-from tests.workflows import test_editor_browser as editor
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.test_editor_browser import (
     draft,
@@ -20,8 +19,6 @@ from tests.workflows.test_tracardi_flows import imported
 from tests.workflows.test_tracardi_logic_flow import FILE
 
 # The editor tests' fixtures: a staff user, and a logged-in page.
-staff = editor.staff
-page = editor.page
 
 pytestmark = pytest.mark.browser
 

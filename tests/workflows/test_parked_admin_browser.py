@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from apps.workflows.models import ParkedRun
 from tests.workflows.factories import ProfileFactory
-from tests.workflows.test_editor_browser import page, shot, staff  # noqa: F401 (fixtures)
+from tests.workflows.test_editor_browser import shot
 from tests.workflows.test_parked_admin import parked
 
 pytestmark = pytest.mark.browser

@@ -7,11 +7,9 @@ from playwright.sync_api import expect
 from tests.reports.factories import make_report
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.graphs import edge, graph, node
-from tests.workflows.test_editor_browser import (  # noqa: F401  (fixtures)
+from tests.workflows.test_editor_browser import (
     open_editor,
-    page,
     select_node,
-    staff,
 )
 
 pytestmark = pytest.mark.browser

@@ -6,13 +6,11 @@ from playwright.sync_api import expect
 
 from tests.workflows.factories import WorkflowFactory
 from tests.workflows.graphs import edge, graph, node
-from tests.workflows.test_editor_browser import (  # noqa: F401 (fixtures)
+from tests.workflows.test_editor_browser import (
     draft,
     open_editor,
-    page,
     select_node,
     shot,
-    staff,
 )
 
 pytestmark = pytest.mark.browser
