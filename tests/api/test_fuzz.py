@@ -8,6 +8,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from apps.api.health import WORKER_QUEUES
 from apps.api.keys import api_key_create
 from apps.core.heartbeats import heartbeat_record
 from cdp.wsgi import application
@@ -52,7 +53,7 @@ schema = schemathesis.openapi.from_wsgi(
 def live_heartbeats():
     """Beat and the workers look alive, so /api/v1/health answers 200 (its 503 is a report,
     tested in test_health_and_stats, not a server error)."""
-    for name in ("beat", "queue:celery", "queue:destinations"):
+    for name in ("beat", *(f"queue:{queue}" for queue in WORKER_QUEUES)):
         heartbeat_record(name)
 
 

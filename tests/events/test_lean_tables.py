@@ -18,6 +18,7 @@ from apps.workflows.models import WorkflowRun
 from tests.destinations.factories import DestinationFactory
 from tests.events.factories import EventFactory
 from tests.profiles.factories import ProfileFactory
+from tests.support.partitions import parent_indexes
 from tests.workflows.factories import WorkflowFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,19 +168,7 @@ def test_each_index_of_the_events_table_serves_its_query(index):
     # partition's copy of the index, which PostgreSQL names after the partition.
     scanned = re.findall(r"Index (?:Only )?Scan (?:Backward )?(?:using|on) (\S+)", plan)
     assert scanned, plan
-    assert set(_parent_indexes(scanned)) == {index}, plan
-
-
-def _parent_indexes(names: list[str]) -> list[str]:
-    """The partitioned (parent) index of each partition index in `names`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT parent.relname FROM pg_inherits i "
-            "JOIN pg_class child ON child.oid = i.inhrelid "
-            "JOIN pg_class parent ON parent.oid = i.inhparent WHERE child.relname = ANY(%s)",
-            [names],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    assert set(parent_indexes(scanned)) == {index}, plan
 
 
 def test_every_partition_carries_exactly_the_parents_indexes():
@@ -194,7 +183,7 @@ def test_every_partition_carries_exactly_the_parents_indexes():
     for partition in partitions:
         names = sorted(_indexes(partition))
         assert len(names) == len(parent)
-        assert set(_parent_indexes(names)) == parent
+        assert set(parent_indexes(names)) == parent
 
 
 def test_the_newest_events_list_reads_only_the_partitions_of_its_time_range():

@@ -3,7 +3,7 @@ server serves the pages), registered for every test module by tests/conftest.py:
 
 - `browser`: one Chromium per test module. The tracker's tests have their own, package-wide
   (tests/tracker/conftest.py).
-- `page`: a tab of a fresh browser context, already signed in to the admin as `admin_user`
+- `page`: a tab of a fresh browser context, already signed in to the admin as `browser_user`
   (a superuser "marketer" unless the module overrides that fixture), with a viewport of
   `admin_viewport` (overridable too). Uncaught JavaScript errors collect in `page.errors`,
   which must be empty when the test ends.
@@ -56,7 +56,7 @@ def logged_in_context(browser: Browser, live_server, user, **context_options) ->
 
 
 @pytest.fixture
-def admin_user(transactional_db):
+def browser_user(transactional_db):
     return get_user_model().objects.create_superuser(
         ADMIN_USERNAME, "m@example.com", ADMIN_PASSWORD
     )
@@ -68,8 +68,8 @@ def admin_viewport() -> dict[str, int]:
 
 
 @pytest.fixture
-def page(browser, live_server, admin_user, admin_viewport) -> Iterator[Page]:
-    context = logged_in_context(browser, live_server, admin_user, viewport=admin_viewport)
+def page(browser, live_server, browser_user, admin_viewport) -> Iterator[Page]:
+    context = logged_in_context(browser, live_server, browser_user, viewport=admin_viewport)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
