@@ -33,6 +33,7 @@ EXPECTED_QUEUES = {
     "destinations.sync_runs_resume": DESTINATIONS,
     "events.import_job_run": MAINTENANCE,
     "events.import_jobs_fail_stalled": MAINTENANCE,
+    "events.partitions_ensure": MAINTENANCE,
     "events.reindex": MAINTENANCE,
     "profiles.consents_auto_revoke": MAINTENANCE,
     "profiles.erasure_run": MAINTENANCE,

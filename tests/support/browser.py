@@ -19,12 +19,17 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.tracker.conftest import CHROMIUM, CHROMIUM_ARGS
 
 ADMIN_USERNAME = "marketer"
 ADMIN_PASSWORD = "admin-browser-test-password"
+
+# A generous deadline for every `expect` (Playwright's default is 5 s): on a busy 2-core
+# machine a page that fetches before it redraws can take longer, and a wait only lasts as long
+# as the condition takes.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")
