@@ -103,19 +103,24 @@ def empty_profile_document(profile_id: str, *, now: datetime | None = None) -> d
 
 
 def session_document(session: Session) -> dict:
-    return copy.deepcopy(
-        {
-            "id": session.pk,
-            "profile": {"id": session.profile_id} if session.profile_id else None,
-            "metadata": session.metadata,
-            "device": session.device,
-            "os": session.os,
-            "app": session.app,
-            "utm": session.utm,
-            "context": session.context,
-            "properties": session.properties,
-        }
-    )
+    """The session as a plain dict in Tracardi's shape; a deep copy, safe to change."""
+    return copy.deepcopy(session_document_of(session))
+
+
+def session_document_of(session: Session) -> dict:
+    """The same document sharing the row's values (no copy): for a row just read that
+    nothing else holds (the worker's and the /track request's batches)."""
+    return {
+        "id": session.pk,
+        "profile": {"id": session.profile_id} if session.profile_id else None,
+        "metadata": session.metadata,
+        "device": session.device,
+        "os": session.os,
+        "app": session.app,
+        "utm": session.utm,
+        "context": session.context,
+        "properties": session.properties,
+    }
 
 
 def entity_document(entity: Entity) -> dict:
