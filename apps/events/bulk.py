@@ -81,12 +81,31 @@ def events_outcome_write(events: Sequence[Event]) -> None:
     record = ", ".join(f"{name} {kind}" for name, kind in _OUTCOME_COLUMNS)
     # Nodes may have put non-JSON values (datetimes) into the data: they are stored as text.
     data = orjson.dumps(rows, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    located, params = events_located(
+        [event.pk for event in events], [event.inserted for event in events]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS e SET {assignments} "
-            f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE e.id = v.id",
-            [data],
+            f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE e.id = v.id AND {located}",
+            [data, *params],
         )
+
+
+def events_located(ids: Sequence[str], inserted: Sequence[datetime | None]) -> tuple[str, list]:
+    """The condition (on alias `e`) and its parameters that find these events by index in the
+    partitions they can be in, for an UPDATE joined to a set of rows by id.
+
+    Joined by id alone, the planner cannot know that an id is unique (the key is (id,
+    inserted)) nor how few rows the set has, and chose a hash join over a sequential scan of
+    every partition: 50 ms per /track request with 150,000 stored events, growing with the
+    table. `id = ANY(...)` makes it an index look-up; the range of the insert times (when
+    every row has one) prunes the partitions at planning."""
+    condition, params = "e.id = ANY(%s)", [list(ids)]
+    if inserted and all(value is not None for value in inserted):
+        condition += " AND e.inserted BETWEEN %s AND %s"
+        params += [min(inserted), max(inserted)]
+    return condition, params
 
 
 def events_fail(*, event_ids: Sequence[str], reason: str) -> None:

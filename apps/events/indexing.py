@@ -18,6 +18,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.events.bulk import events_located
 from apps.events.models import Event, EventReindexJob, IndexedProperty
 from apps.notation.templates import to_text
 
@@ -30,7 +31,7 @@ _FALSE = {"false", "no", "0", "off"}
 _TRAITS_UPDATE = f"""
 UPDATE {Event._meta.db_table} AS e SET traits = u.traits
 FROM jsonb_to_recordset(%s::jsonb) AS u(id text, traits jsonb)
-WHERE e.id = u.id
+WHERE e.id = u.id AND {{located}}
 """
 
 
@@ -163,18 +164,24 @@ def events_reindex(job_id: str, *, batch: int = REINDEX_BATCH) -> EventReindexJo
             page = events
             if cursor is not None:
                 page = page.filter(time__lte=cursor[0]).exclude(time=cursor[0], id__gte=cursor[1])
-            rows = list(page.values_list("id", "time", "properties", "traits")[:batch])
+            rows = list(page.values_list("id", "time", "properties", "traits", "inserted")[:batch])
             if not rows:
                 break
             updates = []
-            for event_id, _time, properties, traits in rows:
+            for event_id, _time, properties, traits, _inserted in rows:
                 indexed = indexed_traits(rules, properties or {}, traits or {})
                 if indexed is not traits:
                     updates.append({"id": event_id, "traits": indexed})
             with transaction.atomic():
                 if updates:
+                    located, params = events_located(
+                        [update["id"] for update in updates], [row[4] for row in rows]
+                    )
                     with connection.cursor() as sql:
-                        sql.execute(_TRAITS_UPDATE, [orjson.dumps(updates).decode()])
+                        sql.execute(
+                            _TRAITS_UPDATE.format(located=located),
+                            [orjson.dumps(updates).decode(), *params],
+                        )
                 EventReindexJob.objects.filter(pk=job_id).update(done=job.done + len(rows))
             job.done += len(rows)
             cursor = (rows[-1][1], rows[-1][0])

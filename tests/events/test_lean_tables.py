@@ -17,8 +17,7 @@ from apps.profiles.models import Session
 from apps.workflows.models import WorkflowRun
 from tests.destinations.factories import DestinationFactory
 from tests.events.factories import EventFactory
-from tests.profiles.factories import ProfileFactory
-from tests.support.partitions import parent_indexes
+from tests.support.partitions import events_analysed, parent_indexes
 from tests.workflows.factories import WorkflowFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,31 +129,9 @@ EVENT_QUERIES = {
 }
 
 
-def _events_analysed() -> None:
-    """5,000 events over 50 profiles, 5 types and a year, then ANALYZE: the planner chooses
-    from statistics like a live table's, not from whatever earlier tests left (the rows go
-    with the test's transaction)."""
-    for n in range(50):
-        ProfileFactory(id=f"p{n}")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO events_event (id, type, source_id, profile_id, session_id, time, "
-            "inserted, status, status_message, is_bot, properties, context, traits, metadata, "
-            "request, tags, hit) "
-            "SELECT 'lean-' || n, "
-            "(ARRAY['page-view', 'purchase', 'view', 'click', 'login'])[n % 5 + 1], "
-            "'s' || (n % 3), 'p' || (n % 50), 'session-' || (n % 400), "
-            "now() - (n || ' minutes')::interval, now() - (n || ' minutes')::interval, "
-            "(ARRAY['processed','processed','processed','collected','invalid'])[n % 5 + 1], "
-            "'', n % 97 = 0, '{}', '{}', '{}', '{}', '{}', '{}', '{}' "
-            "FROM generate_series(1, 5000) AS n"
-        )
-        cursor.execute("ANALYZE events_event")
-
-
 @pytest.mark.parametrize("index", sorted(EVENT_QUERIES))
 def test_each_index_of_the_events_table_serves_its_query(index):
-    _events_analysed()
+    events_analysed()
     with connection.cursor() as cursor:
         # An empty table's plan is a coin toss between indexes: with scans and sorts
         # discouraged, the index that gives the rows in the query's order wins.
@@ -189,7 +166,7 @@ def test_every_partition_carries_exactly_the_parents_indexes():
 def test_the_newest_events_list_reads_only_the_partitions_of_its_time_range():
     """The events list by time with a date filter prunes the partitions before the range (the
     DEFAULT partition may hold any time and is always read)."""
-    _events_analysed()
+    events_analysed()
     with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN SELECT id FROM events_event WHERE inserted >= date_trunc('month', now()) "
