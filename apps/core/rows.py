@@ -87,6 +87,21 @@ def rows_fetch_together(
     return results
 
 
+# A statement written in this app and its %s parameters.
+Statement = tuple[str, list]
+
+
+def statements_execute(statements: Sequence[Statement | None]) -> None:
+    """Run writes whose results are not read in one round trip, in order, in the current
+    transaction (one text; the cursor binds parameters on the client). None is skipped."""
+    present = [statement for statement in statements if statement is not None]
+    if not present:
+        return
+    params = [param for _, statement_params in present for param in statement_params]
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(sql for sql, _ in present), params)
+
+
 def _instances(model: type[M], rows: list) -> list[M]:
     _, names, json_positions = _layout(model)
     instances = []

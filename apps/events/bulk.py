@@ -18,6 +18,7 @@ import orjson
 from django.db import connection
 from django.db.models import Case, F, Q, When
 
+from apps.core.rows import Statement, statements_execute
 from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
 
 # Per-request values are parameters once; per-event values travel as one JSON array.
@@ -73,8 +74,14 @@ def events_insert(
 
 def events_outcome_write(events: Sequence[Event]) -> None:
     """Store status, status_message and the JSON fields of processed events."""
+    statements_execute([events_outcome_statement(events)])
+
+
+def events_outcome_statement(events: Sequence[Event]) -> Statement | None:
+    """The UPDATE of `events_outcome_write` (None for no events), to send with other writes
+    in one round trip."""
     if not events:
-        return
+        return None
     table = connection.ops.quote_name(Event._meta.db_table)
     rows = [{name: getattr(event, name) for name, _ in _OUTCOME_COLUMNS} for event in events]
     assignments = ", ".join(f"{name} = v.{name}" for name, _ in _OUTCOME_COLUMNS[1:])
@@ -84,12 +91,11 @@ def events_outcome_write(events: Sequence[Event]) -> None:
     located, params = events_located(
         [event.pk for event in events], [event.inserted for event in events]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS e SET {assignments} "
-            f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE e.id = v.id AND {located}",
-            [data, *params],
-        )
+    return (
+        f"UPDATE {table} AS e SET {assignments} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE e.id = v.id AND {located}",
+        [data, *params],
+    )
 
 
 def events_located(ids: Sequence[str], inserted: Sequence[datetime | None]) -> tuple[str, list]:

@@ -45,9 +45,10 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from apps.core.rows import rows_fetch_together
+from apps.core.rows import Statement, rows_fetch_together
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
+from apps.tracking.batch_writes import BatchWrites
 from apps.tracking.handoff import events_enqueue, processed_enqueue
 from apps.tracking.processing import (
     EVENT_ORDER,
@@ -153,18 +154,20 @@ def _attempt(events: AnsweringEvents, *, budget_ms: int) -> tuple[RequestAnswer,
 def _run(events: AnsweringEvents, *, answer: RequestAnswer, deadline: float) -> Processed:
     """The answering runs in a savepoint of the ingest's transaction: what fails or passes
     the budget rolls back alone, the events stay. The savepoint travels with the first
-    statement, and its release with the reset of the budget's timeouts: no round trip of its
-    own (Django's atomic() would cost two more per request). When the runs fail, the
-    rollback to the savepoint undoes their writes, their broker messages and the timeouts."""
+    statement, and its release, with the reset of the budget's timeouts, with the runs'
+    writes (the runs, the events' outcome): no round trip of its own (Django's atomic()
+    would cost two more per request). When the runs fail, the rollback to the savepoint
+    undoes their writes, their broker messages and the timeouts."""
     savepoint = _Savepoint()
+    writes = BatchWrites()
     try:
         processed = _runs_within_budget(
-            events, answer=answer, deadline=deadline, savepoint=savepoint
+            events, answer=answer, deadline=deadline, savepoint=savepoint, writes=writes
         )
+        writes.flush(then=savepoint.release_statements())
     except BaseException:
         savepoint.rollback()
         raise
-    savepoint.release()
     return processed
 
 
@@ -183,17 +186,14 @@ class _Savepoint:
         self.opened = True
         return (f"SAVEPOINT {self.NAME}", [])
 
-    def release(self) -> None:
+    def release_statements(self) -> list[Statement]:
         """Keep the step's work; the session's own timeouts again for the rest of the
         ingest and its commit, which runs the deferred foreign-key checks: the budget must
         not cancel them (that would lose the events). The ingest sets neither timeout at
         session level, so RESET gives back what it had before the budget's local settings."""
         if not self.opened:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"RESET statement_timeout; RESET lock_timeout; RELEASE SAVEPOINT {self.NAME}"
-            )
+            return []
+        return [(f"RESET statement_timeout; RESET lock_timeout; RELEASE SAVEPOINT {self.NAME}", [])]
 
     def rollback(self) -> None:
         """Undo the step, as Django's atomic() undoes a savepoint: the mark that the
@@ -208,7 +208,12 @@ class _Savepoint:
 
 
 def _runs_within_budget(
-    events: AnsweringEvents, *, answer: RequestAnswer, deadline: float, savepoint: _Savepoint
+    events: AnsweringEvents,
+    *,
+    answer: RequestAnswer,
+    deadline: float,
+    savepoint: _Savepoint,
+    writes: BatchWrites,
 ) -> Processed:
     answering = {event["id"] for event in events.answering}
     sessions = [events.session_id] if events.session_id else []
@@ -270,6 +275,7 @@ def _runs_within_budget(
         answer=answer,
         deadline=deadline,
         rows=PrefetchedRows(profiles=profiles, sessions=session_rows),
+        writes=writes,
     )
     for run in batch.runs:
         if run.status == WorkflowRun.Status.ERROR:

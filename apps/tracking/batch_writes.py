@@ -13,16 +13,17 @@ It all runs in the batch's transaction: nothing commits before the batch does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from apps.events.bulk import events_outcome_write
+from apps.core.rows import Statement, statements_execute
+from apps.events.bulk import events_outcome_statement
 from apps.events.models import Event
-from apps.profiles.services.writes import profiles_save_changes
+from apps.profiles.services.writes import profiles_changes, profiles_write_changes
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services.parking import ResumedRun, runs_record_resumed
-from apps.workflows.services.runs import workflow_runs_insert
+from apps.workflows.services.runs import workflow_runs_insert_statement
 
 
 @dataclass
@@ -66,19 +67,28 @@ class BatchWrites:
             self.flush()  # one change per profile and statement
         self.profiles.append(_ProfileChange(profile_id, before, after, now, saved))
 
-    def flush(self) -> None:
+    def flush(self, *, then: Sequence[Statement] = ()) -> None:
         """Runs first (resumed branches append to their runs), then the events' outcome, then
-        the profiles, whose change reports may read both."""
+        the profiles, whose change reports may read both, then the statements `then`. Writes
+        whose results are not read go together in one round trip: the runs, the outcome and
+        `then` when no profile changed (an answering request's usual case)."""
         runs, resumed, events, profiles = self.runs, self.resumed, self.events, self.profiles
         self.runs, self.resumed, self.events, self.profiles = [], [], [], []
-        workflow_runs_insert(runs)
-        runs_record_resumed(resumed)
-        events_outcome_write(events)
-        if not profiles:
-            return
-        changed = profiles_save_changes(
-            changes=[(change.profile_id, change.before, change.after) for change in profiles],
-            now=max(change.now for change in profiles),
-        )
+        pending = [workflow_runs_insert_statement(runs)]
+        if resumed:
+            statements_execute(pending)
+            pending = []
+            runs_record_resumed(resumed)
+        pending.append(events_outcome_statement(events))
+        wanted = profiles_changes([(c.profile_id, c.before, c.after) for c in profiles])
+        changed: dict[str, list[str]] = {}
+        if wanted:
+            statements_execute(pending)
+            pending = []
+            changed = profiles_write_changes(wanted, now=max(c.now for c in profiles))
+        # With no profile changed, the reports come before the runs and the outcome are
+        # written: they then read neither (a live segment counts events by type and time,
+        # whatever their status).
         for change in profiles:
             change.saved(changed.get(change.profile_id, []))
+        statements_execute([*pending, *then])

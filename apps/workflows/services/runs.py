@@ -20,6 +20,7 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
+from apps.core.rows import Statement, statements_execute
 from apps.events.history import StoredEventHistory
 from apps.events.models import Event
 from apps.profiles.consents import consent_valid
@@ -220,17 +221,21 @@ def event_has_background_workflows(source_id: str, event_type: str) -> bool:
 
 
 def workflow_runs_insert(runs: Sequence[WorkflowRun]) -> None:
+    statements_execute([workflow_runs_insert_statement(runs)])
+
+
+def workflow_runs_insert_statement(runs: Sequence[WorkflowRun]) -> Statement | None:
+    """The INSERT of `runs` (None for none), to send with other writes in one round trip."""
     if not runs:
-        return
+        return None
     table = connection.ops.quote_name(WorkflowRun._meta.db_table)
     rows = [{name: getattr(run, name) for name, _ in _RUN_COLUMNS} for run in runs]
     names = ", ".join(name for name, _ in _RUN_COLUMNS)
     record = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
     # Nodes may have put non-JSON values (datetimes) into the log: they are stored as text.
     data = orjson.dumps(rows, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} "
-            f"FROM jsonb_to_recordset(%s::jsonb) AS r({record})",
-            [data],
-        )
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS r({record})",
+        [data],
+    )
