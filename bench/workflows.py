@@ -402,21 +402,34 @@ class TrackLoad:
 
 def processed_poller(seen: dict[str, float], stop: threading.Event) -> None:
     """Notes when each event's workflow run became visible (committed with the event's new
-    status, in the same transaction). Reads new run rows by id, with a look-back for rows of
-    transactions that committed out of id order."""
+    status, in the same transaction). Reads the run rows past the highest id seen, and the
+    ids it skipped below it (rows of transactions that committed out of id order; an id of a
+    rolled-back insert stays a hole, forgotten after a minute). A look-back of the last 2,000
+    ids on every poll cost this process and PostgreSQL a tenth of a core at 1,500 events/s,
+    on the machine being measured."""
     import psycopg
 
     last_id = 0
+    holes: dict[int, float] = {}  # skipped id -> when first skipped
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
         while not stop.is_set():
             rows = connection.execute(
-                "SELECT id, event_ref FROM workflows_workflowrun WHERE id > %s ORDER BY id",
-                [max(0, last_id - 2000)],
+                "SELECT id, event_ref FROM workflows_workflowrun "
+                "WHERE id > %s OR id = ANY(%s) ORDER BY id",
+                [last_id, list(holes)],
             ).fetchall()
             now = time.time()
+            returned = set()
             for run_id, event_ref in rows:
                 seen.setdefault(event_ref, now)
-                last_id = max(last_id, run_id)
+                returned.add(run_id)
+                holes.pop(run_id, None)
+            newest = max(returned, default=last_id)
+            for skipped in range(last_id + 1, newest):
+                if skipped not in returned:
+                    holes[skipped] = now
+            last_id = max(last_id, newest)
+            holes = {run_id: since for run_id, since in holes.items() if now - since < 60}
             time.sleep(0.02)
 
 
