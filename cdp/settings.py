@@ -320,8 +320,10 @@ CDP_WORKFLOW_REQUEUE_AFTER_SECONDS = env_int("CDP_WORKFLOW_REQUEUE_AFTER_SECONDS
 # Events of one profile processed in one transaction; more are left to a follow-up task.
 CDP_WORKFLOW_BATCH_SIZE = env_int("CDP_WORKFLOW_BATCH_SIZE", 200)
 # Profiles one worker task may process together (apps.tracking.batches): its own, and others
-# whose events wait when messages queue up, in one transaction. 1 turns batching off.
-CDP_WORKFLOW_BATCH_PROFILES = env_int("CDP_WORKFLOW_BATCH_PROFILES", 50)
+# whose events wait when messages queue up, in one transaction. 1 turns batching off. 20 to
+# 35 ran bench/workflows.py's 10-event profiles at about 3,850 events/s on two worker
+# processes, 50 at about 3,050 (bench/README.md).
+CDP_WORKFLOW_BATCH_PROFILES = env_int("CDP_WORKFLOW_BATCH_PROFILES", 25)
 # ... as long as the batch's waiting events stay within about this many: a message that
 # arrives behind a batch waits for it.
 CDP_WORKFLOW_BATCH_EVENTS = env_int("CDP_WORKFLOW_BATCH_EVENTS", 500)
