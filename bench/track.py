@@ -664,16 +664,14 @@ def answering_phase(args, *, targets: list[Target], peaks: dict[int, float], wor
                 f"{target.prefix}-answer",
             )
         for target, templates, side_prefix in sides.values():
-            if args.warmup > 0:
-                run_load(
-                    args,
-                    port=target.server.port,
-                    templates=templates,
-                    prefix=side_prefix,
-                    duration=args.warmup,
-                    workdir=workdir,
-                    rate=rate,
-                )
+            warm_up(
+                args,
+                target=target,
+                templates=templates,
+                prefix=side_prefix,
+                workdir=workdir,
+                rate=rate,
+            )
         rounds: dict[str, list] = {name: [] for name in sides}
         since = datetime.now(UTC)
         for _ in range(args.rounds):
@@ -723,10 +721,8 @@ def answering_phase(args, *, targets: list[Target], peaks: dict[int, float], wor
     return results
 
 
-def answering_peak_measure(args, *, target: Target, templates, events: int, workdir: Path):
-    """The CDP's peak when the answering rule routes every request's page view: unpaced, in
-    --rounds turns of the plain case's length, as the plain peak was measured."""
-    prefix = f"{target.prefix}-answer"
+def warm_up(args, *, target: Target, templates, prefix: str, workdir: Path, rate=None) -> None:
+    """--warmup seconds of the same load, not measured."""
     if args.warmup > 0:
         run_load(
             args,
@@ -735,7 +731,15 @@ def answering_peak_measure(args, *, target: Target, templates, events: int, work
             prefix=prefix,
             duration=args.warmup,
             workdir=workdir,
+            rate=rate,
         )
+
+
+def answering_peak_measure(args, *, target: Target, templates, events: int, workdir: Path):
+    """The CDP's peak when the answering rule routes every request's page view: unpaced, in
+    --rounds turns of the plain case's length, as the plain peak was measured."""
+    prefix = f"{target.prefix}-answer"
+    warm_up(args, target=target, templates=templates, prefix=prefix, workdir=workdir)
     rounds = [
         measure_round(
             args,
