@@ -90,10 +90,6 @@ def run_benchmark(script: str, options: str, *, database: str, keep: bool, workd
     command = [PYTHON, str(REPO / script), *options.split(), "--database", database]
     command += ["--json", str(output)]
     for attempt in range(1, ATTEMPTS + 1):
-        if env["BENCH_KEEP_DATABASE"] == "1" and script == "bench/track.py":
-            # track.py creates its raw floor's table; a kept database has it from the run at 0.
-            with psycopg.connect(database_url(os.environ["DATABASE_URL"], database)) as conn:
-                conn.execute("DROP TABLE IF EXISTS bench_raw_event")
         print(f"\n$ {' '.join(command[1:])}", flush=True)
         if subprocess.run(command, env=env, cwd=REPO).returncode == 0:
             return json.loads(output.read_text())
@@ -361,6 +357,8 @@ def main() -> None:
                 if keep:
                     results["fill_rows_per_s"] = fill(url, args)
                 results[key]["sizes"] = sizes(url)
+                # Printed now too: a benchmark that fails below must not take them along.
+                print(f"sizes {key}: {json.dumps(results[key]['sizes'], default=str)}", flush=True)
                 if not args.skip_track:
                     report = run_benchmark(
                         "bench/track.py",

@@ -270,6 +270,10 @@ def manage(env: dict, *args: str, repo: Path = REPO) -> str:
 
 def floor_table_create(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
+        # A kept database (BENCH_KEEP_DATABASE=1, bench/growth.py's run at N) has them from
+        # the run before: the floors start empty.
+        for table in (FLOOR_TABLE, LEAN_TABLE):
+            connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
         # Same columns, defaults and indexes as the CDP's event table; no foreign keys.
         connection.execute(
             sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING INDEXES)").format(
