@@ -34,9 +34,13 @@ DOCUMENT_FIELDS = (
 
 def profile_document(profile: Profile) -> dict:
     """The profile as a plain dict in Tracardi's shape; a deep copy, safe to change."""
-    return copy.deepcopy(
-        profile_document_of(profile.id, *(getattr(profile, field) for field in DOCUMENT_FIELDS))
-    )
+    return copy.deepcopy(profile_row_document(profile))
+
+
+def profile_row_document(profile: Profile) -> dict:
+    """The same document sharing the row's values (no copy): for a row just read that
+    nothing else holds (the worker's and the /track request's batches)."""
+    return profile_document_of(profile.id, *(getattr(profile, field) for field in DOCUMENT_FIELDS))
 
 
 def profile_document_of(

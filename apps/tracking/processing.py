@@ -56,9 +56,8 @@ from apps.events.models import Event
 from apps.events.registry import event_type_has_mapping, mapping_apply
 from apps.profiles.consents import consents_copy
 from apps.profiles.documents import (
-    DOCUMENT_FIELDS,
     empty_profile_document,
-    profile_document_of,
+    profile_row_document,
     session_document_of,
 )
 from apps.profiles.models import ConsentChange, Profile, Session
@@ -398,7 +397,7 @@ def _profile_state(profile_id: str | None, rows: list[Profile] | None = None) ->
     if row is not None:
         # The row was just read and nothing else holds it: the snapshot shares its values
         # (a deep copy cost about a quarter of an answering request), the nodes change a copy.
-        before = profile_document_of(row.id, *(getattr(row, field) for field in DOCUMENT_FIELDS))
+        before = profile_row_document(row)
         return _ProfileState(profile_id, True, before, orjson.loads(orjson.dumps(before)))
     if profile_id:
         # Not stored (ephemeral source, saveProfile=false): nodes work on an empty profile

@@ -5,6 +5,8 @@ the whole events table (50 ms per request at 150,000 stored events, and growing)
 run the statement under EXPLAIN ANALYZE among 5,000 analysed events and count the rows it
 reads."""
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 from django.db import connection
@@ -65,7 +67,8 @@ def test_the_outcome_of_three_events_reads_three_rows_among_five_thousand():
 
 
 def test_the_located_condition_bounds_the_insert_times_only_when_every_event_has_one():
-    first, last = "2026-12-01T10:00:00+00:00", "2026-12-03T09:00:00+00:00"
+    first = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    last = datetime(2026, 12, 3, 9, tzinfo=UTC)
 
     assert events_located(["a", "b"], [last, first]) == (
         "e.id = ANY(%s) AND e.inserted BETWEEN %s AND %s",
