@@ -21,8 +21,14 @@ from django.db.models import Case, F, Q, When
 from apps.core.rows import Statement, statements_execute
 from apps.events.models import EARLIEST_TIME, LATEST_TIME, Event
 
-# Per-request values are parameters once; per-event values travel as one JSON array.
-_EVENTS_INSERT = f"""
+
+def events_insert_sql(condition: str = "TRUE") -> str:
+    """The multi-row insert of a request's events (the JSON array `%(events)s`) with the
+    request's columns as named parameters; `condition` may refer to other parts of the
+    statement it is put in (apps.tracking.returning). Per-request values are parameters once;
+    per-event values travel as one JSON array. An event id already stored (a client retry)
+    is skipped."""
+    return f"""
 INSERT INTO {Event._meta.db_table}
     (id, type, source_id, profile_id, session_id, time, inserted, status, status_message,
      is_bot, properties, context, traits, metadata, request, tags, hit)
@@ -31,8 +37,12 @@ SELECT e->>'id', e->>'type', %(source_id)s, %(profile_id)s, %(session_id)s,
        %(is_bot)s, e->'properties', e->'context', e->'traits', e->'metadata',
        %(request)s::jsonb, e->'tags', COALESCE(e->'hit', '{{}}'::jsonb)
 FROM jsonb_array_elements(%(events)s::jsonb) AS e
+WHERE {condition}
 ON CONFLICT DO NOTHING
 """
+
+
+_EVENTS_INSERT = events_insert_sql()
 
 _OUTCOME_COLUMNS = (
     ("id", "text"),
@@ -60,16 +70,38 @@ def events_insert(
     with connection.cursor() as cursor:
         cursor.execute(
             _EVENTS_INSERT,
-            {
-                "events": orjson.dumps(events).decode(),
-                "source_id": source_id,
-                "profile_id": profile_id,
-                "session_id": session_id,
-                "inserted": inserted,
-                "is_bot": is_bot,
-                "request": orjson.dumps(request).decode(),
-            },
+            events_insert_params(
+                events=events,
+                source_id=source_id,
+                profile_id=profile_id,
+                session_id=session_id,
+                inserted=inserted,
+                is_bot=is_bot,
+                request=request,
+            ),
         )
+
+
+def events_insert_params(
+    *,
+    events: list[dict],
+    source_id: str,
+    profile_id: str | None,
+    session_id: str | None,
+    inserted: datetime,
+    is_bot: bool,
+    request: dict,
+) -> dict:
+    """The named parameters of `events_insert_sql`."""
+    return {
+        "events": orjson.dumps(events).decode(),
+        "source_id": source_id,
+        "profile_id": profile_id,
+        "session_id": session_id,
+        "inserted": inserted,
+        "is_bot": is_bot,
+        "request": orjson.dumps(request).decode(),
+    }
 
 
 def events_outcome_write(events: Sequence[Event]) -> None:

@@ -24,6 +24,7 @@ from apps.core.ids import new_id
 from apps.core.useragents import client_agent
 from apps.destinations.services import (
     event_deliveries_schedule,
+    event_destinations_matching,
 )
 from apps.events.bulk import events_insert
 from apps.events.models import Event
@@ -42,6 +43,7 @@ from apps.tracking.enrichment import utm_from_context
 from apps.tracking.handoff import events_enqueue, unsaved_events_enqueue
 from apps.tracking.payload import IncomingEvent, TrackRequest, server_event
 from apps.tracking.referral import Referral, referred_profile_adopt
+from apps.tracking.returning import ReturningVisit, returning_visit_store
 from apps.tracking.routing import event_needs_processing
 from apps.workflows.services.answers import RequestAnswer
 
@@ -73,6 +75,20 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
     incoming, session_context = _reshape(track, source_id=source.pk)
     answer = RequestAnswer()
     hands_off = track.save_profile and not track.profile_less
+    if store_events and hands_off and track.save_session and not track.context.get("tracardi"):
+        done = _returning_visit_ingest(
+            track,
+            incoming,
+            source=source,
+            client=client,
+            now=now,
+            is_bot=agent.is_bot,
+            page_views=page_views,
+            session_context=session_context,
+            request_block=request_block,
+        )
+        if done is not None:
+            return _answer(done, RequestAnswer(), referral_warning=None)
     for attempt in (1, 2):
         try:
             with transaction.atomic():
@@ -133,7 +149,11 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
             # the survivor through its `ids`.
             if attempt == 2:
                 raise
-    warnings: list[str] = [referral.warning] if referral.warning else []
+    return _answer(identity, answer, referral_warning=referral.warning)
+
+
+def _answer(identity: Identity, answer: RequestAnswer, *, referral_warning: str | None) -> dict:
+    warnings: list[str] = [referral_warning] if referral_warning else []
     warnings.extend(answer.warnings)
     return {
         "task": new_id(),
@@ -146,6 +166,51 @@ def track_ingest(*, track: TrackRequest, source: EventSource, client: ClientInfo
         "errors": [],
         "warnings": warnings,
     }
+
+
+def _returning_visit_ingest(
+    track: TrackRequest,
+    incoming: list[IncomingEvent],
+    *,
+    source: EventSource,
+    client: ClientInfo,
+    now: datetime,
+    is_bot: bool,
+    page_views: int,
+    session_context: dict,
+    request_block: dict,
+) -> Identity | None:
+    """Store a returning visitor's request in one statement (returning.py) when nothing in it
+    needs the transaction: no event answered in the request or sent to an event destination.
+    None when it does not apply: nothing was written."""
+    if not (track.session_id and track.profile_id):
+        return None
+    identity = Identity(
+        profile_id=track.profile_id,
+        session_id=track.session_id,
+        profile_stored=True,
+        session_stored=True,
+    )
+    events = _event_documents(incoming, source, client, identity, now=now)
+    if event_destinations_matching(
+        source_id=source.pk, event_types={event["type"] for event in events}
+    ) or answering_events(events, source_id=source.pk):
+        return None
+    visit = ReturningVisit(
+        session_id=track.session_id,
+        profile_id=track.profile_id,
+        context=session_context,
+        utm=utm_from_context(track.context),
+        properties=track.properties,
+        page_views=page_views,
+    )
+    if not returning_visit_store(
+        visit, events=events, source_id=source.pk, now=now, is_bot=is_bot, request=request_block
+    ):
+        return None
+    # Outside a transaction: the workers' messages go now, after the statement committed.
+    _hand_off(events, stored=True, identity=identity, source_id=source.pk, request=request_block)
+    return identity
 
 
 def _reshape(track: TrackRequest, *, source_id: str) -> tuple[list[IncomingEvent], dict]:

@@ -81,13 +81,13 @@ def test_new_visitor_with_a_fresh_session_id(warm_api, django_assert_num_queries
 
 
 def test_returning_visitor_within_the_visit(warm_api, django_assert_num_queries, on_commit):
-    """4 queries: SAVEPOINT; the session touch, which also returns the session's profile id and
-    last activity (it matches the profile id sent, and the visit goes on: the profile is not
-    read) and adds the page view to the profile's stats.views in the same statement; one
-    INSERT of the 2 events; RELEASE."""
+    """1 query, in autocommit (apps/tracking/returning.py): the session touch, which applies
+    only to a session of the profile id sent whose visit goes on, the page view added to the
+    profile's stats.views, and the INSERT of the 2 events, as one statement. No transaction:
+    no BEGIN and COMMIT round trips in production (SAVEPOINTs here)."""
     first = track(warm_api, session="s-back")
 
-    with django_assert_num_queries(4), on_commit(execute=True):
+    with django_assert_num_queries(1), on_commit(execute=True):
         answer = track(warm_api, session="s-back", profile=first["profile"]["id"])
 
     assert answer["profile"] == first["profile"]
@@ -97,7 +97,8 @@ def test_returning_visitor_within_the_visit(warm_api, django_assert_num_queries,
 def test_returning_visitor_after_the_visit_timed_out(
     warm_api, django_assert_num_queries, on_commit
 ):
-    """6 queries: SAVEPOINT; the session touch (its last activity is older than
+    """7 queries: the returning visitor's statement, which touches nothing (the visit timed
+    out), then the general path's 6: SAVEPOINT; the session touch (its last activity is older than
     CDP_VISIT_TIMEOUT_MINUTES: a new visit; it adds the page view to stats.views); SELECT the
     profile's id, updated, visit_count, metadata and stats FOR UPDATE; UPDATE the profile
     (visit count, stats.visits and times); one INSERT of 3 events
@@ -105,7 +106,7 @@ def test_returning_visitor_after_the_visit_timed_out(
     first = track(warm_api, session="s-idle")
     Session.objects.filter(pk="s-idle").update(updated="2020-01-01T00:00:00Z")
 
-    with django_assert_num_queries(6), on_commit(execute=True):
+    with django_assert_num_queries(7), on_commit(execute=True):
         track(warm_api, session="s-idle", profile=first["profile"]["id"])
 
     assert Profile.objects.get(pk=first["profile"]["id"]).visit_count == 2
@@ -116,7 +117,9 @@ def test_returning_visitor_whose_page_view_a_rule_answers(
     api, rest_source, settings, django_assert_num_queries, on_commit
 ):
     """6 queries in the one transaction (no second one of its own, no commit more): the 4 of
-    a returning visitor within the visit, then the answering step in two texts: SAVEPOINT
+    a returning visitor within the visit on the general path (an answering rule routes the
+    page view: no one-statement path, returning.py), i.e. SAVEPOINT, the session touch, the
+    events' INSERT and RELEASE, then the answering step in two texts: SAVEPOINT
     with the profile's lock (bounded by the budget) and the reads of its collected events,
     the profile and the session; then INSERT the run, UPDATE the event, RESET the budget's
     timeouts and RELEASE SAVEPOINT (the workflow changed no profile field)."""

@@ -29,6 +29,7 @@ from apps.destinations.services.manual import (
 from apps.destinations.services.recovery import deliveries_recover_stale
 from apps.destinations.services.scheduling import (
     event_deliveries_schedule,
+    event_destinations_matching,
     profile_deliveries_schedule,
     sync_deliveries_schedule,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "destination_test_send",
     "destination_update",
     "event_deliveries_schedule",
+    "event_destinations_matching",
     "profile_deliveries_schedule",
     "ConnectionTestOutcome",
     "resource_connection_test",

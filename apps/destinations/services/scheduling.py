@@ -162,12 +162,7 @@ def event_deliveries_schedule(
     source). Called by the ingestion pipeline in its transaction, right after it writes the
     events, so the deliveries commit (or roll back) with them. Costs no query when no enabled
     event destination matches: the decision is made on the per-process cache first."""
-    matching = [
-        ref.id
-        for ref in enabled_destinations_cached(kind=Destination.Kind.EVENT)
-        if (ref.source_id is None or ref.source_id == source_id)
-        and (not ref.event_type or ref.event_type in event_types)
-    ]
+    matching = event_destinations_matching(source_id=source_id, event_types=event_types)
     if not matching or not event_ids:
         return 0
     with connection.cursor() as cursor:
@@ -180,6 +175,17 @@ def event_deliveries_schedule(
             },
         )
         return cursor.rowcount
+
+
+def event_destinations_matching(*, source_id: str, event_types: Collection[str]) -> list[str]:
+    """The ids of the enabled event destinations that events of these types from this source
+    go to, from the per-process cache (no query)."""
+    return [
+        ref.id
+        for ref in enabled_destinations_cached(kind=Destination.Kind.EVENT)
+        if (ref.source_id is None or ref.source_id == source_id)
+        and (not ref.event_type or ref.event_type in event_types)
+    ]
 
 
 def merged_profile_syncs_drop(merged_ids: list[str], survivor_id: str) -> None:

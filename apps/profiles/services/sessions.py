@@ -22,7 +22,10 @@ class SessionState:
     views_counted: bool = False
 
 
-_SESSION_TOUCH = f"""
+def _session_touch_sql(condition: str = "") -> str:
+    """The touch of one session (`%(id)s`), returning its profile id and last update before
+    the touch; `condition` narrows which session row it touches."""
+    return f"""
 UPDATE {Session._meta.db_table} AS s
 SET updated = %(now)s,
     -- A visit the visit-end job closed is open again (a new visit of the same session).
@@ -33,28 +36,42 @@ SET updated = %(now)s,
     utm = s.utm || %(utm)s::jsonb,
     properties = s.properties || %(properties)s::jsonb
 FROM (SELECT id, updated, profile_id FROM {Session._meta.db_table}
-      WHERE id = %(id)s FOR UPDATE) AS old
+      WHERE id = %(id)s {condition} FOR UPDATE) AS old
 WHERE s.id = old.id
 RETURNING old.profile_id, old.updated
 """
 
+
+_SESSION_TOUCH = _session_touch_sql()
+
+# Adds the request's page views (%(views)s, 0 for none) to the profile of the session a
+# `touched` statement touched. A `stats.views` that a workflow overwrote with a non-number
+# counts again from 0.
+PROFILE_VIEWS_OF_TOUCHED = f"""
+UPDATE {Profile._meta.db_table} AS p
+SET stats = jsonb_set(
+    CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
+    '{{views}}',
+    to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
+                  THEN (p.stats ->> 'views')::numeric ELSE 0 END + %(views)s))
+FROM touched WHERE p.id = touched.profile_id AND %(views)s > 0
+RETURNING p.id
+"""
+
 # The same touch, and the request's page views added to its profile's `stats.views` in the
 # same round trip (a returning visitor's request stays at one statement before the events).
-# A `stats.views` that a workflow overwrote with a non-number counts again from 0.
 _SESSION_TOUCH_COUNTING_VIEWS = f"""
 WITH touched AS ({_SESSION_TOUCH}),
-viewed AS (
-    UPDATE {Profile._meta.db_table} AS p
-    SET stats = jsonb_set(
-        CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
-        '{{views}}',
-        to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
-                      THEN (p.stats ->> 'views')::numeric ELSE 0 END + %(views)s))
-    FROM touched WHERE p.id = touched.profile_id
-    RETURNING p.id
-)
+viewed AS ({PROFILE_VIEWS_OF_TOUCHED})
 SELECT profile_id, updated, (SELECT count(*) FROM viewed) FROM touched
 """
+
+# The touch of a returning visitor's request in one statement (apps.tracking.returning): only
+# the session of the profile the client names (%(profile_id)s), and only while its visit goes
+# on (last seen at or after %(visit_after)s); otherwise it touches nothing.
+SESSION_TOUCH_IN_VISIT = _session_touch_sql(
+    "AND profile_id = %(profile_id)s AND updated >= %(visit_after)s"
+)
 
 _PROFILE_VIEWS_ADD = f"""
 UPDATE {Profile._meta.db_table} AS p
