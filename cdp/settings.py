@@ -83,6 +83,12 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The hottest statements (a returning visitor's /track request) run on server-bound cursors that
+# psycopg prepares after 5 runs on a connection (apps.core.rows.server_bound_cursor); every
+# other query binds on the client and is never prepared. Set it false behind a pooler in
+# transaction mode that does not track prepared statements (PgBouncer before 1.21).
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -10,10 +10,12 @@ are decoded with orjson, and instances are made with `Model.from_db`, as the ORM
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import TypeVar
 
 import orjson
+import psycopg
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 
@@ -89,6 +91,26 @@ def rows_fetch_together(
 
 # A statement written in this app and its %s parameters.
 Statement = tuple[str, list]
+
+
+@contextmanager
+def server_bound_cursor() -> Iterator:
+    """A cursor whose parameters PostgreSQL binds, for a hot statement of fixed text: psycopg
+    prepares it on a connection once it ran there `prepare_threshold` times (settings:
+    DATABASE_PREPARED_STATEMENTS), and PostgreSQL then skips parsing and planning it. Django's
+    own cursors bind on the client and are never prepared. Queries are logged and errors
+    wrapped as on Django's cursors."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = psycopg.Cursor(connection.connection)
+    cursor = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    with cursor:
+        yield cursor
 
 
 def statements_execute(statements: Sequence[Statement | None]) -> None:

@@ -3,10 +3,11 @@
 Most requests come from a visitor whose session is stored, belongs to the profile the client
 sends, and is within its visit. For them the pipeline's transaction (BEGIN, the session touch,
 the INSERT, COMMIT) is one statement in autocommit: the touch, the page views on the profile
-and the events' insert, which PostgreSQL runs atomically. The touch applies only to such a
-session; when it touches nothing (a new or another profile's session, a visit that timed
-out, a session a merge moved meanwhile) the statement wrote nothing and the pipeline takes
-its general path (pipeline.py), which resolves the identity as always.
+and the events' insert, which PostgreSQL runs atomically, prepared once per connection and
+without the connection's health check. The touch applies only to such a session; when it
+touches nothing (a new or another profile's session, a visit that timed out, a session a
+merge moved meanwhile) the statement wrote nothing and the pipeline takes its general path
+(pipeline.py), which resolves the identity as always.
 """
 
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
+from apps.core.rows import server_bound_cursor
 from apps.events.bulk import events_insert_params, events_insert_sql
 from apps.profiles.services.sessions import PROFILE_VIEWS_OF_TOUCHED, SESSION_TOUCH_IN_VISIT
 
@@ -67,7 +69,22 @@ def returning_visit_store(
         "properties": orjson.dumps(visit.properties).decode(),
         "views": visit.page_views,
     }
-    with connection.cursor() as cursor:
+    # No health check (a `SELECT 1` round trip on a request's first query): a connection the
+    # server dropped fails the statement, which committed nothing, and it runs again on a new
+    # connection. (Dropped between commit and answer, the retry would count the page views
+    # twice; the events' ids are claimed once.)
+    connection.health_check_done = True
+    try:
+        return _returning_visit_run(params)
+    except (OperationalError, InterfaceError):
+        if connection.is_usable():
+            raise
+        connection.close()
+    return _returning_visit_run(params)
+
+
+def _returning_visit_run(params: dict) -> bool:
+    with server_bound_cursor() as cursor:
         cursor.execute(_RETURNING_VISIT, params)
         (touched,) = cursor.fetchone()
     return touched == 1

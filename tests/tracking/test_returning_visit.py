@@ -1,7 +1,9 @@
 """A returning visitor's request in one statement (apps/tracking/returning.py), and the cases
 that must leave it for the general path with nothing written twice."""
 
+import psycopg
 import pytest
+from django.db import connection
 
 from apps.destinations.models import Delivery, Destination
 from apps.events.models import Event
@@ -111,3 +113,49 @@ def test_an_event_destination_keeps_the_general_path(api, rest_source):
 
     clicks = Event.objects.filter(session_id="s-sent", type="click")
     assert Delivery.objects.filter(destination=destination, event__in=clicks).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_dropped_is_replaced_without_an_error(api, rest_source):
+    """The one statement runs without the connection's health check: when PostgreSQL dropped
+    the connection (a restart, an idle timeout), the statement fails having written nothing
+    and runs again on a new connection."""
+    profile_id = track(api, session="s-dropped")["profile"]["id"]
+    old_backend = connection.connection.info.backend_pid
+    _terminate_backend(old_backend)
+
+    answer = track(api, session="s-dropped", profile=profile_id)
+
+    assert answer["profile"] == {"id": profile_id}
+    assert connection.connection.info.backend_pid != old_backend
+    assert Profile.objects.get(pk=profile_id).stats["views"] == 4
+    assert Event.objects.filter(session_id="s-dropped").count() == 6 + 3
+
+
+def _terminate_backend(pid: int) -> None:
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname=params["NAME"],
+        host=params["HOST"],
+        port=params["PORT"],
+        user=params["USER"],
+        password=params["PASSWORD"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+def test_the_statement_is_prepared_on_its_connection(api, rest_source):
+    """Parsed and planned once per connection (DATABASE_PREPARED_STATEMENTS, on by default):
+    psycopg prepares it on its 6th run on a connection (after 5, `prepare_threshold`)."""
+    profile_id = track(api, session="s-prepared")["profile"]["id"]
+
+    for _ in range(6):
+        track(api, session="s-prepared", profile=profile_id)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%WITH touched AS%INSERT INTO events_event%"],
+        )
+        assert cursor.fetchone() == (1,)
