@@ -56,30 +56,11 @@ _OUTCOME_COLUMNS = (
 )
 
 
-def events_insert(
-    *,
-    events: list[dict],
-    source_id: str,
-    profile_id: str | None,
-    session_id: str | None,
-    inserted: datetime,
-    is_bot: bool,
-    request: dict,
-) -> None:
-    """One multi-row insert; an event id that is already stored (a client retry) is skipped."""
+def events_insert(**columns) -> None:
+    """One multi-row insert; an event id that is already stored (a client retry) is skipped.
+    `columns`: those `events_insert_params` takes."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _EVENTS_INSERT,
-            events_insert_params(
-                events=events,
-                source_id=source_id,
-                profile_id=profile_id,
-                session_id=session_id,
-                inserted=inserted,
-                is_bot=is_bot,
-                request=request,
-            ),
-        )
+        cursor.execute(_EVENTS_INSERT, events_insert_params(**columns))
 
 
 def events_insert_params(

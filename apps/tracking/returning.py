@@ -77,7 +77,8 @@ def returning_visit_store(
     try:
         return _returning_visit_run(params)
     except (OperationalError, InterfaceError):
-        if connection.is_usable():
+        # Only a connection that was open and broke is replaced (none: the server is down).
+        if connection.connection is None or connection.is_usable():
             raise
         connection.close()
     return _returning_visit_run(params)

@@ -44,16 +44,19 @@ RETURNING old.profile_id, old.updated
 
 _SESSION_TOUCH = _session_touch_sql()
 
-# Adds the request's page views (%(views)s, 0 for none) to the profile of the session a
-# `touched` statement touched. A `stats.views` that a workflow overwrote with a non-number
-# counts again from 0.
+# A profile's `stats` with the request's page views (%(views)s) added to `stats.views`. A
+# `stats.views` that a workflow overwrote with a non-number counts again from 0.
+_STATS_WITH_VIEWS = """jsonb_set(
+    CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{}'::jsonb END,
+    '{views}',
+    to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
+                  THEN (p.stats ->> 'views')::numeric ELSE 0 END + %(views)s))"""
+
+# Adds the request's page views (0 for none) to the profile of the session a `touched`
+# statement touched.
 PROFILE_VIEWS_OF_TOUCHED = f"""
 UPDATE {Profile._meta.db_table} AS p
-SET stats = jsonb_set(
-    CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
-    '{{views}}',
-    to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
-                  THEN (p.stats ->> 'views')::numeric ELSE 0 END + %(views)s))
+SET stats = {_STATS_WITH_VIEWS}
 FROM touched WHERE p.id = touched.profile_id AND %(views)s > 0
 RETURNING p.id
 """
@@ -74,13 +77,7 @@ SESSION_TOUCH_IN_VISIT = _session_touch_sql(
 )
 
 _PROFILE_VIEWS_ADD = f"""
-UPDATE {Profile._meta.db_table} AS p
-SET stats = jsonb_set(
-    CASE WHEN jsonb_typeof(p.stats) = 'object' THEN p.stats ELSE '{{}}'::jsonb END,
-    '{{views}}',
-    to_jsonb(CASE WHEN jsonb_typeof(p.stats -> 'views') = 'number'
-                  THEN (p.stats ->> 'views')::numeric ELSE 0 END + %s))
-WHERE p.id = %s
+UPDATE {Profile._meta.db_table} AS p SET stats = {_STATS_WITH_VIEWS} WHERE p.id = %(id)s
 """
 
 _SESSION_STATE = f"SELECT profile_id, updated FROM {Session._meta.db_table} WHERE id = %s"
@@ -128,7 +125,7 @@ def session_touch(
 def profile_views_add(*, profile_id: str, page_views: int) -> None:
     """Add page views to a profile's `stats.views` (requests whose session did not count them)."""
     with connection.cursor() as cursor:
-        cursor.execute(_PROFILE_VIEWS_ADD, [page_views, profile_id])
+        cursor.execute(_PROFILE_VIEWS_ADD, {"views": page_views, "id": profile_id})
 
 
 def session_state(*, session_id: str) -> SessionState | None:
