@@ -72,6 +72,18 @@ SELECT EXISTS (SELECT 1 FROM {_EVENTS} WHERE profile_id = %s AND status = 'colle
     OR EXISTS (SELECT 1 FROM {_EVENTS} WHERE status = 'collected' AND profile_id IS NOT NULL)
 """
 
+# The two scans of waiting events above read the partial index of `collected` events, whose
+# entries outlive their rows' `processed` status until a vacuum (every processed event leaves
+# one). A plain index scan marks the entries it finds dead (kill_prior_tuple) and the next scan
+# skips them; a bitmap scan, which the planner prefers when it expects a few hundred rows,
+# never does, and re-read all of them on every claim: 70,940 dead entries cost 12 ms per scan
+# in bench/workflows.py (with autovacuum off; with it on, a month's partition reaches 20% dead
+# before it runs). So these statements run with bitmap scans off, for themselves only: SET
+# LOCAL lasts to the end of the implicit transaction of a multi-statement string, or until the
+# reset after it inside a transaction.
+_BITMAP_SCANS_OFF = "SET LOCAL enable_bitmapscan = off"
+_BITMAP_SCANS_RESET = "SET LOCAL enable_bitmapscan TO DEFAULT"
+
 # Try the profiles' locks in order and keep the first `limit` taken. No ORDER BY: the scan
 # yields the array's order, and LIMIT stops it, so no lock is taken beyond the limit.
 _TRY_LOCKS = """
@@ -132,12 +144,13 @@ def profiles_events_process(
 
 
 def _events_waiting(own: str) -> bool:
-    """Whether the own profile or another has collected events: one statement outside a
+    """Whether the own profile or another has collected events: one round trip outside a
     transaction. When messages queue up, most find their profile done by an earlier batch;
     they then cost this round trip, not a transaction of four. Events a running batch holds
     count as waiting (they are `collected` until it commits): the full path handles those."""
     with connection.cursor() as cursor:
-        cursor.execute(_EVENTS_WAITING, [own])
+        cursor.execute(f"{_BITMAP_SCANS_OFF}; {_EVENTS_WAITING}", [own])
+        cursor.nextset()
         (waiting,) = cursor.fetchone()
     return waiting
 
@@ -216,7 +229,8 @@ def _own_try_lock_and_candidates(own: str, max_profiles: int) -> tuple[bool, lis
     tasks)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT pg_try_advisory_xact_lock(%s, %s); {_WAITING_PROFILES}",
+            f"SELECT pg_try_advisory_xact_lock(%s, %s); {_BITMAP_SCANS_OFF}; "
+            f"{_WAITING_PROFILES}; {_BITMAP_SCANS_RESET}",
             [
                 PROFILE_LOCK_NAMESPACE,
                 profile_lock_key(own),
@@ -225,6 +239,7 @@ def _own_try_lock_and_candidates(own: str, max_profiles: int) -> tuple[bool, lis
             ],
         )
         (own_locked,) = cursor.fetchone()
+        cursor.nextset()
         cursor.nextset()
         waiting = [(profile_id, count) for profile_id, count in cursor.fetchall()]
     return own_locked, waiting
