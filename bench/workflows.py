@@ -377,7 +377,10 @@ class TrackLoad:
         }
         return json.dumps(payload), ids
 
-    def run(self, threads: int = 8) -> None:
+    def run(self, threads: int = 16) -> None:
+        """Paced from `threads` connections: each waits for its answer, so they must outnumber
+        the requests in flight at the rate (8 fell behind at 2,700 events/s, when the
+        answers slowed under the load: 2,300-2,400 sent)."""
         start = time.monotonic()
         slots = iter(range(10**9))
         slot_lock = threading.Lock()
@@ -429,13 +432,22 @@ def processed_poller(seen: dict[str, float], stop: threading.Event) -> None:
     on the machine being measured."""
     import psycopg
 
-    last_id = 0
     holes: dict[int, float] = {}  # skipped id -> when first skipped
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
+        # Runs of earlier steps are not this step's: start past them (read 1,000 a poll, they
+        # delayed the first seconds' events by as long as the catch-up took).
+        last_id = connection.execute("SELECT coalesce(max(id), 0) FROM workflows_workflowrun")
+        last_id = last_id.fetchone()[0]
         while not stop.is_set():
+            # Two index scans, not `id > %s OR id = ANY(%s)`, which cost 1.8 ms a poll (9% of
+            # a core at 50 polls/s): without statistics (this server's autovacuum is off) the
+            # planner reads the whole table for `id > %s`, unless a small LIMIT asks for the
+            # order. A poll that hits it returns the lowest ids, so it leaves no false holes.
             rows = connection.execute(
-                "SELECT id, event_ref FROM workflows_workflowrun "
-                "WHERE id > %s OR id = ANY(%s) ORDER BY id",
+                "(SELECT id, event_ref FROM workflows_workflowrun WHERE id > %s "
+                "ORDER BY id LIMIT 1000) "
+                "UNION ALL SELECT id, event_ref FROM workflows_workflowrun WHERE id = ANY(%s) "
+                "ORDER BY id",
                 [last_id, list(holes)],
             ).fetchall()
             now = time.time()
@@ -704,10 +716,13 @@ def print_side(side: Side) -> None:
         for timing in side.latencies:
             if timing["target_events_per_s"] < events / 2:
                 continue
-            verdict = result["events_per_s"] >= events and timing["p95_ms"] < p95_ms
+            # A saturated machine may send less than the target: then the bar is not met.
+            sustained = timing["sent_events_per_s"] >= 0.97 * timing["target_events_per_s"]
+            verdict = sustained and result["events_per_s"] >= events
+            verdict = verdict and timing["p95_ms"] < p95_ms
             print(
                 f"bar{side.tag} (>= {events:,} events/s, p95 < {name} at "
-                f"{timing['target_events_per_s']:,.0f} events/s): "
+                f"{timing['sent_events_per_s']:,.0f} events/s sent): "
                 f"{'met' if verdict else 'NOT met'}"
             )
 
