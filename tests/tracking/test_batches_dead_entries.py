@@ -22,9 +22,15 @@ PROCESSED = 3000
 @pytest.fixture
 def processed_then_one_waiting():
     """PROCESSED events processed (their `collected` index entries dead), then one waiting
-    event of another profile. Returns (the first profile's id, the other's)."""
+    event of another profile. Returns (the first profile's id, the other's).
+
+    An autovacuum of the partition between the update and the scans would remove the dead
+    entries (the first scan's `> 20` then fails, not passes): it runs at most once a minute,
+    and not at all on a server with autovacuum off, as this project's CI machine has it.
+    (Turning it off per partition with ALTER TABLE in a fixture stopped the scans from
+    marking the entries dead; not understood, so not used.)"""
     done, waiting = ProfileFactory(), ProfileFactory()
-    start = timezone.now() - timedelta(minutes=30)
+    start = timezone.now() - timedelta(hours=1)
     Event.objects.bulk_create(
         EventFactory.build(
             id=f"done-{n:05d}", profile=done, session=None, inserted=start + timedelta(seconds=n)
