@@ -78,9 +78,9 @@ SELECT EXISTS (SELECT 1 FROM {_EVENTS} WHERE profile_id = %s AND status = 'colle
 # skips them; a bitmap scan, which the planner prefers when it expects a few hundred rows,
 # never does, and re-read all of them on every claim: 70,940 dead entries cost 12 ms per scan
 # in bench/workflows.py (with autovacuum off; with it on, a month's partition reaches 20% dead
-# before it runs). So these statements run with bitmap scans off, for themselves only: SET
-# LOCAL lasts to the end of the implicit transaction of a multi-statement string, or until the
-# reset after it inside a transaction.
+# before it runs). So these statements run with bitmap scans off, for themselves only: set
+# in the same round trip, and reset after them (SET LOCAL would otherwise last to the end of
+# the caller's transaction, or of the implicit one of the multi-statement string).
 _BITMAP_SCANS_OFF = "SET LOCAL enable_bitmapscan = off"
 _BITMAP_SCANS_RESET = "SET LOCAL enable_bitmapscan TO DEFAULT"
 
@@ -149,7 +149,7 @@ def _events_waiting(own: str) -> bool:
     they then cost this round trip, not a transaction of four. Events a running batch holds
     count as waiting (they are `collected` until it commits): the full path handles those."""
     with connection.cursor() as cursor:
-        cursor.execute(f"{_BITMAP_SCANS_OFF}; {_EVENTS_WAITING}", [own])
+        cursor.execute(f"{_BITMAP_SCANS_OFF}; {_EVENTS_WAITING}; {_BITMAP_SCANS_RESET}", [own])
         cursor.nextset()
         (waiting,) = cursor.fetchone()
     return waiting

@@ -61,9 +61,9 @@ def test_the_waiting_check_scans_the_index_of_collected_events(processed_then_on
     with transaction.atomic():
         assert _events_waiting(done) is True  # the other profile's event waits
         fetched = rows_fetched_by_index_scans_of_collected_events()
+        assert bitmap_scans_setting() == "on"  # the caller's transaction plans as usual
 
     assert fetched == 1  # the waiting event, through a plain index scan
-    assert bitmap_scans_setting() == "on"
 
 
 def test_the_claim_scan_scans_the_index_of_collected_events_and_resets_the_planner(
