@@ -84,6 +84,7 @@ from bench.workflows import (  # noqa: E402
     EVENT_TYPE,
     TrackLoad,
     collected_count,
+    newest_run_id,
     processed_poller,
     throughput,
     wait_until,
@@ -518,7 +519,7 @@ def track_latency(args, *, port: int, source_id: str, rate: float) -> dict:
     load.sessions = warm.sessions
     seen: dict[str, float] = {}
     stop = threading.Event()
-    poller = threading.Thread(target=processed_poller, args=(seen, stop))
+    poller = threading.Thread(target=processed_poller, args=(seen, stop, newest_run_id()))
     poller.start()
     started = time.monotonic()
     try:
@@ -660,7 +661,7 @@ def kill_phase(args, *, balancer: Balancer, victim: WebNode, source_id: str) -> 
     )
     seen: dict[str, float] = {}
     stop = threading.Event()
-    poller = threading.Thread(target=processed_poller, args=(seen, stop))
+    poller = threading.Thread(target=processed_poller, args=(seen, stop, newest_run_id()))
     poller.start()
     killed_at: list[float] = []
 

@@ -423,9 +423,23 @@ class TrackLoad:
             thread.join()
 
 
-def processed_poller(seen: dict[str, float], stop: threading.Event) -> None:
+def newest_run_id() -> int:
+    """The newest workflow run's id: a latency step's poller starts past it (the runs of
+    earlier steps are not the step's). Read before the load starts, so that no run of the
+    step can come before it."""
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
+        return connection.execute(
+            "SELECT coalesce(max(id), 0) FROM workflows_workflowrun"
+        ).fetchone()[0]
+
+
+def processed_poller(seen: dict[str, float], stop: threading.Event, last_id: int) -> None:
     """Notes when each event's workflow run became visible (committed with the event's new
-    status, in the same transaction). Reads the run rows past the highest id seen, and the
+    status, in the same transaction). Reads the run rows past the highest id seen (at first
+    `last_id`, from newest_run_id: the catch-up on 150,000 older runs, 1,000 a poll, delayed
+    the first seconds' events by 2 s), and the
     ids it skipped below it (rows of transactions that committed out of id order; an id of a
     rolled-back insert stays a hole, forgotten after a minute). A look-back of the last 2,000
     ids on every poll cost this process and PostgreSQL a tenth of a core at 1,500 events/s,
@@ -434,10 +448,6 @@ def processed_poller(seen: dict[str, float], stop: threading.Event) -> None:
 
     holes: dict[int, float] = {}  # skipped id -> when first skipped
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as connection:
-        # Runs of earlier steps are not this step's: start past them (read 1,000 a poll, they
-        # delayed the first seconds' events by as long as the catch-up took).
-        last_id = connection.execute("SELECT coalesce(max(id), 0) FROM workflows_workflowrun")
-        last_id = last_id.fetchone()[0]
         while not stop.is_set():
             # Two index scans, not `id > %s OR id = ANY(%s)`, which cost 1.8 ms a poll (9% of
             # a core at 50 polls/s): without statistics (this server's autovacuum is off) the
@@ -495,7 +505,7 @@ def latency(args, *, env: dict, source_id: str, rate: float, workdir: Path) -> d
         load.sessions = warm.sessions
         seen: dict[str, float] = {}
         stop = threading.Event()
-        poller = threading.Thread(target=processed_poller, args=(seen, stop))
+        poller = threading.Thread(target=processed_poller, args=(seen, stop, newest_run_id()))
         poller.start()
         started = time.monotonic()
         load.run()
@@ -716,14 +726,18 @@ def print_side(side: Side) -> None:
         for timing in side.latencies:
             if timing["target_events_per_s"] < events / 2:
                 continue
-            # A saturated machine may send less than the target: then the bar is not met.
-            sustained = timing["sent_events_per_s"] >= 0.97 * timing["target_events_per_s"]
-            verdict = sustained and result["events_per_s"] >= events
-            verdict = verdict and timing["p95_ms"] < p95_ms
+            # A saturated machine may send less than the target: then the p95 says nothing of
+            # the bar's rate, and the bar is not met there.
+            if timing["sent_events_per_s"] < 0.97 * timing["target_events_per_s"]:
+                verdict = "NOT met (the machine did not sustain the rate)"
+            elif result["events_per_s"] >= events and timing["p95_ms"] < p95_ms:
+                verdict = "met"
+            else:
+                verdict = "NOT met"
             print(
                 f"bar{side.tag} (>= {events:,} events/s, p95 < {name} at "
-                f"{timing['sent_events_per_s']:,.0f} events/s sent): "
-                f"{'met' if verdict else 'NOT met'}"
+                f"{timing['target_events_per_s']:,.0f} events/s, "
+                f"{timing['sent_events_per_s']:,.0f} sent): {verdict}"
             )
 
 
@@ -732,7 +746,13 @@ def print_before_after(before: Side, after: Side) -> None:
         ("throughput, events/s", events_per_s(before.result), events_per_s(after.result), 0),
         ("throughput / no-op rate", before.over_baseline, after.over_baseline, 2),
         *(
-            (f"latency {q}, ms", before.latency[f"{q}_ms"], after.latency[f"{q}_ms"], 0)
+            (
+                f"{q} ms at {old['target_events_per_s']:,.0f} ev/s",
+                old[f"{q}_ms"],
+                new[f"{q}_ms"],
+                0,
+            )
+            for old, new in zip(before.latencies, after.latencies, strict=True)
             for q in ("p50", "p95", "p99")
         ),
     ]
