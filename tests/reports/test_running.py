@@ -1,7 +1,6 @@
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 from django.db import InternalError, connection
 from django.utils import timezone
@@ -13,6 +12,7 @@ from apps.reports.subjects import SUBJECTS
 from tests.events.factories import EventFactory
 from tests.profiles.factories import EntityFactory, ProfileFactory, SessionFactory
 from tests.reports.factories import make_report
+from tests.support.database import other_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -189,14 +189,7 @@ def test_timeout_stops_the_query_with_a_clear_message(settings):
     stops it at the timeout."""
     settings.CDP_REPORT_TIMEOUT_MS = 200
     report = make_report(subject="entity", group_by="type")
-    database = connection.settings_dict
-    with psycopg.connect(
-        host=database["HOST"],
-        port=database["PORT"],
-        user=database["USER"],
-        password=database["PASSWORD"],
-        dbname=database["NAME"],
-    ) as locker:
+    with other_connection(autocommit=False) as locker:
         locker.execute(f"LOCK TABLE {SUBJECTS['entity'].table} IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
         with pytest.raises(ReportError) as raised:

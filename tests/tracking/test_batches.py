@@ -5,9 +5,7 @@ real worker, and a worker killed mid-batch: test_batches_worker.py."""
 import threading
 from datetime import timedelta
 
-import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from apps.tracking.batches import profiles_events_process
 from apps.tracking.processing import PROFILE_LOCK_NAMESPACE, Processed, profile_lock_key
 from apps.workflows.models import WorkflowRun
 from tests.profiles.factories import IdentificationPointFactory
+from tests.support.database import other_connection
 from tests.workflows.factories import EventFactory, ProfileFactory, RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
 
@@ -198,15 +197,7 @@ def test_a_task_whose_profile_is_held_runs_the_others_first_then_its_own():
     own, other = ProfileFactory(), ProfileFactory()
     mine = EventFactory(profile=own, session=None, inserted=T0)
     theirs = EventFactory(profile=other, session=None, inserted=T0)
-    database = settings.DATABASES["default"]
-    holder = psycopg.connect(
-        dbname=database["NAME"],
-        user=database["USER"],
-        host=database["HOST"],
-        port=database["PORT"],
-        password=database["PASSWORD"],
-        autocommit=False,
-    )
+    holder = other_connection(autocommit=False)
     holder.execute(
         "SELECT pg_advisory_xact_lock(%s, %s)", [PROFILE_LOCK_NAMESPACE, profile_lock_key(own.id)]
     )

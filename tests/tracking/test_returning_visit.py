@@ -1,7 +1,6 @@
 """A returning visitor's request in one statement (apps/tracking/returning.py), and the cases
 that must leave it for the general path with nothing written twice."""
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -9,6 +8,7 @@ from apps.destinations.models import Delivery, Destination
 from apps.events.models import Event
 from apps.profiles.models import Profile, Session
 from tests.destinations.factories import DestinationFactory
+from tests.support.database import other_connection
 from tests.tracking.conftest import payload
 from tests.workflows.factories import RuleFactory, WorkflowFactory
 from tests.workflows.graphs import linear_graph
@@ -133,15 +133,7 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(api, rest_
 
 
 def _terminate_backend(pid: int) -> None:
-    params = connection.settings_dict
-    with psycopg.connect(
-        dbname=params["NAME"],
-        host=params["HOST"],
-        port=params["PORT"],
-        user=params["USER"],
-        password=params["PASSWORD"],
-        autocommit=True,
-    ) as other:
+    with other_connection(autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
 
 
