@@ -12,6 +12,7 @@ from django.db import connection
 from apps.api.health import WORKER_QUEUES
 from apps.core.heartbeats import BEAT, heartbeat_record
 from tests.docs.examples import DOCS, ROOT, fenced_blocks, page_examples, script, split_outputs
+from tests.support.database import database_host
 
 GETTING_STARTED = sorted((DOCS / "getting-started").glob("*.md"))
 # The pages whose readers type commands; the marketer's works in the admin (screenshots).
@@ -23,7 +24,7 @@ def _test_database_url() -> str:
     embedded PostgreSQL may use, is percent-encoded as dj-database-url reads it)."""
     db = connection.settings_dict
     password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    host = quote(db["HOST"] or "", safe="")
+    host = quote(database_host(), safe="")
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{quote(db['USER'], safe='')}{password}@{host}{port}/{db['NAME']}"
 

@@ -11,3 +11,10 @@ def other_connection(*, autocommit: bool) -> psycopg.Connection:
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)  # Django's cursor classes need Django's connection
     return psycopg.connect(**params, autocommit=autocommit)
+
+
+def database_host() -> str:
+    """The test database's host: HOST, or the embedded server's socket directory (a `host`
+    option of DATABASE_URL); empty for the client's default."""
+    settings_dict = connection.settings_dict
+    return settings_dict["HOST"] or settings_dict.get("OPTIONS", {}).get("host", "")

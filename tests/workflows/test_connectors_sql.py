@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 
 from apps.destinations.services import resource_connection_test
 from apps.workflows.actions import action_by_id
+from tests.support.database import database_host
 from tests.workflows.connectors import resource, run
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ MARIADB = {"host": "127.0.0.1", "port": 3306, "database": "test", "username": "r
 def _postgres_credentials() -> dict:
     db = django_settings.DATABASES["default"]
     credentials = {
-        "host": db["HOST"] or "127.0.0.1",
+        "host": database_host() or "127.0.0.1",
         "port": int(db["PORT"] or 5432),
         "database": db["NAME"],
         "username": db["USER"],
